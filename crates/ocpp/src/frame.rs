@@ -1,0 +1,406 @@
+//! OCPP-J RPC framing (OCPP 2.0.1 Part 4, section 4).
+//!
+//! Three message types travel as JSON arrays over the WebSocket:
+//!
+//! | type | shape |
+//! |---|---|
+//! | CALL (2) | `[2, "<messageId>", "<Action>", {payload}]` |
+//! | CALLRESULT (3) | `[3, "<messageId>", {payload}]` |
+//! | CALLERROR (4) | `[4, "<messageId>", "<errorCode>", "<errorDescription>", {errorDetails}]` |
+//!
+//! [`Frame::parse`] never panics. What it cannot accept it classifies in a [`FrameError`] that tells
+//! the connection what the protocol wants done: answer a CALLERROR (only ever in reply to a CALL
+//! whose message id could be read), or log and drop (an unreadable id, or a broken CALLRESULT /
+//! CALLERROR, which must never be answered).
+
+use serde_json::{Map, Value};
+
+use crate::ErrorCode;
+
+/// The unique id of a CALL, echoed by its CALLRESULT or CALLERROR. At most 36 characters.
+pub type MessageId = String;
+
+/// Longest message id Part 4 allows (a UUID in text form).
+pub const MAX_MESSAGE_ID_LEN: usize = 36;
+
+/// Longest `errorDescription` Part 4 allows.
+pub const MAX_ERROR_DESCRIPTION_LEN: usize = 255;
+
+/// One OCPP-J message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// A request: `[2, id, action, payload]`.
+    Call {
+        id: MessageId,
+        action: String,
+        payload: Value,
+    },
+    /// The answer to a CALL: `[3, id, payload]`.
+    CallResult { id: MessageId, payload: Value },
+    /// The refusal of a CALL: `[4, id, code, description, details]`.
+    CallError {
+        id: MessageId,
+        code: ErrorCode,
+        description: String,
+        details: Value,
+    },
+}
+
+/// What to do with a frame that could not be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// The frame is a CALL (or of an unknown type) whose message id could be read: answer it with
+    /// a CALLERROR carrying `code`.
+    #[error("{code}: {reason}")]
+    Reply {
+        id: MessageId,
+        code: ErrorCode,
+        reason: String,
+    },
+    /// Nothing may be answered (no readable message id, or a broken CALLRESULT / CALLERROR):
+    /// log it and carry on. The connection stays open.
+    #[error("dropped: {reason}")]
+    Drop {
+        id: Option<MessageId>,
+        reason: String,
+    },
+}
+
+impl FrameError {
+    fn reply(id: &str, code: ErrorCode, reason: impl Into<String>) -> Self {
+        FrameError::Reply {
+            id: id.to_string(),
+            code,
+            reason: reason.into(),
+        }
+    }
+
+    fn drop(id: Option<&str>, reason: impl Into<String>) -> Self {
+        FrameError::Drop {
+            id: id.map(str::to_string),
+            reason: reason.into(),
+        }
+    }
+
+    /// The CALLERROR frame this error asks to send, if any.
+    pub fn to_call_error(&self) -> Option<Frame> {
+        match self {
+            FrameError::Reply { id, code, reason } => Some(Frame::call_error(id, *code, reason)),
+            FrameError::Drop { .. } => None,
+        }
+    }
+}
+
+impl Frame {
+    /// The message type id of this frame (2, 3 or 4).
+    pub fn type_id(&self) -> u8 {
+        match self {
+            Frame::Call { .. } => 2,
+            Frame::CallResult { .. } => 3,
+            Frame::CallError { .. } => 4,
+        }
+    }
+
+    /// The message id this frame carries.
+    pub fn id(&self) -> &str {
+        match self {
+            Frame::Call { id, .. } | Frame::CallResult { id, .. } | Frame::CallError { id, .. } => {
+                id
+            }
+        }
+    }
+
+    /// A CALLERROR with empty details and a description cut to the 255 characters Part 4 allows.
+    pub fn call_error(id: &str, code: ErrorCode, description: &str) -> Frame {
+        Frame::CallError {
+            id: id.to_string(),
+            code,
+            description: truncate_chars(description, MAX_ERROR_DESCRIPTION_LEN),
+            details: Value::Object(Map::new()),
+        }
+    }
+
+    /// Parse one WebSocket text message.
+    pub fn parse(text: &str) -> Result<Frame, FrameError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| FrameError::drop(None, format!("not JSON: {e}")))?;
+        Frame::from_value(value)
+    }
+
+    /// Classify an already-parsed JSON value (see [`Frame::parse`]).
+    pub fn from_value(value: Value) -> Result<Frame, FrameError> {
+        let Value::Array(mut items) = value else {
+            return Err(FrameError::drop(None, "not a JSON array"));
+        };
+        let id = match items.get(1) {
+            Some(Value::String(id)) => id.clone(),
+            Some(other) => {
+                return Err(FrameError::drop(
+                    None,
+                    format!("message id is not a string: {other}"),
+                ))
+            }
+            None => return Err(FrameError::drop(None, "no message id")),
+        };
+        let type_id = match items.first() {
+            Some(Value::Number(n)) => n.as_u64(),
+            _ => None,
+        };
+        match type_id {
+            Some(2) => {
+                if id.is_empty() || id.chars().count() > MAX_MESSAGE_ID_LEN {
+                    return Err(FrameError::reply(
+                        &id,
+                        ErrorCode::RpcFrameworkError,
+                        "message id must be 1 to 36 characters",
+                    ));
+                }
+                if items.len() != 4 {
+                    return Err(FrameError::reply(
+                        &id,
+                        ErrorCode::RpcFrameworkError,
+                        format!("a CALL has 4 elements, this one has {}", items.len()),
+                    ));
+                }
+                let payload = items.pop().unwrap_or(Value::Null);
+                let action = match items.pop() {
+                    Some(Value::String(action)) => action,
+                    _ => {
+                        return Err(FrameError::reply(
+                            &id,
+                            ErrorCode::RpcFrameworkError,
+                            "action is not a string",
+                        ))
+                    }
+                };
+                if !payload.is_object() {
+                    return Err(FrameError::reply(
+                        &id,
+                        ErrorCode::FormatViolation,
+                        "payload is not a JSON object",
+                    ));
+                }
+                Ok(Frame::Call {
+                    id,
+                    action,
+                    payload,
+                })
+            }
+            Some(3) => {
+                if items.len() != 3 {
+                    return Err(FrameError::drop(
+                        Some(&id),
+                        format!("a CALLRESULT has 3 elements, this one has {}", items.len()),
+                    ));
+                }
+                let payload = items.pop().unwrap_or(Value::Null);
+                if !payload.is_object() {
+                    return Err(FrameError::drop(
+                        Some(&id),
+                        "CALLRESULT payload is not a JSON object",
+                    ));
+                }
+                Ok(Frame::CallResult { id, payload })
+            }
+            Some(4) => {
+                if items.len() != 5 {
+                    return Err(FrameError::drop(
+                        Some(&id),
+                        format!("a CALLERROR has 5 elements, this one has {}", items.len()),
+                    ));
+                }
+                let details = items.pop().unwrap_or(Value::Null);
+                let description = match items.pop() {
+                    Some(Value::String(d)) => d,
+                    _ => {
+                        return Err(FrameError::drop(
+                            Some(&id),
+                            "CALLERROR description is not a string",
+                        ))
+                    }
+                };
+                let code = match items.pop() {
+                    // A peer may invent codes; keep the message, file it under GenericError.
+                    Some(Value::String(c)) => c.parse().unwrap_or(ErrorCode::GenericError),
+                    _ => {
+                        return Err(FrameError::drop(
+                            Some(&id),
+                            "CALLERROR code is not a string",
+                        ))
+                    }
+                };
+                Ok(Frame::CallError {
+                    id,
+                    code,
+                    description,
+                    details,
+                })
+            }
+            _ => Err(FrameError::reply(
+                &id,
+                ErrorCode::MessageTypeNotSupported,
+                format!(
+                    "message type id {} is not 2, 3 or 4",
+                    items.first().map(Value::to_string).unwrap_or_default()
+                ),
+            )),
+        }
+    }
+
+    /// The frame as WebSocket text.
+    pub fn to_text(&self) -> String {
+        let result = match self {
+            Frame::Call {
+                id,
+                action,
+                payload,
+            } => serde_json::to_string(&(2, id, action, payload)),
+            Frame::CallResult { id, payload } => serde_json::to_string(&(3, id, payload)),
+            Frame::CallError {
+                id,
+                code,
+                description,
+                details,
+            } => serde_json::to_string(&(4, id, code.as_str(), description, details)),
+        };
+        // Serialising strings and `Value`s into a String cannot fail.
+        result.unwrap_or_default()
+    }
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => s[..cut].to_string(),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_the_three_message_types() {
+        let call = Frame::parse(r#"[2,"19223201","BootNotification",{"reason":"PowerUp"}]"#);
+        assert_eq!(
+            call,
+            Ok(Frame::Call {
+                id: "19223201".into(),
+                action: "BootNotification".into(),
+                payload: json!({"reason": "PowerUp"}),
+            })
+        );
+        let result = Frame::parse(r#"[3,"19223201",{"status":"Accepted"}]"#).unwrap();
+        assert_eq!(result.id(), "19223201");
+        let error =
+            Frame::parse(r#"[4,"1","NotSupported","no",{}]"#).expect("a valid CALLERROR parses");
+        assert!(matches!(
+            error,
+            Frame::CallError {
+                code: ErrorCode::NotSupported,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn unreadable_message_ids_are_dropped_not_answered() {
+        for text in ["{}", "nonsense", "[]", "[2]", "[2,5,\"Heartbeat\",{}]", "\"x\""] {
+            assert!(
+                matches!(Frame::parse(text), Err(FrameError::Drop { id: None, .. })),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn broken_calls_with_a_readable_id_get_the_part_4_error_code() {
+        let code = |text: &str| match Frame::parse(text) {
+            Err(FrameError::Reply { code, .. }) => code,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(code(r#"[7,"a","Heartbeat",{}]"#), ErrorCode::MessageTypeNotSupported);
+        assert_eq!(code(r#"["2","a","Heartbeat",{}]"#), ErrorCode::MessageTypeNotSupported);
+        assert_eq!(code(r#"[2,"a","Heartbeat"]"#), ErrorCode::RpcFrameworkError);
+        assert_eq!(code(r#"[2,"a",17,{}]"#), ErrorCode::RpcFrameworkError);
+        assert_eq!(code(r#"[2,"a","Heartbeat",[]]"#), ErrorCode::FormatViolation);
+        let long_id = "x".repeat(37);
+        assert_eq!(
+            code(&format!(r#"[2,"{long_id}","Heartbeat",{{}}]"#)),
+            ErrorCode::RpcFrameworkError
+        );
+    }
+
+    #[test]
+    fn broken_results_and_errors_are_never_answered() {
+        for text in [r#"[3,"a"]"#, r#"[3,"a",5]"#, r#"[4,"a","X"]"#, r#"[4,"a",1,"d",{}]"#] {
+            assert!(
+                matches!(Frame::parse(text), Err(FrameError::Drop { id: Some(_), .. })),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn call_error_descriptions_are_cut_to_255_characters() {
+        let frame = Frame::call_error("1", ErrorCode::GenericError, &"é".repeat(400));
+        let Frame::CallError { description, .. } = frame else {
+            unreachable!()
+        };
+        assert_eq!(description.chars().count(), 255);
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|n| json!(n)),
+            ".{0,40}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(".{0,8}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Any text at all: parse never panics.
+        #[test]
+        fn parse_never_panics_on_arbitrary_text(text in ".{0,200}") {
+            let _ = Frame::parse(&text);
+        }
+
+        /// Any JSON at all: parse never panics, and an answer is only ever asked for when the id was
+        /// readable.
+        #[test]
+        fn parse_never_panics_on_arbitrary_json(value in arb_json()) {
+            if let Err(FrameError::Reply { id, .. }) = Frame::from_value(value.clone()) {
+                prop_assert_eq!(Some(&Value::String(id)), value.as_array().and_then(|a| a.get(1)));
+            }
+        }
+
+        /// Every well-formed frame survives a trip to text and back.
+        #[test]
+        fn well_formed_frames_round_trip(
+            id in "[a-zA-Z0-9-]{1,36}",
+            action in "[A-Za-z]{1,30}",
+            key in "[a-z]{1,10}",
+            n in any::<i32>(),
+            kind in 0u8..3,
+        ) {
+            let payload = json!({ key: n });
+            let frame = match kind {
+                0 => Frame::Call { id, action, payload },
+                1 => Frame::CallResult { id, payload },
+                _ => Frame::call_error(&id, ErrorCode::FormatViolation, &action),
+            };
+            prop_assert_eq!(Frame::parse(&frame.to_text()), Ok(frame));
+        }
+    }
+}

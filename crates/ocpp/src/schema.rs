@@ -1,0 +1,216 @@
+//! Validation of OCPP 2.0.1 payloads against the official JSON schemas, in both directions.
+//!
+//! Every payload the CSMS receives is checked before a handler sees it, and every payload it
+//! sends is checked before it leaves: a bug of ours must not reach a station as a malformed
+//! message. Schema failures map to the OCPP-J error codes of Part 4 (see [`error_code_for`]).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value;
+
+use crate::ErrorCode;
+
+include!(concat!(env!("OUT_DIR"), "/v201_schemas.rs"));
+
+/// Which half of an action a payload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Request,
+    Response,
+}
+
+impl Direction {
+    fn suffix(self) -> &'static str {
+        match self {
+            Direction::Request => "Request",
+            Direction::Response => "Response",
+        }
+    }
+}
+
+/// Why a payload does not conform to its schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code} at {path}: {message}")]
+pub enum SchemaViolation {
+    /// The payload breaks the schema of a known action.
+    #[error("{code} at '{path}': {message}")]
+    Invalid {
+        /// The OCPP-J error code Part 4 assigns to this kind of failure.
+        code: ErrorCode,
+        /// JSON pointer into the payload (`""` = the payload itself).
+        path: String,
+        message: String,
+    },
+    /// No schema exists for this action name.
+    #[error("no OCPP 2.0.1 schema for action {0:?}")]
+    UnknownAction(String),
+}
+
+impl SchemaViolation {
+    /// The error code to put in a CALLERROR.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            SchemaViolation::Invalid { code, .. } => *code,
+            SchemaViolation::UnknownAction(_) => ErrorCode::NotImplemented,
+        }
+    }
+}
+
+/// Compiled validators for all 128 schemas.
+pub struct Validator {
+    by_name: HashMap<&'static str, jsonschema::Validator>,
+}
+
+impl Validator {
+    /// The process-wide validator set, compiled on first use (about 128 small schemas).
+    pub fn global() -> &'static Validator {
+        static GLOBAL: OnceLock<Validator> = OnceLock::new();
+        GLOBAL.get_or_init(Validator::compile)
+    }
+
+    fn compile() -> Validator {
+        let by_name = V201_SCHEMAS
+            .iter()
+            .map(|(name, text)| {
+                let schema: Value = serde_json::from_str(text)
+                    .unwrap_or_else(|e| panic!("embedded schema {name} is not JSON: {e}"));
+                let validator = jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft6)
+                    .should_validate_formats(true)
+                    .build(&schema)
+                    .unwrap_or_else(|e| panic!("embedded schema {name} does not compile: {e}"));
+                (*name, validator)
+            })
+            .collect();
+        Validator { by_name }
+    }
+
+    /// Names of the schemas held (`"BootNotificationRequest"`, …).
+    pub fn schema_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.by_name.keys().copied()
+    }
+
+    /// Check `payload` as the request or response of `action`.
+    pub fn validate(
+        &self,
+        action: &str,
+        direction: Direction,
+        payload: &Value,
+    ) -> Result<(), SchemaViolation> {
+        let name = format!("{action}{}", direction.suffix());
+        let validator = self
+            .by_name
+            .get(name.as_str())
+            .ok_or_else(|| SchemaViolation::UnknownAction(action.to_string()))?;
+        match validator.iter_errors(payload).next() {
+            None => Ok(()),
+            Some(error) => Err(SchemaViolation::Invalid {
+                code: error_code_for(error.kind()),
+                path: error.instance_path().as_str().to_string(),
+                message: error.to_string(),
+            }),
+        }
+    }
+}
+
+/// The Part 4 error code for one kind of schema failure.
+///
+/// | failure | code |
+/// |---|---|
+/// | required property missing, too few / too many array items | OccurrenceConstraintViolation |
+/// | wrong JSON type | TypeConstraintViolation |
+/// | enum value, length, range, pattern | PropertyConstraintViolation |
+/// | property not allowed, malformed format (date-time), anything else | FormatViolation |
+pub fn error_code_for(kind: &ValidationErrorKind) -> ErrorCode {
+    use ValidationErrorKind as K;
+    match kind {
+        K::Required { .. } | K::MinItems { .. } | K::MaxItems { .. } => {
+            ErrorCode::OccurrenceConstraintViolation
+        }
+        K::Type { .. } => ErrorCode::TypeConstraintViolation,
+        K::Enum { .. }
+        | K::Constant { .. }
+        | K::MaxLength { .. }
+        | K::MinLength { .. }
+        | K::Maximum { .. }
+        | K::Minimum { .. }
+        | K::ExclusiveMaximum { .. }
+        | K::ExclusiveMinimum { .. }
+        | K::MultipleOf { .. }
+        | K::Pattern { .. } => ErrorCode::PropertyConstraintViolation,
+        _ => ErrorCode::FormatViolation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn code(action: &str, payload: Value) -> Option<ErrorCode> {
+        Validator::global()
+            .validate(action, Direction::Request, &payload)
+            .err()
+            .map(|e| e.code())
+    }
+
+    #[test]
+    fn all_128_official_schemas_compile() {
+        assert_eq!(Validator::global().schema_names().count(), 128);
+    }
+
+    #[test]
+    fn a_valid_boot_notification_passes() {
+        let boot = json!({"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}});
+        assert_eq!(code("BootNotification", boot), None);
+    }
+
+    #[test]
+    fn failures_map_to_the_part_4_codes() {
+        let station = json!({"model": "M", "vendorName": "V"});
+        assert_eq!(
+            code("BootNotification", json!({"reason": "PowerUp"})),
+            Some(ErrorCode::OccurrenceConstraintViolation)
+        );
+        assert_eq!(
+            code("BootNotification", json!({"reason": 5, "chargingStation": station})),
+            Some(ErrorCode::TypeConstraintViolation)
+        );
+        assert_eq!(
+            code("BootNotification", json!({"reason": "Sneezed", "chargingStation": station})),
+            Some(ErrorCode::PropertyConstraintViolation)
+        );
+        assert_eq!(
+            code(
+                "BootNotification",
+                json!({"reason": "PowerUp", "chargingStation": {"model": "M".repeat(21), "vendorName": "V"}})
+            ),
+            Some(ErrorCode::PropertyConstraintViolation)
+        );
+        assert_eq!(
+            code("BootNotification", json!({"reason": "PowerUp", "chargingStation": station, "extra": 1})),
+            Some(ErrorCode::FormatViolation)
+        );
+        assert_eq!(code("Sneeze", json!({})), Some(ErrorCode::NotImplemented));
+    }
+
+    #[test]
+    fn date_times_are_checked() {
+        let status = |ts: &str| {
+            json!({"timestamp": ts, "connectorStatus": "Available", "evseId": 1, "connectorId": 1})
+        };
+        assert_eq!(code("StatusNotification", status("2024-01-01T10:00:00Z")), None);
+        assert_eq!(
+            code("StatusNotification", status("yesterday")),
+            Some(ErrorCode::FormatViolation)
+        );
+    }
+
+    #[test]
+    fn custom_data_may_carry_vendor_properties() {
+        let hb = json!({"customData": {"vendorId": "acme", "colour": "green"}});
+        assert_eq!(code("Heartbeat", hb), None);
+    }
+}

@@ -1,0 +1,95 @@
+//! Rows the store keeps, and the writes stations cause.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use unicharge_core::{RegistrationStatus, StationId};
+
+/// One state-changing write. A batch of them is applied atomically by [`crate::Store::write`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// A BootNotification: what the station says it is, and what it was told.
+    StationBooted {
+        station_id: StationId,
+        at: DateTime<Utc>,
+        reason: String,
+        model: String,
+        vendor_name: String,
+        serial_number: Option<String>,
+        firmware_version: Option<String>,
+        status: RegistrationStatus,
+    },
+    /// The station's WebSocket connection opened or closed.
+    Connection {
+        station_id: StationId,
+        at: DateTime<Utc>,
+        connected: bool,
+    },
+    /// A StatusNotification.
+    ConnectorStatus {
+        station_id: StationId,
+        evse_id: i64,
+        connector_id: i64,
+        status: String,
+        at: DateTime<Utc>,
+    },
+    /// One EventData of a NotifyEvent.
+    Event(EventRecord),
+    /// A SecurityEventNotification.
+    SecurityEvent(SecurityEventRecord),
+    /// The answer given to a CALL, kept to answer its retransmissions identically.
+    Answer(StoredAnswer),
+}
+
+/// The answer given to one CALL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAnswer {
+    pub station_id: StationId,
+    pub message_id: String,
+    pub action: String,
+    /// Hex SHA-256 of the request payload text: a reused message id with another payload is a
+    /// new CALL, not a retransmission.
+    pub request_hash: String,
+    /// The CALLRESULT payload, as JSON text.
+    pub response: String,
+    pub answered_at: DateTime<Utc>,
+}
+
+/// Latest status of one connector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorRecord {
+    pub evse_id: i64,
+    pub connector_id: i64,
+    pub status: String,
+    pub status_at: DateTime<Utc>,
+}
+
+/// One EventData of a NotifyEventRequest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub station_id: StationId,
+    pub generated_at: DateTime<Utc>,
+    /// `seqNo` of the NotifyEventRequest it came in.
+    pub report_seq_no: i64,
+    pub event_id: i64,
+    pub timestamp: DateTime<Utc>,
+    pub trigger: String,
+    pub event_notification_type: String,
+    pub component: String,
+    pub evse_id: Option<i64>,
+    pub connector_id: Option<i64>,
+    pub variable: String,
+    pub actual_value: String,
+    pub cleared: Option<bool>,
+    /// The whole EventData as JSON text (nothing the station said is lost).
+    pub data: String,
+}
+
+/// One SecurityEventNotification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityEventRecord {
+    pub station_id: StationId,
+    pub kind: String,
+    pub timestamp: DateTime<Utc>,
+    pub tech_info: Option<String>,
+    pub received_at: DateTime<Utc>,
+}

@@ -1,0 +1,240 @@
+//! The embedded SQLite store: one file, WAL journal, a read pool and one group-commit writer.
+
+mod rows;
+mod writer;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::ConnectOptions;
+use tokio::sync::{mpsc, oneshot};
+use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
+
+use crate::{
+    ConnectorRecord, EventRecord, Result, SecurityEventRecord, Store, StoreError, StoredAnswer,
+    Write,
+};
+
+pub use writer::WriterConfig;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How durable a commit is when it returns (SQLite `synchronous` in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// fsync on every commit: survives power loss. The default.
+    Full,
+    /// fsync at checkpoints only: survives a process crash, may lose the last commits on power
+    /// loss. Faster on slow disks.
+    Normal,
+}
+
+/// SQLite-backed [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    writer: mpsc::Sender<writer::Job>,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database file at `path` and apply pending migrations.
+    pub async fn open(path: &Path, durability: Durability) -> Result<Self> {
+        Self::open_with(path, durability, WriterConfig::default()).await
+    }
+
+    /// [`SqliteStore::open`] with explicit group-commit settings.
+    pub async fn open_with(
+        path: &Path,
+        durability: Durability,
+        writer_config: WriterConfig,
+    ) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match durability {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            })
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .disable_statement_logging();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATIONS.run(&pool).await?;
+        let conn = options.connect().await?;
+        let writer = writer::spawn(conn, writer_config);
+        Ok(SqliteStore { pool, writer })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_station(&self, station: &Station) -> Result<()> {
+        let result = sqlx::query(
+            "INSERT INTO stations (id, security_profile, password_hash, registration, created_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(station.id.as_str())
+        .bind(i64::from(station.security_profile.number()))
+        .bind(station.password_hash.as_deref())
+        .bind(station.registration.as_str())
+        .bind(station.created_at)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::StationExists(station.id.clone()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn upsert_station(&self, station: &Station) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO stations (id, security_profile, password_hash, registration, created_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET
+                security_profile = excluded.security_profile,
+                password_hash = excluded.password_hash,
+                registration = excluded.registration",
+        )
+        .bind(station.id.as_str())
+        .bind(i64::from(station.security_profile.number()))
+        .bind(station.password_hash.as_deref())
+        .bind(station.registration.as_str())
+        .bind(station.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_station(&self, id: &StationId) -> Result<Option<Station>> {
+        let row = sqlx::query("SELECT * FROM stations WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| rows::station(&r)).transpose()
+    }
+
+    async fn list_stations(&self) -> Result<Vec<Station>> {
+        let rows = sqlx::query("SELECT * FROM stations ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::station).collect()
+    }
+
+    async fn delete_station(&self, id: &StationId) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM answers WHERE station_id = ?")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM stations WHERE id = ?")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_password_hash(&self, id: &StationId, hash: Option<&str>) -> Result<bool> {
+        let done = sqlx::query("UPDATE stations SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_security_profile(
+        &self,
+        id: &StationId,
+        profile: SecurityProfile,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE stations SET security_profile = ? WHERE id = ?")
+            .bind(i64::from(profile.number()))
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_registration(&self, id: &StationId, status: RegistrationStatus) -> Result<bool> {
+        let done = sqlx::query("UPDATE stations SET registration = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn write(&self, batch: Vec<Write>) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (done, committed) = oneshot::channel();
+        self.writer
+            .send(writer::Job { batch, done })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        committed.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn find_answer(
+        &self,
+        station: &StationId,
+        message_id: &str,
+    ) -> Result<Option<StoredAnswer>> {
+        let row = sqlx::query("SELECT * FROM answers WHERE station_id = ? AND message_id = ?")
+            .bind(station.as_str())
+            .bind(message_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| rows::answer(&r)).transpose()
+    }
+
+    async fn connectors(&self, station: &StationId) -> Result<Vec<ConnectorRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM connectors WHERE station_id = ? ORDER BY evse_id, connector_id",
+        )
+        .bind(station.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::connector).collect()
+    }
+
+    async fn events(&self, station: &StationId, limit: u32) -> Result<Vec<EventRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM events WHERE station_id = ? ORDER BY seq DESC LIMIT ?")
+                .bind(station.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(rows::event).collect()
+    }
+
+    async fn security_events(
+        &self,
+        station: &StationId,
+        limit: u32,
+    ) -> Result<Vec<SecurityEventRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM security_events WHERE station_id = ? ORDER BY seq DESC LIMIT ?",
+        )
+        .bind(station.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::security_event).collect()
+    }
+}

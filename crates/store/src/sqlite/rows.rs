@@ -1,0 +1,88 @@
+//! Row → record mapping.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
+
+use crate::{ConnectorRecord, EventRecord, Result, SecurityEventRecord, StoreError, StoredAnswer};
+
+fn station_id(row: &SqliteRow, column: &str) -> Result<StationId> {
+    let raw: String = row.try_get(column)?;
+    StationId::new(raw).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+fn registration(raw: &str) -> Result<RegistrationStatus> {
+    RegistrationStatus::parse(raw)
+        .ok_or_else(|| StoreError::Corrupt(format!("registration status {raw:?}")))
+}
+
+pub fn station(row: &SqliteRow) -> Result<Station> {
+    let profile: i64 = row.try_get("security_profile")?;
+    let last_boot_status: Option<String> = row.try_get("last_boot_status")?;
+    Ok(Station {
+        id: station_id(row, "id")?,
+        security_profile: SecurityProfile::try_from(profile)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        password_hash: row.try_get("password_hash")?,
+        registration: registration(&row.try_get::<String, _>("registration")?)?,
+        model: row.try_get("model")?,
+        vendor_name: row.try_get("vendor_name")?,
+        serial_number: row.try_get("serial_number")?,
+        firmware_version: row.try_get("firmware_version")?,
+        last_boot_at: row.try_get("last_boot_at")?,
+        last_boot_reason: row.try_get("last_boot_reason")?,
+        last_boot_status: last_boot_status.as_deref().map(registration).transpose()?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        connected: row.try_get::<i64, _>("connected")? != 0,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub fn answer(row: &SqliteRow) -> Result<StoredAnswer> {
+    Ok(StoredAnswer {
+        station_id: station_id(row, "station_id")?,
+        message_id: row.try_get("message_id")?,
+        action: row.try_get("action")?,
+        request_hash: row.try_get("request_hash")?,
+        response: row.try_get("response")?,
+        answered_at: row.try_get("answered_at")?,
+    })
+}
+
+pub fn connector(row: &SqliteRow) -> Result<ConnectorRecord> {
+    Ok(ConnectorRecord {
+        evse_id: row.try_get("evse_id")?,
+        connector_id: row.try_get("connector_id")?,
+        status: row.try_get("status")?,
+        status_at: row.try_get("status_at")?,
+    })
+}
+
+pub fn event(row: &SqliteRow) -> Result<EventRecord> {
+    Ok(EventRecord {
+        station_id: station_id(row, "station_id")?,
+        generated_at: row.try_get("generated_at")?,
+        report_seq_no: row.try_get("report_seq_no")?,
+        event_id: row.try_get("event_id")?,
+        timestamp: row.try_get("timestamp")?,
+        trigger: row.try_get("trigger")?,
+        event_notification_type: row.try_get("event_notification_type")?,
+        component: row.try_get("component")?,
+        evse_id: row.try_get("evse_id")?,
+        connector_id: row.try_get("connector_id")?,
+        variable: row.try_get("variable")?,
+        actual_value: row.try_get("actual_value")?,
+        cleared: row.try_get::<Option<i64>, _>("cleared")?.map(|c| c != 0),
+        data: row.try_get("data")?,
+    })
+}
+
+pub fn security_event(row: &SqliteRow) -> Result<SecurityEventRecord> {
+    Ok(SecurityEventRecord {
+        station_id: station_id(row, "station_id")?,
+        kind: row.try_get("type")?,
+        timestamp: row.try_get("timestamp")?,
+        tech_info: row.try_get("tech_info")?,
+        received_at: row.try_get("received_at")?,
+    })
+}

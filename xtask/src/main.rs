@@ -1,0 +1,34 @@
+//! Project chores, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
+//!
+//! - `codegen-ocpp`: regenerate `crates/ocpp/src/v201/messages.rs` from the official schemas in
+//!   `crates/ocpp/schemas/v201/`. The output is committed; CI checks it is up to date.
+//! - `conformance-report`: run the OCTT conformance tests and write `docs/conformance/ocpp201-csms.md`.
+
+mod codegen_ocpp;
+mod conformance_report;
+
+use std::path::PathBuf;
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("codegen-ocpp") => codegen_ocpp::run(&workspace_root(), &args[1..]),
+        Some("conformance-report") => conformance_report::run(&workspace_root(), &args[1..]),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n\
+                 commands:\n  \
+                 codegen-ocpp [--check]   regenerate OCPP 2.0.1 message types from the schemas\n  \
+                 conformance-report       run the OCTT CSMS conformance tests, write docs/conformance/ocpp201-csms.md"
+            );
+            std::process::exit(2);
+        }
+    }
+}
