@@ -1,1 +1,27 @@
-//! placeholder
+//! The OCPP 2.0.1 Charging Station Management System.
+//!
+//! - [`listener`]: the ws / wss front door; [`handshake`] does the HTTP upgrade and decides,
+//!   per security profile, whether a station may in.
+//! - [`connection`]: one task per station connection, owning its socket, its outstanding CSMS
+//!   call and its pings ([`registry`] finds that task for CSMS-initiated calls).
+//! - [`dispatch`]: incoming CALLs → schema check → retransmission check → handler →
+//!   durable write → answer.
+//! - Handlers live in one module per OCPP functional block: [`security`] (A),
+//!   [`provisioning`] (B), [`availability`] (G), [`diagnostics`] (N). Blocks not written yet
+//!   answer `NotImplemented`.
+
+pub mod availability;
+pub mod config;
+pub mod connection;
+pub mod csms;
+pub mod diagnostics;
+pub mod dispatch;
+pub mod handshake;
+pub mod listener;
+pub mod provisioning;
+pub mod registry;
+pub mod security;
+
+pub use config::{CsmsConfig, ServerCertConfig, TlsConfig, UnknownStationPolicy};
+pub use connection::{CallFailure, CallOutcome};
+pub use csms::{Csms, RunningCsms};

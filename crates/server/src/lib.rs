@@ -1,1 +1,88 @@
-//! placeholder
+//! The `unicharge` server: configuration, wiring of the store and the front doors, and the CLI.
+//!
+//! [`start`] is what `unicharge serve` runs, and what the conformance tests run in-process on
+//! ephemeral ports — one code path for both.
+
+pub mod bootstrap;
+pub mod cli;
+pub mod http;
+pub mod settings;
+pub mod tls_material;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use unicharge_csms::{Csms, RunningCsms};
+use unicharge_store::sqlite::SqliteStore;
+use unicharge_store::Store;
+
+pub use settings::Settings;
+
+/// A running server.
+pub struct Server {
+    pub csms: RunningCsms,
+    pub store: Arc<dyn Store>,
+    pub http_addr: Option<SocketAddr>,
+    /// TLS material generated on this start (to print its paths), if any.
+    pub generated_tls: Option<tls_material::Generated>,
+}
+
+impl Server {
+    pub fn ws_addr(&self) -> Option<SocketAddr> {
+        self.csms.ws_addr
+    }
+
+    pub fn wss_addr(&self) -> Option<SocketAddr> {
+        self.csms.wss_addr
+    }
+
+    pub fn handle(&self) -> &Csms {
+        &self.csms.csms
+    }
+
+    pub async fn shutdown(self) {
+        self.csms.shutdown().await;
+    }
+}
+
+/// Open the store, apply the bootstrap file, prepare TLS, start the CSMS and the HTTP side door.
+pub async fn start(settings: Settings) -> anyhow::Result<Server> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {} (set data_dir in the configuration)",
+            settings.data_dir.display()
+        )
+    })?;
+    let store = SqliteStore::open(&settings.database_path(), settings.store.durability)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                settings.database_path().display()
+            )
+        })?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    if let Some(path) = &settings.bootstrap {
+        let n = bootstrap::Bootstrap::load(path)?
+            .apply(store.as_ref())
+            .await?;
+        tracing::info!(file = %path.display(), stations = n, "bootstrap file applied");
+    }
+    let (tls, generated_tls) = if settings.csms.wss_listen.is_some() {
+        tls_material::resolve(&settings)?
+    } else {
+        (settings.csms.tls.clone(), None)
+    };
+    let csms = Csms::start(settings.csms_config(tls), store.clone()).await?;
+    let http_addr = match settings.http.listen {
+        Some(addr) => Some(http::serve(addr, http::metrics_handle()).await?),
+        None => None,
+    };
+    Ok(Server {
+        csms,
+        store,
+        http_addr,
+        generated_tls,
+    })
+}

@@ -1,1 +1,83 @@
-fn main() {}
+//! `unicharge`: see `unicharge --help`.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use unicharge_server::cli::{Cli, Command, ConfigCommand};
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings()?;
+    match &cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Station(command) => unicharge_server::cli::station(&settings, command).await,
+        Command::Config(ConfigCommand::Show) => {
+            print!("{}", toml::to_string(&settings)?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: unicharge_server::Settings) -> anyhow::Result<()> {
+    let server = unicharge_server::start(settings.clone()).await?;
+    println!("unicharge {} is running", env!("CARGO_PKG_VERSION"));
+    println!("  data directory: {}", settings.data_dir.display());
+    if let Some(addr) = server.ws_addr() {
+        println!(
+            "  OCPP 2.0.1, security profile 1:    ws://{addr}{}/{{stationId}}",
+            settings.csms.path_prefix
+        );
+    }
+    if let Some(addr) = server.wss_addr() {
+        println!(
+            "  OCPP 2.0.1, security profiles 2-3: wss://{addr}{}/{{stationId}}",
+            settings.csms.path_prefix
+        );
+    }
+    if let Some(addr) = server.http_addr {
+        println!("  metrics: http://{addr}/metrics   health: http://{addr}/health");
+    }
+    if let Some(generated) = &server.generated_tls {
+        let p = &generated.paths;
+        println!(
+            "  TLS material {} (configure [csms.tls] to use your own):",
+            if generated.created_now {
+                "generated now"
+            } else {
+                "generated earlier"
+            }
+        );
+        println!(
+            "    local CA (install on stations): {}",
+            p.ca_cert.display()
+        );
+        println!(
+            "    RSA server certificate:   {}",
+            p.server_rsa_cert.display()
+        );
+        println!(
+            "    ECDSA server certificate: {}",
+            p.server_ecdsa_cert.display()
+        );
+    }
+    if server.store.list_stations().await?.is_empty() {
+        println!("  no stations registered yet: `unicharge station add CP001 --generate-password`");
+    }
+    tokio::signal::ctrl_c().await?;
+    println!("shutting down");
+    server.shutdown().await;
+    Ok(())
+}

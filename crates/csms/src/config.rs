@@ -1,0 +1,83 @@
+//! CSMS settings. Every duration is configurable so tests never sleep for real.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// What to do with a station that connects but is not registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownStationPolicy {
+    /// Refuse the WebSocket upgrade (HTTP 404, as OCPP-J Part 4 recommends). The default.
+    #[default]
+    Reject,
+    /// Register it on first contact (trusting the credentials it presents) and answer its
+    /// boots Pending until an operator accepts it.
+    Pending,
+    /// Register it on first contact and accept it at once (test benches, closed networks).
+    Accept,
+}
+
+/// TLS material for the wss listener. Paths to PEM files.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Server certificate chains with their keys: typically one RSA and one ECDSA.
+    pub server_certs: Vec<ServerCertConfig>,
+    /// CA that issues station client certificates (security profile 3).
+    pub client_ca: Option<PathBuf>,
+}
+
+/// One server certificate chain and its private key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerCertConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Settings of the OCPP front door.
+#[derive(Debug, Clone)]
+pub struct CsmsConfig {
+    /// Plain WebSocket listener (security profile 1). `None` disables it.
+    pub ws_listen: Option<SocketAddr>,
+    /// TLS WebSocket listener (security profiles 2 and 3). `None` disables it.
+    pub wss_listen: Option<SocketAddr>,
+    /// TLS material; required when `wss_listen` is set.
+    pub tls: TlsConfig,
+    /// URL path prefix before the station id: `/ocpp` serves `/ocpp/{stationId}`.
+    pub path_prefix: String,
+    /// `interval` answered to an Accepted BootNotification (heartbeat period).
+    pub heartbeat_interval: Duration,
+    /// `interval` answered to a Pending or Rejected BootNotification (retry period).
+    pub boot_retry_interval: Duration,
+    /// Period of the CSMS's WebSocket pings; a connection silent for two periods is dropped.
+    pub ping_interval: Duration,
+    /// How long a CSMS-initiated CALL waits for its answer.
+    pub call_timeout: Duration,
+    /// How long a client has to finish the TLS and HTTP upgrade handshakes.
+    pub handshake_timeout: Duration,
+    pub unknown_stations: UnknownStationPolicy,
+    /// Largest WebSocket message accepted from a station.
+    pub max_message_size: usize,
+}
+
+impl Default for CsmsConfig {
+    fn default() -> Self {
+        CsmsConfig {
+            ws_listen: Some(([0, 0, 0, 0], 8180).into()),
+            wss_listen: Some(([0, 0, 0, 0], 8443).into()),
+            tls: TlsConfig::default(),
+            path_prefix: "/ocpp".into(),
+            heartbeat_interval: Duration::from_secs(300),
+            boot_retry_interval: Duration::from_secs(30),
+            ping_interval: Duration::from_secs(30),
+            call_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(10),
+            unknown_stations: UnknownStationPolicy::Reject,
+            max_message_size: 4 << 20,
+        }
+    }
+}

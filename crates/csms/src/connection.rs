@@ -1,0 +1,371 @@
+//! One task per station connection (the shape of mini-redis's `Handler`).
+//!
+//! The task owns the WebSocket, the CSMS's outstanding call to the station and its queue, and the
+//! ping timer. Everything else reaches it through a [`ConnectionHandle`]. OCPP-J allows one CALL
+//! in flight per direction: calls the CSMS wants to make while one is outstanding wait in order.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+use unicharge_core::{SecurityProfile, StationId};
+use unicharge_ocpp::{Direction, ErrorCode, Frame, FrameError, Validator};
+use unicharge_store::Write;
+
+use crate::dispatch::{dispatch, StationContext};
+use crate::registry::Registry;
+
+/// The payload of the CALLRESULT a station answered.
+pub type CallOutcome = Value;
+
+/// Why a CSMS-initiated call did not get a CALLRESULT.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallFailure {
+    #[error("station is not connected")]
+    NotConnected,
+    #[error("request does not conform to the schema: {0}")]
+    InvalidRequest(String),
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("station answered CALLERROR {code}: {description}")]
+    CallError {
+        code: ErrorCode,
+        description: String,
+        details: Value,
+    },
+    #[error("station's answer does not conform to the schema: {0}")]
+    InvalidResponse(String),
+    #[error("connection closed before the answer arrived")]
+    ConnectionClosed,
+}
+
+enum Command {
+    Call {
+        action: String,
+        payload: Value,
+        reply: oneshot::Sender<Result<CallOutcome, CallFailure>>,
+    },
+    Close {
+        reason: &'static str,
+    },
+}
+
+/// A way to reach a connected station's task.
+#[derive(Clone)]
+pub struct ConnectionHandle {
+    pub station_id: StationId,
+    pub generation: u64,
+    /// The security profile this connection offered.
+    pub profile: SecurityProfile,
+    pub connected_at: DateTime<Utc>,
+    commands: mpsc::Sender<Command>,
+}
+
+impl ConnectionHandle {
+    /// Send a CALL to the station and wait for its answer. The request is checked against its
+    /// schema first: nothing invalid is ever sent.
+    pub async fn call(&self, action: &str, payload: Value) -> Result<CallOutcome, CallFailure> {
+        Validator::global()
+            .validate(action, Direction::Request, &payload)
+            .map_err(|v| CallFailure::InvalidRequest(v.to_string()))?;
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Call {
+                action: action.to_string(),
+                payload,
+                reply,
+            })
+            .await
+            .map_err(|_| CallFailure::NotConnected)?;
+        answer.await.map_err(|_| CallFailure::ConnectionClosed)?
+    }
+
+    /// Ask the task to close the connection (e.g. replaced by a newer one).
+    pub async fn close(&self, reason: &'static str) {
+        let _ = self.commands.send(Command::Close { reason }).await;
+    }
+}
+
+/// Settings the task needs.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionSettings {
+    pub ping_interval: Duration,
+    pub call_timeout: Duration,
+}
+
+struct PendingCall {
+    action: String,
+    payload: Value,
+    reply: oneshot::Sender<Result<CallOutcome, CallFailure>>,
+}
+
+struct InFlight {
+    id: String,
+    action: String,
+    deadline: Instant,
+    reply: oneshot::Sender<Result<CallOutcome, CallFailure>>,
+}
+
+/// Register the connection and spawn its task.
+pub fn spawn<S>(
+    ws: WebSocketStream<S>,
+    ctx: StationContext,
+    profile: SecurityProfile,
+    settings: ConnectionSettings,
+    registry: Arc<Registry>,
+) -> ConnectionHandle
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (commands, rx) = mpsc::channel(64);
+    let handle = ConnectionHandle {
+        station_id: ctx.station_id.clone(),
+        generation: registry.next_generation(),
+        profile,
+        connected_at: Utc::now(),
+        commands,
+    };
+    let replaced = registry.insert(handle.clone());
+    let generation = handle.generation;
+    tokio::spawn(async move {
+        if let Some(old) = replaced {
+            tracing::info!(station = %ctx.station_id, "new connection replaces the previous one");
+            old.close("replaced by a new connection").await;
+        }
+        run(ws, ctx, rx, settings, registry, generation).await;
+    });
+    handle
+}
+
+async fn run<S>(
+    ws: WebSocketStream<S>,
+    mut ctx: StationContext,
+    mut commands: mpsc::Receiver<Command>,
+    settings: ConnectionSettings,
+    registry: Arc<Registry>,
+    generation: u64,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let station = ctx.station_id.clone();
+    metrics::gauge!("ocpp_connections").increment(1.0);
+    let _ = ctx
+        .store
+        .write(vec![Write::Connection {
+            station_id: station.clone(),
+            at: Utc::now(),
+            connected: true,
+        }])
+        .await;
+
+    let (mut sink, mut stream) = ws.split();
+    let mut ping = tokio::time::interval_at(
+        Instant::now() + settings.ping_interval,
+        settings.ping_interval,
+    );
+    let mut heard_since_ping = true;
+    let mut in_flight: Option<InFlight> = None;
+    let mut queue: VecDeque<PendingCall> = VecDeque::new();
+    let mut next_id: u64 = 0;
+    let id_prefix = format!("{:08x}", rand_u32());
+
+    let reason: String = loop {
+        // Start the next queued call when none is outstanding.
+        while in_flight.is_none() {
+            let Some(call) = queue.pop_front() else { break };
+            if call.reply.is_closed() {
+                continue; // the caller gave up while it waited
+            }
+            next_id += 1;
+            let id = format!("{id_prefix}-{next_id}");
+            let frame = Frame::Call {
+                id: id.clone(),
+                action: call.action.clone(),
+                payload: call.payload,
+            };
+            tracing::debug!(station = %station, message_id = %id, action = %call.action, "CALL sent");
+            if let Err(e) = sink.send(Message::Text(frame.to_text().into())).await {
+                let _ = call.reply.send(Err(CallFailure::ConnectionClosed));
+                tracing::info!(station = %station, error = %e, "send failed");
+                break;
+            }
+            in_flight = Some(InFlight {
+                id,
+                action: call.action,
+                deadline: Instant::now() + settings.call_timeout,
+                reply: call.reply,
+            });
+        }
+        let deadline = in_flight.as_ref().map(|f| f.deadline);
+
+        tokio::select! {
+            incoming = stream.next() => {
+                let message = match incoming {
+                    None => break "closed by the station".into(),
+                    Some(Err(e)) => break format!("read error: {e}"),
+                    Some(Ok(message)) => message,
+                };
+                heard_since_ping = true;
+                match message {
+                    Message::Text(text) => {
+                        metrics::counter!("ocpp_messages_received_total").increment(1);
+                        let reply = on_text(&mut ctx, text.as_str(), &mut in_flight).await;
+                        if let Some(frame) = reply {
+                            if let Err(e) = sink.send(Message::Text(frame.to_text().into())).await {
+                                break format!("send failed: {e}");
+                            }
+                        }
+                    }
+                    Message::Binary(_) => {
+                        tracing::warn!(station = %station, "binary frame ignored: OCPP-J uses text frames");
+                    }
+                    Message::Close(_) => break "closed by the station".into(),
+                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                }
+            }
+            command = commands.recv() => match command {
+                Some(Command::Call { action, payload, reply }) => {
+                    queue.push_back(PendingCall { action, payload, reply });
+                }
+                Some(Command::Close { reason }) => {
+                    let _ = sink.send(Message::Close(Some(CloseFrame {
+                        code: CloseCode::Normal,
+                        reason: reason.into(),
+                    }))).await;
+                    break reason.into();
+                }
+                None => break "CSMS shutting down".into(),
+            },
+            _ = ping.tick() => {
+                if !heard_since_ping {
+                    break format!("no pong or message for {:?}: connection dead", settings.ping_interval * 2);
+                }
+                heard_since_ping = false;
+                if let Err(e) = sink.send(Message::Ping(Vec::new().into())).await {
+                    break format!("ping failed: {e}");
+                }
+            }
+            _ = sleep_until_opt(deadline) => {
+                if let Some(call) = in_flight.take() {
+                    tracing::warn!(station = %station, message_id = %call.id, action = %call.action,
+                        "no answer to CALL within {:?}", settings.call_timeout);
+                    let _ = call.reply.send(Err(CallFailure::Timeout(settings.call_timeout)));
+                }
+            }
+        }
+    };
+
+    if let Some(call) = in_flight.take() {
+        let _ = call.reply.send(Err(CallFailure::ConnectionClosed));
+    }
+    for call in queue.drain(..) {
+        let _ = call.reply.send(Err(CallFailure::ConnectionClosed));
+    }
+    metrics::gauge!("ocpp_connections").decrement(1.0);
+    if registry.remove(&station, generation) {
+        let _ = ctx
+            .store
+            .write(vec![Write::Connection {
+                station_id: station.clone(),
+                at: Utc::now(),
+                connected: false,
+            }])
+            .await;
+    }
+    tracing::info!(station = %station, "disconnected: {reason}");
+}
+
+/// Handle one text message; returns the frame to answer with, if any.
+async fn on_text(
+    ctx: &mut StationContext,
+    text: &str,
+    in_flight: &mut Option<InFlight>,
+) -> Option<Frame> {
+    match Frame::parse(text) {
+        Ok(Frame::Call {
+            id,
+            action,
+            payload,
+        }) => Some(dispatch(ctx, &id, &action, payload).await),
+        Ok(Frame::CallResult { id, payload }) => {
+            match take_matching(in_flight, &id) {
+                Some(call) => {
+                    let outcome = Validator::global()
+                        .validate(&call.action, Direction::Response, &payload)
+                        .map(|_| payload)
+                        .map_err(|v| {
+                            tracing::warn!(station = %ctx.station_id, message_id = %id,
+                                action = %call.action, violation = %v, "invalid CALLRESULT");
+                            CallFailure::InvalidResponse(v.to_string())
+                        });
+                    let _ = call.reply.send(outcome);
+                }
+                None => tracing::warn!(station = %ctx.station_id, message_id = %id,
+                    "CALLRESULT for no outstanding call dropped"),
+            }
+            None
+        }
+        Ok(Frame::CallError {
+            id,
+            code,
+            description,
+            details,
+        }) => {
+            match take_matching(in_flight, &id) {
+                Some(call) => {
+                    let _ = call.reply.send(Err(CallFailure::CallError {
+                        code,
+                        description,
+                        details,
+                    }));
+                }
+                None => tracing::warn!(station = %ctx.station_id, message_id = %id,
+                    "CALLERROR for no outstanding call dropped"),
+            }
+            None
+        }
+        Err(error) => {
+            match &error {
+                FrameError::Reply { id, code, reason } => tracing::warn!(
+                    station = %ctx.station_id, message_id = %id, %code, "malformed CALL: {reason}"),
+                FrameError::Drop { id, reason } => tracing::warn!(
+                    station = %ctx.station_id, message_id = ?id, "malformed message dropped: {reason}"),
+            }
+            error.to_call_error()
+        }
+    }
+}
+
+fn take_matching(in_flight: &mut Option<InFlight>, id: &str) -> Option<InFlight> {
+    if in_flight.as_ref().map(|f| f.id.as_str()) == Some(id) {
+        in_flight.take()
+    } else {
+        None
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded per process from the OS: enough to keep message ids of two CSMS
+    // processes apart; they need not be secret.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(std::process::id().into());
+    h.finish() as u32
+}

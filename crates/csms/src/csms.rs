@@ -1,0 +1,154 @@
+//! The CSMS service: listeners plus the handle operators and other front doors use to reach
+//! stations.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use unicharge_core::StationId;
+use unicharge_store::Store;
+
+use crate::connection::{CallFailure, CallOutcome, ConnectionHandle};
+use crate::listener;
+use crate::registry::Registry;
+use crate::security::tls::{build_acceptor, TlsSettings};
+use crate::CsmsConfig;
+
+/// What the listeners and connection tasks share.
+pub struct Shared {
+    pub config: Arc<CsmsConfig>,
+    pub store: Arc<dyn Store>,
+    pub registry: Arc<Registry>,
+}
+
+/// A cheap, cloneable handle on the running CSMS.
+#[derive(Clone)]
+pub struct Csms {
+    shared: Arc<Shared>,
+}
+
+/// A started CSMS: its handle, the addresses it listens on, and its listener tasks.
+pub struct RunningCsms {
+    pub csms: Csms,
+    pub ws_addr: Option<SocketAddr>,
+    pub wss_addr: Option<SocketAddr>,
+    listeners: Vec<JoinHandle<()>>,
+}
+
+impl Csms {
+    /// Bind the configured listeners and start accepting stations.
+    pub async fn start(config: CsmsConfig, store: Arc<dyn Store>) -> anyhow::Result<RunningCsms> {
+        let shared = Arc::new(Shared {
+            config: Arc::new(config),
+            store,
+            registry: Arc::new(Registry::default()),
+        });
+        let config = shared.config.clone();
+        let mut listeners = Vec::new();
+        let mut ws_addr = None;
+        let mut wss_addr = None;
+        if let Some(addr) = config.ws_listen {
+            let listener = TcpListener::bind(addr).await.with_context(|| {
+                format!("cannot listen for ws on {addr}: is the port taken? Set csms.ws_listen")
+            })?;
+            ws_addr = Some(listener.local_addr()?);
+            listeners.push(tokio::spawn(listener::serve_ws(listener, shared.clone())));
+        }
+        if let Some(addr) = config.wss_listen {
+            let settings = TlsSettings {
+                server_certs: config
+                    .tls
+                    .server_certs
+                    .iter()
+                    .map(|c| (c.cert.clone(), c.key.clone()))
+                    .collect(),
+                client_ca: config.tls.client_ca.clone(),
+            };
+            let acceptor = build_acceptor(&settings).context("cannot set up TLS for wss")?;
+            let listener = TcpListener::bind(addr).await.with_context(|| {
+                format!("cannot listen for wss on {addr}: is the port taken? Set csms.wss_listen")
+            })?;
+            wss_addr = Some(listener.local_addr()?);
+            listeners.push(tokio::spawn(listener::serve_wss(
+                listener,
+                Arc::new(acceptor),
+                shared.clone(),
+            )));
+        }
+        Ok(RunningCsms {
+            csms: Csms { shared },
+            ws_addr,
+            wss_addr,
+            listeners,
+        })
+    }
+
+    /// Send a CALL to a connected station and wait for its answer.
+    pub async fn call(
+        &self,
+        station: &StationId,
+        action: &str,
+        payload: Value,
+    ) -> Result<CallOutcome, CallFailure> {
+        self.connection(station)
+            .ok_or(CallFailure::NotConnected)?
+            .call(action, payload)
+            .await
+    }
+
+    /// The live connection of a station, if it has one.
+    pub fn connection(&self, station: &StationId) -> Option<ConnectionHandle> {
+        self.shared.registry.get(station)
+    }
+
+    pub fn is_connected(&self, station: &StationId) -> bool {
+        self.connection(station).is_some()
+    }
+
+    /// Stations connected right now, sorted.
+    pub fn connected_stations(&self) -> Vec<StationId> {
+        self.shared.registry.stations()
+    }
+
+    /// Close a station's connection (after its credentials changed, say). True if it had one.
+    pub async fn disconnect(&self, station: &StationId, reason: &'static str) -> bool {
+        match self.connection(station) {
+            Some(handle) => {
+                handle.close(reason).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.shared.store
+    }
+
+    pub fn config(&self) -> &CsmsConfig {
+        &self.shared.config
+    }
+}
+
+impl RunningCsms {
+    /// Stop accepting and close every station connection.
+    pub async fn shutdown(self) {
+        for task in &self.listeners {
+            task.abort();
+        }
+        for handle in self.csms.shared.registry.handles() {
+            handle.close("CSMS shutting down").await;
+        }
+    }
+}
+
+impl Drop for RunningCsms {
+    fn drop(&mut self) {
+        for task in &self.listeners {
+            task.abort();
+        }
+    }
+}

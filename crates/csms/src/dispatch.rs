@@ -1,0 +1,230 @@
+//! From an incoming CALL to its answer.
+//!
+//! 1. The action must be one of OCPP 2.0.1's and one a station may send (else `NotImplemented` /
+//!    `NotSupported`).
+//! 2. The payload must conform to the official schema (else the Part 4 code for the failure).
+//! 3. A retransmission — same message id, action and payload as a CALL already answered — gets
+//!    the stored answer and changes nothing.
+//! 4. The handler of the action's functional block decides the answer and the writes.
+//! 5. The writes, with the answer itself, are committed before the answer is sent
+//!    ("durable before acknowledged"). A failed commit is an `InternalError`, never an answer.
+//! 6. The answer is checked against the response schema before it leaves.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use unicharge_core::{RegistrationStatus, StationId};
+use unicharge_ocpp::v201::{Action, Initiator};
+use unicharge_ocpp::{Direction, ErrorCode, Frame, Validator};
+use unicharge_store::{Store, StoredAnswer, Write};
+
+use crate::{availability, diagnostics, provisioning, security, CsmsConfig};
+
+/// What a handler works with: the station and the services around it.
+pub struct StationContext {
+    pub station_id: StationId,
+    pub store: Arc<dyn Store>,
+    pub config: Arc<CsmsConfig>,
+    /// Status answered to the station's last BootNotification (kept across connections).
+    pub boot_status: Option<RegistrationStatus>,
+}
+
+/// A handler's decision: the answer, and what must be durable before it is sent.
+pub struct Handled<T> {
+    pub response: T,
+    pub writes: Vec<Write>,
+    /// Keep the answer so a retransmission of this CALL gets it again (state-changing actions).
+    pub remember: bool,
+}
+
+impl<T> Handled<T> {
+    /// An answer that changes nothing (Heartbeat): not stored, recomputed on retransmission.
+    pub fn pure(response: T) -> Self {
+        Handled {
+            response,
+            writes: Vec::new(),
+            remember: false,
+        }
+    }
+
+    /// An answer that depends on `writes` being committed first; remembered for retransmissions.
+    pub fn durable(response: T, writes: Vec<Write>) -> Self {
+        Handled {
+            response,
+            writes,
+            remember: true,
+        }
+    }
+}
+
+/// A CALL that is answered with a CALLERROR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRefusal {
+    pub code: ErrorCode,
+    pub description: String,
+}
+
+impl CallRefusal {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        CallRefusal {
+            code,
+            description: description.into(),
+        }
+    }
+}
+
+/// Answer one CALL: a CALLRESULT or a CALLERROR frame.
+pub async fn dispatch(ctx: &mut StationContext, id: &str, action: &str, payload: Value) -> Frame {
+    match answer(ctx, id, action, payload).await {
+        Ok(response) => Frame::CallResult {
+            id: id.to_string(),
+            payload: response,
+        },
+        Err(refusal) => {
+            tracing::warn!(station = %ctx.station_id, message_id = id, action,
+                code = %refusal.code, "CALL refused: {}", refusal.description);
+            metrics::counter!("ocpp_call_errors_sent_total", "code" => refusal.code.as_str())
+                .increment(1);
+            Frame::call_error(id, refusal.code, &refusal.description)
+        }
+    }
+}
+
+async fn answer(
+    ctx: &mut StationContext,
+    id: &str,
+    action_name: &str,
+    payload: Value,
+) -> Result<Value, CallRefusal> {
+    let action = Action::from_str(action_name).map_err(|_| {
+        CallRefusal::new(
+            ErrorCode::NotImplemented,
+            format!("{action_name} is not an OCPP 2.0.1 action"),
+        )
+    })?;
+    if action.initiator() == Initiator::Csms {
+        return Err(CallRefusal::new(
+            ErrorCode::NotSupported,
+            format!("{action_name} is sent by a CSMS, not to it"),
+        ));
+    }
+    if ctx.boot_status == Some(RegistrationStatus::Rejected) && action != Action::BootNotification {
+        // B03: a rejected station may only boot again.
+        return Err(CallRefusal::new(
+            ErrorCode::SecurityError,
+            "the last BootNotification was Rejected; only BootNotification is accepted",
+        ));
+    }
+    Validator::global()
+        .validate(action_name, Direction::Request, &payload)
+        .map_err(|v| CallRefusal::new(v.code(), v.to_string()))?;
+
+    let request_hash = hash_payload(&payload);
+    if remembers(action) {
+        if let Some(stored) = ctx
+            .store
+            .find_answer(&ctx.station_id, id)
+            .await
+            .map_err(internal)?
+        {
+            if stored.action == action_name && stored.request_hash == request_hash {
+                tracing::info!(station = %ctx.station_id, message_id = id, action = action_name,
+                    "retransmitted CALL answered with the stored answer");
+                metrics::counter!("ocpp_retransmissions_total").increment(1);
+                return serde_json::from_str(&stored.response).map_err(internal);
+            }
+        }
+    }
+
+    let handled = route(ctx, action, payload).await?;
+    let response = handled.response;
+    Validator::global()
+        .validate(action_name, Direction::Response, &response)
+        .map_err(|v| {
+            tracing::error!(station = %ctx.station_id, action = action_name, violation = %v,
+                "our own answer breaks the schema");
+            CallRefusal::new(
+                ErrorCode::InternalError,
+                "the CSMS produced an invalid answer",
+            )
+        })?;
+    let mut writes = handled.writes;
+    if handled.remember {
+        writes.push(Write::Answer(StoredAnswer {
+            station_id: ctx.station_id.clone(),
+            message_id: id.to_string(),
+            action: action_name.to_string(),
+            request_hash,
+            response: response.to_string(),
+            answered_at: Utc::now(),
+        }));
+    }
+    ctx.store.write(writes).await.map_err(internal)?;
+    Ok(response)
+}
+
+/// The actions whose answers are stored for retransmissions (those that change state).
+fn remembers(action: Action) -> bool {
+    !matches!(action, Action::Heartbeat)
+}
+
+/// Send the payload to the handler of its functional block.
+async fn route(
+    ctx: &mut StationContext,
+    action: Action,
+    payload: Value,
+) -> Result<Handled<Value>, CallRefusal> {
+    match action {
+        Action::BootNotification => {
+            encode(provisioning::boot_notification::handle(ctx, decode(payload)?).await?)
+        }
+        Action::Heartbeat => encode(availability::heartbeat::handle(ctx, decode(payload)?).await?),
+        Action::StatusNotification => {
+            encode(availability::status_notification::handle(ctx, decode(payload)?).await?)
+        }
+        Action::NotifyEvent => {
+            encode(diagnostics::notify_event::handle(ctx, decode(payload)?).await?)
+        }
+        Action::SecurityEventNotification => {
+            encode(security::security_event::handle(ctx, decode(payload)?).await?)
+        }
+        other => Err(CallRefusal::new(
+            ErrorCode::NotImplemented,
+            format!("{} is not implemented by this CSMS yet", other.as_str()),
+        )),
+    }
+}
+
+/// Schema-valid JSON into the typed request. Failing here means the generated types and the
+/// schema disagree: a bug of ours, reported as a FormatViolation with the reason.
+fn decode<T: DeserializeOwned>(payload: Value) -> Result<T, CallRefusal> {
+    serde_json::from_value(payload).map_err(|e| {
+        CallRefusal::new(
+            ErrorCode::FormatViolation,
+            format!("payload not understood: {e}"),
+        )
+    })
+}
+
+fn encode<T: Serialize>(handled: Handled<T>) -> Result<Handled<Value>, CallRefusal> {
+    Ok(Handled {
+        response: serde_json::to_value(&handled.response).map_err(internal)?,
+        writes: handled.writes,
+        remember: handled.remember,
+    })
+}
+
+/// Hex SHA-256 of the payload's canonical text (serde_json sorts object keys).
+fn hash_payload(payload: &Value) -> String {
+    hex::encode(Sha256::digest(payload.to_string().as_bytes()))
+}
+
+pub(crate) fn internal(e: impl std::fmt::Display) -> CallRefusal {
+    tracing::error!(error = %e, "internal error while answering a CALL");
+    CallRefusal::new(ErrorCode::InternalError, "internal error; retry later")
+}

@@ -1,0 +1,350 @@
+//! The HTTP/1.1 WebSocket upgrade, done by hand so that authentication can be asynchronous.
+//!
+//! tungstenite's own accept callback is synchronous, but deciding whether a station may in means
+//! a store lookup and an Argon2 verification (milliseconds of CPU, run off the async workers).
+//! So the request head is read and checked here, refused with the HTTP status OCPP-J Part 4
+//! asks for, or answered `101 Switching Protocols` before the stream is handed to tungstenite.
+//!
+//! | refusal | status |
+//! |---|---|
+//! | not `GET {prefix}/{stationId}`, or an unknown station | 404 |
+//! | not a WebSocket upgrade, or no `ocpp2.0.1` subprotocol offered | 400 |
+//! | missing or wrong credentials, username ≠ station id, profile too low, certificate CN ≠ id | 401 |
+
+use std::time::Duration;
+
+use base64::Engine;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use unicharge_ocpp::SUBPROTOCOL_V201;
+
+/// Largest request head read before giving up (OCTT and real stations send well under 2 KiB).
+const MAX_HEAD: usize = 16 * 1024;
+
+/// What the station asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeRequest {
+    /// The last path segment, percent-decoded, not yet validated.
+    pub station_id: String,
+    /// `Authorization: Basic` credentials, if any.
+    pub basic: Option<BasicCredentials>,
+    /// `Sec-WebSocket-Key`.
+    pub key: String,
+    /// Bytes read past the request head (a well-behaved client sends none before the 101).
+    pub leftover: Vec<u8>,
+}
+
+/// HTTP Basic credentials (RFC 7617).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BasicCredentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for BasicCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the password, not even in a debug log.
+        f.debug_struct("BasicCredentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A refused upgrade: the HTTP status to answer and why (for the log; not sent in detail).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("HTTP {status}: {reason}")]
+pub struct Refusal {
+    pub status: u16,
+    pub reason: String,
+}
+
+impl Refusal {
+    pub fn new(status: u16, reason: impl Into<String>) -> Self {
+        Refusal {
+            status,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Read and check the request head. I/O errors and timeouts are refusals with status 0
+/// (nothing to answer: the peer is gone or too slow).
+pub async fn read_request<S>(
+    stream: &mut S,
+    path_prefix: &str,
+    timeout: Duration,
+) -> Result<UpgradeRequest, Refusal>
+where
+    S: AsyncRead + Unpin,
+{
+    let mut buf = Vec::with_capacity(1024);
+    let head_len = tokio::time::timeout(timeout, async {
+        let mut chunk = [0u8; 1024];
+        loop {
+            let n = stream
+                .read(&mut chunk)
+                .await
+                .map_err(|e| Refusal::new(0, format!("read failed: {e}")))?;
+            if n == 0 {
+                return Err(Refusal::new(0, "connection closed during the upgrade"));
+            }
+            let searched_from = buf.len().saturating_sub(3);
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(pos) = find_head_end(&buf[searched_from..]) {
+                return Ok(searched_from + pos);
+            }
+            if buf.len() > MAX_HEAD {
+                return Err(Refusal::new(431, "request head too large"));
+            }
+        }
+    })
+    .await
+    .map_err(|_| Refusal::new(0, "upgrade not completed in time"))??;
+    let leftover = buf.split_off(head_len);
+    parse_request(&buf, path_prefix, leftover)
+}
+
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+}
+
+/// Check a complete request head.
+pub fn parse_request(
+    head: &[u8],
+    path_prefix: &str,
+    leftover: Vec<u8>,
+) -> Result<UpgradeRequest, Refusal> {
+    let mut headers = [httparse::EMPTY_HEADER; 48];
+    let mut req = httparse::Request::new(&mut headers);
+    match req.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(Refusal::new(400, "incomplete request")),
+        Err(e) => return Err(Refusal::new(400, format!("malformed request: {e}"))),
+    }
+    if req.method != Some("GET") {
+        return Err(Refusal::new(405, "the upgrade must be a GET"));
+    }
+    let path = req.path.unwrap_or("");
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let station_id = station_from_path(path, path_prefix)
+        .ok_or_else(|| Refusal::new(404, format!("no OCPP endpoint at {path:?}")))?;
+
+    let header = |name: &str| {
+        req.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .filter_map(|h| std::str::from_utf8(h.value).ok())
+            .collect::<Vec<_>>()
+    };
+    let has_token = |name: &str, token: &str| {
+        header(name)
+            .iter()
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    if !has_token("upgrade", "websocket") || !has_token("connection", "upgrade") {
+        return Err(Refusal::new(400, "not a WebSocket upgrade request"));
+    }
+    if !header("sec-websocket-version")
+        .iter()
+        .any(|v| v.trim() == "13")
+    {
+        return Err(Refusal::new(400, "Sec-WebSocket-Version must be 13"));
+    }
+    let key = header("sec-websocket-key")
+        .first()
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| Refusal::new(400, "Sec-WebSocket-Key missing"))?;
+    // Subprotocol names are case-sensitive (RFC 6455, 4.1).
+    let offers_ocpp201 = header("sec-websocket-protocol")
+        .iter()
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == SUBPROTOCOL_V201);
+    if !offers_ocpp201 {
+        return Err(Refusal::new(
+            400,
+            format!("Sec-WebSocket-Protocol must offer {SUBPROTOCOL_V201}"),
+        ));
+    }
+    let basic = match header("authorization").first() {
+        Some(value) => Some(
+            parse_basic(value)
+                .ok_or_else(|| Refusal::new(401, "Authorization header is not valid Basic"))?,
+        ),
+        None => None,
+    };
+    Ok(UpgradeRequest {
+        station_id,
+        basic,
+        key,
+        leftover,
+    })
+}
+
+/// `/ocpp/CP001` → `CP001` (percent-decoded) when the prefix matches and one segment follows.
+fn station_from_path(path: &str, prefix: &str) -> Option<String> {
+    let prefix = prefix.trim_end_matches('/');
+    let rest = path.strip_prefix(prefix)?.strip_prefix('/')?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.is_empty() || rest.contains('/') {
+        return None;
+    }
+    percent_decode(rest)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `Basic base64(user:password)` → credentials. The password may contain ':'.
+pub fn parse_basic(value: &str) -> Option<BasicCredentials> {
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (username, password) = text.split_once(':')?;
+    Some(BasicCredentials {
+        username: username.to_string(),
+        password: password.to_string(),
+    })
+}
+
+/// Answer `101 Switching Protocols`, selecting `ocpp2.0.1`.
+pub async fn accept<S: AsyncWrite + Unpin>(stream: &mut S, key: &str) -> std::io::Result<()> {
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\n\
+         Upgrade: websocket\r\n\
+         Connection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n\
+         Sec-WebSocket-Protocol: {SUBPROTOCOL_V201}\r\n\r\n",
+        derive_accept_key(key.as_bytes())
+    );
+    stream.write_all(response.as_bytes()).await?;
+    stream.flush().await
+}
+
+/// Answer a refusal and close. Status 0 means "just close".
+pub async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, refusal: &Refusal) {
+    if refusal.status != 0 {
+        let (reason, extra) = match refusal.status {
+            400 => ("Bad Request", ""),
+            401 => (
+                "Unauthorized",
+                "WWW-Authenticate: Basic realm=\"OCPP\", charset=\"UTF-8\"\r\n",
+            ),
+            404 => ("Not Found", ""),
+            405 => ("Method Not Allowed", "Allow: GET\r\n"),
+            431 => ("Request Header Fields Too Large", ""),
+            _ => ("Error", ""),
+        };
+        let response = format!(
+            "HTTP/1.1 {} {reason}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n",
+            refusal.status
+        );
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.flush().await;
+    }
+    let _ = stream.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(lines: &[&str]) -> Vec<u8> {
+        let mut s = String::from("GET /ocpp/CP%2D1 HTTP/1.1\r\nHost: x\r\n");
+        for l in lines {
+            s.push_str(l);
+            s.push_str("\r\n");
+        }
+        s.push_str("\r\n");
+        s.into_bytes()
+    }
+
+    const UPGRADE: [&str; 4] = [
+        "Upgrade: websocket",
+        "Connection: keep-alive, Upgrade",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    ];
+
+    #[test]
+    fn a_good_upgrade_yields_the_decoded_station_id_and_credentials() {
+        let mut lines = UPGRADE.to_vec();
+        lines.push("Sec-WebSocket-Protocol: ocpp1.6, ocpp2.0.1");
+        lines.push("Authorization: Basic Q1AtMTpzZWNyZXQ6d2l0aDpjb2xvbnM="); // CP-1:secret:with:colons
+        let req = parse_request(&head(&lines), "/ocpp", vec![]).unwrap();
+        assert_eq!(req.station_id, "CP-1");
+        let basic = req.basic.unwrap();
+        assert_eq!(basic.username, "CP-1");
+        assert_eq!(basic.password, "secret:with:colons");
+    }
+
+    #[test]
+    fn without_the_ocpp201_subprotocol_the_upgrade_is_a_400() {
+        let mut lines = UPGRADE.to_vec();
+        lines.push("Sec-WebSocket-Protocol: ocpp1.6");
+        assert_eq!(
+            parse_request(&head(&lines), "/ocpp", vec![])
+                .unwrap_err()
+                .status,
+            400
+        );
+        assert_eq!(
+            parse_request(&head(&UPGRADE), "/ocpp", vec![])
+                .unwrap_err()
+                .status,
+            400
+        );
+    }
+
+    #[test]
+    fn wrong_paths_are_404() {
+        for path in [
+            "/",
+            "/ocpp",
+            "/ocpp/",
+            "/other/CP1",
+            "/ocpp/a/b",
+            "/ocppCP1",
+        ] {
+            assert_eq!(station_from_path(path, "/ocpp"), None, "{path}");
+        }
+        assert_eq!(
+            station_from_path("/ocpp/CP1/", "/ocpp").as_deref(),
+            Some("CP1")
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for bytes in [
+            &b"\x00\xff\r\n\r\n"[..],
+            b"GET\r\n\r\n",
+            b"POST /ocpp/x HTTP/1.1\r\n\r\n",
+        ] {
+            assert!(parse_request(bytes, "/ocpp", vec![]).is_err());
+        }
+        assert!(parse_basic("Basic !!!").is_none());
+        assert!(parse_basic("Bearer abc").is_none());
+        assert!(percent_decode("%zz").is_none());
+    }
+}

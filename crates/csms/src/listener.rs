@@ -1,0 +1,172 @@
+//! The OCPP front door: accept TCP, optionally TLS, then the HTTP upgrade, then hand the
+//! WebSocket to its connection task.
+//!
+//! Every refusal is logged with the station id and the reason, and answered the way OCPP asks
+//! (a failed TLS handshake simply ends; a refused upgrade gets its HTTP status).
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use openssl::ssl::{Ssl, SslAcceptor};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_openssl::SslStream;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
+
+use crate::connection::{self, ConnectionSettings};
+use crate::csms::Shared;
+use crate::dispatch::StationContext;
+use crate::handshake;
+use crate::security::admission::{admit, Presented};
+use crate::security::tls::peer_certificate_common_name;
+
+/// Accept plain-WebSocket connections (security profile 1) until the task is aborted.
+pub async fn serve_ws(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        match listener.accept().await {
+            Ok((tcp, peer)) => {
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let _ = tcp.set_nodelay(true);
+                    upgrade(tcp, peer, None, shared).await;
+                });
+            }
+            Err(e) => accept_error(e).await,
+        }
+    }
+}
+
+/// Accept TLS WebSocket connections (security profiles 2 and 3) until the task is aborted.
+pub async fn serve_wss(listener: TcpListener, acceptor: Arc<SslAcceptor>, shared: Arc<Shared>) {
+    loop {
+        match listener.accept().await {
+            Ok((tcp, peer)) => {
+                let shared = shared.clone();
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let _ = tcp.set_nodelay(true);
+                    match tls_handshake(tcp, &acceptor, &shared).await {
+                        Ok(stream) => {
+                            let cn = peer_certificate_common_name(stream.ssl());
+                            upgrade(stream, peer, Some(cn), shared).await;
+                        }
+                        Err(reason) => {
+                            metrics::counter!("ocpp_tls_handshake_failures_total").increment(1);
+                            tracing::info!(%peer, "TLS handshake refused: {reason}");
+                        }
+                    }
+                });
+            }
+            Err(e) => accept_error(e).await,
+        }
+    }
+}
+
+async fn tls_handshake(
+    tcp: TcpStream,
+    acceptor: &SslAcceptor,
+    shared: &Shared,
+) -> Result<SslStream<TcpStream>, String> {
+    let ssl = Ssl::new(acceptor.context()).map_err(|e| e.to_string())?;
+    let mut stream = SslStream::new(ssl, tcp).map_err(|e| e.to_string())?;
+    match tokio::time::timeout(
+        shared.config.handshake_timeout,
+        Pin::new(&mut stream).accept(),
+    )
+    .await
+    {
+        Ok(Ok(())) => Ok(stream),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("TLS handshake not completed in time".into()),
+    }
+}
+
+/// Too many open files and the like: log and back off briefly instead of spinning.
+async fn accept_error(e: std::io::Error) {
+    tracing::error!(error = %e, "accept failed");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+}
+
+/// The HTTP upgrade and admission. `tls` is `Some(client certificate CN)` on wss.
+async fn upgrade<S>(
+    mut stream: S,
+    peer: SocketAddr,
+    tls: Option<Option<String>>,
+    shared: Arc<Shared>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let config = &shared.config;
+    let request =
+        match handshake::read_request(&mut stream, &config.path_prefix, config.handshake_timeout)
+            .await
+        {
+            Ok(request) => request,
+            Err(refusal) => {
+                tracing::info!(%peer, "upgrade refused: {refusal}");
+                handshake::refuse(&mut stream, &refusal).await;
+                return;
+            }
+        };
+    let presented = Presented {
+        tls: tls.is_some(),
+        certificate_cn: tls.flatten(),
+        basic: request.basic.clone(),
+    };
+    let admitted = match admit(
+        &shared.store,
+        config.unknown_stations,
+        &request.station_id,
+        presented,
+    )
+    .await
+    {
+        Ok(admitted) => admitted,
+        Err(refusal) => {
+            metrics::counter!("ocpp_connections_refused_total", "status" => refusal.status.to_string())
+                .increment(1);
+            tracing::warn!(station = %request.station_id, %peer, "connection refused: {refusal}");
+            handshake::refuse(&mut stream, &refusal).await;
+            return;
+        }
+    };
+    if let Err(e) = handshake::accept(&mut stream, &request.key).await {
+        tracing::info!(station = %request.station_id, %peer, "upgrade failed: {e}");
+        return;
+    }
+    let ws_config = WebSocketConfig::default()
+        // tungstenite reserves 128 KiB per connection by default; OCPP messages are small and
+        // 100k idle stations must fit in about 1 GiB.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(config.max_message_size * 2)
+        .max_message_size(Some(config.max_message_size))
+        .max_frame_size(Some(config.max_message_size));
+    let ws = WebSocketStream::from_partially_read(
+        stream,
+        request.leftover,
+        Role::Server,
+        Some(ws_config),
+    )
+    .await;
+    let station = admitted.station;
+    tracing::info!(station = %station.id, %peer, profile = %admitted.profile, "connected");
+    let ctx = StationContext {
+        station_id: station.id.clone(),
+        store: shared.store.clone(),
+        config: shared.config.clone(),
+        boot_status: station.last_boot_status,
+    };
+    connection::spawn(
+        ws,
+        ctx,
+        admitted.profile,
+        ConnectionSettings {
+            ping_interval: config.ping_interval,
+            call_timeout: config.call_timeout,
+        },
+        shared.registry.clone(),
+    );
+}

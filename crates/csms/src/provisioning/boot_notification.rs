@@ -1,0 +1,68 @@
+//! BootNotification (B01 Cold Boot, B02 Pending, B03 Rejected; TC_B_01).
+//!
+//! The answer follows the station's registration: Accepted stations get the heartbeat interval;
+//! Pending and Rejected ones the retry interval, after which they boot again. What the station
+//! says it is (model, vendor, serial, firmware) is stored with the answer given.
+
+use chrono::Utc;
+use unicharge_core::RegistrationStatus;
+use unicharge_ocpp::v201::{
+    BootNotificationRequest, BootNotificationResponse, RegistrationStatusEnumType,
+};
+use unicharge_store::Write;
+
+use crate::dispatch::{internal, CallRefusal, Handled, StationContext};
+
+pub async fn handle(
+    ctx: &mut StationContext,
+    req: BootNotificationRequest,
+) -> Result<Handled<BootNotificationResponse>, CallRefusal> {
+    // The registration can change while connected (an operator accepts a pending station), so
+    // read it fresh rather than from the connection's start.
+    let registration = ctx
+        .store
+        .get_station(&ctx.station_id)
+        .await
+        .map_err(internal)?
+        .map(|s| s.registration)
+        .unwrap_or(RegistrationStatus::Rejected);
+    let (status, interval) = match registration {
+        RegistrationStatus::Accepted => (
+            RegistrationStatusEnumType::Accepted,
+            ctx.config.heartbeat_interval,
+        ),
+        RegistrationStatus::Pending => (
+            RegistrationStatusEnumType::Pending,
+            ctx.config.boot_retry_interval,
+        ),
+        RegistrationStatus::Rejected => (
+            RegistrationStatusEnumType::Rejected,
+            ctx.config.boot_retry_interval,
+        ),
+    };
+    let now = Utc::now();
+    let station = &req.charging_station;
+    tracing::info!(station = %ctx.station_id, reason = req.reason.as_str(), model = %station.model,
+        vendor = %station.vendor_name, status = registration.as_str(), "BootNotification");
+    let writes = vec![Write::StationBooted {
+        station_id: ctx.station_id.clone(),
+        at: now,
+        reason: req.reason.as_str().to_string(),
+        model: station.model.clone(),
+        vendor_name: station.vendor_name.clone(),
+        serial_number: station.serial_number.clone(),
+        firmware_version: station.firmware_version.clone(),
+        status: registration,
+    }];
+    ctx.boot_status = Some(registration);
+    Ok(Handled::durable(
+        BootNotificationResponse {
+            current_time: now,
+            interval: i64::try_from(interval.as_secs()).unwrap_or(i64::MAX),
+            status,
+            status_info: None,
+            custom_data: None,
+        },
+        writes,
+    ))
+}

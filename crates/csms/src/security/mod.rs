@@ -1,0 +1,7 @@
+//! Functional block A, Security: who may connect (security profiles 1–3), TLS, the local
+//! certificate authority, and security event notifications.
+
+pub mod admission;
+pub mod pki;
+pub mod security_event;
+pub mod tls;

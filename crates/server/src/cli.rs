@@ -1,0 +1,320 @@
+//! The `unicharge` command line.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+use unicharge_core::credentials::{check_password_policy, generate_password, hash_password};
+use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
+use unicharge_store::sqlite::SqliteStore;
+use unicharge_store::Store;
+
+use crate::Settings;
+
+/// unicharge: an open charging back end. Today: an OCPP 2.0.1 CSMS.
+///
+/// Start with `unicharge serve` (no configuration needed), then register a station with
+/// `unicharge station add CP001 --generate-password` and point it at ws://HOST:8180/ocpp/CP001.
+#[derive(Debug, Parser)]
+#[command(name = "unicharge", version, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (TOML). Without one, built-in defaults are used:
+    /// see `unicharge config show`.
+    #[arg(long, short, global = true, env = "UNICHARGE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory (database, generated TLS material); overrides the configuration.
+    #[arg(long, global = true, env = "UNICHARGE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: OCPP on ws :8180 and wss :8443, /metrics and /health on :8080.
+    ///
+    /// On first start it creates the data directory, the database and, if no TLS material is
+    /// configured, a local CA with RSA and ECDSA server certificates (their paths are printed).
+    Serve,
+    /// Register and manage charging stations (works whether or not the server runs).
+    #[command(subcommand)]
+    Station(StationCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StationCommand {
+    /// Register a station. Its id is the last segment of the URL it connects to.
+    Add {
+        /// Station id (1–48 characters of a-z A-Z 0-9 * - _ = : + | @ .).
+        id: StationId,
+        /// Lowest security profile its connections must use: 1 (ws + Basic),
+        /// 2 (wss + Basic) or 3 (wss + client certificate).
+        #[arg(long, default_value = "1")]
+        profile: u8,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Answer its boots Pending until accepted (`unicharge station accept`).
+        #[arg(long)]
+        pending: bool,
+    },
+    /// List registered stations.
+    List,
+    /// Show one station: identity from its last boot, connection state, connectors, events.
+    Show { id: StationId },
+    /// Remove a station and everything it reported.
+    Remove { id: StationId },
+    /// Set a new HTTP Basic password (profiles 1 and 2). Only its salted hash is stored.
+    SetPassword {
+        id: StationId,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Set the lowest security profile (1, 2 or 3) the station's connections must use.
+    SetProfile { id: StationId, profile: u8 },
+    /// Accept a pending (or rejected) station: its next boot is Accepted.
+    Accept { id: StationId },
+    /// Reject a station: its boots are Rejected.
+    Reject { id: StationId },
+    /// Issue a client certificate for a profile-3 station from the local CA.
+    IssueCert {
+        id: StationId,
+        /// Folder to write `<id>.pem` and `<id>.key.pem` into.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Validity in days.
+        #[arg(long, default_value = "365")]
+        days: i64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// The password (16–40 characters). Visible in process lists: prefer the options below.
+    #[arg(long, conflicts_with_all = ["password_stdin", "generate_password"])]
+    pub password: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long, conflicts_with = "generate_password")]
+    pub password_stdin: bool,
+    /// Generate a strong 32-character password and print it once.
+    #[arg(long)]
+    pub generate_password: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration as TOML (a complete, commented-out-free example).
+    Show,
+}
+
+impl PasswordArgs {
+    /// The chosen password, if any (printing a generated one).
+    fn resolve(&self) -> anyhow::Result<Option<String>> {
+        let password = if let Some(p) = &self.password {
+            Some(p.clone())
+        } else if self.password_stdin {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text)?;
+            Some(text.trim_end_matches(['\r', '\n']).to_string())
+        } else if self.generate_password {
+            let p = generate_password(32);
+            println!("generated password (shown once, only its hash is stored): {p}");
+            Some(p)
+        } else {
+            None
+        };
+        if let Some(p) = &password {
+            check_password_policy(p).map_err(anyhow::Error::msg)?;
+        }
+        Ok(password)
+    }
+}
+
+impl Cli {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let mut settings = match &self.config {
+            Some(path) => Settings::load(path)?,
+            None => Settings::default(),
+        };
+        if let Some(dir) = &self.data_dir {
+            settings.data_dir = dir.clone();
+        }
+        Ok(settings)
+    }
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    SqliteStore::open(&settings.database_path(), settings.store.durability)
+        .await
+        .with_context(|| format!("cannot open {}", settings.database_path().display()))
+}
+
+fn profile(n: u8) -> anyhow::Result<SecurityProfile> {
+    SecurityProfile::try_from(n).map_err(anyhow::Error::msg)
+}
+
+async fn must_exist(store: &SqliteStore, id: &StationId) -> anyhow::Result<Station> {
+    store.get_station(id).await?.ok_or_else(|| {
+        anyhow::anyhow!("station {id} is not registered (see `unicharge station list`)")
+    })
+}
+
+/// Run a `station` command against the store directly.
+pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    match command {
+        StationCommand::Add {
+            id,
+            profile: p,
+            password,
+            pending,
+        } => {
+            let profile = profile(*p)?;
+            let mut station = Station::new(id.clone(), profile, Utc::now());
+            if *pending {
+                station.registration = RegistrationStatus::Pending;
+            }
+            match password.resolve()? {
+                Some(p) => station.password_hash = Some(hash_password(&p)?),
+                None if profile != SecurityProfile::TlsClientCert => bail!(
+                    "profile {profile} uses HTTP Basic: give --password, --password-stdin or --generate-password"
+                ),
+                None => {}
+            }
+            store.create_station(&station).await?;
+            let scheme = if profile.uses_tls() { "wss" } else { "ws" };
+            let port = if profile.uses_tls() { 8443 } else { 8180 };
+            println!("station {id} registered (security profile {profile}); it connects to {scheme}://HOST:{port}{}/{id}", settings.csms.path_prefix);
+        }
+        StationCommand::List => {
+            let stations = store.list_stations().await?;
+            if stations.is_empty() {
+                println!("no stations registered: add one with `unicharge station add CP001 --generate-password`");
+            }
+            println!(
+                "{:<24} {:>7} {:<9} {:<9} {:<20} last seen",
+                "id", "profile", "reg.", "online", "model"
+            );
+            for s in stations {
+                println!(
+                    "{:<24} {:>7} {:<9} {:<9} {:<20} {}",
+                    s.id.as_str(),
+                    s.security_profile.number(),
+                    s.registration.as_str(),
+                    if s.connected { "yes" } else { "no" },
+                    s.model.as_deref().unwrap_or("-"),
+                    s.last_seen_at
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_else(|| "never".into())
+                );
+            }
+        }
+        StationCommand::Show { id } => {
+            let s = must_exist(&store, id).await?;
+            println!("{}", serde_json::to_string_pretty(&s)?);
+            println!("connectors:");
+            for c in store.connectors(id).await? {
+                println!(
+                    "  evse {} connector {}: {} (since {})",
+                    c.evse_id,
+                    c.connector_id,
+                    c.status,
+                    c.status_at.to_rfc3339()
+                );
+            }
+            println!("latest events:");
+            for e in store.events(id, 10).await? {
+                println!(
+                    "  {} {}/{} = {} ({})",
+                    e.timestamp.to_rfc3339(),
+                    e.component,
+                    e.variable,
+                    e.actual_value,
+                    e.trigger
+                );
+            }
+            println!("latest security events:");
+            for e in store.security_events(id, 10).await? {
+                println!(
+                    "  {} {} {}",
+                    e.timestamp.to_rfc3339(),
+                    e.kind,
+                    e.tech_info.unwrap_or_default()
+                );
+            }
+        }
+        StationCommand::Remove { id } => {
+            if !store.delete_station(id).await? {
+                bail!("station {id} is not registered");
+            }
+            println!("station {id} removed");
+        }
+        StationCommand::SetPassword { id, password } => {
+            must_exist(&store, id).await?;
+            let Some(p) = password.resolve()? else {
+                bail!("give --password, --password-stdin or --generate-password");
+            };
+            store
+                .set_password_hash(id, Some(&hash_password(&p)?))
+                .await?;
+            println!("password of {id} replaced; its next connection must use it");
+        }
+        StationCommand::SetProfile { id, profile: p } => {
+            let profile = profile(*p)?;
+            must_exist(&store, id).await?;
+            store.set_security_profile(id, profile).await?;
+            println!("{id} must now connect with security profile {profile} or higher");
+        }
+        StationCommand::Accept { id } => {
+            must_exist(&store, id).await?;
+            store
+                .set_registration(id, RegistrationStatus::Accepted)
+                .await?;
+            println!("{id} accepted: its next BootNotification is Accepted");
+        }
+        StationCommand::Reject { id } => {
+            must_exist(&store, id).await?;
+            store
+                .set_registration(id, RegistrationStatus::Rejected)
+                .await?;
+            println!("{id} rejected: its BootNotifications are Rejected");
+        }
+        StationCommand::IssueCert { id, out, days } => {
+            must_exist(&store, id).await?;
+            issue_cert(settings, id, out, *days)?;
+        }
+    }
+    Ok(())
+}
+
+fn issue_cert(
+    settings: &Settings,
+    id: &StationId,
+    out: &std::path::Path,
+    days: i64,
+) -> anyhow::Result<()> {
+    use unicharge_csms::security::pki;
+    let (paths, _) =
+        pki::load_or_create(&settings.data_dir.join("tls"), &settings.csms.server_names)?;
+    let ca = pki::load_ca(&paths.ca_cert, &paths.ca_key)?;
+    let (cert, key) =
+        pki::issue_client_certificate(&ca, pki::KeyKind::EcP256, id.as_str(), 0, days)?;
+    std::fs::create_dir_all(out)?;
+    let cert_path = out.join(format!("{id}.pem"));
+    let key_path = out.join(format!("{id}.key.pem"));
+    pki::write_pem(&cert_path, &pki::certificate_to_pem(&cert)?, false)?;
+    pki::write_pem(&key_path, &pki::private_key_to_pem(&key)?, true)?;
+    println!(
+        "client certificate for {id}: {}\nprivate key: {}\nissuing CA: {}",
+        cert_path.display(),
+        key_path.display(),
+        paths.ca_cert.display()
+    );
+    Ok(())
+}

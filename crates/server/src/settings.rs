@@ -1,0 +1,292 @@
+//! The configuration file (TOML). Every key has a default, so no file is needed to start.
+//!
+//! ```toml
+//! data_dir = "./data"            # database, generated TLS material
+//! bootstrap = "stations.toml"    # optional: stations to provision at start
+//!
+//! [csms]
+//! ws_listen = "0.0.0.0:8180"     # security profile 1 ("" disables)
+//! wss_listen = "0.0.0.0:8443"    # security profiles 2 and 3 ("" disables)
+//! heartbeat_interval = "5m"
+//! ping_interval = "30s"
+//! unknown_stations = "reject"    # or "pending" / "accept" (auto-registration)
+//! server_names = ["localhost"]   # names in generated server certificates
+//!
+//! [csms.tls]                     # omit to generate a local CA and server certificates
+//! server_certs = [{ cert = "rsa.pem", key = "rsa.key" }, { cert = "ec.pem", key = "ec.key" }]
+//! client_ca = "stations-ca.pem"
+//!
+//! [store]
+//! durability = "full"            # or "normal"
+//!
+//! [http]
+//! listen = "0.0.0.0:8080"        # /metrics and /health ("" disables)
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use unicharge_csms::{CsmsConfig, TlsConfig, UnknownStationPolicy};
+use unicharge_store::sqlite::Durability;
+
+/// Everything `unicharge serve` reads from its configuration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the database and generated TLS material live.
+    pub data_dir: PathBuf,
+    /// A bootstrap file of stations to provision at start (see `bootstrap.rs`).
+    pub bootstrap: Option<PathBuf>,
+    pub csms: CsmsSettings,
+    pub store: StoreSettings,
+    pub http: HttpSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CsmsSettings {
+    #[serde(with = "optional_addr")]
+    pub ws_listen: Option<SocketAddr>,
+    #[serde(with = "optional_addr")]
+    pub wss_listen: Option<SocketAddr>,
+    pub path_prefix: String,
+    #[serde(with = "duration")]
+    pub heartbeat_interval: Duration,
+    #[serde(with = "duration")]
+    pub boot_retry_interval: Duration,
+    #[serde(with = "duration")]
+    pub ping_interval: Duration,
+    #[serde(with = "duration")]
+    pub call_timeout: Duration,
+    #[serde(with = "duration")]
+    pub handshake_timeout: Duration,
+    pub unknown_stations: UnknownStationPolicy,
+    /// Host names and addresses written into generated server certificates.
+    pub server_names: Vec<String>,
+    /// TLS material; when no server certificate is given, a local CA and server certificates are
+    /// generated under `<data_dir>/tls` on first start.
+    pub tls: TlsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    pub durability: Durability,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    #[serde(with = "optional_addr")]
+    pub listen: Option<SocketAddr>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("./data"),
+            bootstrap: None,
+            csms: CsmsSettings::default(),
+            store: StoreSettings::default(),
+            http: HttpSettings::default(),
+        }
+    }
+}
+
+impl Default for CsmsSettings {
+    fn default() -> Self {
+        let d = CsmsConfig::default();
+        CsmsSettings {
+            ws_listen: d.ws_listen,
+            wss_listen: d.wss_listen,
+            path_prefix: d.path_prefix,
+            heartbeat_interval: d.heartbeat_interval,
+            boot_retry_interval: d.boot_retry_interval,
+            ping_interval: d.ping_interval,
+            call_timeout: d.call_timeout,
+            handshake_timeout: d.handshake_timeout,
+            unknown_stations: d.unknown_stations,
+            server_names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            tls: TlsConfig::default(),
+        }
+    }
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            durability: Durability::Full,
+        }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            listen: Some(([0, 0, 0, 0], 8080).into()),
+        }
+    }
+}
+
+impl Settings {
+    /// Read a configuration file; relative paths in it are taken from the file's folder.
+    pub fn load(path: &Path) -> anyhow::Result<Settings> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the configuration file {}: {e} (run `unicharge config show` for a complete example)",
+                path.display()
+            )
+        })?;
+        let mut settings: Settings = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("configuration file {}: {e}", path.display()))?;
+        if let Some(base) = path.parent() {
+            settings.resolve_relative_to(base);
+        }
+        Ok(settings)
+    }
+
+    fn resolve_relative_to(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        fix(&mut self.data_dir);
+        if let Some(b) = self.bootstrap.as_mut() {
+            fix(b);
+        }
+        for c in &mut self.csms.tls.server_certs {
+            fix(&mut c.cert);
+            fix(&mut c.key);
+        }
+        if let Some(ca) = self.csms.tls.client_ca.as_mut() {
+            fix(ca);
+        }
+    }
+
+    /// The database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("unicharge.db")
+    }
+
+    /// The CSMS part, with TLS material filled in by the caller.
+    pub fn csms_config(&self, tls: TlsConfig) -> CsmsConfig {
+        let c = &self.csms;
+        CsmsConfig {
+            ws_listen: c.ws_listen,
+            wss_listen: c.wss_listen,
+            tls,
+            path_prefix: c.path_prefix.clone(),
+            heartbeat_interval: c.heartbeat_interval,
+            boot_retry_interval: c.boot_retry_interval,
+            ping_interval: c.ping_interval,
+            call_timeout: c.call_timeout,
+            handshake_timeout: c.handshake_timeout,
+            unknown_stations: c.unknown_stations,
+            ..CsmsConfig::default()
+        }
+    }
+}
+
+/// Durations as `"300ms"`, `"30s"`, `"5m"`, `"1h"` (or a bare number of seconds).
+mod duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        let ms = d.as_millis();
+        let text = if ms % 3_600_000 == 0 && ms > 0 {
+            format!("{}h", ms / 3_600_000)
+        } else if ms % 60_000 == 0 && ms > 0 {
+            format!("{}m", ms / 60_000)
+        } else if ms % 1000 == 0 {
+            format!("{}s", ms / 1000)
+        } else {
+            format!("{ms}ms")
+        };
+        s.serialize_str(&text)
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Seconds(u64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        match Raw::deserialize(d)? {
+            Raw::Seconds(s) => Ok(Duration::from_secs(s)),
+            Raw::Text(t) => parse(&t).map_err(serde::de::Error::custom),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Duration, String> {
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (number, unit) = t.split_at(split);
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("{text:?} is not a duration like \"30s\", \"500ms\" or \"5m\""))?;
+        match unit.trim() {
+            "ms" => Ok(Duration::from_millis(n)),
+            "" | "s" => Ok(Duration::from_secs(n)),
+            "m" => Ok(Duration::from_secs(n * 60)),
+            "h" => Ok(Duration::from_secs(n * 3600)),
+            other => Err(format!(
+                "unknown duration unit {other:?} in {text:?} (use ms, s, m or h)"
+            )),
+        }
+    }
+}
+
+/// A socket address, or `""` for "disabled".
+mod optional_addr {
+    use std::net::SocketAddr;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(a: &Option<SocketAddr>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&a.map(|a| a.to_string()).unwrap_or_default())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "{text:?} is not a listen address like \"0.0.0.0:8180\" (\"\" disables)"
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let text = toml::to_string(&Settings::default()).unwrap();
+        let back: Settings = toml::from_str(&text).unwrap();
+        assert_eq!(back, Settings::default());
+    }
+
+    #[test]
+    fn durations_and_disabled_listeners_parse() {
+        let s: Settings = toml::from_str(
+            "[csms]\nping_interval = \"250ms\"\nheartbeat_interval = 60\nws_listen = \"\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.csms.ping_interval, Duration::from_millis(250));
+        assert_eq!(s.csms.heartbeat_interval, Duration::from_secs(60));
+        assert_eq!(s.csms.ws_listen, None);
+        assert!(toml::from_str::<Settings>("[csms]\nping_interval = \"5 weeks\"\n").is_err());
+        assert!(toml::from_str::<Settings>("unknown_key = 1\n").is_err());
+    }
+}
