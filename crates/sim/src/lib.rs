@@ -1,1 +1,14 @@
-//! placeholder
+//! A charging-station simulator for OCPP 2.0.1.
+//!
+//! - [`station`]: one simulated station's connection: ws or wss (TLS options down to the cipher
+//!   suite and protocol version, client certificates), HTTP Basic, and typed OCPP calls in both
+//!   directions. Every answer the CSMS gives is checked against the official schema.
+//! - [`octt`]: the OCTT CSMS test cases (OCPP 2.0.1 Part 6) as scenarios, run against any CSMS
+//!   described by a [`octt::Target`] — unicharge's own conformance suite, and a tool for anyone
+//!   testing a CSMS (`unicharge-sim`).
+
+pub mod octt;
+pub mod station;
+pub mod tls;
+
+pub use station::{ConnectError, ConnectOptions, SimError, Station};

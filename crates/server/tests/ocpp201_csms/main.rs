@@ -1,0 +1,15 @@
+//! OCPP 2.0.1 CSMS conformance: one test per OCTT test case of Part 6 (draft 2023-05; TC_C_47
+//! from the FINAL edition), named after the case id.
+//!
+//! Each test starts a real unicharge server on loopback ports, provisions it as an operator
+//! would, and lets the simulator (`unicharge-sim`'s library) play the case over real sockets as
+//! the OCTT plays the charging station. After the scenario, the test also checks what the CSMS
+//! must have kept (boot data, statuses, events) through its store.
+//!
+//! `cargo xtask conformance-report` runs this target and writes docs/conformance/ocpp201-csms.md.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod a_security;
+mod b_provisioning;
