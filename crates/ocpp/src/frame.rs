@@ -307,7 +307,14 @@ mod tests {
 
     #[test]
     fn unreadable_message_ids_are_dropped_not_answered() {
-        for text in ["{}", "nonsense", "[]", "[2]", "[2,5,\"Heartbeat\",{}]", "\"x\""] {
+        for text in [
+            "{}",
+            "nonsense",
+            "[]",
+            "[2]",
+            "[2,5,\"Heartbeat\",{}]",
+            "\"x\"",
+        ] {
             assert!(
                 matches!(Frame::parse(text), Err(FrameError::Drop { id: None, .. })),
                 "{text}"
@@ -321,11 +328,20 @@ mod tests {
             Err(FrameError::Reply { code, .. }) => code,
             other => panic!("{text}: {other:?}"),
         };
-        assert_eq!(code(r#"[7,"a","Heartbeat",{}]"#), ErrorCode::MessageTypeNotSupported);
-        assert_eq!(code(r#"["2","a","Heartbeat",{}]"#), ErrorCode::MessageTypeNotSupported);
+        assert_eq!(
+            code(r#"[7,"a","Heartbeat",{}]"#),
+            ErrorCode::MessageTypeNotSupported
+        );
+        assert_eq!(
+            code(r#"["2","a","Heartbeat",{}]"#),
+            ErrorCode::MessageTypeNotSupported
+        );
         assert_eq!(code(r#"[2,"a","Heartbeat"]"#), ErrorCode::RpcFrameworkError);
         assert_eq!(code(r#"[2,"a",17,{}]"#), ErrorCode::RpcFrameworkError);
-        assert_eq!(code(r#"[2,"a","Heartbeat",[]]"#), ErrorCode::FormatViolation);
+        assert_eq!(
+            code(r#"[2,"a","Heartbeat",[]]"#),
+            ErrorCode::FormatViolation
+        );
         let long_id = "x".repeat(37);
         assert_eq!(
             code(&format!(r#"[2,"{long_id}","Heartbeat",{{}}]"#)),
@@ -335,9 +351,17 @@ mod tests {
 
     #[test]
     fn broken_results_and_errors_are_never_answered() {
-        for text in [r#"[3,"a"]"#, r#"[3,"a",5]"#, r#"[4,"a","X"]"#, r#"[4,"a",1,"d",{}]"#] {
+        for text in [
+            r#"[3,"a"]"#,
+            r#"[3,"a",5]"#,
+            r#"[4,"a","X"]"#,
+            r#"[4,"a",1,"d",{}]"#,
+        ] {
             assert!(
-                matches!(Frame::parse(text), Err(FrameError::Drop { id: Some(_), .. })),
+                matches!(
+                    Frame::parse(text),
+                    Err(FrameError::Drop { id: Some(_), .. })
+                ),
                 "{text}"
             );
         }

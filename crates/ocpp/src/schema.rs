@@ -163,7 +163,8 @@ mod tests {
 
     #[test]
     fn a_valid_boot_notification_passes() {
-        let boot = json!({"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}});
+        let boot =
+            json!({"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}});
         assert_eq!(code("BootNotification", boot), None);
     }
 
@@ -175,11 +176,17 @@ mod tests {
             Some(ErrorCode::OccurrenceConstraintViolation)
         );
         assert_eq!(
-            code("BootNotification", json!({"reason": 5, "chargingStation": station})),
+            code(
+                "BootNotification",
+                json!({"reason": 5, "chargingStation": station})
+            ),
             Some(ErrorCode::TypeConstraintViolation)
         );
         assert_eq!(
-            code("BootNotification", json!({"reason": "Sneezed", "chargingStation": station})),
+            code(
+                "BootNotification",
+                json!({"reason": "Sneezed", "chargingStation": station})
+            ),
             Some(ErrorCode::PropertyConstraintViolation)
         );
         assert_eq!(
@@ -190,7 +197,10 @@ mod tests {
             Some(ErrorCode::PropertyConstraintViolation)
         );
         assert_eq!(
-            code("BootNotification", json!({"reason": "PowerUp", "chargingStation": station, "extra": 1})),
+            code(
+                "BootNotification",
+                json!({"reason": "PowerUp", "chargingStation": station, "extra": 1})
+            ),
             Some(ErrorCode::FormatViolation)
         );
         assert_eq!(code("Sneeze", json!({})), Some(ErrorCode::NotImplemented));
@@ -198,10 +208,11 @@ mod tests {
 
     #[test]
     fn date_times_are_checked() {
-        let status = |ts: &str| {
-            json!({"timestamp": ts, "connectorStatus": "Available", "evseId": 1, "connectorId": 1})
-        };
-        assert_eq!(code("StatusNotification", status("2024-01-01T10:00:00Z")), None);
+        let status = |ts: &str| json!({"timestamp": ts, "connectorStatus": "Available", "evseId": 1, "connectorId": 1});
+        assert_eq!(
+            code("StatusNotification", status("2024-01-01T10:00:00Z")),
+            None
+        );
         assert_eq!(
             code("StatusNotification", status("yesterday")),
             Some(ErrorCode::FormatViolation)
