@@ -23,7 +23,7 @@ enum Command {
     /// List the test cases of the seed and whether the simulator can play them.
     List,
     /// Play test cases against a CSMS.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,7 +90,7 @@ async fn main() {
                 println!("{:<14} {:<9} {}", case.id, mark, case.name);
             }
         }
-        Command::Run(args) => std::process::exit(run(args).await),
+        Command::Run(args) => std::process::exit(run(*args).await),
     }
 }
 

@@ -306,19 +306,17 @@ impl Station {
         let action = R::ACTION.as_str();
         let (id, got, payload) = match self.inbox.pop_front() {
             Some(call) => call,
-            None => loop {
-                match self.next_frame(&format!("a {action} CALL")).await? {
-                    Frame::Call {
-                        id,
-                        action,
-                        payload,
-                    } => break (id, action, payload),
-                    other => {
-                        return Err(SimError::Unexpected(format!(
-                            "a CALLRESULT/CALLERROR {} while waiting for {action}",
-                            other.id()
-                        )))
-                    }
+            None => match self.next_frame(&format!("a {action} CALL")).await? {
+                Frame::Call {
+                    id,
+                    action,
+                    payload,
+                } => (id, action, payload),
+                other => {
+                    return Err(SimError::Unexpected(format!(
+                        "a CALLRESULT/CALLERROR {} while waiting for {action}",
+                        other.id()
+                    )))
                 }
             },
         };

@@ -40,8 +40,10 @@ pub struct TestCsms {
 
 /// Settings for tests: loopback, ephemeral ports, no HTTP side door, short timers.
 pub fn test_settings(dir: &std::path::Path) -> Settings {
-    let mut s = Settings::default();
-    s.data_dir = dir.join("data");
+    let mut s = Settings {
+        data_dir: dir.join("data"),
+        ..Settings::default()
+    };
     s.csms.ws_listen = Some("127.0.0.1:0".parse().unwrap());
     s.csms.wss_listen = Some("127.0.0.1:0".parse().unwrap());
     s.csms.server_names = vec!["localhost".into(), "127.0.0.1".into()];
