@@ -96,9 +96,18 @@ mod tests {
     fn accepts_the_identifier_alphabet_and_refuses_the_rest() {
         assert!(StationId::new("CP-001_a*b=c:d+e|f@g.h").is_ok());
         assert_eq!(StationId::new(""), Err(InvalidStationId::Empty));
-        assert_eq!(StationId::new("a b"), Err(InvalidStationId::BadCharacter(' ')));
-        assert_eq!(StationId::new("x/y"), Err(InvalidStationId::BadCharacter('/')));
-        assert_eq!(StationId::new("x".repeat(49)), Err(InvalidStationId::TooLong(49)));
+        assert_eq!(
+            StationId::new("a b"),
+            Err(InvalidStationId::BadCharacter(' '))
+        );
+        assert_eq!(
+            StationId::new("x/y"),
+            Err(InvalidStationId::BadCharacter('/'))
+        );
+        assert_eq!(
+            StationId::new("x".repeat(49)),
+            Err(InvalidStationId::TooLong(49))
+        );
         assert!(StationId::new("x".repeat(48)).is_ok());
     }
 

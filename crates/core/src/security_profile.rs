@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 /// forbids falling back to a lower profile once a higher one is configured (A00, and A05 for the
 /// upgrade), so the CSMS refuses such a connection and a downgrade cannot be forced by an
 /// attacker in the middle.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "u8", into = "u8")]
 pub enum SecurityProfile {
     /// 1: unsecured transport (ws) with HTTP Basic authentication.
@@ -79,7 +77,13 @@ mod tests {
     fn profiles_are_ordered_by_strength() {
         assert!(SecurityProfile::BasicAuth < SecurityProfile::TlsBasicAuth);
         assert!(SecurityProfile::TlsBasicAuth < SecurityProfile::TlsClientCert);
-        assert_eq!(SecurityProfile::try_from(4u8), Err(InvalidSecurityProfile(4)));
-        assert_eq!(SecurityProfile::try_from(2u8), Ok(SecurityProfile::TlsBasicAuth));
+        assert_eq!(
+            SecurityProfile::try_from(4u8),
+            Err(InvalidSecurityProfile(4))
+        );
+        assert_eq!(
+            SecurityProfile::try_from(2u8),
+            Ok(SecurityProfile::TlsBasicAuth)
+        );
     }
 }

@@ -52,8 +52,7 @@ pub trait Store: Send + Sync + 'static {
     /// Replace the Basic-auth password hash. True if the station exists.
     async fn set_password_hash(&self, id: &StationId, hash: Option<&str>) -> Result<bool>;
     /// Change the lowest security profile a connection must offer. True if the station exists.
-    async fn set_security_profile(&self, id: &StationId, profile: SecurityProfile)
-        -> Result<bool>;
+    async fn set_security_profile(&self, id: &StationId, profile: SecurityProfile) -> Result<bool>;
     /// Accept, park or refuse the station at its next boot. True if the station exists.
     async fn set_registration(&self, id: &StationId, status: RegistrationStatus) -> Result<bool>;
 
@@ -62,8 +61,11 @@ pub trait Store: Send + Sync + 'static {
     /// Apply a batch of writes atomically and durably. Returns once committed.
     async fn write(&self, batch: Vec<Write>) -> Result<()>;
     /// The answer stored for a CALL with this station and message id, if any.
-    async fn find_answer(&self, station: &StationId, message_id: &str)
-        -> Result<Option<StoredAnswer>>;
+    async fn find_answer(
+        &self,
+        station: &StationId,
+        message_id: &str,
+    ) -> Result<Option<StoredAnswer>>;
     async fn connectors(&self, station: &StationId) -> Result<Vec<ConnectorRecord>>;
     /// The newest `limit` events of a station, newest first.
     async fn events(&self, station: &StationId, limit: u32) -> Result<Vec<EventRecord>>;

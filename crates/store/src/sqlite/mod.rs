@@ -156,11 +156,7 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn set_security_profile(
-        &self,
-        id: &StationId,
-        profile: SecurityProfile,
-    ) -> Result<bool> {
+    async fn set_security_profile(&self, id: &StationId, profile: SecurityProfile) -> Result<bool> {
         let done = sqlx::query("UPDATE stations SET security_profile = ? WHERE id = ?")
             .bind(i64::from(profile.number()))
             .bind(id.as_str())
