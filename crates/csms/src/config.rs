@@ -10,9 +10,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UnknownStationPolicy {
-    /// Refuse the WebSocket upgrade (HTTP 404, as OCPP-J Part 4 recommends). The default.
+    /// The default. Let it in (it must still present a credential of the right form: a Basic
+    /// username equal to its id, or a verified client certificate), store nothing about it,
+    /// answer its BootNotification Rejected, refuse anything else with SecurityError and close
+    /// the connection after the Rejected answer. The station learns why it is not served, and the
+    /// operator sees the attempt in the log (model, vendor, serial).
     #[default]
     Reject,
+    /// Refuse the WebSocket upgrade with HTTP 404, as OCPP-J Part 4 recommends for unknown ids.
+    Refuse,
     /// Register it on first contact (trusting the credentials it presents) and answer its
     /// boots Pending until an operator accepts it.
     Pending,

@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use unicharge_core::{SecurityProfile, StationId};
+use unicharge_ocpp::v201::{Action, Initiator};
 use unicharge_ocpp::{Direction, ErrorCode, Frame, FrameError, Validator};
 use unicharge_store::Write;
 
@@ -75,6 +76,14 @@ impl ConnectionHandle {
     /// Send a CALL to the station and wait for its answer. The request is checked against its
     /// schema first: nothing invalid is ever sent.
     pub async fn call(&self, action: &str, payload: Value) -> Result<CallOutcome, CallFailure> {
+        let known: Action = action.parse().map_err(|_| {
+            CallFailure::InvalidRequest(format!("{action} is not an OCPP 2.0.1 action"))
+        })?;
+        if known.initiator() == Initiator::ChargingStation {
+            return Err(CallFailure::InvalidRequest(format!(
+                "{action} is sent by charging stations, not by a CSMS"
+            )));
+        }
         Validator::global()
             .validate(action, Direction::Request, &payload)
             .map_err(|v| CallFailure::InvalidRequest(v.to_string()))?;
@@ -116,35 +125,70 @@ struct InFlight {
     reply: oneshot::Sender<Result<CallOutcome, CallFailure>>,
 }
 
-/// Register the connection and spawn its task.
-pub fn spawn<S>(
-    ws: WebSocketStream<S>,
-    ctx: StationContext,
-    profile: SecurityProfile,
-    settings: ConnectionSettings,
+/// A connection registered for a station whose WebSocket is not running yet.
+///
+/// Registering happens before the `101 Switching Protocols` is sent, so that the moment a station
+/// has its upgrade answered, the CSMS shows it connected and can call it.
+pub struct Registration {
+    handle: ConnectionHandle,
+    commands: mpsc::Receiver<Command>,
+    replaced: Option<ConnectionHandle>,
     registry: Arc<Registry>,
-) -> ConnectionHandle
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (commands, rx) = mpsc::channel(64);
-    let handle = ConnectionHandle {
-        station_id: ctx.station_id.clone(),
-        generation: registry.next_generation(),
-        profile,
-        connected_at: Utc::now(),
-        commands,
-    };
-    let replaced = registry.insert(handle.clone());
-    let generation = handle.generation;
-    tokio::spawn(async move {
-        if let Some(old) = replaced {
-            tracing::info!(station = %ctx.station_id, "new connection replaces the previous one");
-            old.close("replaced by a new connection").await;
+}
+
+impl Registration {
+    /// Make a new connection the station's current one (the previous one, if any, is closed
+    /// once this one starts).
+    pub fn new(station_id: StationId, profile: SecurityProfile, registry: Arc<Registry>) -> Self {
+        let (commands_tx, commands) = mpsc::channel(64);
+        let handle = ConnectionHandle {
+            station_id,
+            generation: registry.next_generation(),
+            profile,
+            connected_at: Utc::now(),
+            commands: commands_tx,
+        };
+        let replaced = registry.insert(handle.clone());
+        Registration {
+            handle,
+            commands,
+            replaced,
+            registry,
         }
-        run(ws, ctx, rx, settings, registry, generation).await;
-    });
-    handle
+    }
+
+    /// The upgrade failed after all: forget this connection.
+    pub fn abandon(self) {
+        self.registry
+            .remove(&self.handle.station_id, self.handle.generation);
+    }
+
+    /// Run the connection's task over the upgraded WebSocket.
+    pub fn start<S>(
+        self,
+        ws: WebSocketStream<S>,
+        ctx: StationContext,
+        settings: ConnectionSettings,
+    ) -> ConnectionHandle
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Registration {
+            handle,
+            commands,
+            replaced,
+            registry,
+        } = self;
+        let generation = handle.generation;
+        tokio::spawn(async move {
+            if let Some(old) = replaced {
+                tracing::info!(station = %ctx.station_id, "new connection replaces the previous one");
+                old.close("replaced by a new connection").await;
+            }
+            run(ws, ctx, commands, settings, registry, generation).await;
+        });
+        handle
+    }
 }
 
 async fn run<S>(
@@ -159,14 +203,16 @@ async fn run<S>(
 {
     let station = ctx.station_id.clone();
     metrics::gauge!("ocpp_connections").increment(1.0);
-    let _ = ctx
-        .store
-        .write(vec![Write::Connection {
-            station_id: station.clone(),
-            at: Utc::now(),
-            connected: true,
-        }])
-        .await;
+    if ctx.registered {
+        let _ = ctx
+            .store
+            .write(vec![Write::Connection {
+                station_id: station.clone(),
+                at: Utc::now(),
+                connected: true,
+            }])
+            .await;
+    }
 
     let (mut sink, mut stream) = ws.split();
     let mut ping = tokio::time::interval_at(
@@ -225,11 +271,23 @@ async fn run<S>(
                                 break format!("send failed: {e}");
                             }
                         }
+                        if !ctx.registered && ctx.boot_status.is_some() {
+                            // B03: the unknown station has its Rejected answer; free the slot.
+                            let _ = sink.send(Message::Close(Some(CloseFrame {
+                                code: CloseCode::Policy,
+                                reason: "station is not registered".into(),
+                            }))).await;
+                            break "unregistered station answered Rejected".into();
+                        }
                     }
                     Message::Binary(_) => {
                         tracing::warn!(station = %station, "binary frame ignored: OCPP-J uses text frames");
                     }
-                    Message::Close(_) => break "closed by the station".into(),
+                    Message::Close(_) => {
+                        // tungstenite queued the Close reply RFC 6455 5.5.1 asks for: send it.
+                        let _ = sink.close().await;
+                        break "closed by the station".into();
+                    }
                     Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                 }
             }
@@ -272,7 +330,7 @@ async fn run<S>(
         let _ = call.reply.send(Err(CallFailure::ConnectionClosed));
     }
     metrics::gauge!("ocpp_connections").decrement(1.0);
-    if registry.remove(&station, generation) {
+    if registry.remove(&station, generation) && ctx.registered {
         let _ = ctx
             .store
             .write(vec![Write::Connection {

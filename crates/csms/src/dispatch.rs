@@ -32,6 +32,9 @@ pub struct StationContext {
     pub config: Arc<CsmsConfig>,
     /// Status answered to the station's last BootNotification (kept across connections).
     pub boot_status: Option<RegistrationStatus>,
+    /// False for an unknown station admitted only to be answered Rejected: nothing it says is
+    /// stored, and its connection is closed after that answer.
+    pub registered: bool,
 }
 
 /// A handler's decision: the answer, and what must be durable before it is sent.
@@ -113,11 +116,12 @@ async fn answer(
             format!("{action_name} is sent by a CSMS, not to it"),
         ));
     }
-    if ctx.boot_status == Some(RegistrationStatus::Rejected) && action != Action::BootNotification {
-        // B03: a rejected station may only boot again.
+    let rejected = ctx.boot_status == Some(RegistrationStatus::Rejected) || !ctx.registered;
+    if rejected && action != Action::BootNotification {
+        // B03: a rejected (or unregistered) station may only boot again.
         return Err(CallRefusal::new(
             ErrorCode::SecurityError,
-            "the last BootNotification was Rejected; only BootNotification is accepted",
+            "station not registered or its last BootNotification was Rejected; only BootNotification is accepted",
         ));
     }
     Validator::global()
@@ -125,7 +129,7 @@ async fn answer(
         .map_err(|v| CallRefusal::new(v.code(), v.to_string()))?;
 
     let request_hash = hash_payload(&payload);
-    if remembers(action) {
+    if remembers(action) && ctx.registered {
         if let Some(stored) = ctx
             .store
             .find_answer(&ctx.station_id, id)
@@ -153,6 +157,10 @@ async fn answer(
                 "the CSMS produced an invalid answer",
             )
         })?;
+    if !ctx.registered {
+        // An unknown station: answer, but keep nothing (no table fills up with strangers).
+        return Ok(response);
+    }
     let mut writes = handled.writes;
     if handled.remember {
         writes.push(Write::Answer(StoredAnswer {

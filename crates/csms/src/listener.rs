@@ -15,7 +15,7 @@ use tokio_openssl::SslStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::connection::{self, ConnectionSettings};
+use crate::connection::{ConnectionSettings, Registration};
 use crate::csms::Shared;
 use crate::dispatch::StationContext;
 use crate::handshake;
@@ -132,8 +132,15 @@ async fn upgrade<S>(
             return;
         }
     };
+    let station = admitted.station;
+    let registration = Registration::new(
+        station.id.clone(),
+        admitted.profile,
+        shared.registry.clone(),
+    );
     if let Err(e) = handshake::accept(&mut stream, &request.key).await {
-        tracing::info!(station = %request.station_id, %peer, "upgrade failed: {e}");
+        tracing::info!(station = %station.id, %peer, "upgrade failed: {e}");
+        registration.abandon();
         return;
     }
     let ws_config = WebSocketConfig::default()
@@ -151,22 +158,20 @@ async fn upgrade<S>(
         Some(ws_config),
     )
     .await;
-    let station = admitted.station;
     tracing::info!(station = %station.id, %peer, profile = %admitted.profile, "connected");
     let ctx = StationContext {
         station_id: station.id.clone(),
         store: shared.store.clone(),
         config: shared.config.clone(),
         boot_status: station.last_boot_status,
+        registered: admitted.registered,
     };
-    connection::spawn(
+    registration.start(
         ws,
         ctx,
-        admitted.profile,
         ConnectionSettings {
             ping_interval: config.ping_interval,
             call_timeout: config.call_timeout,
         },
-        shared.registry.clone(),
     );
 }

@@ -9,7 +9,7 @@
 //! wss_listen = "0.0.0.0:8443"    # security profiles 2 and 3 ("" disables)
 //! heartbeat_interval = "5m"
 //! ping_interval = "30s"
-//! unknown_stations = "reject"    # or "pending" / "accept" (auto-registration)
+//! unknown_stations = "reject"    # boot Rejected; "refuse" (HTTP 404), "pending" / "accept" (auto-registration)
 //! server_names = ["localhost"]   # names in generated server certificates
 //!
 //! [csms.tls]                     # omit to generate a local CA and server certificates

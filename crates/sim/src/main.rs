@@ -24,6 +24,32 @@ enum Command {
     List,
     /// Play test cases against a CSMS.
     Run(Box<RunArgs>),
+    /// Generate load: many stations boot, then each sends StatusNotifications back to back;
+    /// prints durable messages/s and round-trip percentiles. The CSMS must admit the stations:
+    /// provision `<prefix>0..N` with the password, or run it with `unknown_stations = "accept"`.
+    Load(LoadArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct LoadArgs {
+    /// Plain WebSocket endpoint without the station id.
+    #[arg(long, default_value = "ws://127.0.0.1:8180/ocpp")]
+    ws_url: String,
+    /// Number of stations.
+    #[arg(long, default_value = "100")]
+    stations: usize,
+    /// StatusNotifications per station after its boot.
+    #[arg(long, default_value = "100")]
+    messages: usize,
+    /// Station ids are PREFIX0, PREFIX1, ...
+    #[arg(long, default_value = "LOAD")]
+    prefix: String,
+    /// Basic password of every station.
+    #[arg(long, default_value = "load-test-password-0001")]
+    password: String,
+    /// Stations connecting at the same time.
+    #[arg(long, default_value = "32")]
+    connect_concurrency: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -91,6 +117,24 @@ async fn main() {
             }
         }
         Command::Run(args) => std::process::exit(run(*args).await),
+        Command::Load(args) => {
+            let plan = unicharge_sim::load::LoadPlan {
+                ws_url: args.ws_url,
+                id_prefix: args.prefix,
+                password: args.password,
+                stations: args.stations,
+                messages_per_station: args.messages,
+                connect_concurrency: args.connect_concurrency,
+                timeout: Duration::from_secs(30),
+            };
+            match unicharge_sim::load::run(&plan).await {
+                Ok(report) => println!("{report}"),
+                Err(e) => {
+                    eprintln!("load run failed: {e:#}");
+                    std::process::exit(1);
+                }
+            }
+        }
     }
 }
 

@@ -19,13 +19,16 @@ pub async fn handle(
 ) -> Result<Handled<BootNotificationResponse>, CallRefusal> {
     // The registration can change while connected (an operator accepts a pending station), so
     // read it fresh rather than from the connection's start.
-    let registration = ctx
-        .store
-        .get_station(&ctx.station_id)
-        .await
-        .map_err(internal)?
-        .map(|s| s.registration)
-        .unwrap_or(RegistrationStatus::Rejected);
+    let registration = if ctx.registered {
+        ctx.store
+            .get_station(&ctx.station_id)
+            .await
+            .map_err(internal)?
+            .map(|s| s.registration)
+            .unwrap_or(RegistrationStatus::Rejected)
+    } else {
+        RegistrationStatus::Rejected
+    };
     let (status, interval) = match registration {
         RegistrationStatus::Accepted => (
             RegistrationStatusEnumType::Accepted,
@@ -42,6 +45,11 @@ pub async fn handle(
     };
     let now = Utc::now();
     let station = &req.charging_station;
+    if !ctx.registered {
+        tracing::warn!(station = %ctx.station_id, model = %station.model, vendor = %station.vendor_name,
+            serial = station.serial_number.as_deref().unwrap_or("-"),
+            "BootNotification from an unregistered station: Rejected (register it with `unicharge station add`)");
+    }
     tracing::info!(station = %ctx.station_id, reason = req.reason.as_str(), model = %station.model,
         vendor = %station.vendor_name, status = registration.as_str(), "BootNotification");
     let writes = vec![Write::StationBooted {

@@ -37,6 +37,8 @@ pub struct Presented {
 pub struct Admitted {
     pub station: Station,
     pub profile: SecurityProfile,
+    /// False for an unknown station let in only to be answered Rejected (policy `reject`).
+    pub registered: bool,
 }
 
 /// Decide whether `station_id` may connect with what it `presented`.
@@ -78,6 +80,7 @@ pub async fn admit(
     Ok(Admitted {
         station,
         profile: offered,
+        registered: true,
     })
 }
 
@@ -120,8 +123,17 @@ async fn register_unknown(
     presented: Presented,
 ) -> Result<Admitted, Refusal> {
     let registration = match policy {
-        UnknownStationPolicy::Reject => {
+        UnknownStationPolicy::Refuse => {
             return Err(Refusal::new(404, "station is not registered"));
+        }
+        UnknownStationPolicy::Reject => {
+            let mut station = Station::new(id, offered, Utc::now());
+            station.registration = RegistrationStatus::Rejected;
+            return Ok(Admitted {
+                station,
+                profile: offered,
+                registered: false,
+            });
         }
         UnknownStationPolicy::Pending => RegistrationStatus::Pending,
         UnknownStationPolicy::Accept => RegistrationStatus::Accepted,
@@ -146,6 +158,7 @@ async fn register_unknown(
             Ok(Admitted {
                 station,
                 profile: offered,
+                registered: true,
             })
         }
         // Two first connections raced; the other one registered it. Let this one retry.
