@@ -26,6 +26,9 @@ pub struct LoadPlan {
     /// How many stations connect at once (the CSMS verifies an Argon2 hash per connection).
     pub connect_concurrency: usize,
     pub timeout: Duration,
+    /// Keep every connection open (idle) this long after sending, e.g. to measure the CSMS's
+    /// memory per idle station.
+    pub hold: Duration,
 }
 
 /// What was measured.
@@ -97,6 +100,7 @@ pub async fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
     let mut set = JoinSet::new();
     for (mut station, target) in stations {
         let n = plan.messages_per_station;
+        let hold = plan.hold;
         set.spawn(async move {
             let mut latencies = Vec::with_capacity(n);
             let mut errors = 0;
@@ -119,6 +123,10 @@ pub async fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
                     Err(_) => errors += 1,
                 }
             }
+            if !hold.is_zero() {
+                // Idle, but keep reading so the CSMS's pings are answered.
+                let _ = station.expect_closed(hold).await;
+            }
             station.close().await;
             (latencies, errors)
         });
@@ -130,7 +138,7 @@ pub async fn run(plan: &LoadPlan) -> anyhow::Result<LoadReport> {
         latencies.extend(l);
         errors += e;
     }
-    let elapsed = started.elapsed();
+    let elapsed = started.elapsed().saturating_sub(plan.hold);
     latencies.sort();
     Ok(LoadReport {
         stations: plan.stations,

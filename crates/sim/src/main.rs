@@ -50,6 +50,9 @@ struct LoadArgs {
     /// Stations connecting at the same time.
     #[arg(long, default_value = "32")]
     connect_concurrency: usize,
+    /// Seconds to keep all connections open (idle) after sending.
+    #[arg(long, default_value = "0")]
+    hold: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -126,6 +129,7 @@ async fn main() {
                 messages_per_station: args.messages,
                 connect_concurrency: args.connect_concurrency,
                 timeout: Duration::from_secs(30),
+                hold: Duration::from_secs(args.hold),
             };
             match unicharge_sim::load::run(&plan).await {
                 Ok(report) => println!("{report}"),

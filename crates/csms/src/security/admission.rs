@@ -145,9 +145,9 @@ async fn register_unknown(
         .filter(|_| offered != SecurityProfile::TlsClientCert)
     {
         // Trust on first use: the password presented now is the one required from now on.
-        let hash = tokio::task::spawn_blocking(move || hash_password(&basic.password))
+        let hash = super::hashing::run(move || hash_password(&basic.password))
             .await
-            .map_err(|e| internal(e.to_string()))?
+            .ok_or_else(|| internal("password hashing task failed"))?
             .map_err(|e| internal(e.to_string()))?;
         station.password_hash = Some(hash);
     }
@@ -167,9 +167,8 @@ async fn register_unknown(
     }
 }
 
-/// Argon2 takes milliseconds of CPU: keep it off the async workers.
 async fn check_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+    super::hashing::run(move || verify_password(&password, &hash))
         .await
         .unwrap_or(false)
 }

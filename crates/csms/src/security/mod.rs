@@ -2,6 +2,7 @@
 //! certificate authority, and security event notifications.
 
 pub mod admission;
+pub mod hashing;
 pub mod pki;
 pub mod security_event;
 pub mod tls;
