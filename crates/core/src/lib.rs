@@ -5,6 +5,7 @@
 //! charge records join it with the authorization and transaction work, and are reused by the
 //! OCPI, Diameter and EFC front doors.
 
+pub mod api_keys;
 pub mod credentials;
 pub mod ids;
 pub mod security_profile;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
+use unicharge_core::api_keys::ApiRole;
 use unicharge_core::credentials::{check_password_policy, generate_password, hash_password};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 use unicharge_store::sqlite::SqliteStore;
@@ -44,6 +45,26 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Manage operator API keys (bearer tokens for /api/v1).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it once (only its salted hash is stored).
+    Create {
+        /// What the key is for (shown in listings and logs).
+        #[arg(long)]
+        name: String,
+        /// admin (everything), operator (act on stations) or read-only.
+        #[arg(long, default_value = "operator")]
+        role: ApiRole,
+    },
+    /// List keys (ids, names, roles; never secrets).
+    List,
+    /// Revoke a key by its id (the part after `uc_`, before the second `_`).
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -316,5 +337,49 @@ fn issue_cert(
         key_path.display(),
         paths.ca_cert.display()
     );
+    Ok(())
+}
+
+/// Run an `api-key` command against the store directly.
+pub async fn api_key(settings: &Settings, command: &ApiKeyCommand) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    match command {
+        ApiKeyCommand::Create { name, role } => {
+            let (token, record) = unicharge_api::auth::create_key(&store, name, *role)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.body.message))?;
+            println!(
+                "API key {} ({}, role {}): {token}",
+                record.id, record.name, record.role
+            );
+            println!("shown once; only its salted hash is stored");
+        }
+        ApiKeyCommand::List => {
+            println!(
+                "{:<14} {:<10} {:<26} {:<10} name",
+                "id", "role", "created", "state"
+            );
+            for k in store.list_api_keys().await? {
+                println!(
+                    "{:<14} {:<10} {:<26} {:<10} {}",
+                    k.id,
+                    k.role,
+                    k.created_at.to_rfc3339(),
+                    if k.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    },
+                    k.name
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { id } => {
+            if !store.revoke_api_key(id).await? {
+                bail!("no active API key {id} (see `unicharge api-key list`)");
+            }
+            println!("API key {id} revoked");
+        }
+    }
     Ok(())
 }

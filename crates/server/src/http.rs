@@ -1,5 +1,5 @@
-//! The HTTP side door: `/metrics` (Prometheus text) and `/health`. The operator REST API joins
-//! it under `/api/v1`.
+//! The HTTP port: the operator REST API under `/api/v1` (OpenAPI at `/api/v1/openapi.json`,
+//! Swagger UI at `/api/v1/docs`), `/metrics` (Prometheus text) and `/health`.
 
 use std::net::SocketAddr;
 
@@ -8,8 +8,12 @@ use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
-pub async fn serve(addr: SocketAddr, metrics: PrometheusHandle) -> anyhow::Result<SocketAddr> {
-    let app = Router::new()
+pub async fn serve(
+    addr: SocketAddr,
+    metrics: PrometheusHandle,
+    api: Router,
+) -> anyhow::Result<SocketAddr> {
+    let app = api
         .route("/metrics", get(move || async move { metrics.render() }))
         .route("/health", get(|| async { "ok\n" }));
     let listener = TcpListener::bind(addr).await.map_err(|e| {

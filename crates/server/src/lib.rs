@@ -26,6 +26,8 @@ pub struct Server {
     pub http_addr: Option<SocketAddr>,
     /// TLS material generated on this start (to print its paths), if any.
     pub generated_tls: Option<tls_material::Generated>,
+    /// The admin API key created on this (first) start, to print once. Only its hash is kept.
+    pub initial_admin_key: Option<String>,
 }
 
 impl Server {
@@ -75,8 +77,22 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         (settings.csms.tls.clone(), None)
     };
     let csms = Csms::start(settings.csms_config(tls), store.clone()).await?;
+    let initial_admin_key = unicharge_api::ensure_admin_key(store.as_ref())
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the initial admin API key: {}",
+                e.body.message
+            )
+        })?;
     let http_addr = match settings.http.listen {
-        Some(addr) => Some(http::serve(addr, http::metrics_handle()).await?),
+        Some(addr) => {
+            let api = unicharge_api::router(unicharge_api::ApiState {
+                csms: csms.csms.clone(),
+                store: store.clone(),
+            });
+            Some(http::serve(addr, http::metrics_handle(), api).await?)
+        }
         None => None,
     };
     Ok(Server {
@@ -84,5 +100,6 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         store,
         http_addr,
         generated_tls,
+        initial_admin_key,
     })
 }

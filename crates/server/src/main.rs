@@ -24,6 +24,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Serve => serve(settings).await,
         Command::Station(command) => unicharge_server::cli::station(&settings, command).await,
+        Command::ApiKey(command) => unicharge_server::cli::api_key(&settings, command).await,
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string(&settings)?);
             Ok(())
@@ -48,7 +49,14 @@ async fn serve(settings: unicharge_server::Settings) -> anyhow::Result<()> {
         );
     }
     if let Some(addr) = server.http_addr {
+        println!("  operator API: http://{addr}/api/v1   (Swagger UI: http://{addr}/api/v1/docs)");
         println!("  metrics: http://{addr}/metrics   health: http://{addr}/health");
+    }
+    if let Some(key) = &server.initial_admin_key {
+        println!("  admin API key (shown once, only its hash is stored): {key}");
+        println!(
+            "    use it as `Authorization: Bearer {key}`; more keys: `unicharge api-key create`"
+        );
     }
     if let Some(generated) = &server.generated_tls {
         let p = &generated.paths;

@@ -75,4 +75,14 @@ pub trait Store: Send + Sync + 'static {
         station: &StationId,
         limit: u32,
     ) -> Result<Vec<SecurityEventRecord>>;
+    /// The newest `limit` commands sent to a station, newest first.
+    async fn commands(&self, station: &StationId, limit: u32) -> Result<Vec<CommandRecord>>;
+
+    // --- operator API keys ---
+
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<()>;
+    async fn get_api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>>;
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>>;
+    /// Mark a key revoked. True if it existed and was active.
+    async fn revoke_api_key(&self, id: &str) -> Result<bool>;
 }

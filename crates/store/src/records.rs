@@ -38,6 +38,42 @@ pub enum Write {
     SecurityEvent(SecurityEventRecord),
     /// The answer given to a CALL, kept to answer its retransmissions identically.
     Answer(StoredAnswer),
+    /// A CSMS-initiated call and its outcome.
+    Command(CommandRecord),
+}
+
+/// One CSMS-initiated call, as the command log keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandRecord {
+    /// Order in the log (assigned by the store; 0 before it is stored).
+    pub seq: i64,
+    pub station_id: StationId,
+    pub action: String,
+    /// The request payload, JSON text.
+    pub request: String,
+    /// `result`, `call_error`, `timeout`, `not_connected`, `invalid_response`, `closed`.
+    pub outcome: String,
+    /// The CALLRESULT payload, or `{code, description, details}` of a CALLERROR, JSON text.
+    pub response: Option<String>,
+    /// Who asked: an API key id, or `csms` for calls the CSMS makes on its own.
+    pub requested_by: Option<String>,
+    pub sent_at: DateTime<Utc>,
+    pub completed_at: DateTime<Utc>,
+}
+
+/// An operator API key. The secret itself is never stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub name: String,
+    /// `admin`, `operator` or `read-only`.
+    pub role: String,
+    #[serde(skip_serializing)]
+    pub salt: String,
+    #[serde(skip_serializing)]
+    pub secret_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// The answer given to one CALL.

@@ -13,6 +13,7 @@
 pub mod a_security;
 pub mod b_provisioning;
 pub mod catalog;
+pub mod operator;
 pub mod states;
 
 use std::future::Future;

@@ -16,8 +16,8 @@ use tokio::sync::{mpsc, oneshot};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
 use crate::{
-    ConnectorRecord, EventRecord, Result, SecurityEventRecord, Store, StoreError, StoredAnswer,
-    Write,
+    ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, Result, SecurityEventRecord, Store,
+    StoreError, StoredAnswer, Write,
 };
 
 pub use writer::WriterConfig;
@@ -232,5 +232,57 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(rows::security_event).collect()
+    }
+
+    async fn commands(&self, station: &StationId, limit: u32) -> Result<Vec<CommandRecord>> {
+        let rows =
+            sqlx::query("SELECT * FROM commands WHERE station_id = ? ORDER BY seq DESC LIMIT ?")
+                .bind(station.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(rows::command).collect()
+    }
+
+    async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, role, salt, secret_hash, created_at, revoked_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.id)
+        .bind(&key.name)
+        .bind(&key.role)
+        .bind(&key.salt)
+        .bind(&key.secret_hash)
+        .bind(key.created_at)
+        .bind(key.revoked_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>> {
+        let row = sqlx::query("SELECT * FROM api_keys WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| rows::api_key(&r)).transpose()
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>> {
+        let rows = sqlx::query("SELECT * FROM api_keys ORDER BY created_at")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::api_key).collect()
+    }
+
+    async fn revoke_api_key(&self, id: &str) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(chrono::Utc::now())
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
     }
 }

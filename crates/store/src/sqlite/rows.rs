@@ -4,7 +4,10 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
-use crate::{ConnectorRecord, EventRecord, Result, SecurityEventRecord, StoreError, StoredAnswer};
+use crate::{
+    ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, Result, SecurityEventRecord,
+    StoreError, StoredAnswer,
+};
 
 fn station_id(row: &SqliteRow, column: &str) -> Result<StationId> {
     let raw: String = row.try_get(column)?;
@@ -84,5 +87,31 @@ pub fn security_event(row: &SqliteRow) -> Result<SecurityEventRecord> {
         timestamp: row.try_get("timestamp")?,
         tech_info: row.try_get("tech_info")?,
         received_at: row.try_get("received_at")?,
+    })
+}
+
+pub fn command(row: &SqliteRow) -> Result<CommandRecord> {
+    Ok(CommandRecord {
+        seq: row.try_get("seq")?,
+        station_id: station_id(row, "station_id")?,
+        action: row.try_get("action")?,
+        request: row.try_get("request")?,
+        outcome: row.try_get("outcome")?,
+        response: row.try_get("response")?,
+        requested_by: row.try_get("requested_by")?,
+        sent_at: row.try_get("sent_at")?,
+        completed_at: row.try_get("completed_at")?,
+    })
+}
+
+pub fn api_key(row: &SqliteRow) -> Result<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        role: row.try_get("role")?,
+        salt: row.try_get("salt")?,
+        secret_hash: row.try_get("secret_hash")?,
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
     })
 }

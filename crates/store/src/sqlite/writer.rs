@@ -185,6 +185,23 @@ async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<()> {
             .execute(&mut *conn)
             .await?;
         }
+        Write::Command(c) => {
+            sqlx::query(
+                "INSERT INTO commands (station_id, action, request, outcome, response,
+                    requested_by, sent_at, completed_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(c.station_id.as_str())
+            .bind(&c.action)
+            .bind(&c.request)
+            .bind(&c.outcome)
+            .bind(&c.response)
+            .bind(&c.requested_by)
+            .bind(c.sent_at)
+            .bind(c.completed_at)
+            .execute(&mut *conn)
+            .await?;
+        }
         Write::Answer(a) => {
             sqlx::query(
                 "INSERT OR REPLACE INTO answers

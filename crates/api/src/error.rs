@@ -1,0 +1,82 @@
+//! API errors: an HTTP status and a JSON body `{ "error": code, "message": text, … }` whose
+//! message names the fix where there is one.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable code, e.g. `station_not_connected`.
+    pub error: String,
+    /// What happened and, where possible, what to do.
+    pub message: String,
+    /// More detail: the schema path of an invalid request, a station's CALLERROR, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Value>,
+}
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            body: ErrorBody {
+                error: error.into(),
+                message: message.into(),
+                detail: None,
+            },
+        }
+    }
+
+    pub fn with_detail(mut self, detail: Value) -> Self {
+        self.body.detail = Some(detail);
+        self
+    }
+
+    pub fn bad_request(error: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, error, message)
+    }
+
+    pub fn not_found(error: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, error, message)
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "API request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the server log",
+        )
+    }
+}
+
+impl From<unicharge_store::StoreError> for ApiError {
+    fn from(e: unicharge_store::StoreError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"unicharge\""),
+            );
+        }
+        response
+    }
+}

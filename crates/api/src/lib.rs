@@ -1,0 +1,95 @@
+//! The operator REST API, under `/api/v1`.
+//!
+//! Operators — people, scripts, roaming partners — act on stations through it: the station
+//! registry, what stations reported, and every CSMS→station OCPP request (a generic command
+//! endpoint, plus typed operations where the CSMS adds logic). Every request carries an API key
+//! (`Authorization: Bearer uc_…`) whose role decides what it may do. The OpenAPI document is at
+//! `/api/v1/openapi.json`, Swagger UI (served from the binary, no internet needed) at
+//! `/api/v1/docs`.
+
+pub mod auth;
+pub mod commands;
+pub mod error;
+pub mod stations;
+
+use std::sync::Arc;
+
+use axum::Router;
+use unicharge_csms::Csms;
+use unicharge_store::Store;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use auth::ensure_admin_key;
+pub use error::ApiError;
+
+/// What every handler reaches.
+#[derive(Clone)]
+pub struct ApiState {
+    pub csms: Csms,
+    pub store: Arc<dyn Store>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "unicharge operator API",
+        description = "Stations, what they reported, and the OCPP requests the CSMS sends them. \
+                       Authenticate with `Authorization: Bearer <API key>`."
+    ),
+    paths(
+        stations::list_stations,
+        stations::create_station,
+        stations::get_station,
+        stations::update_station,
+        stations::delete_station,
+        stations::connectors,
+        stations::events,
+        stations::security_events,
+        stations::command_log,
+        commands::ocpp_command,
+    ),
+    components(schemas(
+        stations::StationView,
+        stations::CreateStation,
+        stations::CreatedStation,
+        stations::UpdateStation,
+        stations::ConnectorView,
+        stations::EventView,
+        stations::SecurityEventView,
+        stations::CommandView,
+        error::ErrorBody,
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key: `uc_<id>_<secret>`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API's routes, to be merged into the HTTP server.
+pub fn router(state: ApiState) -> Router {
+    let api = Router::new()
+        .merge(stations::routes())
+        .merge(commands::routes())
+        .with_state(state);
+    Router::new()
+        .merge(api)
+        .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+}

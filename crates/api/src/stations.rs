@@ -1,0 +1,449 @@
+//! The station registry and what stations reported.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use unicharge_core::api_keys::ApiRole;
+use unicharge_core::credentials::{check_password_policy, generate_password, hash_password};
+use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
+use unicharge_store::StoreError;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::{ApiError, ApiState};
+
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/api/v1/stations", get(list_stations).post(create_station))
+        .route(
+            "/api/v1/stations/{id}",
+            get(get_station)
+                .patch(update_station)
+                .delete(delete_station),
+        )
+        .route("/api/v1/stations/{id}/connectors", get(connectors))
+        .route("/api/v1/stations/{id}/events", get(events))
+        .route(
+            "/api/v1/stations/{id}/security-events",
+            get(security_events),
+        )
+        .route("/api/v1/stations/{id}/commands", get(command_log))
+}
+
+/// A station as operators see it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StationView {
+    pub id: String,
+    /// Lowest security profile its connections must use (1, 2 or 3).
+    pub security_profile: u8,
+    /// `Accepted`, `Pending` or `Rejected`: what its next boot is answered.
+    pub registration: String,
+    /// Whether a password is set (the password itself is never shown).
+    pub has_password: bool,
+    /// Connected right now (live).
+    pub connected: bool,
+    pub model: Option<String>,
+    pub vendor_name: Option<String>,
+    pub serial_number: Option<String>,
+    pub firmware_version: Option<String>,
+    pub last_boot_at: Option<DateTime<Utc>>,
+    pub last_boot_reason: Option<String>,
+    pub last_boot_status: Option<String>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl StationView {
+    fn new(state: &ApiState, s: Station) -> Self {
+        StationView {
+            connected: state.csms.is_connected(&s.id),
+            id: s.id.to_string(),
+            security_profile: s.security_profile.number(),
+            registration: s.registration.as_str().into(),
+            has_password: s.password_hash.is_some(),
+            model: s.model,
+            vendor_name: s.vendor_name,
+            serial_number: s.serial_number,
+            firmware_version: s.firmware_version,
+            last_boot_at: s.last_boot_at,
+            last_boot_reason: s.last_boot_reason,
+            last_boot_status: s.last_boot_status.map(|r| r.as_str().into()),
+            last_seen_at: s.last_seen_at,
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// Register a station.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStation {
+    /// 1–48 characters of `a-z A-Z 0-9 * - _ = : + | @ .`
+    pub id: String,
+    /// 1 (ws + Basic, the default), 2 (wss + Basic) or 3 (wss + client certificate).
+    pub security_profile: Option<u8>,
+    /// Basic password (16–40 characters); or set `generate_password`.
+    pub password: Option<String>,
+    /// Generate a strong password and return it once.
+    #[serde(default)]
+    pub generate_password: bool,
+    /// `Accepted` (default), `Pending` or `Rejected`.
+    pub registration: Option<String>,
+}
+
+/// A registered station, with its generated password if one was asked for (shown only now).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreatedStation {
+    pub station: StationView,
+    pub password: Option<String>,
+}
+
+/// Change a station's settings; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateStation {
+    pub security_profile: Option<u8>,
+    pub registration: Option<String>,
+    /// A new Basic password. Only its salted hash is stored; the station must use it from its
+    /// next connection on. (To change the password on the station too, use the password
+    /// rotation operation.)
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConnectorView {
+    pub evse_id: i64,
+    pub connector_id: i64,
+    pub status: String,
+    pub status_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EventView {
+    pub generated_at: DateTime<Utc>,
+    pub event_id: i64,
+    pub timestamp: DateTime<Utc>,
+    pub trigger: String,
+    pub component: String,
+    pub evse_id: Option<i64>,
+    pub connector_id: Option<i64>,
+    pub variable: String,
+    pub actual_value: String,
+    pub event_notification_type: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SecurityEventView {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub timestamp: DateTime<Utc>,
+    pub tech_info: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// One CSMS→station request and its outcome.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CommandView {
+    pub seq: i64,
+    pub action: String,
+    pub request: serde_json::Value,
+    /// `result`, `call_error`, `timeout`, `not_connected`, `invalid_response`, `closed`.
+    pub outcome: String,
+    pub response: Option<serde_json::Value>,
+    pub requested_by: Option<String>,
+    pub sent_at: DateTime<Utc>,
+    pub completed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct Limit {
+    /// How many, newest first (default 100, at most 1000).
+    pub limit: Option<u32>,
+}
+
+impl Limit {
+    fn get(&self) -> u32 {
+        self.limit.unwrap_or(100).min(1000)
+    }
+}
+
+fn parse_id(id: &str) -> Result<StationId, ApiError> {
+    StationId::new(id).map_err(|e| ApiError::bad_request("invalid_station_id", e.to_string()))
+}
+
+fn parse_profile(n: u8) -> Result<SecurityProfile, ApiError> {
+    SecurityProfile::try_from(n)
+        .map_err(|e| ApiError::bad_request("invalid_security_profile", e.to_string()))
+}
+
+fn parse_registration(s: &str) -> Result<RegistrationStatus, ApiError> {
+    RegistrationStatus::parse(s).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_registration",
+            format!("registration {s:?}: use Accepted, Pending or Rejected"),
+        )
+    })
+}
+
+fn hash(password: &str) -> Result<String, ApiError> {
+    check_password_policy(password).map_err(|e| ApiError::bad_request("invalid_password", e))?;
+    hash_password(password).map_err(ApiError::internal)
+}
+
+/// The id of a registered station, or 404.
+pub async fn existing_station(state: &ApiState, id: &str) -> Result<StationId, ApiError> {
+    let id = StationId::new(id)
+        .map_err(|_| ApiError::not_found("unknown_station", format!("no station {id:?}")))?;
+    match state.store.get_station(&id).await? {
+        Some(_) => Ok(id),
+        None => Err(ApiError::not_found(
+            "unknown_station",
+            format!("station {id} is not registered"),
+        )),
+    }
+}
+
+/// List registered stations.
+#[utoipa::path(get, path = "/api/v1/stations", tag = "stations",
+    responses((status = 200, body = [StationView])))]
+pub async fn list_stations(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<StationView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    let stations = state.store.list_stations().await?;
+    Ok(Json(
+        stations
+            .into_iter()
+            .map(|s| StationView::new(&state, s))
+            .collect(),
+    ))
+}
+
+/// Register a station.
+#[utoipa::path(post, path = "/api/v1/stations", tag = "stations", request_body = CreateStation,
+    responses((status = 201, body = CreatedStation), (status = 400, body = crate::error::ErrorBody),
+              (status = 409, description = "Already registered", body = crate::error::ErrorBody)))]
+pub async fn create_station(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Json(body): Json<CreateStation>,
+) -> Result<(StatusCode, Json<CreatedStation>), ApiError> {
+    caller.require(ApiRole::Operator)?;
+    let id = parse_id(&body.id)?;
+    let profile = parse_profile(body.security_profile.unwrap_or(1))?;
+    let mut station = Station::new(id, profile, Utc::now());
+    if let Some(r) = &body.registration {
+        station.registration = parse_registration(r)?;
+    }
+    let generated = body.generate_password.then(|| generate_password(32));
+    let password = body.password.as_deref().or(generated.as_deref());
+    match password {
+        Some(p) => station.password_hash = Some(hash(p)?),
+        None if profile != SecurityProfile::TlsClientCert => {
+            return Err(ApiError::bad_request(
+                "password_required",
+                format!("security profile {profile} uses HTTP Basic: give `password` or set `generate_password`"),
+            ))
+        }
+        None => {}
+    }
+    match state.store.create_station(&station).await {
+        Ok(()) => {}
+        Err(StoreError::StationExists(id)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "station_exists",
+                format!("station {id} is already registered"),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(station = %station.id, by = %caller.key_id, "station registered through the API");
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedStation {
+            station: StationView::new(&state, station),
+            password: generated,
+        }),
+    ))
+}
+
+/// Show one station.
+#[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "stations",
+    params(("id" = String, Path)),
+    responses((status = 200, body = StationView), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_station(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<StationView>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    let id = existing_station(&state, &id).await?;
+    let station = state
+        .store
+        .get_station(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("unknown_station", "gone"))?;
+    Ok(Json(StationView::new(&state, station)))
+}
+
+/// Change a station's profile, registration or password.
+#[utoipa::path(patch, path = "/api/v1/stations/{id}", tag = "stations", request_body = UpdateStation,
+    params(("id" = String, Path)),
+    responses((status = 200, body = StationView), (status = 400, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody)))]
+pub async fn update_station(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<UpdateStation>,
+) -> Result<Json<StationView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    let id = existing_station(&state, &id).await?;
+    if let Some(p) = body.security_profile {
+        state
+            .store
+            .set_security_profile(&id, parse_profile(p)?)
+            .await?;
+    }
+    if let Some(r) = &body.registration {
+        state
+            .store
+            .set_registration(&id, parse_registration(r)?)
+            .await?;
+    }
+    if let Some(p) = &body.password {
+        state.store.set_password_hash(&id, Some(&hash(p)?)).await?;
+    }
+    get_station(State(state), caller, Path(id.to_string())).await
+}
+
+/// Remove a station and everything it reported; an open connection is closed.
+#[utoipa::path(delete, path = "/api/v1/stations/{id}", tag = "stations",
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn delete_station(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    let id = existing_station(&state, &id).await?;
+    state.csms.disconnect(&id, "station removed").await;
+    state.store.delete_station(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Latest status of each connector (from StatusNotification).
+#[utoipa::path(get, path = "/api/v1/stations/{id}/connectors", tag = "stations",
+    params(("id" = String, Path)),
+    responses((status = 200, body = [ConnectorView]), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn connectors(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ConnectorView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    let id = existing_station(&state, &id).await?;
+    let rows = state.store.connectors(&id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|c| ConnectorView {
+                evse_id: c.evse_id,
+                connector_id: c.connector_id,
+                status: c.status,
+                status_at: c.status_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Events the station reported (NotifyEvent), newest first.
+#[utoipa::path(get, path = "/api/v1/stations/{id}/events", tag = "stations",
+    params(("id" = String, Path), Limit),
+    responses((status = 200, body = [EventView]), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn events(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(limit): Query<Limit>,
+) -> Result<Json<Vec<EventView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    let id = existing_station(&state, &id).await?;
+    let rows = state.store.events(&id, limit.get()).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|e| EventView {
+                generated_at: e.generated_at,
+                event_id: e.event_id,
+                timestamp: e.timestamp,
+                trigger: e.trigger,
+                component: e.component,
+                evse_id: e.evse_id,
+                connector_id: e.connector_id,
+                variable: e.variable,
+                actual_value: e.actual_value,
+                event_notification_type: e.event_notification_type,
+            })
+            .collect(),
+    ))
+}
+
+/// Security events the station reported, newest first.
+#[utoipa::path(get, path = "/api/v1/stations/{id}/security-events", tag = "stations",
+    params(("id" = String, Path), Limit),
+    responses((status = 200, body = [SecurityEventView]), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn security_events(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(limit): Query<Limit>,
+) -> Result<Json<Vec<SecurityEventView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    let id = existing_station(&state, &id).await?;
+    let rows = state.store.security_events(&id, limit.get()).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|e| SecurityEventView {
+                kind: e.kind,
+                timestamp: e.timestamp,
+                tech_info: e.tech_info,
+                received_at: e.received_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Requests the CSMS sent the station and their outcomes, newest first.
+#[utoipa::path(get, path = "/api/v1/stations/{id}/commands", tag = "stations",
+    params(("id" = String, Path), Limit),
+    responses((status = 200, body = [CommandView]), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn command_log(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(limit): Query<Limit>,
+) -> Result<Json<Vec<CommandView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    let id = existing_station(&state, &id).await?;
+    let rows = state.store.commands(&id, limit.get()).await?;
+    let parse = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::String(s.into()));
+    Ok(Json(
+        rows.into_iter()
+            .map(|c| CommandView {
+                seq: c.seq,
+                action: c.action,
+                request: parse(&c.request),
+                outcome: c.outcome,
+                response: c.response.as_deref().map(parse),
+                requested_by: c.requested_by,
+                sent_at: c.sent_at,
+                completed_at: c.completed_at,
+            })
+            .collect(),
+    ))
+}

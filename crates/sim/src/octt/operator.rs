@@ -1,0 +1,83 @@
+//! The operator side of a test case: whatever makes the CSMS act.
+//!
+//! Half of the OCTT CSMS cases begin with "Manual Action: request the CSMS to …". A scenario asks
+//! its [`Operator`] to do that while the simulated station waits for the CALL that must follow.
+//! unicharge's conformance tests implement the trait with its REST API; against another CSMS a
+//! person or a script does the work.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+/// What the operator asks the CSMS to do. Field values are what the test case prescribes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OperatorAction {
+    /// Any CSMS→station request, as OCPP JSON (the CSMS's generic command interface).
+    Ocpp { action: String, payload: Value },
+    /// B06: read variables; `(component, variable, attributeType or None)`.
+    GetVariables {
+        items: Vec<(String, String, Option<String>)>,
+    },
+    /// B05: write variables; `(component, variable, value, attributeType or None)`.
+    SetVariables {
+        items: Vec<(String, String, String, Option<String>)>,
+    },
+    /// B07: `reportBase` ConfigurationInventory / FullInventory / SummaryInventory.
+    GetBaseReport { report_base: String },
+    /// B08: a custom report by criteria and/or component variables (OCPP JSON of the request
+    /// without `requestId`, which the CSMS allocates).
+    GetCustomReport { request: Value },
+    /// B11/B12: `reset_type` OnIdle / Immediate; `evse_id` None resets the station.
+    Reset {
+        reset_type: String,
+        evse_id: Option<i64>,
+    },
+    /// G03/G04: `operational_status` Operative / Inoperative; EVSE and connector optional.
+    ChangeAvailability {
+        operational_status: String,
+        evse_id: Option<i64>,
+        connector_id: Option<i64>,
+    },
+    /// F06: `requested_message` as OCPP spells it; optional EVSE.
+    TriggerMessage {
+        requested_message: String,
+        evse_id: Option<i64>,
+        connector_id: Option<i64>,
+    },
+    /// A01: set a new, generated BasicAuthPassword.
+    RotateBasicAuthPassword,
+    /// A02: have the station renew its certificate (TriggerMessage SignChargingStationCertificate).
+    RenewStationCertificate,
+    /// B09 / A05: install a network connection profile in `configuration_slot` (OCPP JSON of
+    /// `connectionData`).
+    SetNetworkProfile {
+        configuration_slot: i64,
+        connection_data: Value,
+    },
+    /// A05: move the station to `security_profile` (profile, priority, reset).
+    UpgradeSecurityProfile {
+        security_profile: u8,
+        configuration_slot: i64,
+    },
+}
+
+/// Something that makes the CSMS act.
+#[async_trait]
+pub trait Operator: Send + Sync {
+    /// Perform the action for `station_id` and return what the CSMS reported back (its JSON
+    /// answer), or why it failed.
+    async fn perform(&self, station_id: &str, action: OperatorAction) -> Result<Value, String>;
+}
+
+/// Start an operator action in the background: the station must answer the CSMS's CALL while
+/// the operator's request is still waiting for the CSMS.
+pub fn trigger(
+    operator: Arc<dyn Operator>,
+    station_id: &str,
+    action: OperatorAction,
+) -> JoinHandle<Result<Value, String>> {
+    let station_id = station_id.to_string();
+    tokio::spawn(async move { operator.perform(&station_id, action).await })
+}
