@@ -76,6 +76,20 @@ pub async fn run_command(
     payload: Value,
     requested_by: Option<&str>,
 ) -> Result<Value, ApiError> {
+    let logged = payload.clone();
+    run_command_logged_as(state, station, action, payload, logged, requested_by).await
+}
+
+/// [`run_command`], keeping `logged` in the command log instead of the payload (for requests
+/// that carry a secret, such as a new BasicAuthPassword).
+pub async fn run_command_logged_as(
+    state: &ApiState,
+    station: &StationId,
+    action: &str,
+    payload: Value,
+    logged: Value,
+    requested_by: Option<&str>,
+) -> Result<Value, ApiError> {
     let known = Action::from_str(action).map_err(|_| {
         ApiError::not_found(
             "unknown_action",
@@ -100,7 +114,7 @@ pub async fn run_command(
         .with_detail(json!({ "path": path, "code": violation.code().as_str() })));
     }
     let sent_at = Utc::now();
-    let outcome = state.csms.call(station, action, payload.clone()).await;
+    let outcome = state.csms.call(station, action, payload).await;
     let (label, response) = match &outcome {
         Ok(answer) => ("result", Some(answer.to_string())),
         Err(CallFailure::CallError {
@@ -127,7 +141,7 @@ pub async fn run_command(
         seq: 0,
         station_id: station.clone(),
         action: action.to_string(),
-        request: payload.to_string(),
+        request: logged.to_string(),
         outcome: label.to_string(),
         response,
         requested_by: requested_by.map(str::to_string),

@@ -8,8 +8,11 @@
 //! `/api/v1/docs`.
 
 pub mod auth;
+pub mod availability;
 pub mod commands;
 pub mod error;
+pub mod provisioning;
+pub mod security;
 pub mod stations;
 
 use std::sync::Arc;
@@ -49,6 +52,19 @@ pub struct ApiState {
         stations::security_events,
         stations::command_log,
         commands::ocpp_command,
+        provisioning::get_variables,
+        provisioning::set_variables,
+        provisioning::device_model,
+        provisioning::request_report,
+        provisioning::get_report,
+        provisioning::reset,
+        provisioning::set_network_profile,
+        availability::change_availability,
+        availability::trigger_message,
+        security::rotate_password,
+        security::upgrade_security_profile,
+        security::renew_certificate,
+        security::certificates,
     ),
     components(schemas(
         stations::StationView,
@@ -60,6 +76,24 @@ pub struct ApiState {
         stations::SecurityEventView,
         stations::CommandView,
         error::ErrorBody,
+        provisioning::VariableRef,
+        provisioning::GetVariablesBody,
+        provisioning::SetVariableItem,
+        provisioning::SetVariablesBody,
+        provisioning::VariableResults,
+        provisioning::DeviceModelEntry,
+        provisioning::DeviceModel,
+        provisioning::ReportBody,
+        provisioning::ReportRequested,
+        provisioning::Report,
+        provisioning::ResetBody,
+        provisioning::NetworkProfileBody,
+        availability::AvailabilityBody,
+        availability::TriggerBody,
+        security::PasswordRotated,
+        security::SecurityProfileBody,
+        security::SecurityProfileUpgraded,
+        security::CertificateView,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -88,6 +122,9 @@ pub fn router(state: ApiState) -> Router {
     let api = Router::new()
         .merge(stations::routes())
         .merge(commands::routes())
+        .merge(provisioning::routes())
+        .merge(availability::routes())
+        .merge(security::routes())
         .with_state(state);
     Router::new()
         .merge(api)

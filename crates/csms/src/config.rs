@@ -68,6 +68,11 @@ pub struct CsmsConfig {
     pub unknown_stations: UnknownStationPolicy,
     /// Largest WebSocket message accepted from a station.
     pub max_message_size: usize,
+    /// CA that signs station certificates (SignCertificate, A02/A03): PEM certificate and key.
+    /// `None`: SignCertificate requests are Rejected.
+    pub certificate_authority: Option<(PathBuf, PathBuf)>,
+    /// Validity of the station certificates it issues, in days.
+    pub station_certificate_days: u32,
 }
 
 impl Default for CsmsConfig {
@@ -84,6 +89,8 @@ impl Default for CsmsConfig {
             handshake_timeout: Duration::from_secs(10),
             unknown_stations: UnknownStationPolicy::Reject,
             max_message_size: 4 << 20,
+            certificate_authority: None,
+            station_certificate_days: 365,
         }
     }
 }

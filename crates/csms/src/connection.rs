@@ -157,6 +157,11 @@ impl Registration {
         }
     }
 
+    /// The handle of the connection being registered.
+    pub fn handle(&self) -> ConnectionHandle {
+        self.handle.clone()
+    }
+
     /// The upgrade failed after all: forget this connection.
     pub fn abandon(self) {
         self.registry

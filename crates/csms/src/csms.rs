@@ -14,6 +14,7 @@ use unicharge_store::Store;
 use crate::connection::{CallFailure, CallOutcome, ConnectionHandle};
 use crate::listener;
 use crate::registry::Registry;
+use crate::security::pki::{load_ca, CaMaterial};
 use crate::security::tls::{build_acceptor, TlsSettings};
 use crate::CsmsConfig;
 
@@ -22,6 +23,8 @@ pub struct Shared {
     pub config: Arc<CsmsConfig>,
     pub store: Arc<dyn Store>,
     pub registry: Arc<Registry>,
+    /// The CA that signs station certificates, loaded once at start.
+    pub ca: Option<Arc<CaMaterial>>,
 }
 
 /// A cheap, cloneable handle on the running CSMS.
@@ -41,10 +44,21 @@ pub struct RunningCsms {
 impl Csms {
     /// Bind the configured listeners and start accepting stations.
     pub async fn start(config: CsmsConfig, store: Arc<dyn Store>) -> anyhow::Result<RunningCsms> {
+        let ca = match &config.certificate_authority {
+            Some((cert, key)) => Some(Arc::new(load_ca(cert, key).with_context(|| {
+                format!(
+                    "cannot load the certificate authority {} / {}",
+                    cert.display(),
+                    key.display()
+                )
+            })?)),
+            None => None,
+        };
         let shared = Arc::new(Shared {
             config: Arc::new(config),
             store,
             registry: Arc::new(Registry::default()),
+            ca,
         });
         let config = shared.config.clone();
         let mut listeners = Vec::new();

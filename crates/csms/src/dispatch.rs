@@ -23,6 +23,8 @@ use unicharge_ocpp::v201::{Action, Initiator};
 use unicharge_ocpp::{Direction, ErrorCode, Frame, Validator};
 use unicharge_store::{Store, StoredAnswer, Write};
 
+use crate::connection::ConnectionHandle;
+use crate::security::pki::CaMaterial;
 use crate::{availability, diagnostics, provisioning, security, CsmsConfig};
 
 /// What a handler works with: the station and the services around it.
@@ -35,6 +37,11 @@ pub struct StationContext {
     /// False for an unknown station admitted only to be answered Rejected: nothing it says is
     /// stored, and its connection is closed after that answer.
     pub registered: bool,
+    /// The CA that signs station certificates, if one is configured.
+    pub ca: Option<Arc<CaMaterial>>,
+    /// This connection's own handle, for calls a handler starts after its answer is sent
+    /// (they queue behind the answer: CertificateSigned after SignCertificateResponse).
+    pub connection: Option<ConnectionHandle>,
 }
 
 /// A handler's decision: the answer, and what must be durable before it is sent.
@@ -192,11 +199,17 @@ async fn route(
             encode(provisioning::boot_notification::handle(ctx, decode(payload)?).await?)
         }
         Action::Heartbeat => encode(availability::heartbeat::handle(ctx, decode(payload)?).await?),
+        Action::NotifyReport => {
+            encode(provisioning::notify_report::handle(ctx, decode(payload)?).await?)
+        }
         Action::StatusNotification => {
             encode(availability::status_notification::handle(ctx, decode(payload)?).await?)
         }
         Action::NotifyEvent => {
             encode(diagnostics::notify_event::handle(ctx, decode(payload)?).await?)
+        }
+        Action::SignCertificate => {
+            encode(security::sign_certificate::handle(ctx, decode(payload)?).await?)
         }
         Action::SecurityEventNotification => {
             encode(security::security_event::handle(ctx, decode(payload)?).await?)

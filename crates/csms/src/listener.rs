@@ -165,6 +165,8 @@ async fn upgrade<S>(
         config: shared.config.clone(),
         boot_status: station.last_boot_status,
         registered: admitted.registered,
+        ca: shared.ca.clone(),
+        connection: Some(registration.handle()),
     };
     registration.start(
         ws,

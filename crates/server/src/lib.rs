@@ -76,7 +76,18 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
     } else {
         (settings.csms.tls.clone(), None)
     };
-    let csms = Csms::start(settings.csms_config(tls), store.clone()).await?;
+    let certificate_authority = match (&settings.csms.ca_cert, &settings.csms.ca_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        (None, None) => generated_tls
+            .as_ref()
+            .map(|g| (g.paths.ca_cert.clone(), g.paths.ca_key.clone())),
+        _ => anyhow::bail!("set both csms.ca_cert and csms.ca_key, or neither"),
+    };
+    let csms = Csms::start(
+        settings.csms_config(tls, certificate_authority),
+        store.clone(),
+    )
+    .await?;
     let initial_admin_key = unicharge_api::ensure_admin_key(store.as_ref())
         .await
         .map_err(|e| {

@@ -68,6 +68,12 @@ pub struct CsmsSettings {
     /// TLS material; when no server certificate is given, a local CA and server certificates are
     /// generated under `<data_dir>/tls` on first start.
     pub tls: TlsConfig,
+    /// CA certificate and key (PEM) that sign station certificates (SignCertificate). Default:
+    /// the local CA generated under `<data_dir>/tls`, when TLS material is generated.
+    pub ca_cert: Option<PathBuf>,
+    pub ca_key: Option<PathBuf>,
+    /// Validity of issued station certificates, in days.
+    pub station_certificate_days: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,6 +116,9 @@ impl Default for CsmsSettings {
             unknown_stations: d.unknown_stations,
             server_names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             tls: TlsConfig::default(),
+            ca_cert: None,
+            ca_key: None,
+            station_certificate_days: d.station_certificate_days,
         }
     }
 }
@@ -164,6 +173,12 @@ impl Settings {
         if let Some(ca) = self.csms.tls.client_ca.as_mut() {
             fix(ca);
         }
+        for p in [self.csms.ca_cert.as_mut(), self.csms.ca_key.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            fix(p);
+        }
     }
 
     /// The database file.
@@ -171,10 +186,16 @@ impl Settings {
         self.data_dir.join("unicharge.db")
     }
 
-    /// The CSMS part, with TLS material filled in by the caller.
-    pub fn csms_config(&self, tls: TlsConfig) -> CsmsConfig {
+    /// The CSMS part, with TLS material and the signing CA filled in by the caller.
+    pub fn csms_config(
+        &self,
+        tls: TlsConfig,
+        certificate_authority: Option<(PathBuf, PathBuf)>,
+    ) -> CsmsConfig {
         let c = &self.csms;
         CsmsConfig {
+            certificate_authority,
+            station_certificate_days: c.station_certificate_days,
             ws_listen: c.ws_listen,
             wss_listen: c.wss_listen,
             tls,

@@ -20,7 +20,7 @@ use openssl::x509::extension::BasicConstraints;
 use openssl::x509::{X509Builder, X509NameBuilder, X509NameRef, X509Req, X509};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
@@ -62,6 +62,8 @@ struct StubCsms {
     /// The station's answers to the stub's CALLs: (action of the CALL, CALLRESULT payload).
     results: Arc<Mutex<Vec<(String, Value)>>>,
     commands: mpsc::UnboundedSender<Command>,
+    /// How many answers `results` holds (the station answers without waiting for the stub).
+    answered: watch::Receiver<usize>,
 }
 
 impl StubCsms {
@@ -71,12 +73,21 @@ impl StubCsms {
         let calls = Arc::new(Mutex::new(Vec::new()));
         let results = Arc::new(Mutex::new(Vec::new()));
         let (commands, rx) = mpsc::unbounded_channel();
-        tokio::spawn(serve(listener, options, calls.clone(), results.clone(), rx));
+        let (count, answered) = watch::channel(0);
+        tokio::spawn(serve(
+            listener,
+            options,
+            calls.clone(),
+            results.clone(),
+            count,
+            rx,
+        ));
         StubCsms {
             url,
             calls,
             results,
             commands,
+            answered,
         }
     }
 
@@ -101,7 +112,13 @@ impl StubCsms {
         self.calls.lock().unwrap().clone()
     }
 
-    fn results(&self) -> Vec<(String, Value)> {
+    /// The station's answers to the stub's CALLs, once there are `n` of them.
+    async fn results(&self, n: usize) -> Vec<(String, Value)> {
+        let mut answered = self.answered.clone();
+        tokio::time::timeout(Duration::from_secs(5), answered.wait_for(|c| *c >= n))
+            .await
+            .expect("the station answers the stub's CALLs")
+            .unwrap();
         self.results.lock().unwrap().clone()
     }
 
@@ -114,11 +131,14 @@ impl StubCsms {
     }
 }
 
+// The handshake callback's error type is tungstenite's (large) ErrorResponse.
+#[allow(clippy::result_large_err)]
 async fn serve(
     listener: TcpListener,
     options: StubOptions,
     calls: Arc<Mutex<Vec<(String, Value)>>>,
     results: Arc<Mutex<Vec<(String, Value)>>>,
+    answered: watch::Sender<usize>,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
     let (tcp, _) = listener.accept().await.unwrap();
@@ -176,7 +196,12 @@ async fn serve(
                             } else {
                                 json!({ "CALLERROR": frame[2] })
                             };
-                            results.lock().unwrap().push((action, payload.clone()));
+                            let n = {
+                                let mut results = results.lock().unwrap();
+                                results.push((action, payload.clone()));
+                                results.len()
+                            };
+                            answered.send_replace(n);
                             if let Some(reply) = reply {
                                 let _ = reply.send(payload);
                             }
@@ -546,8 +571,9 @@ async fn ev_connected_first_then_authorized_charging_suspended_disconnected() {
     );
 }
 
-/// TC_E_04 order: Authorized (Started), then EVConnectedPreSession is an Updated event, then
-/// EnergyTransferStarted skips part 1; StopAuthorized and EVConnectedPostSession from there.
+/// Authorized (Started), then EVConnectedPreSession is an Updated event (Table 201: "If State is
+/// Authorized"), so EnergyTransferStarted skips part 1; StopAuthorized and
+/// EVConnectedPostSession from there.
 #[tokio::test]
 async fn authorized_first_then_ev_connected_is_updated() {
     let stub = StubCsms::start(StubOptions::default()).await;
@@ -729,7 +755,7 @@ async fn reserved_answers_and_reports_the_connector_reserved() {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        stub.results(),
+        stub.results(1).await,
         [("ReserveNow".to_string(), json!({"status": "Accepted"}))]
     );
     assert_eq!(
@@ -757,7 +783,7 @@ async fn reserved_with_a_connector_type_fails() {
         "ReserveNowRequest.connectorType must be omitted, was cType2"
     );
     // The OCTT still answered (Accepted), but reported nothing after the failed validation.
-    assert_eq!(stub.results().len(), 1);
+    assert_eq!(stub.results(1).await.len(), 1);
     assert!(stub.summary_from(from).is_empty());
 }
 
@@ -803,7 +829,7 @@ async fn unavailable_answers_and_reports_the_connector_unavailable() {
         }]
     );
     assert_eq!(
-        stub.results(),
+        stub.results(1).await,
         [(
             "ChangeAvailability".to_string(),
             json!({"status": "Accepted"})
@@ -908,7 +934,7 @@ async fn get_installed_certificates_answers_with_the_configured_hash_data() {
         ))
     );
     assert_eq!(hash.serial_number, "abcdef");
-    let results = stub.results();
+    let results = stub.results(1).await;
     assert_eq!(results.len(), 1);
     assert_eq!(results[0].0, "GetInstalledCertificateIds");
     assert_eq!(
@@ -999,7 +1025,7 @@ async fn certificate_installed_accepts_the_configured_certificate() {
     .unwrap();
     assert_eq!(request.certificate, pem(&root));
     assert_eq!(
-        stub.results(),
+        stub.results(1).await,
         [(
             "InstallCertificate".to_string(),
             json!({"status": "Accepted"})
@@ -1133,7 +1159,7 @@ async fn renew_charging_station_certificate_sends_a_csr_and_accepts_the_certific
     assert_eq!(cn, target.station_id);
     // Both CSMS CALLs were answered Accepted.
     assert_eq!(
-        stub.results(),
+        stub.results(2).await,
         [
             ("TriggerMessage".to_string(), json!({"status": "Accepted"})),
             (
@@ -1299,7 +1325,7 @@ async fn iso15118_smart_charging_plays_table_210() {
     assert_eq!(periods[1]["startPeriod"], 1800);
     assert_eq!(periods[1]["limit"].as_f64(), Some(32.0));
     assert_eq!(
-        stub.results(),
+        stub.results(1).await,
         [(
             "SetChargingProfile".to_string(),
             json!({"status": "Accepted"})

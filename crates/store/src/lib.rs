@@ -78,6 +78,29 @@ pub trait Store: Send + Sync + 'static {
     /// The newest `limit` commands sent to a station, newest first.
     async fn commands(&self, station: &StationId, limit: u32) -> Result<Vec<CommandRecord>>;
 
+    /// The device model known of a station.
+    async fn device_model(&self, station: &StationId) -> Result<Vec<VariableRecord>>;
+    /// Record a report request; `request_id` must be new for the station.
+    async fn create_report(&self, report: &ReportRecord) -> Result<()>;
+    /// Set the station's answer to a report request.
+    async fn set_report_status(
+        &self,
+        station: &StationId,
+        request_id: i64,
+        status: &str,
+    ) -> Result<()>;
+    /// A fresh report request id for the station (one more than any used).
+    async fn next_report_request_id(&self, station: &StationId) -> Result<i64>;
+    /// A report and its parts in seqNo order.
+    async fn report(
+        &self,
+        station: &StationId,
+        request_id: i64,
+    ) -> Result<Option<(ReportRecord, Vec<ReportPart>)>>;
+
+    /// Certificates issued to a station, newest first.
+    async fn issued_certificates(&self, station: &StationId) -> Result<Vec<IssuedCertificate>>;
+
     // --- operator API keys ---
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<()>;

@@ -40,6 +40,72 @@ pub enum Write {
     Answer(StoredAnswer),
     /// A CSMS-initiated call and its outcome.
     Command(CommandRecord),
+    /// One device-model attribute learnt from the station.
+    Variable(VariableRecord),
+    /// One NotifyReport part; the report is complete when `tbc` is false.
+    ReportPart(ReportPart),
+    /// A certificate issued to a station, with what the station answered.
+    IssuedCertificate(IssuedCertificate),
+}
+
+/// A certificate the CSMS's certificate authority issued to a station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssuedCertificate {
+    pub station_id: StationId,
+    /// Hex serial number.
+    pub serial: String,
+    pub subject: String,
+    pub not_after: DateTime<Utc>,
+    /// PEM.
+    pub certificate: String,
+    pub issued_at: DateTime<Utc>,
+    /// The station's CertificateSignedResponse status (`Accepted` / `Rejected`), or why the
+    /// certificate could not be delivered.
+    pub station_status: Option<String>,
+}
+
+/// One attribute of one variable of the station's device model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariableRecord {
+    pub station_id: StationId,
+    pub component: String,
+    pub component_instance: Option<String>,
+    pub evse_id: Option<i64>,
+    pub connector_id: Option<i64>,
+    pub variable: String,
+    pub variable_instance: Option<String>,
+    /// `Actual` (default), `Target`, `MinSet`, `MaxSet`.
+    pub attribute_type: String,
+    pub value: Option<String>,
+    pub mutability: Option<String>,
+    /// `GetVariables`, `SetVariables` or `NotifyReport`.
+    pub source: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A report the CSMS asked a station for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportRecord {
+    pub station_id: StationId,
+    pub request_id: i64,
+    /// The GetBaseReport / GetReport request, JSON text.
+    pub request: String,
+    /// The station's answer (`Accepted`, `EmptyResultSet`, …), once known.
+    pub status: Option<String>,
+    pub complete: bool,
+    pub requested_at: DateTime<Utc>,
+}
+
+/// One NotifyReportRequest of a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportPart {
+    pub station_id: StationId,
+    pub request_id: i64,
+    pub seq_no: i64,
+    pub tbc: bool,
+    pub generated_at: DateTime<Utc>,
+    /// JSON array of ReportDataType.
+    pub report_data: String,
 }
 
 /// One CSMS-initiated call, as the command log keeps it.

@@ -1,4 +1,5 @@
-//! Functional block B, Provisioning: booting (B01–B04). Device model reads and writes, reports,
-//! resets and network profiles arrive with the operator API.
+//! Functional block B, Provisioning: booting (B01–B04) and reports (B07, B08). Device model
+//! reads and writes, resets and network profiles are operator operations (crate `api`).
 
 pub mod boot_notification;
+pub mod notify_report;

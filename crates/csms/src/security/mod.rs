@@ -5,4 +5,5 @@ pub mod admission;
 pub mod hashing;
 pub mod pki;
 pub mod security_event;
+pub mod sign_certificate;
 pub mod tls;

@@ -228,10 +228,10 @@ pub struct Session {
     pub transaction_id: String,
     /// The `seqNo` of the next TransactionEventRequest (0 for a transaction's first).
     pub seq_no: i64,
-    /// <Configured evseId> / <Configured connectorId>.
+    /// `<Configured evseId>` / `<Configured connectorId>`.
     pub evse_id: i64,
     pub connector_id: i64,
-    /// <Configured valid_idtoken_idtoken> / <Configured valid_idtoken_type>.
+    /// `<Configured valid_idtoken_idtoken>` / `<Configured valid_idtoken_type>`.
     pub valid_id_token: IdTokenType,
     /// The idToken the ongoing transaction was authorized with.
     pub id_token: Option<IdTokenType>,
@@ -250,7 +250,7 @@ pub struct Session {
     pub state: Option<TxState>,
     /// The id of the reservation made in [`reserved`], if any.
     pub reservation_id: Option<i64>,
-    /// <Configured Transaction Duration>: how long EnergyTransferSuspended and StopAuthorized
+    /// `<Configured Transaction Duration>`: how long EnergyTransferSuspended and StopAuthorized
     /// wait before their first step. Zero (the default) does not wait.
     pub wait: Duration,
 }
@@ -293,7 +293,7 @@ impl Session {
         self
     }
 
-    /// Wait this long where the tables say "<Configured Transaction Duration>".
+    /// Wait this long where the tables say "`<Configured Transaction Duration>`".
     pub fn with_wait(mut self, wait: Duration) -> Self {
         self.wait = wait;
         self
@@ -420,7 +420,7 @@ fn new_transaction_id() -> String {
     )
 }
 
-/// <Configured Transaction Duration>.
+/// `<Configured Transaction Duration>`.
 async fn pause(wait: Duration) {
     if !wait.is_zero() {
         tokio::time::sleep(wait).await;
@@ -535,7 +535,7 @@ pub async fn energy_transfer_started(
 }
 
 /// Table 204, Reusable State *EnergyTransferSuspended*. Before: EnergyTransferStarted unless
-/// energy transfer has started. Waits <Configured Transaction Duration> ([`Session::wait`]),
+/// energy transfer has started. Waits `<Configured Transaction Duration>` ([`Session::wait`]),
 /// then TransactionEvent (Updated) ChargingStateChanged / SuspendedEV. No tool validations.
 pub async fn energy_transfer_suspended(
     station: &mut Station,
@@ -556,7 +556,7 @@ pub async fn energy_transfer_suspended(
 }
 
 /// Table 205, Reusable State *StopAuthorized*. Before: EnergyTransferStarted unless energy
-/// transfer has started (a suspended transfer counts). Waits <Configured Transaction Duration>,
+/// transfer has started (a suspended transfer counts). Waits `<Configured Transaction Duration>`,
 /// then TransactionEvent Updated StopAuthorized with the idToken that authorized the
 /// transaction (see the module's readings).
 ///
@@ -874,7 +874,7 @@ pub async fn unavailable(
 }
 
 /// Table 208, Reusable State *GetInstalledCertificates*. Manual action: the CSMS sends
-/// GetInstalledCertificateIdsRequest with `certificateType` [`certificate_type`]
+/// GetInstalledCertificateIdsRequest with `certificateType` `certificate_type`
 /// ([`OperatorAction::Ocpp`] `GetInstalledCertificateIds`). The OCTT answers Accepted with one
 /// `certificateHashDataChain` entry: `certificate_type` and the SHA-256 hash data of
 /// `certificate_pem` (the configured certificate; an issuer may follow it in the PEM, else it
@@ -936,7 +936,7 @@ pub async fn get_installed_certificates(
 }
 
 /// Table 209, Reusable State *CertificateInstalled*. Manual action: the CSMS sends
-/// InstallCertificateRequest with `certificateType` [`certificate_type`] and the configured
+/// InstallCertificateRequest with `certificateType` `certificate_type` and the configured
 /// certificate ([`OperatorAction::Ocpp`] `InstallCertificate`). The OCTT answers Accepted.
 ///
 /// Tool validations (step 1): `certificateType` the specified type; `certificate` the

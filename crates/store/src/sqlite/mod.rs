@@ -16,8 +16,9 @@ use tokio::sync::{mpsc, oneshot};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
 use crate::{
-    ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, Result, SecurityEventRecord, Store,
-    StoreError, StoredAnswer, Write,
+    ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, IssuedCertificate, ReportPart,
+    ReportRecord, Result, SecurityEventRecord, Store, StoreError, StoredAnswer, VariableRecord,
+    Write,
 };
 
 pub use writer::WriterConfig;
@@ -284,5 +285,97 @@ impl Store for SqliteStore {
                 .execute(&self.pool)
                 .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn device_model(&self, station: &StationId) -> Result<Vec<VariableRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM device_model WHERE station_id = ?
+             ORDER BY component, component_instance, evse_id, connector_id, variable,
+                      variable_instance, attribute_type",
+        )
+        .bind(station.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::variable).collect()
+    }
+
+    async fn create_report(&self, report: &ReportRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO reports (station_id, request_id, request, status, complete, requested_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(report.station_id.as_str())
+        .bind(report.request_id)
+        .bind(&report.request)
+        .bind(&report.status)
+        .bind(i64::from(report.complete))
+        .bind(report.requested_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_report_status(
+        &self,
+        station: &StationId,
+        request_id: i64,
+        status: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE reports SET status = ? WHERE station_id = ? AND request_id = ?")
+            .bind(status)
+            .bind(station.as_str())
+            .bind(request_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn next_report_request_id(&self, station: &StationId) -> Result<i64> {
+        let next: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(request_id), 0) + 1 FROM reports WHERE station_id = ?",
+        )
+        .bind(station.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(next)
+    }
+
+    async fn report(
+        &self,
+        station: &StationId,
+        request_id: i64,
+    ) -> Result<Option<(ReportRecord, Vec<ReportPart>)>> {
+        let Some(row) =
+            sqlx::query("SELECT * FROM reports WHERE station_id = ? AND request_id = ?")
+                .bind(station.as_str())
+                .bind(request_id)
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let report = rows::report(&row)?;
+        let parts = sqlx::query(
+            "SELECT * FROM report_parts WHERE station_id = ? AND request_id = ? ORDER BY seq_no",
+        )
+        .bind(station.as_str())
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let parts = parts
+            .iter()
+            .map(rows::report_part)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some((report, parts)))
+    }
+
+    async fn issued_certificates(&self, station: &StationId) -> Result<Vec<IssuedCertificate>> {
+        let rows = sqlx::query(
+            "SELECT * FROM station_certificates WHERE station_id = ? ORDER BY seq DESC",
+        )
+        .bind(station.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::issued_certificate).collect()
     }
 }

@@ -1,0 +1,115 @@
+//! Block G and F operations: change availability (G03, G04) and trigger messages (F06).
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use unicharge_core::api_keys::ApiRole;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::commands::run_command;
+use crate::stations::existing_station;
+use crate::{ApiError, ApiState};
+
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route(
+            "/api/v1/stations/{id}/availability",
+            post(change_availability),
+        )
+        .route("/api/v1/stations/{id}/trigger", post(trigger_message))
+}
+
+fn evse(evse_id: Option<i64>, connector_id: Option<i64>) -> Result<Option<Value>, ApiError> {
+    match (evse_id, connector_id) {
+        (None, None) => Ok(None),
+        (Some(id), None) => Ok(Some(json!({"id": id}))),
+        (Some(id), Some(c)) => Ok(Some(json!({"id": id, "connectorId": c}))),
+        (None, Some(_)) => Err(ApiError::bad_request(
+            "connector_without_evse",
+            "a connectorId needs the evseId it belongs to",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AvailabilityBody {
+    /// `Operative` or `Inoperative`.
+    pub operational_status: String,
+    /// Absent: the whole station.
+    pub evse_id: Option<i64>,
+    /// Absent: the whole EVSE.
+    pub connector_id: Option<i64>,
+}
+
+/// Make the station, an EVSE or a connector (in)operative (G03, G04). `Scheduled` means it
+/// happens when the running transaction ends.
+#[utoipa::path(post, path = "/api/v1/stations/{id}/availability", tag = "availability",
+    params(("id" = String, Path)), request_body = AvailabilityBody,
+    responses((status = 200, description = "ChangeAvailabilityResponse", body = Object)))]
+pub async fn change_availability(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<AvailabilityBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    let station = existing_station(&state, &id).await?;
+    let mut payload = json!({"operationalStatus": body.operational_status});
+    if let Some(e) = evse(body.evse_id, body.connector_id)? {
+        payload["evse"] = e;
+    }
+    Ok(Json(
+        run_command(
+            &state,
+            &station,
+            "ChangeAvailability",
+            payload,
+            Some(&caller.key_id),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TriggerBody {
+    /// As OCPP spells it: `BootNotification`, `Heartbeat`, `StatusNotification`,
+    /// `MeterValues`, `TransactionEvent`, `LogStatusNotification`, `FirmwareStatusNotification`,
+    /// `SignChargingStationCertificate`, `SignV2GCertificate`, `SignCombinedCertificate`,
+    /// `PublishFirmwareStatusNotification`.
+    pub requested_message: String,
+    pub evse_id: Option<i64>,
+    pub connector_id: Option<i64>,
+}
+
+/// Ask the station to send a message now (F06).
+#[utoipa::path(post, path = "/api/v1/stations/{id}/trigger", tag = "remote control",
+    params(("id" = String, Path)), request_body = TriggerBody,
+    responses((status = 200, description = "TriggerMessageResponse", body = Object)))]
+pub async fn trigger_message(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<TriggerBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    let station = existing_station(&state, &id).await?;
+    let mut payload = json!({"requestedMessage": body.requested_message});
+    if let Some(e) = evse(body.evse_id, body.connector_id)? {
+        payload["evse"] = e;
+    }
+    Ok(Json(
+        run_command(
+            &state,
+            &station,
+            "TriggerMessage",
+            payload,
+            Some(&caller.key_id),
+        )
+        .await?,
+    ))
+}

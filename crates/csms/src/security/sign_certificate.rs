@@ -1,0 +1,149 @@
+//! SignCertificate (A02 update by request of the CSMS, A03 initiated by the station).
+//!
+//! The CSR must be PEM PKCS#10 (RFC 2986), signed by its own key, with an RSA ≥ 2048 or EC ≥ 224
+//! bit key (A00.FR.502/503), and its subject CN must be the station's identity (A00.FR.405).
+//! A good CSR is answered Accepted; the CSMS's CA signs it (SHA-256 with the CA's key: ECDSA
+//! here, never RSA-PSS) and, once the answer is sent, a CertificateSignedRequest delivers the
+//! certificate. The certificate and the station's verdict on it are kept per station.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use unicharge_ocpp::v201::{
+    CertificateSigningUseEnumType, GenericStatusEnumType, SignCertificateRequest,
+    SignCertificateResponse, StatusInfoType,
+};
+use unicharge_store::{CommandRecord, IssuedCertificate, Write};
+
+use super::pki::{self, PkiError};
+use crate::dispatch::{CallRefusal, Handled, StationContext};
+
+fn rejected(reason: &str, detail: String) -> SignCertificateResponse {
+    SignCertificateResponse {
+        custom_data: None,
+        status: GenericStatusEnumType::Rejected,
+        status_info: Some(StatusInfoType {
+            custom_data: None,
+            reason_code: reason.into(),
+            additional_info: Some(detail.chars().take(512).collect()),
+        }),
+    }
+}
+
+pub async fn handle(
+    ctx: &mut StationContext,
+    req: SignCertificateRequest,
+) -> Result<Handled<SignCertificateResponse>, CallRefusal> {
+    let kind = req
+        .certificate_type
+        .unwrap_or(CertificateSigningUseEnumType::ChargingStationCertificate);
+    if kind != CertificateSigningUseEnumType::ChargingStationCertificate {
+        tracing::warn!(station = %ctx.station_id, "SignCertificate for a V2G certificate: not supported (ISO 15118 PKI is not configured)");
+        return Ok(Handled::durable(
+            rejected(
+                "NotSupported",
+                "V2G certificates are not signed by this CSMS".into(),
+            ),
+            vec![],
+        ));
+    }
+    let Some(ca) = ctx.ca.clone() else {
+        tracing::warn!(station = %ctx.station_id, "SignCertificate Rejected: no certificate authority configured");
+        return Ok(Handled::durable(
+            rejected(
+                "NoCertificateAuthority",
+                "the CSMS has no CA configured".into(),
+            ),
+            vec![],
+        ));
+    };
+    let days = ctx.config.station_certificate_days;
+    let cert = match pki::sign_csr(&ca, req.csr.as_bytes(), days) {
+        Ok(cert) => cert,
+        Err(e) => {
+            let reason = match e {
+                PkiError::WeakKey { .. } => "WeakKey",
+                PkiError::CsrBadSignature => "InvalidSignature",
+                _ => "InvalidCSR",
+            };
+            tracing::warn!(station = %ctx.station_id, error = %e, "SignCertificate Rejected");
+            return Ok(Handled::durable(rejected(reason, e.to_string()), vec![]));
+        }
+    };
+    let cn = pki::common_name(cert.subject_name());
+    if cn.as_deref() != Some(ctx.station_id.as_str()) {
+        tracing::warn!(station = %ctx.station_id, cn = ?cn, "SignCertificate Rejected: CN is not the station id");
+        return Ok(Handled::durable(
+            rejected(
+                "InvalidCSR",
+                format!("the CSR's commonName {cn:?} is not the station id"),
+            ),
+            vec![],
+        ));
+    }
+    let pem = pki::certificate_to_pem(&cert)
+        .map_err(crate::dispatch::internal)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())?;
+    let serial = cert
+        .serial_number()
+        .to_bn()
+        .and_then(|bn| bn.to_hex_str().map(|s| s.to_string()))
+        .unwrap_or_default();
+    let not_after = asn1_to_utc(cert.not_after()).unwrap_or_else(Utc::now);
+    tracing::info!(station = %ctx.station_id, serial = %serial, "CSR accepted; delivering the signed certificate");
+
+    if let Some(connection) = ctx.connection.clone() {
+        let store = ctx.store.clone();
+        let station_id = ctx.station_id.clone();
+        tokio::spawn(async move {
+            let request =
+                json!({"certificateChain": pem, "certificateType": "ChargingStationCertificate"});
+            let sent_at = Utc::now();
+            let outcome = connection.call("CertificateSigned", request.clone()).await;
+            let station_status = match &outcome {
+                Ok(answer) => answer["status"].as_str().unwrap_or("").to_string(),
+                Err(e) => format!("not delivered: {e}"),
+            };
+            tracing::info!(station = %station_id, status = %station_status, "CertificateSigned answered");
+            let writes = vec![
+                Write::IssuedCertificate(IssuedCertificate {
+                    station_id: station_id.clone(),
+                    serial,
+                    subject: format!("CN={station_id}"),
+                    not_after,
+                    certificate: pem,
+                    issued_at: sent_at,
+                    station_status: Some(station_status),
+                }),
+                Write::Command(CommandRecord {
+                    seq: 0,
+                    station_id: station_id.clone(),
+                    action: "CertificateSigned".into(),
+                    request: request.to_string(),
+                    outcome: if outcome.is_ok() { "result" } else { "failed" }.into(),
+                    response: outcome.ok().map(|a| a.to_string()),
+                    requested_by: Some("csms".into()),
+                    sent_at,
+                    completed_at: Utc::now(),
+                }),
+            ];
+            if let Err(e) = store.write(writes).await {
+                tracing::error!(station = %station_id, error = %e, "could not record the issued certificate");
+            }
+        });
+    }
+    Ok(Handled::durable(
+        SignCertificateResponse {
+            custom_data: None,
+            status: GenericStatusEnumType::Accepted,
+            status_info: None,
+        },
+        vec![],
+    ))
+}
+
+/// An ASN.1 time as UTC (OpenSSL gives no direct conversion).
+fn asn1_to_utc(t: &openssl::asn1::Asn1TimeRef) -> Option<DateTime<Utc>> {
+    let epoch = openssl::asn1::Asn1Time::from_unix(0).ok()?;
+    let diff = epoch.diff(t).ok()?;
+    DateTime::from_timestamp(i64::from(diff.days) * 86_400 + i64::from(diff.secs), 0)
+}
