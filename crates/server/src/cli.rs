@@ -101,6 +101,80 @@ pub enum StationCommand {
     Accept { id: StationId },
     /// Reject a station: its boots are Rejected.
     Reject { id: StationId },
+    /// Read variables from the station, e.g. `OCPPCommCtrlr.OfflineThreshold` (via the REST API of
+    /// the running server; needs an API key).
+    GetVariables {
+        id: StationId,
+        /// `Component.Variable`, optionally `Component.Variable:Target` for another attribute.
+        #[arg(required = true)]
+        variables: Vec<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Write variables, e.g. `OCPPCommCtrlr.OfflineThreshold=123` (via the REST API).
+    SetVariables {
+        id: StationId,
+        #[arg(required = true)]
+        assignments: Vec<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Reset the station or one EVSE (via the REST API).
+    Reset {
+        id: StationId,
+        /// on-idle or immediate.
+        #[arg(long = "type", default_value = "on-idle")]
+        reset_type: String,
+        #[arg(long)]
+        evse: Option<i64>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Make the station, an EVSE or a connector operative / inoperative (via the REST API).
+    Availability {
+        id: StationId,
+        /// operative or inoperative.
+        status: String,
+        #[arg(long)]
+        evse: Option<i64>,
+        #[arg(long)]
+        connector: Option<i64>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Ask the station to send a message now, e.g. `Heartbeat`, `StatusNotification` (via the REST API).
+    Trigger {
+        id: StationId,
+        message: String,
+        #[arg(long)]
+        evse: Option<i64>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Request a base report: configuration-inventory, full-inventory or summary-inventory
+    /// (via the REST API); fetch it later with `GET /api/v1/stations/{id}/reports/{requestId}`.
+    Report {
+        id: StationId,
+        #[arg(default_value = "full-inventory")]
+        base: String,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Give the station a new generated BasicAuthPassword (via the REST API).
+    RotatePassword {
+        id: StationId,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Send any CSMS-initiated OCPP request, e.g. `unicharge station ocpp CP1 GetLocalListVersion '{}'`.
+    Ocpp {
+        id: StationId,
+        action: String,
+        /// The request payload as JSON.
+        payload: String,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
     /// Issue a client certificate for a profile-3 station from the local CA.
     IssueCert {
         id: StationId,
@@ -111,6 +185,85 @@ pub enum StationCommand {
         #[arg(long, default_value = "365")]
         days: i64,
     },
+}
+
+/// Where the running server's REST API is, and the key to use.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// Base URL of the operator API.
+    #[arg(
+        long,
+        env = "UNICHARGE_API_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub api_url: String,
+    /// API key (`uc_…`); `unicharge api-key create` makes one.
+    #[arg(long, env = "UNICHARGE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+}
+
+impl ApiArgs {
+    /// POST a JSON body to `/api/v1/stations/{id}/{path}` and print the answer.
+    async fn post(
+        &self,
+        id: &StationId,
+        path: &str,
+        body: serde_json::Value,
+    ) -> anyhow::Result<()> {
+        let Some(key) = &self.api_key else {
+            bail!("this command talks to the running server: give --api-key or set UNICHARGE_API_KEY (`unicharge api-key create --name cli`)");
+        };
+        let url = format!(
+            "{}/api/v1/stations/{id}/{path}",
+            self.api_url.trim_end_matches('/')
+        );
+        let response = reqwest::Client::new()
+            .post(&url)
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the server at {url} (is `unicharge serve` running? set --api-url)"))?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        let pretty = serde_json::from_str::<serde_json::Value>(&text)
+            .map(|v| serde_json::to_string_pretty(&v).unwrap_or(text.clone()))
+            .unwrap_or(text);
+        if status.is_success() {
+            println!("{pretty}");
+            Ok(())
+        } else {
+            bail!("HTTP {status}: {pretty}")
+        }
+    }
+}
+
+/// `Component.Variable[:AttributeType]` → the API's variable reference.
+fn variable_ref(spec: &str) -> anyhow::Result<serde_json::Value> {
+    let (path, attribute) = match spec.split_once(':') {
+        Some((p, a)) => (p, Some(a)),
+        None => (spec, None),
+    };
+    let (component, variable) = path.split_once('.').ok_or_else(|| {
+        anyhow::anyhow!("{spec:?}: write Component.Variable, e.g. OCPPCommCtrlr.OfflineThreshold")
+    })?;
+    let mut v = serde_json::json!({"component": component, "variable": variable});
+    if let Some(a) = attribute {
+        v["attributeType"] = serde_json::json!(a);
+    }
+    Ok(v)
+}
+
+/// `on-idle` → `OnIdle`, `full-inventory` → `FullInventory`.
+fn pascal(s: &str) -> String {
+    s.split(['-', '_'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 #[derive(Debug, Args)]
@@ -305,6 +458,93 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
                 .set_registration(id, RegistrationStatus::Rejected)
                 .await?;
             println!("{id} rejected: its BootNotifications are Rejected");
+        }
+        StationCommand::GetVariables { id, variables, api } => {
+            let items = variables
+                .iter()
+                .map(|v| variable_ref(v))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            api.post(id, "variables/get", serde_json::json!({"items": items}))
+                .await?;
+        }
+        StationCommand::SetVariables {
+            id,
+            assignments,
+            api,
+        } => {
+            let mut items = Vec::new();
+            for a in assignments {
+                let (target, value) = a
+                    .split_once('=')
+                    .ok_or_else(|| anyhow::anyhow!("{a:?}: write Component.Variable=value"))?;
+                let mut item = variable_ref(target)?;
+                item["value"] = serde_json::json!(value);
+                items.push(item);
+            }
+            api.post(id, "variables/set", serde_json::json!({"items": items}))
+                .await?;
+        }
+        StationCommand::Reset {
+            id,
+            reset_type,
+            evse,
+            api,
+        } => {
+            let mut body = serde_json::json!({"type": pascal(reset_type)});
+            if let Some(e) = evse {
+                body["evseId"] = serde_json::json!(e);
+            }
+            api.post(id, "reset", body).await?;
+        }
+        StationCommand::Availability {
+            id,
+            status,
+            evse,
+            connector,
+            api,
+        } => {
+            let mut body = serde_json::json!({"operationalStatus": pascal(status)});
+            if let Some(e) = evse {
+                body["evseId"] = serde_json::json!(e);
+            }
+            if let Some(c) = connector {
+                body["connectorId"] = serde_json::json!(c);
+            }
+            api.post(id, "availability", body).await?;
+        }
+        StationCommand::Trigger {
+            id,
+            message,
+            evse,
+            api,
+        } => {
+            let mut body = serde_json::json!({"requestedMessage": message});
+            if let Some(e) = evse {
+                body["evseId"] = serde_json::json!(e);
+            }
+            api.post(id, "trigger", body).await?;
+        }
+        StationCommand::Report { id, base, api } => {
+            api.post(
+                id,
+                "reports",
+                serde_json::json!({"reportBase": pascal(base)}),
+            )
+            .await?;
+        }
+        StationCommand::RotatePassword { id, api } => {
+            api.post(id, "password/rotate", serde_json::json!({}))
+                .await?;
+        }
+        StationCommand::Ocpp {
+            id,
+            action,
+            payload,
+            api,
+        } => {
+            let body: serde_json::Value = serde_json::from_str(payload)
+                .map_err(|e| anyhow::anyhow!("the payload is not JSON: {e}"))?;
+            api.post(id, &format!("ocpp/{action}"), body).await?;
         }
         StationCommand::IssueCert { id, out, days } => {
             must_exist(&store, id).await?;
