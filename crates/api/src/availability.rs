@@ -5,12 +5,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use unicharge_core::api_keys::ApiRole;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::commands::run_command;
-use crate::stations::existing_station;
+use crate::commands::operate;
 use crate::{ApiError, ApiState};
 
 pub fn routes() -> Router<ApiState> {
@@ -56,22 +54,11 @@ pub async fn change_availability(
     Path(id): Path<String>,
     Json(body): Json<AvailabilityBody>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(ApiRole::Operator)?;
-    let station = existing_station(&state, &id).await?;
     let mut payload = json!({"operationalStatus": body.operational_status});
     if let Some(e) = evse(body.evse_id, body.connector_id)? {
         payload["evse"] = e;
     }
-    Ok(Json(
-        run_command(
-            &state,
-            &station,
-            "ChangeAvailability",
-            payload,
-            Some(&caller.key_id),
-        )
-        .await?,
-    ))
+    operate(&state, &caller, &id, "ChangeAvailability", payload).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -96,20 +83,9 @@ pub async fn trigger_message(
     Path(id): Path<String>,
     Json(body): Json<TriggerBody>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(ApiRole::Operator)?;
-    let station = existing_station(&state, &id).await?;
     let mut payload = json!({"requestedMessage": body.requested_message});
     if let Some(e) = evse(body.evse_id, body.connector_id)? {
         payload["evse"] = e;
     }
-    Ok(Json(
-        run_command(
-            &state,
-            &station,
-            "TriggerMessage",
-            payload,
-            Some(&caller.key_id),
-        )
-        .await?,
-    ))
+    operate(&state, &caller, &id, "TriggerMessage", payload).await
 }

@@ -62,10 +62,23 @@ pub async fn ocpp_command(
     Path((id, action)): Path<(String, String)>,
     Json(payload): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
+    operate(&state, &caller, &id, &action, payload).await
+}
+
+/// The shape of a simple operation: operator role, a registered station, one request whose
+/// answer is returned as it is.
+pub async fn operate(
+    state: &ApiState,
+    caller: &Caller,
+    id: &str,
+    action: &str,
+    payload: Value,
+) -> Result<Json<Value>, ApiError> {
     caller.require(ApiRole::Operator)?;
-    let station = existing_station(&state, &id).await?;
-    let result = run_command(&state, &station, &action, payload, Some(&caller.key_id)).await?;
-    Ok(Json(result))
+    let station = existing_station(state, id).await?;
+    Ok(Json(
+        run_command(state, &station, action, payload, Some(&caller.key_id)).await?,
+    ))
 }
 
 /// Validate, send, log. The building block of every operator command.

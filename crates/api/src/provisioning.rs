@@ -14,7 +14,7 @@ use unicharge_store::{ReportRecord, VariableRecord, Write};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::commands::run_command;
+use crate::commands::{operate, run_command};
 use crate::stations::existing_station;
 use crate::{ApiError, ApiState};
 
@@ -74,6 +74,26 @@ impl VariableRef {
             v.insert("instance".into(), json!(i));
         }
         Value::Object(v)
+    }
+
+    /// OCPP `getVariableData` / `setVariableData` entry for this variable.
+    fn data(&self, value: Option<&str>) -> Value {
+        let mut d = Map::new();
+        d.insert("component".into(), self.component_json());
+        d.insert("variable".into(), self.variable_json());
+        if let Some(v) = value {
+            d.insert("attributeValue".into(), json!(v));
+        }
+        if let Some(t) = &self.attribute_type {
+            d.insert("attributeType".into(), json!(t));
+        }
+        Value::Object(d)
+    }
+
+    /// Whether an OCPP result names this variable.
+    fn matches(&self, result: &Value) -> bool {
+        result["component"]["name"] == json!(self.component)
+            && result["variable"]["name"] == json!(self.variable)
     }
 
     fn record(
@@ -148,19 +168,7 @@ pub async fn get_variables(
 ) -> Result<Json<VariableResults>, ApiError> {
     caller.require(ApiRole::Operator)?;
     let station = existing_station(&state, &id).await?;
-    let data: Vec<Value> = body
-        .items
-        .iter()
-        .map(|item| {
-            let mut d = Map::new();
-            d.insert("component".into(), item.component_json());
-            d.insert("variable".into(), item.variable_json());
-            if let Some(t) = &item.attribute_type {
-                d.insert("attributeType".into(), json!(t));
-            }
-            Value::Object(d)
-        })
-        .collect();
+    let data: Vec<Value> = body.items.iter().map(|item| item.data(None)).collect();
     let answer = run_command(
         &state,
         &station,
@@ -179,10 +187,7 @@ pub async fn get_variables(
             continue;
         }
         // Results name their component/variable; match them back to the request's items.
-        let Some(item) = body.items.iter().find(|i| {
-            result["component"]["name"] == json!(i.component)
-                && result["variable"]["name"] == json!(i.variable)
-        }) else {
+        let Some(item) = body.items.iter().find(|i| i.matches(result)) else {
             continue;
         };
         let mut item = item.clone();
@@ -229,16 +234,7 @@ pub async fn set_variables(
     let data: Vec<Value> = body
         .items
         .iter()
-        .map(|item| {
-            let mut d = Map::new();
-            d.insert("component".into(), item.target.component_json());
-            d.insert("variable".into(), item.target.variable_json());
-            d.insert("attributeValue".into(), json!(item.value));
-            if let Some(t) = &item.target.attribute_type {
-                d.insert("attributeType".into(), json!(t));
-            }
-            Value::Object(d)
-        })
+        .map(|item| item.target.data(Some(&item.value)))
         .collect();
     let answer = run_command(
         &state,
@@ -257,10 +253,7 @@ pub async fn set_variables(
         if !status_ok(result, &["Accepted", "RebootRequired"]) {
             continue;
         }
-        if let Some(item) = body.items.iter().find(|i| {
-            result["component"]["name"] == json!(i.target.component)
-                && result["variable"]["name"] == json!(i.target.variable)
-        }) {
+        if let Some(item) = body.items.iter().find(|i| i.target.matches(result)) {
             writes.push(Write::Variable(item.target.record(
                 &station,
                 Some(item.value.clone()),
@@ -477,15 +470,11 @@ pub async fn reset(
     Path(id): Path<String>,
     Json(body): Json<ResetBody>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(ApiRole::Operator)?;
-    let station = existing_station(&state, &id).await?;
     let mut payload = json!({"type": body.reset_type});
     if let Some(evse) = body.evse_id {
         payload["evseId"] = json!(evse);
     }
-    Ok(Json(
-        run_command(&state, &station, "Reset", payload, Some(&caller.key_id)).await?,
-    ))
+    operate(&state, &caller, &id, "Reset", payload).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -506,17 +495,6 @@ pub async fn set_network_profile(
     Path(id): Path<String>,
     Json(body): Json<NetworkProfileBody>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(ApiRole::Operator)?;
-    let station = existing_station(&state, &id).await?;
     let payload = json!({"configurationSlot": body.configuration_slot, "connectionData": body.connection_data});
-    Ok(Json(
-        run_command(
-            &state,
-            &station,
-            "SetNetworkProfile",
-            payload,
-            Some(&caller.key_id),
-        )
-        .await?,
-    ))
+    operate(&state, &caller, &id, "SetNetworkProfile", payload).await
 }

@@ -11,7 +11,7 @@ use unicharge_core::SecurityProfile;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::commands::{run_command, run_command_logged_as};
+use crate::commands::{operate, run_command, run_command_logged_as};
 use crate::stations::existing_station;
 use crate::{ApiError, ApiState};
 
@@ -205,19 +205,8 @@ pub async fn renew_certificate(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(ApiRole::Operator)?;
-    let station = existing_station(&state, &id).await?;
     let payload = json!({"requestedMessage": "SignChargingStationCertificate"});
-    Ok(Json(
-        run_command(
-            &state,
-            &station,
-            "TriggerMessage",
-            payload,
-            Some(&caller.key_id),
-        )
-        .await?,
-    ))
+    operate(&state, &caller, &id, "TriggerMessage", payload).await
 }
 
 /// A certificate the CSMS issued to the station.
