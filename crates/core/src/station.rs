@@ -55,6 +55,8 @@ pub struct Station {
     /// Status answered to the last BootNotification, if any.
     pub last_boot_status: Option<RegistrationStatus>,
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// When the first-boot provisioning step finished (B02), if the CSMS runs one.
+    pub provisioned_at: Option<DateTime<Utc>>,
     pub connected: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -75,6 +77,7 @@ impl Station {
             last_boot_reason: None,
             last_boot_status: None,
             last_seen_at: None,
+            provisioned_at: None,
             connected: false,
             created_at: now,
         }

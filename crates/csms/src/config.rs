@@ -73,6 +73,10 @@ pub struct CsmsConfig {
     pub certificate_authority: Option<(PathBuf, PathBuf)>,
     /// Validity of the station certificates it issues, in days.
     pub station_certificate_days: u32,
+    /// B02 provisioning: the base report (`FullInventory`, `ConfigurationInventory`,
+    /// `SummaryInventory`) a registered station must deliver at its first boot before it is
+    /// Accepted. Until then its boots are answered Pending. `None`: accept at once.
+    pub boot_provisioning_report: Option<String>,
 }
 
 impl Default for CsmsConfig {
@@ -91,6 +95,7 @@ impl Default for CsmsConfig {
             max_message_size: 4 << 20,
             certificate_authority: None,
             station_certificate_days: 365,
+            boot_provisioning_report: None,
         }
     }
 }

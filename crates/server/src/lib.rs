@@ -50,6 +50,17 @@ impl Server {
 
 /// Open the store, apply the bootstrap file, prepare TLS, start the CSMS and the HTTP side door.
 pub async fn start(settings: Settings) -> anyhow::Result<Server> {
+    if let Some(report) = &settings.csms.boot_provisioning_report {
+        const BASES: [&str; 3] = [
+            "ConfigurationInventory",
+            "FullInventory",
+            "SummaryInventory",
+        ];
+        anyhow::ensure!(
+            BASES.contains(&report.as_str()),
+            "csms.boot_provisioning_report = {report:?}: use one of {BASES:?}"
+        );
+    }
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {} (set data_dir in the configuration)",

@@ -74,6 +74,9 @@ pub struct CsmsSettings {
     pub ca_key: Option<PathBuf>,
     /// Validity of issued station certificates, in days.
     pub station_certificate_days: u32,
+    /// B02: a base report (`FullInventory`, `ConfigurationInventory`, `SummaryInventory`) a
+    /// station must deliver at its first boot before it is Accepted (answered Pending until then).
+    pub boot_provisioning_report: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +122,7 @@ impl Default for CsmsSettings {
             ca_cert: None,
             ca_key: None,
             station_certificate_days: d.station_certificate_days,
+            boot_provisioning_report: None,
         }
     }
 }
@@ -196,6 +200,7 @@ impl Settings {
         CsmsConfig {
             certificate_authority,
             station_certificate_days: c.station_certificate_days,
+            boot_provisioning_report: c.boot_provisioning_report.clone(),
             ws_listen: c.ws_listen,
             wss_listen: c.wss_listen,
             tls,

@@ -1311,3 +1311,106 @@ async fn boot_and_connection_state_are_stored() {
     let after = csms.server.store.get_station(&id).await.unwrap().unwrap();
     assert_eq!(after.model.as_deref(), Some("Behave-1"));
 }
+
+/// B02 with `boot_provisioning_report`: the first boot is Pending, the CSMS asks for the base
+/// report, and when its last part arrives it marks the station provisioned and triggers a new
+/// boot, which is Accepted; the reported values land in the device model.
+#[tokio::test]
+async fn first_boot_is_pending_until_the_provisioning_report_is_in() {
+    use unicharge_ocpp::v201::{
+        GenericDeviceModelStatusEnumType, GetBaseReportRequest, GetBaseReportResponse,
+        TriggerMessageRequest, TriggerMessageResponse, TriggerMessageStatusEnumType,
+    };
+    let csms = start_ws(&[StationSpec::new("CP001", 1)], |s| {
+        s.csms.boot_provisioning_report = Some("FullInventory".into());
+    })
+    .await;
+    let id = sid("CP001");
+    let mut station = connect(&ws_options(&csms, "CP001")).await;
+    assert_eq!(
+        boot(&mut station).await.status,
+        RegistrationStatusEnumType::Pending
+    );
+
+    let (call_id, request) = station.expect_call::<GetBaseReportRequest>().await.unwrap();
+    assert_eq!(request.report_base.as_str(), "FullInventory");
+    station
+        .respond::<GetBaseReportRequest>(
+            &call_id,
+            &GetBaseReportResponse {
+                custom_data: None,
+                status: GenericDeviceModelStatusEnumType::Accepted,
+                status_info: None,
+            },
+        )
+        .await
+        .unwrap();
+    let part = |seq_no: i64, tbc: bool, variable: &str, value: &str| {
+        json!({
+            "requestId": request.request_id,
+            "generatedAt": "2026-11-21T10:00:00Z",
+            "seqNo": seq_no,
+            "tbc": tbc,
+            "reportData": [{
+                "component": {"name": "OCPPCommCtrlr"},
+                "variable": {"name": variable},
+                "variableAttribute": [{"type": "Actual", "value": value, "mutability": "ReadWrite"}]
+            }]
+        })
+    };
+    station
+        .call_raw("NotifyReport", part(0, true, "OfflineThreshold", "60"))
+        .await
+        .unwrap();
+    let still = csms.server.store.get_station(&id).await.unwrap().unwrap();
+    assert!(
+        still.provisioned_at.is_none(),
+        "not provisioned before the last part"
+    );
+    station
+        .call_raw("NotifyReport", part(1, false, "HeartbeatInterval", "300"))
+        .await
+        .unwrap();
+
+    let (call_id, trigger) = station
+        .expect_call::<TriggerMessageRequest>()
+        .await
+        .unwrap();
+    assert_eq!(trigger.requested_message.as_str(), "BootNotification");
+    station
+        .respond::<TriggerMessageRequest>(
+            &call_id,
+            &TriggerMessageResponse {
+                custom_data: None,
+                status: TriggerMessageStatusEnumType::Accepted,
+                status_info: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        boot(&mut station).await.status,
+        RegistrationStatusEnumType::Accepted
+    );
+
+    let stored = csms.server.store.get_station(&id).await.unwrap().unwrap();
+    assert!(stored.provisioned_at.is_some());
+    let model = csms.server.store.device_model(&id).await.unwrap();
+    let value = |name: &str| {
+        model
+            .iter()
+            .find(|v| v.variable == name)
+            .and_then(|v| v.value.clone())
+    };
+    assert_eq!(value("OfflineThreshold").as_deref(), Some("60"));
+    assert_eq!(value("HeartbeatInterval").as_deref(), Some("300"));
+    let (report, parts) = csms
+        .server
+        .store
+        .report(&id, request.request_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(report.complete);
+    assert_eq!(parts.len(), 2);
+}

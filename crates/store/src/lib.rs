@@ -53,6 +53,12 @@ pub trait Store: Send + Sync + 'static {
     async fn set_password_hash(&self, id: &StationId, hash: Option<&str>) -> Result<bool>;
     /// Change the lowest security profile a connection must offer. True if the station exists.
     async fn set_security_profile(&self, id: &StationId, profile: SecurityProfile) -> Result<bool>;
+    /// Record that the station's first-boot provisioning step finished (B02).
+    async fn set_provisioned(
+        &self,
+        id: &StationId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool>;
     /// Accept, park or refuse the station at its next boot. True if the station exists.
     async fn set_registration(&self, id: &StationId, status: RegistrationStatus) -> Result<bool>;
 

@@ -11,6 +11,7 @@ use unicharge_ocpp::v201::{
 };
 use unicharge_store::Write;
 
+use super::first_boot;
 use crate::dispatch::{internal, CallRefusal, Handled, StationContext};
 
 pub async fn handle(
@@ -19,16 +20,28 @@ pub async fn handle(
 ) -> Result<Handled<BootNotificationResponse>, CallRefusal> {
     // The registration can change while connected (an operator accepts a pending station), so
     // read it fresh rather than from the connection's start.
-    let registration = if ctx.registered {
+    let stored = if ctx.registered {
         ctx.store
             .get_station(&ctx.station_id)
             .await
             .map_err(internal)?
-            .map(|s| s.registration)
-            .unwrap_or(RegistrationStatus::Rejected)
     } else {
-        RegistrationStatus::Rejected
+        None
     };
+    let mut registration = stored
+        .as_ref()
+        .map(|s| s.registration)
+        .unwrap_or(RegistrationStatus::Rejected);
+    let provisioning = registration == RegistrationStatus::Accepted
+        && first_boot::pending(
+            ctx,
+            stored.as_ref().is_some_and(|s| s.provisioned_at.is_some()),
+        );
+    if provisioning {
+        // B02: Pending until the provisioning report is in; it is requested after this answer.
+        registration = RegistrationStatus::Pending;
+        first_boot::start(ctx);
+    }
     let (status, interval) = match registration {
         RegistrationStatus::Accepted => (
             RegistrationStatusEnumType::Accepted,

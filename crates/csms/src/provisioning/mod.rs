@@ -2,4 +2,5 @@
 //! reads and writes, resets and network profiles are operator operations (crate `api`).
 
 pub mod boot_notification;
+pub mod first_boot;
 pub mod notify_report;

@@ -38,6 +38,9 @@ pub async fn handle(
         generated_at: req.generated_at,
         report_data: serde_json::to_string(&data).map_err(internal)?,
     }));
+    if !req.tbc.unwrap_or(false) {
+        super::first_boot::report_completed(ctx);
+    }
     tracing::info!(station = %ctx.station_id, request_id = req.request_id, seq_no = req.seq_no,
         tbc = req.tbc.unwrap_or(false), items = data.len(), at = %now, "NotifyReport");
     Ok(Handled::durable(

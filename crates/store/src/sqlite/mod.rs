@@ -166,6 +166,19 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn set_provisioned(
+        &self,
+        id: &StationId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE stations SET provisioned_at = ? WHERE id = ?")
+            .bind(at)
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn set_registration(&self, id: &StationId, status: RegistrationStatus) -> Result<bool> {
         let done = sqlx::query("UPDATE stations SET registration = ? WHERE id = ?")
             .bind(status.as_str())

@@ -36,6 +36,7 @@ pub fn station(row: &SqliteRow) -> Result<Station> {
         last_boot_reason: row.try_get("last_boot_reason")?,
         last_boot_status: last_boot_status.as_deref().map(registration).transpose()?,
         last_seen_at: row.try_get("last_seen_at")?,
+        provisioned_at: row.try_get("provisioned_at")?,
         connected: row.try_get::<i64, _>("connected")? != 0,
         created_at: row.try_get("created_at")?,
     })
