@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::commands::operate;
+use crate::error::ApiJson;
 use crate::{ApiError, ApiState};
 
 pub fn routes() -> Router<ApiState> {
@@ -52,7 +53,7 @@ pub async fn change_availability(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<AvailabilityBody>,
+    ApiJson(body): ApiJson<AvailabilityBody>,
 ) -> Result<Json<Value>, ApiError> {
     let mut payload = json!({"operationalStatus": body.operational_status});
     if let Some(e) = evse(body.evse_id, body.connector_id)? {
@@ -81,7 +82,7 @@ pub async fn trigger_message(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<TriggerBody>,
+    ApiJson(body): ApiJson<TriggerBody>,
 ) -> Result<Json<Value>, ApiError> {
     let mut payload = json!({"requestedMessage": body.requested_message});
     if let Some(e) = evse(body.evse_id, body.connector_id)? {

@@ -30,6 +30,7 @@ use unicharge_ocpp::{Direction, SchemaViolation, Validator};
 use unicharge_store::{CommandRecord, Write};
 
 use crate::auth::Caller;
+use crate::error::ApiJson;
 use crate::stations::existing_station;
 use crate::{ApiError, ApiState};
 
@@ -60,7 +61,7 @@ pub async fn ocpp_command(
     State(state): State<ApiState>,
     caller: Caller,
     Path((id, action)): Path<(String, String)>,
-    Json(payload): Json<Value>,
+    ApiJson(payload): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
     operate(&state, &caller, &id, &action, payload).await
 }

@@ -80,3 +80,35 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// `Json<T>` whose rejections (not JSON, wrong content type, unknown or missing fields) are
+/// answered with the API's error body instead of axum's plain text.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match <Json<T> as axum::extract::FromRequest<S>>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            // A missing `Content-Type: application/json` keeps its 415; every other body problem
+            // (not JSON, wrong shape, unknown field) is a plain 400, like schema violations.
+            Err(rejection) => Err(ApiError::new(
+                if rejection.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE
+                } else {
+                    StatusCode::BAD_REQUEST
+                },
+                "invalid_body",
+                format!(
+                    "{} (see /api/v1/docs for the expected body)",
+                    rejection.body_text()
+                ),
+            )),
+        }
+    }
+}

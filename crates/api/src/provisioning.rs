@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::commands::{operate, run_command};
+use crate::error::ApiJson;
 use crate::stations::existing_station;
 use crate::{ApiError, ApiState};
 
@@ -164,7 +165,7 @@ pub async fn get_variables(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<GetVariablesBody>,
+    ApiJson(body): ApiJson<GetVariablesBody>,
 ) -> Result<Json<VariableResults>, ApiError> {
     caller.require(ApiRole::Operator)?;
     let station = existing_station(&state, &id).await?;
@@ -216,7 +217,7 @@ pub async fn set_variables(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<SetVariablesBody>,
+    ApiJson(body): ApiJson<SetVariablesBody>,
 ) -> Result<Json<VariableResults>, ApiError> {
     caller.require(ApiRole::Operator)?;
     let station = existing_station(&state, &id).await?;
@@ -347,7 +348,7 @@ pub async fn request_report(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<ReportBody>,
+    ApiJson(body): ApiJson<ReportBody>,
 ) -> Result<Json<ReportRequested>, ApiError> {
     caller.require(ApiRole::Operator)?;
     let station = existing_station(&state, &id).await?;
@@ -468,7 +469,7 @@ pub async fn reset(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<ResetBody>,
+    ApiJson(body): ApiJson<ResetBody>,
 ) -> Result<Json<Value>, ApiError> {
     let mut payload = json!({"type": body.reset_type});
     if let Some(evse) = body.evse_id {
@@ -493,7 +494,7 @@ pub async fn set_network_profile(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<NetworkProfileBody>,
+    ApiJson(body): ApiJson<NetworkProfileBody>,
 ) -> Result<Json<Value>, ApiError> {
     let payload = json!({"configurationSlot": body.configuration_slot, "connectionData": body.connection_data});
     operate(&state, &caller, &id, "SetNetworkProfile", payload).await

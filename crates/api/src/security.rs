@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::commands::{operate, run_command, run_command_logged_as};
+use crate::error::ApiJson;
 use crate::stations::existing_station;
 use crate::{ApiError, ApiState};
 
@@ -115,7 +116,7 @@ pub async fn upgrade_security_profile(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<SecurityProfileBody>,
+    ApiJson(body): ApiJson<SecurityProfileBody>,
 ) -> Result<Json<SecurityProfileUpgraded>, ApiError> {
     caller.require(ApiRole::Operator)?;
     let station_id = existing_station(&state, &id).await?;

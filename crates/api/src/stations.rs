@@ -13,6 +13,7 @@ use unicharge_store::StoreError;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
+use crate::error::ApiJson;
 use crate::{ApiError, ApiState};
 
 pub fn routes() -> Router<ApiState> {
@@ -230,7 +231,7 @@ pub async fn list_stations(
 pub async fn create_station(
     State(state): State<ApiState>,
     caller: Caller,
-    Json(body): Json<CreateStation>,
+    ApiJson(body): ApiJson<CreateStation>,
 ) -> Result<(StatusCode, Json<CreatedStation>), ApiError> {
     caller.require(ApiRole::Operator)?;
     let id = parse_id(&body.id)?;
@@ -300,24 +301,35 @@ pub async fn update_station(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<UpdateStation>,
+    ApiJson(body): ApiJson<UpdateStation>,
 ) -> Result<Json<StationView>, ApiError> {
     caller.require(ApiRole::Operator)?;
     let id = existing_station(&state, &id).await?;
-    if let Some(p) = body.security_profile {
-        state
-            .store
-            .set_security_profile(&id, parse_profile(p)?)
-            .await?;
+    // Check every field before changing anything: a refused PATCH changes nothing.
+    let profile = body.security_profile.map(parse_profile).transpose()?;
+    let registration = body
+        .registration
+        .as_deref()
+        .map(parse_registration)
+        .transpose()?;
+    let password_hash = body.password.as_deref().map(hash).transpose()?;
+    if let Some(p) = profile.filter(|p| *p != SecurityProfile::TlsClientCert) {
+        let current = state.store.get_station(&id).await?;
+        if password_hash.is_none() && current.is_some_and(|s| s.password_hash.is_none()) {
+            return Err(ApiError::bad_request(
+                "password_required",
+                format!("security profile {p} uses HTTP Basic and station {id} has no password: add `password`"),
+            ));
+        }
     }
-    if let Some(r) = &body.registration {
-        state
-            .store
-            .set_registration(&id, parse_registration(r)?)
-            .await?;
+    if let Some(p) = profile {
+        state.store.set_security_profile(&id, p).await?;
     }
-    if let Some(p) = &body.password {
-        state.store.set_password_hash(&id, Some(&hash(p)?)).await?;
+    if let Some(r) = registration {
+        state.store.set_registration(&id, r).await?;
+    }
+    if let Some(h) = &password_hash {
+        state.store.set_password_hash(&id, Some(h)).await?;
     }
     get_station(State(state), caller, Path(id.to_string())).await
 }

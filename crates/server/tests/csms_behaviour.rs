@@ -1185,6 +1185,7 @@ async fn unknown_station_under_the_default_policy_is_booted_rejected_closed_and_
         boot(&mut station).await.status,
         RegistrationStatusEnumType::Rejected
     );
+    let boot_id = station.last_call_id().unwrap();
     station
         .expect_closed(BOUND)
         .await
@@ -1194,7 +1195,7 @@ async fn unknown_station_under_the_default_policy_is_booted_rejected_closed_and_
     assert!(csms
         .server
         .store
-        .find_answer(&id, "sim-1")
+        .find_answer(&id, &boot_id)
         .await
         .unwrap()
         .is_none());

@@ -119,6 +119,9 @@ pub struct Station {
     ws: WebSocketStream<Box<dyn Io>>,
     tls: Option<TlsInfo>,
     timeout: Duration,
+    /// Message ids are `<prefix>-<n>`: OCPP-J Part 4 wants a station's CALL ids unique across all
+    /// its connections, and the CSMS answers a repeated id + payload from its stored answers.
+    id_prefix: String,
     next_id: u64,
     /// CALLs from the CSMS that arrived while we waited for something else.
     inbox: VecDeque<(String, String, Value)>,
@@ -225,9 +228,15 @@ impl Station {
             ws,
             tls,
             timeout: opts.timeout,
+            id_prefix: format!("{:08x}", rand::random::<u32>()),
             next_id: 0,
             inbox: VecDeque::new(),
         })
+    }
+
+    /// The message id of the last CALL this station sent.
+    pub fn last_call_id(&self) -> Option<String> {
+        (self.next_id > 0).then(|| format!("{}-{}", self.id_prefix, self.next_id))
     }
 
     /// What the TLS handshake negotiated (wss only).
@@ -248,7 +257,7 @@ impl Station {
     /// [`SimError::CallError`].
     pub async fn call_raw(&mut self, action: &str, payload: Value) -> Result<Value, SimError> {
         self.next_id += 1;
-        let id = format!("sim-{}", self.next_id);
+        let id = self.last_call_id().unwrap_or_default();
         let frame = Frame::Call {
             id: id.clone(),
             action: action.to_string(),
