@@ -1,7 +1,7 @@
 //! Block A operations: BasicAuthPassword rotation (A01) and security profile upgrade (A05).
 
 use axum::extract::{Path, State};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -26,6 +26,11 @@ pub fn routes() -> Router<ApiState> {
             "/api/v1/stations/{id}/security-profile",
             post(upgrade_security_profile),
         )
+        .route(
+            "/api/v1/stations/{id}/certificate/renew",
+            post(renew_certificate),
+        )
+        .route("/api/v1/stations/{id}/certificates", get(certificates))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

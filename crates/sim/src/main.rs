@@ -159,7 +159,7 @@ async fn run(args: RunArgs) -> i32 {
     };
     let (mut passed, mut failed) = (0, 0);
     for case in &cases {
-        let verdict = octt::run(case, &target).await;
+        let verdict = octt::run(case, &target, None).await;
         match &verdict {
             Verdict::Pass => {
                 passed += 1;

@@ -1,10 +1,13 @@
 //! Block A, Security.
 
+use unicharge_core::credentials::verify_password;
 use unicharge_core::StationId;
-use unicharge_sim::octt::{self, InvalidCertificate};
+use unicharge_sim::octt::operator::OperatorAction;
+use unicharge_sim::octt::{self, states, InvalidCertificate};
 use unicharge_sim::{ConnectError, Station};
 
-use crate::common::{assert_pass, StationSpec, TestCsms};
+use crate::common::{assert_pass, StationSpec, TestCsms, PASSWORD};
+use crate::rest_operator;
 
 const CP: &str = "CP001";
 
@@ -33,7 +36,7 @@ async fn assert_booted_and_stored(csms: &TestCsms) {
 async fn tc_a_01_csms() {
     for profile in [1, 2] {
         let csms = TestCsms::start(&[StationSpec::new(CP, profile)]).await;
-        let verdict = octt::run("TC_A_01_CSMS", &csms.target(CP, profile)).await;
+        let verdict = octt::run("TC_A_01_CSMS", &csms.target(CP, profile), None).await;
         assert_pass(&format!("TC_A_01_CSMS at profile {profile}"), verdict);
         assert_booted_and_stored(&csms).await;
     }
@@ -58,7 +61,7 @@ async fn tc_a_02_csms() {
         let csms = TestCsms::start(&[StationSpec::new(CP, profile)]).await;
         assert_pass(
             "TC_A_02_CSMS",
-            octt::run("TC_A_02_CSMS", &csms.target(CP, profile)).await,
+            octt::run("TC_A_02_CSMS", &csms.target(CP, profile), None).await,
         );
     }
     let csms = TestCsms::start(&[StationSpec::new(CP, 1)]).await;
@@ -73,7 +76,7 @@ async fn tc_a_03_csms() {
         let csms = TestCsms::start(&[StationSpec::new(CP, profile)]).await;
         assert_pass(
             "TC_A_03_CSMS",
-            octt::run("TC_A_03_CSMS", &csms.target(CP, profile)).await,
+            octt::run("TC_A_03_CSMS", &csms.target(CP, profile), None).await,
         );
     }
     let csms = TestCsms::start(&[StationSpec::new(CP, 1)]).await;
@@ -85,7 +88,7 @@ async fn tc_a_03_csms() {
 async fn tc_a_04_csms() {
     for profile in [2, 3] {
         let csms = TestCsms::start(&[StationSpec::new(CP, profile)]).await;
-        let verdict = octt::run("TC_A_04_CSMS", &csms.target(CP, profile)).await;
+        let verdict = octt::run("TC_A_04_CSMS", &csms.target(CP, profile), None).await;
         assert_pass(&format!("TC_A_04_CSMS at profile {profile}"), verdict);
         assert_booted_and_stored(&csms).await;
     }
@@ -98,7 +101,7 @@ async fn tc_a_06_csms() {
     let csms = TestCsms::start(&[StationSpec::new(CP, 2)]).await;
     assert_pass(
         "TC_A_06_CSMS",
-        octt::run("TC_A_06_CSMS", &csms.target(CP, 2)).await,
+        octt::run("TC_A_06_CSMS", &csms.target(CP, 2), None).await,
     );
     let events = csms.server.store.security_events(&id(), 10).await.unwrap();
     assert_eq!(events.len(), 1);
@@ -111,7 +114,7 @@ async fn tc_a_07_csms() {
     let csms = TestCsms::start(&[StationSpec::new(CP, 3)]).await;
     assert_pass(
         "TC_A_07_CSMS",
-        octt::run("TC_A_07_CSMS", &csms.target(CP, 3)).await,
+        octt::run("TC_A_07_CSMS", &csms.target(CP, 3), None).await,
     );
     assert_booted_and_stored(&csms).await;
 }
@@ -138,8 +141,171 @@ async fn tc_a_08_csms() {
         }];
         assert_pass(
             &format!("TC_A_08_CSMS ({kind})"),
-            octt::run("TC_A_08_CSMS", &target).await,
+            octt::run("TC_A_08_CSMS", &target, None).await,
         );
     }
     assert_booted_and_stored(&csms).await;
+}
+
+/// The stored password hash of CP001.
+async fn password_hash(csms: &TestCsms) -> String {
+    let station = csms.server.store.get_station(&id()).await.unwrap().unwrap();
+    station
+        .password_hash
+        .expect("a station at profile 1 or 2 has a password")
+}
+
+/// TC_A_09_CSMS at profiles 1 and 2: the operator rotates the password (SetVariables
+/// SecurityCtrlr.BasicAuthPassword), the station accepts and reconnects with the new one. The
+/// CSMS keeps only the new password: the old one no longer verifies and is refused (401).
+#[tokio::test]
+async fn tc_a_09_csms() {
+    for profile in [1, 2] {
+        let (csms, operator) = rest_operator::start(&[StationSpec::new(CP, profile)]).await;
+        let target = csms.target(CP, profile);
+        assert_pass(
+            &format!("TC_A_09_CSMS at profile {profile}"),
+            octt::run("TC_A_09_CSMS", &target, operator.as_operator()).await,
+        );
+        let answers = operator.answers(|a| matches!(a, OperatorAction::RotateBasicAuthPassword));
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers[0]["status"], "Accepted", "{}", answers[0]);
+        assert!(
+            !verify_password(PASSWORD, &password_hash(&csms).await),
+            "the CSMS still holds the old password"
+        );
+        match Station::connect(&target.options(profile).unwrap()).await {
+            Err(ConnectError::Http(status)) => assert_eq!(status, 401),
+            Err(other) => panic!("expected HTTP 401 for the old password, got {other}"),
+            Ok(_) => panic!("the old password was accepted after the rotation"),
+        }
+    }
+}
+
+/// TC_A_10_CSMS at profiles 1 and 2: the station rejects the new password; the CSMS keeps the
+/// old one (same stored hash) and the station reconnects with it.
+#[tokio::test]
+async fn tc_a_10_csms() {
+    for profile in [1, 2] {
+        let (csms, operator) = rest_operator::start(&[StationSpec::new(CP, profile)]).await;
+        let before = password_hash(&csms).await;
+        assert_pass(
+            &format!("TC_A_10_CSMS at profile {profile}"),
+            octt::run(
+                "TC_A_10_CSMS",
+                &csms.target(CP, profile),
+                operator.as_operator(),
+            )
+            .await,
+        );
+        let answers = operator.answers(|a| matches!(a, OperatorAction::RotateBasicAuthPassword));
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers[0]["status"], "Rejected", "{}", answers[0]);
+        assert_eq!(
+            password_hash(&csms).await,
+            before,
+            "the stored password changed"
+        );
+        assert!(verify_password(PASSWORD, &before));
+    }
+}
+
+/// The station statuses of the certificates the CSMS issued to CP001, once `n` have one (the
+/// station's CertificateSignedResponse is recorded after the scenario has moved on).
+async fn issued_statuses(csms: &TestCsms, n: usize) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let statuses: Vec<String> = csms
+            .server
+            .store
+            .issued_certificates(&id())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|c| c.station_status)
+            .collect();
+        if statuses.len() >= n || tokio::time::Instant::now() > deadline {
+            return statuses;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// TC_A_11_CSMS: the CSMS signs the station's CSR with its CA. The certificate it issues is one
+/// it accepts: after a second renewal, the station connects at profile 3 with the new
+/// certificate and boots.
+#[tokio::test]
+async fn tc_a_11_csms() {
+    let (csms, operator) = rest_operator::start(&[StationSpec::new(CP, 3)]).await;
+    let target = csms.target(CP, 3);
+    assert_pass(
+        "TC_A_11_CSMS",
+        octt::run("TC_A_11_CSMS", &target, operator.as_operator()).await,
+    );
+    let answers = operator.answers(|a| matches!(a, OperatorAction::RenewStationCertificate));
+    assert_eq!(answers[0]["status"], "Accepted", "{}", answers[0]);
+    assert_eq!(issued_statuses(&csms, 1).await, ["Accepted"]);
+
+    let mut station = target.connect().await.unwrap();
+    states::booted(&mut station, &target).await.unwrap();
+    let renewed = states::renew_charging_station_certificate(
+        &mut station,
+        &target,
+        operator.as_operator().unwrap(),
+    )
+    .await
+    .unwrap();
+    station.close().await;
+    let cert = csms.dir.path().join("renewed.pem");
+    let key = csms.dir.path().join("renewed.key.pem");
+    std::fs::write(&cert, &renewed.certificate_chain).unwrap();
+    std::fs::write(&key, renewed.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    let mut renewed_target = target.clone();
+    renewed_target.client_cert = Some((cert, key));
+    let mut station = renewed_target
+        .connect()
+        .await
+        .expect("the CSMS accepts the certificate it issued");
+    states::booted(&mut station, &renewed_target).await.unwrap();
+    station.close().await;
+}
+
+/// TC_A_14_CSMS: the station rejects the certificate the CSMS issued; the CSMS records the
+/// rejection, and the station's current certificate still connects.
+#[tokio::test]
+async fn tc_a_14_csms() {
+    let (csms, operator) = rest_operator::start(&[StationSpec::new(CP, 3)]).await;
+    let target = csms.target(CP, 3);
+    assert_pass(
+        "TC_A_14_CSMS",
+        octt::run("TC_A_14_CSMS", &target, operator.as_operator()).await,
+    );
+    assert_eq!(issued_statuses(&csms, 1).await, ["Rejected"]);
+    let mut station = target.connect().await.unwrap();
+    states::booted(&mut station, &target).await.unwrap();
+    station.close().await;
+}
+
+/// TC_A_19_CSMS from profile 1 (to 2) and from profile 2 (to 3, after a certificate renewal):
+/// the CSMS keeps the raised profile and refuses the old one.
+#[tokio::test]
+async fn tc_a_19_csms() {
+    for profile in [1u8, 2] {
+        let (csms, operator) = rest_operator::start(&[StationSpec::new(CP, profile)]).await;
+        assert_pass(
+            &format!("TC_A_19_CSMS from profile {profile}"),
+            octt::run(
+                "TC_A_19_CSMS",
+                &csms.target(CP, profile),
+                operator.as_operator(),
+            )
+            .await,
+        );
+        let station = csms.server.store.get_station(&id()).await.unwrap().unwrap();
+        assert_eq!(station.security_profile.number(), profile + 1);
+        let answers =
+            operator.answers(|a| matches!(a, OperatorAction::UpgradeSecurityProfile { .. }));
+        assert_eq!(answers.len(), 1);
+        assert!(answers[0]["steps"].is_array(), "{}", answers[0]);
+    }
 }

@@ -6,6 +6,11 @@
 //! the OCTT plays the charging station. After the scenario, the test also checks what the CSMS
 //! must have kept (boot data, statuses, events) through its store.
 //!
+//! Cases that start with an operator action ("Manual Action: request the CSMS to …") get a
+//! [`rest_operator::RestOperator`], which does it through the operator REST API; what the CSMS
+//! kept (device model, assembled reports, rotated password, issued certificate, raised security
+//! profile) is then read back through the API or the store.
+//!
 //! `cargo xtask conformance-report` runs this target and writes docs/conformance/ocpp201-csms.md.
 
 #[path = "../common/mod.rs"]
@@ -13,3 +18,5 @@ mod common;
 
 mod a_security;
 mod b_provisioning;
+mod g_availability;
+mod rest_operator;

@@ -1,13 +1,46 @@
-//! Block A, Security: Basic authentication (TC_A_01–03), server TLS (TC_A_04, TC_A_06) and
-//! client certificates (TC_A_07, TC_A_08).
+//! Block A, Security: Basic authentication (TC_A_01–03), server TLS (TC_A_04, TC_A_06),
+//! client certificates (TC_A_07, TC_A_08), password rotation (TC_A_09, TC_A_10), station
+//! certificate renewal (TC_A_11, TC_A_14) and the security profile upgrade (TC_A_19).
+//!
+//! Readings taken where the draft is terse:
+//!
+//! * A_09/A_10 have no "Before" state, but a CSMS sends nothing to a station that has not been
+//!   accepted (B02.FR.01), so the station boots first. "setVariableData\[1\]" is read as "one
+//!   entry", as OCPP's own 1-based notation. After the SetVariablesResponse the OCTT reconnects
+//!   (A01.FR.03 has the station use the new password at its next connection): it closes and
+//!   upgrades again with the new (A_09) or the old (A_10) password.
+//! * A_09: the new password is the `attributeValue` of the SetVariablesRequest; it must be a
+//!   password a station can accept (16–40 characters, A00.FR.205) since the OCTT accepts it.
+//! * A_11: "signed by the provided CSMS Root certificate" (Table 211) is checked against
+//!   [`Target::ca`]; the certificate must also carry the CSR's subject (CN = station id).
+//! * A_14 ends at step 6: the CSMS must only cope with the Rejected answer.
+//! * A_19: the three manual actions (profile, priority, reboot) are one operator action,
+//!   [`OperatorAction::UpgradeSecurityProfile`]. The reset's type is not validated. At profile 2
+//!   the Memory State RenewChargingStationCertificate gives the station the client certificate
+//!   it uses at profile 3.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::Utc;
 use openssl::nid::Nid;
 use openssl::ssl::SslVersion;
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::{X509StoreContext, X509};
 use rand::Rng;
-use unicharge_ocpp::v201::SecurityEventNotificationRequest;
+use unicharge_ocpp::v201::{
+    CertificateSignedRequest, CertificateSignedResponse, CertificateSignedStatusEnumType,
+    CertificateSigningUseEnumType, GenericStatusEnumType, MessageTriggerEnumType, ResetRequest,
+    ResetResponse, ResetStatusEnumType, SecurityEventNotificationRequest, SetNetworkProfileRequest,
+    SetNetworkProfileResponse, SetNetworkProfileStatusEnumType, SetVariableResultType,
+    SetVariableStatusEnumType, SetVariablesRequest, SetVariablesResponse, SignCertificateRequest,
+    TriggerMessageRequest, TriggerMessageResponse, TriggerMessageStatusEnumType,
+};
 
-use super::{states, CaseError, Target};
+use super::b_provisioning::check_connection_data;
+use super::operator::{Operator, OperatorAction};
+use super::{states, CaseError, OperatorTask, Target};
 use crate::ensure;
 use crate::station::{ConnectOptions, Station};
 use crate::tls::{probe, TlsClientOptions, TlsInfo};
@@ -157,6 +190,394 @@ pub async fn tc_a_08(target: &Target) -> Result<(), CaseError> {
     Ok(())
 }
 
+/// TC_A_09_CSMS Update Charging Station Password for HTTP Basic Authentication - Accepted
+/// (A01.FR.02, A01.FR.03): the CSMS sets SecurityCtrlr.BasicAuthPassword, the OCTT accepts,
+/// reconnects with the new password and boots (Accepted).
+pub async fn tc_a_09(target: &Target, operator: Arc<dyn Operator>) -> Result<(), CaseError> {
+    rotate_password(target, operator, true).await
+}
+
+/// TC_A_10_CSMS Update Charging Station Password for HTTP Basic Authentication - Rejected
+/// (A01.FR.02, A01.FR.04, A01.FR.05): as TC_A_09, but the OCTT rejects the new password and
+/// reconnects with the old one, which the CSMS must still accept.
+pub async fn tc_a_10(target: &Target, operator: Arc<dyn Operator>) -> Result<(), CaseError> {
+    rotate_password(target, operator, false).await
+}
+
+async fn rotate_password(
+    target: &Target,
+    operator: Arc<dyn Operator>,
+    accept: bool,
+) -> Result<(), CaseError> {
+    target.require_profile(&[1, 2])?;
+    let mut station = target.connect().await?;
+    states::booted(&mut station, target).await?;
+    let mut task = OperatorTask::start(
+        &operator,
+        target,
+        OperatorAction::RotateBasicAuthPassword,
+        "have the CSMS send SetVariablesRequest SecurityCtrlr.BasicAuthPassword",
+    );
+    let (id, request) = task
+        .expect_call::<SetVariablesRequest>(&mut station)
+        .await?;
+    let status = if accept {
+        SetVariableStatusEnumType::Accepted
+    } else {
+        SetVariableStatusEnumType::Rejected
+    };
+    let results = request
+        .set_variable_data
+        .iter()
+        .map(|data| SetVariableResultType {
+            custom_data: None,
+            attribute_type: data.attribute_type,
+            attribute_status: status,
+            attribute_status_info: None,
+            component: data.component.clone(),
+            variable: data.variable.clone(),
+        })
+        .collect();
+    station
+        .respond::<SetVariablesRequest>(
+            &id,
+            &SetVariablesResponse {
+                custom_data: None,
+                set_variable_result: results,
+            },
+        )
+        .await?;
+    ensure!(
+        request.set_variable_data.len() == 1,
+        "step 1: SetVariablesRequest must carry one setVariableData, carried {}",
+        request.set_variable_data.len()
+    );
+    let data = &request.set_variable_data[0];
+    ensure!(
+        data.variable.name == "BasicAuthPassword",
+        "step 1: SetVariablesRequest variable.name must be \"BasicAuthPassword\", was {:?}",
+        data.variable.name
+    );
+    ensure!(
+        data.component.name == "SecurityCtrlr",
+        "step 1: SetVariablesRequest component.name must be \"SecurityCtrlr\", was {:?}",
+        data.component.name
+    );
+    let new_password = data.attribute_value.clone();
+    if accept {
+        let length = new_password.chars().count();
+        ensure!(
+            (16..=40).contains(&length),
+            "step 1: the new BasicAuthPassword must have 16 to 40 characters (A00.FR.205), \
+             had {length}"
+        );
+    }
+    task.finish(target.timeout).await?;
+    station.close().await;
+
+    let mut reconnect = target.clone();
+    if accept {
+        reconnect.password = Some(new_password);
+    }
+    let mut station = reconnect.connect().await.map_err(|e| {
+        CaseError::Fail(format!(
+            "step 4: the CSMS must accept the {} password: {e}",
+            if accept { "new" } else { "old" }
+        ))
+    })?;
+    states::booted(&mut station, &reconnect).await?;
+    station.close().await;
+    Ok(())
+}
+
+/// TC_A_11_CSMS Update Charging Station Certificate by request of CSMS - Success - Charging
+/// Station Certificate (A02.FR.11, A02.FR.14, F06.FR.01): Reusable State
+/// RenewChargingStationCertificate, and the certificate chain the CSMS sends must be issued,
+/// from the CSR, by the CSMS Root certificate the OCTT is configured with.
+pub async fn tc_a_11(target: &Target, operator: Arc<dyn Operator>) -> Result<(), CaseError> {
+    target.require_profile(&[3])?;
+    let ca = target
+        .ca
+        .clone()
+        .ok_or_else(|| CaseError::NotApplicable("no CSMS Root certificate configured".into()))?;
+    let mut station = target.connect().await?;
+    states::booted(&mut station, target).await?;
+    let renewed =
+        states::renew_charging_station_certificate(&mut station, target, operator).await?;
+    station.close().await;
+    check_issued_chain(&renewed.certificate_chain, &ca, &target.station_id)
+}
+
+/// The chain (leaf first) must verify up to a certificate in `ca` and the leaf's subject CN
+/// must be the station id the CSR carried.
+pub fn check_issued_chain(chain_pem: &str, ca: &Path, station_id: &str) -> Result<(), CaseError> {
+    let fail = |what: String| CaseError::Fail(what);
+    let chain = X509::stack_from_pem(chain_pem.as_bytes()).map_err(|e| {
+        fail(format!(
+            "CertificateSignedRequest.certificateChain is not PEM: {e}"
+        ))
+    })?;
+    let (leaf, intermediates) = chain
+        .split_first()
+        .ok_or_else(|| fail("CertificateSignedRequest.certificateChain is empty".into()))?;
+    let roots = std::fs::read(ca)
+        .map_err(|e| CaseError::NotApplicable(format!("reading {}: {e}", ca.display())))
+        .and_then(|pem| {
+            X509::stack_from_pem(&pem)
+                .map_err(|e| CaseError::NotApplicable(format!("{} is not PEM: {e}", ca.display())))
+        })?;
+    let verified = (|| -> Result<bool, openssl::error::ErrorStack> {
+        let mut store = X509StoreBuilder::new()?;
+        for root in roots {
+            store.add_cert(root)?;
+        }
+        let store = store.build();
+        let mut untrusted = Stack::new()?;
+        for cert in intermediates {
+            untrusted.push(cert.clone())?;
+        }
+        let mut context = X509StoreContext::new()?;
+        context.init(&store, leaf, &untrusted, |c| c.verify_cert())
+    })()
+    .map_err(|e| fail(format!("verifying the certificate chain: {e}")))?;
+    ensure!(
+        verified,
+        "CertificateSignedRequest.certificateChain is not signed by the CSMS Root certificate"
+    );
+    let cn = leaf
+        .subject_name()
+        .entries_by_nid(Nid::COMMONNAME)
+        .next()
+        .and_then(|e| e.data().to_string().ok());
+    ensure!(
+        cn.as_deref() == Some(station_id),
+        "the issued certificate's subject CN must be the CSR's ({station_id}), was {cn:?}"
+    );
+    Ok(())
+}
+
+/// TC_A_14_CSMS Update Charging Station Certificate by request of CSMS - Invalid certificate:
+/// TriggerMessage SignChargingStationCertificate (answered Accepted), SignCertificateRequest
+/// with a CSR (the answer must be Accepted), then the CSMS's CertificateSignedRequest is
+/// answered Rejected.
+pub async fn tc_a_14(target: &Target, operator: Arc<dyn Operator>) -> Result<(), CaseError> {
+    target.require_profile(&[3])?;
+    let (_key, csr) = states::station_csr(&target.station_id)
+        .map_err(|e| CaseError::Fail(format!("generating the CSR: {e}")))?;
+    let mut station = target.connect().await?;
+    states::booted(&mut station, target).await?;
+    let mut task = OperatorTask::start(
+        &operator,
+        target,
+        OperatorAction::RenewStationCertificate,
+        "have the CSMS send TriggerMessageRequest SignChargingStationCertificate",
+    );
+    let (id, trigger) = task
+        .expect_call::<TriggerMessageRequest>(&mut station)
+        .await?;
+    station
+        .respond::<TriggerMessageRequest>(
+            &id,
+            &TriggerMessageResponse {
+                custom_data: None,
+                status: TriggerMessageStatusEnumType::Accepted,
+                status_info: None,
+            },
+        )
+        .await?;
+    ensure!(
+        trigger.requested_message == MessageTriggerEnumType::SignChargingStationCertificate,
+        "step 1: TriggerMessageRequest.requestedMessage must be SignChargingStationCertificate, \
+         was {}",
+        trigger.requested_message.as_str()
+    );
+    let answer = station
+        .call(&SignCertificateRequest {
+            custom_data: None,
+            csr,
+            certificate_type: Some(CertificateSigningUseEnumType::ChargingStationCertificate),
+        })
+        .await?;
+    ensure!(
+        answer.status == GenericStatusEnumType::Accepted,
+        "step 4: SignCertificateResponse.status must be Accepted, was {}",
+        answer.status.as_str()
+    );
+    let (id, _signed) = station.expect_call::<CertificateSignedRequest>().await?;
+    station
+        .respond::<CertificateSignedRequest>(
+            &id,
+            &CertificateSignedResponse {
+                custom_data: None,
+                status: CertificateSignedStatusEnumType::Rejected,
+                status_info: None,
+            },
+        )
+        .await?;
+    task.finish(target.timeout).await?;
+    station.close().await;
+    Ok(())
+}
+
+/// TC_A_19_CSMS Upgrade Charging Station Security Profile - Accepted (A05.FR.04, A05.FR.07).
+/// From profile 1 or 2 (at 2 after RenewChargingStationCertificate): the operator moves the
+/// station one profile up; the OCTT accepts the SetNetworkProfileRequest (validated: the
+/// configured connection data at profile + 1), the SetVariablesRequest
+/// OCPPCommCtrlr.NetworkConfigurationPriority (its value must list the slot of step 1) and the
+/// ResetRequest; it reconnects at profile + 1 (accepted, Booted), then at the old profile,
+/// which the CSMS must refuse.
+pub async fn tc_a_19(target: &Target, operator: Arc<dyn Operator>) -> Result<(), CaseError> {
+    target.require_profile(&[1, 2])?;
+    let old = target.security_profile;
+    let new = old + 1;
+    target.url(new)?;
+    let mut station = target.connect().await?;
+    states::booted(&mut station, target).await?;
+    let mut upgraded = target.clone();
+    upgraded.security_profile = new;
+    let mut files = None;
+    if old == 2 {
+        let renewed =
+            states::renew_charging_station_certificate(&mut station, target, operator.clone())
+                .await?;
+        let written = CertificateFiles::write(&target.station_id, &renewed)?;
+        upgraded.client_cert = Some((written.cert.clone(), written.key.clone()));
+        files = Some(written);
+    }
+
+    let mut task = OperatorTask::start(
+        &operator,
+        target,
+        OperatorAction::UpgradeSecurityProfile {
+            security_profile: new,
+            configuration_slot: target.configuration_slot,
+        },
+        "have the CSMS upgrade the security profile",
+    );
+    let (id, profile) = task
+        .expect_call::<SetNetworkProfileRequest>(&mut station)
+        .await?;
+    station
+        .respond::<SetNetworkProfileRequest>(
+            &id,
+            &SetNetworkProfileResponse {
+                custom_data: None,
+                status: SetNetworkProfileStatusEnumType::Accepted,
+                status_info: None,
+            },
+        )
+        .await?;
+    check_connection_data(&profile, target, new).map_err(|e| e.at_step(1))?;
+
+    let (id, priority) = task
+        .expect_call::<SetVariablesRequest>(&mut station)
+        .await?;
+    let results = priority
+        .set_variable_data
+        .iter()
+        .map(|data| SetVariableResultType {
+            custom_data: None,
+            attribute_type: data.attribute_type,
+            attribute_status: SetVariableStatusEnumType::Accepted,
+            attribute_status_info: None,
+            component: data.component.clone(),
+            variable: data.variable.clone(),
+        })
+        .collect();
+    station
+        .respond::<SetVariablesRequest>(
+            &id,
+            &SetVariablesResponse {
+                custom_data: None,
+                set_variable_result: results,
+            },
+        )
+        .await?;
+    let entry = priority.set_variable_data.iter().find(|d| {
+        d.component.name == "OCPPCommCtrlr" && d.variable.name == "NetworkConfigurationPriority"
+    });
+    let Some(entry) = entry else {
+        return Err(CaseError::Fail(
+            "step 3: SetVariablesRequest must set component.name \"OCPPCommCtrlr\" \
+             variable.name \"NetworkConfigurationPriority\""
+                .into(),
+        ));
+    };
+    let slot = profile.configuration_slot.to_string();
+    ensure!(
+        entry.attribute_value.split(',').any(|s| s.trim() == slot),
+        "step 3: NetworkConfigurationPriority {:?} must contain the configurationSlot {slot} of \
+         step 1",
+        entry.attribute_value
+    );
+
+    let (id, _reset) = task.expect_call::<ResetRequest>(&mut station).await?;
+    station
+        .respond::<ResetRequest>(
+            &id,
+            &ResetResponse {
+                custom_data: None,
+                status: ResetStatusEnumType::Accepted,
+                status_info: None,
+            },
+        )
+        .await?;
+    task.finish(target.timeout).await?;
+    station.close().await;
+
+    let result = async {
+        let mut station = upgraded.connect().await.map_err(|e| {
+            CaseError::Fail(format!(
+                "step 8: the CSMS must accept the connection at security profile {new}: {e}"
+            ))
+        })?;
+        states::booted(&mut station, &upgraded).await?;
+        station.close().await;
+        expect_refused(
+            &target.options(old)?,
+            &format!("the old security profile {old}"),
+        )
+        .await
+        .map_err(|e| e.at_step(11))
+    }
+    .await;
+    drop(files);
+    result
+}
+
+/// A renewed certificate chain and its key in files, as the TLS connector needs them; removed
+/// when dropped.
+struct CertificateFiles {
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl CertificateFiles {
+    fn write(station_id: &str, renewed: &states::RenewedCertificate) -> Result<Self, CaseError> {
+        let fail = |e: &dyn std::fmt::Display| {
+            CaseError::Fail(format!("writing the renewed certificate: {e}"))
+        };
+        let tag: u64 = rand::thread_rng().gen();
+        let dir = std::env::temp_dir();
+        let cert = dir.join(format!("unicharge-sim-{station_id}-{tag:016x}.pem"));
+        let key = dir.join(format!("unicharge-sim-{station_id}-{tag:016x}.key.pem"));
+        let key_pem = renewed
+            .key
+            .private_key_to_pem_pkcs8()
+            .map_err(|e| fail(&e))?;
+        std::fs::write(&cert, &renewed.certificate_chain).map_err(|e| fail(&e))?;
+        std::fs::write(&key, key_pem).map_err(|e| fail(&e))?;
+        Ok(CertificateFiles { cert, key })
+    }
+}
+
+impl Drop for CertificateFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.cert);
+        let _ = std::fs::remove_file(&self.key);
+    }
+}
+
 /// The connection attempt must fail: refused TLS handshake, refused upgrade (HTTP 4xx), or a
 /// connection the CSMS closes before it is usable.
 async fn expect_refused(options: &ConnectOptions, what: &str) -> Result<(), CaseError> {
@@ -283,4 +704,130 @@ fn random_identifier_string() -> String {
     (0..len)
         .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::octt::stub::{failure, Stub};
+    use crate::octt::{run, Verdict};
+
+    #[tokio::test]
+    async fn password_rotation_reconnects_with_the_new_or_old_password() {
+        for case in ["TC_A_09_CSMS", "TC_A_10_CSMS"] {
+            let stub = Stub::start().await;
+            let verdict = run(case, &stub.target(), Some(stub.operator())).await;
+            assert_eq!(verdict, Verdict::Pass, "{case}");
+            let boots = stub
+                .calls()
+                .into_iter()
+                .filter(|(a, _)| a == "BootNotification")
+                .count();
+            assert_eq!(boots, 2, "booted, then booted again after reconnecting");
+        }
+    }
+
+    #[tokio::test]
+    async fn password_rotation_validations() {
+        let stub = Stub::start().await;
+        let component = stub.operator_with(|_, p| {
+            p["setVariableData"][0]["component"]["name"] = json!("OCPPCommCtrlr")
+        });
+        let message = failure(tc_a_09(&stub.target(), component).await);
+        assert!(message.contains("SecurityCtrlr"), "{message}");
+
+        let stub = Stub::start().await;
+        let short = stub
+            .operator_with(|_, p| p["setVariableData"][0]["attributeValue"] = json!("too-short"));
+        let message = failure(tc_a_09(&stub.target(), short).await);
+        assert!(message.contains("16 to 40"), "{message}");
+
+        let stub = Stub::start().await;
+        let mut target = stub.target();
+        target.security_profile = 3;
+        let result = tc_a_09(&target, stub.operator()).await;
+        assert!(
+            matches!(result, Err(CaseError::NotApplicable(_))),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn certificate_cases_need_profile_3_and_a_19_profile_1_or_2() {
+        let stub = Stub::start().await;
+        let target = stub.target();
+        for result in [
+            tc_a_11(&target, stub.operator()).await,
+            tc_a_14(&target, stub.operator()).await,
+        ] {
+            assert!(
+                matches!(result, Err(CaseError::NotApplicable(_))),
+                "{result:?}"
+            );
+        }
+        let mut target = stub.target();
+        target.security_profile = 3;
+        let result = tc_a_19(&target, stub.operator()).await;
+        assert!(
+            matches!(result, Err(CaseError::NotApplicable(_))),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn issued_chains_must_verify_up_to_the_configured_root() {
+        use openssl::asn1::Asn1Time;
+        use openssl::hash::MessageDigest;
+        use openssl::x509::{X509Builder, X509NameBuilder};
+
+        let issue =
+            |cn: &str, issuer: Option<(&X509, &openssl::pkey::PKey<openssl::pkey::Private>)>| {
+                let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap())
+                    .unwrap();
+                let mut name = X509NameBuilder::new().unwrap();
+                name.append_entry_by_nid(Nid::COMMONNAME, cn).unwrap();
+                let name = name.build();
+                let mut b = X509Builder::new().unwrap();
+                b.set_version(2).unwrap();
+                b.set_subject_name(&name).unwrap();
+                b.set_issuer_name(issuer.map_or(&name, |(c, _)| c.subject_name()))
+                    .unwrap();
+                b.set_pubkey(&key).unwrap();
+                b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+                    .unwrap();
+                b.set_not_after(&Asn1Time::days_from_now(30).unwrap())
+                    .unwrap();
+                if issuer.is_none() {
+                    b.append_extension(
+                        openssl::x509::extension::BasicConstraints::new()
+                            .critical()
+                            .ca()
+                            .build()
+                            .unwrap(),
+                    )
+                    .unwrap();
+                }
+                b.sign(issuer.map_or(&key, |(_, k)| k), MessageDigest::sha256())
+                    .unwrap();
+                (b.build(), key)
+            };
+        let (root, root_key) = issue("root", None);
+        let (other_root, other_key) = issue("other root", None);
+        let dir = std::env::temp_dir().join(format!("unicharge-sim-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = dir.join("root.pem");
+        std::fs::write(&ca, root.to_pem().unwrap()).unwrap();
+        let pem = |c: &X509| String::from_utf8(c.to_pem().unwrap()).unwrap();
+
+        let (good, _) = issue("CP001", Some((&root, &root_key)));
+        assert_eq!(check_issued_chain(&pem(&good), &ca, "CP001"), Ok(()));
+        let message = failure(check_issued_chain(&pem(&good), &ca, "CP002"));
+        assert!(message.contains("CN"), "{message}");
+        let (foreign, _) = issue("CP001", Some((&other_root, &other_key)));
+        let message = failure(check_issued_chain(&pem(&foreign), &ca, "CP001"));
+        assert!(message.contains("not signed"), "{message}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -13,18 +13,24 @@
 pub mod a_security;
 pub mod b_provisioning;
 pub mod catalog;
+pub mod g_availability;
 pub mod operator;
 pub mod states;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::Value;
+use tokio::task::JoinHandle;
+use unicharge_ocpp::v201::OcppRequest;
 use unicharge_ocpp::SUBPROTOCOL_V201;
 
 use crate::station::{ConnectError, ConnectOptions, SimError, Station};
 use crate::tls::TlsClientOptions;
+use operator::{Operator, OperatorAction};
 
 /// A client certificate the CSMS must refuse, and what is wrong with it (TC_A_08).
 #[derive(Debug, Clone)]
@@ -62,6 +68,16 @@ pub struct Target {
     pub connector_id: i64,
     /// How long to wait for any answer.
     pub timeout: Duration,
+    /// <Configured configurationSlot> for SetNetworkProfileRequest (TC_B_42, TC_A_19).
+    pub configuration_slot: i64,
+    /// <Configured messageTimeout> of a NetworkConnectionProfile, in seconds.
+    pub message_timeout: i64,
+    /// <Configured ocppCsmsUrl> of a NetworkConnectionProfile. `None`: the endpoint (without the
+    /// station id) of the profile the NetworkConnectionProfile is for: `ws_url` for profile 1,
+    /// `wss_url` for 2 and 3.
+    pub ocpp_csms_url: Option<String>,
+    /// <Configured ocppInterface> of a NetworkConnectionProfile (`Wired0`, `Wireless0`, …).
+    pub ocpp_interface: String,
 }
 
 impl Target {
@@ -81,7 +97,37 @@ impl Target {
             evse_id: 1,
             connector_id: 1,
             timeout: Duration::from_secs(10),
+            configuration_slot: 1,
+            message_timeout: 30,
+            ocpp_csms_url: None,
+            ocpp_interface: "Wired0".into(),
         }
+    }
+
+    /// <Configured ocppCsmsUrl> for a NetworkConnectionProfile at `profile`.
+    pub fn csms_url(&self, profile: u8) -> Result<String, CaseError> {
+        if let Some(url) = &self.ocpp_csms_url {
+            return Ok(url.clone());
+        }
+        let url = self.url(profile)?;
+        let base = url
+            .strip_suffix(&self.station_id)
+            .unwrap_or(&url)
+            .trim_end_matches('/');
+        Ok(base.to_string())
+    }
+
+    /// The OCPP `NetworkConnectionProfileType` the OCTT is configured with, at `profile`
+    /// (`ocppVersion` OCPP20, `ocppTransport` JSON, the configured URL, timeout and interface).
+    pub fn network_connection_profile(&self, profile: u8) -> Result<Value, CaseError> {
+        Ok(serde_json::json!({
+            "ocppVersion": "OCPP20",
+            "ocppTransport": "JSON",
+            "ocppCsmsUrl": self.csms_url(profile)?,
+            "messageTimeout": self.message_timeout,
+            "securityProfile": profile,
+            "ocppInterface": self.ocpp_interface,
+        }))
     }
 
     /// The endpoint URL for this station at `profile`.
@@ -171,6 +217,16 @@ impl From<ConnectError> for CaseError {
     }
 }
 
+impl CaseError {
+    /// The same error, a failure's message prefixed with the step it happened at.
+    pub fn at_step(self, step: u32) -> CaseError {
+        match self {
+            CaseError::Fail(message) => CaseError::Fail(format!("step {step}: {message}")),
+            other => other,
+        }
+    }
+}
+
 /// Fail the case with a message unless the condition holds.
 #[macro_export]
 macro_rules! ensure {
@@ -193,8 +249,28 @@ pub enum Verdict {
 
 type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = Result<(), CaseError>> + Send + 'a>>;
 
+/// A scenario that needs an operator: not applicable without one.
+fn with_operator<'a, F, Fut>(operator: Option<Arc<dyn Operator>>, scenario: F) -> ScenarioFuture<'a>
+where
+    F: FnOnce(Arc<dyn Operator>) -> Fut,
+    Fut: Future<Output = Result<(), CaseError>> + Send + 'a,
+{
+    match operator {
+        Some(operator) => Box::pin(scenario(operator)),
+        None => Box::pin(async {
+            Err(CaseError::NotApplicable(
+                "the case starts with an operator action; no operator was given".into(),
+            ))
+        }),
+    }
+}
+
 /// The scenario for a case id, if the simulator has one.
-fn scenario<'a>(id: &str, target: &'a Target) -> Option<ScenarioFuture<'a>> {
+fn scenario<'a>(
+    id: &str,
+    target: &'a Target,
+    op: Option<Arc<dyn Operator>>,
+) -> Option<ScenarioFuture<'a>> {
     Some(match id.to_ascii_uppercase().as_str() {
         "TC_A_01_CSMS" => Box::pin(a_security::tc_a_01(target)),
         "TC_A_02_CSMS" => Box::pin(a_security::tc_a_02(target)),
@@ -203,7 +279,31 @@ fn scenario<'a>(id: &str, target: &'a Target) -> Option<ScenarioFuture<'a>> {
         "TC_A_06_CSMS" => Box::pin(a_security::tc_a_06(target)),
         "TC_A_07_CSMS" => Box::pin(a_security::tc_a_07(target)),
         "TC_A_08_CSMS" => Box::pin(a_security::tc_a_08(target)),
+        "TC_A_09_CSMS" => with_operator(op, |op| a_security::tc_a_09(target, op)),
+        "TC_A_10_CSMS" => with_operator(op, |op| a_security::tc_a_10(target, op)),
+        "TC_A_11_CSMS" => with_operator(op, |op| a_security::tc_a_11(target, op)),
+        "TC_A_14_CSMS" => with_operator(op, |op| a_security::tc_a_14(target, op)),
+        "TC_A_19_CSMS" => with_operator(op, |op| a_security::tc_a_19(target, op)),
         "TC_B_01_CSMS" => Box::pin(b_provisioning::tc_b_01(target)),
+        "TC_B_06_CSMS" => with_operator(op, |op| b_provisioning::tc_b_06(target, op)),
+        "TC_B_07_CSMS" => with_operator(op, |op| b_provisioning::tc_b_07(target, op)),
+        "TC_B_09_CSMS" => with_operator(op, |op| b_provisioning::tc_b_09(target, op)),
+        "TC_B_10_CSMS" => with_operator(op, |op| b_provisioning::tc_b_10(target, op)),
+        "TC_B_12_CSMS" => with_operator(op, |op| b_provisioning::tc_b_12(target, op)),
+        "TC_B_13_CSMS" => with_operator(op, |op| b_provisioning::tc_b_13(target, op)),
+        "TC_B_14_CSMS" => with_operator(op, |op| b_provisioning::tc_b_14(target, op)),
+        "TC_B_18_CSMS" => with_operator(op, |op| b_provisioning::tc_b_18(target, op)),
+        "TC_B_20_CSMS" => with_operator(op, |op| b_provisioning::tc_b_20(target, op)),
+        "TC_B_25_CSMS" => with_operator(op, |op| b_provisioning::tc_b_25(target, op)),
+        "TC_B_42_CSMS" => with_operator(op, |op| b_provisioning::tc_b_42(target, op)),
+        "TC_B_44_CSMS" => with_operator(op, |op| b_provisioning::tc_b_44(target, op)),
+        "TC_G_03_CSMS" => with_operator(op, |op| g_availability::tc_g_03(target, op)),
+        "TC_G_04_CSMS" => with_operator(op, |op| g_availability::tc_g_04(target, op)),
+        "TC_G_05_CSMS" => with_operator(op, |op| g_availability::tc_g_05(target, op)),
+        "TC_G_06_CSMS" => with_operator(op, |op| g_availability::tc_g_06(target, op)),
+        "TC_G_07_CSMS" => with_operator(op, |op| g_availability::tc_g_07(target, op)),
+        "TC_G_08_CSMS" => with_operator(op, |op| g_availability::tc_g_08(target, op)),
+        "TC_G_20_CSMS" => Box::pin(g_availability::tc_g_20(target)),
         _ => return None,
     })
 }
@@ -213,18 +313,559 @@ pub fn implemented() -> Vec<&'static str> {
     catalog::all()
         .iter()
         .map(|c| c.id)
-        .filter(|id| scenario(id, &Target::new("x")).is_some())
+        .filter(|id| scenario(id, &Target::new("x"), None).is_some())
         .collect()
 }
 
-/// Play one case against the target.
-pub async fn run(case_id: &str, target: &Target) -> Verdict {
-    match scenario(case_id, target) {
+/// Play one case against the target. Cases that start with an operator action ("Manual
+/// Action: request the CSMS to …") need `operator`; without one they are not applicable.
+pub async fn run(case_id: &str, target: &Target, operator: Option<Arc<dyn Operator>>) -> Verdict {
+    match scenario(case_id, target, operator) {
         None => Verdict::NotImplemented,
         Some(future) => match future.await {
             Ok(()) => Verdict::Pass,
             Err(CaseError::Fail(reason)) => Verdict::Fail(reason),
             Err(CaseError::NotApplicable(reason)) => Verdict::NotApplicable(reason),
         },
+    }
+}
+
+/// An operator action running in the background while the station waits for the CALL it makes
+/// the CSMS send. Dropping it (a failed validation) aborts the action.
+pub(crate) struct OperatorTask {
+    what: String,
+    handle: Option<JoinHandle<Result<Value, String>>>,
+    outcome: Option<Result<Value, String>>,
+}
+
+enum Raced<C> {
+    Call(C),
+    Operator(Result<Value, String>),
+}
+
+fn joined(result: Result<Result<Value, String>, tokio::task::JoinError>) -> Result<Value, String> {
+    result.unwrap_or_else(|e| Err(format!("the operator task failed: {e}")))
+}
+
+impl OperatorTask {
+    /// Ask `operator` to perform `action` for the target's station; `what` completes "the
+    /// operator could not …" in failures.
+    pub(crate) fn start(
+        operator: &Arc<dyn Operator>,
+        target: &Target,
+        action: OperatorAction,
+        what: impl Into<String>,
+    ) -> Self {
+        OperatorTask {
+            what: what.into(),
+            handle: Some(operator::trigger(
+                operator.clone(),
+                &target.station_id,
+                action,
+            )),
+            outcome: None,
+        }
+    }
+
+    fn failed(&self, error: &str) -> CaseError {
+        CaseError::Fail(format!("the operator could not {}: {error}", self.what))
+    }
+
+    /// Wait for the CSMS's CALL `R`; an operator that reports an error first fails the case at
+    /// once instead of after the station's timeout.
+    pub(crate) async fn expect_call<R: OcppRequest>(
+        &mut self,
+        station: &mut Station,
+    ) -> Result<(String, R), CaseError> {
+        if let Some(handle) = self.handle.as_mut() {
+            let raced = tokio::select! {
+                call = station.expect_call::<R>() => Raced::Call(call),
+                outcome = handle => Raced::Operator(joined(outcome)),
+            };
+            match raced {
+                Raced::Call(call) => return Ok(call?),
+                Raced::Operator(outcome) => {
+                    self.handle = None;
+                    self.outcome = Some(outcome);
+                }
+            }
+        }
+        if let Some(Err(e)) = &self.outcome {
+            return Err(self.failed(e));
+        }
+        Ok(station.expect_call::<R>().await?)
+    }
+
+    /// The operator's report (what the CSMS told it); an error, or none within `timeout`,
+    /// fails the case.
+    pub(crate) async fn finish(mut self, timeout: Duration) -> Result<Value, CaseError> {
+        let outcome = match self.handle.take() {
+            Some(handle) => match tokio::time::timeout(timeout, handle).await {
+                Ok(result) => joined(result),
+                Err(_) => Err(format!("no report within {timeout:?}")),
+            },
+            None => self.outcome.take().unwrap_or(Ok(Value::Null)),
+        };
+        outcome.map_err(|e| self.failed(&e))
+    }
+}
+
+impl Drop for OperatorTask {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.abort();
+        }
+    }
+}
+
+/// Whether the operator's report shows, for `component`.`variable`, `field` = `value`: some
+/// JSON object in it names the component and the variable (as OCPP objects `{"name": …}` or as
+/// plain strings) and has `field` (or, for an attribute value, `value`) equal to `value`.
+/// How an operator shows what the CSMS read or set is its own business; this accepts the OCPP
+/// result types and flat `{component, variable, value}` views alike.
+pub(crate) fn reports_value(
+    report: &Value,
+    component: &str,
+    variable: &str,
+    field: &str,
+    value: &str,
+) -> bool {
+    fn name_of(v: Option<&Value>) -> Option<&str> {
+        match v? {
+            Value::String(s) => Some(s),
+            Value::Object(o) => o.get("name").and_then(Value::as_str),
+            _ => None,
+        }
+    }
+    match report {
+        Value::Object(o) => {
+            let names = name_of(o.get("component")) == Some(component)
+                && name_of(o.get("variable")) == Some(variable);
+            let holds = |key: &str| o.get(key).and_then(Value::as_str) == Some(value);
+            let found = names && (holds(field) || (field == "attributeValue" && holds("value")));
+            found
+                || o.values()
+                    .any(|v| reports_value(v, component, variable, field, value))
+        }
+        Value::Array(items) => items
+            .iter()
+            .any(|v| reports_value(v, component, variable, field, value)),
+        _ => false,
+    }
+}
+
+/// Whether some object in the operator's report has `field` = `value` (e.g. `status` =
+/// `Failed`).
+pub(crate) fn reports_field(report: &Value, field: &str, value: &str) -> bool {
+    match report {
+        Value::Object(o) => {
+            o.get(field).and_then(Value::as_str) == Some(value)
+                || o.values().any(|v| reports_field(v, field, value))
+        }
+        Value::Array(items) => items.iter().any(|v| reports_field(v, field, value)),
+        _ => false,
+    }
+}
+
+/// A stub CSMS for the scenarios' unit tests: it accepts one connection after another, answers
+/// every station CALL with a fixed schema-valid answer, and sends the CALLs its operator asks
+/// for (an action mapped to OCPP as unicharge's REST API does it, optionally corrupted first).
+#[cfg(test)]
+pub(crate) mod stub {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use futures_util::{SinkExt, StreamExt};
+    use serde_json::{json, Value};
+    use tokio::net::TcpListener;
+    use tokio::sync::{mpsc, oneshot};
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    use tokio_tungstenite::tungstenite::Message;
+
+    use super::operator::{Operator, OperatorAction};
+    use super::{CaseError, Target};
+
+    struct Command {
+        action: String,
+        payload: Value,
+        reply: oneshot::Sender<Value>,
+    }
+
+    type Mutate = dyn Fn(&str, &mut Value) + Send + Sync;
+
+    pub(crate) struct Stub {
+        url: String,
+        commands: mpsc::UnboundedSender<Command>,
+        /// Every CALL a station sent: (action, payload).
+        pub(crate) calls: Arc<Mutex<Vec<(String, Value)>>>,
+    }
+
+    impl Stub {
+        pub(crate) async fn start() -> Stub {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("ws://{}/ocpp", listener.local_addr().unwrap());
+            let (commands, rx) = mpsc::unbounded_channel();
+            let calls = Arc::new(Mutex::new(Vec::new()));
+            tokio::spawn(serve(listener, rx, calls.clone()));
+            Stub {
+                url,
+                commands,
+                calls,
+            }
+        }
+
+        pub(crate) fn target(&self) -> Target {
+            let mut target = Target::new("CP-STUB");
+            target.ws_url = Some(self.url.clone());
+            target.wss_url = Some("wss://stub.invalid:1/ocpp".into());
+            target.password = Some("a-password-of-16chars".into());
+            target.timeout = Duration::from_secs(3);
+            target
+        }
+
+        /// An operator whose CALLs are sent as mapped.
+        pub(crate) fn operator(&self) -> Arc<dyn Operator> {
+            self.operator_with(|_, _| {})
+        }
+
+        /// An operator whose CALLs `mutate` corrupts before the stub sends them.
+        pub(crate) fn operator_with(
+            &self,
+            mutate: impl Fn(&str, &mut Value) + Send + Sync + 'static,
+        ) -> Arc<dyn Operator> {
+            Arc::new(StubOperator {
+                commands: self.commands.clone(),
+                mutate: Box::new(mutate),
+                report: None,
+                next_request_id: AtomicI64::new(1),
+            })
+        }
+
+        /// An operator that acts but tells the scenario `report` whatever the station answered.
+        pub(crate) fn operator_reporting(&self, report: Value) -> Arc<dyn Operator> {
+            Arc::new(StubOperator {
+                commands: self.commands.clone(),
+                mutate: Box::new(|_, _| {}),
+                report: Some(report),
+                next_request_id: AtomicI64::new(1),
+            })
+        }
+
+        pub(crate) fn calls(&self) -> Vec<(String, Value)> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    // The handshake callback's error type is tungstenite's (large) ErrorResponse.
+    #[allow(clippy::result_large_err)]
+    async fn serve(
+        listener: TcpListener,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        calls: Arc<Mutex<Vec<(String, Value)>>>,
+    ) {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let callback = |_: &Request, mut response: Response| {
+                response.headers_mut().insert(
+                    "Sec-WebSocket-Protocol",
+                    HeaderValue::from_static("ocpp2.0.1"),
+                );
+                Ok(response)
+            };
+            let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await else {
+                continue;
+            };
+            let mut pending: HashMap<String, oneshot::Sender<Value>> = HashMap::new();
+            let mut next_id = 0u64;
+            loop {
+                let mut outgoing: Vec<(String, Value, Option<oneshot::Sender<Value>>)> = Vec::new();
+                tokio::select! {
+                    message = ws.next() => {
+                        let text = match message {
+                            Some(Ok(Message::Text(text))) => text.to_string(),
+                            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                            Some(Ok(_)) => continue,
+                        };
+                        let frame: Value = serde_json::from_str(&text).unwrap();
+                        let id = frame[1].as_str().unwrap().to_string();
+                        if frame[0] == 2 {
+                            let action = frame[2].as_str().unwrap().to_string();
+                            calls.lock().unwrap().push((action.clone(), frame[3].clone()));
+                            let answer = default_answer(&action);
+                            let text = json!([3, id, answer]).to_string();
+                            if ws.send(Message::Text(text.into())).await.is_err() {
+                                break;
+                            }
+                            if action == "SignCertificate" {
+                                outgoing.push((
+                                    "CertificateSigned".into(),
+                                    json!({
+                                        "certificateChain": "not checked by the scenarios",
+                                        "certificateType": "ChargingStationCertificate"
+                                    }),
+                                    None,
+                                ));
+                            }
+                        } else if let Some(reply) = pending.remove(&id) {
+                            let _ = reply.send(if frame[0] == 3 {
+                                frame[2].clone()
+                            } else {
+                                json!({"CALLERROR": frame[2]})
+                            });
+                        }
+                    }
+                    command = commands.recv() => match command {
+                        Some(c) => outgoing.push((c.action, c.payload, Some(c.reply))),
+                        None => return,
+                    },
+                }
+                for (action, payload, reply) in outgoing {
+                    next_id += 1;
+                    let id = format!("stub-{next_id}");
+                    let text = json!([2, id, action, payload]).to_string();
+                    let _ = ws.send(Message::Text(text.into())).await;
+                    if let Some(reply) = reply {
+                        pending.insert(id, reply);
+                    }
+                }
+            }
+        }
+    }
+
+    fn default_answer(action: &str) -> Value {
+        let now = chrono::Utc::now().to_rfc3339();
+        match action {
+            "BootNotification" => {
+                json!({"currentTime": now, "interval": 300, "status": "Accepted"})
+            }
+            "Heartbeat" => json!({ "currentTime": now }),
+            "SignCertificate" => json!({"status": "Accepted"}),
+            _ => json!({}),
+        }
+    }
+
+    struct StubOperator {
+        commands: mpsc::UnboundedSender<Command>,
+        mutate: Box<Mutate>,
+        report: Option<Value>,
+        next_request_id: AtomicI64,
+    }
+
+    fn evse(evse_id: Option<i64>, connector_id: Option<i64>) -> Option<Value> {
+        evse_id.map(|id| match connector_id {
+            Some(c) => json!({"id": id, "connectorId": c}),
+            None => json!({ "id": id }),
+        })
+    }
+
+    impl StubOperator {
+        fn map(&self, action: OperatorAction) -> Result<(String, Value), String> {
+            let variable = |c: &str, v: &str, t: &Option<String>| {
+                let mut d = json!({"component": {"name": c}, "variable": {"name": v}});
+                if let Some(t) = t {
+                    d["attributeType"] = json!(t);
+                }
+                d
+            };
+            Ok(match action {
+                OperatorAction::Ocpp { action, payload } => (action, payload),
+                OperatorAction::GetVariables { items } => (
+                    "GetVariables".into(),
+                    json!({"getVariableData": items.iter().map(|(c, v, t)| variable(c, v, t)).collect::<Vec<_>>()}),
+                ),
+                OperatorAction::SetVariables { items } => (
+                    "SetVariables".into(),
+                    json!({"setVariableData": items.iter().map(|(c, v, value, t)| {
+                        let mut d = variable(c, v, t);
+                        d["attributeValue"] = json!(value);
+                        d
+                    }).collect::<Vec<_>>()}),
+                ),
+                OperatorAction::GetBaseReport { report_base } => (
+                    "GetBaseReport".into(),
+                    json!({
+                        "requestId": self.next_request_id.fetch_add(1, Ordering::Relaxed),
+                        "reportBase": report_base
+                    }),
+                ),
+                OperatorAction::GetCustomReport { mut request } => {
+                    request["requestId"] =
+                        json!(self.next_request_id.fetch_add(1, Ordering::Relaxed));
+                    ("GetReport".into(), request)
+                }
+                OperatorAction::Reset {
+                    reset_type,
+                    evse_id,
+                } => {
+                    let mut p = json!({ "type": reset_type });
+                    if let Some(e) = evse_id {
+                        p["evseId"] = json!(e);
+                    }
+                    ("Reset".into(), p)
+                }
+                OperatorAction::ChangeAvailability {
+                    operational_status,
+                    evse_id,
+                    connector_id,
+                } => {
+                    let mut p = json!({ "operationalStatus": operational_status });
+                    if let Some(e) = evse(evse_id, connector_id) {
+                        p["evse"] = e;
+                    }
+                    ("ChangeAvailability".into(), p)
+                }
+                OperatorAction::TriggerMessage {
+                    requested_message,
+                    evse_id,
+                    connector_id,
+                } => {
+                    let mut p = json!({ "requestedMessage": requested_message });
+                    if let Some(e) = evse(evse_id, connector_id) {
+                        p["evse"] = e;
+                    }
+                    ("TriggerMessage".into(), p)
+                }
+                OperatorAction::RotateBasicAuthPassword => (
+                    "SetVariables".into(),
+                    json!({"setVariableData": [{
+                        "component": {"name": "SecurityCtrlr"},
+                        "variable": {"name": "BasicAuthPassword"},
+                        "attributeValue": "a-new-password-of-27-chars1"
+                    }]}),
+                ),
+                OperatorAction::RenewStationCertificate => (
+                    "TriggerMessage".into(),
+                    json!({"requestedMessage": "SignChargingStationCertificate"}),
+                ),
+                OperatorAction::SetNetworkProfile {
+                    configuration_slot,
+                    connection_data,
+                } => (
+                    "SetNetworkProfile".into(),
+                    json!({"configurationSlot": configuration_slot, "connectionData": connection_data}),
+                ),
+                other => return Err(format!("the stub cannot {other:?}")),
+            })
+        }
+    }
+
+    #[async_trait]
+    impl Operator for StubOperator {
+        async fn perform(&self, _station: &str, action: OperatorAction) -> Result<Value, String> {
+            let (action, mut payload) = self.map(action)?;
+            (self.mutate)(&action, &mut payload);
+            let (reply, answer) = oneshot::channel();
+            self.commands
+                .send(Command {
+                    action,
+                    payload: payload.clone(),
+                    reply,
+                })
+                .map_err(|_| "the stub is gone".to_string())?;
+            let mut answer = answer
+                .await
+                .map_err(|_| "the station never answered".to_string())?;
+            if let Some(request_id) = payload.get("requestId") {
+                answer["requestId"] = request_id.clone();
+            }
+            Ok(self.report.clone().unwrap_or(answer))
+        }
+    }
+
+    /// The failure message of a scenario that must fail.
+    pub(crate) fn failure(result: Result<(), CaseError>) -> String {
+        match result {
+            Err(CaseError::Fail(message)) => message,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reports_value_reads_ocpp_results_and_flat_views() {
+        let ocpp = json!({"results": [{
+            "attributeStatus": "Accepted",
+            "component": {"name": "OCPPCommCtrlr"},
+            "variable": {"name": "OfflineThreshold"},
+            "attributeValue": "300"
+        }]});
+        assert!(reports_value(
+            &ocpp,
+            "OCPPCommCtrlr",
+            "OfflineThreshold",
+            "attributeValue",
+            "300"
+        ));
+        assert!(!reports_value(
+            &ocpp,
+            "OCPPCommCtrlr",
+            "OfflineThreshold",
+            "attributeValue",
+            "301"
+        ));
+        assert!(!reports_value(
+            &ocpp,
+            "AuthCtrlr",
+            "OfflineThreshold",
+            "attributeValue",
+            "300"
+        ));
+        assert!(reports_value(
+            &ocpp,
+            "OCPPCommCtrlr",
+            "OfflineThreshold",
+            "attributeStatus",
+            "Accepted"
+        ));
+        let flat =
+            json!([{"component": "OCPPCommCtrlr", "variable": "OfflineThreshold", "value": "300"}]);
+        assert!(reports_value(
+            &flat,
+            "OCPPCommCtrlr",
+            "OfflineThreshold",
+            "attributeValue",
+            "300"
+        ));
+        assert!(reports_field(
+            &json!({"status": "Failed"}),
+            "status",
+            "Failed"
+        ));
+        assert!(!reports_field(
+            &json!({"status": "Accepted"}),
+            "status",
+            "Failed"
+        ));
+    }
+
+    #[test]
+    fn csms_url_is_the_endpoint_without_the_station_id() {
+        let mut t = Target::new("CP001");
+        t.ws_url = Some("ws://h:1/ocpp/".into());
+        t.wss_url = Some("wss://h:2/ocpp".into());
+        assert_eq!(t.csms_url(1).unwrap(), "ws://h:1/ocpp");
+        assert_eq!(t.csms_url(3).unwrap(), "wss://h:2/ocpp");
+        t.ocpp_csms_url = Some("wss://elsewhere/ocpp".into());
+        assert_eq!(t.csms_url(1).unwrap(), "wss://elsewhere/ocpp");
+    }
+
+    #[test]
+    fn operator_cases_without_an_operator_are_not_applicable() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let verdict = rt.block_on(run("TC_B_06_CSMS", &Target::new("CP001"), None));
+        assert!(matches!(verdict, Verdict::NotApplicable(_)), "{verdict:?}");
     }
 }

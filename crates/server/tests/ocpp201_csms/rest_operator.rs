@@ -1,0 +1,240 @@
+//! The operator of the OCTT cases ("Manual Action: request the CSMS to …"), played through
+//! unicharge's operator REST API with the admin key the server created on its first start.
+//!
+//! Every action and the API's answer are kept, so a test can look at what the CSMS told the
+//! operator (e.g. the requestId of a report) and then read back what it kept.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+use unicharge_sim::octt::operator::{Operator, OperatorAction};
+
+use crate::common::{StationSpec, TestCsms};
+
+/// `messageTimeout` and `ocppInterface` of the NetworkConnectionProfiles the operator asks for:
+/// the OCTT's configured values in these tests (the `Target` defaults).
+pub const MESSAGE_TIMEOUT: i64 = 30;
+pub const OCPP_INTERFACE: &str = "Wired0";
+
+/// Start a server with the operator API on an ephemeral loopback port, and its operator.
+pub async fn start(stations: &[StationSpec]) -> (TestCsms, Arc<RestOperator>) {
+    let csms = TestCsms::start_with(stations, |s| {
+        s.http.listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let operator = RestOperator::new(&csms);
+    (csms, operator)
+}
+
+/// One action and what the API answered (the JSON body of a 2xx, else the error).
+pub type Performed = (OperatorAction, Result<Value, String>);
+
+pub struct RestOperator {
+    client: reqwest::Client,
+    /// `http://127.0.0.1:<port>/api/v1`
+    base: String,
+    key: String,
+    ws_base: String,
+    wss_base: String,
+    log: Mutex<Vec<Performed>>,
+}
+
+impl RestOperator {
+    pub fn new(csms: &TestCsms) -> Arc<Self> {
+        let addr = csms
+            .server
+            .http_addr
+            .expect("the operator API must be enabled (rest_operator::start)");
+        let key = csms
+            .server
+            .initial_admin_key
+            .clone()
+            .expect("a fresh server creates an admin key");
+        Arc::new(RestOperator {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            base: format!("http://{addr}/api/v1"),
+            key,
+            ws_base: csms.ws_base(),
+            wss_base: csms.wss_base(),
+            log: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// As the `Option<Arc<dyn Operator>>` that `octt::run` takes.
+    pub fn as_operator(self: &Arc<Self>) -> Option<Arc<dyn Operator>> {
+        Some(self.clone() as Arc<dyn Operator>)
+    }
+
+    /// Everything performed so far, oldest first.
+    pub fn performed(&self) -> Vec<Performed> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// The API's answers to the actions `matching` picks, oldest first.
+    pub fn answers(&self, matching: impl Fn(&OperatorAction) -> bool) -> Vec<Value> {
+        self.performed()
+            .into_iter()
+            .filter(|(action, _)| matching(action))
+            .map(|(action, outcome)| {
+                outcome.unwrap_or_else(|e| panic!("the operator failed to {action:?}: {e}"))
+            })
+            .collect()
+    }
+
+    /// `GET /api/v1{path}`: the JSON body of a 2xx, else `Err("HTTP <status>: <body>")`.
+    pub async fn get(&self, path: &str) -> Result<Value, String> {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    /// `POST /api/v1{path}` with a JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> Result<Value, String> {
+        let request = self.client.post(format!("{}{path}", self.base)).json(&body);
+        self.send(request).await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, String> {
+        let response = request
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .map_err(|e| format!("HTTP request failed: {e}"))?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if status.is_success() {
+            if text.trim().is_empty() {
+                Ok(Value::Null)
+            } else {
+                serde_json::from_str(&text).map_err(|e| format!("HTTP {status}, not JSON: {e}"))
+            }
+        } else {
+            Err(format!("HTTP {status}: {text}"))
+        }
+    }
+
+    /// The `connectionData` of a NetworkConnectionProfile at `profile` for this server.
+    fn connection_data(&self, profile: u8) -> Value {
+        json!({
+            "ocppVersion": "OCPP20",
+            "ocppTransport": "JSON",
+            "ocppCsmsUrl": if profile == 1 { &self.ws_base } else { &self.wss_base },
+            "messageTimeout": MESSAGE_TIMEOUT,
+            "securityProfile": profile,
+            "ocppInterface": OCPP_INTERFACE,
+        })
+    }
+
+    /// The API call for an action: path under the station, and body.
+    fn request_for(&self, action: &OperatorAction) -> (String, Value) {
+        match action {
+            OperatorAction::Ocpp { action, payload } => (format!("ocpp/{action}"), payload.clone()),
+            OperatorAction::GetVariables { items } => (
+                "variables/get".into(),
+                json!({"items": items.iter().map(|(component, variable, attribute_type)| {
+                    let mut item = Map::new();
+                    item.insert("component".into(), json!(component));
+                    item.insert("variable".into(), json!(variable));
+                    if let Some(t) = attribute_type {
+                        item.insert("attributeType".into(), json!(t));
+                    }
+                    Value::Object(item)
+                }).collect::<Vec<_>>()}),
+            ),
+            OperatorAction::SetVariables { items } => (
+                "variables/set".into(),
+                json!({"items": items.iter().map(|(component, variable, value, attribute_type)| {
+                    let mut item = Map::new();
+                    item.insert("component".into(), json!(component));
+                    item.insert("variable".into(), json!(variable));
+                    item.insert("value".into(), json!(value));
+                    if let Some(t) = attribute_type {
+                        item.insert("attributeType".into(), json!(t));
+                    }
+                    Value::Object(item)
+                }).collect::<Vec<_>>()}),
+            ),
+            OperatorAction::GetBaseReport { report_base } => {
+                ("reports".into(), json!({ "reportBase": report_base }))
+            }
+            OperatorAction::GetCustomReport { request } => ("reports".into(), request.clone()),
+            OperatorAction::Reset {
+                reset_type,
+                evse_id,
+            } => {
+                let mut body = json!({ "type": reset_type });
+                if let Some(evse) = evse_id {
+                    body["evseId"] = json!(evse);
+                }
+                ("reset".into(), body)
+            }
+            OperatorAction::ChangeAvailability {
+                operational_status,
+                evse_id,
+                connector_id,
+            } => {
+                let mut body = json!({ "operationalStatus": operational_status });
+                if let Some(evse) = evse_id {
+                    body["evseId"] = json!(evse);
+                }
+                if let Some(connector) = connector_id {
+                    body["connectorId"] = json!(connector);
+                }
+                ("availability".into(), body)
+            }
+            OperatorAction::TriggerMessage {
+                requested_message,
+                evse_id,
+                connector_id,
+            } => {
+                let mut body = json!({ "requestedMessage": requested_message });
+                if let Some(evse) = evse_id {
+                    body["evseId"] = json!(evse);
+                }
+                if let Some(connector) = connector_id {
+                    body["connectorId"] = json!(connector);
+                }
+                ("trigger".into(), body)
+            }
+            OperatorAction::RotateBasicAuthPassword => ("password/rotate".into(), json!({})),
+            OperatorAction::RenewStationCertificate => ("certificate/renew".into(), json!({})),
+            OperatorAction::SetNetworkProfile {
+                configuration_slot,
+                connection_data,
+            } => (
+                "network-profile".into(),
+                json!({
+                    "configurationSlot": configuration_slot,
+                    "connectionData": connection_data,
+                }),
+            ),
+            OperatorAction::UpgradeSecurityProfile {
+                security_profile,
+                configuration_slot,
+            } => (
+                "security-profile".into(),
+                json!({
+                    "securityProfile": security_profile,
+                    "configurationSlot": configuration_slot,
+                    "connectionData": self.connection_data(*security_profile),
+                }),
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl Operator for RestOperator {
+    async fn perform(&self, station_id: &str, action: OperatorAction) -> Result<Value, String> {
+        let (path, body) = self.request_for(&action);
+        let outcome = self
+            .post(&format!("/stations/{station_id}/{path}"), body)
+            .await;
+        self.log.lock().unwrap().push((action, outcome.clone()));
+        outcome
+    }
+}
