@@ -14,6 +14,7 @@ pub mod error;
 pub mod provisioning;
 pub mod security;
 pub mod stations;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -65,6 +66,9 @@ pub struct ApiState {
         security::upgrade_security_profile,
         security::renew_certificate,
         security::certificates,
+        tokens::list_tokens,
+        tokens::put_token,
+        tokens::delete_token,
     ),
     components(schemas(
         stations::StationView,
@@ -94,6 +98,8 @@ pub struct ApiState {
         security::SecurityProfileBody,
         security::SecurityProfileUpgraded,
         security::CertificateView,
+        tokens::TokenView,
+        tokens::TokenBody,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -125,6 +131,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(provisioning::routes())
         .merge(availability::routes())
         .merge(security::routes())
+        .merge(tokens::routes())
         .with_state(state);
     Router::new()
         .merge(api)

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod ids;
 pub mod security_profile;
 pub mod station;
+pub mod tokens;
 
 pub use ids::{InvalidStationId, StationId};
 pub use security_profile::SecurityProfile;

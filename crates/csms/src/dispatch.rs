@@ -25,7 +25,9 @@ use unicharge_store::{Store, StoredAnswer, Write};
 
 use crate::connection::ConnectionHandle;
 use crate::security::pki::CaMaterial;
-use crate::{availability, diagnostics, provisioning, security, CsmsConfig};
+use crate::{
+    authorization, availability, diagnostics, provisioning, security, transactions, CsmsConfig,
+};
 
 /// What a handler works with: the station and the services around it.
 pub struct StationContext {
@@ -185,7 +187,7 @@ async fn answer(
 
 /// The actions whose answers are stored for retransmissions (those that change state).
 fn remembers(action: Action) -> bool {
-    !matches!(action, Action::Heartbeat)
+    !matches!(action, Action::Heartbeat | Action::Authorize)
 }
 
 /// Send the payload to the handler of its functional block.
@@ -207,6 +209,10 @@ async fn route(
         }
         Action::NotifyEvent => {
             encode(diagnostics::notify_event::handle(ctx, decode(payload)?).await?)
+        }
+        Action::Authorize => encode(authorization::authorize::handle(ctx, decode(payload)?).await?),
+        Action::TransactionEvent => {
+            encode(transactions::transaction_event::handle(ctx, decode(payload)?).await?)
         }
         Action::SignCertificate => {
             encode(security::sign_certificate::handle(ctx, decode(payload)?).await?)

@@ -7,9 +7,10 @@
 //! - [`dispatch`]: incoming CALLs → schema check → retransmission check → handler →
 //!   durable write → answer.
 //! - Handlers live in one module per OCPP functional block: [`security`] (A),
-//!   [`provisioning`] (B), [`availability`] (G), [`diagnostics`] (N). Blocks not written yet
-//!   answer `NotImplemented`.
+//!   [`provisioning`] (B), [`authorization`] (C), [`transactions`] (E), [`availability`] (G),
+//!   [`diagnostics`] (N). Actions of blocks not written yet answer `NotImplemented`.
 
+pub mod authorization;
 pub mod availability;
 pub mod config;
 pub mod connection;
@@ -21,6 +22,7 @@ pub mod listener;
 pub mod provisioning;
 pub mod registry;
 pub mod security;
+pub mod transactions;
 
 pub use config::{CsmsConfig, ServerCertConfig, TlsConfig, UnknownStationPolicy};
 pub use connection::{CallFailure, CallOutcome};

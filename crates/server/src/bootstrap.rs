@@ -6,6 +6,13 @@
 //! security_profile = 1              # 1, 2 or 3
 //! password = "a-strong-password-16-40"   # or password_hash = "$argon2id$..."
 //! registration = "Accepted"         # or "Pending" / "Rejected"
+//!
+//! [[tokens]]
+//! id_token = "04A2B3C4D5E6F7"
+//! type = "ISO14443"                 # OCPP IdTokenEnumType
+//! status = "Accepted"               # or Blocked, Expired, Invalid, ...
+//! group_id_token = "FLEET-1"        # optional
+//! expiry = "2030-01-01T00:00:00Z"   # optional
 //! ```
 //!
 //! The file is the truth for what it states: a listed station is created when missing, and its
@@ -18,6 +25,7 @@ use std::path::Path;
 use chrono::Utc;
 use serde::Deserialize;
 use unicharge_core::credentials::{check_password_policy, hash_password, verify_password};
+use unicharge_core::tokens::{IdTokenRecord, AUTHORIZATION_STATUSES};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 use unicharge_store::Store;
 
@@ -26,6 +34,8 @@ use unicharge_store::Store;
 pub struct Bootstrap {
     #[serde(default)]
     pub stations: Vec<BootstrapStation>,
+    #[serde(default)]
+    pub tokens: Vec<IdTokenRecord>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,11 +78,27 @@ impl Bootstrap {
                 })?;
             }
         }
+        for t in &bootstrap.tokens {
+            if !AUTHORIZATION_STATUSES.contains(&t.status.as_str()) {
+                anyhow::bail!(
+                    "bootstrap file {}: token {}: status {:?} is not one of {AUTHORIZATION_STATUSES:?}",
+                    path.display(),
+                    t.id_token,
+                    t.status
+                );
+            }
+        }
         Ok(bootstrap)
     }
 
     /// Bring the store in line with the file. Returns how many stations it names.
     pub async fn apply(&self, store: &dyn Store) -> anyhow::Result<usize> {
+        for token in &self.tokens {
+            store.upsert_token(token).await?;
+        }
+        if !self.tokens.is_empty() {
+            tracing::info!(tokens = self.tokens.len(), "bootstrap: tokens provisioned");
+        }
         for entry in &self.stations {
             let existing = store.get_station(&entry.id).await?;
             let mut station = existing.clone().unwrap_or_else(|| {

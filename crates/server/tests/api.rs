@@ -1529,3 +1529,74 @@ async fn health_and_metrics_answer_without_a_key() {
     let metrics = api.request(Method::GET, "/metrics", None, None).await;
     assert_eq!(metrics.status, StatusCode::OK, "{}", metrics.text);
 }
+
+/// Tokens managed through the API are what Authorize answers from.
+#[tokio::test]
+async fn tokens_put_through_the_api_answer_authorize() {
+    let api = start(&[StationSpec::new("CP001", 1)]).await;
+    let body = json!({"status": "Accepted", "groupIdToken": "FLEET-1"});
+    let reply = api
+        .request(
+            Method::PUT,
+            "/api/v1/tokens/ISO14443/04A2B3C4",
+            Some(&api.admin),
+            Some(&body),
+        )
+        .await;
+    let token = reply.ok(StatusCode::OK);
+    assert_eq!(token["status"], "Accepted");
+    let list = api.get("/api/v1/tokens").await.ok(StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    let mut station = api.booted("CP001", crate::common::PASSWORD).await;
+    let answer = station
+        .call_raw(
+            "Authorize",
+            json!({"idToken": {"idToken": "04A2B3C4", "type": "ISO14443"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer["idTokenInfo"]["status"], "Accepted");
+    assert_eq!(answer["idTokenInfo"]["groupIdToken"]["idToken"], "FLEET-1");
+
+    api.request(
+        Method::PUT,
+        "/api/v1/tokens/ISO14443/04A2B3C4",
+        Some(&api.admin),
+        Some(&json!({"status": "Blocked"})),
+    )
+    .await
+    .ok(StatusCode::OK);
+    let answer = station
+        .call_raw(
+            "Authorize",
+            json!({"idToken": {"idToken": "04A2B3C4", "type": "ISO14443"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer["idTokenInfo"]["status"], "Blocked");
+
+    api.request(
+        Method::PUT,
+        "/api/v1/tokens/ISO14443/X",
+        Some(&api.admin),
+        Some(&json!({"status": "Maybe"})),
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST, "invalid_status");
+    api.request(
+        Method::PUT,
+        "/api/v1/tokens/Badge/X",
+        Some(&api.admin),
+        Some(&json!({"status": "Accepted"})),
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST, "invalid_token_type");
+    assert_eq!(
+        api.delete("/api/v1/tokens/ISO14443/04A2B3C4").await.status,
+        StatusCode::NO_CONTENT
+    );
+    api.delete("/api/v1/tokens/ISO14443/04A2B3C4")
+        .await
+        .error(StatusCode::NOT_FOUND, "unknown_token");
+}

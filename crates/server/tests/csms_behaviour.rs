@@ -495,7 +495,8 @@ async fn broken_calls_get_the_part_4_error_code_and_the_connection_stays_open() 
         ),
         (
             "m6".into(),
-            r#"[2,"m6","Authorize",{"idToken":{"idToken":"04A2B3C4","type":"ISO14443"}}]"#.into(),
+            // An action of a block not built yet (L, firmware) with a valid payload.
+            r#"[2,"m6","FirmwareStatusNotification",{"status":"Idle"}]"#.into(),
             ErrorCode::NotImplemented,
         ),
     ];
@@ -1414,4 +1415,122 @@ async fn first_boot_is_pending_until_the_provisioning_report_is_in() {
         .unwrap();
     assert!(report.complete);
     assert_eq!(parts.len(), 2);
+}
+
+/// Authorize and the idToken in a TransactionEvent are answered from the token store: known →
+/// its status and group, unknown → Unknown, expired → Expired (C01); every TransactionEvent is
+/// stored, and the same seqNo under a new message id is not counted twice.
+#[tokio::test]
+async fn tokens_are_answered_from_the_store_and_transaction_events_are_kept_once() {
+    use unicharge_core::tokens::IdTokenRecord;
+    let csms = start_ws(&[StationSpec::new("CP001", 1)], |_| {}).await;
+    let store = &csms.server.store;
+    let token =
+        |id: &str, status: &str, expiry: Option<chrono::DateTime<chrono::Utc>>| IdTokenRecord {
+            id_token: id.into(),
+            kind: "ISO14443".into(),
+            status: status.into(),
+            expiry,
+            group_id_token: Some("GROUP-A".into()),
+        };
+    store
+        .upsert_token(&token("VALID01", "Accepted", None))
+        .await
+        .unwrap();
+    store
+        .upsert_token(&token("BLOCKED1", "Blocked", None))
+        .await
+        .unwrap();
+    store
+        .upsert_token(&token(
+            "OLD01",
+            "Accepted",
+            Some(chrono::Utc::now() - chrono::Duration::days(1)),
+        ))
+        .await
+        .unwrap();
+    let mut station = connect(&ws_options(&csms, "CP001")).await;
+    boot(&mut station).await;
+    let authorize = |id: &str| json!({"idToken": {"idToken": id, "type": "ISO14443"}});
+    let status = |answer: &Value| {
+        answer["idTokenInfo"]["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let answer = station
+        .call_raw("Authorize", authorize("valid01"))
+        .await
+        .unwrap();
+    assert_eq!(status(&answer), "Accepted", "idTokens are case-insensitive");
+    assert_eq!(answer["idTokenInfo"]["groupIdToken"]["idToken"], "GROUP-A");
+    let answer = station
+        .call_raw("Authorize", authorize("BLOCKED1"))
+        .await
+        .unwrap();
+    assert_eq!(status(&answer), "Blocked");
+    let answer = station
+        .call_raw("Authorize", authorize("OLD01"))
+        .await
+        .unwrap();
+    assert_eq!(status(&answer), "Expired");
+    let answer = station
+        .call_raw("Authorize", authorize("NOBODY"))
+        .await
+        .unwrap();
+    assert_eq!(status(&answer), "Unknown");
+
+    let event = |seq_no: i64, event_type: &str, trigger: &str| {
+        json!({
+            "eventType": event_type, "timestamp": "2026-11-21T10:00:00Z", "triggerReason": trigger,
+            "seqNo": seq_no, "transactionInfo": {"transactionId": "TX-1", "chargingState": "Charging"},
+            "idToken": {"idToken": "VALID01", "type": "ISO14443"}, "evse": {"id": 1, "connectorId": 1}
+        })
+    };
+    let answer = station
+        .call_raw("TransactionEvent", event(0, "Started", "Authorized"))
+        .await
+        .unwrap();
+    assert_eq!(status(&answer), "Accepted");
+    station
+        .call_raw(
+            "TransactionEvent",
+            event(1, "Updated", "ChargingStateChanged"),
+        )
+        .await
+        .unwrap();
+    // The same event again under a new message id (a station that lost our answer and queued it).
+    station
+        .call_raw(
+            "TransactionEvent",
+            event(1, "Updated", "ChargingStateChanged"),
+        )
+        .await
+        .unwrap();
+    let mut ended = event(2, "Ended", "EVCommunicationLost");
+    ended["transactionInfo"]["stoppedReason"] = json!("EVDisconnected");
+    station.call_raw("TransactionEvent", ended).await.unwrap();
+
+    let id = sid("CP001");
+    let tx = store.transaction(&id, "TX-1").await.unwrap().unwrap();
+    assert_eq!(tx.events, 3);
+    assert_eq!(tx.last_seq_no, 2);
+    assert_eq!(tx.stopped_reason.as_deref(), Some("EVDisconnected"));
+    assert!(tx.ended_at.is_some());
+    assert!(!tx.started_unseen);
+    assert_eq!(
+        store.transaction_events(&id, "TX-1").await.unwrap().len(),
+        3
+    );
+
+    // A transaction first seen through an Updated event is created and flagged.
+    let mut late = event(5, "Updated", "MeterValuePeriodic");
+    late["transactionInfo"]["transactionId"] = json!("TX-LOST-START");
+    station.call_raw("TransactionEvent", late).await.unwrap();
+    let flagged = store
+        .transaction(&id, "TX-LOST-START")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(flagged.started_unseen);
 }

@@ -107,6 +107,34 @@ pub trait Store: Send + Sync + 'static {
     /// Certificates issued to a station, newest first.
     async fn issued_certificates(&self, station: &StationId) -> Result<Vec<IssuedCertificate>>;
 
+    // --- idTokens and transactions ---
+
+    /// Create or replace a token (by value, case-insensitively, and type).
+    async fn upsert_token(&self, token: &unicharge_core::tokens::IdTokenRecord) -> Result<()>;
+    /// Find a token by value (case-insensitive) and type.
+    async fn find_token(
+        &self,
+        id_token: &str,
+        kind: &str,
+    ) -> Result<Option<unicharge_core::tokens::IdTokenRecord>>;
+    async fn list_tokens(&self) -> Result<Vec<unicharge_core::tokens::IdTokenRecord>>;
+    /// Remove a token. True if it existed.
+    async fn delete_token(&self, id_token: &str, kind: &str) -> Result<bool>;
+    async fn transaction(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+    ) -> Result<Option<TransactionRecord>>;
+    /// The station's transactions, newest first.
+    async fn transactions(&self, station: &StationId, limit: u32)
+        -> Result<Vec<TransactionRecord>>;
+    /// Every event of a transaction, in seqNo order.
+    async fn transaction_events(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+    ) -> Result<Vec<TransactionEventRecord>>;
+
     // --- operator API keys ---
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<()>;

@@ -46,6 +46,48 @@ pub enum Write {
     ReportPart(ReportPart),
     /// A certificate issued to a station, with what the station answered.
     IssuedCertificate(IssuedCertificate),
+    /// A TransactionEvent: the event is kept and its transaction created or updated. A second
+    /// event with the same (station, transaction, seqNo) is not counted twice.
+    TransactionEvent(TransactionEventRecord),
+}
+
+/// One TransactionEventRequest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionEventRecord {
+    pub station_id: StationId,
+    pub transaction_id: String,
+    pub seq_no: i64,
+    /// `Started`, `Updated`, `Ended`.
+    pub event_type: String,
+    pub trigger_reason: String,
+    pub timestamp: DateTime<Utc>,
+    pub offline: bool,
+    pub evse_id: Option<i64>,
+    pub connector_id: Option<i64>,
+    pub id_token: Option<String>,
+    pub charging_state: Option<String>,
+    pub stopped_reason: Option<String>,
+    /// The whole request, JSON text.
+    pub data: String,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A transaction as the CSMS knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionRecord {
+    pub station_id: StationId,
+    pub transaction_id: String,
+    pub evse_id: Option<i64>,
+    pub connector_id: Option<i64>,
+    pub id_token: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub charging_state: Option<String>,
+    pub stopped_reason: Option<String>,
+    pub last_seq_no: i64,
+    pub events: i64,
+    /// The first event seen was not `Started`: created from a later event, flagged.
+    pub started_unseen: bool,
 }
 
 /// A certificate the CSMS's certificate authority issued to a station.

@@ -1,6 +1,6 @@
 //! Block B, Provisioning: boot (TC_B_01), reading and writing variables (TC_B_06/07/09/10),
-//! reports (TC_B_12/13/14/18), resets without a transaction (TC_B_20/25) and network
-//! connection profiles (TC_B_42/44).
+//! reports (TC_B_12/13/14/18), resets without a transaction (TC_B_20/25) and during one
+//! (TC_B_21/22/26/27), and network connection profiles (TC_B_42/44).
 //!
 //! Readings taken where the draft is terse:
 //!
@@ -22,6 +22,21 @@
 //!   the CSMS sends, B11.FR.04 with B01); the table only says "a BootNotificationRequest". The
 //!   manual action asks for type OnIdle but only the reboot is validated, so any type is taken.
 //! * B_44 has no tool validations: the operator must see the Failed status.
+//! * B_21/22/26/27 print "ResetRequest with status OnIdle / Immediate" and "evseld": the
+//!   ResetRequest's `type` and `evseId`. Only the tables' validations are checked, so a station
+//!   reset (B_21/22) does not check that `evseId` is absent.
+//! * B_21/22/26/27 start from "State is EnergyTransferStarted": the station boots (Booted) and
+//!   plays EnergyTransferStarted on a fresh session, which authorizes the configured valid
+//!   idToken first. The events that end the transaction are the tables' own, not the
+//!   StopAuthorized / EVDisconnected states: B_21/26 step 3 is TransactionEvent Updated
+//!   StopAuthorized with `chargingState` EVConnected and the idToken, without a wait and without
+//!   validating its answer's `idTokenInfo`; step 5 is the Ended event without a
+//!   StatusNotification before it. No step sends the configured connector's status before B_21's
+//!   reboot.
+//! * B_21 reboots with reason ScheduledReset and B_22 with RemoteReset, as printed. B_26/27 (an
+//!   EVSE reset) end with the transaction: nothing reboots.
+//! * B_22 step 7 "For <Other connector(s)>": the station has only the configured connector, so
+//!   it reports that one Occupied (the EV is still plugged in) and nothing else.
 
 use std::sync::Arc;
 
@@ -29,18 +44,21 @@ use chrono::Utc;
 use rand::Rng;
 use serde_json::json;
 use unicharge_ocpp::v201::{
-    AttributeEnumType, BootReasonEnumType, ComponentCriterionEnumType, ComponentType, DataEnumType,
-    EvseType, GenericDeviceModelStatusEnumType, GetBaseReportRequest, GetBaseReportResponse,
+    AttributeEnumType, BootReasonEnumType, ChargingStateEnumType, ComponentCriterionEnumType,
+    ComponentType, ConnectorStatusEnumType, DataEnumType, EvseType,
+    GenericDeviceModelStatusEnumType, GetBaseReportRequest, GetBaseReportResponse,
     GetReportRequest, GetReportResponse, GetVariableResultType, GetVariableStatusEnumType,
     GetVariablesRequest, GetVariablesResponse, MutabilityEnumType, NotifyReportRequest,
-    OcppTransportEnumType, OcppVersionEnumType, RegistrationStatusEnumType, ReportBaseEnumType,
-    ReportDataType, ResetEnumType, ResetRequest, ResetResponse, ResetStatusEnumType,
-    SetNetworkProfileRequest, SetNetworkProfileResponse, SetNetworkProfileStatusEnumType,
-    SetVariableResultType, SetVariableStatusEnumType, SetVariablesRequest, SetVariablesResponse,
-    VariableAttributeType, VariableCharacteristicsType, VariableType,
+    OcppTransportEnumType, OcppVersionEnumType, ReasonEnumType, RegistrationStatusEnumType,
+    ReportBaseEnumType, ReportDataType, ResetEnumType, ResetRequest, ResetResponse,
+    ResetStatusEnumType, SetNetworkProfileRequest, SetNetworkProfileResponse,
+    SetNetworkProfileStatusEnumType, SetVariableResultType, SetVariableStatusEnumType,
+    SetVariablesRequest, SetVariablesResponse, TriggerReasonEnumType, VariableAttributeType,
+    VariableCharacteristicsType, VariableType,
 };
 
 use super::operator::{Operator, OperatorAction};
+use super::states::{Session, TxState};
 use super::{reports_field, reports_value, states, CaseError, OperatorTask, Target};
 use crate::ensure;
 use crate::station::Station;
@@ -719,16 +737,7 @@ pub async fn tc_b_20(target: &Target, operator: Arc<dyn Operator>) -> Result<(),
         .respond::<ResetRequest>(&id, &accepted_reset())
         .await?;
     task.finish(target.timeout).await?;
-    station.close().await;
-    let mut station = target.connect().await?;
-    let mut boot = states::boot_request(target);
-    boot.reason = BootReasonEnumType::RemoteReset;
-    let answer = station.call(&boot).await?;
-    ensure!(
-        answer.status == RegistrationStatusEnumType::Accepted,
-        "step 4: BootNotificationResponse.status must be Accepted, was {}",
-        answer.status.as_str()
-    );
+    let mut station = reboot(station, target, BootReasonEnumType::RemoteReset, 4).await?;
     states::notify_connector_available(&mut station, target).await?;
     station.close().await;
     Ok(())
@@ -775,6 +784,195 @@ pub async fn tc_b_25(target: &Target, operator: Arc<dyn Operator>) -> Result<(),
     task.finish(target.timeout).await?;
     station.close().await;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reset during a transaction (B12)
+// ---------------------------------------------------------------------------------------------
+
+/// TC_B_21_CSMS Reset Charging Station - With Ongoing Transaction - OnIdle (B12.FR.01,
+/// B12.FR.03, E07.FR.03). Booted and EnergyTransferStarted; the operator asks for an OnIdle
+/// reboot of the station; ResetRequest must have `type` OnIdle; the OCTT answers Scheduled, ends
+/// the transaction (TransactionEvent Updated StopAuthorized / EVConnected with the idToken, then
+/// Ended EVCommunicationLost / Idle, `stoppedReason` EVDisconnected), reboots with reason
+/// ScheduledReset — the answer must be Accepted — and reports its connector Available.
+pub async fn tc_b_21(target: &Target, operator: Arc<dyn Operator>) -> Result<(), CaseError> {
+    let (station, _session) =
+        reset_during_transaction(target, operator, ResetEnumType::OnIdle, None).await?;
+    let mut station = reboot(station, target, BootReasonEnumType::ScheduledReset, 8).await?;
+    states::notify_connector_available(&mut station, target).await?;
+    station.close().await;
+    Ok(())
+}
+
+/// TC_B_22_CSMS Reset Charging Station - With Ongoing Transaction - Immediate. Booted and
+/// EnergyTransferStarted; the operator asks for an Immediate reboot of the station; ResetRequest
+/// must have `type` Immediate; the OCTT answers Accepted, ends the transaction (TransactionEvent
+/// Ended ResetCommand / EVConnected, `stoppedReason` ImmediateReset, no idToken), reboots with
+/// reason RemoteReset — the answer must be Accepted — and reports its connector Occupied (the EV
+/// is still plugged in).
+pub async fn tc_b_22(target: &Target, operator: Arc<dyn Operator>) -> Result<(), CaseError> {
+    let (station, session) =
+        reset_during_transaction(target, operator, ResetEnumType::Immediate, None).await?;
+    let mut station = reboot(station, target, BootReasonEnumType::RemoteReset, 6).await?;
+    states::notify_connector_status(
+        &mut station,
+        session.evse_id,
+        session.connector_id,
+        ConnectorStatusEnumType::Occupied,
+    )
+    .await?;
+    station.close().await;
+    Ok(())
+}
+
+/// TC_B_26_CSMS Reset EVSE - With Ongoing Transaction - OnIdle (B12.FR.07). Booted and
+/// EnergyTransferStarted; the operator asks for an OnIdle reset of the configured EVSE;
+/// ResetRequest must have `type` OnIdle and `evseId` the configured EVSE; the OCTT answers
+/// Scheduled and ends the transaction as in TC_B_21 (no reboot follows).
+pub async fn tc_b_26(target: &Target, operator: Arc<dyn Operator>) -> Result<(), CaseError> {
+    let (station, _session) = reset_during_transaction(
+        target,
+        operator,
+        ResetEnumType::OnIdle,
+        Some(target.evse_id),
+    )
+    .await?;
+    station.close().await;
+    Ok(())
+}
+
+/// TC_B_27_CSMS Reset EVSE - With Ongoing Transaction - Immediate. Booted and
+/// EnergyTransferStarted; the operator asks for an Immediate reset of the configured EVSE;
+/// ResetRequest must have `type` Immediate and `evseId` the configured EVSE; the OCTT answers
+/// Accepted and ends the transaction as in TC_B_22 (no reboot follows).
+pub async fn tc_b_27(target: &Target, operator: Arc<dyn Operator>) -> Result<(), CaseError> {
+    let (station, _session) = reset_during_transaction(
+        target,
+        operator,
+        ResetEnumType::Immediate,
+        Some(target.evse_id),
+    )
+    .await?;
+    station.close().await;
+    Ok(())
+}
+
+/// Steps 1–6 of TC_B_21/22/26/27: Booted, Reusable State EnergyTransferStarted (on a session
+/// with the configured valid idToken), then the operator resets the station (`evse_id` None) or
+/// the EVSE with `reset_type`.
+///
+/// Step 1 validations: `type` = `reset_type`; for an EVSE, `evseId` = the configured EVSE (a
+/// station reset's `evseId` is not validated: the tables check only the type). The OCTT answers
+/// Scheduled to OnIdle and Accepted to Immediate, then ends the transaction:
+///
+/// * OnIdle: TransactionEvent Updated StopAuthorized / EVConnected with the idToken, then Ended
+///   EVCommunicationLost / Idle, `stoppedReason` EVDisconnected;
+/// * Immediate: TransactionEvent Ended ResetCommand / EVConnected, `stoppedReason`
+///   ImmediateReset, idToken omitted.
+///
+/// The CSMS must answer each (schema-valid); the tables validate no answer.
+async fn reset_during_transaction(
+    target: &Target,
+    operator: Arc<dyn Operator>,
+    reset_type: ResetEnumType,
+    evse_id: Option<i64>,
+) -> Result<(Station, Session), CaseError> {
+    let mut station = target.connect().await?;
+    states::booted(&mut station, target).await?;
+    let mut session = Session::new(target);
+    states::energy_transfer_started(&mut station, target, &mut session).await?;
+    let mut task = OperatorTask::start(
+        &operator,
+        target,
+        OperatorAction::Reset {
+            reset_type: reset_type.as_str().into(),
+            evse_id,
+        },
+        match evse_id {
+            None => "have the CSMS send ResetRequest",
+            Some(_) => "have the CSMS send ResetRequest for an EVSE",
+        },
+    );
+    let (id, request) = task.expect_call::<ResetRequest>(&mut station).await?;
+    let status = match reset_type {
+        ResetEnumType::OnIdle => ResetStatusEnumType::Scheduled,
+        ResetEnumType::Immediate => ResetStatusEnumType::Accepted,
+    };
+    station
+        .respond::<ResetRequest>(
+            &id,
+            &ResetResponse {
+                custom_data: None,
+                status,
+                status_info: None,
+            },
+        )
+        .await?;
+    ensure!(
+        request.r#type == reset_type,
+        "step 1: ResetRequest.type must be {}, was {}",
+        reset_type.as_str(),
+        request.r#type.as_str()
+    );
+    if let Some(evse_id) = evse_id {
+        ensure!(
+            request.evse_id == Some(evse_id),
+            "step 1: ResetRequest.evseId must be {evse_id}, was {:?}",
+            request.evse_id
+        );
+    }
+    task.finish(target.timeout).await?;
+    match reset_type {
+        ResetEnumType::OnIdle => {
+            let mut event = session.next_event(
+                TriggerReasonEnumType::StopAuthorized,
+                Some(ChargingStateEnumType::EvConnected),
+            );
+            event.id_token = Some(session.valid_id_token.clone());
+            station.call(&event).await?;
+            session.authorized = false;
+            session.state = Some(TxState::StopAuthorized);
+            let event = session.end_event(
+                TriggerReasonEnumType::EvCommunicationLost,
+                Some(ChargingStateEnumType::Idle),
+                ReasonEnumType::EvDisconnected,
+            );
+            station.call(&event).await?;
+            session.ev_connected = false;
+            session.state = Some(TxState::EvDisconnected);
+        }
+        ResetEnumType::Immediate => {
+            let event = session.end_event(
+                TriggerReasonEnumType::ResetCommand,
+                Some(ChargingStateEnumType::EvConnected),
+                ReasonEnumType::ImmediateReset,
+            );
+            station.call(&event).await?;
+        }
+    }
+    Ok((station, session))
+}
+
+/// The station reboots: it closes the connection, reconnects and sends BootNotificationRequest
+/// with `reason`; BootNotificationResponse.status must be Accepted (the validation of `step`).
+async fn reboot(
+    station: Station,
+    target: &Target,
+    reason: BootReasonEnumType,
+    step: u32,
+) -> Result<Station, CaseError> {
+    station.close().await;
+    let mut station = target.connect().await?;
+    let mut boot = states::boot_request(target);
+    boot.reason = reason;
+    let answer = station.call(&boot).await?;
+    ensure!(
+        answer.status == RegistrationStatusEnumType::Accepted,
+        "step {step}: BootNotificationResponse.status must be Accepted, was {}",
+        answer.status.as_str()
+    );
+    Ok(station)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -888,10 +1086,254 @@ pub(crate) fn check_connection_data(
     Ok(())
 }
 
+/// A stub CSMS for the unit tests of the cases played during a transaction: as
+/// `super::stub::Stub` (one connection after another, fixed schema-valid answers, the CALLs its
+/// operator asks for), but it answers Authorize, and TransactionEvents that carry an idToken,
+/// with `idTokenInfo.status` Accepted, as the transaction states require. It also keeps the
+/// station's answers to its CALLs.
+#[cfg(test)]
+pub(crate) mod tx_stub {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use futures_util::{SinkExt, StreamExt};
+    use serde_json::{json, Value};
+    use tokio::net::TcpListener;
+    use tokio::sync::{mpsc, oneshot};
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    use tokio_tungstenite::tungstenite::Message;
+
+    use crate::octt::operator::{Operator, OperatorAction};
+    use crate::octt::Target;
+
+    type Calls = Arc<Mutex<Vec<(String, Value)>>>;
+    type Mutate = dyn Fn(&mut Value) + Send + Sync;
+
+    struct Command {
+        action: String,
+        payload: Value,
+        reply: oneshot::Sender<Value>,
+    }
+
+    pub(crate) struct TxStub {
+        url: String,
+        commands: mpsc::UnboundedSender<Command>,
+        /// Every CALL a station sent: (action, payload).
+        calls: Calls,
+        /// The station's answers to the stub's CALLs: (action, payload).
+        results: Calls,
+    }
+
+    impl TxStub {
+        pub(crate) async fn start() -> TxStub {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("ws://{}/ocpp", listener.local_addr().unwrap());
+            let (commands, rx) = mpsc::unbounded_channel();
+            let calls = Calls::default();
+            let results = Calls::default();
+            tokio::spawn(serve(listener, rx, calls.clone(), results.clone()));
+            TxStub {
+                url,
+                commands,
+                calls,
+                results,
+            }
+        }
+
+        pub(crate) fn target(&self) -> Target {
+            let mut target = Target::new("CP-TX-STUB");
+            target.ws_url = Some(self.url.clone());
+            target.password = Some("a-password-of-16chars".into());
+            target.timeout = Duration::from_secs(3);
+            target
+        }
+
+        pub(crate) fn operator(&self) -> Arc<dyn Operator> {
+            self.operator_with(|_| {})
+        }
+
+        /// An operator whose CALLs `mutate` corrupts before the stub sends them.
+        pub(crate) fn operator_with(
+            &self,
+            mutate: impl Fn(&mut Value) + Send + Sync + 'static,
+        ) -> Arc<dyn Operator> {
+            Arc::new(StubOperator {
+                commands: self.commands.clone(),
+                mutate: Box::new(mutate),
+            })
+        }
+
+        pub(crate) fn calls(&self) -> Vec<(String, Value)> {
+            self.calls.lock().unwrap().clone()
+        }
+
+        pub(crate) fn results(&self) -> Vec<(String, Value)> {
+            self.results.lock().unwrap().clone()
+        }
+
+        /// One line per CALL the station sent: the action and its key fields.
+        pub(crate) fn summary(&self) -> Vec<String> {
+            self.calls()
+                .iter()
+                .map(|(action, p)| {
+                    let fields: &[&str] = match action.as_str() {
+                        "BootNotification" => &["/reason"],
+                        "StatusNotification" => &["/connectorStatus"],
+                        "NotifyEvent" => &["/eventData/0/actualValue"],
+                        "TransactionEvent" => &[
+                            "/eventType",
+                            "/triggerReason",
+                            "/transactionInfo/chargingState",
+                            "/transactionInfo/stoppedReason",
+                            "/idToken/idToken",
+                        ],
+                        _ => &[],
+                    };
+                    let values: Vec<&str> = fields
+                        .iter()
+                        .filter_map(|f| p.pointer(f).and_then(Value::as_str))
+                        .collect();
+                    if values.is_empty() {
+                        action.clone()
+                    } else {
+                        format!("{action} {}", values.join(" "))
+                    }
+                })
+                .collect()
+        }
+    }
+
+    fn answer(action: &str, payload: &Value) -> Value {
+        let now = chrono::Utc::now().to_rfc3339();
+        let accepted = json!({"idTokenInfo": {"status": "Accepted"}});
+        match action {
+            "BootNotification" => {
+                json!({"currentTime": now, "interval": 300, "status": "Accepted"})
+            }
+            "Heartbeat" => json!({ "currentTime": now }),
+            "Authorize" => accepted,
+            "TransactionEvent" if payload.get("idToken").is_some() => accepted,
+            _ => json!({}),
+        }
+    }
+
+    // The handshake callback's error type is tungstenite's (large) ErrorResponse.
+    #[allow(clippy::result_large_err)]
+    async fn serve(
+        listener: TcpListener,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        calls: Calls,
+        results: Calls,
+    ) {
+        let mut next_id = 0u64;
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let callback = |_: &Request, mut response: Response| {
+                response.headers_mut().insert(
+                    "Sec-WebSocket-Protocol",
+                    HeaderValue::from_static("ocpp2.0.1"),
+                );
+                Ok(response)
+            };
+            let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await else {
+                continue;
+            };
+            let mut pending: Vec<(String, String, oneshot::Sender<Value>)> = Vec::new();
+            loop {
+                tokio::select! {
+                    message = ws.next() => {
+                        let text = match message {
+                            Some(Ok(Message::Text(text))) => text.to_string(),
+                            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                            Some(Ok(_)) => continue,
+                        };
+                        let frame: Value = serde_json::from_str(&text).unwrap();
+                        let id = frame[1].as_str().unwrap().to_string();
+                        if frame[0] == 2 {
+                            let action = frame[2].as_str().unwrap().to_string();
+                            calls.lock().unwrap().push((action.clone(), frame[3].clone()));
+                            let text = json!([3, id, answer(&action, &frame[3])]).to_string();
+                            if ws.send(Message::Text(text.into())).await.is_err() {
+                                break;
+                            }
+                        } else if let Some(i) = pending.iter().position(|(p, _, _)| *p == id) {
+                            let (_, action, reply) = pending.remove(i);
+                            results.lock().unwrap().push((action, frame[2].clone()));
+                            let _ = reply.send(frame[2].clone());
+                        }
+                    }
+                    command = commands.recv() => {
+                        let Some(c) = command else { return };
+                        next_id += 1;
+                        let id = format!("tx-stub-{next_id}");
+                        let text = json!([2, id, c.action, c.payload]).to_string();
+                        let _ = ws.send(Message::Text(text.into())).await;
+                        pending.push((id, c.action, c.reply));
+                    }
+                }
+            }
+        }
+    }
+
+    struct StubOperator {
+        commands: mpsc::UnboundedSender<Command>,
+        mutate: Box<Mutate>,
+    }
+
+    #[async_trait]
+    impl Operator for StubOperator {
+        async fn perform(&self, _station: &str, action: OperatorAction) -> Result<Value, String> {
+            let (action, mut payload) = match action {
+                OperatorAction::Reset {
+                    reset_type,
+                    evse_id,
+                } => {
+                    let mut p = json!({ "type": reset_type });
+                    if let Some(e) = evse_id {
+                        p["evseId"] = json!(e);
+                    }
+                    ("Reset", p)
+                }
+                OperatorAction::ChangeAvailability {
+                    operational_status,
+                    evse_id,
+                    connector_id,
+                } => {
+                    let mut p = json!({ "operationalStatus": operational_status });
+                    match (evse_id, connector_id) {
+                        (Some(e), Some(c)) => p["evse"] = json!({"id": e, "connectorId": c}),
+                        (Some(e), None) => p["evse"] = json!({ "id": e }),
+                        _ => {}
+                    }
+                    ("ChangeAvailability", p)
+                }
+                other => return Err(format!("the stub cannot {other:?}")),
+            };
+            (self.mutate)(&mut payload);
+            let (reply, answer) = oneshot::channel();
+            self.commands
+                .send(Command {
+                    action: action.into(),
+                    payload,
+                    reply,
+                })
+                .map_err(|_| "the stub is gone".to_string())?;
+            answer
+                .await
+                .map_err(|_| "the station never answered".to_string())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
 
+    use super::tx_stub::TxStub;
     use super::*;
     use crate::octt::stub::{failure, Stub};
     use crate::octt::{run, Verdict};
@@ -1078,5 +1520,119 @@ mod tests {
         let slot = stub.operator_with(|_, p| p["configurationSlot"] = json!(2));
         let message = failure(tc_b_42(&stub.target(), slot).await);
         assert!(message.contains("configurationSlot"), "{message}");
+    }
+
+    /// What EnergyTransferStarted sends after Booted on a fresh session.
+    const CHARGING: [&str; 8] = [
+        "BootNotification PowerUp",
+        "StatusNotification Available",
+        "NotifyEvent Available",
+        "Authorize",
+        "TransactionEvent Started Authorized OCTT-VALID-001",
+        "StatusNotification Occupied",
+        "NotifyEvent Occupied",
+        "TransactionEvent Updated CablePluggedIn EVConnected",
+    ];
+
+    fn after_charging(rest: &[&str]) -> Vec<String> {
+        CHARGING
+            .iter()
+            .chain(["TransactionEvent Updated ChargingStateChanged Charging"].iter())
+            .chain(rest)
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn resets_during_a_transaction_end_it_as_the_tables_say() {
+        let on_idle = [
+            "TransactionEvent Updated StopAuthorized EVConnected OCTT-VALID-001",
+            "TransactionEvent Ended EVCommunicationLost Idle EVDisconnected",
+        ];
+        let immediate = ["TransactionEvent Ended ResetCommand EVConnected ImmediateReset"];
+        let cases: [(&str, &str, Vec<&str>); 4] = [
+            (
+                "TC_B_21_CSMS",
+                "Scheduled",
+                [
+                    &on_idle[..],
+                    &[
+                        "BootNotification ScheduledReset",
+                        "StatusNotification Available",
+                        "NotifyEvent Available",
+                    ],
+                ]
+                .concat(),
+            ),
+            (
+                "TC_B_22_CSMS",
+                "Accepted",
+                [
+                    &immediate[..],
+                    &[
+                        "BootNotification RemoteReset",
+                        "StatusNotification Occupied",
+                        "NotifyEvent Occupied",
+                    ],
+                ]
+                .concat(),
+            ),
+            ("TC_B_26_CSMS", "Scheduled", on_idle.to_vec()),
+            ("TC_B_27_CSMS", "Accepted", immediate.to_vec()),
+        ];
+        for (case, status, rest) in cases {
+            let stub = TxStub::start().await;
+            let verdict = run(case, &stub.target(), Some(stub.operator())).await;
+            assert_eq!(verdict, Verdict::Pass, "{case}");
+            assert_eq!(stub.summary(), after_charging(&rest), "{case}");
+            let results = stub.results();
+            assert_eq!(results.len(), 1, "{case}");
+            assert_eq!(results[0].0, "Reset");
+            assert_eq!(results[0].1["status"], status, "{case}");
+            let calls = stub.calls();
+            let events: Vec<&Value> = calls
+                .iter()
+                .filter(|(a, _)| a == "TransactionEvent")
+                .map(|(_, p)| p)
+                .collect();
+            let transaction_id = &events[0]["transactionInfo"]["transactionId"];
+            for (seq_no, event) in events.iter().enumerate() {
+                assert_eq!(event["seqNo"], seq_no, "{case}");
+                assert_eq!(event["transactionInfo"]["transactionId"], *transaction_id);
+            }
+            let ended = events.last().unwrap();
+            assert!(ended.get("idToken").is_none(), "{case}: {ended}");
+        }
+    }
+
+    #[tokio::test]
+    async fn reset_during_a_transaction_validations() {
+        let stub = TxStub::start().await;
+        let immediate = stub.operator_with(|p| p["type"] = json!("Immediate"));
+        let message = failure(tc_b_21(&stub.target(), immediate).await);
+        assert!(
+            message.contains("step 1") && message.contains("type must be OnIdle"),
+            "{message}"
+        );
+
+        let stub = TxStub::start().await;
+        let on_idle = stub.operator_with(|p| p["type"] = json!("OnIdle"));
+        let message = failure(tc_b_22(&stub.target(), on_idle).await);
+        assert!(message.contains("type must be Immediate"), "{message}");
+
+        let stub = TxStub::start().await;
+        let other_evse = stub.operator_with(|p| p["evseId"] = json!(2));
+        let message = failure(tc_b_26(&stub.target(), other_evse).await);
+        assert!(
+            message.contains("evseId must be 1, was Some(2)"),
+            "{message}"
+        );
+
+        let stub = TxStub::start().await;
+        let station = stub.operator_with(|p| {
+            p.as_object_mut().unwrap().remove("evseId");
+        });
+        let message = failure(tc_b_27(&stub.target(), station).await);
+        assert!(message.contains("evseId must be 1, was None"), "{message}");
     }
 }

@@ -17,8 +17,8 @@ use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
 use crate::{
     ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, IssuedCertificate, ReportPart,
-    ReportRecord, Result, SecurityEventRecord, Store, StoreError, StoredAnswer, VariableRecord,
-    Write,
+    ReportRecord, Result, SecurityEventRecord, Store, StoreError, StoredAnswer,
+    TransactionEventRecord, TransactionRecord, VariableRecord, Write,
 };
 
 pub use writer::WriterConfig;
@@ -390,5 +390,96 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(rows::issued_certificate).collect()
+    }
+
+    async fn upsert_token(&self, token: &unicharge_core::tokens::IdTokenRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO id_tokens (id_token, type, status, expiry, group_id_token)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (id_token, type) DO UPDATE SET status = excluded.status,
+                expiry = excluded.expiry, group_id_token = excluded.group_id_token",
+        )
+        .bind(&token.id_token)
+        .bind(&token.kind)
+        .bind(&token.status)
+        .bind(token.expiry)
+        .bind(&token.group_id_token)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn find_token(
+        &self,
+        id_token: &str,
+        kind: &str,
+    ) -> Result<Option<unicharge_core::tokens::IdTokenRecord>> {
+        let row = sqlx::query("SELECT * FROM id_tokens WHERE id_token = ? AND type = ?")
+            .bind(id_token)
+            .bind(kind)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| rows::token(&r)).transpose()
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<unicharge_core::tokens::IdTokenRecord>> {
+        let rows = sqlx::query("SELECT * FROM id_tokens ORDER BY id_token, type")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::token).collect()
+    }
+
+    async fn delete_token(&self, id_token: &str, kind: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM id_tokens WHERE id_token = ? AND type = ?")
+            .bind(id_token)
+            .bind(kind)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn transaction(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+    ) -> Result<Option<TransactionRecord>> {
+        let row =
+            sqlx::query("SELECT * FROM transactions WHERE station_id = ? AND transaction_id = ?")
+                .bind(station.as_str())
+                .bind(transaction_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| rows::transaction(&r)).transpose()
+    }
+
+    async fn transactions(
+        &self,
+        station: &StationId,
+        limit: u32,
+    ) -> Result<Vec<TransactionRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM transactions WHERE station_id = ? ORDER BY started_at DESC LIMIT ?",
+        )
+        .bind(station.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::transaction).collect()
+    }
+
+    async fn transaction_events(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+    ) -> Result<Vec<TransactionEventRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM transaction_events WHERE station_id = ? AND transaction_id = ?
+             ORDER BY seq_no",
+        )
+        .bind(station.as_str())
+        .bind(transaction_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::transaction_event).collect()
     }
 }

@@ -6,7 +6,8 @@ use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
 use crate::{
     ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, IssuedCertificate, ReportPart,
-    ReportRecord, Result, SecurityEventRecord, StoreError, StoredAnswer, VariableRecord,
+    ReportRecord, Result, SecurityEventRecord, StoreError, StoredAnswer, TransactionEventRecord,
+    TransactionRecord, VariableRecord,
 };
 
 fn station_id(row: &SqliteRow, column: &str) -> Result<StationId> {
@@ -171,5 +172,55 @@ pub fn issued_certificate(row: &SqliteRow) -> Result<IssuedCertificate> {
         certificate: row.try_get("certificate")?,
         issued_at: row.try_get("issued_at")?,
         station_status: row.try_get("station_status")?,
+    })
+}
+
+pub fn token(row: &SqliteRow) -> Result<unicharge_core::tokens::IdTokenRecord> {
+    Ok(unicharge_core::tokens::IdTokenRecord {
+        id_token: row.try_get("id_token")?,
+        kind: row.try_get("type")?,
+        status: row.try_get("status")?,
+        expiry: row.try_get("expiry")?,
+        group_id_token: row.try_get("group_id_token")?,
+    })
+}
+
+pub fn transaction(row: &SqliteRow) -> Result<TransactionRecord> {
+    Ok(TransactionRecord {
+        station_id: station_id(row, "station_id")?,
+        transaction_id: row.try_get("transaction_id")?,
+        evse_id: row.try_get("evse_id")?,
+        connector_id: row.try_get("connector_id")?,
+        id_token: row.try_get("id_token")?,
+        started_at: row.try_get("started_at")?,
+        ended_at: row.try_get("ended_at")?,
+        charging_state: row.try_get("charging_state")?,
+        stopped_reason: row.try_get("stopped_reason")?,
+        last_seq_no: row.try_get("last_seq_no")?,
+        events: row.try_get("events")?,
+        started_unseen: row.try_get::<i64, _>("started_unseen")? != 0,
+    })
+}
+
+/// The columns an event row has; the rest is read back from its JSON.
+pub fn transaction_event(row: &SqliteRow) -> Result<TransactionEventRecord> {
+    let data: String = row.try_get("data")?;
+    let json: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    Ok(TransactionEventRecord {
+        station_id: station_id(row, "station_id")?,
+        transaction_id: row.try_get("transaction_id")?,
+        seq_no: row.try_get("seq_no")?,
+        event_type: row.try_get("event_type")?,
+        trigger_reason: row.try_get("trigger_reason")?,
+        timestamp: row.try_get("timestamp")?,
+        offline: row.try_get::<i64, _>("offline")? != 0,
+        evse_id: json["evse"]["id"].as_i64(),
+        connector_id: json["evse"]["connectorId"].as_i64(),
+        id_token: text(&json["idToken"]["idToken"]),
+        charging_state: text(&json["transactionInfo"]["chargingState"]),
+        stopped_reason: text(&json["transactionInfo"]["stoppedReason"]),
+        data,
+        received_at: row.try_get("received_at")?,
     })
 }

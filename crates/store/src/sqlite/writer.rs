@@ -269,6 +269,64 @@ async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<()> {
             .execute(&mut *conn)
             .await?;
         }
+        Write::TransactionEvent(e) => {
+            let inserted = sqlx::query(
+                "INSERT OR IGNORE INTO transaction_events (station_id, transaction_id, seq_no,
+                    event_type, trigger_reason, timestamp, offline, data, received_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(e.station_id.as_str())
+            .bind(&e.transaction_id)
+            .bind(e.seq_no)
+            .bind(&e.event_type)
+            .bind(&e.trigger_reason)
+            .bind(e.timestamp)
+            .bind(i64::from(e.offline))
+            .bind(&e.data)
+            .bind(e.received_at)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                // The same seqNo again: a duplicate, already counted.
+                return Ok(());
+            }
+            sqlx::query(
+                "INSERT INTO transactions (station_id, transaction_id, evse_id, connector_id,
+                    id_token, started_at, ended_at, charging_state, stopped_reason, last_seq_no,
+                    events, started_unseen)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+                 ON CONFLICT (station_id, transaction_id) DO UPDATE SET
+                    -- Offline events may arrive late: what changes over time follows the
+                    -- highest seqNo, not the arrival order; the token that started it is kept.
+                    evse_id = COALESCE(transactions.evse_id, excluded.evse_id),
+                    connector_id = COALESCE(transactions.connector_id, excluded.connector_id),
+                    id_token = COALESCE(transactions.id_token, excluded.id_token),
+                    started_at = MIN(transactions.started_at, excluded.started_at),
+                    ended_at = COALESCE(excluded.ended_at, transactions.ended_at),
+                    charging_state = CASE WHEN excluded.last_seq_no >= transactions.last_seq_no
+                        THEN COALESCE(excluded.charging_state, transactions.charging_state)
+                        ELSE transactions.charging_state END,
+                    stopped_reason = COALESCE(excluded.stopped_reason, transactions.stopped_reason),
+                    last_seq_no = MAX(transactions.last_seq_no, excluded.last_seq_no),
+                    events = transactions.events + 1,
+                    started_unseen = CASE WHEN ? = 'Started' THEN 0 ELSE transactions.started_unseen END",
+            )
+            .bind(e.station_id.as_str())
+            .bind(&e.transaction_id)
+            .bind(e.evse_id)
+            .bind(e.connector_id)
+            .bind(&e.id_token)
+            .bind(e.timestamp)
+            .bind((e.event_type == "Ended").then_some(e.timestamp))
+            .bind(&e.charging_state)
+            .bind(&e.stopped_reason)
+            .bind(e.seq_no)
+            .bind(i64::from(e.event_type != "Started"))
+            .bind(&e.event_type)
+            .execute(&mut *conn)
+            .await?;
+        }
         Write::Answer(a) => {
             sqlx::query(
                 "INSERT OR REPLACE INTO answers

@@ -1,0 +1,40 @@
+-- idTokens (who may charge) and transactions with every TransactionEvent.
+
+CREATE TABLE id_tokens (
+    id_token        TEXT NOT NULL COLLATE NOCASE,   -- OCPP idTokens are case-insensitive
+    type            TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    expiry          TEXT,
+    group_id_token  TEXT,
+    PRIMARY KEY (id_token, type)
+);
+
+CREATE TABLE transactions (
+    station_id        TEXT NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+    transaction_id    TEXT NOT NULL,
+    evse_id           INTEGER,
+    connector_id      INTEGER,
+    id_token          TEXT,
+    started_at        TEXT NOT NULL,     -- timestamp of the first event seen
+    ended_at          TEXT,
+    charging_state    TEXT,
+    stopped_reason    TEXT,
+    last_seq_no       INTEGER NOT NULL,
+    events            INTEGER NOT NULL DEFAULT 0,
+    -- the first event seen was not Started (the Started event was lost or is still queued)
+    started_unseen    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (station_id, transaction_id)
+);
+
+CREATE TABLE transaction_events (
+    station_id      TEXT NOT NULL,
+    transaction_id  TEXT NOT NULL,
+    seq_no          INTEGER NOT NULL,
+    event_type      TEXT NOT NULL,
+    trigger_reason  TEXT NOT NULL,
+    timestamp       TEXT NOT NULL,
+    offline         INTEGER NOT NULL DEFAULT 0,
+    data            TEXT NOT NULL,          -- the whole TransactionEventRequest
+    received_at     TEXT NOT NULL,
+    PRIMARY KEY (station_id, transaction_id, seq_no)
+);
