@@ -32,13 +32,13 @@ use rand::Rng;
 use unicharge_ocpp::v201::{
     CertificateSignedRequest, CertificateSignedResponse, CertificateSignedStatusEnumType,
     CertificateSigningUseEnumType, GenericStatusEnumType, MessageTriggerEnumType, ResetRequest,
-    ResetResponse, ResetStatusEnumType, SecurityEventNotificationRequest, SetNetworkProfileRequest,
-    SetNetworkProfileResponse, SetNetworkProfileStatusEnumType, SetVariableResultType,
-    SetVariableStatusEnumType, SetVariablesRequest, SetVariablesResponse, SignCertificateRequest,
-    TriggerMessageRequest, TriggerMessageResponse, TriggerMessageStatusEnumType,
+    SecurityEventNotificationRequest, SetNetworkProfileRequest, SetNetworkProfileResponse,
+    SetNetworkProfileStatusEnumType, SetVariableStatusEnumType, SetVariablesRequest,
+    SignCertificateRequest, TriggerMessageRequest, TriggerMessageResponse,
+    TriggerMessageStatusEnumType,
 };
 
-use super::b_provisioning::check_connection_data;
+use super::b_provisioning::{accepted_reset, answer_set_variables, check_connection_data};
 use super::operator::{Operator, OperatorAction};
 use super::{states, CaseError, OperatorTask, Target};
 use crate::ensure;
@@ -226,27 +226,7 @@ async fn rotate_password(
     } else {
         SetVariableStatusEnumType::Rejected
     };
-    let results = request
-        .set_variable_data
-        .iter()
-        .map(|data| SetVariableResultType {
-            custom_data: None,
-            attribute_type: data.attribute_type,
-            attribute_status: status,
-            attribute_status_info: None,
-            component: data.component.clone(),
-            variable: data.variable.clone(),
-        })
-        .collect();
-    station
-        .respond::<SetVariablesRequest>(
-            &id,
-            &SetVariablesResponse {
-                custom_data: None,
-                set_variable_result: results,
-            },
-        )
-        .await?;
+    answer_set_variables(&mut station, &id, &request, status).await?;
     ensure!(
         request.set_variable_data.len() == 1,
         "step 1: SetVariablesRequest must carry one setVariableData, carried {}",
@@ -472,27 +452,13 @@ pub async fn tc_a_19(target: &Target, operator: Arc<dyn Operator>) -> Result<(),
     let (id, priority) = task
         .expect_call::<SetVariablesRequest>(&mut station)
         .await?;
-    let results = priority
-        .set_variable_data
-        .iter()
-        .map(|data| SetVariableResultType {
-            custom_data: None,
-            attribute_type: data.attribute_type,
-            attribute_status: SetVariableStatusEnumType::Accepted,
-            attribute_status_info: None,
-            component: data.component.clone(),
-            variable: data.variable.clone(),
-        })
-        .collect();
-    station
-        .respond::<SetVariablesRequest>(
-            &id,
-            &SetVariablesResponse {
-                custom_data: None,
-                set_variable_result: results,
-            },
-        )
-        .await?;
+    answer_set_variables(
+        &mut station,
+        &id,
+        &priority,
+        SetVariableStatusEnumType::Accepted,
+    )
+    .await?;
     let entry = priority.set_variable_data.iter().find(|d| {
         d.component.name == "OCPPCommCtrlr" && d.variable.name == "NetworkConfigurationPriority"
     });
@@ -513,14 +479,7 @@ pub async fn tc_a_19(target: &Target, operator: Arc<dyn Operator>) -> Result<(),
 
     let (id, _reset) = task.expect_call::<ResetRequest>(&mut station).await?;
     station
-        .respond::<ResetRequest>(
-            &id,
-            &ResetResponse {
-                custom_data: None,
-                status: ResetStatusEnumType::Accepted,
-                status_info: None,
-            },
-        )
+        .respond::<ResetRequest>(&id, &accepted_reset())
         .await?;
     task.finish(target.timeout).await?;
     station.close().await;

@@ -254,27 +254,13 @@ async fn set_variables(
     let (id, request) = task
         .expect_call::<SetVariablesRequest>(&mut station)
         .await?;
-    let results = request
-        .set_variable_data
-        .iter()
-        .map(|data| SetVariableResultType {
-            custom_data: None,
-            attribute_type: data.attribute_type,
-            attribute_status: SetVariableStatusEnumType::Accepted,
-            attribute_status_info: None,
-            component: data.component.clone(),
-            variable: data.variable.clone(),
-        })
-        .collect();
-    station
-        .respond::<SetVariablesRequest>(
-            &id,
-            &SetVariablesResponse {
-                custom_data: None,
-                set_variable_result: results,
-            },
-        )
-        .await?;
+    answer_set_variables(
+        &mut station,
+        &id,
+        &request,
+        SetVariableStatusEnumType::Accepted,
+    )
+    .await?;
     for (i, data) in request.set_variable_data.iter().enumerate() {
         let wanted = variables
             .iter()
@@ -319,6 +305,37 @@ async fn set_variables(
         );
     }
     station.close().await;
+    Ok(())
+}
+
+/// Answer SetVariablesRequest `id` with every `setVariableData` entry at `status`.
+pub(crate) async fn answer_set_variables(
+    station: &mut Station,
+    id: &str,
+    request: &SetVariablesRequest,
+    status: SetVariableStatusEnumType,
+) -> Result<(), CaseError> {
+    let results = request
+        .set_variable_data
+        .iter()
+        .map(|data| SetVariableResultType {
+            custom_data: None,
+            attribute_type: data.attribute_type,
+            attribute_status: status,
+            attribute_status_info: None,
+            component: data.component.clone(),
+            variable: data.variable.clone(),
+        })
+        .collect();
+    station
+        .respond::<SetVariablesRequest>(
+            id,
+            &SetVariablesResponse {
+                custom_data: None,
+                set_variable_result: results,
+            },
+        )
+        .await?;
     Ok(())
 }
 
@@ -743,7 +760,8 @@ pub async fn tc_b_20(target: &Target, operator: Arc<dyn Operator>) -> Result<(),
     Ok(())
 }
 
-fn accepted_reset() -> ResetResponse {
+/// ResetResponse Accepted.
+pub(crate) fn accepted_reset() -> ResetResponse {
     ResetResponse {
         custom_data: None,
         status: ResetStatusEnumType::Accepted,
@@ -933,14 +951,7 @@ async fn reset_during_transaction(
             station.call(&event).await?;
             session.authorized = false;
             session.state = Some(TxState::StopAuthorized);
-            let event = session.end_event(
-                TriggerReasonEnumType::EvCommunicationLost,
-                Some(ChargingStateEnumType::Idle),
-                ReasonEnumType::EvDisconnected,
-            );
-            station.call(&event).await?;
-            session.ev_connected = false;
-            session.state = Some(TxState::EvDisconnected);
+            states::unplug(&mut station, &mut session).await?;
         }
         ResetEnumType::Immediate => {
             let event = session.end_event(
@@ -1086,256 +1097,12 @@ pub(crate) fn check_connection_data(
     Ok(())
 }
 
-/// A stub CSMS for the unit tests of the cases played during a transaction: as
-/// `super::stub::Stub` (one connection after another, fixed schema-valid answers, the CALLs its
-/// operator asks for), but it answers Authorize, and TransactionEvents that carry an idToken,
-/// with `idTokenInfo.status` Accepted, as the transaction states require. It also keeps the
-/// station's answers to its CALLs.
-#[cfg(test)]
-pub(crate) mod tx_stub {
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
-    use async_trait::async_trait;
-    use futures_util::{SinkExt, StreamExt};
-    use serde_json::{json, Value};
-    use tokio::net::TcpListener;
-    use tokio::sync::{mpsc, oneshot};
-    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
-    use tokio_tungstenite::tungstenite::http::HeaderValue;
-    use tokio_tungstenite::tungstenite::Message;
-
-    use crate::octt::operator::{Operator, OperatorAction};
-    use crate::octt::Target;
-
-    type Calls = Arc<Mutex<Vec<(String, Value)>>>;
-    type Mutate = dyn Fn(&mut Value) + Send + Sync;
-
-    struct Command {
-        action: String,
-        payload: Value,
-        reply: oneshot::Sender<Value>,
-    }
-
-    pub(crate) struct TxStub {
-        url: String,
-        commands: mpsc::UnboundedSender<Command>,
-        /// Every CALL a station sent: (action, payload).
-        calls: Calls,
-        /// The station's answers to the stub's CALLs: (action, payload).
-        results: Calls,
-    }
-
-    impl TxStub {
-        pub(crate) async fn start() -> TxStub {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let url = format!("ws://{}/ocpp", listener.local_addr().unwrap());
-            let (commands, rx) = mpsc::unbounded_channel();
-            let calls = Calls::default();
-            let results = Calls::default();
-            tokio::spawn(serve(listener, rx, calls.clone(), results.clone()));
-            TxStub {
-                url,
-                commands,
-                calls,
-                results,
-            }
-        }
-
-        pub(crate) fn target(&self) -> Target {
-            let mut target = Target::new("CP-TX-STUB");
-            target.ws_url = Some(self.url.clone());
-            target.password = Some("a-password-of-16chars".into());
-            target.timeout = Duration::from_secs(3);
-            target
-        }
-
-        pub(crate) fn operator(&self) -> Arc<dyn Operator> {
-            self.operator_with(|_| {})
-        }
-
-        /// An operator whose CALLs `mutate` corrupts before the stub sends them.
-        pub(crate) fn operator_with(
-            &self,
-            mutate: impl Fn(&mut Value) + Send + Sync + 'static,
-        ) -> Arc<dyn Operator> {
-            Arc::new(StubOperator {
-                commands: self.commands.clone(),
-                mutate: Box::new(mutate),
-            })
-        }
-
-        pub(crate) fn calls(&self) -> Vec<(String, Value)> {
-            self.calls.lock().unwrap().clone()
-        }
-
-        pub(crate) fn results(&self) -> Vec<(String, Value)> {
-            self.results.lock().unwrap().clone()
-        }
-
-        /// One line per CALL the station sent: the action and its key fields.
-        pub(crate) fn summary(&self) -> Vec<String> {
-            self.calls()
-                .iter()
-                .map(|(action, p)| {
-                    let fields: &[&str] = match action.as_str() {
-                        "BootNotification" => &["/reason"],
-                        "StatusNotification" => &["/connectorStatus"],
-                        "NotifyEvent" => &["/eventData/0/actualValue"],
-                        "TransactionEvent" => &[
-                            "/eventType",
-                            "/triggerReason",
-                            "/transactionInfo/chargingState",
-                            "/transactionInfo/stoppedReason",
-                            "/idToken/idToken",
-                        ],
-                        _ => &[],
-                    };
-                    let values: Vec<&str> = fields
-                        .iter()
-                        .filter_map(|f| p.pointer(f).and_then(Value::as_str))
-                        .collect();
-                    if values.is_empty() {
-                        action.clone()
-                    } else {
-                        format!("{action} {}", values.join(" "))
-                    }
-                })
-                .collect()
-        }
-    }
-
-    fn answer(action: &str, payload: &Value) -> Value {
-        let now = chrono::Utc::now().to_rfc3339();
-        let accepted = json!({"idTokenInfo": {"status": "Accepted"}});
-        match action {
-            "BootNotification" => {
-                json!({"currentTime": now, "interval": 300, "status": "Accepted"})
-            }
-            "Heartbeat" => json!({ "currentTime": now }),
-            "Authorize" => accepted,
-            "TransactionEvent" if payload.get("idToken").is_some() => accepted,
-            _ => json!({}),
-        }
-    }
-
-    // The handshake callback's error type is tungstenite's (large) ErrorResponse.
-    #[allow(clippy::result_large_err)]
-    async fn serve(
-        listener: TcpListener,
-        mut commands: mpsc::UnboundedReceiver<Command>,
-        calls: Calls,
-        results: Calls,
-    ) {
-        let mut next_id = 0u64;
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let callback = |_: &Request, mut response: Response| {
-                response.headers_mut().insert(
-                    "Sec-WebSocket-Protocol",
-                    HeaderValue::from_static("ocpp2.0.1"),
-                );
-                Ok(response)
-            };
-            let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await else {
-                continue;
-            };
-            let mut pending: Vec<(String, String, oneshot::Sender<Value>)> = Vec::new();
-            loop {
-                tokio::select! {
-                    message = ws.next() => {
-                        let text = match message {
-                            Some(Ok(Message::Text(text))) => text.to_string(),
-                            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                            Some(Ok(_)) => continue,
-                        };
-                        let frame: Value = serde_json::from_str(&text).unwrap();
-                        let id = frame[1].as_str().unwrap().to_string();
-                        if frame[0] == 2 {
-                            let action = frame[2].as_str().unwrap().to_string();
-                            calls.lock().unwrap().push((action.clone(), frame[3].clone()));
-                            let text = json!([3, id, answer(&action, &frame[3])]).to_string();
-                            if ws.send(Message::Text(text.into())).await.is_err() {
-                                break;
-                            }
-                        } else if let Some(i) = pending.iter().position(|(p, _, _)| *p == id) {
-                            let (_, action, reply) = pending.remove(i);
-                            results.lock().unwrap().push((action, frame[2].clone()));
-                            let _ = reply.send(frame[2].clone());
-                        }
-                    }
-                    command = commands.recv() => {
-                        let Some(c) = command else { return };
-                        next_id += 1;
-                        let id = format!("tx-stub-{next_id}");
-                        let text = json!([2, id, c.action, c.payload]).to_string();
-                        let _ = ws.send(Message::Text(text.into())).await;
-                        pending.push((id, c.action, c.reply));
-                    }
-                }
-            }
-        }
-    }
-
-    struct StubOperator {
-        commands: mpsc::UnboundedSender<Command>,
-        mutate: Box<Mutate>,
-    }
-
-    #[async_trait]
-    impl Operator for StubOperator {
-        async fn perform(&self, _station: &str, action: OperatorAction) -> Result<Value, String> {
-            let (action, mut payload) = match action {
-                OperatorAction::Reset {
-                    reset_type,
-                    evse_id,
-                } => {
-                    let mut p = json!({ "type": reset_type });
-                    if let Some(e) = evse_id {
-                        p["evseId"] = json!(e);
-                    }
-                    ("Reset", p)
-                }
-                OperatorAction::ChangeAvailability {
-                    operational_status,
-                    evse_id,
-                    connector_id,
-                } => {
-                    let mut p = json!({ "operationalStatus": operational_status });
-                    match (evse_id, connector_id) {
-                        (Some(e), Some(c)) => p["evse"] = json!({"id": e, "connectorId": c}),
-                        (Some(e), None) => p["evse"] = json!({ "id": e }),
-                        _ => {}
-                    }
-                    ("ChangeAvailability", p)
-                }
-                other => return Err(format!("the stub cannot {other:?}")),
-            };
-            (self.mutate)(&mut payload);
-            let (reply, answer) = oneshot::channel();
-            self.commands
-                .send(Command {
-                    action: action.into(),
-                    payload,
-                    reply,
-                })
-                .map_err(|_| "the stub is gone".to_string())?;
-            answer
-                .await
-                .map_err(|_| "the station never answered".to_string())
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::{json, Value};
 
-    use super::tx_stub::TxStub;
     use super::*;
-    use crate::octt::stub::{failure, Stub};
+    use crate::octt::stub::{failure, Stub, CHARGING};
     use crate::octt::{run, Verdict};
 
     fn actions(stub: &Stub) -> Vec<String> {
@@ -1522,25 +1289,8 @@ mod tests {
         assert!(message.contains("configurationSlot"), "{message}");
     }
 
-    /// What EnergyTransferStarted sends after Booted on a fresh session.
-    const CHARGING: [&str; 8] = [
-        "BootNotification PowerUp",
-        "StatusNotification Available",
-        "NotifyEvent Available",
-        "Authorize",
-        "TransactionEvent Started Authorized OCTT-VALID-001",
-        "StatusNotification Occupied",
-        "NotifyEvent Occupied",
-        "TransactionEvent Updated CablePluggedIn EVConnected",
-    ];
-
     fn after_charging(rest: &[&str]) -> Vec<String> {
-        CHARGING
-            .iter()
-            .chain(["TransactionEvent Updated ChargingStateChanged Charging"].iter())
-            .chain(rest)
-            .map(|s| s.to_string())
-            .collect()
+        CHARGING.iter().chain(rest).map(|s| s.to_string()).collect()
     }
 
     #[tokio::test]
@@ -1581,7 +1331,7 @@ mod tests {
             ("TC_B_27_CSMS", "Accepted", immediate.to_vec()),
         ];
         for (case, status, rest) in cases {
-            let stub = TxStub::start().await;
+            let stub = Stub::start().await;
             let verdict = run(case, &stub.target(), Some(stub.operator())).await;
             assert_eq!(verdict, Verdict::Pass, "{case}");
             assert_eq!(stub.summary(), after_charging(&rest), "{case}");
@@ -1607,29 +1357,29 @@ mod tests {
 
     #[tokio::test]
     async fn reset_during_a_transaction_validations() {
-        let stub = TxStub::start().await;
-        let immediate = stub.operator_with(|p| p["type"] = json!("Immediate"));
+        let stub = Stub::start().await;
+        let immediate = stub.operator_with(|_, p| p["type"] = json!("Immediate"));
         let message = failure(tc_b_21(&stub.target(), immediate).await);
         assert!(
             message.contains("step 1") && message.contains("type must be OnIdle"),
             "{message}"
         );
 
-        let stub = TxStub::start().await;
-        let on_idle = stub.operator_with(|p| p["type"] = json!("OnIdle"));
+        let stub = Stub::start().await;
+        let on_idle = stub.operator_with(|_, p| p["type"] = json!("OnIdle"));
         let message = failure(tc_b_22(&stub.target(), on_idle).await);
         assert!(message.contains("type must be Immediate"), "{message}");
 
-        let stub = TxStub::start().await;
-        let other_evse = stub.operator_with(|p| p["evseId"] = json!(2));
+        let stub = Stub::start().await;
+        let other_evse = stub.operator_with(|_, p| p["evseId"] = json!(2));
         let message = failure(tc_b_26(&stub.target(), other_evse).await);
         assert!(
             message.contains("evseId must be 1, was Some(2)"),
             "{message}"
         );
 
-        let stub = TxStub::start().await;
-        let station = stub.operator_with(|p| {
+        let stub = Stub::start().await;
+        let station = stub.operator_with(|_, p| {
             p.as_object_mut().unwrap().remove("evseId");
         });
         let message = failure(tc_b_27(&stub.target(), station).await);

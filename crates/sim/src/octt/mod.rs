@@ -15,6 +15,7 @@ pub mod b_provisioning;
 pub mod catalog;
 pub mod g_availability;
 pub mod operator;
+mod operator_task;
 pub mod states;
 
 use std::future::Future;
@@ -24,13 +25,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::task::JoinHandle;
-use unicharge_ocpp::v201::OcppRequest;
 use unicharge_ocpp::SUBPROTOCOL_V201;
 
 use crate::station::{ConnectError, ConnectOptions, SimError, Station};
 use crate::tls::TlsClientOptions;
-use operator::{Operator, OperatorAction};
+use operator::Operator;
+pub(crate) use operator_task::OperatorTask;
 
 /// A client certificate the CSMS must refuse, and what is wrong with it (TC_A_08).
 #[derive(Debug, Clone)]
@@ -337,94 +337,6 @@ pub async fn run(case_id: &str, target: &Target, operator: Option<Arc<dyn Operat
     }
 }
 
-/// An operator action running in the background while the station waits for the CALL it makes
-/// the CSMS send. Dropping it (a failed validation) aborts the action.
-pub(crate) struct OperatorTask {
-    what: String,
-    handle: Option<JoinHandle<Result<Value, String>>>,
-    outcome: Option<Result<Value, String>>,
-}
-
-enum Raced<C> {
-    Call(C),
-    Operator(Result<Value, String>),
-}
-
-fn joined(result: Result<Result<Value, String>, tokio::task::JoinError>) -> Result<Value, String> {
-    result.unwrap_or_else(|e| Err(format!("the operator task failed: {e}")))
-}
-
-impl OperatorTask {
-    /// Ask `operator` to perform `action` for the target's station; `what` completes "the
-    /// operator could not …" in failures.
-    pub(crate) fn start(
-        operator: &Arc<dyn Operator>,
-        target: &Target,
-        action: OperatorAction,
-        what: impl Into<String>,
-    ) -> Self {
-        OperatorTask {
-            what: what.into(),
-            handle: Some(operator::trigger(
-                operator.clone(),
-                &target.station_id,
-                action,
-            )),
-            outcome: None,
-        }
-    }
-
-    fn failed(&self, error: &str) -> CaseError {
-        CaseError::Fail(format!("the operator could not {}: {error}", self.what))
-    }
-
-    /// Wait for the CSMS's CALL `R`; an operator that reports an error first fails the case at
-    /// once instead of after the station's timeout.
-    pub(crate) async fn expect_call<R: OcppRequest>(
-        &mut self,
-        station: &mut Station,
-    ) -> Result<(String, R), CaseError> {
-        if let Some(handle) = self.handle.as_mut() {
-            let raced = tokio::select! {
-                call = station.expect_call::<R>() => Raced::Call(call),
-                outcome = handle => Raced::Operator(joined(outcome)),
-            };
-            match raced {
-                Raced::Call(call) => return Ok(call?),
-                Raced::Operator(outcome) => {
-                    self.handle = None;
-                    self.outcome = Some(outcome);
-                }
-            }
-        }
-        if let Some(Err(e)) = &self.outcome {
-            return Err(self.failed(e));
-        }
-        Ok(station.expect_call::<R>().await?)
-    }
-
-    /// The operator's report (what the CSMS told it); an error, or none within `timeout`,
-    /// fails the case.
-    pub(crate) async fn finish(mut self, timeout: Duration) -> Result<Value, CaseError> {
-        let outcome = match self.handle.take() {
-            Some(handle) => match tokio::time::timeout(timeout, handle).await {
-                Ok(result) => joined(result),
-                Err(_) => Err(format!("no report within {timeout:?}")),
-            },
-            None => self.outcome.take().unwrap_or(Ok(Value::Null)),
-        };
-        outcome.map_err(|e| self.failed(&e))
-    }
-}
-
-impl Drop for OperatorTask {
-    fn drop(&mut self) {
-        if let Some(handle) = self.handle.take() {
-            handle.abort();
-        }
-    }
-}
-
 /// Whether the operator's report shows, for `component`.`variable`, `field` = `value`: some
 /// JSON object in it names the component and the variable (as OCPP objects `{"name": …}` or as
 /// plain strings) and has `field` (or, for an attribute value, `value`) equal to `value`.
@@ -475,8 +387,10 @@ pub(crate) fn reports_field(report: &Value, field: &str, value: &str) -> bool {
 }
 
 /// A stub CSMS for the scenarios' unit tests: it accepts one connection after another, answers
-/// every station CALL with a fixed schema-valid answer, and sends the CALLs its operator asks
-/// for (an action mapped to OCPP as unicharge's REST API does it, optionally corrupted first).
+/// every station CALL with a fixed schema-valid answer (Authorize, and TransactionEvents that
+/// carry an idToken, with `idTokenInfo.status` Accepted, as the transaction states require), and
+/// sends the CALLs its operator asks for (an action mapped to OCPP as unicharge's REST API does
+/// it, optionally corrupted first). It keeps the station's CALLs and its answers to the stub's.
 #[cfg(test)]
 pub(crate) mod stub {
     use std::collections::HashMap;
@@ -503,12 +417,15 @@ pub(crate) mod stub {
     }
 
     type Mutate = dyn Fn(&str, &mut Value) + Send + Sync;
+    type Log = Arc<Mutex<Vec<(String, Value)>>>;
 
     pub(crate) struct Stub {
         url: String,
         commands: mpsc::UnboundedSender<Command>,
         /// Every CALL a station sent: (action, payload).
-        pub(crate) calls: Arc<Mutex<Vec<(String, Value)>>>,
+        calls: Log,
+        /// The station's answers to the stub's CALLs: (action, payload).
+        results: Log,
     }
 
     impl Stub {
@@ -516,12 +433,14 @@ pub(crate) mod stub {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let url = format!("ws://{}/ocpp", listener.local_addr().unwrap());
             let (commands, rx) = mpsc::unbounded_channel();
-            let calls = Arc::new(Mutex::new(Vec::new()));
-            tokio::spawn(serve(listener, rx, calls.clone()));
+            let calls = Log::default();
+            let results = Log::default();
+            tokio::spawn(serve(listener, rx, calls.clone(), results.clone()));
             Stub {
                 url,
                 commands,
                 calls,
+                results,
             }
         }
 
@@ -565,6 +484,41 @@ pub(crate) mod stub {
         pub(crate) fn calls(&self) -> Vec<(String, Value)> {
             self.calls.lock().unwrap().clone()
         }
+
+        pub(crate) fn results(&self) -> Vec<(String, Value)> {
+            self.results.lock().unwrap().clone()
+        }
+
+        /// One line per CALL the station sent: the action and its key fields.
+        pub(crate) fn summary(&self) -> Vec<String> {
+            self.calls()
+                .iter()
+                .map(|(action, p)| {
+                    let fields: &[&str] = match action.as_str() {
+                        "BootNotification" => &["/reason"],
+                        "StatusNotification" => &["/connectorStatus"],
+                        "NotifyEvent" => &["/eventData/0/actualValue"],
+                        "TransactionEvent" => &[
+                            "/eventType",
+                            "/triggerReason",
+                            "/transactionInfo/chargingState",
+                            "/transactionInfo/stoppedReason",
+                            "/idToken/idToken",
+                        ],
+                        _ => &[],
+                    };
+                    let values: Vec<&str> = fields
+                        .iter()
+                        .filter_map(|f| p.pointer(f).and_then(Value::as_str))
+                        .collect();
+                    if values.is_empty() {
+                        action.clone()
+                    } else {
+                        format!("{action} {}", values.join(" "))
+                    }
+                })
+                .collect()
+        }
     }
 
     // The handshake callback's error type is tungstenite's (large) ErrorResponse.
@@ -572,7 +526,8 @@ pub(crate) mod stub {
     async fn serve(
         listener: TcpListener,
         mut commands: mpsc::UnboundedReceiver<Command>,
-        calls: Arc<Mutex<Vec<(String, Value)>>>,
+        calls: Log,
+        results: Log,
     ) {
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
@@ -588,7 +543,8 @@ pub(crate) mod stub {
             let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await else {
                 continue;
             };
-            let mut pending: HashMap<String, oneshot::Sender<Value>> = HashMap::new();
+            let mut pending: HashMap<String, (String, Option<oneshot::Sender<Value>>)> =
+                HashMap::new();
             let mut next_id = 0u64;
             loop {
                 let mut outgoing: Vec<(String, Value, Option<oneshot::Sender<Value>>)> = Vec::new();
@@ -604,7 +560,7 @@ pub(crate) mod stub {
                         if frame[0] == 2 {
                             let action = frame[2].as_str().unwrap().to_string();
                             calls.lock().unwrap().push((action.clone(), frame[3].clone()));
-                            let answer = default_answer(&action);
+                            let answer = default_answer(&action, &frame[3]);
                             let text = json!([3, id, answer]).to_string();
                             if ws.send(Message::Text(text.into())).await.is_err() {
                                 break;
@@ -619,12 +575,16 @@ pub(crate) mod stub {
                                     None,
                                 ));
                             }
-                        } else if let Some(reply) = pending.remove(&id) {
-                            let _ = reply.send(if frame[0] == 3 {
+                        } else if let Some((action, reply)) = pending.remove(&id) {
+                            let answer = if frame[0] == 3 {
                                 frame[2].clone()
                             } else {
                                 json!({"CALLERROR": frame[2]})
-                            });
+                            };
+                            results.lock().unwrap().push((action, answer.clone()));
+                            if let Some(reply) = reply {
+                                let _ = reply.send(answer);
+                            }
                         }
                     }
                     command = commands.recv() => match command {
@@ -637,22 +597,23 @@ pub(crate) mod stub {
                     let id = format!("stub-{next_id}");
                     let text = json!([2, id, action, payload]).to_string();
                     let _ = ws.send(Message::Text(text.into())).await;
-                    if let Some(reply) = reply {
-                        pending.insert(id, reply);
-                    }
+                    pending.insert(id, (action, reply));
                 }
             }
         }
     }
 
-    fn default_answer(action: &str) -> Value {
+    fn default_answer(action: &str, payload: &Value) -> Value {
         let now = chrono::Utc::now().to_rfc3339();
+        let accepted = json!({"idTokenInfo": {"status": "Accepted"}});
         match action {
             "BootNotification" => {
                 json!({"currentTime": now, "interval": 300, "status": "Accepted"})
             }
             "Heartbeat" => json!({ "currentTime": now }),
             "SignCertificate" => json!({"status": "Accepted"}),
+            "Authorize" => accepted,
+            "TransactionEvent" if payload.get("idToken").is_some() => accepted,
             _ => json!({}),
         }
     }
@@ -784,6 +745,19 @@ pub(crate) mod stub {
             Ok(self.report.clone().unwrap_or(answer))
         }
     }
+
+    /// The [`Stub::summary`] of Booted then EnergyTransferStarted on a fresh session.
+    pub(crate) const CHARGING: [&str; 9] = [
+        "BootNotification PowerUp",
+        "StatusNotification Available",
+        "NotifyEvent Available",
+        "Authorize",
+        "TransactionEvent Started Authorized OCTT-VALID-001",
+        "StatusNotification Occupied",
+        "NotifyEvent Occupied",
+        "TransactionEvent Updated CablePluggedIn EVConnected",
+        "TransactionEvent Updated ChargingStateChanged Charging",
+    ];
 
     /// The failure message of a scenario that must fail.
     pub(crate) fn failure(result: Result<(), CaseError>) -> String {

@@ -59,8 +59,7 @@ use openssl::rsa::Rsa;
 use openssl::sha::sha256;
 use openssl::x509::{X509NameBuilder, X509ReqBuilder, X509VerifyResult, X509};
 use rand::Rng;
-use serde_json::{json, Value};
-use tokio::task::JoinHandle;
+use serde_json::json;
 use unicharge_ocpp::v201::{
     AcChargingParametersType, AuthorizationStatusEnumType, AuthorizeRequest,
     BootNotificationRequest, BootReasonEnumType, CertificateHashDataChainType,
@@ -83,8 +82,8 @@ use unicharge_ocpp::v201::{
     TriggerMessageResponse, TriggerMessageStatusEnumType, TriggerReasonEnumType, VariableType,
 };
 
-use super::operator::{self, Operator, OperatorAction};
-use super::{CaseError, Target};
+use super::operator::{Operator, OperatorAction};
+use super::{CaseError, OperatorTask, Target};
 use crate::ensure;
 use crate::station::{SimError, Station};
 
@@ -108,13 +107,20 @@ pub fn boot_request(target: &Target) -> BootNotificationRequest {
 ///
 /// Tool validation: step 2, BootNotificationResponse.status must be Accepted.
 pub async fn booted(station: &mut Station, target: &Target) -> Result<(), CaseError> {
+    boot(station, target).await?;
+    notify_connector_available(station, target).await
+}
+
+/// Table 198's boot without the connector report: BootNotificationRequest PowerUp, whose
+/// answer must be Accepted.
+pub(crate) async fn boot(station: &mut Station, target: &Target) -> Result<(), CaseError> {
     let boot = station.call(&boot_request(target)).await?;
     ensure!(
         boot.status == RegistrationStatusEnumType::Accepted,
         "BootNotificationResponse.status must be Accepted, was {}",
         boot.status.as_str()
     );
-    notify_connector_available(station, target).await
+    Ok(())
 }
 
 /// "The OCTT notifies the CSMS about the current state of all connectors": StatusNotification
@@ -421,7 +427,7 @@ fn new_transaction_id() -> String {
 }
 
 /// `<Configured Transaction Duration>`.
-async fn pause(wait: Duration) {
+pub(crate) async fn pause(wait: Duration) {
     if !wait.is_zero() {
         tokio::time::sleep(wait).await;
     }
@@ -447,6 +453,14 @@ pub async fn ev_connected_pre_session(
     _target: &Target,
     session: &mut Session,
 ) -> Result<(), CaseError> {
+    plug_in(station, session).await?;
+    session.state = Some(TxState::EvConnectedPreSession);
+    Ok(())
+}
+
+/// The EV is plugged in: StatusNotification Occupied and NotifyEvent "Occupied", then
+/// TransactionEvent CablePluggedIn / EVConnected with the configured `evse`.
+async fn plug_in(station: &mut Station, session: &mut Session) -> Result<(), CaseError> {
     notify_connector_status(
         station,
         session.evse_id,
@@ -461,7 +475,6 @@ pub async fn ev_connected_pre_session(
     event.evse = Some(session.evse());
     station.call(&event).await?;
     session.ev_connected = true;
-    session.state = Some(TxState::EvConnectedPreSession);
     Ok(())
 }
 
@@ -510,20 +523,7 @@ pub async fn energy_transfer_started(
         authorized(station, target, session).await?;
     }
     if !session.ev_connected {
-        notify_connector_status(
-            station,
-            session.evse_id,
-            session.connector_id,
-            ConnectorStatusEnumType::Occupied,
-        )
-        .await?;
-        let mut event = session.next_event(
-            TriggerReasonEnumType::CablePluggedIn,
-            Some(ChargingStateEnumType::EvConnected),
-        );
-        event.evse = Some(session.evse());
-        station.call(&event).await?;
-        session.ev_connected = true;
+        plug_in(station, session).await?;
     }
     let event = session.next_event(
         TriggerReasonEnumType::ChargingStateChanged,
@@ -627,6 +627,12 @@ pub async fn ev_disconnected(
         ConnectorStatusEnumType::Available,
     )
     .await?;
+    unplug(station, session).await
+}
+
+/// The EV is unplugged and the transaction ends: TransactionEvent Ended EVCommunicationLost /
+/// Idle, `stoppedReason` EVDisconnected.
+pub(crate) async fn unplug(station: &mut Station, session: &mut Session) -> Result<(), CaseError> {
     let event = session.end_event(
         TriggerReasonEnumType::EvCommunicationLost,
         Some(ChargingStateEnumType::Idle),
@@ -641,87 +647,6 @@ pub async fn ev_disconnected(
 // ---------------------------------------------------------------------------------------------
 // The states the CSMS starts (Tables 199, 200, 208, 209, 211)
 // ---------------------------------------------------------------------------------------------
-
-/// An operator action running in the background while the station waits for the CSMS.
-/// Dropping it (a failed validation) aborts the action.
-struct OperatorTask {
-    what: &'static str,
-    handle: Option<JoinHandle<Result<Value, String>>>,
-    outcome: Option<Result<Value, String>>,
-}
-
-enum Raced<C> {
-    Call(C),
-    Operator(Result<Value, String>),
-}
-
-fn joined(result: Result<Result<Value, String>, tokio::task::JoinError>) -> Result<Value, String> {
-    result.unwrap_or_else(|e| Err(format!("the operator task failed: {e}")))
-}
-
-impl OperatorTask {
-    fn start(
-        operator: Arc<dyn Operator>,
-        station_id: &str,
-        action: OperatorAction,
-        what: &'static str,
-    ) -> Self {
-        OperatorTask {
-            what,
-            handle: Some(operator::trigger(operator, station_id, action)),
-            outcome: None,
-        }
-    }
-
-    fn failed(&self, error: &str) -> CaseError {
-        CaseError::Fail(format!("the operator could not {}: {error}", self.what))
-    }
-
-    /// Wait for the CSMS's CALL; an operator that reports an error first fails the case at
-    /// once instead of after the station's timeout.
-    async fn expect_call<R: OcppRequest>(
-        &mut self,
-        station: &mut Station,
-    ) -> Result<(String, R), CaseError> {
-        if let Some(handle) = self.handle.as_mut() {
-            let raced = tokio::select! {
-                call = station.expect_call::<R>() => Raced::Call(call),
-                outcome = handle => Raced::Operator(joined(outcome)),
-            };
-            match raced {
-                Raced::Call(call) => return Ok(call?),
-                Raced::Operator(outcome) => {
-                    self.handle = None;
-                    self.outcome = Some(outcome);
-                }
-            }
-        }
-        if let Some(Err(e)) = &self.outcome {
-            return Err(self.failed(e));
-        }
-        Ok(station.expect_call::<R>().await?)
-    }
-
-    /// The operator's report; an error (or none within `timeout`) fails the case.
-    async fn finish(mut self, timeout: Duration) -> Result<Value, CaseError> {
-        let outcome = match self.handle.take() {
-            Some(handle) => match tokio::time::timeout(timeout, handle).await {
-                Ok(result) => joined(result),
-                Err(_) => Err(format!("no report within {timeout:?}")),
-            },
-            None => self.outcome.take().unwrap_or(Ok(Value::Null)),
-        };
-        outcome.map_err(|e| self.failed(&e))
-    }
-}
-
-impl Drop for OperatorTask {
-    fn drop(&mut self) {
-        if let Some(handle) = self.handle.take() {
-            handle.abort();
-        }
-    }
-}
 
 /// Table 199, Reusable State *Reserved*. Manual action: the CSMS sends a ReserveNowRequest for
 /// the session's EVSE (as [`OperatorAction::Ocpp`] `ReserveNow` with a generated reservation id,
@@ -747,8 +672,8 @@ pub async fn reserved(
         "evseId": session.evse_id,
     });
     let mut task = OperatorTask::start(
-        operator,
-        &target.station_id,
+        &operator,
+        target,
         OperatorAction::Ocpp {
             action: "ReserveNow".into(),
             payload,
@@ -824,8 +749,8 @@ pub async fn unavailable(
     connector_id: i64,
 ) -> Result<ChangeAvailabilityRequest, CaseError> {
     let mut task = OperatorTask::start(
-        operator,
-        &target.station_id,
+        &operator,
+        target,
         OperatorAction::ChangeAvailability {
             operational_status: "Inoperative".into(),
             evse_id: Some(evse_id),
@@ -898,8 +823,8 @@ pub async fn get_installed_certificates(
         child_certificate_hash_data: None,
     };
     let mut task = OperatorTask::start(
-        operator,
-        &target.station_id,
+        &operator,
+        target,
         OperatorAction::Ocpp {
             action: "GetInstalledCertificateIds".into(),
             payload: json!({ "certificateType": [certificate_type] }),
@@ -949,8 +874,8 @@ pub async fn certificate_installed(
     certificate_pem: &str,
 ) -> Result<InstallCertificateRequest, CaseError> {
     let mut task = OperatorTask::start(
-        operator,
-        &target.station_id,
+        &operator,
+        target,
         OperatorAction::Ocpp {
             action: "InstallCertificate".into(),
             payload: json!({
@@ -1031,8 +956,8 @@ pub async fn renew_charging_station_certificate(
     let (key, csr_pem) = station_csr(&target.station_id)
         .map_err(|e| CaseError::Fail(format!("generating the CSR: {e}")))?;
     let mut task = OperatorTask::start(
-        operator,
-        &target.station_id,
+        &operator,
+        target,
         OperatorAction::RenewStationCertificate,
         "have the CSMS send TriggerMessageRequest SignChargingStationCertificate",
     );
