@@ -18,5 +18,6 @@ mod common;
 
 mod a_security;
 mod b_provisioning;
+mod c_authorization;
 mod g_availability;
 mod rest_operator;

@@ -12,6 +12,7 @@
 
 pub mod a_security;
 pub mod b_provisioning;
+pub mod c_authorization;
 pub mod catalog;
 pub mod g_availability;
 pub mod operator;
@@ -301,6 +302,52 @@ fn scenario<'a>(
         "TC_B_27_CSMS" => with_operator(op, |op| b_provisioning::tc_b_27(target, op)),
         "TC_B_42_CSMS" => with_operator(op, |op| b_provisioning::tc_b_42(target, op)),
         "TC_B_44_CSMS" => with_operator(op, |op| b_provisioning::tc_b_44(target, op)),
+        "TC_C_02_CSMS" => Box::pin(c_authorization::tc_c_02(
+            target,
+            c_authorization::AuthConfig::octt(),
+        )),
+        "TC_C_06_CSMS" => Box::pin(c_authorization::tc_c_06(
+            target,
+            c_authorization::AuthConfig::octt(),
+        )),
+        "TC_C_07_CSMS" => Box::pin(c_authorization::tc_c_07(
+            target,
+            c_authorization::AuthConfig::octt(),
+        )),
+        "TC_C_08_CSMS" => Box::pin(c_authorization::tc_c_08(
+            target,
+            c_authorization::AuthConfig::octt(),
+        )),
+        "TC_C_20_CSMS" => Box::pin(c_authorization::tc_c_20(
+            target,
+            c_authorization::AuthConfig::octt(),
+        )),
+        "TC_C_37_CSMS" => with_operator(op, |op| c_authorization::tc_c_37(target, op)),
+        "TC_C_38_CSMS" => with_operator(op, |op| c_authorization::tc_c_38(target, op)),
+        "TC_C_39_CSMS" => Box::pin(c_authorization::tc_c_39(
+            target,
+            c_authorization::AuthConfig::octt(),
+        )),
+        "TC_C_40_CSMS" => Box::pin(c_authorization::tc_c_40(
+            target,
+            c_authorization::AuthConfig::octt(),
+        )),
+        "TC_C_43_CSMS" => Box::pin(c_authorization::tc_c_43(
+            target,
+            c_authorization::AuthConfig::octt(),
+        )),
+        "TC_C_47_CSMS" => Box::pin(c_authorization::tc_c_47(
+            target,
+            c_authorization::AuthConfig::octt(),
+        )),
+        "TC_C_48_CSMS" => Box::pin(c_authorization::tc_c_48(
+            target,
+            c_authorization::AuthConfig::octt(),
+        )),
+        "TC_C_49_CSMS" => Box::pin(c_authorization::tc_c_49(
+            target,
+            c_authorization::AuthConfig::octt(),
+        )),
         "TC_G_03_CSMS" => with_operator(op, |op| g_availability::tc_g_03(target, op)),
         "TC_G_04_CSMS" => with_operator(op, |op| g_availability::tc_g_04(target, op)),
         "TC_G_05_CSMS" => with_operator(op, |op| g_availability::tc_g_05(target, op)),
