@@ -91,10 +91,21 @@ impl VariableRef {
         Value::Object(d)
     }
 
-    /// Whether an OCPP result names this variable.
+    /// Whether an OCPP result is the answer for this variable: same component (name, instance,
+    /// EVSE, connector), variable (name, instance) and attribute type (absent = `Actual`).
+    /// Matching on names alone would file EVSE 2's value under EVSE 1's request item.
     fn matches(&self, result: &Value) -> bool {
-        result["component"]["name"] == json!(self.component)
-            && result["variable"]["name"] == json!(self.variable)
+        let c = &result["component"];
+        let v = &result["variable"];
+        let attribute = |t: Option<&str>| t.unwrap_or("Actual").to_string();
+        c["name"] == json!(self.component)
+            && c["instance"].as_str() == self.component_instance.as_deref()
+            && c["evse"]["id"].as_i64() == self.evse_id
+            && c["evse"]["connectorId"].as_i64() == self.connector_id
+            && v["name"] == json!(self.variable)
+            && v["instance"].as_str() == self.variable_instance.as_deref()
+            && attribute(result["attributeType"].as_str())
+                == attribute(self.attribute_type.as_deref())
     }
 
     fn record(
@@ -157,6 +168,66 @@ fn status_ok(result: &Value, accepted: &[&str]) -> bool {
         .is_some_and(|s| accepted.contains(&s))
 }
 
+/// Which device-model request an answer belongs to.
+#[derive(Clone, Copy)]
+enum VariablesOp {
+    Get,
+    Set,
+}
+
+impl VariablesOp {
+    fn action(self) -> &'static str {
+        match self {
+            VariablesOp::Get => "GetVariables",
+            VariablesOp::Set => "SetVariables",
+        }
+    }
+
+    fn result_key(self) -> &'static str {
+        match self {
+            VariablesOp::Get => "getVariableResult",
+            VariablesOp::Set => "setVariableResult",
+        }
+    }
+
+    /// `attributeStatus` values after which the value is the station's.
+    fn accepted(self) -> &'static [&'static str] {
+        match self {
+            VariablesOp::Get => &["Accepted"],
+            VariablesOp::Set => &["Accepted", "RebootRequired"],
+        }
+    }
+}
+
+/// The per-item results of a Get/SetVariables answer, and device-model writes for those the
+/// station accepted, each matched back to the request item it answers.
+fn accepted_variables<'a, T>(
+    op: VariablesOp,
+    station: &unicharge_core::StationId,
+    answer: &Value,
+    items: &'a [T],
+    target: impl Fn(&'a T) -> &'a VariableRef,
+    value: impl Fn(&'a T, &Value) -> Option<String>,
+) -> (Vec<Value>, Vec<Write>) {
+    let results = answer[op.result_key()]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let writes = results
+        .iter()
+        .filter(|result| status_ok(result, op.accepted()))
+        .filter_map(|result| {
+            let item = items.iter().find(|i| target(i).matches(result))?;
+            Some(Write::Variable(target(item).record(
+                station,
+                value(item, result),
+                op.action(),
+            )))
+        })
+        .collect();
+    (results, writes)
+}
+
 /// Read variables (GetVariables, B06); values read are kept in the device model.
 #[utoipa::path(post, path = "/api/v1/stations/{id}/variables/get", tag = "provisioning",
     params(("id" = String, Path)), request_body = GetVariablesBody,
@@ -173,38 +244,19 @@ pub async fn get_variables(
     let answer = run_command(
         &state,
         &station,
-        "GetVariables",
+        VariablesOp::Get.action(),
         json!({"getVariableData": data}),
         Some(&caller.key_id),
     )
     .await?;
-    let results = answer["getVariableResult"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let mut writes = Vec::new();
-    for result in &results {
-        if !status_ok(result, &["Accepted"]) {
-            continue;
-        }
-        // Results name their component/variable; match them back to the request's items.
-        let Some(item) = body.items.iter().find(|i| i.matches(result)) else {
-            continue;
-        };
-        let mut item = item.clone();
-        if let Some(t) = result.get("attributeType").and_then(Value::as_str) {
-            item.attribute_type = Some(t.into());
-        }
-        let value = result
-            .get("attributeValue")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        writes.push(Write::Variable(item.record(
-            &station,
-            value,
-            "GetVariables",
-        )));
-    }
+    let (results, writes) = accepted_variables(
+        VariablesOp::Get,
+        &station,
+        &answer,
+        &body.items,
+        |item| item,
+        |_, result| result["attributeValue"].as_str().map(str::to_string),
+    );
     state.store.write(writes).await?;
     Ok(Json(VariableResults { results }))
 }
@@ -240,28 +292,19 @@ pub async fn set_variables(
     let answer = run_command(
         &state,
         &station,
-        "SetVariables",
+        VariablesOp::Set.action(),
         json!({"setVariableData": data}),
         Some(&caller.key_id),
     )
     .await?;
-    let results = answer["setVariableResult"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let mut writes = Vec::new();
-    for result in &results {
-        if !status_ok(result, &["Accepted", "RebootRequired"]) {
-            continue;
-        }
-        if let Some(item) = body.items.iter().find(|i| i.target.matches(result)) {
-            writes.push(Write::Variable(item.target.record(
-                &station,
-                Some(item.value.clone()),
-                "SetVariables",
-            )));
-        }
-    }
+    let (results, writes) = accepted_variables(
+        VariablesOp::Set,
+        &station,
+        &answer,
+        &body.items,
+        |item| &item.target,
+        |item, _| Some(item.value.clone()),
+    );
     state.store.write(writes).await?;
     Ok(Json(VariableResults { results }))
 }

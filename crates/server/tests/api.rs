@@ -1600,3 +1600,59 @@ async fn tokens_put_through_the_api_answer_authorize() {
         .await
         .error(StatusCode::NOT_FOUND, "unknown_token");
 }
+
+/// One GetVariables for the same variable on two EVSEs: each value lands in the device model
+/// under its own EVSE (results are matched back to request items by their whole identity, not
+/// by component and variable name).
+#[tokio::test]
+async fn variables_read_on_two_evses_are_kept_apart_in_the_device_model() {
+    use unicharge_ocpp::v201::GetVariablesRequest;
+    let api = start(&[StationSpec::new("CP001", 1)]).await;
+    let mut station = api.booted("CP001", PASSWORD).await;
+    let http = api.http.clone();
+    let url = api.url("/api/v1/stations/CP001/variables/get");
+    let token = api.admin.clone();
+    let body = json!({"items": [
+        {"component": "EVSE", "evseId": 1, "variable": "AvailabilityState"},
+        {"component": "EVSE", "evseId": 2, "variable": "AvailabilityState"},
+    ]});
+    let pending =
+        tokio::spawn(
+            async move { send(&http, Method::POST, url, Some(&token), Some(&body)).await },
+        );
+    let (id, request) = station.expect_call::<GetVariablesRequest>().await.unwrap();
+    assert_eq!(request.get_variable_data.len(), 2);
+    // The station answers in reverse order, each result naming its EVSE.
+    let result = |evse: i64, value: &str| {
+        json!({"attributeStatus": "Accepted", "attributeValue": value,
+               "component": {"name": "EVSE", "evse": {"id": evse}},
+               "variable": {"name": "AvailabilityState"}})
+    };
+    let answer = json!({"getVariableResult": [result(2, "Unavailable"), result(1, "Available")]});
+    station
+        .send_text(
+            &Frame::CallResult {
+                id,
+                payload: answer,
+            }
+            .to_text(),
+        )
+        .await
+        .unwrap();
+    pending.await.unwrap().ok(StatusCode::OK);
+
+    let model = api
+        .get("/api/v1/stations/CP001/device-model")
+        .await
+        .ok(StatusCode::OK);
+    let value = |evse: i64| {
+        model["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["evseId"] == json!(evse) && v["variable"] == "AvailabilityState")
+            .map(|v| v["value"].clone())
+    };
+    assert_eq!(value(1), Some(json!("Available")));
+    assert_eq!(value(2), Some(json!("Unavailable")));
+}
