@@ -6,10 +6,14 @@
 //! OCPI, Diameter and EFC front doors.
 
 pub mod api_keys;
+pub mod charge_record;
 pub mod credentials;
 pub mod ids;
+pub mod metering;
+pub mod rating;
 pub mod security_profile;
 pub mod station;
+pub mod tariff;
 pub mod tokens;
 
 pub use ids::{InvalidStationId, StationId};

@@ -212,6 +212,76 @@ impl RestOperator {
                     "connectionData": connection_data,
                 }),
             ),
+            OperatorAction::SendLocalList {
+                update_type,
+                entries,
+            } => {
+                let entries: Vec<Value> = entries
+                    .iter()
+                    .map(|(id_token, kind)| json!({"idToken": id_token, "type": kind}))
+                    .collect();
+                if update_type == "Full" {
+                    ("local-list".into(), json!({ "entries": entries }))
+                } else {
+                    ("local-list/differential".into(), json!({ "upsert": entries }))
+                }
+            }
+            OperatorAction::GetLocalListVersion => ("local-list/version".into(), json!({})),
+            OperatorAction::RequestStartTransaction {
+                id_token,
+                id_token_type,
+                evse_id,
+            } => {
+                let mut body = json!({ "idToken": {"idToken": id_token, "type": id_token_type} });
+                if let Some(evse) = evse_id {
+                    body["evseId"] = json!(evse);
+                }
+                ("transactions/start".into(), body)
+            }
+            OperatorAction::RequestStopTransaction { transaction_id } => {
+                (format!("transactions/{transaction_id}/stop"), json!({}))
+            }
+            OperatorAction::GetTransactionStatus { transaction_id } => {
+                let mut body = json!({});
+                if let Some(tx) = transaction_id {
+                    body["transactionId"] = json!(tx);
+                }
+                ("transactions/status".into(), body)
+            }
+            OperatorAction::UnlockConnector {
+                evse_id,
+                connector_id,
+            } => (
+                "unlock".into(),
+                json!({ "evseId": evse_id, "connectorId": connector_id }),
+            ),
+            OperatorAction::ReserveNow {
+                id_token,
+                id_token_type,
+                group_id_token,
+                evse_id,
+                connector_type,
+                expires_in_seconds,
+            } => {
+                let mut body = json!({
+                    "idToken": {"idToken": id_token, "type": id_token_type},
+                    "expiresInSeconds": expires_in_seconds,
+                });
+                if let Some(group) = group_id_token {
+                    body["groupIdToken"] = json!({"idToken": group, "type": "Central"});
+                }
+                if let Some(evse) = evse_id {
+                    body["evseId"] = json!(evse);
+                }
+                if let Some(connector_type) = connector_type {
+                    body["connectorType"] = json!(connector_type);
+                }
+                ("reservations".into(), body)
+            }
+            OperatorAction::CancelReservation { reservation_id } => {
+                (format!("reservations/{reservation_id}/cancel"), json!({}))
+            }
+            OperatorAction::ClearCache => ("clear-cache".into(), json!({})),
             OperatorAction::UpgradeSecurityProfile {
                 security_profile,
                 configuration_slot,

@@ -14,7 +14,13 @@ pub mod a_security;
 pub mod b_provisioning;
 pub mod c_authorization;
 pub mod catalog;
+pub mod d_local_list;
+pub mod e_transactions;
+pub mod f_remote_control;
 pub mod g_availability;
+pub mod h_reservation;
+pub mod i_tariff_cost;
+pub mod j_meter_values;
 pub mod operator;
 mod operator_task;
 pub mod states;
@@ -248,10 +254,10 @@ pub enum Verdict {
     NotImplemented,
 }
 
-type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = Result<(), CaseError>> + Send + 'a>>;
+pub(crate) type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = Result<(), CaseError>> + Send + 'a>>;
 
 /// A scenario that needs an operator: not applicable without one.
-fn with_operator<'a, F, Fut>(operator: Option<Arc<dyn Operator>>, scenario: F) -> ScenarioFuture<'a>
+pub(crate) fn with_operator<'a, F, Fut>(operator: Option<Arc<dyn Operator>>, scenario: F) -> ScenarioFuture<'a>
 where
     F: FnOnce(Arc<dyn Operator>) -> Fut,
     Fut: Future<Output = Result<(), CaseError>> + Send + 'a,
@@ -358,7 +364,13 @@ fn scenario<'a>(
         "TC_G_14_CSMS" => with_operator(op, |op| g_availability::tc_g_14(target, op)),
         "TC_G_17_CSMS" => with_operator(op, |op| g_availability::tc_g_17(target, op)),
         "TC_G_20_CSMS" => Box::pin(g_availability::tc_g_20(target)),
-        _ => return None,
+        other => {
+            return d_local_list::scenario(other, target, op.clone())
+                .or_else(|| e_transactions::scenario(other, target, op.clone()))
+                .or_else(|| f_remote_control::scenario(other, target, op.clone()))
+                .or_else(|| i_tariff_cost::scenario(other, target, op.clone()))
+                .or_else(|| j_meter_values::scenario(other, target, op))
+        }
     })
 }
 

@@ -56,6 +56,43 @@ pub enum OperatorAction {
         configuration_slot: i64,
         connection_data: Value,
     },
+    /// D01: send the station's local authorization list. `update_type` Full replaces the list
+    /// with `entries`; Differential adds or updates them. Entries are `(idToken, type)`; their
+    /// idTokenInfo comes from what the CSMS knows of each token.
+    SendLocalList {
+        update_type: String,
+        entries: Vec<(String, String)>,
+    },
+    /// D02: ask the station for its local list version.
+    GetLocalListVersion,
+    /// F01/F02: start a transaction remotely for `(id_token, id_token_type)`, on `evse_id` if
+    /// given. The CSMS allocates the remoteStartId and reports it back (`remoteStartId`).
+    RequestStartTransaction {
+        id_token: String,
+        id_token_type: String,
+        evse_id: Option<i64>,
+    },
+    /// F03: stop a transaction remotely.
+    RequestStopTransaction { transaction_id: String },
+    /// E14: ask whether the station holds queued messages (of one transaction, if given).
+    GetTransactionStatus { transaction_id: Option<String> },
+    /// F05: unlock a connector.
+    UnlockConnector { evse_id: i64, connector_id: i64 },
+    /// H01: reserve for `(id_token, id_token_type)` (optionally a group), on an EVSE or a
+    /// connector type or anywhere, for `expires_in_seconds`. The CSMS allocates the id and
+    /// reports it back (`id`).
+    ReserveNow {
+        id_token: String,
+        id_token_type: String,
+        group_id_token: Option<String>,
+        evse_id: Option<i64>,
+        connector_type: Option<String>,
+        expires_in_seconds: i64,
+    },
+    /// H02: cancel a reservation by the id the CSMS allocated.
+    CancelReservation { reservation_id: i64 },
+    /// C11/C12: clear the station's Authorization Cache.
+    ClearCache,
     /// A05: move the station to `security_profile` (profile, priority, reset).
     UpgradeSecurityProfile {
         security_profile: u8,

@@ -1,0 +1,1 @@
+//! H01–H04 reservation scenarios (being written)
