@@ -26,6 +26,35 @@ pub enum UnknownStationPolicy {
     Accept,
 }
 
+/// E14: what the CSMS asks a station that reconnects while the store holds transactions of it
+/// that have not ended (the station may have queued events while it was offline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransactionStatusCheck {
+    /// One GetTransactionStatusRequest per ongoing transaction, with its transactionId: learns
+    /// per transaction whether it is still ongoing and whether messages are queued.
+    #[default]
+    PerTransaction,
+    /// One GetTransactionStatusRequest without transactionId: only whether anything is queued.
+    Station,
+    /// Ask nothing.
+    Off,
+}
+
+/// I02: how the driver learns the running cost while a transaction is ongoing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunningCost {
+    /// `totalCost` in every TransactionEventResponse of a priced transaction.
+    #[default]
+    InResponse,
+    /// A CostUpdatedRequest after each periodic / clock-aligned meter update (the responses
+    /// carry no `totalCost` until the Ended one).
+    CostUpdated,
+    /// Only the final cost, in the answer to the Ended event (I03).
+    Off,
+}
+
 /// TLS material for the wss listener. Paths to PEM files.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -77,6 +106,16 @@ pub struct CsmsConfig {
     /// `SummaryInventory`) a registered station must deliver at its first boot before it is
     /// Accepted. Until then its boots are answered Pending. `None`: accept at once.
     pub boot_provisioning_report: Option<String>,
+    /// E14: GetTransactionStatus on reconnection.
+    pub transaction_status_check: TransactionStatusCheck,
+    /// How long after a (re)connection to ask (lets a rebooting station send its
+    /// BootNotification first).
+    pub transaction_status_delay: Duration,
+    /// I02: running cost delivery.
+    pub running_cost: RunningCost,
+    /// C01: `cacheExpiryDateTime` given with an Accepted idTokenInfo, this long from now.
+    /// `None`: none given (the station's own AuthCacheLifeTime applies).
+    pub auth_cache_lifetime: Option<Duration>,
 }
 
 impl Default for CsmsConfig {
@@ -96,6 +135,10 @@ impl Default for CsmsConfig {
             certificate_authority: None,
             station_certificate_days: 365,
             boot_provisioning_report: None,
+            transaction_status_check: TransactionStatusCheck::PerTransaction,
+            transaction_status_delay: Duration::from_secs(5),
+            running_cost: RunningCost::InResponse,
+            auth_cache_lifetime: None,
         }
     }
 }

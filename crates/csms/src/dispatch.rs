@@ -26,7 +26,8 @@ use unicharge_store::{Store, StoredAnswer, Write};
 use crate::connection::ConnectionHandle;
 use crate::security::pki::CaMaterial;
 use crate::{
-    authorization, availability, diagnostics, provisioning, security, transactions, CsmsConfig,
+    authorization, availability, diagnostics, firmware, metering, provisioning, reservation,
+    security, transactions, CsmsConfig,
 };
 
 /// What a handler works with: the station and the services around it.
@@ -220,6 +221,16 @@ async fn route(
         Action::SecurityEventNotification => {
             encode(security::security_event::handle(ctx, decode(payload)?).await?)
         }
+        Action::MeterValues => encode(metering::meter_values::handle(ctx, decode(payload)?).await?),
+        Action::FirmwareStatusNotification => {
+            encode(firmware::firmware_status::handle(ctx, decode(payload)?).await?)
+        }
+        Action::LogStatusNotification => {
+            encode(diagnostics::log_status::handle(ctx, decode(payload)?).await?)
+        }
+        Action::ReservationStatusUpdate => encode(
+            reservation::reservation_status_update::handle(ctx, decode(payload)?).await?,
+        ),
         other => Err(CallRefusal::new(
             ErrorCode::NotImplemented,
             format!("{} is not implemented by this CSMS yet", other.as_str()),

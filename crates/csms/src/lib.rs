@@ -8,7 +8,9 @@
 //!   durable write → answer.
 //! - Handlers live in one module per OCPP functional block: [`security`] (A),
 //!   [`provisioning`] (B), [`authorization`] (C), [`transactions`] (E), [`availability`] (G),
-//!   [`diagnostics`] (N). Actions of blocks not written yet answer `NotImplemented`.
+//!   [`reservation`] (H), [`metering`] (J), [`firmware`] (L), [`diagnostics`] (N). Actions of
+//!   blocks not written yet answer `NotImplemented`.
+//! - [`outbound`]: calls the CSMS makes on its own, logged like the operator's.
 
 pub mod authorization;
 pub mod availability;
@@ -16,10 +18,14 @@ pub mod config;
 pub mod connection;
 pub mod csms;
 pub mod diagnostics;
+pub mod firmware;
 pub mod dispatch;
 pub mod handshake;
 pub mod listener;
+pub mod metering;
+pub mod outbound;
 pub mod provisioning;
+pub mod reservation;
 pub mod registry;
 pub mod security;
 pub mod transactions;

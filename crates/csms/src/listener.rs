@@ -168,6 +168,7 @@ async fn upgrade<S>(
         ca: shared.ca.clone(),
         connection: Some(registration.handle()),
     };
+    let handle = registration.handle();
     registration.start(
         ws,
         ctx,
@@ -176,4 +177,12 @@ async fn upgrade<S>(
             call_timeout: config.call_timeout,
         },
     );
+    if admitted.registered {
+        crate::transactions::status_check::spawn(
+            handle,
+            shared.store.clone(),
+            config.transaction_status_check,
+            config.transaction_status_delay,
+        );
+    }
 }

@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use unicharge_csms::config::{RunningCost, TransactionStatusCheck};
 use unicharge_csms::{CsmsConfig, TlsConfig, UnknownStationPolicy};
 use unicharge_store::sqlite::Durability;
 
@@ -77,6 +78,19 @@ pub struct CsmsSettings {
     /// B02: a base report (`FullInventory`, `ConfigurationInventory`, `SummaryInventory`) a
     /// station must deliver at its first boot before it is Accepted (answered Pending until then).
     pub boot_provisioning_report: Option<String>,
+    /// E14: on reconnection of a station with ongoing transactions, send GetTransactionStatus
+    /// `per-transaction` (default), once for the `station`, or `off`.
+    pub transaction_status_check: TransactionStatusCheck,
+    /// Delay before that check (lets a rebooting station send BootNotification first).
+    #[serde(with = "duration")]
+    pub transaction_status_delay: Duration,
+    /// I02: running cost `in-response` (totalCost in every TransactionEventResponse, default),
+    /// `cost-updated` (CostUpdatedRequest after meter updates) or `off` (final cost only).
+    pub running_cost: RunningCost,
+    /// C01: `cacheExpiryDateTime` given with Accepted tokens, this long from now ("24h").
+    /// Unset: the station's own AuthCacheLifeTime applies.
+    #[serde(with = "optional_duration")]
+    pub auth_cache_lifetime: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,6 +137,10 @@ impl Default for CsmsSettings {
             ca_key: None,
             station_certificate_days: d.station_certificate_days,
             boot_provisioning_report: None,
+            transaction_status_check: d.transaction_status_check,
+            transaction_status_delay: d.transaction_status_delay,
+            running_cost: d.running_cost,
+            auth_cache_lifetime: d.auth_cache_lifetime,
         }
     }
 }
@@ -211,6 +229,10 @@ impl Settings {
             call_timeout: c.call_timeout,
             handshake_timeout: c.handshake_timeout,
             unknown_stations: c.unknown_stations,
+            transaction_status_check: c.transaction_status_check,
+            transaction_status_delay: c.transaction_status_delay,
+            running_cost: c.running_cost,
+            auth_cache_lifetime: c.auth_cache_lifetime,
             ..CsmsConfig::default()
         }
     }
@@ -266,6 +288,30 @@ mod duration {
                 "unknown duration unit {other:?} in {text:?} (use ms, s, m or h)"
             )),
         }
+    }
+}
+
+/// A duration, or `""` for "none".
+mod optional_duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::duration::serialize(d, s),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        super::duration::parse(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -9,12 +9,14 @@
 //! one fsync serves hundreds of stations, and every caller still learns that *its* batch is
 //! durable before it answers the station ("durable before acknowledged").
 
+pub mod charging;
 pub mod records;
 pub mod sqlite;
 
 use async_trait::async_trait;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
+pub use charging::*;
 pub use records::*;
 
 /// A store operation failed.
@@ -134,6 +136,98 @@ pub trait Store: Send + Sync + 'static {
         station: &StationId,
         transaction_id: &str,
     ) -> Result<Vec<TransactionEventRecord>>;
+
+    /// The station's FirmwareStatus / LogStatus notices, newest first.
+    async fn station_notices(&self, station: &StationId, limit: u32) -> Result<Vec<StationNotice>>;
+
+    // --- meter values (J) ---
+
+    /// Samples of a station, oldest first, narrowed by `filter`.
+    async fn meter_values(
+        &self,
+        station: &StationId,
+        filter: &MeterValueFilter,
+    ) -> Result<Vec<MeterValueRecord>>;
+
+    // --- local authorization list (D) ---
+
+    /// The list the CSMS keeps for the station (version 0 and no entries if none yet).
+    async fn local_list(&self, station: &StationId) -> Result<LocalList>;
+    /// Replace the station's list with `entries` at `version` (before it is sent).
+    async fn put_local_list(
+        &self,
+        station: &StationId,
+        version: i64,
+        entries: &[(String, String)],
+    ) -> Result<()>;
+    /// Record the station's answer to SendLocalList and/or its reported version.
+    async fn set_local_list_station_state(
+        &self,
+        station: &StationId,
+        last_status: Option<&str>,
+        station_version: Option<i64>,
+    ) -> Result<()>;
+
+    // --- remote control (F) ---
+
+    /// Keep a RequestStartTransaction before it is sent; returns its remoteStartId.
+    async fn create_remote_start(
+        &self,
+        station: &StationId,
+        id_token: &str,
+        id_token_type: &str,
+        evse_id: Option<i64>,
+    ) -> Result<i64>;
+    /// The station's answer to it.
+    async fn set_remote_start_outcome(
+        &self,
+        id: i64,
+        status: &str,
+        transaction_id: Option<&str>,
+    ) -> Result<()>;
+    async fn remote_start(&self, id: i64) -> Result<Option<RemoteStartRecord>>;
+
+    // --- reservations (H) ---
+
+    /// Keep a reservation (status Requested) before ReserveNow is sent; returns its id.
+    async fn create_reservation(&self, reservation: &ReservationRecord) -> Result<i64>;
+    async fn set_reservation_status(
+        &self,
+        station: &StationId,
+        id: i64,
+        status: &str,
+    ) -> Result<bool>;
+    async fn reservation(&self, station: &StationId, id: i64) -> Result<Option<ReservationRecord>>;
+    /// The station's reservations, newest first.
+    async fn reservations(&self, station: &StationId) -> Result<Vec<ReservationRecord>>;
+
+    // --- tariffs and charge records (I) ---
+
+    /// Create or replace a tariff.
+    async fn put_tariff(&self, tariff: &unicharge_core::tariff::Tariff) -> Result<()>;
+    async fn tariffs(&self) -> Result<Vec<unicharge_core::tariff::Tariff>>;
+    /// Remove a tariff and its assignments. True if it existed.
+    async fn delete_tariff(&self, id: &str) -> Result<bool>;
+    /// Assign a tariff; returns the assignment's id.
+    async fn add_tariff_assignment(
+        &self,
+        assignment: &unicharge_core::tariff::TariffAssignment,
+    ) -> Result<i64>;
+    /// Every assignment with its id, oldest first (later ones win ties).
+    async fn tariff_assignments(
+        &self,
+    ) -> Result<Vec<(i64, unicharge_core::tariff::TariffAssignment)>>;
+    async fn delete_tariff_assignment(&self, id: i64) -> Result<bool>;
+    async fn charge_record(
+        &self,
+        id: &str,
+    ) -> Result<Option<unicharge_core::charge_record::ChargeRecord>>;
+    /// Charge records, newest first, of one station or all.
+    async fn charge_records(
+        &self,
+        station: Option<&StationId>,
+        limit: u32,
+    ) -> Result<Vec<unicharge_core::charge_record::ChargeRecord>>;
 
     // --- operator API keys ---
 

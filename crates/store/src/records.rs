@@ -49,6 +49,50 @@ pub enum Write {
     /// A TransactionEvent: the event is kept and its transaction created or updated. A second
     /// event with the same (station, transaction, seqNo) is not counted twice.
     TransactionEvent(TransactionEventRecord),
+    /// What the CSMS learnt about a transaction beyond its events: the token type and group,
+    /// the remoteStartId and reservationId it carried (which are then linked to it), and the
+    /// tariff fixed for it. Only empty fields are filled: the first value stays.
+    TransactionFacts(TransactionFacts),
+    /// One sampled value; the same sample again (same EVSE, time, measurand, phase, location,
+    /// context) is ignored.
+    MeterValue(crate::MeterValueRecord),
+    /// A ReservationStatusUpdate (or the CSMS's own conclusion about a reservation).
+    ReservationStatus {
+        station_id: StationId,
+        reservation_id: i64,
+        status: String,
+    },
+    /// A FirmwareStatusNotification, LogStatusNotification or similar progress report.
+    StationNotice(StationNotice),
+    /// The charge record of an ended transaction, one per transaction: a later one (completed by
+    /// offline events that arrived after the Ended one) replaces it.
+    ChargeRecord(unicharge_core::charge_record::ChargeRecord),
+}
+
+/// See [`Write::StationNotice`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StationNotice {
+    pub station_id: StationId,
+    /// The OCPP action that reported it.
+    pub kind: String,
+    pub status: String,
+    pub request_id: Option<i64>,
+    /// The whole request, JSON text.
+    pub data: String,
+    pub received_at: DateTime<Utc>,
+}
+
+/// See [`Write::TransactionFacts`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionFacts {
+    pub station_id: StationId,
+    pub transaction_id: String,
+    pub id_token_type: Option<String>,
+    pub group_id_token: Option<String>,
+    pub remote_start_id: Option<i64>,
+    pub reservation_id: Option<i64>,
+    pub tariff_id: Option<String>,
 }
 
 /// One TransactionEventRequest.
@@ -88,6 +132,17 @@ pub struct TransactionRecord {
     pub events: i64,
     /// The first event seen was not `Started`: created from a later event, flagged.
     pub started_unseen: bool,
+    pub id_token_type: Option<String>,
+    pub group_id_token: Option<String>,
+    /// The remoteStartId of the RequestStartTransaction that started it.
+    pub remote_start_id: Option<i64>,
+    /// The reservation it used.
+    pub reservation_id: Option<i64>,
+    /// The tariff fixed for it when it was first seen.
+    pub tariff_id: Option<String>,
+    /// seqNos missing between the lowest and highest received: events still queued at the
+    /// station, or lost.
+    pub seq_no_gaps: Vec<i64>,
 }
 
 /// A certificate the CSMS's certificate authority issued to a station.

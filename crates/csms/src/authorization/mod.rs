@@ -1,5 +1,6 @@
-//! Functional block C, Authorization: who may charge, answered from the token store (C01).
-//! Local lists (D), cache handling and MasterPass arrive with the rest of the money path.
+//! Functional block C, Authorization: who may charge, answered from the token store (C01),
+//! with a cache expiry when configured (C10). Local lists (D) are pushed by the operator API;
+//! ClearCache is an operator command.
 
 pub mod authorize;
 
@@ -31,10 +32,19 @@ pub async fn id_token_info(
     };
     let status: AuthorizationStatusEnumType = serde_json::from_value(serde_json::json!(status))
         .unwrap_or(AuthorizationStatusEnumType::Invalid);
+    // C01/C10: how long the station may keep an Accepted answer in its Authorization Cache.
+    let cache_expiry_date_time = match ctx.config.auth_cache_lifetime {
+        Some(lifetime) if status == AuthorizationStatusEnumType::Accepted => {
+            chrono::Duration::from_std(lifetime)
+                .ok()
+                .and_then(|d| Utc::now().checked_add_signed(d))
+        }
+        _ => None,
+    };
     Ok(IdTokenInfoType {
         custom_data: None,
         status,
-        cache_expiry_date_time: None,
+        cache_expiry_date_time,
         charging_priority: None,
         language1: None,
         evse_id: None,

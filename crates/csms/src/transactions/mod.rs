@@ -1,6 +1,9 @@
 //! Functional block E, Transactions: every TransactionEvent is stored durably before its answer,
 //! keyed by (station, transactionId); a transaction first seen through an Updated or Ended event
-//! is created from it and flagged. Sequence-number gap detection, GetTransactionStatus after
-//! reconnects and cost arrive with the rest of the money path.
+//! is created from it and flagged; seqNo gaps are kept (events still queued at the station);
+//! after a reconnection the CSMS asks for the status of ongoing transactions (E14). Cost and the
+//! charge record are computed here with the core's rating (block I).
 
+pub mod cost;
+pub mod status_check;
 pub mod transaction_event;

@@ -50,6 +50,8 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
     s.csms.ping_interval = Duration::from_secs(5);
     s.csms.call_timeout = Duration::from_secs(5);
     s.csms.handshake_timeout = Duration::from_secs(5);
+    // E14: ask a reconnecting station about its ongoing transactions at once.
+    s.csms.transaction_status_delay = Duration::ZERO;
     s.http.listen = None;
     s.store.durability = Durability::Normal;
     s

@@ -1,5 +1,6 @@
 //! The embedded SQLite store: one file, WAL journal, a read pool and one group-commit writer.
 
+mod charging;
 mod rows;
 mod writer;
 
@@ -16,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
 use crate::{
+    LocalList, MeterValueFilter, MeterValueRecord, RemoteStartRecord, ReservationRecord,
     ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, IssuedCertificate, ReportPart,
     ReportRecord, Result, SecurityEventRecord, Store, StoreError, StoredAnswer,
     TransactionEventRecord, TransactionRecord, VariableRecord, Write,
@@ -449,7 +451,14 @@ impl Store for SqliteStore {
                 .bind(transaction_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|r| rows::transaction(&r)).transpose()
+        match row {
+            Some(r) => {
+                let mut t = rows::transaction(&r)?;
+                t.seq_no_gaps = charging::seq_no_gaps(&self.pool, station, transaction_id).await?;
+                Ok(Some(t))
+            }
+            None => Ok(None),
+        }
     }
 
     async fn transactions(
@@ -464,7 +473,141 @@ impl Store for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(rows::transaction).collect()
+        let mut list = rows
+            .iter()
+            .map(rows::transaction)
+            .collect::<Result<Vec<_>>>()?;
+        for t in &mut list {
+            t.seq_no_gaps = charging::seq_no_gaps(&self.pool, station, &t.transaction_id).await?;
+        }
+        Ok(list)
+    }
+
+    async fn station_notices(
+        &self,
+        station: &StationId,
+        limit: u32,
+    ) -> Result<Vec<crate::StationNotice>> {
+        charging::station_notices(&self.pool, station, limit).await
+    }
+
+    async fn meter_values(
+        &self,
+        station: &StationId,
+        filter: &MeterValueFilter,
+    ) -> Result<Vec<MeterValueRecord>> {
+        charging::meter_values(&self.pool, station, filter).await
+    }
+
+    async fn local_list(&self, station: &StationId) -> Result<LocalList> {
+        charging::local_list(&self.pool, station).await
+    }
+
+    async fn put_local_list(
+        &self,
+        station: &StationId,
+        version: i64,
+        entries: &[(String, String)],
+    ) -> Result<()> {
+        charging::put_local_list(&self.pool, station, version, entries).await
+    }
+
+    async fn set_local_list_station_state(
+        &self,
+        station: &StationId,
+        last_status: Option<&str>,
+        station_version: Option<i64>,
+    ) -> Result<()> {
+        charging::set_local_list_station_state(&self.pool, station, last_status, station_version)
+            .await
+    }
+
+    async fn create_remote_start(
+        &self,
+        station: &StationId,
+        id_token: &str,
+        id_token_type: &str,
+        evse_id: Option<i64>,
+    ) -> Result<i64> {
+        charging::create_remote_start(&self.pool, station, id_token, id_token_type, evse_id).await
+    }
+
+    async fn set_remote_start_outcome(
+        &self,
+        id: i64,
+        status: &str,
+        transaction_id: Option<&str>,
+    ) -> Result<()> {
+        charging::set_remote_start_outcome(&self.pool, id, status, transaction_id).await
+    }
+
+    async fn remote_start(&self, id: i64) -> Result<Option<RemoteStartRecord>> {
+        charging::remote_start(&self.pool, id).await
+    }
+
+    async fn create_reservation(&self, reservation: &ReservationRecord) -> Result<i64> {
+        charging::create_reservation(&self.pool, reservation).await
+    }
+
+    async fn set_reservation_status(
+        &self,
+        station: &StationId,
+        id: i64,
+        status: &str,
+    ) -> Result<bool> {
+        charging::set_reservation_status(&self.pool, station, id, status).await
+    }
+
+    async fn reservation(&self, station: &StationId, id: i64) -> Result<Option<ReservationRecord>> {
+        charging::reservation_by_id(&self.pool, station, id).await
+    }
+
+    async fn reservations(&self, station: &StationId) -> Result<Vec<ReservationRecord>> {
+        charging::reservations(&self.pool, station).await
+    }
+
+    async fn put_tariff(&self, tariff: &unicharge_core::tariff::Tariff) -> Result<()> {
+        charging::put_tariff(&self.pool, tariff).await
+    }
+
+    async fn tariffs(&self) -> Result<Vec<unicharge_core::tariff::Tariff>> {
+        charging::tariffs(&self.pool).await
+    }
+
+    async fn delete_tariff(&self, id: &str) -> Result<bool> {
+        charging::delete_tariff(&self.pool, id).await
+    }
+
+    async fn add_tariff_assignment(
+        &self,
+        assignment: &unicharge_core::tariff::TariffAssignment,
+    ) -> Result<i64> {
+        charging::add_tariff_assignment(&self.pool, assignment).await
+    }
+
+    async fn tariff_assignments(
+        &self,
+    ) -> Result<Vec<(i64, unicharge_core::tariff::TariffAssignment)>> {
+        charging::tariff_assignments(&self.pool).await
+    }
+
+    async fn delete_tariff_assignment(&self, id: i64) -> Result<bool> {
+        charging::delete_tariff_assignment(&self.pool, id).await
+    }
+
+    async fn charge_record(
+        &self,
+        id: &str,
+    ) -> Result<Option<unicharge_core::charge_record::ChargeRecord>> {
+        charging::charge_record(&self.pool, id).await
+    }
+
+    async fn charge_records(
+        &self,
+        station: Option<&StationId>,
+        limit: u32,
+    ) -> Result<Vec<unicharge_core::charge_record::ChargeRecord>> {
+        charging::charge_records(&self.pool, station, limit).await
     }
 
     async fn transaction_events(

@@ -199,6 +199,12 @@ pub fn transaction(row: &SqliteRow) -> Result<TransactionRecord> {
         last_seq_no: row.try_get("last_seq_no")?,
         events: row.try_get("events")?,
         started_unseen: row.try_get::<i64, _>("started_unseen")? != 0,
+        id_token_type: row.try_get("id_token_type")?,
+        group_id_token: row.try_get("group_id_token")?,
+        remote_start_id: row.try_get("remote_start_id")?,
+        reservation_id: row.try_get("reservation_id")?,
+        tariff_id: row.try_get("tariff_id")?,
+        seq_no_gaps: Vec::new(),
     })
 }
 

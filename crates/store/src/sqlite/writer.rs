@@ -327,6 +327,39 @@ async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<()> {
             .execute(&mut *conn)
             .await?;
         }
+        Write::TransactionFacts(f) => super::charging::apply_transaction_facts(conn, f).await?,
+        Write::MeterValue(m) => super::charging::insert_meter_value(conn, m).await?,
+        Write::ReservationStatus {
+            station_id,
+            reservation_id,
+            status,
+        } => {
+            sqlx::query(
+                "UPDATE reservations SET status = ?, updated_at = ?
+                 WHERE station_id = ? AND id = ? AND status NOT IN ('Used', 'Cancelled')",
+            )
+            .bind(status)
+            .bind(chrono::Utc::now())
+            .bind(station_id.as_str())
+            .bind(reservation_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::StationNotice(n) => {
+            sqlx::query(
+                "INSERT INTO station_notices (station_id, kind, status, request_id, data, received_at)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(n.station_id.as_str())
+            .bind(&n.kind)
+            .bind(&n.status)
+            .bind(n.request_id)
+            .bind(&n.data)
+            .bind(n.received_at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::ChargeRecord(record) => super::charging::insert_charge_record(conn, record).await?,
         Write::Answer(a) => {
             sqlx::query(
                 "INSERT OR REPLACE INTO answers

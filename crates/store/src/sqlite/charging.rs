@@ -1,0 +1,594 @@
+//! SQLite side of the money path: meter values, local lists, remote starts, reservations,
+//! tariffs and charge records. Decimals are kept as their exact text, never as REAL.
+
+use std::str::FromStr;
+
+use chrono::Utc;
+use rust_decimal::Decimal;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use unicharge_core::charge_record::ChargeRecord;
+use unicharge_core::tariff::{Tariff, TariffAssignment};
+use unicharge_core::StationId;
+
+use crate::{
+    LocalList, MeterValueFilter, MeterValueRecord, RemoteStartRecord, ReservationRecord, Result,
+    StoreError, TransactionFacts,
+};
+
+// --- writer side (inside the group commit) ---
+
+pub(super) async fn apply_transaction_facts(
+    conn: &mut SqliteConnection,
+    f: &TransactionFacts,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE transactions SET
+            id_token_type = COALESCE(id_token_type, ?),
+            group_id_token = COALESCE(group_id_token, ?),
+            remote_start_id = COALESCE(remote_start_id, ?),
+            reservation_id = COALESCE(reservation_id, ?),
+            tariff_id = COALESCE(tariff_id, ?)
+         WHERE station_id = ? AND transaction_id = ?",
+    )
+    .bind(&f.id_token_type)
+    .bind(&f.group_id_token)
+    .bind(f.remote_start_id)
+    .bind(f.reservation_id)
+    .bind(&f.tariff_id)
+    .bind(f.station_id.as_str())
+    .bind(&f.transaction_id)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(id) = f.remote_start_id {
+        sqlx::query(
+            "UPDATE remote_starts SET transaction_id = COALESCE(transaction_id, ?)
+             WHERE id = ? AND station_id = ?",
+        )
+        .bind(&f.transaction_id)
+        .bind(id)
+        .bind(f.station_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    if let Some(id) = f.reservation_id {
+        // H03: the reservation is used by this transaction.
+        sqlx::query(
+            "UPDATE reservations SET status = 'Used', transaction_id = ?, updated_at = ?
+             WHERE id = ? AND station_id = ? AND transaction_id IS NULL",
+        )
+        .bind(&f.transaction_id)
+        .bind(Utc::now())
+        .bind(id)
+        .bind(f.station_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn insert_meter_value(
+    conn: &mut SqliteConnection,
+    m: &MeterValueRecord,
+) -> Result<()> {
+    // An energy register that reads lower than an earlier reading of the same series (same
+    // EVSE, transaction, measurand, phase, location) went backwards: keep it, flag it.
+    // Compared in SQL as REAL: this only raises a flag, no money is computed from it.
+    let backwards = match &m.wh {
+        Some(wh) => sqlx::query_scalar::<_, i64>(
+            "SELECT EXISTS (SELECT 1 FROM meter_values
+                WHERE station_id = ? AND evse_id = ? AND transaction_id IS ? AND measurand = ?
+                  AND phase = ? AND location = ? AND timestamp < ? AND wh IS NOT NULL
+                  AND CAST(wh AS REAL) > CAST(? AS REAL))",
+        )
+        .bind(m.station_id.as_str())
+        .bind(m.evse_id)
+        .bind(&m.transaction_id)
+        .bind(&m.measurand)
+        .bind(m.phase.as_deref().unwrap_or(""))
+        .bind(m.location.as_deref().unwrap_or(""))
+        .bind(m.timestamp)
+        .bind(wh.to_string())
+        .fetch_one(&mut *conn)
+        .await?
+            != 0,
+        None => false,
+    };
+    let inserted = sqlx::query(
+        "INSERT OR IGNORE INTO meter_values (station_id, evse_id, transaction_id, timestamp,
+            context, measurand, phase, location, unit, multiplier, value, wh, signed,
+            signed_data, source, energy_backwards)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(m.station_id.as_str())
+    .bind(m.evse_id)
+    .bind(&m.transaction_id)
+    .bind(m.timestamp)
+    .bind(&m.context)
+    .bind(&m.measurand)
+    .bind(m.phase.as_deref().unwrap_or(""))
+    .bind(m.location.as_deref().unwrap_or(""))
+    .bind(&m.unit)
+    .bind(m.multiplier)
+    .bind(m.value.to_string())
+    .bind(m.wh.map(|w| w.to_string()))
+    .bind(i64::from(m.signed))
+    .bind(&m.signed_data)
+    .bind(&m.source)
+    .bind(i64::from(m.energy_backwards || backwards))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted > 0 && (m.energy_backwards || backwards) {
+        tracing::warn!(station = %m.station_id, evse = m.evse_id,
+            transaction = m.transaction_id.as_deref().unwrap_or("-"), measurand = %m.measurand,
+            value = %m.value, "energy register went backwards; stored and flagged");
+        metrics::counter!("meter_energy_backwards_total").increment(1);
+    }
+    Ok(())
+}
+
+pub(super) async fn insert_charge_record(
+    conn: &mut SqliteConnection,
+    record: &ChargeRecord,
+) -> Result<()> {
+    let data = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO charge_records
+            (id, station_id, transaction_id, currency, total_incl_vat, data, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET currency = excluded.currency,
+            total_incl_vat = excluded.total_incl_vat, data = excluded.data",
+    )
+    .bind(&record.id)
+    .bind(&record.station_id)
+    .bind(&record.transaction_id)
+    .bind(record.cost.as_ref().map(|c| c.currency.clone()))
+    .bind(record.cost.as_ref().map(|c| c.total_incl_vat.to_string()))
+    .bind(data)
+    .bind(record.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+// --- reads and operator writes (pool) ---
+
+fn decimal(row: &SqliteRow, column: &str) -> Result<Option<Decimal>> {
+    let raw: Option<String> = row.try_get(column)?;
+    raw.map(|r| Decimal::from_str(&r).map_err(|e| StoreError::Corrupt(format!("{column}: {e}"))))
+        .transpose()
+}
+
+fn station_id(row: &SqliteRow) -> Result<StationId> {
+    let raw: String = row.try_get("station_id")?;
+    StationId::new(raw).map_err(|e| StoreError::Corrupt(format!("station_id: {e}")))
+}
+
+fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn meter_value(row: &SqliteRow) -> Result<MeterValueRecord> {
+    Ok(MeterValueRecord {
+        station_id: station_id(row)?,
+        evse_id: row.try_get("evse_id")?,
+        transaction_id: row.try_get("transaction_id")?,
+        timestamp: row.try_get("timestamp")?,
+        context: row.try_get("context")?,
+        measurand: row.try_get("measurand")?,
+        phase: non_empty(row.try_get("phase")?),
+        location: non_empty(row.try_get("location")?),
+        unit: row.try_get("unit")?,
+        multiplier: row.try_get("multiplier")?,
+        value: decimal(row, "value")?.unwrap_or_default(),
+        wh: decimal(row, "wh")?,
+        signed: row.try_get::<i64, _>("signed")? != 0,
+        signed_data: row.try_get("signed_data")?,
+        source: row.try_get("source")?,
+        energy_backwards: row.try_get::<i64, _>("energy_backwards")? != 0,
+    })
+}
+
+pub(super) async fn meter_values(
+    pool: &SqlitePool,
+    station: &StationId,
+    filter: &MeterValueFilter,
+) -> Result<Vec<MeterValueRecord>> {
+    let limit = if filter.limit == 0 { 1000 } else { filter.limit };
+    let rows = sqlx::query(
+        "SELECT * FROM (SELECT * FROM meter_values
+            WHERE station_id = ? AND (? IS NULL OR transaction_id = ?) AND (? IS NULL OR evse_id = ?)
+            ORDER BY timestamp DESC, id DESC LIMIT ?)
+         ORDER BY timestamp, id",
+    )
+    .bind(station.as_str())
+    .bind(&filter.transaction_id)
+    .bind(&filter.transaction_id)
+    .bind(filter.evse_id)
+    .bind(filter.evse_id)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(meter_value).collect()
+}
+
+pub(super) async fn seq_no_gaps(
+    pool: &SqlitePool,
+    station: &StationId,
+    transaction_id: &str,
+) -> Result<Vec<i64>> {
+    let seqs: Vec<i64> = sqlx::query_scalar(
+        "SELECT seq_no FROM transaction_events WHERE station_id = ? AND transaction_id = ?
+         ORDER BY seq_no",
+    )
+    .bind(station.as_str())
+    .bind(transaction_id)
+    .fetch_all(pool)
+    .await?;
+    let mut gaps = Vec::new();
+    for pair in seqs.windows(2) {
+        // Bounded: a station sending seqNo 0 then 2^40 must not make us allocate terabytes.
+        let missing = (pair[0] + 1)..pair[1];
+        gaps.extend(missing.take(1000usize.saturating_sub(gaps.len())));
+    }
+    Ok(gaps)
+}
+
+pub(super) async fn local_list(pool: &SqlitePool, station: &StationId) -> Result<LocalList> {
+    let head = sqlx::query("SELECT * FROM local_lists WHERE station_id = ?")
+        .bind(station.as_str())
+        .fetch_optional(pool)
+        .await?;
+    let entries: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id_token, type FROM local_list_entries WHERE station_id = ? ORDER BY id_token, type",
+    )
+    .bind(station.as_str())
+    .fetch_all(pool)
+    .await?;
+    Ok(match head {
+        Some(row) => LocalList {
+            version: row.try_get("version")?,
+            station_version: row.try_get("station_version")?,
+            last_status: row.try_get("last_status")?,
+            entries,
+            updated_at: row.try_get("updated_at")?,
+        },
+        None => LocalList {
+            version: 0,
+            station_version: None,
+            last_status: None,
+            entries,
+            updated_at: None,
+        },
+    })
+}
+
+pub(super) async fn put_local_list(
+    pool: &SqlitePool,
+    station: &StationId,
+    version: i64,
+    entries: &[(String, String)],
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO local_lists (station_id, version, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (station_id) DO UPDATE SET version = excluded.version,
+            updated_at = excluded.updated_at, last_status = NULL",
+    )
+    .bind(station.as_str())
+    .bind(version)
+    .bind(Utc::now())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM local_list_entries WHERE station_id = ?")
+        .bind(station.as_str())
+        .execute(&mut *tx)
+        .await?;
+    for (id_token, kind) in entries {
+        sqlx::query(
+            "INSERT OR IGNORE INTO local_list_entries (station_id, id_token, type) VALUES (?, ?, ?)",
+        )
+        .bind(station.as_str())
+        .bind(id_token)
+        .bind(kind)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn set_local_list_station_state(
+    pool: &SqlitePool,
+    station: &StationId,
+    last_status: Option<&str>,
+    station_version: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO local_lists (station_id, version, station_version, last_status, updated_at)
+         VALUES (?, 0, ?, ?, ?)
+         ON CONFLICT (station_id) DO UPDATE SET
+            station_version = COALESCE(excluded.station_version, local_lists.station_version),
+            last_status = COALESCE(excluded.last_status, local_lists.last_status),
+            updated_at = excluded.updated_at",
+    )
+    .bind(station.as_str())
+    .bind(station_version)
+    .bind(last_status)
+    .bind(Utc::now())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn create_remote_start(
+    pool: &SqlitePool,
+    station: &StationId,
+    id_token: &str,
+    id_token_type: &str,
+    evse_id: Option<i64>,
+) -> Result<i64> {
+    let id = sqlx::query(
+        "INSERT INTO remote_starts (station_id, id_token, id_token_type, evse_id, status, created_at)
+         VALUES (?, ?, ?, ?, 'Requested', ?)",
+    )
+    .bind(station.as_str())
+    .bind(id_token)
+    .bind(id_token_type)
+    .bind(evse_id)
+    .bind(Utc::now())
+    .execute(pool)
+    .await?
+    .last_insert_rowid();
+    Ok(id)
+}
+
+pub(super) async fn set_remote_start_outcome(
+    pool: &SqlitePool,
+    id: i64,
+    status: &str,
+    transaction_id: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE remote_starts SET status = ?, transaction_id = COALESCE(transaction_id, ?)
+         WHERE id = ?",
+    )
+    .bind(status)
+    .bind(transaction_id)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn remote_start(pool: &SqlitePool, id: i64) -> Result<Option<RemoteStartRecord>> {
+    let row = sqlx::query("SELECT * FROM remote_starts WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|row| {
+        Ok(RemoteStartRecord {
+            id: row.try_get("id")?,
+            station_id: station_id(&row)?,
+            id_token: row.try_get("id_token")?,
+            id_token_type: row.try_get("id_token_type")?,
+            evse_id: row.try_get("evse_id")?,
+            status: row.try_get("status")?,
+            transaction_id: row.try_get("transaction_id")?,
+            created_at: row.try_get("created_at")?,
+        })
+    })
+    .transpose()
+}
+
+fn reservation(row: &SqliteRow) -> Result<ReservationRecord> {
+    Ok(ReservationRecord {
+        id: row.try_get("id")?,
+        station_id: station_id(row)?,
+        evse_id: row.try_get("evse_id")?,
+        connector_type: row.try_get("connector_type")?,
+        id_token: row.try_get("id_token")?,
+        id_token_type: row.try_get("id_token_type")?,
+        group_id_token: row.try_get("group_id_token")?,
+        expires_at: row.try_get("expires_at")?,
+        status: row.try_get("status")?,
+        transaction_id: row.try_get("transaction_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(super) async fn create_reservation(pool: &SqlitePool, r: &ReservationRecord) -> Result<i64> {
+    let id = sqlx::query(
+        "INSERT INTO reservations (station_id, evse_id, connector_type, id_token, id_token_type,
+            group_id_token, expires_at, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(r.station_id.as_str())
+    .bind(r.evse_id)
+    .bind(&r.connector_type)
+    .bind(&r.id_token)
+    .bind(&r.id_token_type)
+    .bind(&r.group_id_token)
+    .bind(r.expires_at)
+    .bind(&r.status)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .execute(pool)
+    .await?
+    .last_insert_rowid();
+    Ok(id)
+}
+
+pub(super) async fn set_reservation_status(
+    pool: &SqlitePool,
+    station: &StationId,
+    id: i64,
+    status: &str,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE reservations SET status = ?, updated_at = ? WHERE station_id = ? AND id = ?",
+    )
+    .bind(status)
+    .bind(Utc::now())
+    .bind(station.as_str())
+    .bind(id)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
+
+pub(super) async fn reservation_by_id(
+    pool: &SqlitePool,
+    station: &StationId,
+    id: i64,
+) -> Result<Option<ReservationRecord>> {
+    let row = sqlx::query("SELECT * FROM reservations WHERE station_id = ? AND id = ?")
+        .bind(station.as_str())
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(reservation).transpose()
+}
+
+pub(super) async fn reservations(
+    pool: &SqlitePool,
+    station: &StationId,
+) -> Result<Vec<ReservationRecord>> {
+    let rows = sqlx::query("SELECT * FROM reservations WHERE station_id = ? ORDER BY id DESC")
+        .bind(station.as_str())
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(reservation).collect()
+}
+
+fn json<T: serde::de::DeserializeOwned>(raw: &str, what: &str) -> Result<T> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(super) async fn put_tariff(pool: &SqlitePool, tariff: &Tariff) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO tariffs (id, data, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+    )
+    .bind(&tariff.id)
+    .bind(to_json(tariff)?)
+    .bind(Utc::now())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn tariffs(pool: &SqlitePool) -> Result<Vec<Tariff>> {
+    let rows: Vec<String> = sqlx::query_scalar("SELECT data FROM tariffs ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|r| json(r, "tariff")).collect()
+}
+
+pub(super) async fn delete_tariff(pool: &SqlitePool, id: &str) -> Result<bool> {
+    let n = sqlx::query("DELETE FROM tariffs WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(n > 0)
+}
+
+pub(super) async fn add_tariff_assignment(
+    pool: &SqlitePool,
+    assignment: &TariffAssignment,
+) -> Result<i64> {
+    let id = sqlx::query(
+        "INSERT INTO tariff_assignments (tariff_id, scope, created_at) VALUES (?, ?, ?)",
+    )
+    .bind(&assignment.tariff_id)
+    .bind(to_json(&assignment.scope)?)
+    .bind(Utc::now())
+    .execute(pool)
+    .await?
+    .last_insert_rowid();
+    Ok(id)
+}
+
+pub(super) async fn tariff_assignments(pool: &SqlitePool) -> Result<Vec<(i64, TariffAssignment)>> {
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, tariff_id, scope FROM tariff_assignments ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+    rows.into_iter()
+        .map(|(id, tariff_id, scope)| {
+            Ok((
+                id,
+                TariffAssignment {
+                    tariff_id,
+                    scope: json(&scope, "tariff scope")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+pub(super) async fn delete_tariff_assignment(pool: &SqlitePool, id: i64) -> Result<bool> {
+    let n = sqlx::query("DELETE FROM tariff_assignments WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(n > 0)
+}
+
+pub(super) async fn charge_record(pool: &SqlitePool, id: &str) -> Result<Option<ChargeRecord>> {
+    let raw: Option<String> = sqlx::query_scalar("SELECT data FROM charge_records WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    raw.map(|r| json(&r, "charge record")).transpose()
+}
+
+pub(super) async fn charge_records(
+    pool: &SqlitePool,
+    station: Option<&StationId>,
+    limit: u32,
+) -> Result<Vec<ChargeRecord>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT data FROM charge_records WHERE (? IS NULL OR station_id = ?)
+         ORDER BY created_at DESC LIMIT ?",
+    )
+    .bind(station.map(StationId::as_str))
+    .bind(station.map(StationId::as_str))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(|r| json(r, "charge record")).collect()
+}
+
+pub(super) async fn station_notices(
+    pool: &SqlitePool,
+    station: &StationId,
+    limit: u32,
+) -> Result<Vec<crate::StationNotice>> {
+    let rows = sqlx::query("SELECT * FROM station_notices WHERE station_id = ? ORDER BY id DESC LIMIT ?")
+        .bind(station.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(crate::StationNotice {
+                station_id: station_id(row)?,
+                kind: row.try_get("kind")?,
+                status: row.try_get("status")?,
+                request_id: row.try_get("request_id")?,
+                data: row.try_get("data")?,
+                received_at: row.try_get("received_at")?,
+            })
+        })
+        .collect()
+}
