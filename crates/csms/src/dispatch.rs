@@ -228,9 +228,9 @@ async fn route(
         Action::LogStatusNotification => {
             encode(diagnostics::log_status::handle(ctx, decode(payload)?).await?)
         }
-        Action::ReservationStatusUpdate => encode(
-            reservation::reservation_status_update::handle(ctx, decode(payload)?).await?,
-        ),
+        Action::ReservationStatusUpdate => {
+            encode(reservation::reservation_status_update::handle(ctx, decode(payload)?).await?)
+        }
         other => Err(CallRefusal::new(
             ErrorCode::NotImplemented,
             format!("{} is not implemented by this CSMS yet", other.as_str()),

@@ -18,15 +18,15 @@ pub mod config;
 pub mod connection;
 pub mod csms;
 pub mod diagnostics;
-pub mod firmware;
 pub mod dispatch;
+pub mod firmware;
 pub mod handshake;
 pub mod listener;
 pub mod metering;
 pub mod outbound;
 pub mod provisioning;
-pub mod reservation;
 pub mod registry;
+pub mod reservation;
 pub mod security;
 pub mod transactions;
 

@@ -102,7 +102,12 @@ impl Course {
                 stored
                     .iter()
                     .filter(|m| is_billing_register(m))
-                    .filter_map(|m| m.wh.map(|wh| EnergyReading { timestamp: m.timestamp, wh })),
+                    .filter_map(|m| {
+                        m.wh.map(|wh| EnergyReading {
+                            timestamp: m.timestamp,
+                            wh,
+                        })
+                    }),
             );
             let events = store
                 .transaction_events(station, transaction_id)
@@ -121,11 +126,19 @@ impl Course {
             current_samples
                 .iter()
                 .filter(|m| is_billing_register(m))
-                .filter_map(|m| m.wh.map(|wh| EnergyReading { timestamp: m.timestamp, wh })),
+                .filter_map(|m| {
+                    m.wh.map(|wh| EnergyReading {
+                        timestamp: m.timestamp,
+                        wh,
+                    })
+                }),
         );
         if let Some((at, state)) = current_state {
             if let Some(state) = plug_state(state) {
-                changes.push(StateChange { timestamp: at, state });
+                changes.push(StateChange {
+                    timestamp: at,
+                    state,
+                });
             }
         }
         readings.sort_by_key(|r| r.timestamp);

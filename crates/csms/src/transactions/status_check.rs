@@ -32,7 +32,11 @@ pub fn spawn(
     });
 }
 
-async fn check(connection: &ConnectionHandle, store: &Arc<dyn Store>, mode: TransactionStatusCheck) {
+async fn check(
+    connection: &ConnectionHandle,
+    store: &Arc<dyn Store>,
+    mode: TransactionStatusCheck,
+) {
     let station: &StationId = &connection.station_id;
     let ongoing: Vec<String> = match store.transactions(station, 1000).await {
         Ok(list) => list

@@ -17,10 +17,9 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::json;
 use unicharge_ocpp::v201::{
-    TransactionEventEnumType, TransactionEventRequest, TransactionEventResponse,
-    TriggerReasonEnumType,
+    CostUpdatedRequest, TransactionEventEnumType, TransactionEventRequest,
+    TransactionEventResponse, TriggerReasonEnumType,
 };
 use unicharge_store::{TransactionEventRecord, TransactionFacts, Write};
 
@@ -70,9 +69,14 @@ pub async fn handle(
         Some(t) => (Some(t), false),
         None => {
             let at = existing.as_ref().map_or(req.timestamp, |t| t.started_at);
-            let picked =
-                cost::select(store.as_ref(), &ctx.station_id, evse_id, group.as_deref(), at)
-                    .await?;
+            let picked = cost::select(
+                store.as_ref(),
+                &ctx.station_id,
+                evse_id,
+                group.as_deref(),
+                at,
+            )
+            .await?;
             (picked, has_driver)
         }
     };
@@ -115,7 +119,11 @@ pub async fn handle(
     } else {
         None
     };
-    let until = last_moment(existing.as_ref().and_then(|t| t.ended_at), req.timestamp, ended);
+    let until = last_moment(
+        existing.as_ref().and_then(|t| t.ended_at),
+        req.timestamp,
+        ended,
+    );
     if let (Some(tariff), Some(course)) = (&tariff, &course) {
         total_cost = Some(cost::cost(tariff, course, until).total_incl_vat);
     }
@@ -146,7 +154,10 @@ pub async fn handle(
         group_id_token: group.clone(),
         remote_start_id: tx.remote_start_id,
         reservation_id: req.reservation_id,
-        tariff_id: tariff.as_ref().filter(|_| fix_now || ended).map(|t| t.id.clone()),
+        tariff_id: tariff
+            .as_ref()
+            .filter(|_| fix_now || ended)
+            .map(|t| t.id.clone()),
     }));
     if !duplicate {
         writes.extend(samples.into_iter().map(Write::MeterValue));
@@ -198,7 +209,19 @@ pub async fn handle(
         if let (Some(total), Some(connection)) = (total_cost, ctx.connection.clone()) {
             let transaction_id = tx.transaction_id.clone();
             tokio::spawn(async move {
-                let request = json!({ "totalCost": total, "transactionId": transaction_id });
+                // Typed, so `totalCost` is a JSON number as the schema wants (a bare Decimal
+                // serializes as a string).
+                let request = match serde_json::to_value(CostUpdatedRequest {
+                    custom_data: None,
+                    total_cost: total,
+                    transaction_id: transaction_id.clone(),
+                }) {
+                    Ok(request) => request,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot encode CostUpdatedRequest");
+                        return;
+                    }
+                };
                 if let Err(e) = call_logged(&connection, &store, "CostUpdated", request).await {
                     tracing::warn!(station = %connection.station_id, transaction = %transaction_id,
                         error = %e, "CostUpdated failed");

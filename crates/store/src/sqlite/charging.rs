@@ -75,23 +75,25 @@ pub(super) async fn insert_meter_value(
     // EVSE, transaction, measurand, phase, location) went backwards: keep it, flag it.
     // Compared in SQL as REAL: this only raises a flag, no money is computed from it.
     let backwards = match &m.wh {
-        Some(wh) => sqlx::query_scalar::<_, i64>(
-            "SELECT EXISTS (SELECT 1 FROM meter_values
+        Some(wh) => {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT EXISTS (SELECT 1 FROM meter_values
                 WHERE station_id = ? AND evse_id = ? AND transaction_id IS ? AND measurand = ?
                   AND phase = ? AND location = ? AND timestamp < ? AND wh IS NOT NULL
                   AND CAST(wh AS REAL) > CAST(? AS REAL))",
-        )
-        .bind(m.station_id.as_str())
-        .bind(m.evse_id)
-        .bind(&m.transaction_id)
-        .bind(&m.measurand)
-        .bind(m.phase.as_deref().unwrap_or(""))
-        .bind(m.location.as_deref().unwrap_or(""))
-        .bind(m.timestamp)
-        .bind(wh.to_string())
-        .fetch_one(&mut *conn)
-        .await?
-            != 0,
+            )
+            .bind(m.station_id.as_str())
+            .bind(m.evse_id)
+            .bind(&m.transaction_id)
+            .bind(&m.measurand)
+            .bind(m.phase.as_deref().unwrap_or(""))
+            .bind(m.location.as_deref().unwrap_or(""))
+            .bind(m.timestamp)
+            .bind(wh.to_string())
+            .fetch_one(&mut *conn)
+            .await?
+                != 0
+        }
         None => false,
     };
     let inserted = sqlx::query(
@@ -195,7 +197,11 @@ pub(super) async fn meter_values(
     station: &StationId,
     filter: &MeterValueFilter,
 ) -> Result<Vec<MeterValueRecord>> {
-    let limit = if filter.limit == 0 { 1000 } else { filter.limit };
+    let limit = if filter.limit == 0 {
+        1000
+    } else {
+        filter.limit
+    };
     let rows = sqlx::query(
         "SELECT * FROM (SELECT * FROM meter_values
             WHERE station_id = ? AND (? IS NULL OR transaction_id = ?) AND (? IS NULL OR evse_id = ?)
@@ -574,11 +580,12 @@ pub(super) async fn station_notices(
     station: &StationId,
     limit: u32,
 ) -> Result<Vec<crate::StationNotice>> {
-    let rows = sqlx::query("SELECT * FROM station_notices WHERE station_id = ? ORDER BY id DESC LIMIT ?")
-        .bind(station.as_str())
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await?;
+    let rows =
+        sqlx::query("SELECT * FROM station_notices WHERE station_id = ? ORDER BY id DESC LIMIT ?")
+            .bind(station.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?;
     rows.iter()
         .map(|row| {
             Ok(crate::StationNotice {

@@ -17,9 +17,9 @@ use tokio::sync::{mpsc, oneshot};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
 use crate::{
-    LocalList, MeterValueFilter, MeterValueRecord, RemoteStartRecord, ReservationRecord,
-    ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, IssuedCertificate, ReportPart,
-    ReportRecord, Result, SecurityEventRecord, Store, StoreError, StoredAnswer,
+    ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, IssuedCertificate, LocalList,
+    MeterValueFilter, MeterValueRecord, RemoteStartRecord, ReportPart, ReportRecord,
+    ReservationRecord, Result, SecurityEventRecord, Store, StoreError, StoredAnswer,
     TransactionEventRecord, TransactionRecord, VariableRecord, Write,
 };
 
