@@ -495,8 +495,9 @@ async fn broken_calls_get_the_part_4_error_code_and_the_connection_stays_open() 
         ),
         (
             "m6".into(),
-            // An action of a block not built yet (L, firmware) with a valid payload.
-            r#"[2,"m6","FirmwareStatusNotification",{"status":"Idle"}]"#.into(),
+            // An action of a block not built yet (L03, publishing firmware) with a valid
+            // payload.
+            r#"[2,"m6","PublishFirmwareStatusNotification",{"status":"Idle"}]"#.into(),
             ErrorCode::NotImplemented,
         ),
     ];
