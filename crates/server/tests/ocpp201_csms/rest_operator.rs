@@ -223,7 +223,10 @@ impl RestOperator {
                 if update_type == "Full" {
                     ("local-list".into(), json!({ "entries": entries }))
                 } else {
-                    ("local-list/differential".into(), json!({ "upsert": entries }))
+                    (
+                        "local-list/differential".into(),
+                        json!({ "upsert": entries }),
+                    )
                 }
             }
             OperatorAction::GetLocalListVersion => ("local-list/version".into(), json!({})),

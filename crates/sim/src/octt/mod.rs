@@ -254,10 +254,14 @@ pub enum Verdict {
     NotImplemented,
 }
 
-pub(crate) type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = Result<(), CaseError>> + Send + 'a>>;
+pub(crate) type ScenarioFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<(), CaseError>> + Send + 'a>>;
 
 /// A scenario that needs an operator: not applicable without one.
-pub(crate) fn with_operator<'a, F, Fut>(operator: Option<Arc<dyn Operator>>, scenario: F) -> ScenarioFuture<'a>
+pub(crate) fn with_operator<'a, F, Fut>(
+    operator: Option<Arc<dyn Operator>>,
+    scenario: F,
+) -> ScenarioFuture<'a>
 where
     F: FnOnce(Arc<dyn Operator>) -> Fut,
     Fut: Future<Output = Result<(), CaseError>> + Send + 'a,
