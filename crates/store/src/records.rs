@@ -55,7 +55,7 @@ pub enum Write {
     TransactionFacts(TransactionFacts),
     /// One sampled value; the same sample again (same EVSE, time, measurand, phase, location,
     /// context) is ignored.
-    MeterValue(crate::MeterValueRecord),
+    MeterValue(Box<crate::MeterValueRecord>),
     /// A ReservationStatusUpdate (or the CSMS's own conclusion about a reservation).
     ReservationStatus {
         station_id: StationId,
@@ -66,7 +66,7 @@ pub enum Write {
     StationNotice(StationNotice),
     /// The charge record of an ended transaction, one per transaction: a later one (completed by
     /// offline events that arrived after the Ended one) replaces it.
-    ChargeRecord(unicharge_core::charge_record::ChargeRecord),
+    ChargeRecord(Box<unicharge_core::charge_record::ChargeRecord>),
 }
 
 /// See [`Write::StationNotice`].

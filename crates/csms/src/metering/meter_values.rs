@@ -33,6 +33,9 @@ pub async fn handle(
         "MeterValues");
     Ok(Handled::durable(
         MeterValuesResponse { custom_data: None },
-        samples.into_iter().map(Write::MeterValue).collect(),
+        samples
+            .into_iter()
+            .map(|s| Write::MeterValue(Box::new(s)))
+            .collect(),
     ))
 }

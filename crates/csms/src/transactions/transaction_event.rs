@@ -160,7 +160,7 @@ pub async fn handle(
             .map(|t| t.id.clone()),
     }));
     if !duplicate {
-        writes.extend(samples.into_iter().map(Write::MeterValue));
+        writes.extend(samples.into_iter().map(|s| Write::MeterValue(Box::new(s))));
     }
     if finished {
         if let Some(course) = course {
@@ -192,7 +192,7 @@ pub async fn handle(
                 energy_wh = %record.usage.energy_wh,
                 total = %record.cost.as_ref().map(|c| format!("{} {}", c.total_incl_vat, c.currency)).unwrap_or_else(|| "free".into()),
                 "charge record");
-            writes.push(Write::ChargeRecord(record));
+            writes.push(Write::ChargeRecord(Box::new(record)));
         }
     }
 

@@ -71,16 +71,15 @@ pub(super) async fn insert_meter_value(
     conn: &mut SqliteConnection,
     m: &MeterValueRecord,
 ) -> Result<()> {
-    // An energy register that reads lower than an earlier reading of the same series (same
-    // EVSE, transaction, measurand, phase, location) went backwards: keep it, flag it.
-    // Compared in SQL as REAL: this only raises a flag, no money is computed from it.
+    // An energy register that reads lower than the reading just before it in the same series
+    // (same EVSE, transaction, measurand, phase, location) went backwards: keep it, flag it.
     let backwards = match &m.wh {
         Some(wh) => {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT EXISTS (SELECT 1 FROM meter_values
-                WHERE station_id = ? AND evse_id = ? AND transaction_id IS ? AND measurand = ?
-                  AND phase = ? AND location = ? AND timestamp < ? AND wh IS NOT NULL
-                  AND CAST(wh AS REAL) > CAST(? AS REAL))",
+            let previous: Option<String> = sqlx::query_scalar(
+                "SELECT wh FROM meter_values
+                 WHERE station_id = ? AND evse_id = ? AND transaction_id IS ? AND measurand = ?
+                   AND phase = ? AND location = ? AND timestamp < ? AND wh IS NOT NULL
+                 ORDER BY timestamp DESC LIMIT 1",
             )
             .bind(m.station_id.as_str())
             .bind(m.evse_id)
@@ -89,10 +88,11 @@ pub(super) async fn insert_meter_value(
             .bind(m.phase.as_deref().unwrap_or(""))
             .bind(m.location.as_deref().unwrap_or(""))
             .bind(m.timestamp)
-            .bind(wh.to_string())
-            .fetch_one(&mut *conn)
-            .await?
-                != 0
+            .fetch_optional(&mut *conn)
+            .await?;
+            previous
+                .and_then(|p| Decimal::from_str(&p).ok())
+                .is_some_and(|p| p > *wh)
         }
         None => false,
     };
