@@ -11,10 +11,15 @@ pub mod auth;
 pub mod availability;
 pub mod commands;
 pub mod error;
+pub mod local_list;
 pub mod provisioning;
+pub mod remote_control;
+pub mod reservations;
 pub mod security;
 pub mod stations;
+pub mod tariffs;
 pub mod tokens;
+pub mod transactions;
 
 use std::sync::Arc;
 
@@ -69,6 +74,31 @@ pub struct ApiState {
         tokens::list_tokens,
         tokens::put_token,
         tokens::delete_token,
+        local_list::get_local_list,
+        local_list::send_full_list,
+        local_list::send_differential_list,
+        local_list::get_local_list_version,
+        transactions::list_transactions,
+        transactions::get_transaction,
+        transactions::meter_values,
+        transactions::start_transaction,
+        transactions::stop_transaction,
+        transactions::transaction_status,
+        transactions::list_charge_records,
+        transactions::get_charge_record,
+        remote_control::unlock_connector,
+        remote_control::clear_cache,
+        reservations::reserve_now,
+        reservations::list_reservations,
+        reservations::cancel_reservation,
+        tariffs::list_tariffs,
+        tariffs::put_tariff,
+        tariffs::get_tariff,
+        tariffs::delete_tariff,
+        tariffs::list_assignments,
+        tariffs::add_assignment,
+        tariffs::delete_assignment,
+        tariffs::station_tariff,
     ),
     components(schemas(
         stations::StationView,
@@ -100,6 +130,39 @@ pub struct ApiState {
         security::CertificateView,
         tokens::TokenView,
         tokens::TokenBody,
+        local_list::ListEntry,
+        local_list::LocalListEntryView,
+        local_list::LocalListView,
+        local_list::FullListBody,
+        local_list::DifferentialBody,
+        local_list::LocalListSent,
+        local_list::LocalListVersion,
+        transactions::TransactionFields,
+        transactions::TransactionView,
+        transactions::TransactionList,
+        transactions::TransactionEventView,
+        transactions::MeterValueView,
+        transactions::MeterValueList,
+        transactions::TransactionDetail,
+        transactions::IdTokenBody,
+        transactions::StartTransactionBody,
+        transactions::StartTransactionAnswer,
+        transactions::TransactionStatusBody,
+        transactions::TransactionStatusAnswer,
+        transactions::ChargeRecordList,
+        remote_control::UnlockBody,
+        remote_control::StatusAnswer,
+        reservations::ReserveBody,
+        reservations::Reserved,
+        reservations::ReservationView,
+        reservations::ReservationList,
+        tariffs::TariffTextDoc,
+        tariffs::TariffDoc,
+        tariffs::TariffList,
+        tariffs::AssignmentBody,
+        tariffs::AssignmentView,
+        tariffs::AssignmentList,
+        tariffs::StationTariff,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -132,6 +195,11 @@ pub fn router(state: ApiState) -> Router {
         .merge(availability::routes())
         .merge(security::routes())
         .merge(tokens::routes())
+        .merge(local_list::routes())
+        .merge(transactions::routes())
+        .merge(remote_control::routes())
+        .merge(reservations::routes())
+        .merge(tariffs::routes())
         .with_state(state);
     Router::new()
         .merge(api)
