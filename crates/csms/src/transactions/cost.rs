@@ -9,7 +9,9 @@ use unicharge_core::metering::{plug_state, usage, EnergyReading, StateChange, Us
 use unicharge_core::rating::{rate, CostBreakdown};
 use unicharge_core::tariff::{select_tariff, Tariff};
 use unicharge_core::StationId;
-use unicharge_store::{MeterValueFilter, MeterValueRecord, Store, TransactionRecord};
+use unicharge_store::{
+    MeterValueFilter, MeterValueRecord, Store, TransactionEventRecord, TransactionRecord,
+};
 
 use crate::dispatch::{internal, CallRefusal};
 
@@ -71,13 +73,13 @@ fn is_billing_register(m: &MeterValueRecord) -> bool {
 }
 
 impl Course {
-    /// Gather the stored course of a transaction and add the current event's samples and
-    /// charging state.
+    /// Gather the stored course of a transaction (its stored samples and `events`, read once by
+    /// the caller) and add the current event's samples and charging state.
     pub async fn load(
         store: &dyn Store,
         station: &StationId,
         existing: Option<&TransactionRecord>,
-        transaction_id: &str,
+        events: &[TransactionEventRecord],
         current_samples: &[MeterValueRecord],
         current_state: Option<(DateTime<Utc>, &str)>,
         current_timestamp: DateTime<Utc>,
@@ -91,7 +93,7 @@ impl Course {
                 .meter_values(
                     station,
                     &MeterValueFilter {
-                        transaction_id: Some(transaction_id.to_string()),
+                        transaction_id: Some(t.transaction_id.clone()),
                         evse_id: None,
                         limit: 100_000,
                     },
@@ -109,11 +111,7 @@ impl Course {
                         })
                     }),
             );
-            let events = store
-                .transaction_events(station, transaction_id)
-                .await
-                .map_err(internal)?;
-            for e in &events {
+            for e in events {
                 if let Some(state) = e.charging_state.as_deref().and_then(plug_state) {
                     changes.push(StateChange {
                         timestamp: e.timestamp,

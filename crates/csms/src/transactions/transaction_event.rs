@@ -91,13 +91,15 @@ pub async fn handle(
     let ended = req.event_type == TransactionEventEnumType::Ended;
     // An event arriving after the Ended one (queued offline, E14/E31) completes the record.
     let finished = ended || existing.as_ref().is_some_and(|t| t.ended_at.is_some());
-    let duplicate = existing.is_some()
-        && store
+    // The transaction's events so far: for the duplicate check and its course (cost).
+    let events = match existing {
+        Some(_) => store
             .transaction_events(&ctx.station_id, &tx.transaction_id)
             .await
-            .map_err(internal)?
-            .iter()
-            .any(|e| e.seq_no == req.seq_no);
+            .map_err(internal)?,
+        None => Vec::new(),
+    };
+    let duplicate = events.iter().any(|e| e.seq_no == req.seq_no);
 
     // Cost: final on Ended (0 when free), running otherwise when a tariff applies.
     let mut total_cost: Option<Decimal> = None;
@@ -109,7 +111,7 @@ pub async fn handle(
                 store.as_ref(),
                 &ctx.station_id,
                 existing.as_ref(),
-                &tx.transaction_id,
+                &events,
                 &samples,
                 tx.charging_state.map(|s| (req.timestamp, s.as_str())),
                 req.timestamp,
