@@ -38,6 +38,18 @@ pub use error::ApiError;
 pub struct ApiState {
     pub csms: Csms,
     pub store: Arc<dyn Store>,
+    /// Serialises local-list operations per station (see [`local_list`]).
+    pub local_list_locks: local_list::StationLocks,
+}
+
+impl ApiState {
+    pub fn new(csms: Csms, store: Arc<dyn Store>) -> Self {
+        ApiState {
+            csms,
+            store,
+            local_list_locks: local_list::StationLocks::default(),
+        }
+    }
 }
 
 #[derive(OpenApi)]

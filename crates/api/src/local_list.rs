@@ -13,7 +13,7 @@
 //! exactly what the CSMS believes it holds.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -49,18 +49,19 @@ pub fn routes() -> Router<ApiState> {
         )
 }
 
-/// One lock per (store, station): local-list operations on a station run one after the other,
-/// so that two concurrent requests cannot pick the same version. Keyed by the store too, so
-/// that servers sharing a process (tests) do not wait on each other.
-type ListLocks = std::sync::Mutex<HashMap<(usize, String), Arc<tokio::sync::Mutex<()>>>>;
-static LOCKS: LazyLock<ListLocks> = LazyLock::new(Default::default);
+/// One lock per station: local-list operations on a station run one after the other, so that
+/// two concurrent requests cannot pick the same version. Lives in the [`ApiState`] of one
+/// server.
+#[derive(Clone, Default)]
+pub struct StationLocks(Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
 
 async fn lock_station(state: &ApiState, station: &StationId) -> tokio::sync::OwnedMutexGuard<()> {
-    let store = Arc::as_ptr(&state.store) as *const () as usize;
-    let lock = LOCKS
+    let lock = state
+        .local_list_locks
+        .0
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .entry((store, station.to_string()))
+        .entry(station.to_string())
         .or_default()
         .clone();
     lock.lock_owned().await

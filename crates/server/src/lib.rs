@@ -109,10 +109,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         })?;
     let http_addr = match settings.http.listen {
         Some(addr) => {
-            let api = unicharge_api::router(unicharge_api::ApiState {
-                csms: csms.csms.clone(),
-                store: store.clone(),
-            });
+            let api = unicharge_api::router(unicharge_api::ApiState::new(
+                csms.csms.clone(),
+                store.clone(),
+            ));
             Some(http::serve(addr, http::metrics_handle(), api).await?)
         }
         None => None,
