@@ -12,9 +12,26 @@
 //! the connection what the protocol wants done: answer a CALLERROR (only ever in reply to a CALL
 //! whose message id could be read), or log and drop (an unreadable id, or a broken CALLRESULT /
 //! CALLERROR, which must never be answered).
+//!
+//! Two refinements, both so that a broken CALL is answered rather than ignored, without letting
+//! the peer decide how much we write:
+//!
+//! - **Message ids longer than 36 characters** (Part 4: a messageId is at most 36 characters)
+//!   are answered with CALLERROR `FormatViolation`, the id cut to its first 36 characters. The id
+//!   *could* be read, so `RpcFrameworkError` ("MessageId could not be read") does not apply; the
+//!   frame breaks a length constraint of the format. Echoing it whole would make our own
+//!   CALLERROR break Part 4 too, and hand the peer control over the size of our answers and logs;
+//!   the 36-character prefix still lets the station correlate.
+//! - **Text that is not JSON but starts like a CALL** (`[2,"id","Action",` followed by a truncated
+//!   payload, or a number such as `1e400` that does not fit an f64) is answered with CALLERROR
+//!   `FormatViolation` carrying the id read from that prefix ([`salvage_id`]), instead of silence
+//!   that leaves the station waiting for its timeout.
+//!
+//! Every reason text is bounded ([`crate::peer_text`]): it is logged, and it may quote the peer.
 
 use serde_json::{Map, Value};
 
+use crate::peer_text::bounded;
 use crate::ErrorCode;
 
 /// The unique id of a CALL, echoed by its CALLRESULT or CALLERROR. At most 36 characters.
@@ -75,9 +92,10 @@ impl FrameError {
         }
     }
 
+    /// The id kept in a dropped frame's error is only ever logged: keep it bounded.
     fn drop(id: Option<&str>, reason: impl Into<String>) -> Self {
         FrameError::Drop {
-            id: id.map(str::to_string),
+            id: id.map(bounded),
             reason: reason.into(),
         }
     }
@@ -122,8 +140,14 @@ impl Frame {
 
     /// Parse one WebSocket text message.
     pub fn parse(text: &str) -> Result<Frame, FrameError> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| FrameError::drop(None, format!("not JSON: {e}")))?;
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            let reason = format!("not JSON: {e}");
+            match salvage_id(text) {
+                Some((2, id)) => FrameError::reply(&id, ErrorCode::FormatViolation, reason),
+                Some((_, id)) => FrameError::drop(Some(&id), reason),
+                None => FrameError::drop(None, reason),
+            }
+        })?;
         Frame::from_value(value)
     }
 
@@ -137,7 +161,10 @@ impl Frame {
             Some(other) => {
                 return Err(FrameError::drop(
                     None,
-                    format!("message id is not a string: {other}"),
+                    format!(
+                        "message id is not a string: {}",
+                        bounded(&other.to_string())
+                    ),
                 ))
             }
             None => return Err(FrameError::drop(None, "no message id")),
@@ -147,8 +174,22 @@ impl Frame {
             _ => None,
         };
         match type_id {
+            // Longer than Part 4 allows: answered, but never echoed whole (see the module docs).
+            Some(2) if id.chars().count() > MAX_MESSAGE_ID_LEN => Err(FrameError::reply(
+                &truncate_chars(&id, MAX_MESSAGE_ID_LEN),
+                ErrorCode::FormatViolation,
+                format!(
+                    "message id has {} characters; at most {MAX_MESSAGE_ID_LEN} are allowed",
+                    id.chars().count()
+                ),
+            )),
+            // Our own ids are short: an answer with a longer one can match no outstanding call.
+            Some(3 | 4) if id.chars().count() > MAX_MESSAGE_ID_LEN => Err(FrameError::drop(
+                Some(&id),
+                "answer with a message id longer than 36 characters",
+            )),
             Some(2) => {
-                if id.is_empty() || id.chars().count() > MAX_MESSAGE_ID_LEN {
+                if id.is_empty() {
                     return Err(FrameError::reply(
                         &id,
                         ErrorCode::RpcFrameworkError,
@@ -237,11 +278,11 @@ impl Frame {
                 })
             }
             _ => Err(FrameError::reply(
-                &id,
+                &truncate_chars(&id, MAX_MESSAGE_ID_LEN),
                 ErrorCode::MessageTypeNotSupported,
                 format!(
                     "message type id {} is not 2, 3 or 4",
-                    items.first().map(Value::to_string).unwrap_or_default()
+                    bounded(&items.first().map(Value::to_string).unwrap_or_default())
                 ),
             )),
         }
@@ -266,6 +307,30 @@ impl Frame {
         // Serialising strings and `Value`s into a String cannot fail.
         result.unwrap_or_default()
     }
+}
+
+/// The message type id and message id of text that is not JSON but starts like an OCPP-J
+/// message: `[`, an integer, `,`, a JSON string of 1 to 36 characters. Whatever follows is
+/// ignored (that is the part that broke). `None` when the prefix is not readable.
+pub fn salvage_id(text: &str) -> Option<(u64, MessageId)> {
+    let rest = text.trim_start().strip_prefix('[')?.trim_start();
+    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let type_id: u64 = rest.get(..digits.min(3))?.parse().ok()?;
+    let rest = rest[digits..].trim_start().strip_prefix(',')?.trim_start();
+    let body = rest.strip_prefix('"')?;
+    // The id ends at the first quote not escaped by a backslash; ids are short, look no further.
+    let mut escaped = false;
+    let end = body
+        .char_indices()
+        .take(4 * MAX_MESSAGE_ID_LEN + 8)
+        .find(|&(_, c)| {
+            let closes = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes
+        })?
+        .0;
+    let id: String = serde_json::from_str(&rest[..end + 2]).ok()?;
+    (!id.is_empty() && id.chars().count() <= MAX_MESSAGE_ID_LEN).then_some((type_id, id))
 }
 
 fn truncate_chars(s: &str, max: usize) -> String {
@@ -342,11 +407,93 @@ mod tests {
             code(r#"[2,"a","Heartbeat",[]]"#),
             ErrorCode::FormatViolation
         );
-        let long_id = "x".repeat(37);
+    }
+
+    #[test]
+    fn message_ids_longer_than_36_characters_are_answered_format_violation_cut_to_36() {
+        let long_id = format!("{}{}", "a".repeat(36), "x".repeat(1 << 20));
+        let error = Frame::parse(&format!(r#"[2,"{long_id}","Heartbeat",{{}}]"#)).unwrap_err();
+        let Some(Frame::CallError {
+            id,
+            code,
+            description,
+            ..
+        }) = error.to_call_error()
+        else {
+            panic!("{error:?} is not answered");
+        };
         assert_eq!(
-            code(&format!(r#"[2,"{long_id}","Heartbeat",{{}}]"#)),
-            ErrorCode::RpcFrameworkError
+            (id.as_str(), code),
+            ("a".repeat(36).as_str(), ErrorCode::FormatViolation)
         );
+        assert!(error.to_string().len() < 512 && description.len() < 512);
+        // An answer with such an id matches no call of ours: dropped, the id kept bounded.
+        for text in [
+            format!(r#"[3,"{long_id}",{{}}]"#),
+            format!(r#"[4,"{long_id}","X","",{{}}]"#),
+        ] {
+            match Frame::parse(&text) {
+                Err(FrameError::Drop { id: Some(id), .. }) => assert!(id.len() < 512),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unparsable_json_with_a_readable_call_prefix_is_answered_format_violation() {
+        for text in [
+            r#"[2,"big-1","MeterValues",{"evseId":1e400}]"#,
+            r#"[2, "big-1" ,"Heartbeat",{"#,
+            r#" [ 2 , "big-1", "Authorize", {"idToken": {"idToken": "A"#,
+        ] {
+            match Frame::parse(text) {
+                Err(FrameError::Reply { id, code, .. }) => {
+                    assert_eq!(
+                        (id.as_str(), code),
+                        ("big-1", ErrorCode::FormatViolation),
+                        "{text}"
+                    )
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            salvage_id(r#"[2,"a\"b\\",1e400]"#),
+            Some((2, "a\"b\\".to_string()))
+        );
+        // Answers and unreadable prefixes are still never answered.
+        for text in [
+            r#"[3,"big-1",{"x":1e400}]"#,
+            r#"[2,"#,
+            r#"[2,"unterminated"#,
+            "nonsense",
+        ] {
+            assert!(
+                matches!(Frame::parse(text), Err(FrameError::Drop { .. })),
+                "{text}"
+            );
+        }
+        let too_long = format!(r#"[2,"{}",1e400]"#, "x".repeat(37));
+        assert!(matches!(
+            Frame::parse(&too_long),
+            Err(FrameError::Drop { id: None, .. })
+        ));
+    }
+
+    #[test]
+    fn reasons_quoting_the_peer_are_bounded() {
+        let huge = "9".repeat(1 << 20);
+        for text in [
+            format!(r#"[2,[{huge}],"Heartbeat",{{}}]"#),
+            format!(r#"[{huge},"a","Heartbeat",{{}}]"#),
+        ] {
+            let error = Frame::parse(&text).unwrap_err();
+            assert!(
+                error.to_string().len() < 512,
+                "{} bytes",
+                error.to_string().len()
+            );
+        }
     }
 
     #[test]
@@ -400,12 +547,23 @@ mod tests {
             let _ = Frame::parse(&text);
         }
 
+        /// Any text after a CALL prefix: never a panic, and an answer only ever echoes an id of
+        /// at most 36 characters.
+        #[test]
+        fn salvage_never_panics_and_never_echoes_long_ids(prefix in r#"\[ ?[0-9]{0,3} ?, ?"[^"]{0,50}"?"#, tail in ".{0,40}") {
+            if let Err(FrameError::Reply { id, .. }) = Frame::parse(&format!("{prefix}{tail}")) {
+                prop_assert!(id.chars().count() <= MAX_MESSAGE_ID_LEN);
+            }
+        }
+
         /// Any JSON at all: parse never panics, and an answer is only ever asked for when the id was
         /// readable.
         #[test]
         fn parse_never_panics_on_arbitrary_json(value in arb_json()) {
             if let Err(FrameError::Reply { id, .. }) = Frame::from_value(value.clone()) {
-                prop_assert_eq!(Some(&Value::String(id)), value.as_array().and_then(|a| a.get(1)));
+                let sent = value.as_array().and_then(|a| a.get(1)).and_then(Value::as_str);
+                prop_assert!(sent.is_some_and(|sent| sent.starts_with(&id)));
+                prop_assert!(id.chars().count() <= MAX_MESSAGE_ID_LEN);
             }
         }
 

@@ -4,6 +4,7 @@
 //! - [`error_code`]: the OCPP-J error codes a `CALLERROR` may carry.
 //! - [`schema`]: validation of every payload, in both directions, against the official
 //!   OCPP 2.0.1 JSON schemas carried unmodified in `schemas/v201/` (see its NOTICE).
+//! - [`peer_text`]: peer-supplied text bounded and escaped for log lines and error texts.
 //! - [`v201`]: typed messages for all 64 actions, generated from those schemas
 //!   (`cargo xtask codegen-ocpp`).
 //!
@@ -12,6 +13,7 @@
 
 pub mod error_code;
 pub mod frame;
+pub mod peer_text;
 pub mod schema;
 pub mod v201;
 

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
+use crate::peer_text::bounded;
 use crate::ErrorCode;
 
 include!(concat!(env!("OUT_DIR"), "/v201_schemas.rs"));
@@ -31,6 +32,9 @@ impl Direction {
 }
 
 /// Why a payload does not conform to its schema.
+///
+/// Every text in it is bounded ([`crate::peer_text`]): jsonschema's messages quote the offending
+/// instance, which is whatever the peer sent (a 1 MB string value made a 1 MB log line per CALL).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code} at {path}: {message}")]
 pub enum SchemaViolation {
@@ -39,11 +43,12 @@ pub enum SchemaViolation {
     Invalid {
         /// The OCPP-J error code Part 4 assigns to this kind of failure.
         code: ErrorCode,
-        /// JSON pointer into the payload (`""` = the payload itself).
+        /// JSON pointer into the payload (`""` = the payload itself), bounded.
         path: String,
+        /// jsonschema's explanation, bounded.
         message: String,
     },
-    /// No schema exists for this action name.
+    /// No schema exists for this action name (kept bounded).
     #[error("no OCPP 2.0.1 schema for action {0:?}")]
     UnknownAction(String),
 }
@@ -103,13 +108,13 @@ impl Validator {
         let validator = self
             .by_name
             .get(name.as_str())
-            .ok_or_else(|| SchemaViolation::UnknownAction(action.to_string()))?;
+            .ok_or_else(|| SchemaViolation::UnknownAction(bounded(action)))?;
         match validator.iter_errors(payload).next() {
             None => Ok(()),
             Some(error) => Err(SchemaViolation::Invalid {
                 code: error_code_for(error.kind()),
-                path: error.instance_path().as_str().to_string(),
-                message: error.to_string(),
+                path: bounded(error.instance_path().as_str()),
+                message: bounded(&error.to_string()),
             }),
         }
     }
@@ -217,6 +222,22 @@ mod tests {
             code("StatusNotification", status("yesterday")),
             Some(ErrorCode::FormatViolation)
         );
+    }
+
+    #[test]
+    fn a_violation_quoting_a_megabyte_value_stays_small() {
+        let huge = "A".repeat(1 << 20);
+        let boot = json!({"reason": huge, "chargingStation": {"model": "M", "vendorName": "V"}});
+        let violation = Validator::global()
+            .validate("BootNotification", Direction::Request, &boot)
+            .unwrap_err();
+        let shown = violation.to_string();
+        assert!(shown.len() < 1024, "{} bytes", shown.len());
+        assert!(shown.contains("…(+"), "{shown}");
+        let unknown = Validator::global()
+            .validate(&huge, Direction::Request, &json!({}))
+            .unwrap_err();
+        assert!(unknown.to_string().len() < 1024);
     }
 
     #[test]
