@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// OCPP 2.0.1 makes it an `identifierString` of at most 48 characters from
 /// `a-z A-Z 0-9 * - _ = : + | @ .` (Part 2, section 2.1.3 and Part 4, section 3.1.1).
+/// Everything else — control characters, spaces, non-ASCII — is refused: the id comes from a
+/// percent-decoded URL segment, is logged and shown to operators, and a `%0D%0A` in it once
+/// forged a complete log line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct StationId(String);
@@ -109,6 +112,27 @@ mod tests {
             Err(InvalidStationId::TooLong(49))
         );
         assert!(StationId::new("x".repeat(48)).is_ok());
+    }
+
+    /// A percent-decoded URL segment can carry anything; CR/LF once forged a whole log line.
+    #[test]
+    fn control_and_non_printable_characters_are_refused() {
+        for id in [
+            "CP1\r\nINFO forged",
+            "CP\0",
+            "CP\x1b[31m",
+            "CP\u{85}",
+            "CP\u{200b}",
+            "ÇP",
+        ] {
+            assert!(
+                matches!(StationId::new(id), Err(InvalidStationId::BadCharacter(_))),
+                "{id:?}"
+            );
+        }
+        // The error names the character escaped, so it is safe to log.
+        let shown = StationId::new("CP1\r\n").unwrap_err().to_string();
+        assert!(shown.contains("'\\r'") && !shown.contains('\r'), "{shown}");
     }
 
     proptest! {

@@ -116,6 +116,27 @@ pub struct CsmsConfig {
     /// C01: `cacheExpiryDateTime` given with an Accepted idTokenInfo, this long from now.
     /// `None`: none given (the station's own AuthCacheLifeTime applies).
     pub auth_cache_lifetime: Option<Duration>,
+    /// Unknown stations held open at once under the `reject` policy (waiting to be answered
+    /// Rejected); beyond this the upgrade is answered HTTP 503.
+    pub max_unregistered_connections: usize,
+    /// An unknown station that has not sent its BootNotification this long after the upgrade
+    /// is disconnected.
+    pub unregistered_boot_timeout: Duration,
+    /// Wrong Basic-auth passwords for one station within `auth_failure_window` before further
+    /// attempts are refused for `auth_lockout` without being checked.
+    pub auth_failures_per_station: u32,
+    /// The same, counted per source address (over all station ids it tries).
+    pub auth_failures_per_address: u32,
+    pub auth_failure_window: Duration,
+    /// First lockout; each further one doubles, up to `auth_lockout_max`.
+    pub auth_lockout: Duration,
+    pub auth_lockout_max: Duration,
+    /// Password hashes (Argon2) queued or running at once; a connection that would exceed it is
+    /// answered HTTP 503, so a guessing burst cannot delay every honest reconnect.
+    pub password_hash_queue: usize,
+    /// How long a verified Basic credential is remembered (as a keyed digest, never the
+    /// password) so that a reconnect skips Argon2. Zero disables the cache.
+    pub credential_cache_ttl: Duration,
 }
 
 impl Default for CsmsConfig {
@@ -139,6 +160,15 @@ impl Default for CsmsConfig {
             transaction_status_delay: Duration::from_secs(5),
             running_cost: RunningCost::InResponse,
             auth_cache_lifetime: None,
+            max_unregistered_connections: 1_000,
+            unregistered_boot_timeout: Duration::from_secs(30),
+            auth_failures_per_station: 5,
+            auth_failures_per_address: 20,
+            auth_failure_window: Duration::from_secs(60),
+            auth_lockout: Duration::from_secs(60),
+            auth_lockout_max: Duration::from_secs(3600),
+            password_hash_queue: 32,
+            credential_cache_ttl: Duration::from_secs(600),
         }
     }
 }

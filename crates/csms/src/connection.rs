@@ -110,6 +110,8 @@ impl ConnectionHandle {
 pub struct ConnectionSettings {
     pub ping_interval: Duration,
     pub call_timeout: Duration,
+    /// An unregistered station is closed if it has not booted this long after connecting.
+    pub unregistered_boot_timeout: Duration,
 }
 
 struct PendingCall {
@@ -229,6 +231,8 @@ async fn run<S>(
     let mut queue: VecDeque<PendingCall> = VecDeque::new();
     let mut next_id: u64 = 0;
     let id_prefix = format!("{:08x}", rand_u32());
+    let boot_deadline = tokio::time::sleep(settings.unregistered_boot_timeout);
+    tokio::pin!(boot_deadline);
 
     let reason: String = loop {
         // Start the next queued call when none is outstanding.
@@ -317,6 +321,10 @@ async fn run<S>(
                 if let Err(e) = sink.send(Message::Ping(Vec::new().into())).await {
                     break format!("ping failed: {e}");
                 }
+            }
+            _ = &mut boot_deadline, if !ctx.registered => {
+                let _ = sink.send(Message::Close(Some(CloseFrame { code: CloseCode::Policy, reason: "no BootNotification in time".into() }))).await;
+                break format!("unregistered station sent no BootNotification within {:?}", settings.unregistered_boot_timeout);
             }
             _ = sleep_until_opt(deadline) => {
                 if let Some(call) = in_flight.take() {

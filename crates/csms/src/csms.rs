@@ -14,6 +14,7 @@ use unicharge_store::Store;
 use crate::connection::{CallFailure, CallOutcome, ConnectionHandle};
 use crate::listener;
 use crate::registry::Registry;
+use crate::security::guard::Guard;
 use crate::security::pki::{load_ca, CaMaterial};
 use crate::security::tls::{build_acceptor, TlsSettings};
 use crate::CsmsConfig;
@@ -25,6 +26,9 @@ pub struct Shared {
     pub registry: Arc<Registry>,
     /// The CA that signs station certificates, loaded once at start.
     pub ca: Option<Arc<CaMaterial>>,
+    /// Limits against strangers and password guessing (unregistered slots, lockouts, hash queue,
+    /// verified-credential cache).
+    pub guard: Guard,
 }
 
 /// A cheap, cloneable handle on the running CSMS.
@@ -55,6 +59,7 @@ impl Csms {
             None => None,
         };
         let shared = Arc::new(Shared {
+            guard: Guard::new(&config),
             config: Arc::new(config),
             store,
             registry: Arc::new(Registry::default()),
@@ -144,6 +149,11 @@ impl Csms {
 
     pub fn config(&self) -> &CsmsConfig {
         &self.shared.config
+    }
+
+    /// The front door's limits and counters.
+    pub fn guard(&self) -> &Guard {
+        &self.shared.guard
     }
 }
 

@@ -26,8 +26,8 @@ use unicharge_store::{Store, StoredAnswer, Write};
 use crate::connection::ConnectionHandle;
 use crate::security::pki::CaMaterial;
 use crate::{
-    authorization, availability, diagnostics, firmware, metering, provisioning, reservation,
-    security, transactions, CsmsConfig,
+    authorization, availability, data_transfer, diagnostics, firmware, metering, provisioning,
+    reservation, security, transactions, CsmsConfig,
 };
 
 /// What a handler works with: the station and the services around it.
@@ -231,9 +231,14 @@ async fn route(
         Action::ReservationStatusUpdate => {
             encode(reservation::reservation_status_update::handle(ctx, decode(payload)?).await?)
         }
+        Action::DataTransfer => {
+            encode(data_transfer::data_transfer::handle(ctx, decode(payload)?).await?)
+        }
+        // A valid 2.0.1 action a station may send, not built yet: recognised, not supported
+        // (unknown action names were answered NotImplemented before routing).
         other => Err(CallRefusal::new(
-            ErrorCode::NotImplemented,
-            format!("{} is not implemented by this CSMS yet", other.as_str()),
+            ErrorCode::NotSupported,
+            format!("{} is not supported by this CSMS yet", other.as_str()),
         )),
     }
 }

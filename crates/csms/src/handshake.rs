@@ -7,15 +7,23 @@
 //!
 //! | refusal | status |
 //! |---|---|
-//! | not `GET {prefix}/{stationId}`, or an unknown station | 404 |
+//! | not `GET {prefix}/{stationId}`, a station id that is not an OCPP identifierString once
+//! percent-decoded (control characters, spaces, more than 48 characters), or an unknown station | 404 |
 //! | not a WebSocket upgrade, or no `ocpp2.0.1` subprotocol offered | 400 |
-//! | missing or wrong credentials, username ≠ station id, profile too low, certificate CN ≠ id | 401 |
+//! | missing or wrong credentials, username ≠ station id, profile too low, certificate CN ≠ id, too many wrong passwords | 401 |
+//! | too many unregistered stations held, or too many password checks at once | 503 |
+//!
+//! Nothing a client sends reaches a log line unbounded or unescaped: the station id is validated
+//! here (a `%0D%0A` in it once forged a whole log line), and refusal reasons quoting the request
+//! print through [`Bounded`].
 
 use std::time::Duration;
 
 use base64::Engine;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use unicharge_core::StationId;
+use unicharge_ocpp::peer_text::Bounded;
 use unicharge_ocpp::SUBPROTOCOL_V201;
 
 /// Largest request head read before giving up (OCTT and real stations send well under 2 KiB).
@@ -24,7 +32,7 @@ const MAX_HEAD: usize = 16 * 1024;
 /// What the station asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpgradeRequest {
-    /// The last path segment, percent-decoded, not yet validated.
+    /// The last path segment, percent-decoded; a valid [`StationId`] (registration unchecked).
     pub station_id: String,
     /// `Authorization: Basic` credentials, if any.
     pub basic: Option<BasicCredentials>,
@@ -51,12 +59,20 @@ impl std::fmt::Debug for BasicCredentials {
 }
 
 /// A refused upgrade: the HTTP status to answer and why (for the log; not sent in detail).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("HTTP {status}: {reason}")]
+/// Displayed with the reason bounded and escaped: it may quote the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub status: u16,
     pub reason: String,
 }
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {}: {}", self.status, Bounded(&self.reason))
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 impl Refusal {
     pub fn new(status: u16, reason: impl Into<String>) -> Self {
@@ -127,7 +143,12 @@ pub fn parse_request(
     let path = req.path.unwrap_or("");
     let path = path.split(['?', '#']).next().unwrap_or("");
     let station_id = station_from_path(path, path_prefix)
-        .ok_or_else(|| Refusal::new(404, format!("no OCPP endpoint at {path:?}")))?;
+        .ok_or_else(|| Refusal::new(404, format!("no OCPP endpoint at {}", Bounded(path))))?;
+    // Part 4: the id is an identifierString; anything else names no station (and a control
+    // character in it must never reach a log line).
+    if let Err(e) = StationId::new(station_id.as_str()) {
+        return Err(Refusal::new(404, format!("not a station id: {e}")));
+    }
 
     let header = |name: &str| {
         req.headers
@@ -251,6 +272,7 @@ pub async fn refuse<S: AsyncWrite + Unpin>(stream: &mut S, refusal: &Refusal) {
                 "WWW-Authenticate: Basic realm=\"OCPP\", charset=\"UTF-8\"\r\n",
             ),
             404 => ("Not Found", ""),
+            503 => ("Service Unavailable", "Retry-After: 10\r\n"),
             405 => ("Method Not Allowed", "Allow: GET\r\n"),
             431 => ("Request Header Fields Too Large", ""),
             _ => ("Error", ""),
@@ -331,6 +353,39 @@ mod tests {
         assert_eq!(
             station_from_path("/ocpp/CP1/", "/ocpp").as_deref(),
             Some("CP1")
+        );
+    }
+
+    #[test]
+    fn station_ids_with_control_characters_are_refused_with_404() {
+        for path in [
+            "/ocpp/CP1%0D%0A2024-01-01T00:00:00Z%20INFO%20forged",
+            "/ocpp/CP1%00",
+            "/ocpp/CP%201",
+            "/ocpp/%1b%5b31m",
+        ] {
+            let head = String::from_utf8(head(&UPGRADE))
+                .unwrap()
+                .replace("/ocpp/CP%2D1", path);
+            let refusal = parse_request(&head.into_bytes(), "/ocpp", vec![]).unwrap_err();
+            assert_eq!(refusal.status, 404, "{path}");
+            let logged = refusal.to_string();
+            assert!(!logged.contains(['\r', '\n', '\0', '\x1b']), "{logged:?}");
+        }
+    }
+
+    #[test]
+    fn refusals_quoting_the_request_display_bounded() {
+        let path = format!("/other/{}", "x".repeat(15_000));
+        let head = String::from_utf8(head(&UPGRADE))
+            .unwrap()
+            .replace("/ocpp/CP%2D1", &path);
+        let refusal = parse_request(&head.into_bytes(), "/ocpp", vec![]).unwrap_err();
+        assert_eq!(refusal.status, 404);
+        assert!(
+            refusal.to_string().len() < 512,
+            "{}",
+            refusal.to_string().len()
         );
     }
 

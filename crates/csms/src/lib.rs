@@ -8,8 +8,8 @@
 //!   durable write → answer.
 //! - Handlers live in one module per OCPP functional block: [`security`] (A),
 //!   [`provisioning`] (B), [`authorization`] (C), [`transactions`] (E), [`availability`] (G),
-//!   [`reservation`] (H), [`metering`] (J), [`firmware`] (L), [`diagnostics`] (N). Actions of
-//!   blocks not written yet answer `NotImplemented`.
+//!   [`reservation`] (H), [`metering`] (J), [`firmware`] (L), [`diagnostics`] (N),
+//!   [`data_transfer`] (P). Actions of blocks not written yet answer `NotSupported`.
 //! - [`outbound`]: calls the CSMS makes on its own, logged like the operator's.
 
 pub mod authorization;
@@ -17,6 +17,7 @@ pub mod availability;
 pub mod config;
 pub mod connection;
 pub mod csms;
+pub mod data_transfer;
 pub mod diagnostics;
 pub mod dispatch;
 pub mod firmware;

@@ -14,12 +14,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_openssl::SslStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
+use unicharge_ocpp::peer_text::Bounded;
 
 use crate::connection::{ConnectionSettings, Registration};
 use crate::csms::Shared;
 use crate::dispatch::StationContext;
 use crate::handshake;
 use crate::security::admission::{admit, Presented};
+use crate::security::guard::Guarded;
 use crate::security::tls::peer_certificate_common_name;
 
 /// Accept plain-WebSocket connections (security profile 1) until the task is aborted.
@@ -54,7 +56,7 @@ pub async fn serve_wss(listener: TcpListener, acceptor: Arc<SslAcceptor>, shared
                         }
                         Err(reason) => {
                             metrics::counter!("ocpp_tls_handshake_failures_total").increment(1);
-                            tracing::info!(%peer, "TLS handshake refused: {reason}");
+                            tracing::info!(%peer, "TLS handshake refused: {}", Bounded(&reason));
                         }
                     }
                 });
@@ -114,9 +116,11 @@ async fn upgrade<S>(
         tls: tls.is_some(),
         certificate_cn: tls.flatten(),
         basic: request.basic.clone(),
+        address: peer.ip(),
     };
     let admitted = match admit(
         &shared.store,
+        &shared.guard,
         config.unknown_stations,
         &request.station_id,
         presented,
@@ -127,9 +131,26 @@ async fn upgrade<S>(
         Err(refusal) => {
             metrics::counter!("ocpp_connections_refused_total", "status" => refusal.status.to_string())
                 .increment(1);
-            tracing::warn!(station = %request.station_id, %peer, "connection refused: {refusal}");
+            tracing::warn!(station = %Bounded(&request.station_id), %peer, "connection refused: {refusal}");
             handshake::refuse(&mut stream, &refusal).await;
             return;
+        }
+    };
+    // An unknown station held only to be answered Rejected takes one of a bounded number of
+    // slots, released when its connection ends (the slot lives in the stream).
+    let slot = if admitted.registered {
+        None
+    } else {
+        match shared.guard.unregistered_slot() {
+            Some(slot) => Some(slot),
+            None => {
+                let refusal =
+                    handshake::Refusal::new(503, "too many unregistered stations connected");
+                metrics::counter!("ocpp_connections_refused_total", "status" => "503").increment(1);
+                tracing::warn!(station = %request.station_id, %peer, "connection refused: {refusal}");
+                handshake::refuse(&mut stream, &refusal).await;
+                return;
+            }
         }
     };
     let station = admitted.station;
@@ -152,7 +173,7 @@ async fn upgrade<S>(
         .max_message_size(Some(config.max_message_size))
         .max_frame_size(Some(config.max_message_size));
     let ws = WebSocketStream::from_partially_read(
-        stream,
+        Guarded::new(stream, slot),
         request.leftover,
         Role::Server,
         Some(ws_config),
@@ -175,6 +196,7 @@ async fn upgrade<S>(
         ConnectionSettings {
             ping_interval: config.ping_interval,
             call_timeout: config.call_timeout,
+            unregistered_boot_timeout: config.unregistered_boot_timeout,
         },
     );
     if admitted.registered {

@@ -91,6 +91,27 @@ pub struct CsmsSettings {
     /// Unset: the station's own AuthCacheLifeTime applies.
     #[serde(with = "optional_duration")]
     pub auth_cache_lifetime: Option<Duration>,
+    /// Unknown stations held open at once under `unknown_stations = "reject"` (then HTTP 503).
+    pub max_unregistered_connections: usize,
+    /// An unknown station that has not booted this long after connecting is disconnected.
+    #[serde(with = "duration")]
+    pub unregistered_boot_timeout: Duration,
+    /// Wrong passwords per station / per source address within `auth_failure_window` before
+    /// further attempts are refused unchecked for `auth_lockout` (doubling up to
+    /// `auth_lockout_max`).
+    pub auth_failures_per_station: u32,
+    pub auth_failures_per_address: u32,
+    #[serde(with = "duration")]
+    pub auth_failure_window: Duration,
+    #[serde(with = "duration")]
+    pub auth_lockout: Duration,
+    #[serde(with = "duration")]
+    pub auth_lockout_max: Duration,
+    /// Password hashes queued or running at once (beyond: HTTP 503 to the upgrade).
+    pub password_hash_queue: usize,
+    /// How long a verified credential spares a reconnect the Argon2 check ("0s" disables).
+    #[serde(with = "duration")]
+    pub credential_cache_ttl: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,6 +162,15 @@ impl Default for CsmsSettings {
             transaction_status_delay: d.transaction_status_delay,
             running_cost: d.running_cost,
             auth_cache_lifetime: d.auth_cache_lifetime,
+            max_unregistered_connections: d.max_unregistered_connections,
+            unregistered_boot_timeout: d.unregistered_boot_timeout,
+            auth_failures_per_station: d.auth_failures_per_station,
+            auth_failures_per_address: d.auth_failures_per_address,
+            auth_failure_window: d.auth_failure_window,
+            auth_lockout: d.auth_lockout,
+            auth_lockout_max: d.auth_lockout_max,
+            password_hash_queue: d.password_hash_queue,
+            credential_cache_ttl: d.credential_cache_ttl,
         }
     }
 }
@@ -233,6 +263,15 @@ impl Settings {
             transaction_status_delay: c.transaction_status_delay,
             running_cost: c.running_cost,
             auth_cache_lifetime: c.auth_cache_lifetime,
+            max_unregistered_connections: c.max_unregistered_connections,
+            unregistered_boot_timeout: c.unregistered_boot_timeout,
+            auth_failures_per_station: c.auth_failures_per_station,
+            auth_failures_per_address: c.auth_failures_per_address,
+            auth_failure_window: c.auth_failure_window,
+            auth_lockout: c.auth_lockout,
+            auth_lockout_max: c.auth_lockout_max,
+            password_hash_queue: c.password_hash_queue,
+            credential_cache_ttl: c.credential_cache_ttl,
             ..CsmsConfig::default()
         }
     }

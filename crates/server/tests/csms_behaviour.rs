@@ -497,9 +497,9 @@ async fn broken_calls_get_the_part_4_error_code_and_the_connection_stays_open() 
         (
             "m6".into(),
             // An action of a block not built yet (L03, publishing firmware) with a valid
-            // payload.
+            // payload: recognised, not supported.
             r#"[2,"m6","PublishFirmwareStatusNotification",{"status":"Idle"}]"#.into(),
-            ErrorCode::NotImplemented,
+            ErrorCode::NotSupported,
         ),
     ];
     for (id, text, expected) in &cases {

@@ -11,16 +11,38 @@
 //! A station is let in when its credential is right and the offered profile is at least the one
 //! it is registered at (no downgrade). TLS itself (versions, suites, certificate chain and expiry)
 //! was already enforced by the handshake in [`super::tls`].
+//!
+//! A Basic password is checked in this order, cheapest first, so that guessing costs the CSMS
+//! little and honest stations keep reconnecting quickly ([`super::guard`]):
+//!
+//! 1. a credential verified within `credential_cache_ttl` for the same password hash: let in;
+//! 2. the station or the source address is locked after too many failures: 401, unchecked;
+//! 3. the hash queue is full: 503 (retry later), unchecked;
+//! 4. Argon2. A failure counts against station and address, is counted in
+//!    `ocpp_auth_failures_total{reason}` and, for a registered station, is stored as a security
+//!    event `FailedToAuthenticateAtCsms` (the OCPP security event for credentials the CSMS
+//!    rejected).
+//!
+//! Every refusal is counted in `ocpp_auth_failures_total` with its reason.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::Utc;
+use tokio::time::Instant;
 use unicharge_core::credentials::{hash_password, verify_password};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
-use unicharge_store::{Store, StoreError};
+use unicharge_ocpp::peer_text::Bounded;
+use unicharge_store::{SecurityEventRecord, Store, StoreError, Write};
 
+use super::backoff::Key;
+use super::guard::Guard;
+use super::hashing::HashError;
 use crate::handshake::{BasicCredentials, Refusal};
 use crate::UnknownStationPolicy;
+
+/// The OCPP security event type stored for a wrong password (Part 2, Appendix 1).
+pub const FAILED_TO_AUTHENTICATE: &str = "FailedToAuthenticateAtCsms";
 
 /// What a connecting client showed.
 #[derive(Debug, Clone)]
@@ -30,6 +52,8 @@ pub struct Presented {
     /// Subject CN of a client certificate that chained to the configured CA.
     pub certificate_cn: Option<String>,
     pub basic: Option<BasicCredentials>,
+    /// Where the connection comes from (failures are counted per address too).
+    pub address: IpAddr,
 }
 
 /// A station that may in, with the profile its connection offers.
@@ -44,38 +68,43 @@ pub struct Admitted {
 /// Decide whether `station_id` may connect with what it `presented`.
 pub async fn admit(
     store: &Arc<dyn Store>,
+    guard: &Guard,
     policy: UnknownStationPolicy,
     station_id: &str,
     presented: Presented,
 ) -> Result<Admitted, Refusal> {
     let id = StationId::new(station_id)
         .map_err(|e| Refusal::new(404, format!("not a station id: {e}")))?;
-    let offered = offered_profile(&id, &presented)?;
+    let offered = offered_profile(&id, &presented).map_err(|r| failure("credentials", r))?;
     let station = store.get_station(&id).await.map_err(internal)?;
     let station = match station {
         Some(station) => station,
-        None => return register_unknown(store, policy, id, offered, presented).await,
+        None => return register_unknown(store, guard, policy, id, offered, presented).await,
     };
     if offered < station.security_profile {
-        return Err(Refusal::new(
-            401,
-            format!(
-                "registered at security profile {}, connected with profile {offered}",
-                station.security_profile
+        return Err(failure(
+            "profile_too_low",
+            Refusal::new(
+                401,
+                format!(
+                    "registered at security profile {}, connected with profile {offered}",
+                    station.security_profile
+                ),
             ),
         ));
     }
     if offered != SecurityProfile::TlsClientCert {
         let basic = presented
             .basic
+            .as_ref()
             .expect("offered_profile checked Basic is present");
-        let hash = station
-            .password_hash
-            .clone()
-            .ok_or_else(|| Refusal::new(401, "no password is set for this station"))?;
-        if !check_password(basic.password, hash).await {
-            return Err(Refusal::new(401, "wrong password"));
-        }
+        let hash = station.password_hash.as_deref().ok_or_else(|| {
+            failure(
+                "no_password_set",
+                Refusal::new(401, "no password is set for this station"),
+            )
+        })?;
+        check_password(store, guard, &id, presented.address, &basic.password, hash).await?;
     }
     Ok(Admitted {
         station,
@@ -84,13 +113,111 @@ pub async fn admit(
     })
 }
 
+/// Check a Basic password against a registered station's hash (see the module docs).
+async fn check_password(
+    store: &Arc<dyn Store>,
+    guard: &Guard,
+    id: &StationId,
+    address: IpAddr,
+    password: &str,
+    hash: &str,
+) -> Result<(), Refusal> {
+    let now = Instant::now();
+    if guard.cache().hit(id, password, hash, now) {
+        return Ok(());
+    }
+    let station_key = Key::Station(id.clone());
+    let address_key = Key::Address(address);
+    let locked = {
+        let backoff = guard.backoff();
+        backoff
+            .locked(&station_key, now)
+            .or_else(|| backoff.locked(&address_key, now))
+    };
+    if let Some(left) = locked {
+        return Err(failure(
+            "locked_out",
+            Refusal::new(
+                401,
+                format!(
+                    "too many wrong passwords for this station or address; refused unchecked for {}s",
+                    left.as_secs().max(1)
+                ),
+            ),
+        ));
+    }
+    let (checked_password, checked_hash) = (password.to_string(), hash.to_string());
+    let right = match guard
+        .hash_queue
+        .run(move || verify_password(&checked_password, &checked_hash))
+        .await
+    {
+        Ok(right) => right,
+        Err(HashError::Busy) => {
+            return Err(failure(
+                "hash_queue_full",
+                Refusal::new(503, "too many password checks at once; retry later"),
+            ))
+        }
+        Err(e @ HashError::Gone) => return Err(internal(e)),
+    };
+    guard.count_password_check();
+    if right {
+        guard.cache().insert(id, password, hash, now);
+        guard.backoff().record_success(&station_key);
+        return Ok(());
+    }
+    let (station_lockout, address_lockout) = {
+        let mut backoff = guard.backoff();
+        (
+            backoff.record_failure(station_key, now),
+            backoff.record_failure(address_key, now),
+        )
+    };
+    let mut tech_info = format!("wrong Basic-auth password from {address}");
+    if let Some(lockout) = station_lockout.or(address_lockout) {
+        tech_info.push_str(&format!(
+            "; further attempts from this {} refused unchecked for {}s",
+            if station_lockout.is_some() {
+                "station id"
+            } else {
+                "address"
+            },
+            lockout.as_secs()
+        ));
+    }
+    let event = Write::SecurityEvent(SecurityEventRecord {
+        station_id: id.clone(),
+        kind: FAILED_TO_AUTHENTICATE.into(),
+        timestamp: Utc::now(),
+        tech_info: Some(tech_info),
+        received_at: Utc::now(),
+    });
+    if let Err(e) = store.write(vec![event]).await {
+        tracing::error!(station = %id, error = %e, "could not store the failed-authentication security event");
+    }
+    Err(failure(
+        "wrong_password",
+        Refusal::new(401, "wrong password"),
+    ))
+}
+
+/// Count a refused credential by reason and pass the refusal on.
+fn failure(reason: &'static str, refusal: Refusal) -> Refusal {
+    metrics::counter!("ocpp_auth_failures_total", "reason" => reason).increment(1);
+    refusal
+}
+
 /// The profile the connection offers, or why it offers none.
 fn offered_profile(id: &StationId, presented: &Presented) -> Result<SecurityProfile, Refusal> {
     if let (true, Some(cn)) = (presented.tls, &presented.certificate_cn) {
         if cn != id.as_str() {
             return Err(Refusal::new(
                 401,
-                format!("client certificate CN {cn:?} is not the station id"),
+                format!(
+                    "client certificate CN \"{}\" is not the station id",
+                    Bounded(cn)
+                ),
             ));
         }
         return Ok(SecurityProfile::TlsClientCert);
@@ -103,8 +230,8 @@ fn offered_profile(id: &StationId, presented: &Presented) -> Result<SecurityProf
         return Err(Refusal::new(
             401,
             format!(
-                "Basic username {:?} is not the station id in the URL",
-                basic.username
+                "Basic username \"{}\" is not the station id in the URL",
+                Bounded(&basic.username)
             ),
         ));
     }
@@ -117,6 +244,7 @@ fn offered_profile(id: &StationId, presented: &Presented) -> Result<SecurityProf
 
 async fn register_unknown(
     store: &Arc<dyn Store>,
+    guard: &Guard,
     policy: UnknownStationPolicy,
     id: StationId,
     offered: SecurityProfile,
@@ -145,10 +273,20 @@ async fn register_unknown(
         .filter(|_| offered != SecurityProfile::TlsClientCert)
     {
         // Trust on first use: the password presented now is the one required from now on.
-        let hash = super::hashing::run(move || hash_password(&basic.password))
+        let hash = match guard
+            .hash_queue
+            .run(move || hash_password(&basic.password))
             .await
-            .ok_or_else(|| internal("password hashing task failed"))?
-            .map_err(|e| internal(e.to_string()))?;
+        {
+            Ok(hash) => hash.map_err(internal)?,
+            Err(HashError::Busy) => {
+                return Err(Refusal::new(
+                    503,
+                    "too many password checks at once; retry later",
+                ))
+            }
+            Err(e @ HashError::Gone) => return Err(internal(e)),
+        };
         station.password_hash = Some(hash);
     }
     match store.create_station(&station).await {
@@ -165,12 +303,6 @@ async fn register_unknown(
         Err(StoreError::StationExists(_)) => Err(Refusal::new(401, "registration raced; retry")),
         Err(e) => Err(internal(e)),
     }
-}
-
-async fn check_password(password: String, hash: String) -> bool {
-    super::hashing::run(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
 }
 
 fn internal(e: impl std::fmt::Display) -> Refusal {
