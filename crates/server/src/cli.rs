@@ -322,7 +322,7 @@ impl Cli {
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
-    std::fs::create_dir_all(&settings.data_dir)
+    crate::create_private_dir(&settings.data_dir)
         .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
     SqliteStore::open(&settings.database_path(), settings.store.durability)
         .await

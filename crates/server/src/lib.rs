@@ -61,7 +61,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
             "csms.boot_provisioning_report = {report:?}: use one of {BASES:?}"
         );
     }
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+    create_private_dir(&settings.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {} (set data_dir in the configuration)",
             settings.data_dir.display()
@@ -124,4 +124,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         generated_tls,
         initial_admin_key,
     })
+}
+
+/// Create the data directory (and missing parents) readable by its owner only (0700): it holds
+/// the database, private keys and the CA. An existing one is left as the operator set it.
+pub fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
 }

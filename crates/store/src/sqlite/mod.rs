@@ -52,11 +52,17 @@ impl SqliteStore {
     }
 
     /// [`SqliteStore::open`] with explicit group-commit settings.
+    ///
+    /// The database holds password hashes, API key hashes and every station's history: it is
+    /// created readable by its owner only (0600), and SQLite gives the WAL and SHM files the
+    /// mode of the database file. Existing files are tightened too, in case an older version or
+    /// a umask created them readable by others.
     pub async fn open_with(
         path: &Path,
         durability: Durability,
         writer_config: WriterConfig,
     ) -> Result<Self> {
+        make_private(path).map_err(sqlx::Error::Io)?;
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .create_if_missing(true)
@@ -75,8 +81,33 @@ impl SqliteStore {
         MIGRATIONS.run(&pool).await?;
         let conn = options.connect().await?;
         let writer = writer::spawn(conn, writer_config);
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            if Path::new(&side).exists() {
+                make_private(Path::new(&side)).map_err(sqlx::Error::Io)?;
+            }
+        }
         Ok(SqliteStore { pool, writer })
     }
+}
+
+/// Create `path` if missing, owner-only (0600) either way.
+#[cfg(unix)]
+fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn make_private(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[async_trait]
@@ -624,5 +655,35 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(rows::transaction_event).collect()
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[tokio::test]
+    async fn the_database_and_its_wal_and_shm_files_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("unicharge.db");
+        let store = SqliteStore::open(&path, Durability::Normal).await.unwrap();
+        store
+            .get_station(&StationId::new("CP1").unwrap())
+            .await
+            .unwrap();
+        for file in ["unicharge.db", "unicharge.db-wal", "unicharge.db-shm"] {
+            assert_eq!(mode(&dir.path().join(file)), 0o600, "{file}");
+        }
+        drop(store);
+        // An existing database left readable by others is tightened on open.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let _store = SqliteStore::open(&path, Durability::Normal).await.unwrap();
+        assert_eq!(mode(&path), 0o600);
     }
 }
