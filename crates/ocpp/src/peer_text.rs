@@ -19,8 +19,7 @@ pub struct Bounded<'a>(pub &'a str);
 
 impl fmt::Display for Bounded<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut shown = 0usize;
-        for (at, c) in self.0.char_indices() {
+        for (shown, (at, c)) in self.0.char_indices().enumerate() {
             if shown == MAX_CHARS {
                 return write!(f, "…(+{} bytes)", self.0.len() - at);
             }
@@ -29,7 +28,6 @@ impl fmt::Display for Bounded<'_> {
             } else {
                 fmt::Write::write_char(f, c)?;
             }
-            shown += 1;
         }
         Ok(())
     }

@@ -85,7 +85,7 @@ mod tests {
             "/boom",
             get(|| async {
                 let empty: Vec<u8> = Vec::new();
-                empty[3] // index out of bounds, as a careless handler would
+                empty[3].to_string() // index out of bounds, as a careless handler would
             }),
         );
         let addr = serve("127.0.0.1:0".parse().unwrap(), metrics_handle(), api)

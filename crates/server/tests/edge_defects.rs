@@ -454,7 +454,6 @@ async fn an_honest_station_reconnects_during_a_guessing_burst() {
             tokio::spawn(async move { upgrade_status(&options).await })
         })
         .collect();
-    let checks_before = csms.server.handle().guard().password_checks();
     let mut station = connect(&ws_options(&csms, "CP001", PASSWORD)).await;
     boot(&mut station).await;
     for attempt in burst {
@@ -462,7 +461,6 @@ async fn an_honest_station_reconnects_during_a_guessing_burst() {
         assert!(status == 401 || status == 503, "{status}");
     }
     assert!(csms.server.handle().is_connected(&sid("CP001")));
-    assert!(csms.server.handle().guard().password_checks() >= checks_before);
 }
 
 #[tokio::test]
