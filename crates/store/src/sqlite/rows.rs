@@ -27,6 +27,11 @@ pub fn station(row: &SqliteRow) -> Result<Station> {
         id: station_id(row, "id")?,
         security_profile: SecurityProfile::try_from(profile)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        pending_security_profile: row
+            .try_get::<Option<i64>, _>("pending_security_profile")?
+            .map(SecurityProfile::try_from)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         password_hash: row.try_get("password_hash")?,
         registration: registration(&row.try_get::<String, _>("registration")?)?,
         model: row.try_get("model")?,
@@ -204,6 +209,7 @@ pub fn transaction(row: &SqliteRow) -> Result<TransactionRecord> {
         remote_start_id: row.try_get("remote_start_id")?,
         reservation_id: row.try_get("reservation_id")?,
         tariff_id: row.try_get("tariff_id")?,
+        station_forgot_at: row.try_get("station_forgot_at")?,
         seq_no_gaps: Vec::new(),
     })
 }
