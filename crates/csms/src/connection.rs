@@ -25,6 +25,7 @@ use unicharge_store::Write;
 
 use crate::dispatch::{dispatch, StationContext};
 use crate::effects::Effect;
+use crate::facts::Fact;
 use crate::registry::Registry;
 
 /// The payload of the CALLRESULT a station answered.
@@ -203,12 +204,13 @@ impl Registration {
             registry,
         } = self;
         let generation = handle.generation;
+        let profile = handle.profile;
         tokio::spawn(async move {
             if let Some(old) = replaced {
                 tracing::info!(station = %ctx.station_id, "new connection replaces the previous one");
                 old.close("replaced by a new connection").await;
             }
-            run(ws, ctx, commands, settings, registry, generation).await;
+            run(ws, ctx, commands, settings, registry, generation, profile).await;
         });
         handle
     }
@@ -221,13 +223,14 @@ async fn run<S>(
     settings: ConnectionSettings,
     registry: Arc<Registry>,
     generation: u64,
+    profile: SecurityProfile,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let station = ctx.station_id.clone();
     metrics::gauge!("ocpp_connections").increment(1.0);
     if ctx.registered {
-        let _ = ctx
+        let written = ctx
             .store
             .write(vec![Write::Connection {
                 station_id: station.clone(),
@@ -235,6 +238,12 @@ async fn run<S>(
                 connected: true,
             }])
             .await;
+        if written.is_ok() {
+            ctx.csms.publish(Fact::StationConnected {
+                station: station.clone(),
+                profile,
+            });
+        }
     }
 
     if ctx.registered && ctx.boot_status == Some(RegistrationStatus::Accepted) {
@@ -399,7 +408,7 @@ async fn run<S>(
     }
     metrics::gauge!("ocpp_connections").decrement(1.0);
     if registry.remove(&station, generation) && ctx.registered {
-        let _ = ctx
+        let written = ctx
             .store
             .write(vec![Write::Connection {
                 station_id: station.clone(),
@@ -407,6 +416,12 @@ async fn run<S>(
                 connected: false,
             }])
             .await;
+        if written.is_ok() {
+            ctx.csms.publish(Fact::StationDisconnected {
+                station: station.clone(),
+                reason: reason.clone(),
+            });
+        }
     }
     tracing::info!(station = %station, "disconnected: {reason}");
 }
