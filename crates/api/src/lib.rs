@@ -136,6 +136,7 @@ impl ApiState {
         security::PasswordRotated,
         security::SecurityProfileBody,
         security::SecurityProfileUpgraded,
+        security::UpgradeStep,
         security::CertificateView,
         tokens::TokenView,
         tokens::TokenBody,

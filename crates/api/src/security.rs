@@ -77,11 +77,23 @@ pub struct SecurityProfileBody {
     pub connection_data: Value,
 }
 
+/// One request of the upgrade and the station's answer (OCPP JSON; secrets redacted).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeStep {
+    /// `SetNetworkProfile`, `SetVariables` or `Reset`.
+    pub action: String,
+    #[schema(value_type = Object)]
+    pub request: Value,
+    #[schema(value_type = Object)]
+    pub response: Value,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityProfileUpgraded {
-    /// Each request sent and the station's answer, in order (`action`, `request`, `response`).
-    pub steps: Vec<Value>,
+    /// Each request sent and the station's answer, in order.
+    pub steps: Vec<UpgradeStep>,
     /// True when the station accepted every step. The new profile is then required once the
     /// station has connected at it (a station that falls back to its old slot is not locked out).
     pub upgraded: bool,
@@ -124,8 +136,10 @@ pub async fn upgrade_security_profile(
         steps: upgrade
             .steps
             .into_iter()
-            .map(|(action, request, response)| {
-                serde_json::json!({"action": action, "request": request, "response": response})
+            .map(|(action, request, response)| UpgradeStep {
+                action,
+                request,
+                response,
             })
             .collect(),
         upgraded: upgrade.upgraded,
