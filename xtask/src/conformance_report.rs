@@ -359,7 +359,10 @@ impl Meta {
         // The report itself is excluded from the dirty check: it is this command's output, so a
         // second run before committing the first report would otherwise call a clean tree dirty.
         let report_excluded = format!(":(exclude){REPORT}");
-        let status = out("git", &["status", "--porcelain", "--", ".", &report_excluded]);
+        let status = out(
+            "git",
+            &["status", "--porcelain", "--", ".", &report_excluded],
+        );
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         Meta {
             date: out("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_else(|| "unknown".into()),
@@ -698,7 +701,10 @@ TC_I_02_CSMS\tTC_L02_CSMS\tI\tFinal total cost\tstation\tany
             header.contains("re-implementation of the OCTT CSMS test cases"),
             "{header}"
         );
-        assert!(header.contains("**not** the Open Charge Alliance"), "{header}");
+        assert!(
+            header.contains("**not** the Open Charge Alliance"),
+            "{header}"
+        );
         assert!(!header.contains("uncommitted"), "{header}");
     }
 

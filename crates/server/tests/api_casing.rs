@@ -102,7 +102,10 @@ fn snake_case_names(doc: &Value) -> Vec<String> {
                     }
                 }
                 if let Some(Value::Array(required)) = map.get("required") {
-                    for name in required.iter().filter_map(Value::as_str).filter(|n| is_snake(n))
+                    for name in required
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .filter(|n| is_snake(n))
                     {
                         found.push(format!("{pointer}/required/{name}"));
                     }
@@ -218,7 +221,10 @@ async fn the_openapi_document_declares_only_camel_case_names() {
         "SecurityEventView",
         "CommandView",
     ] {
-        assert!(schemas.contains_key(name), "{name} missing from the document");
+        assert!(
+            schemas.contains_key(name),
+            "{name} missing from the document"
+        );
     }
     assert_eq!(
         doc["components"]["schemas"]["StationView"]["properties"]["securityProfile"]["type"],
@@ -371,5 +377,8 @@ async fn station_bodies_take_camel_case_and_refuse_snake_case() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(api.get("/api/v1/stations/CPNEW").await["securityProfile"], 3);
+    assert_eq!(
+        api.get("/api/v1/stations/CPNEW").await["securityProfile"],
+        3
+    );
 }
