@@ -28,10 +28,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/v1/stations/{id}/variables/set", post(set_variables))
         .route("/api/v1/stations/{id}/device-model", get(device_model))
         .route("/api/v1/stations/{id}/reports", post(request_report))
-        .route(
-            "/api/v1/stations/{id}/reports/{request_id}",
-            get(get_report),
-        )
+        .route("/api/v1/stations/{id}/reports/{requestId}", get(get_report))
         .route("/api/v1/stations/{id}/reset", post(reset))
         .route(
             "/api/v1/stations/{id}/network-profile",
@@ -310,8 +307,8 @@ pub struct Report {
     pub report_data: Vec<Value>,
 }
 
-#[utoipa::path(get, path = "/api/v1/stations/{id}/reports/{request_id}", tag = "provisioning",
-    params(("id" = String, Path), ("request_id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/stations/{id}/reports/{requestId}", tag = "provisioning",
+    params(("id" = String, Path), ("requestId" = i64, Path)),
     responses((status = 200, body = Report), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_report(
     State(state): State<ApiState>,

@@ -33,7 +33,7 @@ pub fn routes() -> Router<ApiState> {
             get(list_reservations).post(reserve_now),
         )
         .route(
-            "/api/v1/stations/{id}/reservations/{reservation_id}/cancel",
+            "/api/v1/stations/{id}/reservations/{reservationId}/cancel",
             post(cancel_reservation),
         )
 }
@@ -211,8 +211,8 @@ pub async fn list_reservations(
 
 /// Cancel a reservation (H02). When the station accepts, the reservation is Cancelled. Any
 /// body is ignored.
-#[utoipa::path(post, path = "/api/v1/stations/{id}/reservations/{reservation_id}/cancel", tag = "reservations",
-    params(("id" = String, Path, description = "Station id"), ("reservation_id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/stations/{id}/reservations/{reservationId}/cancel", tag = "reservations",
+    params(("id" = String, Path, description = "Station id"), ("reservationId" = i64, Path)),
     responses(
         (status = 200, description = "CancelReservationResponse (`Accepted` / `Rejected`)", body = StatusAnswer),
         (status = 404, description = "Unknown station or reservation", body = crate::error::ErrorBody),

@@ -45,11 +45,11 @@ pub fn routes() -> Router<ApiState> {
             post(transaction_status).get(get_transaction_named_status),
         )
         .route(
-            "/api/v1/stations/{id}/transactions/{transaction_id}",
+            "/api/v1/stations/{id}/transactions/{transactionId}",
             get(get_transaction),
         )
         .route(
-            "/api/v1/stations/{id}/transactions/{transaction_id}/stop",
+            "/api/v1/stations/{id}/transactions/{transactionId}/stop",
             post(stop_transaction),
         )
         .route("/api/v1/stations/{id}/meter-values", get(meter_values))
@@ -320,8 +320,8 @@ pub async fn list_transactions(
 }
 
 /// One transaction with its events, meter values and charge record.
-#[utoipa::path(get, path = "/api/v1/stations/{id}/transactions/{transaction_id}", tag = "transactions",
-    params(("id" = String, Path, description = "Station id"), ("transaction_id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/stations/{id}/transactions/{transactionId}", tag = "transactions",
+    params(("id" = String, Path, description = "Station id"), ("transactionId" = String, Path)),
     responses((status = 200, body = TransactionDetail), (status = 404, description = "Unknown station or transaction", body = crate::error::ErrorBody)))]
 pub async fn get_transaction(
     State(state): State<ApiState>,
@@ -515,8 +515,8 @@ pub async fn start_transaction(
 
 /// Stop a transaction remotely (F03). Any body is ignored. The station answers `Accepted` or
 /// `Rejected`; the transaction ends when its Ended event arrives.
-#[utoipa::path(post, path = "/api/v1/stations/{id}/transactions/{transaction_id}/stop", tag = "transactions",
-    params(("id" = String, Path, description = "Station id"), ("transaction_id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/stations/{id}/transactions/{transactionId}/stop", tag = "transactions",
+    params(("id" = String, Path, description = "Station id"), ("transactionId" = String, Path)),
     responses(
         (status = 200, description = "RequestStopTransactionResponse", body = crate::remote_control::StatusAnswer),
         (status = 400, body = crate::error::ErrorBody),

@@ -1374,10 +1374,10 @@ async fn the_openapi_document_lists_the_money_path() {
         ("/api/v1/stations/{id}/local-list/differential", "post"),
         ("/api/v1/stations/{id}/local-list/version", "post"),
         ("/api/v1/stations/{id}/transactions", "get"),
-        ("/api/v1/stations/{id}/transactions/{transaction_id}", "get"),
+        ("/api/v1/stations/{id}/transactions/{transactionId}", "get"),
         ("/api/v1/stations/{id}/transactions/start", "post"),
         (
-            "/api/v1/stations/{id}/transactions/{transaction_id}/stop",
+            "/api/v1/stations/{id}/transactions/{transactionId}/stop",
             "post",
         ),
         ("/api/v1/stations/{id}/transactions/status", "post"),
@@ -1389,7 +1389,7 @@ async fn the_openapi_document_lists_the_money_path() {
         ("/api/v1/stations/{id}/reservations", "get"),
         ("/api/v1/stations/{id}/reservations", "post"),
         (
-            "/api/v1/stations/{id}/reservations/{reservation_id}/cancel",
+            "/api/v1/stations/{id}/reservations/{reservationId}/cancel",
             "post",
         ),
         ("/api/v1/tariffs", "get"),
