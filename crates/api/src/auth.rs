@@ -17,6 +17,17 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller as the CSMS's operations name who asked (kept in the command log).
+    pub fn requester(&self) -> unicharge_csms::Requester {
+        unicharge_csms::Requester::operator(self.key_id.clone())
+    }
+
+    /// `require`, then the caller as a requester: the start of every operator operation.
+    pub fn operator(&self) -> Result<unicharge_csms::Requester, ApiError> {
+        self.require(ApiRole::Operator)?;
+        Ok(self.requester())
+    }
+
     /// Refuse with 403 unless the caller's role is at least `needed`.
     pub fn require(&self, needed: ApiRole) -> Result<(), ApiError> {
         if self.role >= needed {

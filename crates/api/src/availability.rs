@@ -4,12 +4,16 @@ use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use unicharge_csms::{availability as g, remote_control as f};
+use unicharge_ocpp::v201::{
+    ChangeAvailabilityRequest, ChangeAvailabilityResponse, EvseType, TriggerMessageRequest,
+    TriggerMessageResponse,
+};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::commands::operate;
-use crate::error::ApiJson;
+use crate::error::{ocpp_enum, ApiJson};
+use crate::stations::existing_station;
 use crate::{ApiError, ApiState};
 
 pub fn routes() -> Router<ApiState> {
@@ -21,11 +25,15 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/v1/stations/{id}/trigger", post(trigger_message))
 }
 
-fn evse(evse_id: Option<i64>, connector_id: Option<i64>) -> Result<Option<Value>, ApiError> {
+fn evse(evse_id: Option<i64>, connector_id: Option<i64>) -> Result<Option<EvseType>, ApiError> {
+    let evse = |id, connector_id| EvseType {
+        custom_data: None,
+        id,
+        connector_id,
+    };
     match (evse_id, connector_id) {
         (None, None) => Ok(None),
-        (Some(id), None) => Ok(Some(json!({"id": id}))),
-        (Some(id), Some(c)) => Ok(Some(json!({"id": id, "connectorId": c}))),
+        (Some(id), c) => Ok(Some(evse(id, c))),
         (None, Some(_)) => Err(ApiError::bad_request(
             "connector_without_evse",
             "a connectorId needs the evseId it belongs to",
@@ -54,12 +62,17 @@ pub async fn change_availability(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AvailabilityBody>,
-) -> Result<Json<Value>, ApiError> {
-    let mut payload = json!({"operationalStatus": body.operational_status});
-    if let Some(e) = evse(body.evse_id, body.connector_id)? {
-        payload["evse"] = e;
-    }
-    operate(&state, &caller, &id, "ChangeAvailability", payload).await
+) -> Result<Json<ChangeAvailabilityResponse>, ApiError> {
+    let by = caller.operator()?;
+    let station = existing_station(&state, &id).await?;
+    let request = ChangeAvailabilityRequest {
+        custom_data: None,
+        evse: evse(body.evse_id, body.connector_id)?,
+        operational_status: ocpp_enum("operationalStatus", &body.operational_status)?,
+    };
+    Ok(Json(
+        g::change_availability(&state.csms, &station, request, &by).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -83,10 +96,15 @@ pub async fn trigger_message(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TriggerBody>,
-) -> Result<Json<Value>, ApiError> {
-    let mut payload = json!({"requestedMessage": body.requested_message});
-    if let Some(e) = evse(body.evse_id, body.connector_id)? {
-        payload["evse"] = e;
-    }
-    operate(&state, &caller, &id, "TriggerMessage", payload).await
+) -> Result<Json<TriggerMessageResponse>, ApiError> {
+    let by = caller.operator()?;
+    let station = existing_station(&state, &id).await?;
+    let request = TriggerMessageRequest {
+        custom_data: None,
+        evse: evse(body.evse_id, body.connector_id)?,
+        requested_message: ocpp_enum("requestedMessage", &body.requested_message)?,
+    };
+    Ok(Json(
+        f::trigger_message(&state.csms, &station, request, &by).await?,
+    ))
 }

@@ -1,8 +1,14 @@
-//! CSMS→station OCPP requests on an operator's behalf.
+//! CSMS→station OCPP requests on an operator's behalf, for actions without CSMS state.
 //!
-//! `POST /api/v1/stations/{id}/ocpp/{Action}` sends any CSMS-initiated OCPP 2.0.1 request: the
-//! body is validated against the official schema (nothing invalid is sent), the station's answer
-//! is returned, and request and outcome are kept in the station's command log.
+//! `POST /api/v1/stations/{id}/ocpp/{Action}` sends a CSMS-initiated OCPP 2.0.1 request through
+//! the CSMS's one send path (`Csms::request_untyped`): the body is validated against the
+//! official schema (nothing invalid is sent), the station's answer is returned, and request and
+//! outcome are kept in the station's command log (secrets redacted).
+//!
+//! Actions whose use case keeps state at the CSMS — a local list version, a remoteStartId, a
+//! reservation, a report request id, the password the CSMS expects, a security profile, a
+//! certificate it issued — are refused here with a 400 that names their typed endpoint: sent
+//! raw, they would leave the CSMS believing something the station does not.
 //!
 //! | outcome | status |
 //! |---|---|
@@ -10,6 +16,7 @@
 //! | the station answered CALLERROR | 502, `call_error` with code and description |
 //! | the station's answer breaks the schema | 502, `invalid_response` |
 //! | body breaks the schema | 400, `invalid_request`, with the JSON pointer |
+//! | an action with a typed endpoint | 400, `use_typed_endpoint`, naming it |
 //! | unknown station / action | 404 |
 //! | station not connected | 409 |
 //! | no answer in time | 504 |
@@ -17,17 +24,11 @@
 use std::str::FromStr;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use chrono::Utc;
-use serde_json::{json, Value};
-use unicharge_core::api_keys::ApiRole;
-use unicharge_core::StationId;
-use unicharge_csms::CallFailure;
-use unicharge_ocpp::v201::{Action, Initiator};
-use unicharge_ocpp::{Direction, SchemaViolation, Validator};
-use unicharge_store::{CommandRecord, Write};
+use serde_json::Value;
+use unicharge_csms::request::is_secret_variable;
+use unicharge_ocpp::v201::{Action, SetVariablesRequest};
 
 use crate::auth::Caller;
 use crate::error::ApiJson;
@@ -38,7 +39,7 @@ pub fn routes() -> Router<ApiState> {
     Router::new().route("/api/v1/stations/{id}/ocpp/{action}", post(ocpp_command))
 }
 
-/// Send any CSMS-initiated OCPP request to a station and return its answer.
+/// Send a CSMS-initiated OCPP request without CSMS state to a station and return its answer.
 #[utoipa::path(
     post,
     path = "/api/v1/stations/{id}/ocpp/{action}",
@@ -49,7 +50,7 @@ pub fn routes() -> Router<ApiState> {
     request_body(content = Object, description = "The OCPP request payload, as the official schema defines it"),
     responses(
         (status = 200, description = "The station's CALLRESULT payload", body = Object),
-        (status = 400, description = "The body breaks the schema (detail names the path), or the action is not one a CSMS sends", body = crate::error::ErrorBody),
+        (status = 400, description = "The body breaks the schema (detail names the path), the action is not one a CSMS sends, or it has a typed endpoint (`use_typed_endpoint`)", body = crate::error::ErrorBody),
         (status = 404, description = "Unknown station or action", body = crate::error::ErrorBody),
         (status = 409, description = "The station is not connected", body = crate::error::ErrorBody),
         (status = 502, description = "The station answered CALLERROR, or an answer that breaks the schema", body = crate::error::ErrorBody),
@@ -63,142 +64,65 @@ pub async fn ocpp_command(
     Path((id, action)): Path<(String, String)>,
     ApiJson(payload): ApiJson<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    operate(&state, &caller, &id, &action, payload).await
-}
-
-/// The shape of a simple operation: operator role, a registered station, one request whose
-/// answer is returned as it is.
-pub async fn operate(
-    state: &ApiState,
-    caller: &Caller,
-    id: &str,
-    action: &str,
-    payload: Value,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(ApiRole::Operator)?;
-    let station = existing_station(state, id).await?;
-    Ok(Json(
-        run_command(state, &station, action, payload, Some(&caller.key_id)).await?,
-    ))
-}
-
-/// Validate, send, log. The building block of every operator command.
-pub async fn run_command(
-    state: &ApiState,
-    station: &StationId,
-    action: &str,
-    payload: Value,
-    requested_by: Option<&str>,
-) -> Result<Value, ApiError> {
-    let logged = payload.clone();
-    run_command_logged_as(state, station, action, payload, logged, requested_by).await
-}
-
-/// [`run_command`], keeping `logged` in the command log instead of the payload (for requests
-/// that carry a secret, such as a new BasicAuthPassword).
-pub async fn run_command_logged_as(
-    state: &ApiState,
-    station: &StationId,
-    action: &str,
-    payload: Value,
-    logged: Value,
-    requested_by: Option<&str>,
-) -> Result<Value, ApiError> {
-    let known = Action::from_str(action).map_err(|_| {
+    let by = caller.operator()?;
+    let action = Action::from_str(&action).map_err(|_| {
         ApiError::not_found(
             "unknown_action",
             format!("{action} is not an OCPP 2.0.1 action"),
         )
     })?;
-    if known.initiator() == Initiator::ChargingStation {
+    let station = existing_station(&state, &id).await?;
+    if let Some(endpoint) = typed_endpoint(action, &payload) {
         return Err(ApiError::bad_request(
-            "not_a_csms_action",
-            format!("{action} is sent by charging stations, not by a CSMS"),
+            "use_typed_endpoint",
+            format!(
+                "{} keeps state at the CSMS; use {endpoint}",
+                action.as_str()
+            ),
         ));
     }
-    if let Err(violation) = Validator::global().validate(action, Direction::Request, &payload) {
-        let (path, message) = match &violation {
-            SchemaViolation::Invalid { path, message, .. } => (path.clone(), message.clone()),
-            other => (String::new(), other.to_string()),
-        };
-        return Err(ApiError::bad_request(
-            "invalid_request",
-            format!("the {action}Request breaks the OCPP 2.0.1 schema at '{path}': {message}"),
-        )
-        .with_detail(json!({ "path": path, "code": violation.code().as_str() })));
-    }
-    let sent_at = Utc::now();
-    let outcome = state.csms.call(station, action, payload).await;
-    let (label, response) = match &outcome {
-        Ok(answer) => ("result", Some(answer.to_string())),
-        Err(CallFailure::CallError {
-            code,
-            description,
-            details,
-        }) => (
-            "call_error",
-            Some(
-                json!({"code": code.as_str(), "description": description, "details": details})
-                    .to_string(),
-            ),
-        ),
-        Err(CallFailure::Timeout(_)) => ("timeout", None),
-        Err(CallFailure::NotConnected) => ("not_connected", None),
-        Err(CallFailure::InvalidResponse(v)) => (
-            "invalid_response",
-            Some(json!({"violation": v}).to_string()),
-        ),
-        Err(CallFailure::ConnectionClosed) => ("closed", None),
-        Err(CallFailure::InvalidRequest(_)) => ("invalid_request", None),
-    };
-    let record = CommandRecord {
-        seq: 0,
-        station_id: station.clone(),
-        action: action.to_string(),
-        request: logged.to_string(),
-        outcome: label.to_string(),
-        response,
-        requested_by: requested_by.map(str::to_string),
-        sent_at,
-        completed_at: Utc::now(),
-    };
-    if let Err(e) = state.store.write(vec![Write::Command(record)]).await {
-        tracing::error!(station = %station, action, error = %e, "command log write failed");
-    }
-    outcome.map_err(|failure| failure_to_error(station, action, failure))
+    Ok(Json(
+        state
+            .csms
+            .request_untyped(&station, action, payload, &by)
+            .await?,
+    ))
 }
 
-fn failure_to_error(station: &StationId, action: &str, failure: CallFailure) -> ApiError {
-    match failure {
-        CallFailure::NotConnected | CallFailure::ConnectionClosed => ApiError::new(
-            StatusCode::CONFLICT,
-            "station_not_connected",
-            format!("station {station} is not connected; retry when it is"),
-        ),
-        CallFailure::Timeout(after) => ApiError::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            "station_timeout",
-            format!("station {station} did not answer {action} within {after:?}"),
-        ),
-        CallFailure::CallError {
-            code,
-            description,
-            details,
-        } => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "call_error",
-            format!("station {station} answered {action} with CALLERROR {code}: {description}"),
-        )
-        .with_detail(
-            json!({"code": code.as_str(), "description": description, "details": details}),
-        ),
-        CallFailure::InvalidResponse(v) => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "invalid_response",
-            format!(
-                "station {station} answered {action} with a payload that breaks the schema: {v}"
-            ),
-        ),
-        CallFailure::InvalidRequest(v) => ApiError::bad_request("invalid_request", v),
-    }
+/// The typed endpoint of an action whose use case keeps CSMS state, if it is one.
+fn typed_endpoint(action: Action, payload: &Value) -> Option<&'static str> {
+    Some(match action {
+        Action::SetVariables => {
+            let request: SetVariablesRequest = serde_json::from_value(payload.clone()).ok()?;
+            if !request
+                .set_variable_data
+                .iter()
+                .any(|i| is_secret_variable(&i.component.name, &i.variable.name))
+            {
+                return None;
+            }
+            "POST /api/v1/stations/{id}/password/rotate (A01: the CSMS must learn the new password)"
+        }
+        Action::SendLocalList => {
+            "POST /api/v1/stations/{id}/local-list or …/local-list/differential (D01: versions)"
+        }
+        Action::RequestStartTransaction => {
+            "POST /api/v1/stations/{id}/transactions/start (F01: the CSMS allocates the remoteStartId)"
+        }
+        Action::ReserveNow => {
+            "POST /api/v1/stations/{id}/reservations (H01: the CSMS allocates the reservation id)"
+        }
+        Action::CancelReservation => "POST /api/v1/stations/{id}/reservations/{reservationId}/cancel",
+        Action::SetNetworkProfile => {
+            "POST /api/v1/stations/{id}/network-profile, or …/security-profile to raise the profile (A05)"
+        }
+        Action::CertificateSigned => {
+            "POST /api/v1/stations/{id}/certificate/renew (A02: the CSMS signs and delivers the certificate)"
+        }
+        Action::GetBaseReport | Action::GetReport => {
+            "POST /api/v1/stations/{id}/reports (B07/B08: the CSMS allocates the requestId and assembles the parts)"
+        }
+        Action::CostUpdated => "none: the CSMS sends CostUpdated itself (I02)",
+        _ => return None,
+    })
 }

@@ -112,3 +112,75 @@ where
         }
     }
 }
+
+/// The one conversion of an operation's failure into an HTTP answer.
+///
+/// | failure | status |
+/// |---|---|
+/// | unknown station, unknown reservation / report | 404 |
+/// | input refused, request breaking the schema | 400 |
+/// | station not connected | 409 |
+/// | station's call queue full | 503 |
+/// | station answered CALLERROR, or an answer breaking the schema | 502 |
+/// | no answer in time | 504 |
+impl From<unicharge_csms::OpError> for ApiError {
+    fn from(e: unicharge_csms::OpError) -> Self {
+        use unicharge_csms::OpError as E;
+        let message = e.to_string();
+        match e {
+            E::UnknownStation(_) => ApiError::not_found("unknown_station", message),
+            E::NotConnected(_) => ApiError::new(StatusCode::CONFLICT, "station_not_connected", message),
+            E::Busy { .. } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "station_busy", message)
+            }
+            E::Timeout { .. } => {
+                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "station_timeout", message)
+            }
+            E::CallError {
+                code,
+                description,
+                details,
+                ..
+            } => ApiError::new(StatusCode::BAD_GATEWAY, "call_error", message).with_detail(
+                serde_json::json!({"code": code.as_str(), "description": description, "details": details}),
+            ),
+            E::InvalidResponse { .. } => {
+                ApiError::new(StatusCode::BAD_GATEWAY, "invalid_response", message)
+            }
+            E::InvalidRequest { path, code, .. } => {
+                ApiError::bad_request("invalid_request", message)
+                    .with_detail(serde_json::json!({ "path": path, "code": code.as_str() }))
+            }
+            E::Refused { code, detail, .. } => {
+                let error = ApiError::bad_request(code, message);
+                match detail {
+                    Some(detail) => error.with_detail(detail),
+                    None => error,
+                }
+            }
+            E::NotFound { code, .. } => ApiError::not_found(code, message),
+            E::Store(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// A value of an OCPP type given in a request body (an enum spelled as OCPP spells it, or an
+/// OCPP object such as `connectionData`), decoded into the generated type; a 400 that names the
+/// field and what it must be otherwise.
+pub fn ocpp_value<T: serde::de::DeserializeOwned>(
+    field: &str,
+    value: Value,
+) -> Result<T, ApiError> {
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_request",
+            format!("`{field}` is not a valid OCPP 2.0.1 value: {e} (see /api/v1/docs)"),
+        )
+        .with_detail(serde_json::json!({ "path": format!("/{field}") }))
+    })
+}
+
+/// [`ocpp_value`] for an enum given as a string.
+pub fn ocpp_enum<T: serde::de::DeserializeOwned>(field: &str, value: &str) -> Result<T, ApiError> {
+    ocpp_value(field, Value::String(value.to_string()))
+}

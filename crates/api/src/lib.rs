@@ -1,8 +1,11 @@
 //! The operator REST API, under `/api/v1`.
 //!
 //! Operators — people, scripts, roaming partners — act on stations through it: the station
-//! registry, what stations reported, and every CSMS→station OCPP request (a generic command
-//! endpoint, plus typed operations where the CSMS adds logic). Every request carries an API key
+//! registry, what stations reported, and every CSMS→station OCPP request. The API is a mapping:
+//! each handler checks the caller's role, turns the body into the typed input of a CSMS
+//! operation (`unicharge_csms::<block>`), calls it, and turns the result into JSON; failures
+//! become HTTP errors in one place (`impl From<OpError> for ApiError`). A generic command
+//! endpoint sends actions without CSMS state. Every request carries an API key
 //! (`Authorization: Bearer uc_…`) whose role decides what it may do. The OpenAPI document is at
 //! `/api/v1/openapi.json`, Swagger UI (served from the binary, no internet needed) at
 //! `/api/v1/docs`.
@@ -38,17 +41,11 @@ pub use error::ApiError;
 pub struct ApiState {
     pub csms: Csms,
     pub store: Arc<dyn Store>,
-    /// Serialises local-list operations per station (see [`local_list`]).
-    pub local_list_locks: local_list::StationLocks,
 }
 
 impl ApiState {
     pub fn new(csms: Csms, store: Arc<dyn Store>) -> Self {
-        ApiState {
-            csms,
-            store,
-            local_list_locks: local_list::StationLocks::default(),
-        }
+        ApiState { csms, store }
     }
 }
 
@@ -139,6 +136,7 @@ impl ApiState {
         security::PasswordRotated,
         security::SecurityProfileBody,
         security::SecurityProfileUpgraded,
+        security::UpgradeStep,
         security::CertificateView,
         tokens::TokenView,
         tokens::TokenBody,

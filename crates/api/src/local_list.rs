@@ -1,35 +1,19 @@
-//! Block D: the station's Local Authorization List (D01 send, D02 version).
-//!
-//! The CSMS keeps, per station, the list it wants the station to hold: its entries
-//! `(idToken, type)`, the version last sent, what the station last reported through
-//! GetLocalListVersion and its answer to the last SendLocalList. The idTokenInfo sent with each
-//! entry comes from the token store at the time of sending, so a token blocked in the store
-//! goes out as Blocked.
-//!
-//! Versions strictly increase: a new list gets `max(stored version, station's version) + 1`,
-//! operations on one station's list run one at a time, and the list is stored (durably) before
-//! it is sent. When the station answers `VersionMismatch` or `Failed`, the CSMS resends the
-//! whole stored list once as a Full update with the next version, so the station ends up with
-//! exactly what the CSMS believes it holds.
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! Block D: the station's Local Authorization List (D01 send, D02 version) — the HTTP mapping
+//! of `unicharge_csms::local_auth_list`, which owns the versions, the per-station ordering,
+//! the GetLocalListVersion before a first update and the Full resend after a refusal.
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
 use unicharge_core::api_keys::ApiRole;
-use unicharge_core::tokens::{decide, IdTokenRecord};
-use unicharge_core::StationId;
+use unicharge_core::tokens::decide;
+use unicharge_csms::local_auth_list::{self as d, LocalListSent as Sent};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::commands::run_command;
-use crate::error::ApiJson;
-use crate::remote_control::{answer_status, check_request, require_connected};
+use crate::error::{ocpp_enum, ApiJson};
 use crate::stations::existing_station;
 use crate::{ApiError, ApiState};
 
@@ -49,24 +33,6 @@ pub fn routes() -> Router<ApiState> {
         )
 }
 
-/// One lock per station: local-list operations on a station run one after the other, so that
-/// two concurrent requests cannot pick the same version. Lives in the [`ApiState`] of one
-/// server.
-#[derive(Clone, Default)]
-pub struct StationLocks(Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
-
-async fn lock_station(state: &ApiState, station: &StationId) -> tokio::sync::OwnedMutexGuard<()> {
-    let lock = state
-        .local_list_locks
-        .0
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .entry(station.to_string())
-        .or_default()
-        .clone();
-    lock.lock_owned().await
-}
-
 /// An entry of a list, as the operator names it.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -78,8 +44,25 @@ pub struct ListEntry {
 }
 
 impl ListEntry {
-    fn key(&self) -> (String, String) {
-        (self.id_token.to_lowercase(), self.kind.clone())
+    fn typed(&self) -> Result<d::ListEntry, ApiError> {
+        Ok(d::ListEntry {
+            id_token: self.id_token.clone(),
+            kind: ocpp_enum("type", &self.kind)?,
+        })
+    }
+}
+
+fn typed(entries: &[ListEntry]) -> Result<Vec<d::ListEntry>, ApiError> {
+    entries.iter().map(ListEntry::typed).collect()
+}
+
+impl From<Sent> for LocalListSent {
+    fn from(sent: Sent) -> Self {
+        LocalListSent {
+            version_number: sent.version_number,
+            status: sent.status.as_str().to_string(),
+            resent_full: sent.resent_full,
+        }
     }
 }
 
@@ -195,23 +178,14 @@ pub async fn send_full_list(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<FullListBody>,
 ) -> Result<Json<LocalListSent>, ApiError> {
-    caller.require(ApiRole::Operator)?;
+    let by = caller.operator()?;
     let station = existing_station(&state, &id).await?;
-    let entries = dedup(body.entries);
-    let items = authorization_data(&state, &entries).await?;
-    let _guard = lock_station(&state, &station).await;
-    let stored = state.store.local_list(&station).await?;
-    let version = next_version(stored.version, stored.station_version);
-    let payload = send_local_list_request(version, "Full", items);
-    check_request("SendLocalList", &payload)?;
-    require_connected(&state, &station)?;
-    let entries: Vec<(String, String)> =
-        entries.into_iter().map(|e| (e.id_token, e.kind)).collect();
-    state
-        .store
-        .put_local_list(&station, version, &entries)
-        .await?;
-    send_and_recover(&state, &caller, &station, version, payload).await
+    let entries = typed(&body.entries)?;
+    Ok(Json(
+        d::send_full(&state.csms, &station, entries, &by)
+            .await?
+            .into(),
+    ))
 }
 
 /// Change the station's list (D01, Differential update): add or update `upsert`, drop
@@ -232,40 +206,14 @@ pub async fn send_differential_list(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<DifferentialBody>,
 ) -> Result<Json<LocalListSent>, ApiError> {
-    caller.require(ApiRole::Operator)?;
+    let by = caller.operator()?;
     let station = existing_station(&state, &id).await?;
-    let upsert = dedup(body.upsert);
-    let remove: Vec<ListEntry> = dedup(body.remove)
-        .into_iter()
-        .filter(|r| !upsert.iter().any(|u| u.key() == r.key()))
-        .collect();
-    let mut items = authorization_data(&state, &upsert).await?;
-    items.extend(
-        remove
-            .iter()
-            .map(|e| json!({"idToken": {"idToken": e.id_token, "type": e.kind}})),
-    );
-    let _guard = lock_station(&state, &station).await;
-    let stored = state.store.local_list(&station).await?;
-    let version = next_version(stored.version, stored.station_version);
-    let payload = send_local_list_request(version, "Differential", items);
-    check_request("SendLocalList", &payload)?;
-    require_connected(&state, &station)?;
-    let changed = |(id_token, kind): &(String, String)| {
-        let key = (id_token.to_lowercase(), kind.clone());
-        upsert.iter().chain(&remove).any(|e| e.key() == key)
-    };
-    let mut entries: Vec<(String, String)> = stored
-        .entries
-        .into_iter()
-        .filter(|entry| !changed(entry))
-        .collect();
-    entries.extend(upsert.into_iter().map(|e| (e.id_token, e.kind)));
-    state
-        .store
-        .put_local_list(&station, version, &entries)
-        .await?;
-    send_and_recover(&state, &caller, &station, version, payload).await
+    let (upsert, remove) = (typed(&body.upsert)?, typed(&body.remove)?);
+    Ok(Json(
+        d::send_differential(&state.csms, &station, upsert, remove, &by)
+            .await?
+            .into(),
+    ))
 }
 
 /// Ask the station which version of the list it holds (D02); the answer is kept as its
@@ -284,170 +232,8 @@ pub async fn get_local_list_version(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<LocalListVersion>, ApiError> {
-    caller.require(ApiRole::Operator)?;
+    let by = caller.operator()?;
     let station = existing_station(&state, &id).await?;
-    let _guard = lock_station(&state, &station).await;
-    let answer = run_command(
-        &state,
-        &station,
-        "GetLocalListVersion",
-        json!({}),
-        Some(&caller.key_id),
-    )
-    .await?;
-    let version_number = answer["versionNumber"].as_i64().unwrap_or_default();
-    state
-        .store
-        .set_local_list_station_state(&station, None, Some(version_number))
-        .await?;
+    let version_number = d::get_version(&state.csms, &station, &by).await?;
     Ok(Json(LocalListVersion { version_number }))
-}
-
-fn next_version(stored: i64, station: Option<i64>) -> i64 {
-    stored.max(station.unwrap_or(0)).max(0) + 1
-}
-
-/// The entries without repeats (idTokens compare case-insensitively, as OCPP compares them);
-/// the first spelling stays.
-fn dedup(entries: Vec<ListEntry>) -> Vec<ListEntry> {
-    let mut seen = Vec::new();
-    entries
-        .into_iter()
-        .filter(|e| {
-            let key = e.key();
-            let new = !seen.contains(&key);
-            if new {
-                seen.push(key);
-            }
-            new
-        })
-        .collect()
-}
-
-fn send_local_list_request(version: i64, update_type: &str, items: Vec<Value>) -> Value {
-    let mut payload = json!({"versionNumber": version, "updateType": update_type});
-    if !items.is_empty() {
-        payload["localAuthorizationList"] = Value::Array(items);
-    }
-    payload
-}
-
-/// The `idTokenInfo` of a token as the token store has it now.
-fn id_token_info(record: &IdTokenRecord) -> Value {
-    let now = Utc::now();
-    let decision = decide(Some(record), now);
-    let mut info = Map::new();
-    info.insert("status".into(), json!(decision.status));
-    if let Some(expiry) = record.expiry.filter(|e| *e > now) {
-        // The station must not accept the token from its list after it expires.
-        info.insert(
-            "cacheExpiryDateTime".into(),
-            json!(expiry.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        );
-    }
-    if let Some(group) = decision.group_id_token {
-        info.insert(
-            "groupIdToken".into(),
-            json!({"idToken": group, "type": "Central"}),
-        );
-    }
-    Value::Object(info)
-}
-
-/// `AuthorizationData` for each entry, from the token store; 400 naming the first token the
-/// store does not know.
-async fn authorization_data(
-    state: &ApiState,
-    entries: &[ListEntry],
-) -> Result<Vec<Value>, ApiError> {
-    let mut items = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let record = state
-            .store
-            .find_token(&entry.id_token, &entry.kind)
-            .await?
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "unknown_token",
-                    format!(
-                        "token {} of type {} is not in the token store; add it first (PUT /api/v1/tokens/{}/{})",
-                        entry.id_token, entry.kind, entry.kind, entry.id_token
-                    ),
-                )
-                .with_detail(json!({"idToken": entry.id_token, "type": entry.kind}))
-            })?;
-        items.push(json!({
-            "idToken": {"idToken": entry.id_token, "type": entry.kind},
-            "idTokenInfo": id_token_info(&record),
-        }));
-    }
-    Ok(items)
-}
-
-/// Send a stored update; on `VersionMismatch` / `Failed` resend the whole stored list once as a
-/// Full update with the next version. Every answer is recorded.
-async fn send_and_recover(
-    state: &ApiState,
-    caller: &Caller,
-    station: &StationId,
-    version: i64,
-    payload: Value,
-) -> Result<Json<LocalListSent>, ApiError> {
-    let by = Some(caller.key_id.as_str());
-    let answer = run_command(state, station, "SendLocalList", payload, by).await?;
-    let status = answer_status(&answer);
-    state
-        .store
-        .set_local_list_station_state(station, Some(&status), None)
-        .await?;
-    if !matches!(status.as_str(), "VersionMismatch" | "Failed") {
-        return Ok(Json(LocalListSent {
-            version_number: version,
-            status,
-            resent_full: false,
-        }));
-    }
-    tracing::warn!(station = %station, version, status = %status,
-        "the station refused its local list update; resending the whole list");
-    let stored = state.store.local_list(station).await?;
-    let resent = next_version(stored.version, stored.station_version);
-    let entries: Vec<ListEntry> = stored
-        .entries
-        .iter()
-        .map(|(id_token, kind)| ListEntry {
-            id_token: id_token.clone(),
-            kind: kind.clone(),
-        })
-        .collect();
-    // A token deleted from the store since it was listed cannot be sent with an idTokenInfo;
-    // it is left out of the resend and of the stored list.
-    let mut kept = Vec::with_capacity(entries.len());
-    let mut items = Vec::with_capacity(entries.len());
-    for entry in entries {
-        match authorization_data(state, std::slice::from_ref(&entry)).await {
-            Ok(mut item) => {
-                items.append(&mut item);
-                kept.push((entry.id_token, entry.kind));
-            }
-            Err(e) if e.status == axum::http::StatusCode::BAD_REQUEST => {
-                tracing::warn!(station = %station, token = %entry.id_token,
-                    "token no longer in the token store; left out of the local list");
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    let payload = send_local_list_request(resent, "Full", items);
-    check_request("SendLocalList", &payload)?;
-    state.store.put_local_list(station, resent, &kept).await?;
-    let answer = run_command(state, station, "SendLocalList", payload, by).await?;
-    let status = answer_status(&answer);
-    state
-        .store
-        .set_local_list_station_state(station, Some(&status), None)
-        .await?;
-    Ok(Json(LocalListSent {
-        version_number: resent,
-        status,
-        resent_full: true,
-    }))
 }

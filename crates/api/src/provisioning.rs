@@ -1,21 +1,24 @@
 //! Block B operations: device model reads and writes (B05, B06), reports (B07, B08), resets
-//! (B11, B12) and network connection profiles (B09). The CSMS adds what a bare OCPP request
-//! would not: values are merged into the stored device model, report request ids are allocated
-//! and their NotifyReport parts assembled.
+//! (B11, B12) and network connection profiles (B09): the HTTP mapping of the block's operations
+//! in `unicharge_csms::provisioning` (which merge values into the stored device model, allocate
+//! report request ids and assemble their NotifyReport parts).
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use unicharge_core::api_keys::ApiRole;
-use unicharge_store::{ReportRecord, VariableRecord, Write};
+use unicharge_csms::provisioning::{self as b, reports::ReportRequest};
+use unicharge_ocpp::v201::{
+    AttributeEnumType, ComponentType, EvseType, GetVariableDataType, ResetRequest, ResetResponse,
+    SetNetworkProfileRequest, SetNetworkProfileResponse, SetVariableDataType, VariableType,
+};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::commands::{operate, run_command};
-use crate::error::ApiJson;
+use crate::error::{ocpp_enum, ocpp_value, ApiJson};
 use crate::stations::existing_station;
 use crate::{ApiError, ApiState};
 
@@ -25,10 +28,7 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/v1/stations/{id}/variables/set", post(set_variables))
         .route("/api/v1/stations/{id}/device-model", get(device_model))
         .route("/api/v1/stations/{id}/reports", post(request_report))
-        .route(
-            "/api/v1/stations/{id}/reports/{request_id}",
-            get(get_report),
-        )
+        .route("/api/v1/stations/{id}/reports/{requestId}", get(get_report))
         .route("/api/v1/stations/{id}/reset", post(reset))
         .route(
             "/api/v1/stations/{id}/network-profile",
@@ -51,86 +51,52 @@ pub struct VariableRef {
 }
 
 impl VariableRef {
-    fn component_json(&self) -> Value {
-        let mut c = Map::new();
-        c.insert("name".into(), json!(self.component));
-        if let Some(i) = &self.component_instance {
-            c.insert("instance".into(), json!(i));
+    /// The OCPP component this names.
+    fn component(&self) -> ComponentType {
+        ComponentType {
+            custom_data: None,
+            evse: self.evse_id.map(|id| EvseType {
+                custom_data: None,
+                id,
+                connector_id: self.connector_id,
+            }),
+            name: self.component.clone(),
+            instance: self.component_instance.clone(),
         }
-        if let Some(evse) = self.evse_id {
-            let mut e = Map::new();
-            e.insert("id".into(), json!(evse));
-            if let Some(conn) = self.connector_id {
-                e.insert("connectorId".into(), json!(conn));
-            }
-            c.insert("evse".into(), Value::Object(e));
-        }
-        Value::Object(c)
     }
 
-    fn variable_json(&self) -> Value {
-        let mut v = Map::new();
-        v.insert("name".into(), json!(self.variable));
-        if let Some(i) = &self.variable_instance {
-            v.insert("instance".into(), json!(i));
+    fn variable(&self) -> VariableType {
+        VariableType {
+            custom_data: None,
+            name: self.variable.clone(),
+            instance: self.variable_instance.clone(),
         }
-        Value::Object(v)
     }
 
-    /// OCPP `getVariableData` / `setVariableData` entry for this variable.
-    fn data(&self, value: Option<&str>) -> Value {
-        let mut d = Map::new();
-        d.insert("component".into(), self.component_json());
-        d.insert("variable".into(), self.variable_json());
-        if let Some(v) = value {
-            d.insert("attributeValue".into(), json!(v));
-        }
-        if let Some(t) = &self.attribute_type {
-            d.insert("attributeType".into(), json!(t));
-        }
-        Value::Object(d)
+    fn attribute_type(&self) -> Result<Option<AttributeEnumType>, ApiError> {
+        self.attribute_type
+            .as_deref()
+            .map(|t| ocpp_enum("attributeType", t))
+            .transpose()
     }
 
-    /// Whether an OCPP result is the answer for this variable: same component (name, instance,
-    /// EVSE, connector), variable (name, instance) and attribute type (absent = `Actual`).
-    /// Matching on names alone would file EVSE 2's value under EVSE 1's request item.
-    fn matches(&self, result: &Value) -> bool {
-        let c = &result["component"];
-        let v = &result["variable"];
-        let attribute = |t: Option<&str>| t.unwrap_or("Actual").to_string();
-        c["name"] == json!(self.component)
-            && c["instance"].as_str() == self.component_instance.as_deref()
-            && c["evse"]["id"].as_i64() == self.evse_id
-            && c["evse"]["connectorId"].as_i64() == self.connector_id
-            && v["name"] == json!(self.variable)
-            && v["instance"].as_str() == self.variable_instance.as_deref()
-            && attribute(result["attributeType"].as_str())
-                == attribute(self.attribute_type.as_deref())
+    fn get(&self) -> Result<GetVariableDataType, ApiError> {
+        Ok(GetVariableDataType {
+            custom_data: None,
+            attribute_type: self.attribute_type()?,
+            component: self.component(),
+            variable: self.variable(),
+        })
     }
 
-    fn record(
-        &self,
-        station: &unicharge_core::StationId,
-        value: Option<String>,
-        source: &str,
-    ) -> VariableRecord {
-        VariableRecord {
-            station_id: station.clone(),
-            component: self.component.clone(),
-            component_instance: self.component_instance.clone(),
-            evse_id: self.evse_id,
-            connector_id: self.connector_id,
-            variable: self.variable.clone(),
-            variable_instance: self.variable_instance.clone(),
-            attribute_type: self
-                .attribute_type
-                .clone()
-                .unwrap_or_else(|| "Actual".into()),
-            value,
-            mutability: None,
-            source: source.into(),
-            updated_at: Utc::now(),
-        }
+    fn set(&self, value: String) -> Result<SetVariableDataType, ApiError> {
+        Ok(SetVariableDataType {
+            custom_data: None,
+            attribute_type: self.attribute_type()?,
+            attribute_value: value,
+            component: self.component(),
+            variable: self.variable(),
+        })
     }
 }
 
@@ -158,74 +124,17 @@ pub struct SetVariablesBody {
 /// The station's per-item results, as OCPP spells them.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VariableResults {
+    #[schema(value_type = Vec<Object>)]
     pub results: Vec<Value>,
 }
 
-fn status_ok(result: &Value, accepted: &[&str]) -> bool {
-    result
-        .get("attributeStatus")
-        .and_then(Value::as_str)
-        .is_some_and(|s| accepted.contains(&s))
-}
-
-/// Which device-model request an answer belongs to.
-#[derive(Clone, Copy)]
-enum VariablesOp {
-    Get,
-    Set,
-}
-
-impl VariablesOp {
-    fn action(self) -> &'static str {
-        match self {
-            VariablesOp::Get => "GetVariables",
-            VariablesOp::Set => "SetVariables",
-        }
-    }
-
-    fn result_key(self) -> &'static str {
-        match self {
-            VariablesOp::Get => "getVariableResult",
-            VariablesOp::Set => "setVariableResult",
-        }
-    }
-
-    /// `attributeStatus` values after which the value is the station's.
-    fn accepted(self) -> &'static [&'static str] {
-        match self {
-            VariablesOp::Get => &["Accepted"],
-            VariablesOp::Set => &["Accepted", "RebootRequired"],
-        }
-    }
-}
-
-/// The per-item results of a Get/SetVariables answer, and device-model writes for those the
-/// station accepted, each matched back to the request item it answers.
-fn accepted_variables<'a, T>(
-    op: VariablesOp,
-    station: &unicharge_core::StationId,
-    answer: &Value,
-    items: &'a [T],
-    target: impl Fn(&'a T) -> &'a VariableRef,
-    value: impl Fn(&'a T, &Value) -> Option<String>,
-) -> (Vec<Value>, Vec<Write>) {
-    let results = answer[op.result_key()]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let writes = results
+fn results<T: Serialize>(items: Vec<T>) -> Result<Json<VariableResults>, ApiError> {
+    let results = items
         .iter()
-        .filter(|result| status_ok(result, op.accepted()))
-        .filter_map(|result| {
-            let item = items.iter().find(|i| target(i).matches(result))?;
-            Some(Write::Variable(target(item).record(
-                station,
-                value(item, result),
-                op.action(),
-            )))
-        })
-        .collect();
-    (results, writes)
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()
+        .map_err(ApiError::internal)?;
+    Ok(Json(VariableResults { results }))
 }
 
 /// Read variables (GetVariables, B06); values read are kept in the device model.
@@ -238,27 +147,14 @@ pub async fn get_variables(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<GetVariablesBody>,
 ) -> Result<Json<VariableResults>, ApiError> {
-    caller.require(ApiRole::Operator)?;
+    let by = caller.operator()?;
     let station = existing_station(&state, &id).await?;
-    let data: Vec<Value> = body.items.iter().map(|item| item.data(None)).collect();
-    let answer = run_command(
-        &state,
-        &station,
-        VariablesOp::Get.action(),
-        json!({"getVariableData": data}),
-        Some(&caller.key_id),
-    )
-    .await?;
-    let (results, writes) = accepted_variables(
-        VariablesOp::Get,
-        &station,
-        &answer,
-        &body.items,
-        |item| item,
-        |_, result| result["attributeValue"].as_str().map(str::to_string),
-    );
-    state.store.write(writes).await?;
-    Ok(Json(VariableResults { results }))
+    let items = body
+        .items
+        .iter()
+        .map(VariableRef::get)
+        .collect::<Result<_, _>>()?;
+    results(b::variables::get_variables(&state.csms, &station, items, &by).await?)
 }
 
 /// Write variables (SetVariables, B05); accepted values are kept in the device model.
@@ -271,42 +167,14 @@ pub async fn set_variables(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SetVariablesBody>,
 ) -> Result<Json<VariableResults>, ApiError> {
-    caller.require(ApiRole::Operator)?;
+    let by = caller.operator()?;
     let station = existing_station(&state, &id).await?;
-    if body
+    let items = body
         .items
         .iter()
-        .any(|i| i.target.component == "SecurityCtrlr" && i.target.variable == "BasicAuthPassword")
-    {
-        return Err(ApiError::bad_request(
-            "use_password_rotation",
-            "set SecurityCtrlr.BasicAuthPassword with POST /api/v1/stations/{id}/password/rotate, \
-             which also updates the password the CSMS expects",
-        ));
-    }
-    let data: Vec<Value> = body
-        .items
-        .iter()
-        .map(|item| item.target.data(Some(&item.value)))
-        .collect();
-    let answer = run_command(
-        &state,
-        &station,
-        VariablesOp::Set.action(),
-        json!({"setVariableData": data}),
-        Some(&caller.key_id),
-    )
-    .await?;
-    let (results, writes) = accepted_variables(
-        VariablesOp::Set,
-        &station,
-        &answer,
-        &body.items,
-        |item| &item.target,
-        |item, _| Some(item.value.clone()),
-    );
-    state.store.write(writes).await?;
-    Ok(Json(VariableResults { results }))
+        .map(|item| item.target.set(item.value.clone()))
+        .collect::<Result<_, _>>()?;
+    results(b::variables::set_variables(&state.csms, &station, items, &by).await?)
 }
 
 /// One stored device-model attribute.
@@ -393,28 +261,23 @@ pub async fn request_report(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReportBody>,
 ) -> Result<Json<ReportRequested>, ApiError> {
-    caller.require(ApiRole::Operator)?;
+    let by = caller.operator()?;
     let station = existing_station(&state, &id).await?;
-    let request_id = state.store.next_report_request_id(&station).await?;
-    let (action, payload) = match (
-        &body.report_base,
-        &body.component_criteria,
-        &body.component_variable,
+    let what = match (
+        body.report_base,
+        body.component_criteria,
+        body.component_variable,
     ) {
-        (Some(base), None, None) => (
-            "GetBaseReport",
-            json!({"requestId": request_id, "reportBase": base}),
-        ),
+        (Some(base), None, None) => ReportRequest::Base(ocpp_enum("reportBase", &base)?),
         (None, criteria, variables) if criteria.is_some() || variables.is_some() => {
-            let mut p = Map::new();
-            p.insert("requestId".into(), json!(request_id));
-            if let Some(c) = criteria {
-                p.insert("componentCriteria".into(), json!(c));
+            ReportRequest::Custom {
+                component_criteria: criteria
+                    .map(|c| ocpp_value("componentCriteria", Value::from(c)))
+                    .transpose()?,
+                component_variable: variables
+                    .map(|v| ocpp_value("componentVariable", Value::Array(v)))
+                    .transpose()?,
             }
-            if let Some(v) = variables {
-                p.insert("componentVariable".into(), json!(v));
-            }
-            ("GetReport", Value::Object(p))
         }
         _ => {
             return Err(ApiError::bad_request(
@@ -423,25 +286,11 @@ pub async fn request_report(
             ))
         }
     };
-    // The row exists before the request leaves: NotifyReport parts may overtake the answer.
-    state
-        .store
-        .create_report(&ReportRecord {
-            station_id: station.clone(),
-            request_id,
-            request: payload.to_string(),
-            status: None,
-            complete: false,
-            requested_at: Utc::now(),
-        })
-        .await?;
-    let answer = run_command(&state, &station, action, payload, Some(&caller.key_id)).await?;
-    let status = answer["status"].as_str().unwrap_or("").to_string();
-    state
-        .store
-        .set_report_status(&station, request_id, &status)
-        .await?;
-    Ok(Json(ReportRequested { request_id, status }))
+    let requested = b::reports::request(&state.csms, &station, what, &by).await?;
+    Ok(Json(ReportRequested {
+        request_id: requested.request_id,
+        status: requested.status,
+    }))
 }
 
 /// A report, assembled from all its NotifyReport parts received so far.
@@ -458,8 +307,8 @@ pub struct Report {
     pub report_data: Vec<Value>,
 }
 
-#[utoipa::path(get, path = "/api/v1/stations/{id}/reports/{request_id}", tag = "provisioning",
-    params(("id" = String, Path), ("request_id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/stations/{id}/reports/{requestId}", tag = "provisioning",
+    params(("id" = String, Path), ("requestId" = i64, Path)),
     responses((status = 200, body = Report), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn get_report(
     State(state): State<ApiState>,
@@ -513,12 +362,17 @@ pub async fn reset(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ResetBody>,
-) -> Result<Json<Value>, ApiError> {
-    let mut payload = json!({"type": body.reset_type});
-    if let Some(evse) = body.evse_id {
-        payload["evseId"] = json!(evse);
-    }
-    operate(&state, &caller, &id, "Reset", payload).await
+) -> Result<Json<ResetResponse>, ApiError> {
+    let by = caller.operator()?;
+    let station = existing_station(&state, &id).await?;
+    let request = ResetRequest {
+        custom_data: None,
+        r#type: ocpp_enum("type", &body.reset_type)?,
+        evse_id: body.evse_id,
+    };
+    Ok(Json(
+        b::reset::reset(&state.csms, &station, request, &by).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -538,7 +392,15 @@ pub async fn set_network_profile(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NetworkProfileBody>,
-) -> Result<Json<Value>, ApiError> {
-    let payload = json!({"configurationSlot": body.configuration_slot, "connectionData": body.connection_data});
-    operate(&state, &caller, &id, "SetNetworkProfile", payload).await
+) -> Result<Json<SetNetworkProfileResponse>, ApiError> {
+    let by = caller.operator()?;
+    let station = existing_station(&state, &id).await?;
+    let request = SetNetworkProfileRequest {
+        custom_data: None,
+        configuration_slot: body.configuration_slot,
+        connection_data: ocpp_value("connectionData", body.connection_data)?,
+    };
+    Ok(Json(
+        b::network_profile::set_network_profile(&state.csms, &station, request, &by).await?,
+    ))
 }

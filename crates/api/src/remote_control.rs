@@ -1,66 +1,25 @@
 //! Block F and C operations without CSMS-side state: unlock a connector (F05) and clear the
-//! station's Authorization Cache (C11). Also the checks the money-path operations share before
-//! they keep anything: the request must pass the schema and the station must be connected, so
-//! that nothing is stored (a version bumped, an id allocated) for a request that cannot go out.
+//! station's Authorization Cache (C11). The use cases live in `unicharge_csms::remote_control`
+//! and `unicharge_csms::authorization`; this is their HTTP mapping.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-use unicharge_core::StationId;
-use unicharge_ocpp::{Direction, SchemaViolation, Validator};
+use serde_json::Value;
+use unicharge_csms::{authorization, remote_control as f};
+use unicharge_ocpp::v201::{ClearCacheResponse, UnlockConnectorResponse};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::commands::operate;
 use crate::error::ApiJson;
+use crate::stations::existing_station;
 use crate::{ApiError, ApiState};
 
 pub fn routes() -> Router<ApiState> {
     Router::new()
         .route("/api/v1/stations/{id}/unlock", post(unlock_connector))
         .route("/api/v1/stations/{id}/clear-cache", post(clear_cache))
-}
-
-/// Refuse with 400 a request that breaks the OCPP 2.0.1 schema, exactly as the generic command
-/// endpoint would — but before anything is stored for it.
-pub(crate) fn check_request(action: &str, payload: &Value) -> Result<(), ApiError> {
-    match Validator::global().validate(action, Direction::Request, payload) {
-        Ok(()) => Ok(()),
-        Err(violation) => {
-            let (path, message) = match &violation {
-                SchemaViolation::Invalid { path, message, .. } => (path.clone(), message.clone()),
-                other => (String::new(), other.to_string()),
-            };
-            Err(ApiError::bad_request(
-                "invalid_request",
-                format!("the {action}Request breaks the OCPP 2.0.1 schema at '{path}': {message}"),
-            )
-            .with_detail(json!({ "path": path, "code": violation.code().as_str() })))
-        }
-    }
-}
-
-/// Refuse with 409 when the station is not connected (the same answer a failed call gets), so
-/// that no version or id is allocated for a request that cannot be sent. A station that drops
-/// between this check and the call still gets its 409 from the call itself.
-pub(crate) fn require_connected(state: &ApiState, station: &StationId) -> Result<(), ApiError> {
-    if state.csms.is_connected(station) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "station_not_connected",
-            format!("station {station} is not connected; retry when it is"),
-        ))
-    }
-}
-
-/// The `status` of a station's answer (`""` if it has none, which the schema check rules out).
-pub(crate) fn answer_status(answer: &Value) -> String {
-    answer["status"].as_str().unwrap_or_default().to_string()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -96,9 +55,12 @@ pub async fn unlock_connector(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UnlockBody>,
-) -> Result<Json<Value>, ApiError> {
-    let payload = json!({"evseId": body.evse_id, "connectorId": body.connector_id});
-    operate(&state, &caller, &id, "UnlockConnector", payload).await
+) -> Result<Json<UnlockConnectorResponse>, ApiError> {
+    let by = caller.operator()?;
+    let station = existing_station(&state, &id).await?;
+    Ok(Json(
+        f::unlock_connector(&state.csms, &station, body.evse_id, body.connector_id, &by).await?,
+    ))
 }
 
 /// Clear the station's Authorization Cache (C11). Any body is ignored.
@@ -115,6 +77,10 @@ pub async fn clear_cache(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    operate(&state, &caller, &id, "ClearCache", json!({})).await
+) -> Result<Json<ClearCacheResponse>, ApiError> {
+    let by = caller.operator()?;
+    let station = existing_station(&state, &id).await?;
+    Ok(Json(
+        authorization::clear_cache::clear_cache(&state.csms, &station, &by).await?,
+    ))
 }

@@ -1,4 +1,5 @@
-//! Block H: reservations (H01 reserve, H02 cancel, H04 expiry).
+//! Block H: reservations (H01 reserve, H02 cancel, H04 expiry) — the HTTP mapping of
+//! `unicharge_csms::reservation`.
 //!
 //! The CSMS allocates the reservation id: the reservation is stored (status `Requested`)
 //! before ReserveNow is sent, then takes the station's answer as its status. A reservation the
@@ -6,20 +7,18 @@
 //! offline — never said so.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use unicharge_core::api_keys::ApiRole;
+use unicharge_csms::reservation::{self as h, Reservation};
 use unicharge_store::ReservationRecord;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::commands::run_command;
-use crate::error::ApiJson;
-use crate::remote_control::{answer_status, check_request, require_connected, StatusAnswer};
+use crate::error::{ocpp_enum, ApiJson};
+use crate::remote_control::StatusAnswer;
 use crate::stations::existing_station;
 use crate::transactions::IdTokenBody;
 use crate::{ApiError, ApiState};
@@ -34,7 +33,7 @@ pub fn routes() -> Router<ApiState> {
             get(list_reservations).post(reserve_now),
         )
         .route(
-            "/api/v1/stations/{id}/reservations/{reservation_id}/cancel",
+            "/api/v1/stations/{id}/reservations/{reservationId}/cancel",
             post(cancel_reservation),
         )
 }
@@ -164,82 +163,32 @@ pub async fn reserve_now(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReserveBody>,
 ) -> Result<Json<Reserved>, ApiError> {
-    caller.require(ApiRole::Operator)?;
+    let by = caller.operator()?;
     let station = existing_station(&state, &id).await?;
-    let now = Utc::now();
-    let expires_at = expiry(&body, now)?;
-    let request = |reservation_id: i64| {
-        let mut payload = json!({
-            "id": reservation_id,
-            "expiryDateTime": expires_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "idToken": body.id_token,
-        });
-        if let Some(group) = &body.group_id_token {
-            payload["groupIdToken"] = json!(group);
-        }
-        if let Some(evse) = body.evse_id {
-            payload["evseId"] = json!(evse);
-        }
-        if let Some(connector_type) = &body.connector_type {
-            payload["connectorType"] = json!(connector_type);
-        }
-        payload
+    let reservation = Reservation {
+        id_token: body.id_token.typed("idToken")?,
+        group_id_token: body
+            .group_id_token
+            .as_ref()
+            .map(|g| g.typed("groupIdToken"))
+            .transpose()?,
+        evse_id: body.evse_id,
+        connector_type: body
+            .connector_type
+            .as_deref()
+            .map(|c| ocpp_enum("connectorType", c))
+            .transpose()?,
+        expires_at: expiry(&body, Utc::now())?,
     };
-    // Checked with a stand-in id: nothing is stored for a request that could not be sent.
-    check_request("ReserveNow", &request(1))?;
-    require_connected(&state, &station)?;
-    let reservation_id = state
-        .store
-        .create_reservation(&ReservationRecord {
-            id: 0,
-            station_id: station.clone(),
-            evse_id: body.evse_id,
-            connector_type: body.connector_type.clone(),
-            id_token: body.id_token.id_token.clone(),
-            id_token_type: body.id_token.kind.clone(),
-            group_id_token: body.group_id_token.as_ref().map(|g| g.id_token.clone()),
-            expires_at,
-            status: "Requested".into(),
-            transaction_id: None,
-            created_at: now,
-            updated_at: now,
-        })
-        .await?;
-    let outcome = run_command(
-        &state,
-        &station,
-        "ReserveNow",
-        request(reservation_id),
-        Some(&caller.key_id),
-    )
-    .await;
-    let answer = match outcome {
-        Ok(answer) => answer,
-        Err(e) => {
-            // Without an answer the station may still hold it (timeout): it stays Requested.
-            // Otherwise it was not made.
-            if e.status != StatusCode::GATEWAY_TIMEOUT {
-                state
-                    .store
-                    .set_reservation_status(&station, reservation_id, "Failed")
-                    .await?;
-            }
-            return Err(e);
-        }
-    };
-    let status = answer_status(&answer);
-    state
-        .store
-        .set_reservation_status(&station, reservation_id, &status)
-        .await?;
+    let expires_at = reservation.expires_at;
+    let reserved = h::reserve_now(&state.csms, &station, reservation, &by).await?;
     Ok(Json(Reserved {
-        id: reservation_id,
-        status,
+        id: reserved.id,
+        status: reserved.response.status.as_str().to_string(),
         expires_at,
     }))
 }
 
-/// The station's reservations, newest first, with their status as of now.
 #[utoipa::path(get, path = "/api/v1/stations/{id}/reservations", tag = "reservations",
     params(("id" = String, Path, description = "Station id")),
     responses((status = 200, body = ReservationList), (status = 404, body = crate::error::ErrorBody)))]
@@ -262,8 +211,8 @@ pub async fn list_reservations(
 
 /// Cancel a reservation (H02). When the station accepts, the reservation is Cancelled. Any
 /// body is ignored.
-#[utoipa::path(post, path = "/api/v1/stations/{id}/reservations/{reservation_id}/cancel", tag = "reservations",
-    params(("id" = String, Path, description = "Station id"), ("reservation_id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/stations/{id}/reservations/{reservationId}/cancel", tag = "reservations",
+    params(("id" = String, Path, description = "Station id"), ("reservationId" = i64, Path)),
     responses(
         (status = 200, description = "CancelReservationResponse (`Accepted` / `Rejected`)", body = StatusAnswer),
         (status = 404, description = "Unknown station or reservation", body = crate::error::ErrorBody),
@@ -276,37 +225,21 @@ pub async fn cancel_reservation(
     caller: Caller,
     Path((id, reservation_id)): Path<(String, String)>,
 ) -> Result<Json<StatusAnswer>, ApiError> {
-    caller.require(ApiRole::Operator)?;
+    let by = caller.operator()?;
     let station = existing_station(&state, &id).await?;
-    let unknown = || {
+    let reservation_id: i64 = reservation_id.parse().map_err(|_| {
         ApiError::not_found(
             "unknown_reservation",
             format!("station {station} has no reservation {reservation_id:?}"),
         )
-    };
-    let reservation_id: i64 = reservation_id.parse().map_err(|_| unknown())?;
-    state
-        .store
-        .reservation(&station, reservation_id)
-        .await?
-        .ok_or_else(unknown)?;
-    let answer = run_command(
-        &state,
-        &station,
-        "CancelReservation",
-        json!({"reservationId": reservation_id}),
-        Some(&caller.key_id),
-    )
-    .await?;
-    let status = answer_status(&answer);
-    if status == "Accepted" {
-        state
-            .store
-            .set_reservation_status(&station, reservation_id, "Cancelled")
-            .await?;
-    }
+    })?;
+    let answer = h::cancel_reservation(&state.csms, &station, reservation_id, &by).await?;
     Ok(Json(StatusAnswer {
-        status,
-        status_info: answer.get("statusInfo").cloned(),
+        status: answer.status.as_str().to_string(),
+        status_info: answer
+            .status_info
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(ApiError::internal)?,
     }))
 }

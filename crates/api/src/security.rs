@@ -4,15 +4,15 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use unicharge_core::api_keys::ApiRole;
-use unicharge_core::credentials::{generate_password, hash_password};
 use unicharge_core::SecurityProfile;
+use unicharge_csms::security as a;
+use unicharge_ocpp::v201::TriggerMessageResponse;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::commands::{operate, run_command, run_command_logged_as};
-use crate::error::ApiJson;
+use crate::error::{ocpp_value, ApiJson};
 use crate::stations::existing_station;
 use crate::{ApiError, ApiState};
 
@@ -56,38 +56,13 @@ pub async fn rotate_password(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<PasswordRotated>, ApiError> {
-    caller.require(ApiRole::Operator)?;
+    let by = caller.operator()?;
     let station = existing_station(&state, &id).await?;
-    let password = generate_password(32);
-    let request = |value: &str| {
-        json!({"setVariableData": [{
-            "component": {"name": "SecurityCtrlr"},
-            "variable": {"name": "BasicAuthPassword"},
-            "attributeValue": value,
-        }]})
-    };
-    let answer = run_command_logged_as(
-        &state,
-        &station,
-        "SetVariables",
-        request(&password),
-        request("<redacted>"),
-        Some(&caller.key_id),
-    )
-    .await?;
-    let status = answer["setVariableResult"][0]["attributeStatus"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    let rotated = status == "Accepted";
-    if rotated {
-        let hash = hash_password(&password).map_err(ApiError::internal)?;
-        state.store.set_password_hash(&station, Some(&hash)).await?;
-        tracing::info!(station = %station, by = %caller.key_id, "BasicAuthPassword rotated");
-    } else {
-        tracing::warn!(station = %station, status = %status, "BasicAuthPassword rotation refused; the old password stays valid");
-    }
-    Ok(Json(PasswordRotated { status, rotated }))
+    let outcome = a::password::rotate_password(&state.csms, &station, &by).await?;
+    Ok(Json(PasswordRotated {
+        status: outcome.status.as_str().to_string(),
+        rotated: outcome.rotated,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -98,22 +73,36 @@ pub struct SecurityProfileBody {
     /// The configuration slot to install the new connection profile in.
     pub configuration_slot: i64,
     /// OCPP NetworkConnectionProfileType; its `securityProfile` is set to the new profile.
+    #[schema(value_type = Object)]
     pub connection_data: Value,
+}
+
+/// One request of the upgrade and the station's answer (OCPP JSON; secrets redacted).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeStep {
+    /// `SetNetworkProfile`, `SetVariables` or `Reset`.
+    pub action: String,
+    #[schema(value_type = Object)]
+    pub request: Value,
+    #[schema(value_type = Object)]
+    pub response: Value,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityProfileUpgraded {
     /// Each request sent and the station's answer, in order.
-    pub steps: Vec<Value>,
-    /// True when the station accepted every step and the CSMS now requires the new profile.
+    pub steps: Vec<UpgradeStep>,
+    /// True when the station accepted every step. The new profile is then required once the
+    /// station has connected at it (a station that falls back to its old slot is not locked out).
     pub upgraded: bool,
 }
 
 /// Move a station to a higher security profile (A05): SetNetworkProfile with the new profile,
 /// SetVariables OCPPCommCtrlr.NetworkConfigurationPriority putting that slot first, then Reset
-/// (OnIdle). When all are accepted, the station's registered profile is raised: a connection at
-/// the old profile is refused from then on (A05.FR.07).
+/// (OnIdle). When all are accepted, the station must use the new profile from its first
+/// connection at it on; a connection at the old profile is refused from then on (A05.FR.07).
 #[utoipa::path(post, path = "/api/v1/stations/{id}/security-profile", tag = "security",
     params(("id" = String, Path)), request_body = SecurityProfileBody,
     responses((status = 200, body = SecurityProfileUpgraded), (status = 400, body = crate::error::ErrorBody)))]
@@ -123,80 +112,37 @@ pub async fn upgrade_security_profile(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SecurityProfileBody>,
 ) -> Result<Json<SecurityProfileUpgraded>, ApiError> {
-    caller.require(ApiRole::Operator)?;
-    let station_id = existing_station(&state, &id).await?;
-    let new_profile = SecurityProfile::try_from(body.security_profile)
+    let by = caller.operator()?;
+    let station = existing_station(&state, &id).await?;
+    let profile = SecurityProfile::try_from(body.security_profile)
         .map_err(|e| ApiError::bad_request("invalid_security_profile", e.to_string()))?;
-    let station = state
-        .store
-        .get_station(&station_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("unknown_station", "gone"))?;
-    if new_profile <= station.security_profile {
-        return Err(ApiError::bad_request(
-            "not_an_upgrade",
-            format!(
-                "station {station_id} is at profile {}; an upgrade must go higher (A05.FR.02: no downgrades)",
-                station.security_profile
-            ),
-        ));
-    }
+    // Typed: a `connectionData` that is not a NetworkConnectionProfileType is a 400 naming it,
+    // whatever its shape. Its securityProfile is overwritten, so any number passes here.
     let mut connection_data = body.connection_data;
-    connection_data["securityProfile"] = json!(new_profile.number());
-    let by = Some(caller.key_id.as_str());
-    let mut steps = Vec::new();
-
-    let set_profile =
-        json!({"configurationSlot": body.configuration_slot, "connectionData": connection_data});
-    let answer = run_command(
-        &state,
-        &station_id,
-        "SetNetworkProfile",
-        set_profile.clone(),
-        by,
+    if let Some(object) = connection_data.as_object_mut() {
+        object.insert("securityProfile".into(), Value::from(profile.number()));
+    }
+    let connection_data = ocpp_value("connectionData", connection_data)?;
+    let upgrade = a::profile_upgrade::upgrade_security_profile(
+        &state.csms,
+        &station,
+        profile,
+        body.configuration_slot,
+        connection_data,
+        &by,
     )
     .await?;
-    let accepted = answer["status"] == "Accepted";
-    steps.push(json!({"action": "SetNetworkProfile", "request": set_profile, "response": answer}));
-    if !accepted {
-        return Ok(Json(SecurityProfileUpgraded {
-            steps,
-            upgraded: false,
-        }));
-    }
-
-    let priority = json!({"setVariableData": [{
-        "component": {"name": "OCPPCommCtrlr"},
-        "variable": {"name": "NetworkConfigurationPriority"},
-        "attributeValue": body.configuration_slot.to_string(),
-    }]});
-    let answer = run_command(&state, &station_id, "SetVariables", priority.clone(), by).await?;
-    let status = answer["setVariableResult"][0]["attributeStatus"]
-        .as_str()
-        .unwrap_or("");
-    let accepted = matches!(status, "Accepted" | "RebootRequired");
-    steps.push(json!({"action": "SetVariables", "request": priority, "response": answer}));
-    if !accepted {
-        return Ok(Json(SecurityProfileUpgraded {
-            steps,
-            upgraded: false,
-        }));
-    }
-
-    let reset = json!({"type": "OnIdle"});
-    let answer = run_command(&state, &station_id, "Reset", reset.clone(), by).await?;
-    let accepted = matches!(answer["status"].as_str(), Some("Accepted" | "Scheduled"));
-    steps.push(json!({"action": "Reset", "request": reset, "response": answer}));
-    if accepted {
-        state
-            .store
-            .set_security_profile(&station_id, new_profile)
-            .await?;
-        tracing::info!(station = %station_id, profile = %new_profile, "security profile raised; lower profiles are refused from now on");
-    }
     Ok(Json(SecurityProfileUpgraded {
-        steps,
-        upgraded: accepted,
+        steps: upgrade
+            .steps
+            .into_iter()
+            .map(|(action, request, response)| UpgradeStep {
+                action,
+                request,
+                response,
+            })
+            .collect(),
+        upgraded: upgrade.upgraded,
     }))
 }
 
@@ -210,9 +156,12 @@ pub async fn renew_certificate(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let payload = json!({"requestedMessage": "SignChargingStationCertificate"});
-    operate(&state, &caller, &id, "TriggerMessage", payload).await
+) -> Result<Json<TriggerMessageResponse>, ApiError> {
+    let by = caller.operator()?;
+    let station = existing_station(&state, &id).await?;
+    Ok(Json(
+        a::renew_certificate::renew_certificate(&state.csms, &station, &by).await?,
+    ))
 }
 
 /// A certificate the CSMS issued to the station.

@@ -36,6 +36,7 @@ pub fn routes() -> Router<ApiState> {
 
 /// A station as operators see it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct StationView {
     pub id: String,
     /// Lowest security profile its connections must use (1, 2 or 3).
@@ -80,13 +81,13 @@ impl StationView {
 
 /// Register a station.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateStation {
     /// 1–48 characters of `a-z A-Z 0-9 * - _ = : + | @ .`
     pub id: String,
     /// 1 (ws + Basic, the default), 2 (wss + Basic) or 3 (wss + client certificate).
     pub security_profile: Option<u8>,
-    /// Basic password (16–40 characters); or set `generate_password`.
+    /// Basic password (16–40 characters); or set `generatePassword`.
     pub password: Option<String>,
     /// Generate a strong password and return it once.
     #[serde(default)]
@@ -97,6 +98,7 @@ pub struct CreateStation {
 
 /// A registered station, with its generated password if one was asked for (shown only now).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CreatedStation {
     pub station: StationView,
     pub password: Option<String>,
@@ -104,7 +106,7 @@ pub struct CreatedStation {
 
 /// Change a station's settings; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateStation {
     pub security_profile: Option<u8>,
     pub registration: Option<String>,
@@ -115,6 +117,7 @@ pub struct UpdateStation {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ConnectorView {
     pub evse_id: i64,
     pub connector_id: i64,
@@ -123,6 +126,7 @@ pub struct ConnectorView {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct EventView {
     pub generated_at: DateTime<Utc>,
     pub event_id: i64,
@@ -137,6 +141,7 @@ pub struct EventView {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct SecurityEventView {
     #[serde(rename = "type")]
     pub kind: String,
@@ -147,6 +152,7 @@ pub struct SecurityEventView {
 
 /// One CSMS→station request and its outcome.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct CommandView {
     pub seq: i64,
     pub action: String,
@@ -247,7 +253,7 @@ pub async fn create_station(
         None if profile != SecurityProfile::TlsClientCert => {
             return Err(ApiError::bad_request(
                 "password_required",
-                format!("security profile {profile} uses HTTP Basic: give `password` or set `generate_password`"),
+                format!("security profile {profile} uses HTTP Basic: give `password` or set `generatePassword`"),
             ))
         }
         None => {}

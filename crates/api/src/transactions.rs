@@ -12,18 +12,22 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use unicharge_core::api_keys::ApiRole;
 use unicharge_core::StationId;
+use unicharge_csms::remote_control::{self as f, request_start::StartRequest};
+use unicharge_csms::transactions::status_check as e;
+use unicharge_ocpp::v201::{
+    GetTransactionStatusResponse, IdTokenType, RequestStopTransactionResponse,
+    TransactionEventRequest,
+};
 use unicharge_store::{
     MeterValueFilter, MeterValueRecord, TransactionEventRecord, TransactionRecord,
 };
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
-use crate::commands::{operate, run_command};
-use crate::error::ApiJson;
-use crate::remote_control::{answer_status, check_request, require_connected};
+use crate::error::{ocpp_enum, ocpp_value, ApiJson};
 use crate::stations::existing_station;
 use crate::{ApiError, ApiState};
 
@@ -41,11 +45,11 @@ pub fn routes() -> Router<ApiState> {
             post(transaction_status).get(get_transaction_named_status),
         )
         .route(
-            "/api/v1/stations/{id}/transactions/{transaction_id}",
+            "/api/v1/stations/{id}/transactions/{transactionId}",
             get(get_transaction),
         )
         .route(
-            "/api/v1/stations/{id}/transactions/{transaction_id}/stop",
+            "/api/v1/stations/{id}/transactions/{transactionId}/stop",
             post(stop_transaction),
         )
         .route("/api/v1/stations/{id}/meter-values", get(meter_values))
@@ -115,6 +119,9 @@ pub struct TransactionFields {
     pub tariff_id: Option<String>,
     /// seqNos missing between the lowest and highest received (still queued, or lost).
     pub seq_no_gaps: Vec<i64>,
+    /// E14: when the station answered that this transaction, still open here, is not ongoing
+    /// and has nothing queued: its Ended event is lost (needs the operator's attention).
+    pub station_forgot_at: Option<DateTime<Utc>>,
 }
 
 impl From<TransactionRecord> for TransactionFields {
@@ -137,6 +144,7 @@ impl From<TransactionRecord> for TransactionFields {
             reservation_id: t.reservation_id,
             tariff_id: t.tariff_id,
             seq_no_gaps: t.seq_no_gaps,
+            station_forgot_at: t.station_forgot_at,
         }
     }
 }
@@ -178,11 +186,27 @@ pub struct TransactionEventView {
     pub received_at: DateTime<Utc>,
 }
 
+impl IdTokenBody {
+    /// The OCPP IdTokenType it names; a 400 naming `field` when it is not one.
+    pub(crate) fn typed(&self, field: &str) -> Result<IdTokenType, ApiError> {
+        Ok(IdTokenType {
+            custom_data: None,
+            additional_info: self
+                .additional_info
+                .clone()
+                .map(|info| ocpp_value(&format!("{field}/additionalInfo"), info))
+                .transpose()?,
+            id_token: self.id_token.clone(),
+            r#type: ocpp_enum(&format!("{field}/type"), &self.kind)?,
+        })
+    }
+}
+
 impl From<TransactionEventRecord> for TransactionEventView {
     fn from(e: TransactionEventRecord) -> Self {
-        let meter_values = serde_json::from_str::<Value>(&e.data)
+        let meter_values = serde_json::from_str::<TransactionEventRequest>(&e.data)
             .ok()
-            .and_then(|d| d["meterValue"].as_array().map(Vec::len))
+            .and_then(|event| event.meter_value.map(|m| m.len()))
             .unwrap_or(0);
         TransactionEventView {
             seq_no: e.seq_no,
@@ -296,8 +320,8 @@ pub async fn list_transactions(
 }
 
 /// One transaction with its events, meter values and charge record.
-#[utoipa::path(get, path = "/api/v1/stations/{id}/transactions/{transaction_id}", tag = "transactions",
-    params(("id" = String, Path, description = "Station id"), ("transaction_id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/stations/{id}/transactions/{transactionId}", tag = "transactions",
+    params(("id" = String, Path, description = "Station id"), ("transactionId" = String, Path)),
     responses((status = 200, body = TransactionDetail), (status = 404, description = "Unknown station or transaction", body = crate::error::ErrorBody)))]
 pub async fn get_transaction(
     State(state): State<ApiState>,
@@ -460,70 +484,39 @@ pub async fn start_transaction(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StartTransactionBody>,
 ) -> Result<Json<StartTransactionAnswer>, ApiError> {
-    caller.require(ApiRole::Operator)?;
+    let by = caller.operator()?;
     let station = existing_station(&state, &id).await?;
-    let request = |remote_start_id: i64| {
-        let mut payload = json!({"idToken": body.id_token, "remoteStartId": remote_start_id});
-        if let Some(evse) = body.evse_id {
-            payload["evseId"] = json!(evse);
-        }
-        if let Some(group) = &body.group_id_token {
-            payload["groupIdToken"] = json!(group);
-        }
-        if let Some(profile) = &body.charging_profile {
-            payload["chargingProfile"] = profile.clone();
-        }
-        payload
+    let start = StartRequest {
+        id_token: body.id_token.typed("idToken")?,
+        evse_id: body.evse_id,
+        group_id_token: body
+            .group_id_token
+            .as_ref()
+            .map(|g| g.typed("groupIdToken"))
+            .transpose()?,
+        charging_profile: body
+            .charging_profile
+            .map(|p| ocpp_value("chargingProfile", p))
+            .transpose()?,
     };
-    // Checked with a stand-in id: nothing is stored for a request that could not be sent.
-    check_request("RequestStartTransaction", &request(1))?;
-    require_connected(&state, &station)?;
-    let remote_start_id = state
-        .store
-        .create_remote_start(
-            &station,
-            &body.id_token.id_token,
-            &body.id_token.kind,
-            body.evse_id,
-        )
-        .await?;
-    let outcome = run_command(
-        &state,
-        &station,
-        "RequestStartTransaction",
-        request(remote_start_id),
-        Some(&caller.key_id),
-    )
-    .await;
-    let answer = match outcome {
-        Ok(answer) => answer,
-        Err(e) => {
-            // Why it failed (`station_timeout`, `call_error`, …) instead of an answer.
-            state
-                .store
-                .set_remote_start_outcome(remote_start_id, &e.body.error, None)
-                .await?;
-            return Err(e);
-        }
-    };
-    let status = answer_status(&answer);
-    let transaction_id = answer["transactionId"].as_str().map(str::to_string);
-    state
-        .store
-        .set_remote_start_outcome(remote_start_id, &status, transaction_id.as_deref())
-        .await?;
+    let started = f::request_start::request_start(&state.csms, &station, start, &by).await?;
     Ok(Json(StartTransactionAnswer {
-        remote_start_id,
-        status,
-        transaction_id,
-        status_info: answer.get("statusInfo").cloned(),
+        remote_start_id: started.remote_start_id,
+        status: started.response.status.as_str().to_string(),
+        transaction_id: started.response.transaction_id,
+        status_info: started
+            .response
+            .status_info
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(ApiError::internal)?,
     }))
 }
 
 /// Stop a transaction remotely (F03). Any body is ignored. The station answers `Accepted` or
 /// `Rejected`; the transaction ends when its Ended event arrives.
-#[utoipa::path(post, path = "/api/v1/stations/{id}/transactions/{transaction_id}/stop", tag = "transactions",
-    params(("id" = String, Path, description = "Station id"), ("transaction_id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/stations/{id}/transactions/{transactionId}/stop", tag = "transactions",
+    params(("id" = String, Path, description = "Station id"), ("transactionId" = String, Path)),
     responses(
         (status = 200, description = "RequestStopTransactionResponse", body = crate::remote_control::StatusAnswer),
         (status = 400, body = crate::error::ErrorBody),
@@ -536,9 +529,12 @@ pub async fn stop_transaction(
     State(state): State<ApiState>,
     caller: Caller,
     Path((id, transaction_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    let payload = json!({"transactionId": transaction_id});
-    operate(&state, &caller, &id, "RequestStopTransaction", payload).await
+) -> Result<Json<RequestStopTransactionResponse>, ApiError> {
+    let by = caller.operator()?;
+    let station = existing_station(&state, &id).await?;
+    Ok(Json(
+        f::request_stop(&state.csms, &station, transaction_id, &by).await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -575,7 +571,9 @@ pub async fn transaction_status(
     caller: Caller,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<GetTransactionStatusResponse>, ApiError> {
+    let by = caller.operator()?;
+    let station = existing_station(&state, &id).await?;
     let body: TransactionStatusBody = if body.iter().all(u8::is_ascii_whitespace) {
         TransactionStatusBody::default()
     } else {
@@ -586,11 +584,9 @@ pub async fn transaction_status(
             )
         })?
     };
-    let mut payload = json!({});
-    if let Some(tx) = body.transaction_id {
-        payload["transactionId"] = json!(tx);
-    }
-    operate(&state, &caller, &id, "GetTransactionStatus", payload).await
+    Ok(Json(
+        e::get_transaction_status(&state.csms, &station, body.transaction_id, &by).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -41,6 +41,9 @@ pub struct Station {
     pub id: StationId,
     /// The lowest profile a connection of this station may use.
     pub security_profile: SecurityProfile,
+    /// A05: the profile the station is being moved to. It replaces `security_profile` once the
+    /// station has connected at it.
+    pub pending_security_profile: Option<SecurityProfile>,
     /// Argon2id PHC string of the Basic-auth password; never the password itself.
     #[serde(skip_serializing)]
     pub password_hash: Option<String>,
@@ -67,6 +70,7 @@ impl Station {
         Station {
             id,
             security_profile,
+            pending_security_profile: None,
             password_hash: None,
             registration: RegistrationStatus::Accepted,
             model: None,

@@ -90,8 +90,16 @@ pub struct CsmsConfig {
     pub boot_retry_interval: Duration,
     /// Period of the CSMS's WebSocket pings; a connection silent for two periods is dropped.
     pub ping_interval: Duration,
-    /// How long a CSMS-initiated CALL waits for its answer.
+    /// How long a CSMS-initiated CALL waits for its answer (and, before that, at most as long
+    /// in the station's queue behind other calls).
     pub call_timeout: Duration,
+    /// How many CSMS-initiated calls may wait for one station; more are refused at once.
+    pub max_queued_calls: usize,
+    /// How long the answers kept for retransmission detection are kept. A station retransmits
+    /// within minutes (its own message timeout); a day covers long offline queues too.
+    pub answer_retention: Duration,
+    /// How often answers older than `answer_retention` are pruned.
+    pub answer_prune_interval: Duration,
     /// How long a client has to finish the TLS and HTTP upgrade handshakes.
     pub handshake_timeout: Duration,
     pub unknown_stations: UnknownStationPolicy,
@@ -150,6 +158,9 @@ impl Default for CsmsConfig {
             boot_retry_interval: Duration::from_secs(30),
             ping_interval: Duration::from_secs(30),
             call_timeout: Duration::from_secs(30),
+            max_queued_calls: 32,
+            answer_retention: Duration::from_secs(24 * 3600),
+            answer_prune_interval: Duration::from_secs(3600),
             handshake_timeout: Duration::from_secs(10),
             unknown_stations: UnknownStationPolicy::Reject,
             max_message_size: 4 << 20,

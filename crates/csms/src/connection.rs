@@ -18,12 +18,14 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
-use unicharge_core::{SecurityProfile, StationId};
+use unicharge_core::{RegistrationStatus, SecurityProfile, StationId};
 use unicharge_ocpp::v201::{Action, Initiator};
 use unicharge_ocpp::{Direction, ErrorCode, Frame, FrameError, Validator};
 use unicharge_store::Write;
 
 use crate::dispatch::{dispatch, StationContext};
+use crate::effects::Effect;
+use crate::facts::Fact;
 use crate::registry::Registry;
 
 /// The payload of the CALLRESULT a station answered.
@@ -48,6 +50,9 @@ pub enum CallFailure {
     InvalidResponse(String),
     #[error("connection closed before the answer arrived")]
     ConnectionClosed,
+    /// The station's queue of CSMS calls waiting to be sent is full (holds this many).
+    #[error("{0} calls are waiting for this station already")]
+    Busy(usize),
 }
 
 enum Command {
@@ -55,6 +60,7 @@ enum Command {
         action: String,
         payload: Value,
         reply: oneshot::Sender<Result<CallOutcome, CallFailure>>,
+        requested_at: Instant,
     },
     Close {
         reason: &'static str,
@@ -74,8 +80,13 @@ pub struct ConnectionHandle {
 
 impl ConnectionHandle {
     /// Send a CALL to the station and wait for its answer. The request is checked against its
-    /// schema first: nothing invalid is ever sent.
-    pub async fn call(&self, action: &str, payload: Value) -> Result<CallOutcome, CallFailure> {
+    /// schema first: nothing invalid is ever sent. The one caller is the send path of
+    /// [`crate::request`], which adds the command log and the error vocabulary.
+    pub(crate) async fn call(
+        &self,
+        action: &str,
+        payload: Value,
+    ) -> Result<CallOutcome, CallFailure> {
         let known: Action = action.parse().map_err(|_| {
             CallFailure::InvalidRequest(format!("{action} is not an OCPP 2.0.1 action"))
         })?;
@@ -93,6 +104,7 @@ impl ConnectionHandle {
                 action: action.to_string(),
                 payload,
                 reply,
+                requested_at: Instant::now(),
             })
             .await
             .map_err(|_| CallFailure::NotConnected)?;
@@ -109,7 +121,12 @@ impl ConnectionHandle {
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionSettings {
     pub ping_interval: Duration,
+    /// How long a CSMS call may wait for its answer once sent, and, separately, how long it may
+    /// wait in the queue behind other calls before it is given up (answered `Timeout`).
     pub call_timeout: Duration,
+    /// How many CSMS calls may wait for one station; more are refused at once (`Busy`), so a
+    /// slow or silent station cannot make its callers pile up without bound.
+    pub max_queued_calls: usize,
     /// An unregistered station is closed if it has not booted this long after connecting.
     pub unregistered_boot_timeout: Duration,
 }
@@ -118,6 +135,8 @@ struct PendingCall {
     action: String,
     payload: Value,
     reply: oneshot::Sender<Result<CallOutcome, CallFailure>>,
+    /// Until when it may wait in the queue.
+    deadline: Instant,
 }
 
 struct InFlight {
@@ -187,12 +206,13 @@ impl Registration {
             registry,
         } = self;
         let generation = handle.generation;
+        let profile = handle.profile;
         tokio::spawn(async move {
             if let Some(old) = replaced {
                 tracing::info!(station = %ctx.station_id, "new connection replaces the previous one");
                 old.close("replaced by a new connection").await;
             }
-            run(ws, ctx, commands, settings, registry, generation).await;
+            run(ws, ctx, commands, settings, registry, generation, profile).await;
         });
         handle
     }
@@ -205,13 +225,14 @@ async fn run<S>(
     settings: ConnectionSettings,
     registry: Arc<Registry>,
     generation: u64,
+    profile: SecurityProfile,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let station = ctx.station_id.clone();
     metrics::gauge!("ocpp_connections").increment(1.0);
     if ctx.registered {
-        let _ = ctx
+        let written = ctx
             .store
             .write(vec![Write::Connection {
                 station_id: station.clone(),
@@ -219,8 +240,21 @@ async fn run<S>(
                 connected: true,
             }])
             .await;
+        if written.is_ok() {
+            ctx.csms.publish(Fact::StationConnected {
+                station: station.clone(),
+                profile,
+            });
+        }
     }
 
+    if ctx.registered && ctx.boot_status == Some(RegistrationStatus::Accepted) {
+        // E14: a station that was Accepted and merely reconnected (no boot) may have queued
+        // transaction events; ask about its transactions (after the configured delay, and only
+        // if it is still Accepted then). Otherwise the check waits for an Accepted boot.
+        ctx.status_check_scheduled = true;
+        crate::effects::spawn(&ctx, vec![Effect::TransactionStatusCheck]);
+    }
     let (mut sink, mut stream) = ws.split();
     let mut ping = tokio::time::interval_at(
         Instant::now() + settings.ping_interval,
@@ -241,6 +275,15 @@ async fn run<S>(
             if call.reply.is_closed() {
                 continue; // the caller gave up while it waited
             }
+            if call.deadline <= Instant::now() {
+                tracing::warn!(station = %station, action = %call.action,
+                    "CALL not sent: it waited {:?} in the queue", settings.call_timeout);
+                let _ = call
+                    .reply
+                    .send(Err(CallFailure::Timeout(settings.call_timeout)));
+                continue;
+            }
+            ctx.solicited(&call.action, &call.payload);
             next_id += 1;
             let id = format!("{id_prefix}-{next_id}");
             let frame = Frame::Call {
@@ -261,7 +304,15 @@ async fn run<S>(
                 reply: call.reply,
             });
         }
-        let deadline = in_flight.as_ref().map(|f| f.deadline);
+        // The next moment something is due: the outstanding call's answer, or the oldest
+        // queued call's patience.
+        let deadline = [
+            in_flight.as_ref().map(|f| f.deadline),
+            queue.front().map(|c| c.deadline),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
 
         tokio::select! {
             incoming = stream.next() => {
@@ -274,12 +325,16 @@ async fn run<S>(
                 match message {
                     Message::Text(text) => {
                         metrics::counter!("ocpp_messages_received_total").increment(1);
-                        let reply = on_text(&mut ctx, text.as_str(), &mut in_flight).await;
+                        let (reply, effects) = on_text(&mut ctx, text.as_str(), &mut in_flight).await;
                         if let Some(frame) = reply {
                             if let Err(e) = sink.send(Message::Text(frame.to_text().into())).await {
                                 break format!("send failed: {e}");
                             }
                         }
+                        // Effects run only now: their writes were committed with the answer,
+                        // and their calls queue behind it (CertificateSigned after the
+                        // SignCertificateResponse).
+                        crate::effects::spawn(&ctx, effects);
                         if !ctx.registered && ctx.boot_status.is_some() {
                             // B03: the unknown station has its Rejected answer; free the slot.
                             let _ = sink.send(Message::Close(Some(CloseFrame {
@@ -301,8 +356,15 @@ async fn run<S>(
                 }
             }
             command = commands.recv() => match command {
-                Some(Command::Call { action, payload, reply }) => {
-                    queue.push_back(PendingCall { action, payload, reply });
+                Some(Command::Call { action, payload, reply, requested_at }) => {
+                    if queue.len() >= settings.max_queued_calls {
+                        tracing::warn!(station = %station, action = %action, queued = queue.len(),
+                            "CALL refused: the station's queue is full");
+                        let _ = reply.send(Err(CallFailure::Busy(queue.len())));
+                    } else {
+                        let deadline = requested_at + settings.call_timeout;
+                        queue.push_back(PendingCall { action, payload, reply, deadline });
+                    }
                 }
                 Some(Command::Close { reason }) => {
                     let _ = sink.send(Message::Close(Some(CloseFrame {
@@ -327,10 +389,20 @@ async fn run<S>(
                 break format!("unregistered station sent no BootNotification within {:?}", settings.unregistered_boot_timeout);
             }
             _ = sleep_until_opt(deadline) => {
-                if let Some(call) = in_flight.take() {
-                    tracing::warn!(station = %station, message_id = %call.id, action = %call.action,
-                        "no answer to CALL within {:?}", settings.call_timeout);
-                    let _ = call.reply.send(Err(CallFailure::Timeout(settings.call_timeout)));
+                let now = Instant::now();
+                if in_flight.as_ref().is_some_and(|f| f.deadline <= now) {
+                    if let Some(call) = in_flight.take() {
+                        tracing::warn!(station = %station, message_id = %call.id, action = %call.action,
+                            "no answer to CALL within {:?}", settings.call_timeout);
+                        let _ = call.reply.send(Err(CallFailure::Timeout(settings.call_timeout)));
+                    }
+                }
+                while queue.front().is_some_and(|c| c.deadline <= now) {
+                    if let Some(call) = queue.pop_front() {
+                        tracing::warn!(station = %station, action = %call.action,
+                            "CALL not sent: it waited {:?} in the queue", settings.call_timeout);
+                        let _ = call.reply.send(Err(CallFailure::Timeout(settings.call_timeout)));
+                    }
                 }
             }
         }
@@ -344,7 +416,7 @@ async fn run<S>(
     }
     metrics::gauge!("ocpp_connections").decrement(1.0);
     if registry.remove(&station, generation) && ctx.registered {
-        let _ = ctx
+        let written = ctx
             .store
             .write(vec![Write::Connection {
                 station_id: station.clone(),
@@ -352,22 +424,32 @@ async fn run<S>(
                 connected: false,
             }])
             .await;
+        if written.is_ok() {
+            ctx.csms.publish(Fact::StationDisconnected {
+                station: station.clone(),
+                reason: reason.clone(),
+            });
+        }
     }
     tracing::info!(station = %station, "disconnected: {reason}");
 }
 
-/// Handle one text message; returns the frame to answer with, if any.
+/// Handle one text message; returns the frame to answer with, if any, and the effects to run
+/// once it is sent.
 async fn on_text(
     ctx: &mut StationContext,
     text: &str,
     in_flight: &mut Option<InFlight>,
-) -> Option<Frame> {
-    match Frame::parse(text) {
+) -> (Option<Frame>, Vec<Effect>) {
+    let reply = match Frame::parse(text) {
         Ok(Frame::Call {
             id,
             action,
             payload,
-        }) => Some(dispatch(ctx, &id, &action, payload).await),
+        }) => {
+            let (frame, effects) = dispatch(ctx, &id, &action, payload).await;
+            return (Some(frame), effects);
+        }
         Ok(Frame::CallResult { id, payload }) => {
             match take_matching(in_flight, &id) {
                 Some(call) => {
@@ -414,7 +496,8 @@ async fn on_text(
             }
             error.to_call_error()
         }
-    }
+    };
+    (reply, Vec::new())
 }
 
 fn take_matching(in_flight: &mut Option<InFlight>, id: &str) -> Option<InFlight> {

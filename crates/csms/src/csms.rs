@@ -5,15 +5,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use serde_json::Value;
 use tokio::net::TcpListener;
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
-use unicharge_core::StationId;
+use unicharge_core::{Station, StationId};
 use unicharge_store::Store;
 
-use crate::connection::{CallFailure, CallOutcome, ConnectionHandle};
+use crate::connection::ConnectionHandle;
+use crate::facts::{Fact, FACT_BUFFER};
 use crate::listener;
 use crate::registry::Registry;
+use crate::request::OpError;
 use crate::security::guard::Guard;
 use crate::security::pki::{load_ca, CaMaterial};
 use crate::security::tls::{build_acceptor, TlsSettings};
@@ -26,6 +28,10 @@ pub struct Shared {
     pub registry: Arc<Registry>,
     /// The CA that signs station certificates, loaded once at start.
     pub ca: Option<Arc<CaMaterial>>,
+    /// Committed facts, to every subscriber ([`Csms::subscribe`]).
+    pub facts: broadcast::Sender<Fact>,
+    /// Per-station serialisation of local-list operations (block D versions).
+    pub local_list_locks: crate::local_auth_list::StationLocks,
     /// Limits against strangers and password guessing (unregistered slots, lockouts, hash queue,
     /// verified-credential cache).
     pub guard: Guard,
@@ -64,6 +70,8 @@ impl Csms {
             store,
             registry: Arc::new(Registry::default()),
             ca,
+            facts: broadcast::channel(FACT_BUFFER).0,
+            local_list_locks: Default::default(),
         });
         let config = shared.config.clone();
         let mut listeners = Vec::new();
@@ -97,6 +105,7 @@ impl Csms {
                 shared.clone(),
             )));
         }
+        listeners.push(tokio::spawn(prune_answers(shared.clone())));
         Ok(RunningCsms {
             csms: Csms { shared },
             ws_addr,
@@ -105,17 +114,32 @@ impl Csms {
         })
     }
 
-    /// Send a CALL to a connected station and wait for its answer.
-    pub async fn call(
-        &self,
-        station: &StationId,
-        action: &str,
-        payload: Value,
-    ) -> Result<CallOutcome, CallFailure> {
-        self.connection(station)
-            .ok_or(CallFailure::NotConnected)?
-            .call(action, payload)
-            .await
+    /// The handle of the CSMS whose listeners share `shared`.
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
+        Csms { shared }
+    }
+
+    /// Receive every committed fact from now on (see [`crate::facts`]).
+    pub fn subscribe(&self) -> broadcast::Receiver<Fact> {
+        self.shared.facts.subscribe()
+    }
+
+    /// Publish a committed fact. Only after the write that made it true was committed.
+    pub(crate) fn publish(&self, fact: Fact) {
+        // No subscriber is not an error: nobody is interested yet.
+        let _ = self.shared.facts.send(fact);
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// The station's registration, or [`OpError::UnknownStation`]: every operation starts here.
+    pub async fn registered(&self, station: &StationId) -> Result<Station, OpError> {
+        self.store()
+            .get_station(station)
+            .await?
+            .ok_or_else(|| OpError::UnknownStation(station.clone()))
     }
 
     /// The live connection of a station, if it has one.
@@ -173,6 +197,25 @@ impl Drop for RunningCsms {
     fn drop(&mut self) {
         for task in &self.listeners {
             task.abort();
+        }
+    }
+}
+
+/// Forget the answers kept for retransmission detection once they are older than
+/// `answer_retention`, every `answer_prune_interval`.
+async fn prune_answers(shared: Arc<Shared>) {
+    let config = shared.config.clone();
+    let mut every = tokio::time::interval(config.answer_prune_interval);
+    loop {
+        every.tick().await;
+        let Ok(retention) = chrono::Duration::from_std(config.answer_retention) else {
+            return;
+        };
+        let before = chrono::Utc::now() - retention;
+        match shared.store.prune_answers(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "stored answers older than the retention pruned"),
+            Err(e) => tracing::warn!(error = %e, "pruning stored answers failed"),
         }
     }
 }

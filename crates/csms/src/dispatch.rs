@@ -1,7 +1,9 @@
 //! From an incoming CALL to its answer.
 //!
 //! 1. The action must be one of OCPP 2.0.1's and one a station may send (else `NotImplemented` /
-//!    `NotSupported`).
+//!    `NotSupported`), and one the station may send now: a Rejected or unregistered station only
+//!    BootNotification (B03), a Pending one only BootNotification and what the CSMS asked of it
+//!    (B02.FR.09: else `SecurityError`).
 //! 2. The payload must conform to the official schema (else the Part 4 code for the failure).
 //! 3. A retransmission — same message id, action and payload as a CALL already answered — gets
 //!    the stored answer and changes nothing.
@@ -9,7 +11,12 @@
 //! 5. The writes, with the answer itself, are committed before the answer is sent
 //!    ("durable before acknowledged"). A failed commit is an `InternalError`, never an answer.
 //! 6. The answer is checked against the response schema before it leaves.
+//! 7. Only after the commit: the handler's committed facts are published ([`crate::facts`]) and
+//!    its effects — follow-up calls such as CostUpdated or CertificateSigned — are handed back to
+//!    the connection task, which runs them once the answer is sent ([`crate::effects`]). A
+//!    handler never sends anything itself.
 
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -24,10 +31,12 @@ use unicharge_ocpp::{Direction, ErrorCode, Frame, Validator};
 use unicharge_store::{Store, StoredAnswer, Write};
 
 use crate::connection::ConnectionHandle;
+use crate::effects::Effect;
+use crate::facts::Fact;
 use crate::security::pki::CaMaterial;
 use crate::{
     authorization, availability, data_transfer, diagnostics, firmware, metering, provisioning,
-    reservation, security, transactions, CsmsConfig,
+    reservation, security, transactions, Csms, CsmsConfig,
 };
 
 /// What a handler works with: the station and the services around it.
@@ -42,17 +51,43 @@ pub struct StationContext {
     pub registered: bool,
     /// The CA that signs station certificates, if one is configured.
     pub ca: Option<Arc<CaMaterial>>,
-    /// This connection's own handle, for calls a handler starts after its answer is sent
-    /// (they queue behind the answer: CertificateSigned after SignCertificateResponse).
+    /// This connection's own handle.
     pub connection: Option<ConnectionHandle>,
+    /// The CSMS, for the effects that run after an answer and the facts published.
+    pub csms: Csms,
+    /// Actions the CSMS asked of the station on this connection (TriggerMessage, or the
+    /// notifications that follow a request such as NotifyReport after GetBaseReport): what a
+    /// Pending station may send besides BootNotification (B02.FR.09).
+    pub solicited: HashSet<Action>,
+    /// E14: the transaction status check of this connection has been scheduled (at connection
+    /// for a station whose last boot was Accepted, else at its Accepted boot): once only.
+    pub status_check_scheduled: bool,
 }
 
-/// A handler's decision: the answer, and what must be durable before it is sent.
+impl StationContext {
+    /// Note what a CALL the CSMS is sending asks the station to send back.
+    pub fn solicited(&mut self, action: &str, payload: &Value) {
+        let Ok(action) = Action::from_str(action) else {
+            return;
+        };
+        self.solicited
+            .extend(crate::provisioning::pending_boot::solicited_by(
+                action, payload,
+            ));
+    }
+}
+
+/// A handler's decision: the answer, what must be durable before it is sent, and what happens
+/// after the commit.
 pub struct Handled<T> {
     pub response: T,
     pub writes: Vec<Write>,
     /// Keep the answer so a retransmission of this CALL gets it again (state-changing actions).
     pub remember: bool,
+    /// Follow-up work, run after the commit and after the answer has left.
+    pub effects: Vec<Effect>,
+    /// What became true, published after the commit.
+    pub facts: Vec<Fact>,
 }
 
 impl<T> Handled<T> {
@@ -62,6 +97,8 @@ impl<T> Handled<T> {
             response,
             writes: Vec::new(),
             remember: false,
+            effects: Vec::new(),
+            facts: Vec::new(),
         }
     }
 
@@ -71,7 +108,21 @@ impl<T> Handled<T> {
             response,
             writes,
             remember: true,
+            effects: Vec::new(),
+            facts: Vec::new(),
         }
+    }
+
+    /// Run `effect` once the answer is committed and sent.
+    pub fn with_effect(mut self, effect: Effect) -> Self {
+        self.effects.push(effect);
+        self
+    }
+
+    /// Publish `fact` once the answer is committed.
+    pub fn with_fact(mut self, fact: Fact) -> Self {
+        self.facts.push(fact);
+        self
     }
 }
 
@@ -91,19 +142,30 @@ impl CallRefusal {
     }
 }
 
-/// Answer one CALL: a CALLRESULT or a CALLERROR frame.
-pub async fn dispatch(ctx: &mut StationContext, id: &str, action: &str, payload: Value) -> Frame {
+/// Answer one CALL: a CALLRESULT or a CALLERROR frame, and the effects to run once it is sent.
+pub async fn dispatch(
+    ctx: &mut StationContext,
+    id: &str,
+    action: &str,
+    payload: Value,
+) -> (Frame, Vec<Effect>) {
     match answer(ctx, id, action, payload).await {
-        Ok(response) => Frame::CallResult {
-            id: id.to_string(),
-            payload: response,
-        },
+        Ok((response, effects)) => (
+            Frame::CallResult {
+                id: id.to_string(),
+                payload: response,
+            },
+            effects,
+        ),
         Err(refusal) => {
             tracing::warn!(station = %ctx.station_id, message_id = id, action,
                 code = %refusal.code, "CALL refused: {}", refusal.description);
             metrics::counter!("ocpp_call_errors_sent_total", "code" => refusal.code.as_str())
                 .increment(1);
-            Frame::call_error(id, refusal.code, &refusal.description)
+            (
+                Frame::call_error(id, refusal.code, &refusal.description),
+                Vec::new(),
+            )
         }
     }
 }
@@ -113,7 +175,7 @@ async fn answer(
     id: &str,
     action_name: &str,
     payload: Value,
-) -> Result<Value, CallRefusal> {
+) -> Result<(Value, Vec<Effect>), CallRefusal> {
     let action = Action::from_str(action_name).map_err(|_| {
         CallRefusal::new(
             ErrorCode::NotImplemented,
@@ -134,6 +196,17 @@ async fn answer(
             "station not registered or its last BootNotification was Rejected; only BootNotification is accepted",
         ));
     }
+    if ctx.boot_status == Some(RegistrationStatus::Pending)
+        && action != Action::BootNotification
+        && !ctx.solicited.contains(&action)
+    {
+        // B02.FR.09: a Pending station sends only what the CSMS asked of it, so it cannot
+        // authorize drivers or start billable transactions before the operator accepted it.
+        return Err(CallRefusal::new(
+            ErrorCode::SecurityError,
+            "station is Pending: only BootNotification and messages the CSMS requested are accepted",
+        ));
+    }
     Validator::global()
         .validate(action_name, Direction::Request, &payload)
         .map_err(|v| CallRefusal::new(v.code(), v.to_string()))?;
@@ -150,7 +223,8 @@ async fn answer(
                 tracing::info!(station = %ctx.station_id, message_id = id, action = action_name,
                     "retransmitted CALL answered with the stored answer");
                 metrics::counter!("ocpp_retransmissions_total").increment(1);
-                return serde_json::from_str(&stored.response).map_err(internal);
+                let response = serde_json::from_str(&stored.response).map_err(internal)?;
+                return Ok((response, Vec::new()));
             }
         }
     }
@@ -169,7 +243,7 @@ async fn answer(
         })?;
     if !ctx.registered {
         // An unknown station: answer, but keep nothing (no table fills up with strangers).
-        return Ok(response);
+        return Ok((response, Vec::new()));
     }
     let mut writes = handled.writes;
     if handled.remember {
@@ -183,7 +257,10 @@ async fn answer(
         }));
     }
     ctx.store.write(writes).await.map_err(internal)?;
-    Ok(response)
+    for fact in handled.facts {
+        ctx.csms.publish(fact);
+    }
+    Ok((response, handled.effects))
 }
 
 /// The actions whose answers are stored for retransmissions (those that change state).
@@ -259,6 +336,8 @@ fn encode<T: Serialize>(handled: Handled<T>) -> Result<Handled<Value>, CallRefus
         response: serde_json::to_value(&handled.response).map_err(internal)?,
         writes: handled.writes,
         remember: handled.remember,
+        effects: handled.effects,
+        facts: handled.facts,
     })
 }
 

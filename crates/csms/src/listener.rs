@@ -154,6 +154,17 @@ async fn upgrade<S>(
         }
     };
     let station = admitted.station;
+    let csms = crate::Csms::from_shared(shared.clone());
+    if admitted.registered {
+        // A05: a pending profile upgrade takes effect once the station connected at it.
+        crate::security::profile_upgrade::apply_on_connect(
+            &csms,
+            &station.id,
+            station.pending_security_profile,
+            admitted.profile,
+        )
+        .await;
+    }
     let registration = Registration::new(
         station.id.clone(),
         admitted.profile,
@@ -188,23 +199,18 @@ async fn upgrade<S>(
         registered: admitted.registered,
         ca: shared.ca.clone(),
         connection: Some(registration.handle()),
+        csms,
+        solicited: Default::default(),
+        status_check_scheduled: false,
     };
-    let handle = registration.handle();
     registration.start(
         ws,
         ctx,
         ConnectionSettings {
             ping_interval: config.ping_interval,
             call_timeout: config.call_timeout,
+            max_queued_calls: config.max_queued_calls,
             unregistered_boot_timeout: config.unregistered_boot_timeout,
         },
     );
-    if admitted.registered {
-        crate::transactions::status_check::spawn(
-            handle,
-            shared.store.clone(),
-            config.transaction_status_check,
-            config.transaction_status_delay,
-        );
-    }
 }

@@ -61,6 +61,11 @@ pub struct CsmsSettings {
     pub ping_interval: Duration,
     #[serde(with = "duration")]
     pub call_timeout: Duration,
+    /// How many CSMS calls may wait for one station; more are refused at once (HTTP 503).
+    pub max_queued_calls: usize,
+    /// How long the answers kept to recognise retransmissions are kept ("24h").
+    #[serde(with = "duration")]
+    pub answer_retention: Duration,
     #[serde(with = "duration")]
     pub handshake_timeout: Duration,
     pub unknown_stations: UnknownStationPolicy,
@@ -81,7 +86,8 @@ pub struct CsmsSettings {
     /// E14: on reconnection of a station with ongoing transactions, send GetTransactionStatus
     /// `per-transaction` (default), once for the `station`, or `off`.
     pub transaction_status_check: TransactionStatusCheck,
-    /// Delay before that check (lets a rebooting station send BootNotification first).
+    /// Delay before that check (lets a rebooting station send BootNotification first; the
+    /// check runs only for a station that is Accepted then).
     #[serde(with = "duration")]
     pub transaction_status_delay: Duration,
     /// I02: running cost `in-response` (totalCost in every TransactionEventResponse, default),
@@ -150,6 +156,8 @@ impl Default for CsmsSettings {
             boot_retry_interval: d.boot_retry_interval,
             ping_interval: d.ping_interval,
             call_timeout: d.call_timeout,
+            max_queued_calls: d.max_queued_calls,
+            answer_retention: d.answer_retention,
             handshake_timeout: d.handshake_timeout,
             unknown_stations: d.unknown_stations,
             server_names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
@@ -257,6 +265,8 @@ impl Settings {
             boot_retry_interval: c.boot_retry_interval,
             ping_interval: c.ping_interval,
             call_timeout: c.call_timeout,
+            max_queued_calls: c.max_queued_calls,
+            answer_retention: c.answer_retention,
             handshake_timeout: c.handshake_timeout,
             unknown_stations: c.unknown_stations,
             transaction_status_check: c.transaction_status_check,

@@ -367,7 +367,7 @@ async fn a_request_without_an_api_key_is_refused_with_401_and_a_bearer_challenge
         (
             Method::POST,
             "/api/v1/stations",
-            Some(json!({"id": "CPNEW", "generate_password": true})),
+            Some(json!({"id": "CPNEW", "generatePassword": true})),
         ),
         (
             Method::POST,
@@ -505,7 +505,7 @@ async fn a_read_only_key_may_read_but_not_change_anything() {
         (
             Method::POST,
             "/api/v1/stations",
-            Some(json!({"id": "CPNEW", "generate_password": true})),
+            Some(json!({"id": "CPNEW", "generatePassword": true})),
         ),
         (
             Method::PATCH,
@@ -563,7 +563,7 @@ async fn an_operator_key_may_send_commands_and_manage_stations() {
         .get("/api/v1/stations/CP001/commands")
         .await
         .ok(StatusCode::OK);
-    assert_eq!(log[0]["requested_by"], op_record.id.as_str());
+    assert_eq!(log[0]["requestedBy"], op_record.id.as_str());
 
     let created = api
         .request(
@@ -599,7 +599,7 @@ async fn a_created_station_gets_a_generated_password_that_a_real_station_can_use
     let reply = api
         .post(
             "/api/v1/stations",
-            json!({"id": "CPNEW", "generate_password": true}),
+            json!({"id": "CPNEW", "generatePassword": true}),
         )
         .await;
     let created = reply.ok(StatusCode::CREATED);
@@ -610,9 +610,9 @@ async fn a_created_station_gets_a_generated_password_that_a_real_station_can_use
     check_password_policy(&password).expect("the generated password meets the policy");
     let view = &created["station"];
     assert_eq!(view["id"], "CPNEW");
-    assert_eq!(view["security_profile"], 1);
+    assert_eq!(view["securityProfile"], 1);
     assert_eq!(view["registration"], "Accepted");
-    assert_eq!(view["has_password"], true);
+    assert_eq!(view["hasPassword"], true);
     assert_eq!(view["connected"], false);
 
     // Shown once: reading the station never shows it again.
@@ -631,10 +631,10 @@ async fn a_created_station_gets_a_generated_password_that_a_real_station_can_use
     let booted = api.station("CPNEW").await;
     assert_eq!(booted["connected"], true);
     assert_eq!(booted["model"], "unicharge-sim");
-    assert_eq!(booted["vendor_name"], "unicharge");
-    assert_eq!(booted["last_boot_reason"], "PowerUp");
-    assert_eq!(booted["last_boot_status"], "Accepted");
-    assert!(booted["last_boot_at"].is_string(), "{booted}");
+    assert_eq!(booted["vendorName"], "unicharge");
+    assert_eq!(booted["lastBootReason"], "PowerUp");
+    assert_eq!(booted["lastBootStatus"], "Accepted");
+    assert!(booted["lastBootAt"].is_string(), "{booted}");
     drop(station);
 }
 
@@ -667,7 +667,7 @@ async fn creating_a_station_twice_is_409() {
     // Provisioned by the bootstrap file.
     api.post(
         "/api/v1/stations",
-        json!({"id": "CP001", "generate_password": true}),
+        json!({"id": "CP001", "generatePassword": true}),
     )
     .await
     .error(StatusCode::CONFLICT, "station_exists");
@@ -680,7 +680,7 @@ async fn creating_a_station_twice_is_409() {
     .ok(StatusCode::CREATED);
     api.post(
         "/api/v1/stations",
-        json!({"id": "CP002", "generate_password": true}),
+        json!({"id": "CP002", "generatePassword": true}),
     )
     .await
     .error(StatusCode::CONFLICT, "station_exists");
@@ -703,7 +703,7 @@ async fn creating_a_station_with_an_invalid_id_is_400() {
     ] {
         api.post(
             "/api/v1/stations",
-            json!({"id": id, "generate_password": true}),
+            json!({"id": id, "generatePassword": true}),
         )
         .await
         .error(StatusCode::BAD_REQUEST, "invalid_station_id");
@@ -713,7 +713,7 @@ async fn creating_a_station_with_an_invalid_id_is_400() {
     assert_eq!(longest.len(), 48);
     api.post(
         "/api/v1/stations",
-        json!({"id": longest, "generate_password": true}),
+        json!({"id": longest, "generatePassword": true}),
     )
     .await
     .ok(StatusCode::CREATED);
@@ -734,7 +734,7 @@ async fn a_basic_auth_station_without_a_password_is_400() {
     for profile in [None, Some(1), Some(2)] {
         let mut body = json!({"id": "CPX"});
         if let Some(p) = profile {
-            body["security_profile"] = json!(p);
+            body["securityProfile"] = json!(p);
         }
         api.post("/api/v1/stations", body)
             .await
@@ -747,24 +747,24 @@ async fn a_basic_auth_station_without_a_password_is_400() {
     let created = api
         .post(
             "/api/v1/stations",
-            json!({"id": "CPX", "security_profile": 3}),
+            json!({"id": "CPX", "securityProfile": 3}),
         )
         .await
         .ok(StatusCode::CREATED);
-    assert_eq!(created["station"]["has_password"], false);
-    assert_eq!(created["station"]["security_profile"], 3);
+    assert_eq!(created["station"]["hasPassword"], false);
+    assert_eq!(created["station"]["securityProfile"], 3);
     // Profiles other than 1–3 are not.
     for profile in [0, 4] {
         api.post(
             "/api/v1/stations",
-            json!({"id": "CPY", "security_profile": profile, "generate_password": true}),
+            json!({"id": "CPY", "securityProfile": profile, "generatePassword": true}),
         )
         .await
         .error(StatusCode::BAD_REQUEST, "invalid_security_profile");
     }
     api.post(
         "/api/v1/stations",
-        json!({"id": "CPY", "generate_password": true, "registration": "Maybe"}),
+        json!({"id": "CPY", "generatePassword": true, "registration": "Maybe"}),
     )
     .await
     .error(StatusCode::BAD_REQUEST, "invalid_registration");
@@ -883,20 +883,20 @@ async fn patching_the_registration_changes_the_answer_to_the_next_boot() {
 async fn patching_the_security_profile_refuses_weaker_connections() {
     let api = start(&[StationSpec::new("CP001", 1)]).await;
     let view = api
-        .patch("/api/v1/stations/CP001", json!({"security_profile": 2}))
+        .patch("/api/v1/stations/CP001", json!({"securityProfile": 2}))
         .await
         .ok(StatusCode::OK);
-    assert_eq!(view["security_profile"], 2);
+    assert_eq!(view["securityProfile"], 2);
     // Profile 2 needs TLS: plain ws with the right password is no longer enough.
     assert_eq!(api.refusal("CP001", PASSWORD).await, 401);
-    api.patch("/api/v1/stations/CP001", json!({"security_profile": 1}))
+    api.patch("/api/v1/stations/CP001", json!({"securityProfile": 1}))
         .await
         .ok(StatusCode::OK);
     let _station = api.booted("CP001", PASSWORD).await;
-    api.patch("/api/v1/stations/CP001", json!({"security_profile": 7}))
+    api.patch("/api/v1/stations/CP001", json!({"securityProfile": 7}))
         .await
         .error(StatusCode::BAD_REQUEST, "invalid_security_profile");
-    assert_eq!(api.station("CP001").await["security_profile"], 1);
+    assert_eq!(api.station("CP001").await["securityProfile"], 1);
 }
 
 #[tokio::test]
@@ -916,7 +916,7 @@ async fn a_patched_password_is_required_from_the_next_connection_on() {
         )
         .await
         .ok(StatusCode::OK);
-    assert_eq!(view["has_password"], true);
+    assert_eq!(view["hasPassword"], true);
     assert!(!view.to_string().contains(OTHER_PASSWORD));
     station.close().await;
     api.wait_connected("CP001", false).await;
@@ -936,22 +936,22 @@ async fn a_rejected_patch_changes_nothing() {
     // Every field valid but the password: the whole request is refused...
     api.patch(
         "/api/v1/stations/CP001",
-        json!({"security_profile": 2, "registration": "Rejected", "password": "weak"}),
+        json!({"securityProfile": 2, "registration": "Rejected", "password": "weak"}),
     )
     .await
     .error(StatusCode::BAD_REQUEST, "invalid_password");
     // ...and nothing of it is applied.
     let view = api.station("CP001").await;
-    assert_eq!(view["security_profile"], 1, "{view}");
+    assert_eq!(view["securityProfile"], 1, "{view}");
     assert_eq!(view["registration"], "Accepted", "{view}");
     // Likewise with an invalid registration behind a valid profile.
     api.patch(
         "/api/v1/stations/CP001",
-        json!({"security_profile": 2, "registration": "Maybe"}),
+        json!({"securityProfile": 2, "registration": "Maybe"}),
     )
     .await
     .error(StatusCode::BAD_REQUEST, "invalid_registration");
-    assert_eq!(api.station("CP001").await["security_profile"], 1);
+    assert_eq!(api.station("CP001").await["securityProfile"], 1);
     let _station = api.booted("CP001", PASSWORD).await;
 }
 
@@ -1047,8 +1047,8 @@ async fn reports_show_what_the_station_sent() {
         .ok(StatusCode::OK);
     let connectors = connectors.as_array().unwrap();
     assert_eq!(connectors.len(), 1, "{connectors:?}");
-    assert_eq!(connectors[0]["evse_id"], 1);
-    assert_eq!(connectors[0]["connector_id"], 1);
+    assert_eq!(connectors[0]["evseId"], 1);
+    assert_eq!(connectors[0]["connectorId"], 1);
     assert_eq!(connectors[0]["status"], "Available");
 
     // The connector becomes Occupied: the connector shows its latest status, the events both.
@@ -1087,17 +1087,17 @@ async fn reports_show_what_the_station_sent() {
         assert_eq!(event["component"], "Connector");
         assert_eq!(event["variable"], "AvailabilityState");
         assert_eq!(event["trigger"], "Delta");
-        assert_eq!(event["evse_id"], 1);
-        assert_eq!(event["connector_id"], 1);
+        assert_eq!(event["evseId"], 1);
+        assert_eq!(event["connectorId"], 1);
     }
-    assert_eq!(events[0]["actual_value"], "Occupied", "newest first");
-    assert_eq!(events[1]["actual_value"], "Available");
+    assert_eq!(events[0]["actualValue"], "Occupied", "newest first");
+    assert_eq!(events[1]["actualValue"], "Available");
     let newest = api
         .get("/api/v1/stations/CP001/events?limit=1")
         .await
         .ok(StatusCode::OK);
     assert_eq!(newest.as_array().unwrap().len(), 1);
-    assert_eq!(newest[0]["actual_value"], "Occupied");
+    assert_eq!(newest[0]["actualValue"], "Occupied");
 
     let security = api
         .get("/api/v1/stations/CP001/security-events")
@@ -1106,11 +1106,11 @@ async fn reports_show_what_the_station_sent() {
     let security = security.as_array().unwrap();
     assert_eq!(security.len(), 2, "{security:?}");
     assert_eq!(security[0]["type"], "ReconfigurationOfSecurityParameters");
-    assert_eq!(security[0]["tech_info"], Value::Null);
+    assert_eq!(security[0]["techInfo"], Value::Null);
     assert_eq!(security[1]["type"], "SettingSystemTime");
-    assert_eq!(security[1]["tech_info"], "clock moved");
+    assert_eq!(security[1]["techInfo"], "clock moved");
     assert_eq!(security[1]["timestamp"], "2024-05-01T10:00:00Z");
-    assert!(security[1]["received_at"].is_string());
+    assert!(security[1]["receivedAt"].is_string());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1393,11 +1393,11 @@ async fn the_command_log_lists_every_outcome_newest_first() {
     assert_eq!(log[3]["request"], reset("Immediate"));
     assert_eq!(log[3]["response"], Value::Null);
     for entry in log {
-        assert_eq!(entry["requested_by"], op_record.id.as_str(), "{entry}");
+        assert_eq!(entry["requestedBy"], op_record.id.as_str(), "{entry}");
         let sent: chrono::DateTime<chrono::Utc> =
-            serde_json::from_value(entry["sent_at"].clone()).unwrap();
+            serde_json::from_value(entry["sentAt"].clone()).unwrap();
         let completed: chrono::DateTime<chrono::Utc> =
-            serde_json::from_value(entry["completed_at"].clone()).unwrap();
+            serde_json::from_value(entry["completedAt"].clone()).unwrap();
         assert!(sent <= completed, "{entry}");
     }
     let seqs: Vec<i64> = log.iter().map(|c| c["seq"].as_i64().unwrap()).collect();
@@ -1406,9 +1406,9 @@ async fn the_command_log_lists_every_outcome_newest_first() {
         "newest first: {seqs:?}"
     );
     let timed_out: chrono::DateTime<chrono::Utc> =
-        serde_json::from_value(log[0]["completed_at"].clone()).unwrap();
+        serde_json::from_value(log[0]["completedAt"].clone()).unwrap();
     let sent: chrono::DateTime<chrono::Utc> =
-        serde_json::from_value(log[0]["sent_at"].clone()).unwrap();
+        serde_json::from_value(log[0]["sentAt"].clone()).unwrap();
     assert!(timed_out - sent >= chrono::Duration::milliseconds(900));
 
     let newest = api
@@ -1443,7 +1443,7 @@ async fn a_body_that_is_not_the_expected_json_gets_the_api_error_body() {
     let reply = api
         .post(
             "/api/v1/stations",
-            json!({"id": "CPNEW", "generate_password": true, "pasword": "typo"}),
+            json!({"id": "CPNEW", "generatePassword": true, "pasword": "typo"}),
         )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);

@@ -313,6 +313,8 @@ async fn local_list_full_and_differential_updates_get_strictly_increasing_versio
         "/stations/CP001/local-list",
         json!({"entries": [entry("AAA"), entry("BBB")]}),
     );
+    // D01: the CSMS does not know the station's version yet, so it asks first.
+    answer::<GetLocalListVersionRequest>(&mut station, json!({"versionNumber": 0})).await;
     let sent = answer::<SendLocalListRequest>(&mut station, json!({"status": "Accepted"})).await;
     assert_eq!(sent["versionNumber"], 1);
     assert_eq!(sent["updateType"], "Full");
@@ -419,6 +421,28 @@ async fn local_list_full_and_differential_updates_get_strictly_increasing_versio
     assert_eq!(sends, 3);
 }
 
+/// D01: before its first update to a station whose list version it does not know, the CSMS
+/// asks (GetLocalListVersion), and the version it sends is above the station's.
+#[tokio::test]
+async fn d01_the_first_update_asks_the_station_its_version_and_goes_above_it() {
+    let api = start(&[StationSpec::new("CP001", 1)]).await;
+    let mut station = api.booted("CP001").await;
+    api.token("AAA", "Accepted", None).await;
+    let pending = api.spawn_post(
+        "/stations/CP001/local-list/differential",
+        json!({"upsert": [entry("AAA")]}),
+    );
+    answer::<GetLocalListVersionRequest>(&mut station, json!({"versionNumber": 41})).await;
+    let sent = answer::<SendLocalListRequest>(&mut station, json!({"status": "Accepted"})).await;
+    assert_eq!(sent["versionNumber"], 42);
+    pending.await.unwrap().ok(StatusCode::OK);
+    // Known now: the next update is not preceded by another question.
+    let pending = api.spawn_post("/stations/CP001/local-list", json!({"entries": []}));
+    let sent = answer::<SendLocalListRequest>(&mut station, json!({"status": "Accepted"})).await;
+    assert_eq!(sent["versionNumber"], 43);
+    pending.await.unwrap().ok(StatusCode::OK);
+}
+
 #[tokio::test]
 async fn a_refused_local_list_update_is_followed_by_the_whole_list_as_full() {
     let api = start(&[StationSpec::new("CP001", 1)]).await;
@@ -430,6 +454,7 @@ async fn a_refused_local_list_update_is_followed_by_the_whole_list_as_full() {
         "/stations/CP001/local-list",
         json!({"entries": [entry("AAA")]}),
     );
+    answer::<GetLocalListVersionRequest>(&mut station, json!({"versionNumber": 0})).await;
     answer::<SendLocalListRequest>(&mut station, json!({"status": "Accepted"})).await;
     pending.await.unwrap().ok(StatusCode::OK);
 
@@ -499,6 +524,7 @@ async fn concurrent_local_list_updates_are_sent_one_after_the_other_with_distinc
         "/stations/CP001/local-list/differential",
         json!({"upsert": [entry("BBB")]}),
     );
+    answer::<GetLocalListVersionRequest>(&mut station, json!({"versionNumber": 0})).await;
     let first = answer::<SendLocalListRequest>(&mut station, json!({"status": "Accepted"})).await;
     let second = answer::<SendLocalListRequest>(&mut station, json!({"status": "Accepted"})).await;
     assert_eq!(first["versionNumber"], 1);
@@ -1348,10 +1374,10 @@ async fn the_openapi_document_lists_the_money_path() {
         ("/api/v1/stations/{id}/local-list/differential", "post"),
         ("/api/v1/stations/{id}/local-list/version", "post"),
         ("/api/v1/stations/{id}/transactions", "get"),
-        ("/api/v1/stations/{id}/transactions/{transaction_id}", "get"),
+        ("/api/v1/stations/{id}/transactions/{transactionId}", "get"),
         ("/api/v1/stations/{id}/transactions/start", "post"),
         (
-            "/api/v1/stations/{id}/transactions/{transaction_id}/stop",
+            "/api/v1/stations/{id}/transactions/{transactionId}/stop",
             "post",
         ),
         ("/api/v1/stations/{id}/transactions/status", "post"),
@@ -1363,7 +1389,7 @@ async fn the_openapi_document_lists_the_money_path() {
         ("/api/v1/stations/{id}/reservations", "get"),
         ("/api/v1/stations/{id}/reservations", "post"),
         (
-            "/api/v1/stations/{id}/reservations/{reservation_id}/cancel",
+            "/api/v1/stations/{id}/reservations/{reservationId}/cancel",
             "post",
         ),
         ("/api/v1/tariffs", "get"),

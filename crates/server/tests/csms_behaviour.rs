@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use unicharge_core::{RegistrationStatus, StationId};
-use unicharge_csms::{CallFailure, UnknownStationPolicy};
+use unicharge_csms::{Csms, OpError, Requester, UnknownStationPolicy};
 use unicharge_ocpp::v201::{
     BootNotificationRequest, BootNotificationResponse, GetVariablesRequest, GetVariablesResponse,
     HeartbeatRequest, RegistrationStatusEnumType,
@@ -784,8 +784,33 @@ async fn a_station_that_answers_pings_stays_connected() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 7. CSMS-initiated calls
+// 7. CSMS-initiated calls (the one send path, `Csms::request_untyped`)
 // ---------------------------------------------------------------------------------------------
+
+/// A CSMS-initiated call by action name, as the CSMS itself makes it.
+trait CsmsCall {
+    async fn call(
+        &self,
+        station: &StationId,
+        action: &str,
+        payload: Value,
+    ) -> Result<Value, OpError>;
+}
+
+impl CsmsCall for Csms {
+    async fn call(
+        &self,
+        station: &StationId,
+        action: &str,
+        payload: Value,
+    ) -> Result<Value, OpError> {
+        let Ok(action) = action.parse() else {
+            return Err(OpError::refused("unknown_action", action.to_string()));
+        };
+        self.request_untyped(station, action, payload, &Requester::Csms)
+            .await
+    }
+}
 
 #[tokio::test]
 async fn csms_call_returns_the_stations_answer() {
@@ -837,13 +862,13 @@ async fn csms_call_answered_with_callerror_fails_with_call_error() {
         .await
         .unwrap();
     match call.await.unwrap() {
-        Err(CallFailure::CallError {
+        Err(OpError::CallError {
             code, description, ..
         }) => {
             assert_eq!(code, ErrorCode::NotSupported);
             assert_eq!(description, "not today");
         }
-        other => panic!("expected CallFailure::CallError, got {other:?}"),
+        other => panic!("expected OpError::CallError, got {other:?}"),
     }
 }
 
@@ -868,7 +893,7 @@ async fn csms_call_with_a_schema_breaking_answer_fails_with_invalid_response() {
         .await
         .unwrap();
     assert!(
-        matches!(call.await.unwrap(), Err(CallFailure::InvalidResponse(_))),
+        matches!(call.await.unwrap(), Err(OpError::InvalidResponse { .. })),
         "an answer without getVariableResult must not reach the caller as a success"
     );
 }
@@ -893,7 +918,7 @@ async fn csms_call_without_answer_times_out_and_the_connection_goes_on() {
             .await
     });
     let (late_id, late_request) = station.expect_call::<GetVariablesRequest>().await.unwrap();
-    assert_eq!(call.await.unwrap(), Err(CallFailure::Timeout(timeout)));
+    assert!(matches!(call.await.unwrap(), Err(OpError::Timeout { after, .. }) if after == timeout));
 
     // The late answer is dropped; the next call is sent and answered normally.
     station
@@ -936,7 +961,7 @@ async fn csms_call_with_an_invalid_request_is_refused_and_nothing_is_sent() {
         assert!(
             matches!(
                 handle.call(&id, "GetVariables", payload.clone()).await,
-                Err(CallFailure::InvalidRequest(_))
+                Err(OpError::InvalidRequest { .. } | OpError::Refused { .. })
             ),
             "{payload}"
         );
@@ -969,7 +994,7 @@ async fn csms_call_of_an_unknown_action_is_refused_and_nothing_is_sent() {
     let handle = csms.server.handle();
     assert!(matches!(
         handle.call(&sid("CP001"), "Sneeze", json!({})).await,
-        Err(CallFailure::InvalidRequest(_))
+        Err(OpError::InvalidRequest { .. } | OpError::Refused { .. })
     ));
     let handle = handle.clone();
     let call = tokio::spawn(async move {
@@ -1004,7 +1029,7 @@ async fn csms_call_of_a_station_initiated_action_is_refused_and_nothing_is_sent(
         .await
         .ok();
     assert!(
-        matches!(outcome, Ok(Ok(Err(CallFailure::InvalidRequest(_))))),
+        matches!(outcome, Ok(Ok(Err(OpError::InvalidRequest { .. } | OpError::Refused { .. })))),
         "a Heartbeat CALL from the CSMS must be refused before sending: {outcome:?}; the station got {sent:?}"
     );
 }
@@ -1014,15 +1039,17 @@ async fn csms_call_to_a_station_without_connection_fails_with_not_connected() {
     let csms = start_ws(&[StationSpec::new("CP001", 1)], |_| {}).await;
     let handle = csms.server.handle();
     for station in ["NOBODY", "CP001"] {
-        assert_eq!(
-            handle
-                .call(
-                    &sid(station),
-                    "GetVariables",
-                    get_variables("HeartbeatInterval")
-                )
-                .await,
-            Err(CallFailure::NotConnected),
+        assert!(
+            matches!(
+                handle
+                    .call(
+                        &sid(station),
+                        "GetVariables",
+                        get_variables("HeartbeatInterval")
+                    )
+                    .await,
+                Err(OpError::NotConnected(_))
+            ),
             "{station}"
         );
     }
@@ -1045,13 +1072,13 @@ async fn csms_call_outstanding_when_the_station_leaves_fails_with_connection_clo
     });
     station.expect_call::<GetVariablesRequest>().await.unwrap();
     station.close().await;
-    assert_eq!(
+    assert!(matches!(
         tokio::time::timeout(BOUND, call)
             .await
             .expect("the caller is told")
             .unwrap(),
-        Err(CallFailure::ConnectionClosed)
-    );
+        Err(OpError::NotConnected(_))
+    ));
 }
 
 #[tokio::test]

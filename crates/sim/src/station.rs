@@ -309,6 +309,28 @@ impl Station {
         }
     }
 
+    /// Wait for the CSMS's next CALL and say which action it is, leaving it to be taken with
+    /// [`Station::expect_call`] (for scenarios where a CSMS may send one of several actions).
+    pub async fn next_call_action(&mut self) -> Result<String, SimError> {
+        if let Some((_, action, _)) = self.inbox.front() {
+            return Ok(action.clone());
+        }
+        match self.next_frame("a CALL").await? {
+            Frame::Call {
+                id,
+                action,
+                payload,
+            } => {
+                self.inbox.push_back((id, action.clone(), payload));
+                Ok(action)
+            }
+            other => Err(SimError::Unexpected(format!(
+                "a CALLRESULT/CALLERROR {} while waiting for a CALL",
+                other.id()
+            ))),
+        }
+    }
+
     /// Wait for the CSMS to send a CALL of action `R` (schema-checked); returns its message id
     /// and typed payload.
     pub async fn expect_call<R: OcppRequest>(&mut self) -> Result<(String, R), SimError> {

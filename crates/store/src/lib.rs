@@ -55,6 +55,12 @@ pub trait Store: Send + Sync + 'static {
     async fn set_password_hash(&self, id: &StationId, hash: Option<&str>) -> Result<bool>;
     /// Change the lowest security profile a connection must offer. True if the station exists.
     async fn set_security_profile(&self, id: &StationId, profile: SecurityProfile) -> Result<bool>;
+    /// A05: the profile the station is being moved to (`None`: no move under way).
+    async fn set_pending_security_profile(
+        &self,
+        id: &StationId,
+        profile: Option<SecurityProfile>,
+    ) -> Result<bool>;
     /// Record that the station's first-boot provisioning step finished (B02).
     async fn set_provisioned(
         &self,
@@ -68,6 +74,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Apply a batch of writes atomically and durably. Returns once committed.
     async fn write(&self, batch: Vec<Write>) -> Result<()>;
+    /// Forget the answers kept for retransmission detection that are older than `before`.
+    /// Returns how many were removed.
+    async fn prune_answers(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64>;
     /// The answer stored for a CALL with this station and message id, if any.
     async fn find_answer(
         &self,
@@ -130,6 +139,13 @@ pub trait Store: Send + Sync + 'static {
     /// The station's transactions, newest first.
     async fn transactions(&self, station: &StationId, limit: u32)
         -> Result<Vec<TransactionRecord>>;
+    /// E14: the station says this open transaction is not ongoing and nothing is queued.
+    async fn mark_transaction_forgotten(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool>;
     /// Every event of a transaction, in seqNo order.
     async fn transaction_events(
         &self,

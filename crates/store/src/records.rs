@@ -143,6 +143,9 @@ pub struct TransactionRecord {
     /// seqNos missing between the lowest and highest received: events still queued at the
     /// station, or lost.
     pub seq_no_gaps: Vec<i64>,
+    /// E14: when the station answered that this transaction, still open here, is not ongoing
+    /// and has nothing queued (its Ended event is lost).
+    pub station_forgot_at: Option<DateTime<Utc>>,
 }
 
 /// A certificate the CSMS's certificate authority issued to a station.

@@ -4,6 +4,7 @@ use unicharge_ocpp::v201::{StatusNotificationRequest, StatusNotificationResponse
 use unicharge_store::Write;
 
 use crate::dispatch::{CallRefusal, Handled, StationContext};
+use crate::facts::Fact;
 
 pub async fn handle(
     ctx: &mut StationContext,
@@ -11,6 +12,12 @@ pub async fn handle(
 ) -> Result<Handled<StatusNotificationResponse>, CallRefusal> {
     tracing::debug!(station = %ctx.station_id, evse = req.evse_id, connector = req.connector_id,
         status = req.connector_status.as_str(), "StatusNotification");
+    let fact = Fact::ConnectorStatusChanged {
+        station: ctx.station_id.clone(),
+        evse_id: req.evse_id,
+        connector_id: req.connector_id,
+        status: req.connector_status.as_str().to_string(),
+    };
     Ok(Handled::durable(
         StatusNotificationResponse { custom_data: None },
         vec![Write::ConnectorStatus {
@@ -20,5 +27,6 @@ pub async fn handle(
             status: req.connector_status.as_str().to_string(),
             at: req.timestamp,
         }],
-    ))
+    )
+    .with_fact(fact))
 }

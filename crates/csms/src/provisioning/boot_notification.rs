@@ -11,8 +11,10 @@ use unicharge_ocpp::v201::{
 };
 use unicharge_store::Write;
 
-use super::first_boot;
+use super::pending_boot;
 use crate::dispatch::{internal, CallRefusal, Handled, StationContext};
+use crate::effects::Effect;
+use crate::facts::Fact;
 
 pub async fn handle(
     ctx: &mut StationContext,
@@ -33,14 +35,13 @@ pub async fn handle(
         .map(|s| s.registration)
         .unwrap_or(RegistrationStatus::Rejected);
     let provisioning = registration == RegistrationStatus::Accepted
-        && first_boot::pending(
+        && pending_boot::pending(
             ctx,
             stored.as_ref().is_some_and(|s| s.provisioned_at.is_some()),
         );
     if provisioning {
         // B02: Pending until the provisioning report is in; it is requested after this answer.
         registration = RegistrationStatus::Pending;
-        first_boot::start(ctx);
     }
     let (status, interval) = match registration {
         RegistrationStatus::Accepted => (
@@ -76,7 +77,11 @@ pub async fn handle(
         status: registration,
     }];
     ctx.boot_status = Some(registration);
-    Ok(Handled::durable(
+    if registration != RegistrationStatus::Pending {
+        // What was solicited while Pending is not needed any more (B02.FR.09).
+        ctx.solicited.clear();
+    }
+    let mut handled = Handled::durable(
         BootNotificationResponse {
             current_time: now,
             interval: i64::try_from(interval.as_secs()).unwrap_or(i64::MAX),
@@ -85,5 +90,21 @@ pub async fn handle(
             custom_data: None,
         },
         writes,
-    ))
+    );
+    if ctx.registered {
+        handled = handled.with_fact(Fact::StationBooted {
+            station: ctx.station_id.clone(),
+            status: registration,
+        });
+    }
+    if provisioning {
+        handled = handled.with_effect(Effect::RequestProvisioningReport);
+    }
+    if ctx.registered && registration == RegistrationStatus::Accepted && !ctx.status_check_scheduled
+    {
+        // E14: only an Accepted station is asked about its transactions.
+        ctx.status_check_scheduled = true;
+        handled = handled.with_effect(Effect::TransactionStatusCheck);
+    }
+    Ok(handled)
 }

@@ -1,6 +1,12 @@
-//! Functional block B, Provisioning: booting (B01–B04) and reports (B07, B08). Device model
-//! reads and writes, resets and network profiles are operator operations (crate `api`).
+//! Functional block B, Provisioning: booting (B01–B04, [`boot_notification`], the B02 Pending
+//! flow in [`pending_boot`]), device model reads and writes (B05, B06, [`variables`]), reports
+//! (B07, B08: [`reports`] asks, [`notify_report`] assembles), network profiles (B09) and resets
+//! (B11, B12). Incoming handlers and outgoing operations of the block live here together.
 
 pub mod boot_notification;
-pub mod first_boot;
+pub mod network_profile;
 pub mod notify_report;
+pub mod pending_boot;
+pub mod reports;
+pub mod reset;
+pub mod variables;

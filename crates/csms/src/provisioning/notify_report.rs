@@ -8,7 +8,10 @@ use unicharge_ocpp::v201::{
 };
 use unicharge_store::{ReportPart, VariableRecord, Write};
 
+use unicharge_core::StationId;
+
 use crate::dispatch::{internal, CallRefusal, Handled, StationContext};
+use crate::effects::Effect;
 
 pub async fn handle(
     ctx: &mut StationContext,
@@ -20,7 +23,7 @@ pub async fn handle(
     for item in &data {
         for attribute in &item.variable_attribute {
             writes.push(Write::Variable(variable_record(
-                ctx,
+                &ctx.station_id,
                 &item.component,
                 &item.variable,
                 attribute.r#type.unwrap_or(AttributeEnumType::Actual),
@@ -38,20 +41,21 @@ pub async fn handle(
         generated_at: req.generated_at,
         report_data: serde_json::to_string(&data).map_err(internal)?,
     }));
-    if !req.tbc.unwrap_or(false) {
-        super::first_boot::report_completed(ctx);
-    }
+    let complete = !req.tbc.unwrap_or(false);
     tracing::info!(station = %ctx.station_id, request_id = req.request_id, seq_no = req.seq_no,
         tbc = req.tbc.unwrap_or(false), items = data.len(), at = %now, "NotifyReport");
-    Ok(Handled::durable(
-        NotifyReportResponse { custom_data: None },
-        writes,
-    ))
+    let handled = Handled::durable(NotifyReportResponse { custom_data: None }, writes);
+    Ok(if complete {
+        // B02: if this was the provisioning report, the station may now be let in.
+        handled.with_effect(Effect::ProvisioningReportCompleted)
+    } else {
+        handled
+    })
 }
 
 /// A device-model row for one attribute of one component variable.
 pub fn variable_record(
-    ctx: &StationContext,
+    station: &StationId,
     component: &ComponentType,
     variable: &VariableType,
     attribute_type: AttributeEnumType,
@@ -60,7 +64,7 @@ pub fn variable_record(
     source: &str,
 ) -> VariableRecord {
     VariableRecord {
-        station_id: ctx.station_id.clone(),
+        station_id: station.clone(),
         component: component.name.clone(),
         component_instance: component.instance.clone(),
         evse_id: component.evse.as_ref().map(|e| e.id),

@@ -4,18 +4,18 @@
 //! bit key (A00.FR.502/503), and its subject CN must be the station's identity (A00.FR.405).
 //! A good CSR is answered Accepted; the CSMS's CA signs it (SHA-256 with the CA's key: ECDSA
 //! here, never RSA-PSS) and, once the answer is sent, a CertificateSignedRequest delivers the
-//! certificate. The certificate and the station's verdict on it are kept per station.
+//! certificate (the [`Effect::DeliverCertificate`], see [`super::certificate_signed`]). The certificate and the station's verdict on it are kept per station.
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use unicharge_ocpp::v201::{
     CertificateSigningUseEnumType, GenericStatusEnumType, SignCertificateRequest,
     SignCertificateResponse, StatusInfoType,
 };
-use unicharge_store::{CommandRecord, IssuedCertificate, Write};
 
+use super::certificate_signed::Delivery;
 use super::pki::{self, PkiError};
 use crate::dispatch::{CallRefusal, Handled, StationContext};
+use crate::effects::Effect;
 
 fn rejected(reason: &str, detail: String) -> SignCertificateResponse {
     SignCertificateResponse {
@@ -91,46 +91,6 @@ pub async fn handle(
     let not_after = asn1_to_utc(cert.not_after()).unwrap_or_else(Utc::now);
     tracing::info!(station = %ctx.station_id, serial = %serial, "CSR accepted; delivering the signed certificate");
 
-    if let Some(connection) = ctx.connection.clone() {
-        let store = ctx.store.clone();
-        let station_id = ctx.station_id.clone();
-        tokio::spawn(async move {
-            let request =
-                json!({"certificateChain": pem, "certificateType": "ChargingStationCertificate"});
-            let sent_at = Utc::now();
-            let outcome = connection.call("CertificateSigned", request.clone()).await;
-            let station_status = match &outcome {
-                Ok(answer) => answer["status"].as_str().unwrap_or("").to_string(),
-                Err(e) => format!("not delivered: {e}"),
-            };
-            tracing::info!(station = %station_id, status = %station_status, "CertificateSigned answered");
-            let writes = vec![
-                Write::IssuedCertificate(IssuedCertificate {
-                    station_id: station_id.clone(),
-                    serial,
-                    subject: format!("CN={station_id}"),
-                    not_after,
-                    certificate: pem,
-                    issued_at: sent_at,
-                    station_status: Some(station_status),
-                }),
-                Write::Command(CommandRecord {
-                    seq: 0,
-                    station_id: station_id.clone(),
-                    action: "CertificateSigned".into(),
-                    request: request.to_string(),
-                    outcome: if outcome.is_ok() { "result" } else { "failed" }.into(),
-                    response: outcome.ok().map(|a| a.to_string()),
-                    requested_by: Some("csms".into()),
-                    sent_at,
-                    completed_at: Utc::now(),
-                }),
-            ];
-            if let Err(e) = store.write(writes).await {
-                tracing::error!(station = %station_id, error = %e, "could not record the issued certificate");
-            }
-        });
-    }
     Ok(Handled::durable(
         SignCertificateResponse {
             custom_data: None,
@@ -138,7 +98,12 @@ pub async fn handle(
             status_info: None,
         },
         vec![],
-    ))
+    )
+    .with_effect(Effect::DeliverCertificate(Box::new(Delivery {
+        certificate_chain: pem,
+        serial,
+        not_after,
+    }))))
 }
 
 /// An ASN.1 time as UTC (OpenSSL gives no direct conversion).

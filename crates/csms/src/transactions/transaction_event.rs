@@ -27,8 +27,9 @@ use super::cost::{self, Course, Party};
 use crate::authorization::id_token_info;
 use crate::config::RunningCost;
 use crate::dispatch::{internal, CallRefusal, Handled, StationContext};
+use crate::effects::Effect;
+use crate::facts::Fact;
 use crate::metering;
-use crate::outbound::call_logged;
 
 pub async fn handle(
     ctx: &mut StationContext,
@@ -207,32 +208,19 @@ pub async fn handle(
         req.trigger_reason,
         TriggerReasonEnumType::MeterValuePeriodic | TriggerReasonEnumType::MeterValueClock
     );
-    if !ended && periodic && ctx.config.running_cost == RunningCost::CostUpdated {
-        if let (Some(total), Some(connection)) = (total_cost, ctx.connection.clone()) {
-            let transaction_id = tx.transaction_id.clone();
-            tokio::spawn(async move {
-                // Typed, so `totalCost` is a JSON number as the schema wants (a bare Decimal
-                // serializes as a string).
-                let request = match serde_json::to_value(CostUpdatedRequest {
-                    custom_data: None,
-                    total_cost: total,
-                    transaction_id: transaction_id.clone(),
-                }) {
-                    Ok(request) => request,
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot encode CostUpdatedRequest");
-                        return;
-                    }
-                };
-                if let Err(e) = call_logged(&connection, &store, "CostUpdated", request).await {
-                    tracing::warn!(station = %connection.station_id, transaction = %transaction_id,
-                        error = %e, "CostUpdated failed");
-                }
-            });
-        }
-    }
+    let cost_update = (!ended && periodic && ctx.config.running_cost == RunningCost::CostUpdated)
+        .then_some(total_cost)
+        .flatten()
+        .map(|total| {
+            Effect::CostUpdated(CostUpdatedRequest {
+                custom_data: None,
+                total_cost: total,
+                transaction_id: tx.transaction_id.clone(),
+            })
+        });
+    let facts = facts(ctx, &req, existing.is_none(), ended, response_cost, &writes);
 
-    Ok(Handled::durable(
+    let mut handled = Handled::durable(
         TransactionEventResponse {
             custom_data: None,
             total_cost: response_cost,
@@ -241,7 +229,61 @@ pub async fn handle(
             updated_personal_message: None,
         },
         writes,
-    ))
+    );
+    handled.facts = facts;
+    // I02 by CostUpdatedRequest: sent after the answer to a periodic / clock-aligned update.
+    if let Some(effect) = cost_update {
+        handled = handled.with_effect(effect);
+    }
+    Ok(handled)
+}
+
+/// What this event makes true once committed: a transaction started (first event seen),
+/// updated, or ended, and a charge record created.
+fn facts(
+    ctx: &StationContext,
+    req: &TransactionEventRequest,
+    first_seen: bool,
+    ended: bool,
+    total_cost: Option<Decimal>,
+    writes: &[Write],
+) -> Vec<Fact> {
+    let station = ctx.station_id.clone();
+    let transaction_id = req.transaction_info.transaction_id.clone();
+    let mut facts = Vec::new();
+    if first_seen {
+        facts.push(Fact::TransactionStarted {
+            station: station.clone(),
+            transaction_id: transaction_id.clone(),
+            evse_id: req.evse.as_ref().map(|e| e.id),
+            id_token: req.id_token.as_ref().map(|t| t.id_token.clone()),
+        });
+    }
+    if ended {
+        facts.push(Fact::TransactionEnded {
+            station: station.clone(),
+            transaction_id: transaction_id.clone(),
+            stopped_reason: req
+                .transaction_info
+                .stopped_reason
+                .map(|s| s.as_str().to_string()),
+        });
+    } else if !first_seen {
+        facts.push(Fact::TransactionUpdated {
+            station: station.clone(),
+            transaction_id: transaction_id.clone(),
+            seq_no: req.seq_no,
+            total_cost,
+        });
+    }
+    if writes.iter().any(|w| matches!(w, Write::ChargeRecord(_))) {
+        facts.push(Fact::ChargeRecordCreated {
+            record_id: format!("{station}:{transaction_id}"),
+            station,
+            transaction_id,
+        });
+    }
+    facts
 }
 
 /// Up to when a transaction is priced: its end once it has one (a late offline Updated event

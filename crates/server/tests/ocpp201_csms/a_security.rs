@@ -231,9 +231,11 @@ async fn issued_statuses(csms: &TestCsms, n: usize) -> Vec<String> {
     }
 }
 
-/// TC_A_11_CSMS: the CSMS signs the station's CSR with its CA. The certificate it issues is one
-/// it accepts: after a second renewal, the station connects at profile 3 with the new
-/// certificate and boots.
+/// TC_A_11_CSMS: the CSMS signs the station's CSR with its CA. The scenario checks the chain a
+/// station would install (against the root it is configured with); here the second renewal's
+/// chain is checked again against the CSMS's own CA file, the stored copy is the one sent, a
+/// foreign root rejects it (the check can fail), and the certificate is one the CSMS accepts:
+/// the station connects at profile 3 with it and boots.
 #[tokio::test]
 async fn tc_a_11_csms() {
     let (csms, operator) = rest_operator::start(&[StationSpec::new(CP, 3)]).await;
@@ -256,6 +258,43 @@ async fn tc_a_11_csms() {
     .await
     .unwrap();
     station.close().await;
+    octt::a_security::check_issued_chain(
+        &renewed.certificate_chain,
+        &csms.tls.ca_cert,
+        CP,
+        &renewed.key,
+    )
+    .expect("the issued chain verifies against the CSMS root, with the CSR's key and CN");
+    // Against another root, or for another station, the same chain must be refused.
+    let foreign = csms.foreign_client_cert("someone-else").0;
+    let refused = octt::a_security::check_issued_chain(
+        &renewed.certificate_chain,
+        &foreign,
+        CP,
+        &renewed.key,
+    );
+    assert!(
+        matches!(refused, Err(octt::CaseError::Fail(ref m)) if m.contains("does not verify")),
+        "{refused:?}"
+    );
+    assert!(octt::a_security::check_issued_chain(
+        &renewed.certificate_chain,
+        &csms.tls.ca_cert,
+        "CP002",
+        &renewed.key
+    )
+    .is_err());
+    // Recorded once the station's answer is in (after the scenario has moved on): wait for it.
+    assert_eq!(issued_statuses(&csms, 2).await, ["Accepted", "Accepted"]);
+    let stored = csms.server.store.issued_certificates(&id()).await.unwrap();
+    let leaf = openssl::x509::X509::stack_from_pem(renewed.certificate_chain.as_bytes()).unwrap();
+    assert!(
+        stored.iter().any(|c| {
+            openssl::x509::X509::from_pem(c.certificate.as_bytes())
+                .is_ok_and(|s| s.to_der().unwrap() == leaf[0].to_der().unwrap())
+        }),
+        "the CSMS keeps the certificate it sent"
+    );
     let cert = csms.dir.path().join("renewed.pem");
     let key = csms.dir.path().join("renewed.key.pem");
     std::fs::write(&cert, &renewed.certificate_chain).unwrap();
@@ -270,8 +309,9 @@ async fn tc_a_11_csms() {
     station.close().await;
 }
 
-/// TC_A_14_CSMS: the station rejects the certificate the CSMS issued; the CSMS records the
-/// rejection, and the station's current certificate still connects.
+/// TC_A_14_CSMS: the station rejects the certificate the CSMS issued (the scenario still checks
+/// that certificate against the CSMS root, as for A_11); the CSMS records the rejection, and
+/// the station's current certificate still connects.
 #[tokio::test]
 async fn tc_a_14_csms() {
     let (csms, operator) = rest_operator::start(&[StationSpec::new(CP, 3)]).await;

@@ -87,23 +87,26 @@ async fn kept_list(csms: &TestCsms) -> LocalList {
     csms.server.store.local_list(&id()).await.unwrap()
 }
 
-/// Play a SendLocalList case; check the operator was told version 1 Accepted without a resend,
-/// the CSMS keeps version 1 as Accepted with `entries`, and returns the logged request.
-async fn send_local_list(case: &str, entries: &[(&str, &str)]) -> Value {
+/// Play a SendLocalList case; check the operator was told `version` Accepted without a resend,
+/// the CSMS keeps `version` as Accepted with `entries`, and returns the logged request. The
+/// CSMS asked the station's version first (D01), so `version` is one above what the OCTT holds.
+async fn send_local_list(case: &str, entries: &[(&str, &str)], version: i64) -> Value {
     let (csms, operator) = play(case).await;
     let answer = answer(&operator, |a| {
         matches!(a, OperatorAction::SendLocalList { .. })
     });
-    assert_eq!(answer["versionNumber"], 1, "{answer}");
+    assert_eq!(answer["versionNumber"], version, "{answer}");
     assert_eq!(answer["status"], "Accepted", "{answer}");
     assert_eq!(answer["resentFull"], false, "{answer}");
+    let (_, station_version) = command(&csms, "GetLocalListVersion").await;
+    assert_eq!(station_version["versionNumber"], version - 1);
     let (request, response) = command(&csms, "SendLocalList").await;
-    assert_eq!(request["versionNumber"], 1, "{request}");
+    assert_eq!(request["versionNumber"], version, "{request}");
     assert_eq!(response["status"], "Accepted");
     let list = kept_list(&csms).await;
     assert_eq!(
         (list.version, list.last_status.as_deref()),
-        (1, Some("Accepted")),
+        (version, Some("Accepted")),
         "{list:?}"
     );
     let mut kept: Vec<(&str, &str)> = list
@@ -126,6 +129,8 @@ async fn tc_d_02_csms() {
             ("OCTT-VALID-001", "ISO14443"),
             ("OCTT-VALID-002", "ISO14443"),
         ],
+        // The OCTT holds version 3 (LocalListConfig::octt).
+        4,
     )
     .await;
     assert_eq!(request["updateType"], "Differential");
@@ -158,7 +163,7 @@ async fn tc_d_02_csms() {
 /// TC_D_04_CSMS: a full list without entries; the CSMS keeps an empty list at version 1.
 #[tokio::test]
 async fn tc_d_04_csms() {
-    let request = send_local_list("TC_D_04_CSMS", &[]).await;
+    let request = send_local_list("TC_D_04_CSMS", &[], 1).await;
     assert_eq!(request["updateType"], "Full");
     let entries = request
         .get("localAuthorizationList")

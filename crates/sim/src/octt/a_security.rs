@@ -12,8 +12,14 @@
 //! * A_09: the new password is the `attributeValue` of the SetVariablesRequest; it must be a
 //!   password a station can accept (16–40 characters, A00.FR.205) since the OCTT accepts it.
 //! * A_11: "signed by the provided CSMS Root certificate" (Table 211) is checked against
-//!   [`Target::ca`]; the certificate must also carry the CSR's subject (CN = station id).
-//! * A_14 ends at step 6: the CSMS must only cope with the Rejected answer.
+//!   [`Target::ca`] as a station would before installing it ([`check_issued_chain`]): the
+//!   chain verifies for TLS client use, the certificate holds the CSR's key and subject
+//!   (CN = station id) and is valid now.
+//! * A_14 ends at step 6: the CSMS must only cope with the Rejected answer. The certificate it
+//!   sent at step 5 is still checked as in A_11: the station rejecting it is the scenario, a
+//!   CSMS sending an unusable one is a defect the tool would otherwise not see.
+//! * A_19 from profile 2: the certificate of RenewChargingStationCertificate is checked as in
+//!   A_11 before the station uses it at profile 3.
 //! * A_19: the three manual actions (profile, priority, reboot) are one operator action,
 //!   [`OperatorAction::UpgradeSecurityProfile`]. The reset's type is not validated. At profile 2
 //!   the Memory State RenewChargingStationCertificate gives the station the client certificate
@@ -23,11 +29,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Utc;
+use openssl::asn1::Asn1Time;
 use openssl::nid::Nid;
+use openssl::pkey::{HasPublic, PKeyRef};
 use openssl::ssl::SslVersion;
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
-use openssl::x509::{X509StoreContext, X509};
+use openssl::x509::{X509PurposeId, X509StoreContext, X509};
 use rand::Rng;
 use unicharge_ocpp::v201::{
     CertificateSignedRequest, CertificateSignedResponse, CertificateSignedStatusEnumType,
@@ -285,12 +293,35 @@ pub async fn tc_a_11(target: &Target, operator: Arc<dyn Operator>) -> Result<(),
     let renewed =
         states::renew_charging_station_certificate(&mut station, target, operator).await?;
     station.close().await;
-    check_issued_chain(&renewed.certificate_chain, &ca, &target.station_id)
+    check_issued_chain(
+        &renewed.certificate_chain,
+        &ca,
+        &target.station_id,
+        &renewed.key,
+    )
 }
 
-/// The chain (leaf first) must verify up to a certificate in `ca` and the leaf's subject CN
-/// must be the station id the CSR carried.
-pub fn check_issued_chain(chain_pem: &str, ca: &Path, station_id: &str) -> Result<(), CaseError> {
+/// What a station checks before it installs a CertificateSignedRequest's chain (A02.FR.14:
+/// "verify the validity of the signed certificate"), all against `ca`, the CSMS Root
+/// certificate the OCTT is configured with:
+///
+/// * the chain (PEM, leaf first) verifies up to a certificate in `ca` (OpenSSL's X509 store,
+///   which also checks every certificate's validity period and signature), for the TLS client
+///   purpose the station will use it for (a leaf whose extendedKeyUsage excludes clientAuth
+///   fails);
+/// * the leaf holds the public key of the CSR the station sent (`csr_key`): a certificate for
+///   another key is useless to the station, whose private key stays with it;
+/// * the leaf's subject CN is the station id (the CSR's subject, A00.FR.405);
+/// * the leaf is valid now (said separately so the failure names it).
+///
+/// Presence alone proves nothing: a CSMS that answered with its own server certificate, a
+/// certificate from another CA, or one for a key it generated itself must fail here.
+pub fn check_issued_chain<T: HasPublic>(
+    chain_pem: &str,
+    ca: &Path,
+    station_id: &str,
+    csr_key: &PKeyRef<T>,
+) -> Result<(), CaseError> {
     let fail = |what: String| CaseError::Fail(what);
     let chain = X509::stack_from_pem(chain_pem.as_bytes()).map_err(|e| {
         fail(format!(
@@ -306,23 +337,16 @@ pub fn check_issued_chain(chain_pem: &str, ca: &Path, station_id: &str) -> Resul
             X509::stack_from_pem(&pem)
                 .map_err(|e| CaseError::NotApplicable(format!("{} is not PEM: {e}", ca.display())))
         })?;
-    let verified = (|| -> Result<bool, openssl::error::ErrorStack> {
-        let mut store = X509StoreBuilder::new()?;
-        for root in roots {
-            store.add_cert(root)?;
-        }
-        let store = store.build();
-        let mut untrusted = Stack::new()?;
-        for cert in intermediates {
-            untrusted.push(cert.clone())?;
-        }
-        let mut context = X509StoreContext::new()?;
-        context.init(&store, leaf, &untrusted, |c| c.verify_cert())
-    })()
-    .map_err(|e| fail(format!("verifying the certificate chain: {e}")))?;
+    let now = Asn1Time::days_from_now(0).map_err(|e| fail(format!("reading the clock: {e}")))?;
     ensure!(
-        verified,
-        "CertificateSignedRequest.certificateChain is not signed by the CSMS Root certificate"
+        leaf.not_before() <= now && now < leaf.not_after(),
+        "the issued certificate must be valid now; it is valid from {} to {}",
+        leaf.not_before(),
+        leaf.not_after()
+    );
+    ensure!(
+        leaf.public_key().is_ok_and(|k| k.public_eq(csr_key)),
+        "the issued certificate must hold the public key of the CSR the station sent"
     );
     let cn = leaf
         .subject_name()
@@ -333,6 +357,32 @@ pub fn check_issued_chain(chain_pem: &str, ca: &Path, station_id: &str) -> Resul
         cn.as_deref() == Some(station_id),
         "the issued certificate's subject CN must be the CSR's ({station_id}), was {cn:?}"
     );
+    let verified = (|| -> Result<Result<(), String>, openssl::error::ErrorStack> {
+        let mut store = X509StoreBuilder::new()?;
+        for root in roots {
+            store.add_cert(root)?;
+        }
+        store.set_purpose(X509PurposeId::SSL_CLIENT)?;
+        let store = store.build();
+        let mut untrusted = Stack::new()?;
+        for cert in intermediates {
+            untrusted.push(cert.clone())?;
+        }
+        let mut context = X509StoreContext::new()?;
+        context.init(&store, leaf, &untrusted, |c| {
+            Ok(match c.verify_cert()? {
+                true => Ok(()),
+                false => Err(c.error().error_string().to_string()),
+            })
+        })
+    })()
+    .map_err(|e| fail(format!("verifying the certificate chain: {e}")))?;
+    if let Err(reason) = verified {
+        return Err(fail(format!(
+            "CertificateSignedRequest.certificateChain does not verify against the CSMS Root \
+             certificate for TLS client use: {reason}"
+        )));
+    }
     Ok(())
 }
 
@@ -342,7 +392,11 @@ pub fn check_issued_chain(chain_pem: &str, ca: &Path, station_id: &str) -> Resul
 /// answered Rejected.
 pub async fn tc_a_14(target: &Target, operator: Arc<dyn Operator>) -> Result<(), CaseError> {
     target.require_profile(&[3])?;
-    let (_key, csr) = states::station_csr(&target.station_id)
+    let ca = target
+        .ca
+        .clone()
+        .ok_or_else(|| CaseError::NotApplicable("no CSMS Root certificate configured".into()))?;
+    let (key, csr) = states::station_csr(&target.station_id)
         .map_err(|e| CaseError::Fail(format!("generating the CSR: {e}")))?;
     let mut station = target.connect().await?;
     states::booted(&mut station, target).await?;
@@ -383,7 +437,7 @@ pub async fn tc_a_14(target: &Target, operator: Arc<dyn Operator>) -> Result<(),
         "step 4: SignCertificateResponse.status must be Accepted, was {}",
         answer.status.as_str()
     );
-    let (id, _signed) = station.expect_call::<CertificateSignedRequest>().await?;
+    let (id, signed) = station.expect_call::<CertificateSignedRequest>().await?;
     station
         .respond::<CertificateSignedRequest>(
             &id,
@@ -396,7 +450,8 @@ pub async fn tc_a_14(target: &Target, operator: Arc<dyn Operator>) -> Result<(),
         .await?;
     task.finish(target.timeout).await?;
     station.close().await;
-    Ok(())
+    check_issued_chain(&signed.certificate_chain, &ca, &target.station_id, &key)
+        .map_err(|e| e.at_step(5))
 }
 
 /// TC_A_19_CSMS Upgrade Charging Station Security Profile - Accepted (A05.FR.04, A05.FR.07).
@@ -420,6 +475,14 @@ pub async fn tc_a_19(target: &Target, operator: Arc<dyn Operator>) -> Result<(),
         let renewed =
             states::renew_charging_station_certificate(&mut station, target, operator.clone())
                 .await?;
+        if let Some(ca) = &target.ca {
+            check_issued_chain(
+                &renewed.certificate_chain,
+                ca,
+                &target.station_id,
+                &renewed.key,
+            )?;
+        }
         let written = CertificateFiles::write(&target.station_id, &renewed)?;
         upgraded.client_cert = Some((written.cert.clone(), written.key.clone()));
         files = Some(written);
@@ -739,54 +802,98 @@ mod tests {
     fn issued_chains_must_verify_up_to_the_configured_root() {
         use openssl::asn1::Asn1Time;
         use openssl::hash::MessageDigest;
+        use openssl::pkey::{PKey, Private};
+        use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage};
         use openssl::x509::{X509Builder, X509NameBuilder};
 
-        let issue =
-            |cn: &str, issuer: Option<(&X509, &openssl::pkey::PKey<openssl::pkey::Private>)>| {
-                let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap())
+        struct Spec<'a> {
+            cn: &'a str,
+            issuer: Option<(&'a X509, &'a PKey<Private>)>,
+            /// Validity: from `days.0` to `days.1` days from now.
+            days: (i64, i64),
+            server_only: bool,
+        }
+        let issue = |spec: Spec| {
+            let key = PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+            let mut name = X509NameBuilder::new().unwrap();
+            name.append_entry_by_nid(Nid::COMMONNAME, spec.cn).unwrap();
+            let name = name.build();
+            let mut b = X509Builder::new().unwrap();
+            b.set_version(2).unwrap();
+            b.set_subject_name(&name).unwrap();
+            b.set_issuer_name(spec.issuer.map_or(&name, |(c, _)| c.subject_name()))
+                .unwrap();
+            b.set_pubkey(&key).unwrap();
+            let at = |days: i64| Asn1Time::from_unix(Utc::now().timestamp() + days * 86_400);
+            b.set_not_before(&at(spec.days.0).unwrap()).unwrap();
+            b.set_not_after(&at(spec.days.1).unwrap()).unwrap();
+            if spec.issuer.is_none() {
+                b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
                     .unwrap();
-                let mut name = X509NameBuilder::new().unwrap();
-                name.append_entry_by_nid(Nid::COMMONNAME, cn).unwrap();
-                let name = name.build();
-                let mut b = X509Builder::new().unwrap();
-                b.set_version(2).unwrap();
-                b.set_subject_name(&name).unwrap();
-                b.set_issuer_name(issuer.map_or(&name, |(c, _)| c.subject_name()))
+            }
+            if spec.server_only {
+                b.append_extension(ExtendedKeyUsage::new().server_auth().build().unwrap())
                     .unwrap();
-                b.set_pubkey(&key).unwrap();
-                b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-                    .unwrap();
-                b.set_not_after(&Asn1Time::days_from_now(30).unwrap())
-                    .unwrap();
-                if issuer.is_none() {
-                    b.append_extension(
-                        openssl::x509::extension::BasicConstraints::new()
-                            .critical()
-                            .ca()
-                            .build()
-                            .unwrap(),
-                    )
-                    .unwrap();
-                }
-                b.sign(issuer.map_or(&key, |(_, k)| k), MessageDigest::sha256())
-                    .unwrap();
-                (b.build(), key)
-            };
-        let (root, root_key) = issue("root", None);
-        let (other_root, other_key) = issue("other root", None);
+            }
+            b.sign(
+                spec.issuer.map_or(&key, |(_, k)| k),
+                MessageDigest::sha256(),
+            )
+            .unwrap();
+            (b.build(), key)
+        };
+        let (root, root_key) = issue(Spec {
+            cn: "root",
+            issuer: None,
+            days: (0, 30),
+            server_only: false,
+        });
+        let (other_root, other_key) = issue(Spec {
+            cn: "other root",
+            issuer: None,
+            days: (0, 30),
+            server_only: false,
+        });
+        let leaf = |issuer, days, server_only| {
+            issue(Spec {
+                cn: "CP001",
+                issuer: Some(issuer),
+                days,
+                server_only,
+            })
+        };
         let dir = std::env::temp_dir().join(format!("unicharge-sim-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let ca = dir.join("root.pem");
         std::fs::write(&ca, root.to_pem().unwrap()).unwrap();
         let pem = |c: &X509| String::from_utf8(c.to_pem().unwrap()).unwrap();
 
-        let (good, _) = issue("CP001", Some((&root, &root_key)));
-        assert_eq!(check_issued_chain(&pem(&good), &ca, "CP001"), Ok(()));
-        let message = failure(check_issued_chain(&pem(&good), &ca, "CP002"));
+        let (good, key) = leaf((&root, &root_key), (0, 30), false);
+        assert_eq!(check_issued_chain(&pem(&good), &ca, "CP001", &key), Ok(()));
+        let message = failure(check_issued_chain(&pem(&good), &ca, "CP002", &key));
         assert!(message.contains("CN"), "{message}");
-        let (foreign, _) = issue("CP001", Some((&other_root, &other_key)));
-        let message = failure(check_issued_chain(&pem(&foreign), &ca, "CP001"));
-        assert!(message.contains("not signed"), "{message}");
+        let (_, someone_elses_key) = leaf((&root, &root_key), (0, 30), false);
+        let message = failure(check_issued_chain(
+            &pem(&good),
+            &ca,
+            "CP001",
+            &someone_elses_key,
+        ));
+        assert!(message.contains("public key of the CSR"), "{message}");
+        let (foreign, key) = leaf((&other_root, &other_key), (0, 30), false);
+        let message = failure(check_issued_chain(&pem(&foreign), &ca, "CP001", &key));
+        assert!(message.contains("does not verify"), "{message}");
+        let (expired, key) = leaf((&root, &root_key), (-30, -1), false);
+        let message = failure(check_issued_chain(&pem(&expired), &ca, "CP001", &key));
+        assert!(message.contains("valid now"), "{message}");
+        let (server_only, key) = leaf((&root, &root_key), (0, 30), true);
+        let message = failure(check_issued_chain(&pem(&server_only), &ca, "CP001", &key));
+        assert!(message.contains("does not verify"), "{message}");
+        let message = failure(check_issued_chain("", &ca, "CP001", &key));
+        assert!(
+            message.contains("empty") || message.contains("PEM"),
+            "{message}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

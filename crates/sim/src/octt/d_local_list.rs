@@ -10,9 +10,10 @@
 //!   not booted, and "Before: N/a" does not say the station is offline.
 //! * `<Configured versionNumber>` (D_08) and `<Bigger than currently configured in OCTT>` (D_02)
 //!   are one setting, [`LocalListConfig::version_number`]: the version of the list the OCTT
-//!   holds. Its default is 0 (no list, as a fresh station has), so that D_02 works against a CSMS
-//!   that has sent this station nothing yet; D_08 then answers 0 like D_09 unless configured
-//!   otherwise (it validates nothing either way).
+//!   holds. Its default is 3: a station that already holds a list, so that D_02 catches a CSMS
+//!   that sends version 1 to a station it has not asked. A CSMS may ask first
+//!   (GetLocalListVersionRequest, as OCPP D01 suggests); the OCTT then answers the configured
+//!   version, like a real station, while it waits for the SendLocalListRequest.
 //! * "If the list is too big for one message, step 1 and 2 will be repeated": every
 //!   SendLocalListRequest until the operator has the CSMS's report is answered Accepted and
 //!   validated. D_02's "some idTokens" are the configured valid idTokens
@@ -48,7 +49,7 @@ impl LocalListConfig {
     pub fn octt() -> LocalListConfig {
         let auth = AuthConfig::octt();
         LocalListConfig {
-            version_number: 0,
+            version_number: 3,
             entries: vec![auth.valid.clone(), auth.valid2.clone()],
         }
     }
@@ -75,13 +76,15 @@ pub(crate) fn scenario<'a>(
 
 /// The operator has the CSMS send the local list (`update_type`, `entries`); every
 /// SendLocalListRequest that comes until the operator has the CSMS's report is answered
-/// Accepted. Returns the requests, at least one.
+/// Accepted, and a GetLocalListVersionRequest with `version_number`. Returns the
+/// SendLocalListRequests, at least one.
 async fn send_local_list(
     station: &mut Station,
     target: &Target,
     operator: Arc<dyn Operator>,
     update_type: UpdateEnumType,
     entries: &[IdTokenType],
+    version_number: i64,
 ) -> Result<Vec<SendLocalListRequest>, CaseError> {
     let action = OperatorAction::SendLocalList {
         update_type: update_type.as_str().into(),
@@ -99,8 +102,21 @@ async fn send_local_list(
     let mut requests = Vec::new();
     loop {
         tokio::select! {
-            call = station.expect_call::<SendLocalListRequest>() => {
-                let (id, request) = call?;
+            action = station.next_call_action() => {
+                if action? == "GetLocalListVersion" {
+                    let (id, _) = station.expect_call::<GetLocalListVersionRequest>().await?;
+                    station
+                        .respond::<GetLocalListVersionRequest>(
+                            &id,
+                            &GetLocalListVersionResponse {
+                                custom_data: None,
+                                version_number,
+                            },
+                        )
+                        .await?;
+                    continue;
+                }
+                let (id, request) = station.expect_call::<SendLocalListRequest>().await?;
                 station
                     .respond::<SendLocalListRequest>(
                         &id,
@@ -168,6 +184,7 @@ pub async fn tc_d_02(
         operator,
         UpdateEnumType::Differential,
         &config.entries,
+        config.version_number,
     )
     .await?;
     for request in &requests {
@@ -197,7 +214,7 @@ pub async fn tc_d_04(target: &Target, operator: Arc<dyn Operator>) -> Result<(),
     let mut station = target.connect().await?;
     states::booted(&mut station, target).await?;
     let requests =
-        send_local_list(&mut station, target, operator, UpdateEnumType::Full, &[]).await?;
+        send_local_list(&mut station, target, operator, UpdateEnumType::Full, &[], 0).await?;
     for request in &requests {
         check_update_type(request, UpdateEnumType::Full)?;
         let entries = request
@@ -279,7 +296,13 @@ mod tests {
             ("TC_D_09_CSMS", json!({"versionNumber": 0})),
         ] {
             let stub = Stub::start().await;
-            let verdict = run(case, &stub.target(), Some(TypedStub::wrap(stub.operator()))).await;
+            // A conforming CSMS sends a version above the 3 the OCTT holds.
+            let operator = stub.operator_with(|action, p| {
+                if action == "SendLocalList" {
+                    p["versionNumber"] = json!(4);
+                }
+            });
+            let verdict = run(case, &stub.target(), Some(TypedStub::wrap(operator))).await;
             assert_eq!(verdict, Verdict::Pass, "{case}");
             let results = stub.results();
             assert_eq!(results.len(), 1, "{case}");
@@ -309,14 +332,16 @@ mod tests {
         );
 
         let stub = Stub::start().await;
-        let config = LocalListConfig {
-            version_number: 5,
-            ..LocalListConfig::octt()
-        };
-        let message =
-            failure(tc_d_02(&stub.target(), TypedStub::wrap(stub.operator()), &config).await);
+        let message = failure(
+            tc_d_02(
+                &stub.target(),
+                TypedStub::wrap(stub.operator()),
+                &LocalListConfig::octt(),
+            )
+            .await,
+        );
         assert!(
-            message.contains("versionNumber must be bigger than the OCTT's 5, was 1"),
+            message.contains("versionNumber must be bigger than the OCTT's 3, was 1"),
             "{message}"
         );
 

@@ -199,6 +199,45 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn set_pending_security_profile(
+        &self,
+        id: &StationId,
+        profile: Option<SecurityProfile>,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE stations SET pending_security_profile = ? WHERE id = ?")
+            .bind(profile.map(|p| i64::from(p.number())))
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn prune_answers(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM answers WHERE answered_at < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn mark_transaction_forgotten(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE transactions SET station_forgot_at = ?
+             WHERE station_id = ? AND transaction_id = ? AND ended_at IS NULL",
+        )
+        .bind(at)
+        .bind(station.as_str())
+        .bind(transaction_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn set_provisioned(
         &self,
         id: &StationId,

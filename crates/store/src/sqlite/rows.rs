@@ -3,6 +3,7 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
+use unicharge_ocpp::v201::TransactionEventRequest;
 
 use crate::{
     ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, IssuedCertificate, ReportPart,
@@ -26,6 +27,11 @@ pub fn station(row: &SqliteRow) -> Result<Station> {
     Ok(Station {
         id: station_id(row, "id")?,
         security_profile: SecurityProfile::try_from(profile)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        pending_security_profile: row
+            .try_get::<Option<i64>, _>("pending_security_profile")?
+            .map(SecurityProfile::try_from)
+            .transpose()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         password_hash: row.try_get("password_hash")?,
         registration: registration(&row.try_get::<String, _>("registration")?)?,
@@ -204,15 +210,18 @@ pub fn transaction(row: &SqliteRow) -> Result<TransactionRecord> {
         remote_start_id: row.try_get("remote_start_id")?,
         reservation_id: row.try_get("reservation_id")?,
         tariff_id: row.try_get("tariff_id")?,
+        station_forgot_at: row.try_get("station_forgot_at")?,
         seq_no_gaps: Vec::new(),
     })
 }
 
-/// The columns an event row has; the rest is read back from its JSON.
+/// The columns an event row has; the rest is read back from the stored request, decoded into
+/// its OCPP type (a row that does not decode keeps its columns and leaves the rest empty).
 pub fn transaction_event(row: &SqliteRow) -> Result<TransactionEventRecord> {
     let data: String = row.try_get("data")?;
-    let json: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
-    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let event = serde_json::from_str::<TransactionEventRequest>(&data).ok();
+    let evse = event.as_ref().and_then(|e| e.evse.as_ref());
+    let info = event.as_ref().map(|e| &e.transaction_info);
     Ok(TransactionEventRecord {
         station_id: station_id(row, "station_id")?,
         transaction_id: row.try_get("transaction_id")?,
@@ -221,11 +230,18 @@ pub fn transaction_event(row: &SqliteRow) -> Result<TransactionEventRecord> {
         trigger_reason: row.try_get("trigger_reason")?,
         timestamp: row.try_get("timestamp")?,
         offline: row.try_get::<i64, _>("offline")? != 0,
-        evse_id: json["evse"]["id"].as_i64(),
-        connector_id: json["evse"]["connectorId"].as_i64(),
-        id_token: text(&json["idToken"]["idToken"]),
-        charging_state: text(&json["transactionInfo"]["chargingState"]),
-        stopped_reason: text(&json["transactionInfo"]["stoppedReason"]),
+        evse_id: evse.map(|e| e.id),
+        connector_id: evse.and_then(|e| e.connector_id),
+        id_token: event
+            .as_ref()
+            .and_then(|e| e.id_token.as_ref())
+            .map(|t| t.id_token.clone()),
+        charging_state: info
+            .and_then(|i| i.charging_state)
+            .map(|s| s.as_str().to_string()),
+        stopped_reason: info
+            .and_then(|i| i.stopped_reason)
+            .map(|s| s.as_str().to_string()),
         data,
         received_at: row.try_get("received_at")?,
     })
