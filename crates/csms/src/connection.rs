@@ -253,7 +253,11 @@ async fn run<S>(
         // transaction events; ask about its transactions (after the configured delay, and only
         // if it is still Accepted then). Otherwise the check waits for an Accepted boot.
         ctx.status_check_scheduled = true;
-        crate::effects::spawn(&ctx, vec![Effect::TransactionStatusCheck]);
+        let connected_at = ctx
+            .connection
+            .as_ref()
+            .map_or_else(Utc::now, |c| c.connected_at);
+        crate::effects::spawn(&ctx, vec![Effect::TransactionStatusCheck { connected_at }]);
     }
     let (mut sink, mut stream) = ws.split();
     let mut ping = tokio::time::interval_at(

@@ -26,6 +26,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use unicharge_core::{RegistrationStatus, StationId};
+use unicharge_ocpp::peer_text::Bounded;
 use unicharge_ocpp::v201::{Action, Initiator};
 use unicharge_ocpp::{Direction, ErrorCode, Frame, Validator};
 use unicharge_store::{Store, StoredAnswer, Write};
@@ -158,8 +159,8 @@ pub async fn dispatch(
             effects,
         ),
         Err(refusal) => {
-            tracing::warn!(station = %ctx.station_id, message_id = id, action,
-                code = %refusal.code, "CALL refused: {}", refusal.description);
+            tracing::warn!(station = %ctx.station_id, message_id = id, action = %Bounded(action),
+                code = %refusal.code, "CALL refused: {}", Bounded(&refusal.description));
             metrics::counter!("ocpp_call_errors_sent_total", "code" => refusal.code.as_str())
                 .increment(1);
             (
@@ -179,7 +180,7 @@ async fn answer(
     let action = Action::from_str(action_name).map_err(|_| {
         CallRefusal::new(
             ErrorCode::NotImplemented,
-            format!("{action_name} is not an OCPP 2.0.1 action"),
+            format!("{} is not an OCPP 2.0.1 action", Bounded(action_name)),
         )
     })?;
     if action.initiator() == Initiator::Csms {

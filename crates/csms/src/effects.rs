@@ -6,6 +6,7 @@
 //! answer is the one waiting), and every follow-up call goes through the one send path
 //! ([`crate::Csms::request`]) with [`Requester::Csms`], logged like an operator's.
 
+use chrono::{DateTime, Utc};
 use unicharge_core::StationId;
 use unicharge_ocpp::v201::CostUpdatedRequest;
 
@@ -25,8 +26,10 @@ pub enum Effect {
     RequestProvisioningReport,
     /// B02: a report completed; if it was the provisioning report, let the station in.
     ProvisioningReportCompleted,
-    /// E14: after an Accepted boot, ask about the transactions the CSMS believes ongoing.
-    TransactionStatusCheck,
+    /// E14: for an Accepted station, ask about the transactions the CSMS believed ongoing when
+    /// this connection began (`connected_at`); those started on this connection are not asked
+    /// about.
+    TransactionStatusCheck { connected_at: DateTime<Utc> },
 }
 
 /// Run `effects` in order, in the background, for the station of `ctx`.
@@ -60,8 +63,8 @@ async fn run(csms: &Csms, station: &StationId, effect: Effect) {
         Effect::ProvisioningReportCompleted => {
             provisioning::pending_boot::report_completed(csms, station).await
         }
-        Effect::TransactionStatusCheck => {
-            transactions::status_check::after_accepted_boot(csms, station).await
+        Effect::TransactionStatusCheck { connected_at } => {
+            transactions::status_check::after_accepted_boot(csms, station, connected_at).await
         }
     }
 }

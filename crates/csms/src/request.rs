@@ -309,7 +309,8 @@ fn classify(station: &StationId, action: Action, failure: CallFailure) -> OpErro
             station: station.clone(),
             action,
             code,
-            description,
+            // The station's text goes to the log, the command log and the API: bounded.
+            description: unicharge_ocpp::peer_text::bounded(&description),
             details,
         },
         CallFailure::InvalidResponse(violation) => OpError::InvalidResponse {

@@ -104,7 +104,8 @@ pub async fn handle(
     {
         // E14: only an Accepted station is asked about its transactions.
         ctx.status_check_scheduled = true;
-        handled = handled.with_effect(Effect::TransactionStatusCheck);
+        let connected_at = ctx.connection.as_ref().map_or(now, |c| c.connected_at);
+        handled = handled.with_effect(Effect::TransactionStatusCheck { connected_at });
     }
     Ok(handled)
 }

@@ -10,7 +10,7 @@
 //! transaction is marked (`station_forgot_at`, shown to the operator) and not asked about again,
 //! instead of on every reconnection forever.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use unicharge_core::{RegistrationStatus, StationId};
 use unicharge_ocpp::v201::{GetTransactionStatusRequest, GetTransactionStatusResponse};
 
@@ -36,8 +36,9 @@ pub async fn get_transaction_status(
     csms.request(station, &request, by).await
 }
 
-/// The check after an Accepted boot, as configured (`transaction_status_check`).
-pub async fn after_accepted_boot(csms: &Csms, station: &StationId) {
+/// The check for an Accepted station, as configured (`transaction_status_check`), about the
+/// transactions already known when its connection began at `connected_at`.
+pub async fn after_accepted_boot(csms: &Csms, station: &StationId, connected_at: DateTime<Utc>) {
     let mode = csms.config().transaction_status_check;
     if mode == TransactionStatusCheck::Off {
         return;
@@ -67,12 +68,18 @@ pub async fn after_accepted_boot(csms: &Csms, station: &StationId) {
             return;
         }
     };
-    let asked: Vec<(String, bool)> = transactions
+    let candidates = transactions
         .into_iter()
         .filter(|t| t.station_forgot_at.is_none())
-        .filter(|t| t.ended_at.is_none() || !t.seq_no_gaps.is_empty())
-        .map(|t| (t.transaction_id, t.ended_at.is_none()))
-        .collect();
+        .filter(|t| t.ended_at.is_none() || !t.seq_no_gaps.is_empty());
+    let mut asked: Vec<(String, bool)> = Vec::new();
+    for t in candidates {
+        // Only what the CSMS knew before this connection: a transaction started on it is
+        // running under the station's eyes and has nothing queued.
+        if known_before(csms, station, &t.transaction_id, connected_at).await {
+            asked.push((t.transaction_id, t.ended_at.is_none()));
+        }
+    }
     if asked.is_empty() {
         return;
     }
@@ -102,6 +109,26 @@ pub async fn after_accepted_boot(csms: &Csms, station: &StationId) {
                     "GetTransactionStatus failed: {e}");
                 return;
             }
+        }
+    }
+}
+
+/// Whether the first event of a transaction was received before `connected_at`.
+async fn known_before(
+    csms: &Csms,
+    station: &StationId,
+    transaction_id: &str,
+    connected_at: DateTime<Utc>,
+) -> bool {
+    match csms
+        .store()
+        .transaction_events(station, transaction_id)
+        .await
+    {
+        Ok(events) => events.iter().any(|e| e.received_at < connected_at),
+        Err(e) => {
+            tracing::error!(station = %station, error = %e, "cannot read a transaction's events");
+            false
         }
     }
 }
