@@ -707,3 +707,38 @@ async fn generic_endpoint_refuses_stateful_actions_and_passwords_are_never_logge
     options = options.basic("CP001", password.clone());
     connect(&options).await.close().await;
 }
+
+/// `connectionData` that is not an object (or not a NetworkConnectionProfileType) is a 400 that
+/// names it; it used to be indexed into and panicked the request.
+#[tokio::test]
+async fn a05_connection_data_that_is_not_a_profile_is_400_not_a_panic() {
+    let csms = start(&[StationSpec::new("CP001", 1)], |_| {}).await;
+    let base = format!("http://{}/api/v1", csms.server.http_addr.unwrap());
+    let admin = csms.server.initial_admin_key.clone().unwrap();
+    let http = Client::builder().no_proxy().build().unwrap();
+    for connection_data in [
+        json!([]),
+        json!("wss://x"),
+        json!(7),
+        json!({"ocppVersion": "OCPP20"}),
+    ] {
+        let response = http
+            .post(format!("{base}/stations/CP001/security-profile"))
+            .bearer_auth(&admin)
+            .json(&json!({"securityProfile": 2, "configurationSlot": 1, "connectionData": connection_data}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{connection_data}"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request", "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("connectionData"),
+            "{body}"
+        );
+    }
+}
