@@ -41,7 +41,14 @@ async fn send(session: &mut Session, tx: &str, n: i64) {
         10 => Some(ChargingStateEnumType::SuspendedEv),
         _ => None,
     };
-    let e = event(tx, n, kind, at(n), state, vec![sample(at(n), 1_000 + 7 * n)]);
+    let e = event(
+        tx,
+        n,
+        kind,
+        at(n),
+        state,
+        vec![sample(at(n), 1_000 + 7 * n)],
+    );
     let answer: TransactionEventResponse = session.call("TransactionEvent", &e).await;
     assert!(answer.total_cost.is_some(), "the event is priced");
 }

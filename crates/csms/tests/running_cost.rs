@@ -66,7 +66,14 @@ async fn long_session_is_billed_to_its_last_reading_not_truncated() {
     let tx = "TX-LONG";
     let (samples, per_event) = (20_000i64, 100i64);
     let at = |s: i64| t0() + Duration::seconds(s);
-    let started = event(tx, 0, Started, at(0), Some(Charging), vec![sample(at(0), 1_000)]);
+    let started = event(
+        tx,
+        0,
+        Started,
+        at(0),
+        Some(Charging),
+        vec![sample(at(0), 1_000)],
+    );
     assert_eq!(send(&mut session, &started).await.total_cost, eur("0.00"));
     for n in 0..samples / per_event {
         let first = 1 + n * per_event;
@@ -78,7 +85,14 @@ async fn long_session_is_billed_to_its_last_reading_not_truncated() {
         send(&mut session, &e).await;
     }
     // 20,000 samples after the first, 10 Wh each: 200 kWh in 20,000 s (333⅓ min) charging.
-    let ended = event(tx, 1 + samples / per_event, Ended, at(samples), None, vec![]);
+    let ended = event(
+        tx,
+        1 + samples / per_event,
+        Ended,
+        at(samples),
+        None,
+        vec![],
+    );
     let answer = send(&mut session, &ended).await;
     assert_eq!(answer.total_cost, eur("220.00")); // 200.00 energy + 20.00 charging time
     let record = session
@@ -104,10 +118,31 @@ async fn late_event_before_the_last_point_is_priced_in_its_place_on_the_timeline
     let tx = "TX-LATE";
     let m = |min: i64| t0() + Duration::minutes(min);
     let events = [
-        event(tx, 0, Started, m(0), Some(EvConnected), vec![sample(m(0), 1_000)]),
+        event(
+            tx,
+            0,
+            Started,
+            m(0),
+            Some(EvConnected),
+            vec![sample(m(0), 1_000)],
+        ),
         event(tx, 1, Updated, m(0), Some(Charging), vec![]),
-        event(tx, 3, Updated, m(20), Some(Charging), vec![sample(m(20), 3_000)]),
-        event(tx, 4, Ended, m(30), Some(EvConnected), vec![sample(m(30), 4_000)]),
+        event(
+            tx,
+            3,
+            Updated,
+            m(20),
+            Some(Charging),
+            vec![sample(m(20), 3_000)],
+        ),
+        event(
+            tx,
+            4,
+            Ended,
+            m(30),
+            Some(EvConnected),
+            vec![sample(m(30), 4_000)],
+        ),
     ];
     let mut answers = Vec::new();
     for e in &events {
@@ -116,7 +151,14 @@ async fn late_event_before_the_last_point_is_priced_in_its_place_on_the_timeline
     // Without seqNo 2: 3 kWh and 30 min charging = 3.00 + 1.80.
     assert_eq!(answers.last().unwrap(), &eur("4.80"));
 
-    let mut late = event(tx, 2, Updated, m(10), Some(SuspendedEv), vec![sample(m(10), 2_000)]);
+    let mut late = event(
+        tx,
+        2,
+        Updated,
+        m(10),
+        Some(SuspendedEv),
+        vec![sample(m(10), 2_000)],
+    );
     late.offline = Some(true);
     let answer = send(&mut session, &late).await;
     // Charging 0–10 and 20–30 min (1.20), idle 10–20 min (6.00), 3 kWh (3.00): the final cost
@@ -144,7 +186,14 @@ async fn meter_values_sent_during_the_transaction_count_in_its_running_cost() {
     let mut session = Session::new(Durability::Normal).await;
     let tx = "TX-MV";
     let m = |min: i64| t0() + Duration::minutes(min);
-    let started = event(tx, 0, Started, m(0), Some(Charging), vec![sample(m(0), 1_000)]);
+    let started = event(
+        tx,
+        0,
+        Started,
+        m(0),
+        Some(Charging),
+        vec![sample(m(0), 1_000)],
+    );
     send(&mut session, &started).await;
     let _: MeterValuesResponse = session
         .call(
@@ -170,17 +219,36 @@ async fn same_seq_no_under_another_message_id_is_not_counted_twice() {
     let m = |min: i64| t0() + Duration::minutes(min);
     send(
         &mut session,
-        &event(tx, 0, Started, m(0), Some(Charging), vec![sample(m(0), 1_000)]),
+        &event(
+            tx,
+            0,
+            Started,
+            m(0),
+            Some(Charging),
+            vec![sample(m(0), 1_000)],
+        ),
     )
     .await;
-    let update = event(tx, 1, Updated, m(10), Some(SuspendedEv), vec![sample(m(10), 2_000)]);
+    let update = event(
+        tx,
+        1,
+        Updated,
+        m(10),
+        Some(SuspendedEv),
+        vec![sample(m(10), 2_000)],
+    );
     let first = send(&mut session, &update).await.total_cost;
     let again = send(&mut session, &update).await.total_cost;
     assert_eq!(first, eur("1.60")); // 1 kWh + 10 min charging
     assert_eq!(again, first);
     let id = session.station_id();
     assert_eq!(
-        session.store.transaction_events(&id, tx).await.unwrap().len(),
+        session
+            .store
+            .transaction_events(&id, tx)
+            .await
+            .unwrap()
+            .len(),
         2
     );
     assert_aggregate_matches_series(&session, tx).await;

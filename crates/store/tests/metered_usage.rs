@@ -16,7 +16,11 @@ async fn store() -> (tempfile::TempDir, SqliteStore, StationId) {
     let store = SqliteStore::open(&path, Durability::Normal).await.unwrap();
     let id = StationId::new("CP1").unwrap();
     store
-        .create_station(&Station::new(id.clone(), SecurityProfile::BasicAuth, Utc::now()))
+        .create_station(&Station::new(
+            id.clone(),
+            SecurityProfile::BasicAuth,
+            Utc::now(),
+        ))
         .await
         .unwrap();
     (dir, store, id)
@@ -81,7 +85,10 @@ async fn rebuilt(store: &SqliteStore, id: &StationId) -> MeteredUsage {
 async fn every_stored_event_and_billing_sample_is_folded_in_the_same_commit() {
     let (_dir, store, id) = store().await;
     store
-        .write(vec![event(&id, 0, 0, Some("Charging")), reading(&id, 0, 1_000, None)])
+        .write(vec![
+            event(&id, 0, 0, Some("Charging")),
+            reading(&id, 0, 1_000, None),
+        ])
         .await
         .unwrap();
     store
@@ -94,7 +101,10 @@ async fn every_stored_event_and_billing_sample_is_folded_in_the_same_commit() {
         .await
         .unwrap();
     // the same sample again (ignored by the table's key) is not folded twice
-    store.write(vec![reading(&id, 30, 6_000, None)]).await.unwrap();
+    store
+        .write(vec![reading(&id, 30, 6_000, None)])
+        .await
+        .unwrap();
     let m = current(&store, &id).await;
     assert_eq!(m.energy_wh, Decimal::from(5_000));
     assert_eq!(m.charging, Duration::minutes(30));
@@ -109,7 +119,10 @@ async fn every_stored_event_and_billing_sample_is_folded_in_the_same_commit() {
 async fn a_stale_aggregate_is_not_used_and_is_rebuilt_by_the_next_write() {
     let (dir, store, id) = store().await;
     store
-        .write(vec![event(&id, 0, 0, Some("Charging")), reading(&id, 0, 1_000, None)])
+        .write(vec![
+            event(&id, 0, 0, Some("Charging")),
+            reading(&id, 0, 1_000, None),
+        ])
         .await
         .unwrap();
     // As migration 0008 leaves a transaction that existed before it.
@@ -145,7 +158,10 @@ async fn seq_no_gaps_are_reported_without_reading_every_seq_no_when_there_are_no
     store.write(vec![event(&id, 7, 2, None)]).await.unwrap();
     let t = store.transaction(&id, TX).await.unwrap().unwrap();
     assert_eq!(t.seq_no_gaps, vec![5, 6]);
-    store.write(vec![event(&id, 5, 3, None), event(&id, 6, 3, None)]).await.unwrap();
+    store
+        .write(vec![event(&id, 5, 3, None), event(&id, 6, 3, None)])
+        .await
+        .unwrap();
     let t = store.transaction(&id, TX).await.unwrap().unwrap();
     assert!(t.seq_no_gaps.is_empty(), "{t:?}");
 }

@@ -12,7 +12,7 @@ use unicharge_core::metering::{
 };
 use unicharge_core::tariff::{select_tariff, Tariff};
 use unicharge_core::StationId;
-use unicharge_store::{MeteredSeries, MeterValueRecord, Store, TransactionRecord};
+use unicharge_store::{MeterValueRecord, MeteredSeries, Store, TransactionRecord};
 
 use crate::dispatch::{internal, CallRefusal};
 
@@ -127,7 +127,10 @@ pub async fn usage_until(
 }
 
 /// When a session starts: at its earliest event, the current one included.
-pub fn session_start(existing: Option<&TransactionRecord>, event_time: DateTime<Utc>) -> DateTime<Utc> {
+pub fn session_start(
+    existing: Option<&TransactionRecord>,
+    event_time: DateTime<Utc>,
+) -> DateTime<Utc> {
     existing.map_or(event_time, |t| t.started_at.min(event_time))
 }
 

@@ -101,7 +101,11 @@ impl Session {
     }
 
     /// Send one CALL with a fresh message id; its CALLRESULT payload, typed.
-    pub async fn call<Q: Serialize, R: DeserializeOwned>(&mut self, action: &str, request: &Q) -> R {
+    pub async fn call<Q: Serialize, R: DeserializeOwned>(
+        &mut self,
+        action: &str,
+        request: &Q,
+    ) -> R {
         self.next_message += 1;
         let id = format!("m{}", self.next_message);
         let payload = serde_json::to_value(request).unwrap();

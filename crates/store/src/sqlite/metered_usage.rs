@@ -212,7 +212,10 @@ fn decode(row: &SqliteRow) -> Result<MeteredUsage> {
         energy_went_backwards: row.try_get::<i64, _>("energy_backwards")? != 0,
         first_change_at: row.try_get("first_change_at")?,
         last_change,
-        charging: join(row.try_get("charging_secs")?, row.try_get("charging_nanos")?)?,
+        charging: join(
+            row.try_get("charging_secs")?,
+            row.try_get("charging_nanos")?,
+        )?,
         idle: join(row.try_get("idle_secs")?, row.try_get("idle_nanos")?)?,
     })
 }
