@@ -112,6 +112,19 @@ pub fn charge_record(
         facts.started_at,
         facts.ended_at,
     );
+    charge_record_of_usage(facts, usage, tariff, created_at)
+}
+
+/// [`charge_record`] for a session whose usage is already reduced — by a running aggregate
+/// ([`crate::metering::MeteredUsage::usage_between`] over `[started_at, ended_at]`) that
+/// equals [`usage`] of the series without keeping it. `facts.readings` and `facts.changes` are
+/// not looked at (leave them empty). Same rating, same record.
+pub fn charge_record_of_usage(
+    facts: SessionFacts,
+    usage: Usage,
+    tariff: Option<&Tariff>,
+    created_at: DateTime<Utc>,
+) -> ChargeRecord {
     let cost = tariff.map(|t| rate(t, &usage));
     ChargeRecord {
         id: charge_record_id(&facts.station_id, &facts.transaction_id),
@@ -230,6 +243,33 @@ mod tests {
         assert_eq!(r.created_at, created);
         // deterministic: the same facts give the same record
         assert_eq!(charge_record(facts(), Some(&tariff()), created), r);
+    }
+
+    #[test]
+    fn record_of_the_running_aggregate_equals_record_of_the_series() {
+        use crate::metering::{MeteredUsage, SequencedChange};
+        let f = facts();
+        let changes: Vec<SequencedChange> = f
+            .changes
+            .iter()
+            .enumerate()
+            .map(|(seq_no, change)| SequencedChange {
+                seq_no: seq_no as i64,
+                change: change.clone(),
+            })
+            .collect();
+        let aggregate = MeteredUsage::from_series(&f.readings, &changes);
+        let usage = aggregate.usage_between(f.started_at, f.ended_at).unwrap();
+        let bare = SessionFacts {
+            readings: vec![],
+            changes: vec![],
+            ..f.clone()
+        };
+        let created = at(71);
+        assert_eq!(
+            charge_record_of_usage(bare, usage, Some(&tariff()), created),
+            charge_record(f, Some(&tariff()), created)
+        );
     }
 
     #[test]

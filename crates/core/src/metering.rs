@@ -16,6 +16,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub mod metered_usage;
+pub use metered_usage::{MeteredUsage, OutOfOrder, SequencedChange};
+
 /// One reading of a cumulative energy import register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -63,6 +66,27 @@ pub enum PlugState {
     /// Not plugged in (OCPP `chargingState` `Idle` — note the different meaning of "idle"):
     /// never priced.
     Unplugged,
+}
+
+impl PlugState {
+    /// The variant's name, as stored (`Charging`, `Idle`, `Unplugged`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlugState::Charging => "Charging",
+            PlugState::Idle => "Idle",
+            PlugState::Unplugged => "Unplugged",
+        }
+    }
+
+    /// The inverse of [`PlugState::as_str`] (not of [`plug_state`], which reads OCPP names).
+    pub fn from_name(name: &str) -> Option<PlugState> {
+        match name {
+            "Charging" => Some(PlugState::Charging),
+            "Idle" => Some(PlugState::Idle),
+            "Unplugged" => Some(PlugState::Unplugged),
+            _ => None,
+        }
+    }
 }
 
 /// Map an OCPP 2.0.1 `ChargingStateEnumType` value to a [`PlugState`]: `Charging` →
@@ -248,6 +272,14 @@ mod tests {
         assert_eq!(to_wh(dec("1"), None, Some(i32::MIN)), None);
         assert_eq!(to_wh(Decimal::MAX, Some("kWh"), None), None);
         assert_eq!(to_wh(Decimal::MAX, None, Some(28)), None);
+    }
+
+    #[test]
+    fn plug_state_names_round_trip() {
+        for s in [Charging, Idle, Unplugged] {
+            assert_eq!(PlugState::from_name(s.as_str()), Some(s));
+        }
+        assert_eq!(PlugState::from_name("EVConnected"), None);
     }
 
     #[test]

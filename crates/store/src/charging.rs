@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use unicharge_core::metering::{EnergyReading, SequencedChange};
 use unicharge_core::StationId;
 
 /// One sampledValue, from a MeterValuesRequest or a TransactionEventRequest's meterValue.
@@ -39,6 +40,32 @@ pub struct MeterValueRecord {
     /// An energy register reading lower than an earlier one of the same series: stored as
     /// reported, flagged, and never billed as negative energy.
     pub energy_backwards: bool,
+}
+
+impl MeterValueRecord {
+    /// The sample as a reading of the billing register — the main import register of the EVSE,
+    /// what energy is billed on: `Energy.Active.Import.Register`, no phase, measured at the
+    /// outlet (OCPP's default location), with a value in Wh. `None` for any other sample.
+    pub fn billing_reading(&self) -> Option<EnergyReading> {
+        let register = self.measurand == "Energy.Active.Import.Register"
+            && self.phase.is_none()
+            && matches!(self.location.as_deref(), None | Some("Outlet"));
+        self.wh.filter(|_| register).map(|wh| EnergyReading {
+            timestamp: self.timestamp,
+            wh,
+        })
+    }
+}
+
+/// A transaction's whole metered series, as stored: what its running aggregate
+/// ([`unicharge_core::metering::MeteredUsage`]) summarises.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeteredSeries {
+    /// Billing-register readings ([`MeterValueRecord::billing_reading`]) in timestamp order,
+    /// equal timestamps in the order stored.
+    pub readings: Vec<EnergyReading>,
+    /// The plug-state changes of its TransactionEvents (`chargingState`), in seqNo order.
+    pub changes: Vec<SequencedChange>,
 }
 
 /// Which samples to read.

@@ -153,6 +153,30 @@ pub trait Store: Send + Sync + 'static {
         transaction_id: &str,
     ) -> Result<Vec<TransactionEventRecord>>;
 
+    /// Whether the transaction already has an event with this seqNo (one keyed lookup).
+    async fn transaction_event_seen(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+        seq_no: i64,
+    ) -> Result<bool>;
+    /// The running aggregate of the transaction's metering (one row; an unknown transaction
+    /// has the empty one), kept in the same commit as its events and samples. `None` when it
+    /// is not computed yet (a transaction stored before the aggregate existed): use
+    /// [`Store::metered_series`].
+    async fn metered_usage(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+    ) -> Result<Option<unicharge_core::metering::MeteredUsage>>;
+    /// The transaction's whole metered series (every billing-register reading and plug-state
+    /// change; no cap): the rare path, for inputs the aggregate cannot take in order.
+    async fn metered_series(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+    ) -> Result<MeteredSeries>;
+
     /// The station's FirmwareStatus / LogStatus notices, newest first.
     async fn station_notices(&self, station: &StationId, limit: u32) -> Result<Vec<StationNotice>>;
 

@@ -1,17 +1,18 @@
 //! Block I, Tariff and cost: which tariff a transaction is charged with, what it has cost so
-//! far, and its charge record when it ends — all computed by the core (`unicharge_core::{tariff,
-//! metering, rating, charge_record}`) from what the store holds of the transaction plus the
-//! event being answered (which is not stored yet: it is committed with the answer).
+//! far (I02), and its charge record when it ends (I03) — all computed by the core
+//! (`unicharge_core::{tariff, metering, rating, charge_record}`) from the transaction's running
+//! aggregate of metered usage ([`MeteredUsage`], one stored row) plus the event being answered
+//! (which is not stored yet: it is committed with the answer). Pricing an event costs the same
+//! at the first event of a session as at the ten-thousandth.
 
 use chrono::{DateTime, Utc};
-use unicharge_core::charge_record::{charge_record, ChargeRecord, SessionFacts};
-use unicharge_core::metering::{plug_state, usage, EnergyReading, StateChange, Usage};
-use unicharge_core::rating::{rate, CostBreakdown};
+use unicharge_core::charge_record::{charge_record_of_usage, ChargeRecord, SessionFacts};
+use unicharge_core::metering::{
+    plug_state, usage, MeteredUsage, OutOfOrder, SequencedChange, StateChange, Usage,
+};
 use unicharge_core::tariff::{select_tariff, Tariff};
 use unicharge_core::StationId;
-use unicharge_store::{
-    MeterValueFilter, MeterValueRecord, Store, TransactionEventRecord, TransactionRecord,
-};
+use unicharge_store::{MeterValueRecord, MeteredSeries, Store, TransactionRecord};
 
 use crate::dispatch::{internal, CallRefusal};
 
@@ -55,108 +56,108 @@ pub async fn by_id(store: &dyn Store, id: &str) -> Result<Option<Tariff>, CallRe
         .find(|t| t.id == id))
 }
 
-/// What is known of a transaction's course: its main energy register readings and its
-/// charging-state changes, including the event being answered.
-pub struct Course {
-    pub started_at: DateTime<Utc>,
-    pub readings: Vec<EnergyReading>,
-    pub changes: Vec<StateChange>,
+/// The TransactionEvent being answered, as far as metering goes: it is not stored yet (it is
+/// committed with the answer), so its samples and charging state are added here to what the
+/// store holds.
+pub struct CurrentEvent<'a> {
+    pub seq_no: i64,
+    pub timestamp: DateTime<Utc>,
+    /// Its meterValue samples (only the billing register counts).
+    pub samples: &'a [MeterValueRecord],
+    /// Its `chargingState`, as OCPP names it.
+    pub charging_state: Option<&'a str>,
+    /// The same seqNo is already stored (sent again under another message id): it adds
+    /// nothing, its samples are the stored ones.
+    pub duplicate: bool,
 }
 
-/// Whether a sample is the main import register of the EVSE (what energy is billed on):
-/// no phase, measured at the outlet (OCPP's default location).
-fn is_billing_register(m: &MeterValueRecord) -> bool {
-    m.measurand == "Energy.Active.Import.Register"
-        && m.phase.is_none()
-        && matches!(m.location.as_deref(), None | Some("Outlet"))
-        && m.wh.is_some()
-}
-
-impl Course {
-    /// Gather the stored course of a transaction (its stored samples and `events`, read once by
-    /// the caller) and add the current event's samples and charging state.
-    pub async fn load(
-        store: &dyn Store,
-        station: &StationId,
-        existing: Option<&TransactionRecord>,
-        events: &[TransactionEventRecord],
-        current_samples: &[MeterValueRecord],
-        current_state: Option<(DateTime<Utc>, &str)>,
-        current_timestamp: DateTime<Utc>,
-    ) -> Result<Course, CallRefusal> {
-        let mut readings = Vec::new();
-        let mut changes = Vec::new();
-        let mut started_at = current_timestamp;
-        if let Some(t) = existing {
-            started_at = started_at.min(t.started_at);
-            let stored = store
-                .meter_values(
-                    station,
-                    &MeterValueFilter {
-                        transaction_id: Some(t.transaction_id.clone()),
-                        evse_id: None,
-                        limit: 100_000,
-                    },
-                )
-                .await
-                .map_err(internal)?;
-            readings.extend(
-                stored
-                    .iter()
-                    .filter(|m| is_billing_register(m))
-                    .filter_map(|m| {
-                        m.wh.map(|wh| EnergyReading {
-                            timestamp: m.timestamp,
-                            wh,
-                        })
-                    }),
-            );
-            for e in events {
-                if let Some(state) = e.charging_state.as_deref().and_then(plug_state) {
-                    changes.push(StateChange {
-                        timestamp: e.timestamp,
-                        state,
-                    });
-                }
+/// What a transaction has used from `start` up to `until`, including the current event.
+///
+/// The usual path is O(1): the transaction's running aggregate (one row, kept by the store in
+/// the same commit as every event and sample) with the current event folded in. When the
+/// current event lies before the aggregate's last point (a late offline event, also one
+/// arriving after Ended), or `until` lies before it, the aggregate cannot answer exactly; the
+/// usage is then computed once from the transaction's whole stored series plus the event —
+/// the rare path, with no cap on the series. Either way the figure is that of
+/// [`unicharge_core::metering::usage`] over every stored reading and change.
+pub async fn usage_until(
+    store: &dyn Store,
+    station: &StationId,
+    existing: Option<&TransactionRecord>,
+    current: &CurrentEvent<'_>,
+    until: DateTime<Utc>,
+) -> Result<Usage, CallRefusal> {
+    let start = session_start(existing, current.timestamp);
+    let aggregate = match existing {
+        Some(t) => store
+            .metered_usage(station, &t.transaction_id)
+            .await
+            .map_err(internal)?,
+        None => Some(MeteredUsage::default()),
+    };
+    if let Some(mut aggregate) = aggregate {
+        if fold(&mut aggregate, current).is_ok() {
+            if let Some(usage) = aggregate.usage_between(start, until) {
+                return Ok(usage);
             }
         }
-        readings.extend(
-            current_samples
-                .iter()
-                .filter(|m| is_billing_register(m))
-                .filter_map(|m| {
-                    m.wh.map(|wh| EnergyReading {
-                        timestamp: m.timestamp,
-                        wh,
-                    })
-                }),
-        );
-        if let Some((at, state)) = current_state {
-            if let Some(state) = plug_state(state) {
-                changes.push(StateChange {
-                    timestamp: at,
-                    state,
-                });
-            }
-        }
-        readings.sort_by_key(|r| r.timestamp);
-        changes.sort_by_key(|c| c.timestamp);
-        Ok(Course {
-            started_at,
-            readings,
-            changes,
-        })
     }
-
-    /// Usage from the start up to `until`.
-    pub fn usage(&self, until: DateTime<Utc>) -> Usage {
-        usage(&self.readings, &self.changes, self.started_at, until)
+    let mut series = match existing {
+        Some(t) => store
+            .metered_series(station, &t.transaction_id)
+            .await
+            .map_err(internal)?,
+        None => MeteredSeries::default(),
+    };
+    tracing::info!(station = %station,
+        transaction = existing.map_or("-", |t| t.transaction_id.as_str()), seq_no = current.seq_no,
+        readings = series.readings.len(), changes = series.changes.len(),
+        "running cost computed from the stored series (event before the aggregate's last point)");
+    if !current.duplicate {
+        series
+            .readings
+            .extend(current.samples.iter().filter_map(|s| s.billing_reading()));
+        series.changes.extend(change(current));
     }
+    series
+        .changes
+        .sort_by_key(|c| (c.change.timestamp, c.seq_no));
+    let changes: Vec<StateChange> = series.changes.into_iter().map(|c| c.change).collect();
+    Ok(usage(&series.readings, &changes, start, until))
 }
 
-/// The running (or final) cost of a course under a tariff, up to `until`.
-pub fn cost(tariff: &Tariff, course: &Course, until: DateTime<Utc>) -> CostBreakdown {
-    rate(tariff, &course.usage(until))
+/// When a session starts: at its earliest event, the current one included.
+pub fn session_start(
+    existing: Option<&TransactionRecord>,
+    event_time: DateTime<Utc>,
+) -> DateTime<Utc> {
+    existing.map_or(event_time, |t| t.started_at.min(event_time))
+}
+
+/// Fold the current event into the aggregate. On `Err` the aggregate is partly folded: the
+/// caller (which folds into its own copy) drops it.
+fn fold(aggregate: &mut MeteredUsage, current: &CurrentEvent<'_>) -> Result<(), OutOfOrder> {
+    if current.duplicate {
+        return Ok(());
+    }
+    for reading in current.samples.iter().filter_map(|s| s.billing_reading()) {
+        aggregate.fold_reading(&reading)?;
+    }
+    if let Some(c) = change(current) {
+        aggregate.fold_change(&c.change, c.seq_no)?;
+    }
+    Ok(())
+}
+
+fn change(current: &CurrentEvent<'_>) -> Option<SequencedChange> {
+    let state = current.charging_state.and_then(plug_state)?;
+    Some(SequencedChange {
+        seq_no: current.seq_no,
+        change: StateChange {
+            timestamp: current.timestamp,
+            state,
+        },
+    })
 }
 
 /// Who / where of the charge record.
@@ -171,14 +172,15 @@ pub struct Party {
     pub stopped_reason: Option<String>,
 }
 
-/// The charge record of a transaction that ended at `ended_at`.
+/// The charge record of a transaction that ran from `started_at` to `ended_at` with `usage`.
 pub fn record(
     party: Party,
-    course: Course,
+    usage: Usage,
+    started_at: DateTime<Utc>,
     ended_at: DateTime<Utc>,
     tariff: Option<&Tariff>,
 ) -> ChargeRecord {
-    charge_record(
+    charge_record_of_usage(
         SessionFacts {
             station_id: party.station_id.as_str().to_string(),
             evse_id: party.evse_id,
@@ -187,12 +189,13 @@ pub fn record(
             id_token: party.id_token,
             id_token_type: party.id_token_type,
             group_id_token: party.group_id_token,
-            started_at: course.started_at,
+            started_at,
             ended_at,
             stopped_reason: party.stopped_reason,
-            readings: course.readings,
-            changes: course.changes,
+            readings: Vec::new(),
+            changes: Vec::new(),
         },
+        usage,
         tariff,
         Utc::now(),
     )

@@ -17,13 +17,14 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use unicharge_core::rating::rate;
 use unicharge_ocpp::v201::{
     CostUpdatedRequest, TransactionEventEnumType, TransactionEventRequest,
     TransactionEventResponse, TriggerReasonEnumType,
 };
 use unicharge_store::{TransactionEventRecord, TransactionFacts, Write};
 
-use super::cost::{self, Course, Party};
+use super::cost::{self, Party};
 use crate::authorization::id_token_info;
 use crate::config::RunningCost;
 use crate::dispatch::{internal, CallRefusal, Handled, StationContext};
@@ -92,43 +93,48 @@ pub async fn handle(
     let ended = req.event_type == TransactionEventEnumType::Ended;
     // An event arriving after the Ended one (queued offline, E14/E31) completes the record.
     let finished = ended || existing.as_ref().is_some_and(|t| t.ended_at.is_some());
-    // The transaction's events so far: for the duplicate check and its course (cost).
-    let events = match existing {
+    // The same seqNo under another message id: one keyed lookup, not a read of every event.
+    let duplicate = match existing {
         Some(_) => store
-            .transaction_events(&ctx.station_id, &tx.transaction_id)
+            .transaction_event_seen(&ctx.station_id, &tx.transaction_id, req.seq_no)
             .await
             .map_err(internal)?,
-        None => Vec::new(),
+        None => false,
     };
-    let duplicate = events.iter().any(|e| e.seq_no == req.seq_no);
 
-    // Cost: final on Ended (0 when free), running otherwise when a tariff applies.
+    // Cost: final on Ended (0 when free), running otherwise when a tariff applies; priced from
+    // the transaction's running aggregate (one row) with this event folded in.
     let mut total_cost: Option<Decimal> = None;
     let mut writes = Vec::new();
     let wants_cost = finished || tariff.is_some();
-    let course = if wants_cost {
+    let until = last_moment(
+        existing.as_ref().and_then(|t| t.ended_at),
+        req.timestamp,
+        ended,
+    );
+    let current = cost::CurrentEvent {
+        seq_no: req.seq_no,
+        timestamp: req.timestamp,
+        samples: &samples,
+        charging_state: tx.charging_state.map(|s| s.as_str()),
+        duplicate,
+    };
+    let usage = if wants_cost {
         Some(
-            Course::load(
+            cost::usage_until(
                 store.as_ref(),
                 &ctx.station_id,
                 existing.as_ref(),
-                &events,
-                &samples,
-                tx.charging_state.map(|s| (req.timestamp, s.as_str())),
-                req.timestamp,
+                &current,
+                until,
             )
             .await?,
         )
     } else {
         None
     };
-    let until = last_moment(
-        existing.as_ref().and_then(|t| t.ended_at),
-        req.timestamp,
-        ended,
-    );
-    if let (Some(tariff), Some(course)) = (&tariff, &course) {
-        total_cost = Some(cost::cost(tariff, course, until).total_incl_vat);
+    if let (Some(tariff), Some(usage)) = (&tariff, &usage) {
+        total_cost = Some(rate(tariff, usage).total_incl_vat);
     }
     if ended {
         total_cost = Some(total_cost.unwrap_or(Decimal::ZERO));
@@ -166,7 +172,7 @@ pub async fn handle(
         writes.extend(samples.into_iter().map(|s| Write::MeterValue(Box::new(s))));
     }
     if finished {
-        if let Some(course) = course {
+        if let Some(usage) = usage {
             let party = Party {
                 station_id: ctx.station_id.clone(),
                 transaction_id: tx.transaction_id.clone(),
@@ -190,7 +196,8 @@ pub async fn handle(
                     .map(|s| s.as_str().to_string())
                     .or(existing.as_ref().and_then(|t| t.stopped_reason.clone())),
             };
-            let record = cost::record(party, course, until, tariff.as_ref());
+            let started_at = cost::session_start(existing.as_ref(), req.timestamp);
+            let record = cost::record(party, usage, started_at, until, tariff.as_ref());
             tracing::info!(station = %ctx.station_id, transaction = %tx.transaction_id,
                 energy_wh = %record.usage.energy_wh,
                 total = %record.cost.as_ref().map(|c| format!("{} {}", c.total_incl_vat, c.currency)).unwrap_or_else(|| "free".into()),

@@ -121,6 +121,12 @@ pub(super) async fn insert_meter_value(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    if let (true, Some(transaction_id), Some(reading)) =
+        (inserted > 0, &m.transaction_id, m.billing_reading())
+    {
+        let input = super::metered_usage::Input::Reading(&reading);
+        super::metered_usage::fold(conn, &m.station_id, transaction_id, input).await?;
+    }
     if inserted > 0 && (m.energy_backwards || backwards) {
         tracing::warn!(station = %m.station_id, evse = m.evse_id,
             transaction = m.transaction_id.as_deref().unwrap_or("-"), measurand = %m.measurand,
@@ -219,11 +225,34 @@ pub(super) async fn meter_values(
     rows.iter().map(meter_value).collect()
 }
 
+/// The seqNos missing between the lowest and the highest of the transaction's events.
+///
+/// Without gaps (the usual case) this is one keyed lookup, not a read of every seqNo: the
+/// transaction counts its distinct events and keeps the highest seqNo, so from the lowest
+/// one alone we know whether anything is missing.
 pub(super) async fn seq_no_gaps(
     pool: &SqlitePool,
     station: &StationId,
-    transaction_id: &str,
+    transaction: &crate::TransactionRecord,
 ) -> Result<Vec<i64>> {
+    let transaction_id = transaction.transaction_id.as_str();
+    let lowest: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(seq_no) FROM transaction_events WHERE station_id = ? AND transaction_id = ?",
+    )
+    .bind(station.as_str())
+    .bind(transaction_id)
+    .fetch_one(pool)
+    .await?;
+    let contiguous = lowest.is_some_and(|lowest| {
+        transaction
+            .last_seq_no
+            .checked_sub(lowest)
+            .and_then(|span| span.checked_add(1))
+            == Some(transaction.events)
+    });
+    if lowest.is_none() || contiguous {
+        return Ok(Vec::new());
+    }
     let seqs: Vec<i64> = sqlx::query_scalar(
         "SELECT seq_no FROM transaction_events WHERE station_id = ? AND transaction_id = ?
          ORDER BY seq_no",

@@ -1,6 +1,7 @@
 //! The embedded SQLite store: one file, WAL journal, a read pool and one group-commit writer.
 
 mod charging;
+mod metered_usage;
 mod rows;
 mod writer;
 
@@ -524,7 +525,7 @@ impl Store for SqliteStore {
         match row {
             Some(r) => {
                 let mut t = rows::transaction(&r)?;
-                t.seq_no_gaps = charging::seq_no_gaps(&self.pool, station, transaction_id).await?;
+                t.seq_no_gaps = charging::seq_no_gaps(&self.pool, station, &t).await?;
                 Ok(Some(t))
             }
             None => Ok(None),
@@ -548,7 +549,7 @@ impl Store for SqliteStore {
             .map(rows::transaction)
             .collect::<Result<Vec<_>>>()?;
         for t in &mut list {
-            t.seq_no_gaps = charging::seq_no_gaps(&self.pool, station, &t.transaction_id).await?;
+            t.seq_no_gaps = charging::seq_no_gaps(&self.pool, station, t).await?;
         }
         Ok(list)
     }
@@ -678,6 +679,46 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<unicharge_core::charge_record::ChargeRecord>> {
         charging::charge_records(&self.pool, station, limit).await
+    }
+
+    async fn transaction_event_seen(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+        seq_no: i64,
+    ) -> Result<bool> {
+        let seen: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM transaction_events
+             WHERE station_id = ? AND transaction_id = ? AND seq_no = ?",
+        )
+        .bind(station.as_str())
+        .bind(transaction_id)
+        .bind(seq_no)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(seen.is_some())
+    }
+
+    async fn metered_usage(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+    ) -> Result<Option<unicharge_core::metering::MeteredUsage>> {
+        Ok(
+            match metered_usage::load(&self.pool, station, transaction_id).await? {
+                metered_usage::Stored::Current(m) => Some(m),
+                metered_usage::Stored::Stale => None,
+            },
+        )
+    }
+
+    async fn metered_series(
+        &self,
+        station: &StationId,
+        transaction_id: &str,
+    ) -> Result<crate::MeteredSeries> {
+        let mut conn = self.pool.acquire().await?;
+        metered_usage::series(&mut conn, station, transaction_id).await
     }
 
     async fn transaction_events(

@@ -8,6 +8,7 @@
 
 use sqlx::{Executor, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
+use unicharge_core::metering::{plug_state, SequencedChange, StateChange};
 
 use crate::{Result, StoreError, Write};
 
@@ -326,6 +327,17 @@ async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<()> {
             .bind(&e.event_type)
             .execute(&mut *conn)
             .await?;
+            if let Some(state) = e.charging_state.as_deref().and_then(plug_state) {
+                let change = SequencedChange {
+                    seq_no: e.seq_no,
+                    change: StateChange {
+                        timestamp: e.timestamp,
+                        state,
+                    },
+                };
+                let input = super::metered_usage::Input::Change(&change);
+                super::metered_usage::fold(conn, &e.station_id, &e.transaction_id, input).await?;
+            }
         }
         Write::TransactionFacts(f) => super::charging::apply_transaction_facts(conn, f).await?,
         Write::MeterValue(m) => super::charging::insert_meter_value(conn, m).await?,

@@ -1,0 +1,255 @@
+//! The `metered_usage` table: each transaction's running aggregate
+//! ([`unicharge_core::metering::MeteredUsage`]), kept by the writer in the same commit as the
+//! rows it summarises.
+//!
+//! Every TransactionEvent with a chargingState and every billing-register sample filed under a
+//! transaction — whoever wrote it: a TransactionEvent, or MeterValues during the transaction —
+//! is folded in when, and only when, its row is inserted (a duplicate is ignored by the tables'
+//! keys and so not folded twice). An input the aggregate refuses as out of order (a late
+//! offline event, an older reading) makes the writer rebuild the aggregate from the stored
+//! series, inside the same transaction: O(series) once, then O(1) again. Rows marked `stale`
+//! (transactions stored before the table existed) are rebuilt the same way on their next write.
+//! The invariant: after every commit the row equals `MeteredUsage::from_series` of the stored
+//! series.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rust_decimal::Decimal;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, SqliteConnection};
+use unicharge_core::metering::{
+    plug_state, EnergyReading, MeteredUsage, OutOfOrder, PlugState, SequencedChange, StateChange,
+};
+use unicharge_core::StationId;
+
+use crate::{MeteredSeries, Result, StoreError};
+
+/// What the table holds for a transaction.
+pub(super) enum Stored {
+    Current(MeteredUsage),
+    /// Not computed yet from the stored series.
+    Stale,
+}
+
+/// One new input of a transaction's series.
+pub(super) enum Input<'a> {
+    Reading(&'a EnergyReading),
+    Change(&'a SequencedChange),
+}
+
+pub(super) async fn load<'e, E>(db: E, station: &StationId, transaction_id: &str) -> Result<Stored>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let row =
+        sqlx::query("SELECT * FROM metered_usage WHERE station_id = ? AND transaction_id = ?")
+            .bind(station.as_str())
+            .bind(transaction_id)
+            .fetch_optional(db)
+            .await?;
+    match row {
+        None => Ok(Stored::Current(MeteredUsage::default())),
+        Some(row) if row.try_get::<i64, _>("stale")? != 0 => Ok(Stored::Stale),
+        Some(row) => Ok(Stored::Current(decode(&row)?)),
+    }
+}
+
+/// The transaction's whole stored series: billing-register readings in (timestamp, arrival)
+/// order and the plug-state changes of its events with their seqNos.
+pub(super) async fn series(
+    conn: &mut SqliteConnection,
+    station: &StationId,
+    transaction_id: &str,
+) -> Result<MeteredSeries> {
+    // The same rule as `MeterValueRecord::billing_reading`: absent phase and location are ''.
+    let rows = sqlx::query(
+        "SELECT timestamp, wh FROM meter_values
+         WHERE station_id = ? AND transaction_id = ? AND measurand = 'Energy.Active.Import.Register'
+           AND phase = '' AND location IN ('', 'Outlet') AND wh IS NOT NULL
+         ORDER BY timestamp, id",
+    )
+    .bind(station.as_str())
+    .bind(transaction_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let readings = rows
+        .iter()
+        .map(|row| {
+            Ok(EnergyReading {
+                timestamp: row.try_get("timestamp")?,
+                wh: decimal(row.try_get("wh")?, "wh")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let rows: Vec<(i64, DateTime<Utc>, String)> = sqlx::query_as(
+        "SELECT seq_no, timestamp, json_extract(data, '$.transactionInfo.chargingState')
+         FROM transaction_events
+         WHERE station_id = ? AND transaction_id = ?
+           AND json_extract(data, '$.transactionInfo.chargingState') IS NOT NULL
+         ORDER BY seq_no",
+    )
+    .bind(station.as_str())
+    .bind(transaction_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let changes = rows
+        .into_iter()
+        .filter_map(|(seq_no, timestamp, state)| {
+            plug_state(&state).map(|state| SequencedChange {
+                seq_no,
+                change: StateChange { timestamp, state },
+            })
+        })
+        .collect();
+    Ok(MeteredSeries { readings, changes })
+}
+
+/// Fold one newly inserted input into the transaction's aggregate (writer side).
+pub(super) async fn fold(
+    conn: &mut SqliteConnection,
+    station: &StationId,
+    transaction_id: &str,
+    input: Input<'_>,
+) -> Result<()> {
+    let folded = match load(&mut *conn, station, transaction_id).await? {
+        Stored::Current(mut aggregate) => {
+            let outcome = match input {
+                Input::Reading(r) => aggregate.fold_reading(r),
+                Input::Change(c) => aggregate.fold_change(&c.change, c.seq_no),
+            };
+            match outcome {
+                Ok(()) => Some(aggregate),
+                Err(OutOfOrder) => None,
+            }
+        }
+        Stored::Stale => None,
+    };
+    let aggregate = match folded {
+        Some(aggregate) => aggregate,
+        None => {
+            // The rare path: the input is already inserted, so the series includes it.
+            let series = series(&mut *conn, station, transaction_id).await?;
+            tracing::info!(station = %station, transaction = %transaction_id,
+                readings = series.readings.len(), changes = series.changes.len(),
+                "metered usage rebuilt from the stored series (out-of-order or first input)");
+            metrics::counter!("metered_usage_rebuilds_total").increment(1);
+            MeteredUsage::from_series(&series.readings, &series.changes)
+        }
+    };
+    save(conn, station, transaction_id, &aggregate).await
+}
+
+async fn save(
+    conn: &mut SqliteConnection,
+    station: &StationId,
+    transaction_id: &str,
+    m: &MeteredUsage,
+) -> Result<()> {
+    let (charging_secs, charging_nanos) = split(m.charging);
+    let (idle_secs, idle_nanos) = split(m.idle);
+    let last = m.last_change.as_ref();
+    sqlx::query(
+        "INSERT OR REPLACE INTO metered_usage (station_id, transaction_id, first_reading_at,
+            first_reading_wh, last_reading_at, last_reading_wh, energy_wh, energy_backwards,
+            first_change_at, last_change_at, last_change_state, last_change_seq_no,
+            charging_secs, charging_nanos, idle_secs, idle_nanos, stale)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+    )
+    .bind(station.as_str())
+    .bind(transaction_id)
+    .bind(m.first_reading.as_ref().map(|r| r.timestamp))
+    .bind(m.first_reading.as_ref().map(|r| r.wh.to_string()))
+    .bind(m.last_reading.as_ref().map(|r| r.timestamp))
+    .bind(m.last_reading.as_ref().map(|r| r.wh.to_string()))
+    .bind(m.energy_wh.to_string())
+    .bind(i64::from(m.energy_went_backwards))
+    .bind(m.first_change_at)
+    .bind(last.map(|c| c.change.timestamp))
+    .bind(last.map(|c| c.change.state.as_str()))
+    .bind(last.map(|c| c.seq_no))
+    .bind(charging_secs)
+    .bind(charging_nanos)
+    .bind(idle_secs)
+    .bind(idle_nanos)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn decode(row: &SqliteRow) -> Result<MeteredUsage> {
+    let reading = |at: &str, wh: &str| -> Result<Option<EnergyReading>> {
+        let timestamp: Option<DateTime<Utc>> = row.try_get(at)?;
+        let value: Option<String> = row.try_get(wh)?;
+        match (timestamp, value) {
+            (Some(timestamp), Some(value)) => Ok(Some(EnergyReading {
+                timestamp,
+                wh: decimal(value, wh)?,
+            })),
+            _ => Ok(None),
+        }
+    };
+    let last_change = match (
+        row.try_get::<Option<DateTime<Utc>>, _>("last_change_at")?,
+        row.try_get::<Option<String>, _>("last_change_state")?,
+        row.try_get::<Option<i64>, _>("last_change_seq_no")?,
+    ) {
+        (Some(timestamp), Some(state), Some(seq_no)) => Some(SequencedChange {
+            seq_no,
+            change: StateChange {
+                timestamp,
+                state: PlugState::from_name(&state).ok_or_else(|| {
+                    StoreError::Corrupt(format!("metered_usage.last_change_state: {state:.40}"))
+                })?,
+            },
+        }),
+        _ => None,
+    };
+    Ok(MeteredUsage {
+        first_reading: reading("first_reading_at", "first_reading_wh")?,
+        last_reading: reading("last_reading_at", "last_reading_wh")?,
+        energy_wh: decimal(row.try_get("energy_wh")?, "energy_wh")?,
+        energy_went_backwards: row.try_get::<i64, _>("energy_backwards")? != 0,
+        first_change_at: row.try_get("first_change_at")?,
+        last_change,
+        charging: join(
+            row.try_get("charging_secs")?,
+            row.try_get("charging_nanos")?,
+        )?,
+        idle: join(row.try_get("idle_secs")?, row.try_get("idle_nanos")?)?,
+    })
+}
+
+fn decimal(raw: String, column: &str) -> Result<Decimal> {
+    Decimal::from_str(&raw).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+/// A duration as whole seconds and the nanoseconds beyond them (same sign), exactly.
+fn split(d: TimeDelta) -> (i64, i64) {
+    (d.num_seconds(), i64::from(d.subsec_nanos()))
+}
+
+fn join(secs: i64, nanos: i64) -> Result<TimeDelta> {
+    TimeDelta::try_seconds(secs)
+        .and_then(|s| s.checked_add(&TimeDelta::nanoseconds(nanos)))
+        .ok_or_else(|| StoreError::Corrupt(format!("metered_usage duration {secs}s {nanos}ns")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_split_and_join_exactly() {
+        for d in [
+            TimeDelta::zero(),
+            TimeDelta::nanoseconds(1),
+            TimeDelta::milliseconds(1_500),
+            TimeDelta::seconds(86_400 * 365 * 200) + TimeDelta::nanoseconds(999_999_999),
+            TimeDelta::milliseconds(-1_500),
+        ] {
+            let (s, n) = split(d);
+            assert_eq!(join(s, n).unwrap(), d);
+        }
+    }
+}
