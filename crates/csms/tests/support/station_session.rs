@@ -33,6 +33,7 @@ pub struct Session {
     pub store: Arc<SqliteStore>,
     pub ctx: StationContext,
     next_message: u64,
+    _csms: unicharge_csms::RunningCsms,
 }
 
 /// 1 EUR per kWh, 0.06 per charging minute, 0.60 per idle minute, no fee, no VAT: every
@@ -79,20 +80,33 @@ impl Session {
             })
             .await
             .unwrap();
+        // A CSMS without listeners: the handle effects and facts go through.
+        let config = CsmsConfig {
+            ws_listen: None,
+            wss_listen: None,
+            ..CsmsConfig::default()
+        };
+        let running = unicharge_csms::Csms::start(config.clone(), store.clone())
+            .await
+            .unwrap();
         let ctx = StationContext {
             station_id: id,
             store: store.clone(),
-            config: Arc::new(CsmsConfig::default()),
+            config: Arc::new(config),
             boot_status: Some(unicharge_core::RegistrationStatus::Accepted),
             registered: true,
             ca: None,
             connection: None,
+            csms: running.csms.clone(),
+            solicited: Default::default(),
+            status_check_scheduled: false,
         };
         Session {
             _dir: dir,
             store,
             ctx,
             next_message: 0,
+            _csms: running,
         }
     }
 
@@ -109,7 +123,7 @@ impl Session {
         self.next_message += 1;
         let id = format!("m{}", self.next_message);
         let payload = serde_json::to_value(request).unwrap();
-        match dispatch(&mut self.ctx, &id, action, payload).await {
+        match dispatch(&mut self.ctx, &id, action, payload).await.0 {
             Frame::CallResult { payload, .. } => serde_json::from_value(payload).unwrap(),
             other => panic!("{action} refused: {other:?}"),
         }

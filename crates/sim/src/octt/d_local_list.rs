@@ -292,7 +292,7 @@ mod tests {
         for (case, answer) in [
             ("TC_D_02_CSMS", json!({"status": "Accepted"})),
             ("TC_D_04_CSMS", json!({"status": "Accepted"})),
-            ("TC_D_08_CSMS", json!({"versionNumber": 0})),
+            ("TC_D_08_CSMS", json!({"versionNumber": 3})),
             ("TC_D_09_CSMS", json!({"versionNumber": 0})),
         ] {
             let stub = Stub::start().await;
@@ -347,6 +347,7 @@ mod tests {
 
         let stub = Stub::start().await;
         let empty = TypedStub::wrap(stub.operator_with(|_, p| {
+            p["versionNumber"] = json!(4);
             p.as_object_mut().unwrap().remove("localAuthorizationList");
         }));
         let message = failure(tc_d_02(&stub.target(), empty, &LocalListConfig::octt()).await);
