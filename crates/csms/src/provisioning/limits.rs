@@ -160,13 +160,18 @@ pub async fn message_limits<R: ItemsRequest>(
     Ok(limits)
 }
 
-/// Whether a stored device-model row is `DeviceDataCtrlr.<variable>[<instance>]`, Actual.
+/// Whether a stored device-model row is `DeviceDataCtrlr.<variable>[<instance>]`, Actual
+/// (names compared case-insensitively, as OCPP 2.0.1 defines them; a NotifyReport keeps the
+/// station's spelling).
 fn is_limit_record(record: &VariableRecord, variable: &str, instance: &str) -> bool {
-    record.component == DEVICE_DATA_CTRLR
+    record.component.eq_ignore_ascii_case(DEVICE_DATA_CTRLR)
         && record.component_instance.is_none()
         && record.evse_id.is_none()
-        && record.variable == variable
-        && record.variable_instance.as_deref() == Some(instance)
+        && record.variable.eq_ignore_ascii_case(variable)
+        && record
+            .variable_instance
+            .as_deref()
+            .is_some_and(|i| i.eq_ignore_ascii_case(instance))
         && record.attribute_type == AttributeEnumType::Actual.as_str()
 }
 
@@ -208,10 +213,14 @@ async fn probe(
         variable: variable.clone(),
     }]);
     let answer = csms.request(station, &request, &Requester::Csms).await?;
+    // Component and variable names are case-insensitive (OCPP 2.0.1 Part 2, ComponentType /
+    // VariableType); a station may echo them in its own spelling.
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     let Some(result) = answer.get_variable_result.into_iter().find(|r| {
-        r.component.name == component.name
-            && r.variable.name == variable.name
-            && r.variable.instance == variable.instance
+        same(&r.component.name, &component.name)
+            && same(&r.variable.name, &variable.name)
+            && r.variable.instance.as_deref().map(str::to_ascii_lowercase)
+                == variable.instance.as_deref().map(str::to_ascii_lowercase)
     }) else {
         // Nothing to learn from an answer about something else; ask again next time.
         tracing::warn!(station = %station, variable = %variable.name,
