@@ -1607,6 +1607,7 @@ async fn tokens_put_through_the_api_answer_authorize() {
 #[tokio::test]
 async fn variables_read_on_two_evses_are_kept_apart_in_the_device_model() {
     use unicharge_ocpp::v201::GetVariablesRequest;
+    use unicharge_sim::DeviceDataLimits;
     let api = start(&[StationSpec::new("CP001", 1)]).await;
     let mut station = api.booted("CP001", PASSWORD).await;
     let http = api.http.clone();
@@ -1620,7 +1621,12 @@ async fn variables_read_on_two_evses_are_kept_apart_in_the_device_model() {
         tokio::spawn(
             async move { send(&http, Method::POST, url, Some(&token), Some(&body)).await },
         );
-    let (id, request) = station.expect_call::<GetVariablesRequest>().await.unwrap();
+    // Two items: the CSMS reads the station's DeviceDataCtrlr message limits first (B06.FR.05),
+    // which the station answers with room for both in one request.
+    let ((id, request), _) = station
+        .expect_call_answering_limits::<GetVariablesRequest>(&DeviceDataLimits::GENEROUS)
+        .await
+        .unwrap();
     assert_eq!(request.get_variable_data.len(), 2);
     // The station answers in reverse order, each result naming its EVSE.
     let result = |evse: i64, value: &str| {

@@ -12,4 +12,4 @@ pub mod octt;
 pub mod station;
 pub mod tls;
 
-pub use station::{ConnectError, ConnectOptions, SimError, Station};
+pub use station::{ConnectError, ConnectOptions, DeviceDataLimits, SimError, Station};

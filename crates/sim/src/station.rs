@@ -21,7 +21,10 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
-use unicharge_ocpp::v201::OcppRequest;
+use unicharge_ocpp::v201::{
+    GetVariableResultType, GetVariableStatusEnumType, GetVariablesRequest, GetVariablesResponse,
+    OcppRequest,
+};
 use unicharge_ocpp::{Direction, ErrorCode, Frame, Validator, SUBPROTOCOL_V201};
 
 use crate::tls::{TlsClientOptions, TlsInfo};
@@ -112,6 +115,73 @@ pub enum SimError {
     },
     #[error("unexpected: {0}")]
     Unexpected(String),
+}
+
+/// What a simulated station declares in its device model as `DeviceDataCtrlr.ItemsPerMessage`
+/// and `DeviceDataCtrlr.BytesPerMessage` (the same for the `GetVariables` and `SetVariables`
+/// instances); `None`: the station does not have that variable and answers UnknownVariable.
+///
+/// A CSMS that does not know them reads them before a multi-item GetVariables / SetVariables
+/// (B06.FR.05), so scenarios that are not about those limits answer such reads with
+/// [`Station::expect_call_answering_limits`], as a real station would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceDataLimits {
+    pub items_per_message: Option<u32>,
+    pub bytes_per_message: Option<u32>,
+}
+
+impl DeviceDataLimits {
+    /// Large enough for anything a scenario sends in one message.
+    pub const GENEROUS: DeviceDataLimits = DeviceDataLimits {
+        items_per_message: Some(20),
+        bytes_per_message: Some(65_536),
+    };
+
+    /// Whether `request` only reads `DeviceDataCtrlr` `ItemsPerMessage` / `BytesPerMessage`.
+    pub fn is_read_of_limits(request: &GetVariablesRequest) -> bool {
+        !request.get_variable_data.is_empty()
+            && request.get_variable_data.iter().all(|d| {
+                d.component.name == "DeviceDataCtrlr"
+                    && matches!(
+                        d.variable.name.as_str(),
+                        "ItemsPerMessage" | "BytesPerMessage"
+                    )
+            })
+    }
+
+    /// The station's answer to a read of its limits: each known one Accepted with its value,
+    /// the others UnknownVariable.
+    pub fn answer(&self, request: &GetVariablesRequest) -> GetVariablesResponse {
+        let get_variable_result = request
+            .get_variable_data
+            .iter()
+            .map(|d| {
+                let value = match d.variable.name.as_str() {
+                    "ItemsPerMessage" => self.items_per_message,
+                    "BytesPerMessage" => self.bytes_per_message,
+                    _ => None,
+                }
+                .filter(|_| d.component.name == "DeviceDataCtrlr");
+                GetVariableResultType {
+                    custom_data: None,
+                    attribute_status: if value.is_some() {
+                        GetVariableStatusEnumType::Accepted
+                    } else {
+                        GetVariableStatusEnumType::UnknownVariable
+                    },
+                    attribute_status_info: None,
+                    attribute_type: d.attribute_type,
+                    attribute_value: value.map(|v| v.to_string()),
+                    component: d.component.clone(),
+                    variable: d.variable.clone(),
+                }
+            })
+            .collect();
+        GetVariablesResponse {
+            custom_data: None,
+            get_variable_result,
+        }
+    }
 }
 
 /// A connected simulated station.
@@ -362,6 +432,32 @@ impl Station {
         let typed = serde_json::from_value(payload)
             .map_err(|e| SimError::Schema(format!("{action}Request not understood: {e}")))?;
         Ok((id, typed))
+    }
+
+    /// Like [`Station::expect_call`], but every GetVariablesRequest that only reads the
+    /// station's `DeviceDataCtrlr` message limits and arrives first is answered with `limits`.
+    /// Returns the CALL `R` and how many such reads were answered.
+    pub async fn expect_call_answering_limits<R: OcppRequest>(
+        &mut self,
+        limits: &DeviceDataLimits,
+    ) -> Result<((String, R), usize), SimError> {
+        let mut reads = 0;
+        loop {
+            if self.next_call_action().await? == GetVariablesRequest::ACTION.as_str() {
+                let read_of_limits = self.inbox.front().is_some_and(|(_, _, payload)| {
+                    serde_json::from_value::<GetVariablesRequest>(payload.clone())
+                        .is_ok_and(|r| DeviceDataLimits::is_read_of_limits(&r))
+                });
+                if read_of_limits {
+                    let (id, request) = self.expect_call::<GetVariablesRequest>().await?;
+                    self.respond::<GetVariablesRequest>(&id, &limits.answer(&request))
+                        .await?;
+                    reads += 1;
+                    continue;
+                }
+            }
+            return Ok((self.expect_call::<R>().await?, reads));
+        }
     }
 
     /// Answer a CSMS CALL.

@@ -3,6 +3,10 @@
 //! identity (component name, instance and EVSE/connector; variable name and instance; attribute
 //! type) — matching on names alone would file EVSE 2's value under EVSE 1's item.
 //!
+//! A request with more items than the station takes in one message
+//! (`DeviceDataCtrlr.ItemsPerMessage` / `BytesPerMessage`, B06.FR.05) goes out in parts, one
+//! after the other; see [`super::limits`].
+//!
 //! `SecurityCtrlr.BasicAuthPassword` is refused here: a new password must also become the one
 //! the CSMS expects, which is A01 ([`crate::security::password`]).
 
@@ -14,11 +18,17 @@ use unicharge_ocpp::v201::{
 };
 use unicharge_store::Write;
 
+use super::limits::{message_limits, split, ItemsRequest};
 use super::notify_report::variable_record;
 use crate::request::{is_secret_variable, OpError, Requester};
 use crate::Csms;
 
 /// Read variables (B06); values read are kept in the device model.
+///
+/// The items go out in as many GetVariablesRequests as the station's limits need (reading the
+/// limits first if the CSMS does not know them); the results come back concatenated in the
+/// order of the parts. If one part fails, the operation fails with that part's error; the values
+/// the parts before it read are already kept in the device model.
 pub async fn get_variables(
     csms: &Csms,
     station: &StationId,
@@ -26,10 +36,22 @@ pub async fn get_variables(
     by: &Requester,
 ) -> Result<Vec<GetVariableResultType>, OpError> {
     csms.registered(station).await?;
-    let request = GetVariablesRequest {
-        custom_data: None,
-        get_variable_data: items,
-    };
+    let limits = message_limits::<GetVariablesRequest>(csms, station, items.len()).await?;
+    let mut results = Vec::with_capacity(items.len());
+    for part in split::<GetVariablesRequest>(items, limits) {
+        results.extend(get_part(csms, station, part, by).await?);
+    }
+    Ok(results)
+}
+
+/// One GetVariablesRequest; the accepted values are merged into the device model.
+async fn get_part(
+    csms: &Csms,
+    station: &StationId,
+    items: Vec<GetVariableDataType>,
+    by: &Requester,
+) -> Result<Vec<GetVariableResultType>, OpError> {
+    let request = GetVariablesRequest::with_items(items);
     let answer = csms.request(station, &request, by).await?;
     let writes = answer
         .get_variable_result
@@ -61,6 +83,12 @@ pub async fn get_variables(
 
 /// Write variables (B05); accepted values (`Accepted`, `RebootRequired`) are kept in the device
 /// model.
+///
+/// The items go out in as many SetVariablesRequests as the station's limits need (reading the
+/// limits first if the CSMS does not know them); the results come back concatenated in the
+/// order of the parts. If one part fails, the operation fails with that part's error: the parts
+/// before it were sent, the station applied what it accepted of them, and those values are
+/// already kept in the device model; the parts after it were not sent.
 pub async fn set_variables(
     csms: &Csms,
     station: &StationId,
@@ -78,10 +106,22 @@ pub async fn set_variables(
         ));
     }
     csms.registered(station).await?;
-    let request = SetVariablesRequest {
-        custom_data: None,
-        set_variable_data: items,
-    };
+    let limits = message_limits::<SetVariablesRequest>(csms, station, items.len()).await?;
+    let mut results = Vec::with_capacity(items.len());
+    for part in split::<SetVariablesRequest>(items, limits) {
+        results.extend(set_part(csms, station, part, by).await?);
+    }
+    Ok(results)
+}
+
+/// One SetVariablesRequest; the accepted values are merged into the device model.
+async fn set_part(
+    csms: &Csms,
+    station: &StationId,
+    items: Vec<SetVariableDataType>,
+    by: &Requester,
+) -> Result<Vec<SetVariableResultType>, OpError> {
+    let request = SetVariablesRequest::with_items(items);
     let answer = csms.request(station, &request, by).await?;
     let writes = answer
         .set_variable_result

@@ -22,6 +22,13 @@
 //!   the CSMS sends, B11.FR.04 with B01); the table only says "a BootNotificationRequest". The
 //!   manual action asks for type OnIdle but only the reboot is validated, so any type is taken.
 //! * B_44 has no tool validations: the operator must see the Failed status.
+//! * B_07 / B_10 send "one" GetVariablesRequest / SetVariablesRequest with two items. A CSMS
+//!   that respects the station's `DeviceDataCtrlr.ItemsPerMessage` / `BytesPerMessage`
+//!   (B06.FR.05) and does not know them yet reads them first; the draft does not mention that
+//!   read. The OCTT station answers such reads (GetVariablesRequests that ask for nothing but
+//!   those two variables) with `OCTT_LIMITS` before the request the case is about, which must
+//!   still carry both items in one message. A CSMS that had the station's base report (e.g. at
+//!   first boot) knows the limits and reads nothing. Single-item B_06 / B_09 need no limits.
 //! * B_21/22/26/27 print "ResetRequest with status OnIdle / Immediate" and "evseld": the
 //!   ResetRequest's `type` and `evseId`. Only the tables' validations are checked, so a station
 //!   reset (B_21/22) does not check that `evseId` is absent.
@@ -61,7 +68,12 @@ use super::operator::{Operator, OperatorAction};
 use super::states::{Session, TxState};
 use super::{reports_field, reports_value, states, CaseError, OperatorTask, Target};
 use crate::ensure;
-use crate::station::Station;
+use crate::station::{DeviceDataLimits, Station};
+
+/// The message limits the simulated OCTT station declares when a CSMS reads them
+/// (`DeviceDataCtrlr.ItemsPerMessage`, the value its FullInventory reports, and
+/// `BytesPerMessage`): room for every multi-item request of B_07 / B_10 in one message.
+const OCTT_LIMITS: DeviceDataLimits = DeviceDataLimits::GENEROUS;
 
 /// TC_B_01_CSMS Cold Boot Charge Point - Accepted (B01.FR.02): execute Reusable State Booted.
 pub async fn tc_b_01(target: &Target) -> Result<(), CaseError> {
@@ -125,7 +137,7 @@ async fn get_variables(
         "have the CSMS send GetVariablesRequest",
     );
     let (id, request) = task
-        .expect_call::<GetVariablesRequest>(&mut station)
+        .expect_call_answering_limits::<GetVariablesRequest>(&mut station, &OCTT_LIMITS)
         .await?;
     let results = request
         .get_variable_data
@@ -252,7 +264,7 @@ async fn set_variables(
         "have the CSMS send SetVariablesRequest",
     );
     let (id, request) = task
-        .expect_call::<SetVariablesRequest>(&mut station)
+        .expect_call_answering_limits::<SetVariablesRequest>(&mut station, &OCTT_LIMITS)
         .await?;
     answer_set_variables(
         &mut station,

@@ -10,7 +10,7 @@ use unicharge_ocpp::v201::OcppRequest;
 
 use super::operator::{self, Operator, OperatorAction};
 use super::{CaseError, Target};
-use crate::station::Station;
+use crate::station::{DeviceDataLimits, Station};
 
 /// An operator action running in the background while the station waits for the CALL it makes
 /// the CSMS send. Dropping it (a failed validation) aborts the action.
@@ -59,9 +59,37 @@ impl OperatorTask {
         &mut self,
         station: &mut Station,
     ) -> Result<(String, R), CaseError> {
+        self.expect(station, None).await
+    }
+
+    /// [`OperatorTask::expect_call`], answering reads of the station's `DeviceDataCtrlr`
+    /// message limits that come first with `limits`
+    /// ([`Station::expect_call_answering_limits`]).
+    pub(crate) async fn expect_call_answering_limits<R: OcppRequest>(
+        &mut self,
+        station: &mut Station,
+        limits: &DeviceDataLimits,
+    ) -> Result<(String, R), CaseError> {
+        self.expect(station, Some(limits)).await
+    }
+
+    async fn expect<R: OcppRequest>(
+        &mut self,
+        station: &mut Station,
+        limits: Option<&DeviceDataLimits>,
+    ) -> Result<(String, R), CaseError> {
+        async fn call<R: OcppRequest>(
+            station: &mut Station,
+            limits: Option<&DeviceDataLimits>,
+        ) -> Result<(String, R), crate::SimError> {
+            match limits {
+                Some(limits) => Ok(station.expect_call_answering_limits::<R>(limits).await?.0),
+                None => station.expect_call::<R>().await,
+            }
+        }
         if let Some(handle) = self.handle.as_mut() {
             let raced = tokio::select! {
-                call = station.expect_call::<R>() => Raced::Call(call),
+                call = call::<R>(station, limits) => Raced::Call(call),
                 outcome = handle => Raced::Operator(joined(outcome)),
             };
             match raced {
@@ -75,7 +103,7 @@ impl OperatorTask {
         if let Some(Err(e)) = &self.outcome {
             return Err(self.failed(e));
         }
-        Ok(station.expect_call::<R>().await?)
+        Ok(call::<R>(station, limits).await?)
     }
 
     /// The operator's report (what the CSMS told it); an error, or none within `timeout`,
