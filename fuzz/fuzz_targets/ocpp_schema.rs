@@ -1,0 +1,80 @@
+//! Schema validation: `Validator::global().validate(action, direction, payload)`.
+//!
+//! Input: a first line naming the schema, then the payload as JSON text, e.g.
+//! `BootNotificationRequest\n{"reason":"PowerUp",...}`. A first line that is not one of the
+//! 128 schema names (`<Action>Request` / `<Action>Response`) still picks one, by a hash of its
+//! bytes, so every schema is reached whatever the mutations; it is also passed through
+//! unchanged as an action name to exercise the unknown-action path.
+//!
+//! Checked beyond "never panics": a violation's path is a JSON pointer that exists in the
+//! payload, and its OCPP-J error code is one Part 4 allows for a payload.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+use unicharge_ocpp::v201::Action;
+use unicharge_ocpp::{Direction, ErrorCode, SchemaViolation, Validator};
+
+fuzz_target!(|data: &[u8]| {
+    let (head, body) = match data.iter().position(|&b| b == b'\n') {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let Ok(payload) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    let head = String::from_utf8_lossy(head);
+    let (action, direction) = pick_schema(&head);
+    let validator = Validator::global();
+
+    check(&payload, validator.validate(action.as_str(), direction, &payload));
+    if let Err(SchemaViolation::UnknownAction(name)) =
+        validator.validate(&head, Direction::Request, &payload)
+    {
+        assert_eq!(name, head);
+    }
+});
+
+fn pick_schema(head: &str) -> (Action, Direction) {
+    for action in Action::ALL {
+        if head == action.request_schema_name() {
+            return (action, Direction::Request);
+        }
+        if head == action.response_schema_name() {
+            return (action, Direction::Response);
+        }
+    }
+    let hash = head
+        .bytes()
+        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+    let action = Action::ALL[(hash / 2) % Action::ALL.len()];
+    let direction = if hash % 2 == 0 {
+        Direction::Request
+    } else {
+        Direction::Response
+    };
+    (action, direction)
+}
+
+fn check(payload: &Value, result: Result<(), SchemaViolation>) {
+    match result {
+        Ok(()) => {}
+        Err(SchemaViolation::UnknownAction(name)) => panic!("schema of {name} missing"),
+        Err(SchemaViolation::Invalid { code, path, .. }) => {
+            assert!(
+                payload.pointer(&path).is_some(),
+                "violation path {path:?} is not in the payload"
+            );
+            assert!(
+                matches!(
+                    code,
+                    ErrorCode::FormatViolation
+                        | ErrorCode::OccurrenceConstraintViolation
+                        | ErrorCode::PropertyConstraintViolation
+                        | ErrorCode::TypeConstraintViolation
+                ),
+                "unexpected code {code:?}"
+            );
+        }
+    }
+}
