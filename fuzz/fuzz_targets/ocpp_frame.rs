@@ -18,14 +18,21 @@ fuzz_target!(|data: &[u8]| {
     let parsed = Frame::parse(&text);
 
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
-        assert_eq!(Frame::from_value(value), parsed, "parse and from_value disagree");
+        assert_eq!(
+            Frame::from_value(value),
+            parsed,
+            "parse and from_value disagree"
+        );
     }
 
     match &parsed {
         Ok(frame) => {
             if let Frame::Call { id, payload, .. } = frame {
                 let len = id.chars().count();
-                assert!((1..=MAX_MESSAGE_ID_LEN).contains(&len), "CALL id length {len}");
+                assert!(
+                    (1..=MAX_MESSAGE_ID_LEN).contains(&len),
+                    "CALL id length {len}"
+                );
                 assert!(payload.is_object(), "CALL payload not an object");
             }
             let again = Frame::parse(&frame.to_text());
@@ -42,7 +49,11 @@ fuzz_target!(|data: &[u8]| {
                 }
                 assert_eq!(answer.id(), error_id(error));
                 let again = Frame::parse(&answer.to_text());
-                assert_eq!(again.as_ref(), Ok(&answer), "our CALLERROR does not round-trip");
+                assert_eq!(
+                    again.as_ref(),
+                    Ok(&answer),
+                    "our CALLERROR does not round-trip"
+                );
             }
         }
     }

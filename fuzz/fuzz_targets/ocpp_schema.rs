@@ -6,13 +6,20 @@
 //! bytes, so every schema is reached whatever the mutations; it is also passed through
 //! unchanged as an action name to exercise the unknown-action path.
 //!
-//! Checked beyond "never panics": a violation's path is a JSON pointer that exists in the
-//! payload, and its OCPP-J error code is one Part 4 allows for a payload.
+//! Checked beyond "never panics":
+//! - a violation's path is a JSON pointer that exists in the payload, and its OCPP-J error code
+//!   is one Part 4 allows for a payload;
+//! - a payload the schema accepts decodes into the generated type of that message (the CSMS
+//!   decodes every validated request; a failure there is a disagreement between the generated
+//!   types and the schemas), and that type encodes back to a payload the schema accepts (the
+//!   CSMS validates what it sends).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
-use unicharge_ocpp::v201::Action;
+use unicharge_ocpp::v201::{self, Action, OcppRequest};
 use unicharge_ocpp::{Direction, ErrorCode, SchemaViolation, Validator};
 
 fuzz_target!(|data: &[u8]| {
@@ -27,7 +34,12 @@ fuzz_target!(|data: &[u8]| {
     let (action, direction) = pick_schema(&head);
     let validator = Validator::global();
 
-    check(&payload, validator.validate(action.as_str(), direction, &payload));
+    let result = validator.validate(action.as_str(), direction, &payload);
+    let valid = result.is_ok();
+    check(&payload, result);
+    if valid {
+        typed_round_trip(action, direction, &payload);
+    }
     if let Err(SchemaViolation::UnknownAction(name)) =
         validator.validate(&head, Direction::Request, &payload)
     {
@@ -76,5 +88,104 @@ fn check(payload: &Value, result: Result<(), SchemaViolation>) {
                 "unexpected code {code:?}"
             );
         }
+    }
+}
+
+/// Decode `payload` into the generated type of `action`'s `direction`, encode it again, validate.
+fn typed_round_trip(action: Action, direction: Direction, payload: &Value) {
+    macro_rules! each_request_type {
+        ($($request:ident),* $(,)?) => {
+            $(
+                if <v201::$request as OcppRequest>::ACTION == action {
+                    return match direction {
+                        Direction::Request => round_trip::<v201::$request>(action, direction, payload),
+                        Direction::Response => round_trip::<<v201::$request as OcppRequest>::Response>(
+                            action, direction, payload,
+                        ),
+                    };
+                }
+            )*
+            panic!("no generated type for {action:?}");
+        };
+    }
+    each_request_type!(
+        AuthorizeRequest,
+        BootNotificationRequest,
+        CancelReservationRequest,
+        CertificateSignedRequest,
+        ChangeAvailabilityRequest,
+        ClearCacheRequest,
+        ClearChargingProfileRequest,
+        ClearDisplayMessageRequest,
+        ClearVariableMonitoringRequest,
+        ClearedChargingLimitRequest,
+        CostUpdatedRequest,
+        CustomerInformationRequest,
+        DataTransferRequest,
+        DeleteCertificateRequest,
+        FirmwareStatusNotificationRequest,
+        Get15118EvCertificateRequest,
+        GetBaseReportRequest,
+        GetCertificateStatusRequest,
+        GetChargingProfilesRequest,
+        GetCompositeScheduleRequest,
+        GetDisplayMessagesRequest,
+        GetInstalledCertificateIdsRequest,
+        GetLocalListVersionRequest,
+        GetLogRequest,
+        GetMonitoringReportRequest,
+        GetReportRequest,
+        GetTransactionStatusRequest,
+        GetVariablesRequest,
+        HeartbeatRequest,
+        InstallCertificateRequest,
+        LogStatusNotificationRequest,
+        MeterValuesRequest,
+        NotifyChargingLimitRequest,
+        NotifyCustomerInformationRequest,
+        NotifyDisplayMessagesRequest,
+        NotifyEvChargingNeedsRequest,
+        NotifyEvChargingScheduleRequest,
+        NotifyEventRequest,
+        NotifyMonitoringReportRequest,
+        NotifyReportRequest,
+        PublishFirmwareRequest,
+        PublishFirmwareStatusNotificationRequest,
+        ReportChargingProfilesRequest,
+        RequestStartTransactionRequest,
+        RequestStopTransactionRequest,
+        ReservationStatusUpdateRequest,
+        ReserveNowRequest,
+        ResetRequest,
+        SecurityEventNotificationRequest,
+        SendLocalListRequest,
+        SetChargingProfileRequest,
+        SetDisplayMessageRequest,
+        SetMonitoringBaseRequest,
+        SetMonitoringLevelRequest,
+        SetNetworkProfileRequest,
+        SetVariableMonitoringRequest,
+        SetVariablesRequest,
+        SignCertificateRequest,
+        StatusNotificationRequest,
+        TransactionEventRequest,
+        TriggerMessageRequest,
+        UnlockConnectorRequest,
+        UnpublishFirmwareRequest,
+        UpdateFirmwareRequest
+    );
+}
+
+fn round_trip<M: Serialize + DeserializeOwned>(
+    action: Action,
+    direction: Direction,
+    payload: &Value,
+) {
+    let message: M = serde_json::from_value(payload.clone()).unwrap_or_else(|e| {
+        panic!("schema-valid {action} {direction:?} does not decode into its type: {e}")
+    });
+    let encoded = serde_json::to_value(&message).expect("a generated type encodes");
+    if let Err(violation) = Validator::global().validate(action.as_str(), direction, &encoded) {
+        panic!("{action} {direction:?} re-encoded from its type breaks the schema: {violation}\n{encoded}");
     }
 }

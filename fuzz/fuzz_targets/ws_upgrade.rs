@@ -71,7 +71,11 @@ fuzz_target!(|input: &[u8]| {
     let Some((&first, data)) = input.split_first() else {
         return;
     };
-    let chunk = if first == 0 { usize::MAX } else { first as usize };
+    let chunk = if first == 0 {
+        usize::MAX
+    } else {
+        first as usize
+    };
     let got = read(data, chunk);
 
     let head_end = data
@@ -89,10 +93,7 @@ fuzz_target!(|input: &[u8]| {
         Some(_) => {}
         None => {
             let refusal = got.as_ref().expect_err("no head end, yet an upgrade");
-            assert!(
-                refusal.status == 0 || refusal.status == 431,
-                "{refusal:?}"
-            );
+            assert!(refusal.status == 0 || refusal.status == 431, "{refusal:?}");
         }
     }
 
