@@ -4,12 +4,13 @@
 //! - `parse(text)` and `from_value(serde_json::from_str(text))` agree;
 //! - a parsed frame re-encoded with `to_text` parses again to the same frame;
 //! - a CALLERROR the parser asks to send is itself a well-formed frame that parses back to
-//!   itself, with a description of at most 255 characters;
+//!   itself, with an id of at most 36 and a description of at most 255 characters;
+//! - `salvage_id` (the id read off text that is not JSON) only yields 1..=36 character ids;
 //! - a CALL always has a 1..=36 character message id and an object payload.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use unicharge_ocpp::frame::{MAX_ERROR_DESCRIPTION_LEN, MAX_MESSAGE_ID_LEN};
+use unicharge_ocpp::frame::{salvage_id, MAX_ERROR_DESCRIPTION_LEN, MAX_MESSAGE_ID_LEN};
 use unicharge_ocpp::{Frame, FrameError};
 
 fuzz_target!(|data: &[u8]| {
@@ -23,6 +24,10 @@ fuzz_target!(|data: &[u8]| {
             parsed,
             "parse and from_value disagree"
         );
+    }
+
+    if let Some((_, id)) = salvage_id(&text) {
+        assert!((1..=MAX_MESSAGE_ID_LEN).contains(&id.chars().count()));
     }
 
     match &parsed {
@@ -48,6 +53,8 @@ fuzz_target!(|data: &[u8]| {
                     panic!("to_call_error gave {answer:?}");
                 }
                 assert_eq!(answer.id(), error_id(error));
+                // Part 4: never answer with an id longer than 36 characters, whatever was sent.
+                assert!(answer.id().chars().count() <= MAX_MESSAGE_ID_LEN);
                 let again = Frame::parse(&answer.to_text());
                 assert_eq!(
                     again.as_ref(),
