@@ -85,9 +85,11 @@ impl Validator {
                     .with_draft(jsonschema::Draft::Draft6)
                     .should_validate_formats(true)
                     // jsonschema 0.60's own date-time check takes "2/26-11-21T10:00:00Z" for a
-                    // date (found by fuzz/ocpp_schema); check with the parser the types decode with.
+                    // date (found by fuzz/ocpp_schema); check with the parser the types decode
+                    // with, keeping the 'T' jsonschema required (chrono also takes a space).
                     .with_format("date-time", |s: &str| {
-                        chrono::DateTime::parse_from_rfc3339(s).is_ok()
+                        matches!(s.as_bytes().get(10), Some(b'T' | b't'))
+                            && chrono::DateTime::parse_from_rfc3339(s).is_ok()
                     })
                     .build(&schema)
                     .unwrap_or_else(|e| panic!("embedded schema {name} does not compile: {e}"));
@@ -251,6 +253,17 @@ mod tests {
         assert_eq!(
             code("StatusNotification", status("2/26-11-21T10:00:00Z")),
             Some(ErrorCode::FormatViolation)
+        );
+        assert_eq!(
+            code("StatusNotification", status("2026-11-21 10:00:00Z")),
+            Some(ErrorCode::FormatViolation)
+        );
+        assert_eq!(
+            code(
+                "StatusNotification",
+                status("2026-11-21t10:00:00.123456789+01:00")
+            ),
+            None
         );
     }
 
