@@ -84,6 +84,13 @@ impl Validator {
                 let validator = jsonschema::options()
                     .with_draft(jsonschema::Draft::Draft6)
                     .should_validate_formats(true)
+                    // jsonschema 0.60's own date-time check takes "2/26-11-21T10:00:00Z" for a
+                    // date (found by fuzz/ocpp_schema); check with the parser the types decode
+                    // with, keeping the 'T' jsonschema required (chrono also takes a space).
+                    .with_format("date-time", |s: &str| {
+                        matches!(s.as_bytes().get(10), Some(b'T' | b't'))
+                            && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+                    })
                     .build(&schema)
                     .unwrap_or_else(|e| panic!("embedded schema {name} does not compile: {e}"));
                 (*name, validator)
@@ -238,6 +245,26 @@ mod tests {
             .validate(&huge, Direction::Request, &json!({}))
             .unwrap_err();
         assert!(unknown.to_string().len() < 1024);
+    }
+
+    #[test]
+    fn date_times_with_non_digits_in_the_year_are_refused() {
+        let status = |ts: &str| json!({"timestamp": ts, "connectorStatus": "Available", "evseId": 1, "connectorId": 1});
+        assert_eq!(
+            code("StatusNotification", status("2/26-11-21T10:00:00Z")),
+            Some(ErrorCode::FormatViolation)
+        );
+        assert_eq!(
+            code("StatusNotification", status("2026-11-21 10:00:00Z")),
+            Some(ErrorCode::FormatViolation)
+        );
+        assert_eq!(
+            code(
+                "StatusNotification",
+                status("2026-11-21t10:00:00.123456789+01:00")
+            ),
+            None
+        );
     }
 
     #[test]
