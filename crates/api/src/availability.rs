@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use unicharge_csms::{availability as g, remote_control as f};
 use unicharge_ocpp::v201::{
     ChangeAvailabilityRequest, ChangeAvailabilityResponse, EvseType, TriggerMessageRequest,
@@ -41,7 +41,7 @@ fn evse(evse_id: Option<i64>, connector_id: Option<i64>) -> Result<Option<EvseTy
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AvailabilityBody {
     /// `Operative` or `Inoperative`.
@@ -75,7 +75,7 @@ pub async fn change_availability(
     ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TriggerBody {
     /// As OCPP spells it: `BootNotification`, `Heartbeat`, `StatusNotification`,

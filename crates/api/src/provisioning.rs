@@ -100,14 +100,14 @@ impl VariableRef {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetVariablesBody {
     pub items: Vec<VariableRef>,
 }
 
 /// A value to write.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SetVariableItem {
     #[serde(flatten)]
@@ -115,7 +115,7 @@ pub struct SetVariableItem {
     pub value: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetVariablesBody {
     pub items: Vec<SetVariableItem>,
@@ -232,7 +232,7 @@ pub async fn device_model(
 }
 
 /// Ask for a report: `reportBase` (GetBaseReport, B07) or criteria (GetReport, B08).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReportBody {
     /// `ConfigurationInventory`, `FullInventory` or `SummaryInventory`.
@@ -343,7 +343,7 @@ pub async fn get_report(
     }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResetBody {
     /// `OnIdle` or `Immediate`.

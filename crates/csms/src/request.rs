@@ -242,23 +242,7 @@ impl Csms {
         };
         let (label, response) = match &outcome {
             Ok(answer) => ("result", Some(answer.to_string())),
-            Err(OpError::CallError {
-                code,
-                description,
-                details,
-                ..
-            }) => (
-                "call_error",
-                Some(
-                    serde_json::json!({"code": code.as_str(), "description": description, "details": details})
-                        .to_string(),
-                ),
-            ),
-            Err(OpError::InvalidResponse { violation, .. }) => (
-                "invalid_response",
-                Some(serde_json::json!({ "violation": violation }).to_string()),
-            ),
-            Err(e) => (e.log_label(), None),
+            Err(e) => (e.log_label(), LoggedFailure::of(e).map(|f| f.to_json())),
         };
         let record = CommandRecord {
             seq: 0,
@@ -283,6 +267,46 @@ impl Csms {
                 requested_by = %requester.label(), outcome = label, "CALL failed: {e}"),
         }
         outcome
+    }
+}
+
+/// What the command log keeps of a failed call beyond its label: the station's CALLERROR, or
+/// why its answer was refused.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum LoggedFailure<'a> {
+    CallError {
+        code: &'a str,
+        description: &'a str,
+        details: &'a Value,
+    },
+    InvalidResponse {
+        violation: &'a str,
+    },
+}
+
+impl<'a> LoggedFailure<'a> {
+    fn of(e: &'a OpError) -> Option<Self> {
+        match e {
+            OpError::CallError {
+                code,
+                description,
+                details,
+                ..
+            } => Some(LoggedFailure::CallError {
+                code: code.as_str(),
+                description,
+                details,
+            }),
+            OpError::InvalidResponse { violation, .. } => {
+                Some(LoggedFailure::InvalidResponse { violation })
+            }
+            _ => None,
+        }
+    }
+
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 }
 

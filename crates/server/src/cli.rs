@@ -6,6 +6,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
+use unicharge_api::availability::{AvailabilityBody, TriggerBody};
+use unicharge_api::provisioning::{
+    GetVariablesBody, ReportBody, ResetBody, SetVariableItem, SetVariablesBody, VariableRef,
+};
 use unicharge_core::api_keys::ApiRole;
 use unicharge_core::credentials::{check_password_policy, generate_password, hash_password};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
@@ -239,7 +243,7 @@ impl ApiArgs {
 }
 
 /// `Component.Variable[:AttributeType]` → the API's variable reference.
-fn variable_ref(spec: &str) -> anyhow::Result<serde_json::Value> {
+fn variable_ref(spec: &str) -> anyhow::Result<VariableRef> {
     let (path, attribute) = match spec.split_once(':') {
         Some((p, a)) => (p, Some(a)),
         None => (spec, None),
@@ -247,11 +251,20 @@ fn variable_ref(spec: &str) -> anyhow::Result<serde_json::Value> {
     let (component, variable) = path.split_once('.').ok_or_else(|| {
         anyhow::anyhow!("{spec:?}: write Component.Variable, e.g. OCPPCommCtrlr.OfflineThreshold")
     })?;
-    let mut v = serde_json::json!({"component": component, "variable": variable});
-    if let Some(a) = attribute {
-        v["attributeType"] = serde_json::json!(a);
-    }
-    Ok(v)
+    Ok(VariableRef {
+        component: component.into(),
+        component_instance: None,
+        evse_id: None,
+        connector_id: None,
+        variable: variable.into(),
+        variable_instance: None,
+        attribute_type: attribute.map(str::to_string),
+    })
+}
+
+/// A request body of the operator API, as JSON.
+fn body(value: impl serde::Serialize) -> anyhow::Result<serde_json::Value> {
+    Ok(serde_json::to_value(value)?)
 }
 
 /// `on-idle` → `OnIdle`, `full-inventory` → `FullInventory`.
@@ -464,7 +477,7 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
                 .iter()
                 .map(|v| variable_ref(v))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            api.post(id, "variables/get", serde_json::json!({"items": items}))
+            api.post(id, "variables/get", body(GetVariablesBody { items })?)
                 .await?;
         }
         StationCommand::SetVariables {
@@ -477,11 +490,12 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
                 let (target, value) = a
                     .split_once('=')
                     .ok_or_else(|| anyhow::anyhow!("{a:?}: write Component.Variable=value"))?;
-                let mut item = variable_ref(target)?;
-                item["value"] = serde_json::json!(value);
-                items.push(item);
+                items.push(SetVariableItem {
+                    target: variable_ref(target)?,
+                    value: value.to_string(),
+                });
             }
-            api.post(id, "variables/set", serde_json::json!({"items": items}))
+            api.post(id, "variables/set", body(SetVariablesBody { items })?)
                 .await?;
         }
         StationCommand::Reset {
@@ -490,11 +504,11 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             evse,
             api,
         } => {
-            let mut body = serde_json::json!({"type": pascal(reset_type)});
-            if let Some(e) = evse {
-                body["evseId"] = serde_json::json!(e);
-            }
-            api.post(id, "reset", body).await?;
+            let reset = ResetBody {
+                reset_type: pascal(reset_type),
+                evse_id: *evse,
+            };
+            api.post(id, "reset", body(reset)?).await?;
         }
         StationCommand::Availability {
             id,
@@ -503,14 +517,12 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             connector,
             api,
         } => {
-            let mut body = serde_json::json!({"operationalStatus": pascal(status)});
-            if let Some(e) = evse {
-                body["evseId"] = serde_json::json!(e);
-            }
-            if let Some(c) = connector {
-                body["connectorId"] = serde_json::json!(c);
-            }
-            api.post(id, "availability", body).await?;
+            let availability = AvailabilityBody {
+                operational_status: pascal(status),
+                evse_id: *evse,
+                connector_id: *connector,
+            };
+            api.post(id, "availability", body(availability)?).await?;
         }
         StationCommand::Trigger {
             id,
@@ -518,23 +530,28 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             evse,
             api,
         } => {
-            let mut body = serde_json::json!({"requestedMessage": message});
-            if let Some(e) = evse {
-                body["evseId"] = serde_json::json!(e);
-            }
-            api.post(id, "trigger", body).await?;
+            let trigger = TriggerBody {
+                requested_message: message.clone(),
+                evse_id: *evse,
+                connector_id: None,
+            };
+            api.post(id, "trigger", body(trigger)?).await?;
         }
         StationCommand::Report { id, base, api } => {
-            api.post(
-                id,
-                "reports",
-                serde_json::json!({"reportBase": pascal(base)}),
-            )
-            .await?;
+            let report = ReportBody {
+                report_base: Some(pascal(base)),
+                component_criteria: None,
+                component_variable: None,
+            };
+            api.post(id, "reports", body(report)?).await?;
         }
         StationCommand::RotatePassword { id, api } => {
-            api.post(id, "password/rotate", serde_json::json!({}))
-                .await?;
+            api.post(
+                id,
+                "password/rotate",
+                serde_json::Value::Object(Default::default()),
+            )
+            .await?;
         }
         StationCommand::Ocpp {
             id,

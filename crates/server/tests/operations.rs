@@ -331,23 +331,8 @@ async fn committed_facts_are_published_to_subscribers() {
 // A05
 // ---------------------------------------------------------------------------------------------
 
-/// Answer the three A05 steps (SetNetworkProfile, SetVariables, Reset) with Accepted.
-async fn accept_upgrade_steps(station: &mut Station) {
-    let (id, _) = station
-        .expect_call::<SetNetworkProfileRequest>()
-        .await
-        .unwrap();
-    station
-        .respond::<SetNetworkProfileRequest>(
-            &id,
-            &SetNetworkProfileResponse {
-                custom_data: None,
-                status: SetNetworkProfileStatusEnumType::Accepted,
-                status_info: None,
-            },
-        )
-        .await
-        .unwrap();
+/// Answer the next SetVariablesRequest (one item) with Accepted; returns it.
+async fn accept_set_variables(station: &mut Station) -> SetVariablesRequest {
     let (id, request) = station.expect_call::<SetVariablesRequest>().await.unwrap();
     let item = &request.set_variable_data[0];
     station
@@ -367,6 +352,27 @@ async fn accept_upgrade_steps(station: &mut Station) {
         )
         .await
         .unwrap();
+    request
+}
+
+/// Answer the three A05 steps (SetNetworkProfile, SetVariables, Reset) with Accepted.
+async fn accept_upgrade_steps(station: &mut Station) {
+    let (id, _) = station
+        .expect_call::<SetNetworkProfileRequest>()
+        .await
+        .unwrap();
+    station
+        .respond::<SetNetworkProfileRequest>(
+            &id,
+            &SetNetworkProfileResponse {
+                custom_data: None,
+                status: SetNetworkProfileStatusEnumType::Accepted,
+                status_info: None,
+            },
+        )
+        .await
+        .unwrap();
+    accept_set_variables(station).await;
     let (id, _) = station.expect_call::<ResetRequest>().await.unwrap();
     station
         .respond::<ResetRequest>(
@@ -673,27 +679,9 @@ async fn generic_endpoint_refuses_stateful_actions_and_passwords_are_never_logge
         format!("{base}/stations/CP001/password/rotate"),
         json!({}),
     ));
-    let (msg_id, request) = station.expect_call::<SetVariablesRequest>().await.unwrap();
+    let request = accept_set_variables(&mut station).await;
     let password = request.set_variable_data[0].attribute_value.clone();
     assert!(password.len() >= 16);
-    let item = &request.set_variable_data[0];
-    station
-        .respond::<SetVariablesRequest>(
-            &msg_id,
-            &SetVariablesResponse {
-                custom_data: None,
-                set_variable_result: vec![SetVariableResultType {
-                    custom_data: None,
-                    attribute_type: None,
-                    attribute_status: SetVariableStatusEnumType::Accepted,
-                    attribute_status_info: None,
-                    component: item.component.clone(),
-                    variable: item.variable.clone(),
-                }],
-            },
-        )
-        .await
-        .unwrap();
     let (status, body) = rotate.await.unwrap();
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["rotated"], true);

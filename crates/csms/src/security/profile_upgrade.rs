@@ -48,9 +48,6 @@ pub async fn upgrade_security_profile(
     }
     connection_data.security_profile = i64::from(profile.number());
     let mut steps = Vec::new();
-    let mut step = |action: &str, request: &dyn erased::Json, response: &dyn erased::Json| {
-        steps.push((action.to_string(), request.json(), response.json()));
-    };
 
     let set_profile = SetNetworkProfileRequest {
         custom_data: None,
@@ -62,7 +59,7 @@ pub async fn upgrade_security_profile(
         unicharge_ocpp::v201::Action::SetNetworkProfile,
         &serde_json::to_value(&set_profile).unwrap_or_default(),
     );
-    step("SetNetworkProfile", &logged, &answer);
+    step(&mut steps, "SetNetworkProfile", &logged, &answer);
     if answer.status != SetNetworkProfileStatusEnumType::Accepted {
         return Ok(ProfileUpgrade {
             steps,
@@ -90,7 +87,7 @@ pub async fn upgrade_security_profile(
         }],
     };
     let answer = csms.request(station_id, &priority, by).await?;
-    step("SetVariables", &priority, &answer);
+    step(&mut steps, "SetVariables", &priority, &answer);
     let accepted = answer.set_variable_result.first().is_some_and(|r| {
         matches!(
             r.attribute_status,
@@ -110,7 +107,7 @@ pub async fn upgrade_security_profile(
         evse_id: None,
     };
     let answer = csms.request(station_id, &reset, by).await?;
-    step("Reset", &reset, &answer);
+    step(&mut steps, "Reset", &reset, &answer);
     let accepted = matches!(
         answer.status,
         ResetStatusEnumType::Accepted | ResetStatusEnumType::Scheduled
@@ -157,14 +154,16 @@ pub async fn apply_on_connect(
     }
 }
 
-/// Serialise the steps' typed requests and answers alike.
-mod erased {
-    pub trait Json {
-        fn json(&self) -> serde_json::Value;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> serde_json::Value {
-            serde_json::to_value(self).unwrap_or_default()
-        }
-    }
+/// Keep one step, its typed request and answer as JSON for the operator.
+fn step(
+    steps: &mut Vec<(String, serde_json::Value, serde_json::Value)>,
+    action: &str,
+    request: &impl serde::Serialize,
+    response: &impl serde::Serialize,
+) {
+    steps.push((
+        action.to_string(),
+        serde_json::to_value(request).unwrap_or_default(),
+        serde_json::to_value(response).unwrap_or_default(),
+    ));
 }
