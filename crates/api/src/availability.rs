@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ocpp_enum, ApiJson};
-use crate::stations::existing_station;
+use crate::stations::station_id;
 use crate::{ApiError, ApiState};
 
 pub fn routes() -> Router<ApiState> {
@@ -64,7 +64,8 @@ pub async fn change_availability(
     ApiJson(body): ApiJson<AvailabilityBody>,
 ) -> Result<Json<ChangeAvailabilityResponse>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let request = ChangeAvailabilityRequest {
         custom_data: None,
         evse: evse(body.evse_id, body.connector_id)?,
@@ -98,7 +99,8 @@ pub async fn trigger_message(
     ApiJson(body): ApiJson<TriggerBody>,
 ) -> Result<Json<TriggerMessageResponse>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let request = TriggerMessageRequest {
         custom_data: None,
         evse: evse(body.evse_id, body.connector_id)?,

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ocpp_enum, ApiJson};
-use crate::stations::existing_station;
+use crate::stations::{existing_station, station_id};
 use crate::{ApiError, ApiState};
 
 pub fn routes() -> Router<ApiState> {
@@ -179,7 +179,8 @@ pub async fn send_full_list(
     ApiJson(body): ApiJson<FullListBody>,
 ) -> Result<Json<LocalListSent>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let entries = typed(&body.entries)?;
     Ok(Json(
         d::send_full(&state.csms, &station, entries, &by)
@@ -207,7 +208,8 @@ pub async fn send_differential_list(
     ApiJson(body): ApiJson<DifferentialBody>,
 ) -> Result<Json<LocalListSent>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let (upsert, remove) = (typed(&body.upsert)?, typed(&body.remove)?);
     Ok(Json(
         d::send_differential(&state.csms, &station, upsert, remove, &by)
@@ -233,7 +235,8 @@ pub async fn get_local_list_version(
     Path(id): Path<String>,
 ) -> Result<Json<LocalListVersion>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let version_number = d::get_version(&state.csms, &station, &by).await?;
     Ok(Json(LocalListVersion { version_number }))
 }

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ocpp_enum, ocpp_value, ApiJson};
-use crate::stations::existing_station;
+use crate::stations::{existing_station, station_id};
 use crate::{ApiError, ApiState};
 
 pub fn routes() -> Router<ApiState> {
@@ -148,7 +148,8 @@ pub async fn get_variables(
     ApiJson(body): ApiJson<GetVariablesBody>,
 ) -> Result<Json<VariableResults>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let items = body
         .items
         .iter()
@@ -168,7 +169,8 @@ pub async fn set_variables(
     ApiJson(body): ApiJson<SetVariablesBody>,
 ) -> Result<Json<VariableResults>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let items = body
         .items
         .iter()
@@ -262,7 +264,8 @@ pub async fn request_report(
     ApiJson(body): ApiJson<ReportBody>,
 ) -> Result<Json<ReportRequested>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let what = match (
         body.report_base,
         body.component_criteria,
@@ -364,7 +367,8 @@ pub async fn reset(
     ApiJson(body): ApiJson<ResetBody>,
 ) -> Result<Json<ResetResponse>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let request = ResetRequest {
         custom_data: None,
         r#type: ocpp_enum("type", &body.reset_type)?,
@@ -394,7 +398,8 @@ pub async fn set_network_profile(
     ApiJson(body): ApiJson<NetworkProfileBody>,
 ) -> Result<Json<SetNetworkProfileResponse>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let request = SetNetworkProfileRequest {
         custom_data: None,
         configuration_slot: body.configuration_slot,

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::ApiJson;
-use crate::stations::existing_station;
+use crate::stations::station_id;
 use crate::{ApiError, ApiState};
 
 pub fn routes() -> Router<ApiState> {
@@ -57,7 +57,8 @@ pub async fn unlock_connector(
     ApiJson(body): ApiJson<UnlockBody>,
 ) -> Result<Json<UnlockConnectorResponse>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     Ok(Json(
         f::unlock_connector(&state.csms, &station, body.evse_id, body.connector_id, &by).await?,
     ))
@@ -79,7 +80,8 @@ pub async fn clear_cache(
     Path(id): Path<String>,
 ) -> Result<Json<ClearCacheResponse>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     Ok(Json(
         authorization::clear_cache::clear_cache(&state.csms, &station, &by).await?,
     ))

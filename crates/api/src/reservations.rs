@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::error::{ocpp_enum, ApiJson};
 use crate::remote_control::StatusAnswer;
-use crate::stations::existing_station;
+use crate::stations::{existing_station, station_id};
 use crate::transactions::IdTokenBody;
 use crate::{ApiError, ApiState};
 
@@ -164,7 +164,8 @@ pub async fn reserve_now(
     ApiJson(body): ApiJson<ReserveBody>,
 ) -> Result<Json<Reserved>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let reservation = Reservation {
         id_token: body.id_token.typed("idToken")?,
         group_id_token: body
@@ -226,7 +227,8 @@ pub async fn cancel_reservation(
     Path((id, reservation_id)): Path<(String, String)>,
 ) -> Result<Json<StatusAnswer>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let reservation_id: i64 = reservation_id.parse().map_err(|_| {
         ApiError::not_found(
             "unknown_reservation",

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ocpp_value, ApiJson};
-use crate::stations::existing_station;
+use crate::stations::{existing_station, station_id};
 use crate::{ApiError, ApiState};
 
 pub fn routes() -> Router<ApiState> {
@@ -57,7 +57,8 @@ pub async fn rotate_password(
     Path(id): Path<String>,
 ) -> Result<Json<PasswordRotated>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let outcome = a::password::rotate_password(&state.csms, &station, &by).await?;
     Ok(Json(PasswordRotated {
         status: outcome.status.as_str().to_string(),
@@ -113,7 +114,8 @@ pub async fn upgrade_security_profile(
     ApiJson(body): ApiJson<SecurityProfileBody>,
 ) -> Result<Json<SecurityProfileUpgraded>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let profile = SecurityProfile::try_from(body.security_profile)
         .map_err(|e| ApiError::bad_request("invalid_security_profile", e.to_string()))?;
     // Typed: a `connectionData` that is not a NetworkConnectionProfileType is a 400 naming it,
@@ -158,7 +160,8 @@ pub async fn renew_certificate(
     Path(id): Path<String>,
 ) -> Result<Json<TriggerMessageResponse>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     Ok(Json(
         a::renew_certificate::renew_certificate(&state.csms, &station, &by).await?,
     ))

@@ -200,10 +200,15 @@ fn hash(password: &str) -> Result<String, ApiError> {
     hash_password(password).map_err(ApiError::internal)
 }
 
+/// A station id from the path; 404 when it cannot be one (no station can have it).
+pub fn station_id(id: &str) -> Result<StationId, ApiError> {
+    StationId::new(id)
+        .map_err(|_| ApiError::not_found("unknown_station", format!("no station {id:?}")))
+}
+
 /// The id of a registered station, or 404.
 pub async fn existing_station(state: &ApiState, id: &str) -> Result<StationId, ApiError> {
-    let id = StationId::new(id)
-        .map_err(|_| ApiError::not_found("unknown_station", format!("no station {id:?}")))?;
+    let id = station_id(id)?;
     match state.store.get_station(&id).await? {
         Some(_) => Ok(id),
         None => Err(ApiError::not_found(

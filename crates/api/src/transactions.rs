@@ -28,7 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ocpp_enum, ocpp_value, ApiJson};
-use crate::stations::existing_station;
+use crate::stations::{existing_station, station_id};
 use crate::{ApiError, ApiState};
 
 pub fn routes() -> Router<ApiState> {
@@ -485,7 +485,8 @@ pub async fn start_transaction(
     ApiJson(body): ApiJson<StartTransactionBody>,
 ) -> Result<Json<StartTransactionAnswer>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let start = StartRequest {
         id_token: body.id_token.typed("idToken")?,
         evse_id: body.evse_id,
@@ -531,7 +532,8 @@ pub async fn stop_transaction(
     Path((id, transaction_id)): Path<(String, String)>,
 ) -> Result<Json<RequestStopTransactionResponse>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     Ok(Json(
         f::request_stop(&state.csms, &station, transaction_id, &by).await?,
     ))
@@ -573,7 +575,8 @@ pub async fn transaction_status(
     body: Bytes,
 ) -> Result<Json<GetTransactionStatusResponse>, ApiError> {
     let by = caller.operator()?;
-    let station = existing_station(&state, &id).await?;
+    // The operation itself answers 404 for a station that is not registered.
+    let station = station_id(&id)?;
     let body: TransactionStatusBody = if body.iter().all(u8::is_ascii_whitespace) {
         TransactionStatusBody::default()
     } else {
