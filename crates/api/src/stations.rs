@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use unicharge_core::api_keys::ApiRole;
-use unicharge_core::credentials::{check_password_policy, generate_password, hash_password};
+use unicharge_core::credentials::{check_password_policy, GeneratedPassword, NewPassword};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 use unicharge_store::StoreError;
 use utoipa::{IntoParams, ToSchema};
@@ -195,9 +195,12 @@ fn parse_registration(s: &str) -> Result<RegistrationStatus, ApiError> {
     })
 }
 
-fn hash(password: &str) -> Result<String, ApiError> {
-    check_password_policy(password).map_err(|e| ApiError::bad_request("invalid_password", e))?;
-    hash_password(password).map_err(ApiError::internal)
+/// The stored form of a new password: an operator's choice is checked against the policy and
+/// hashed with Argon2, a generated one with salted SHA-256 (ADR 9).
+fn hash(password: &NewPassword) -> Result<String, ApiError> {
+    check_password_policy(password.as_str())
+        .map_err(|e| ApiError::bad_request("invalid_password", e))?;
+    password.hash().map_err(ApiError::internal)
 }
 
 /// A station id from the path; 404 when it cannot be one (no station can have it).
@@ -251,9 +254,16 @@ pub async fn create_station(
     if let Some(r) = &body.registration {
         station.registration = parse_registration(r)?;
     }
-    let generated = body.generate_password.then(|| generate_password(32));
-    let password = body.password.as_deref().or(generated.as_deref());
-    match password {
+    let password = match (&body.password, body.generate_password) {
+        (Some(p), _) => Some(NewPassword::Chosen(p.clone())),
+        (None, true) => Some(NewPassword::Generated(GeneratedPassword::new())),
+        (None, false) => None,
+    };
+    let generated = match &password {
+        Some(NewPassword::Generated(p)) => Some(p.as_str().to_string()),
+        _ => None,
+    };
+    match &password {
         Some(p) => station.password_hash = Some(hash(p)?),
         None if profile != SecurityProfile::TlsClientCert => {
             return Err(ApiError::bad_request(
@@ -323,7 +333,13 @@ pub async fn update_station(
         .as_deref()
         .map(parse_registration)
         .transpose()?;
-    let password_hash = body.password.as_deref().map(hash).transpose()?;
+    let password_hash = body
+        .password
+        .clone()
+        .map(NewPassword::Chosen)
+        .as_ref()
+        .map(hash)
+        .transpose()?;
     if let Some(p) = profile.filter(|p| *p != SecurityProfile::TlsClientCert) {
         let current = state.store.get_station(&id).await?;
         if password_hash.is_none() && current.is_some_and(|s| s.password_hash.is_none()) {

@@ -1,4 +1,14 @@
-//! Station passwords: generated strong, stored only as salted Argon2id hashes.
+//! Station passwords: stored only as salted hashes, of one of two kinds (ADR 9).
+//!
+//! - A password the CSMS **generated** ([`GeneratedPassword`]: 32 characters drawn uniformly from a
+//!   72-character alphabet, ≈ 197 bits of entropy) is stored as a salted SHA-256
+//!   (`$generated-sha256$…`). Nothing can enumerate 2^197 candidates, so a memory-hard hash buys
+//!   no protection for it, and checking it costs a microsecond: a reconnect storm of 10,000
+//!   stations after a restart is admitted in well under a second of CPU.
+//! - A password an **operator chose** may be guessable: it keeps Argon2id (OWASP parameters),
+//!   milliseconds of CPU and 19 MiB of memory per check, run on the hashing threads.
+//!
+//! [`verify_password`] recognises both from the stored string.
 
 use std::cell::RefCell;
 
@@ -78,11 +88,120 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
     Ok(phc.to_string())
 }
 
-/// True when `password` matches the stored PHC `hash` (any Argon2 variant and parameters). A
-/// malformed hash never matches. The comparison is constant-time.
+/// Identifies the stored form of a [`GeneratedPassword`].
+const GENERATED_PREFIX: &str = "$generated-sha256$";
+
+/// Length of the passwords the CSMS generates: 32 × log2(72) ≈ 197 bits of entropy.
+pub const GENERATED_PASSWORD_LEN: usize = 32;
+
+/// A BasicAuthPassword the CSMS drew itself (station registration, A01 rotation). Only this
+/// type can produce the fast `$generated-sha256$` hash, so an operator-chosen (possibly weak)
+/// password can never end up stored under it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GeneratedPassword(String);
+
+impl GeneratedPassword {
+    /// A fresh random password of [`GENERATED_PASSWORD_LEN`] characters from the OS RNG.
+    pub fn new() -> Self {
+        GeneratedPassword(generate_password(GENERATED_PASSWORD_LEN))
+    }
+
+    /// The password itself: shown once to the operator or sent to the station, never stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Its salted SHA-256 in the stored form `$generated-sha256$<salt hex>$<digest hex>`.
+    pub fn hash(&self) -> String {
+        let mut salt = [0u8; 16];
+        rand::rngs::OsRng.fill(&mut salt);
+        format!(
+            "{GENERATED_PREFIX}{}${}",
+            hex::encode(salt),
+            hex::encode(salted_sha256(&salt, &self.0))
+        )
+    }
+}
+
+impl Default for GeneratedPassword {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for GeneratedPassword {
+    /// Never printed by accident (logs, panics).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GeneratedPassword(..)")
+    }
+}
+
+/// A password about to be stored: who chose it decides how it is hashed.
+#[derive(Debug, Clone)]
+pub enum NewPassword {
+    /// Drawn by the CSMS: salted SHA-256.
+    Generated(GeneratedPassword),
+    /// Chosen by an operator (checked against [`check_password_policy`] first): Argon2id.
+    Chosen(String),
+}
+
+impl NewPassword {
+    pub fn as_str(&self) -> &str {
+        match self {
+            NewPassword::Generated(p) => p.as_str(),
+            NewPassword::Chosen(p) => p,
+        }
+    }
+
+    /// The form to store. An operator-chosen password costs an Argon2 run (milliseconds).
+    pub fn hash(&self) -> Result<String, HashError> {
+        match self {
+            NewPassword::Generated(p) => Ok(p.hash()),
+            NewPassword::Chosen(p) => hash_password(p),
+        }
+    }
+}
+
+fn salted_sha256(salt: &[u8], password: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    digest.update(salt);
+    digest.update(password.as_bytes());
+    digest.finalize().into()
+}
+
+/// True when checking a password against `hash` is cheap (a generated password's SHA-256):
+/// it may run inline, without the hashing threads.
+pub fn is_cheap_to_verify(hash: &str) -> bool {
+    hash.starts_with(GENERATED_PREFIX)
+}
+
+fn verify_generated(password: &str, hash: &str) -> bool {
+    let Some((salt, digest)) = hash[GENERATED_PREFIX.len()..].split_once('$') else {
+        return false;
+    };
+    let (Ok(salt), Ok(expected)) = (hex::decode(salt), hex::decode(digest)) else {
+        return false;
+    };
+    let computed = salted_sha256(&salt, password);
+    expected.len() == computed.len()
+        && expected
+            .iter()
+            .zip(computed.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// True when `password` matches the stored `hash`: a generated password's salted SHA-256, or a
+/// PHC string of any Argon2 variant and parameters. A malformed hash never matches. The
+/// comparison is constant-time.
 ///
-/// This costs milliseconds of CPU by design: call it off the async runtime's workers.
+/// An Argon2 hash costs milliseconds of CPU by design: unless [`is_cheap_to_verify`], call it
+/// off the async runtime's workers.
 pub fn verify_password(password: &str, hash: &str) -> bool {
+    if is_cheap_to_verify(hash) {
+        return verify_generated(password, hash);
+    }
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
@@ -183,6 +302,40 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(verify_password("interop-password-123", &old));
+    }
+
+    #[test]
+    fn a_generated_password_is_stored_as_a_salted_sha256_and_verifies_only_itself() {
+        let password = GeneratedPassword::new();
+        assert_eq!(password.as_str().len(), GENERATED_PASSWORD_LEN);
+        assert!(check_password_policy(password.as_str()).is_ok());
+        let (h1, h2) = (password.hash(), password.hash());
+        assert_ne!(h1, h2, "salted");
+        assert!(is_cheap_to_verify(&h1));
+        assert!(verify_password(password.as_str(), &h1));
+        assert!(verify_password(password.as_str(), &h2));
+        let mut wrong = password.as_str().to_string();
+        wrong.replace_range(0..1, if wrong.starts_with('a') { "b" } else { "a" });
+        assert!(!verify_password(&wrong, &h1));
+        // Independent check of the stored form: SHA-256 over salt bytes then the password.
+        let parts: Vec<&str> = h1.split('$').collect();
+        assert_eq!(parts[1], "generated-sha256");
+        let salt = hex::decode(parts[2]).unwrap();
+        let mut input = salt.clone();
+        input.extend_from_slice(password.as_str().as_bytes());
+        use sha2::Digest;
+        assert_eq!(parts[3], hex::encode(sha2::Sha256::digest(&input)));
+        // Malformed fast hashes never match; Debug never shows the password.
+        assert!(!verify_password(
+            password.as_str(),
+            "$generated-sha256$zz$00"
+        ));
+        assert!(!verify_password(password.as_str(), "$generated-sha256$"));
+        assert!(!format!("{password:?}").contains(password.as_str()));
+        // An operator-chosen password keeps Argon2 (slow to verify by design).
+        assert!(!is_cheap_to_verify(
+            &hash_password("operator-chose-this").unwrap()
+        ));
     }
 
     #[test]

@@ -127,6 +127,11 @@ pub struct CsmsConfig {
     /// Unknown stations held open at once under the `reject` policy (waiting to be answered
     /// Rejected); beyond this the upgrade is answered HTTP 503.
     pub max_unregistered_connections: usize,
+    /// Station connections (ws and wss together, including ones still in their handshakes) held
+    /// at once; beyond this a new upgrade is answered HTTP 503 with Retry-After, so running out
+    /// of file descriptors never stops the server. 0: the process's open-file limit minus a
+    /// reserve of 256 for the database, listeners and the operator API.
+    pub max_connections: usize,
     /// An unknown station that has not sent its BootNotification this long after the upgrade
     /// is disconnected.
     pub unregistered_boot_timeout: Duration,
@@ -172,6 +177,7 @@ impl Default for CsmsConfig {
             running_cost: RunningCost::InResponse,
             auth_cache_lifetime: None,
             max_unregistered_connections: 1_000,
+            max_connections: 0,
             unregistered_boot_timeout: Duration::from_secs(30),
             auth_failures_per_station: 5,
             auth_failures_per_address: 20,

@@ -55,17 +55,23 @@ pub enum CallFailure {
     Busy(usize),
 }
 
+/// What reaches a connection's task. Kept small (a box and a tag): the channel allocates a
+/// block of slots per connection up front, and idle stations must cost little memory.
 enum Command {
-    Call {
-        action: String,
-        payload: Value,
-        reply: oneshot::Sender<Result<CallOutcome, CallFailure>>,
-        requested_at: Instant,
-    },
-    Close {
-        reason: &'static str,
-    },
+    Call(Box<CallCommand>),
+    Close { reason: &'static str },
 }
+
+struct CallCommand {
+    action: String,
+    payload: Value,
+    reply: oneshot::Sender<Result<CallOutcome, CallFailure>>,
+    requested_at: Instant,
+}
+
+/// Commands waiting for a connection's task; callers beyond it wait (the task drains it at
+/// once into its own queue, bounded by `max_queued_calls`).
+const COMMAND_CHANNEL: usize = 8;
 
 /// A way to reach a connected station's task.
 #[derive(Clone)]
@@ -100,12 +106,12 @@ impl ConnectionHandle {
             .map_err(|v| CallFailure::InvalidRequest(v.to_string()))?;
         let (reply, answer) = oneshot::channel();
         self.commands
-            .send(Command::Call {
+            .send(Command::Call(Box::new(CallCommand {
                 action: action.to_string(),
                 payload,
                 reply,
                 requested_at: Instant::now(),
-            })
+            })))
             .await
             .map_err(|_| CallFailure::NotConnected)?;
         answer.await.map_err(|_| CallFailure::ConnectionClosed)?
@@ -161,7 +167,7 @@ impl Registration {
     /// Make a new connection the station's current one (the previous one, if any, is closed
     /// once this one starts).
     pub fn new(station_id: StationId, profile: SecurityProfile, registry: Arc<Registry>) -> Self {
-        let (commands_tx, commands) = mpsc::channel(64);
+        let (commands_tx, commands) = mpsc::channel(COMMAND_CHANNEL);
         let handle = ConnectionHandle {
             station_id,
             generation: registry.next_generation(),
@@ -329,7 +335,10 @@ async fn run<S>(
                 match message {
                     Message::Text(text) => {
                         metrics::counter!("ocpp_messages_received_total").increment(1);
-                        let (reply, effects) = on_text(&mut ctx, text.as_str(), &mut in_flight).await;
+                        // Boxed: the handlers' futures are large and exist only while a message
+                        // is being answered; an idle connection's task stays small.
+                        let (reply, effects) =
+                            Box::pin(on_text(&mut ctx, text.as_str(), &mut in_flight)).await;
                         if let Some(frame) = reply {
                             if let Err(e) = sink.send(Message::Text(frame.to_text().into())).await {
                                 break format!("send failed: {e}");
@@ -360,7 +369,8 @@ async fn run<S>(
                 }
             }
             command = commands.recv() => match command {
-                Some(Command::Call { action, payload, reply, requested_at }) => {
+                Some(Command::Call(call)) => {
+                    let CallCommand { action, payload, reply, requested_at } = *call;
                     if queue.len() >= settings.max_queued_calls {
                         tracing::warn!(station = %station, action = %action, queued = queue.len(),
                             "CALL refused: the station's queue is full");

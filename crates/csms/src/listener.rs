@@ -11,6 +11,7 @@ use std::sync::Arc;
 use openssl::ssl::{Ssl, SslAcceptor};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_openssl::SslStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
@@ -30,9 +31,10 @@ pub async fn serve_ws(listener: TcpListener, shared: Arc<Shared>) {
         match listener.accept().await {
             Ok((tcp, peer)) => {
                 let shared = shared.clone();
+                let slot = shared.guard.connection_slot();
                 tokio::spawn(async move {
                     let _ = tcp.set_nodelay(true);
-                    upgrade(tcp, peer, None, shared).await;
+                    upgrade(tcp, peer, None, slot, shared).await;
                 });
             }
             Err(e) => accept_error(e).await,
@@ -47,12 +49,13 @@ pub async fn serve_wss(listener: TcpListener, acceptor: Arc<SslAcceptor>, shared
             Ok((tcp, peer)) => {
                 let shared = shared.clone();
                 let acceptor = acceptor.clone();
+                let slot = shared.guard.connection_slot();
                 tokio::spawn(async move {
                     let _ = tcp.set_nodelay(true);
                     match tls_handshake(tcp, &acceptor, &shared).await {
                         Ok(stream) => {
                             let cn = peer_certificate_common_name(stream.ssl());
-                            upgrade(stream, peer, Some(cn), shared).await;
+                            upgrade(stream, peer, Some(cn), slot, shared).await;
                         }
                         Err(reason) => {
                             metrics::counter!("ocpp_tls_handshake_failures_total").increment(1);
@@ -92,10 +95,13 @@ async fn accept_error(e: std::io::Error) {
 }
 
 /// The HTTP upgrade and admission. `tls` is `Some(client certificate CN)` on wss.
+/// `connection_slot` is this connection's place under `max_connections` (`None`: none was free,
+/// the upgrade is answered 503 once its request has been read).
 async fn upgrade<S>(
     mut stream: S,
     peer: SocketAddr,
     tls: Option<Option<String>>,
+    connection_slot: Option<OwnedSemaphorePermit>,
     shared: Arc<Shared>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -112,6 +118,19 @@ async fn upgrade<S>(
                 return;
             }
         };
+    let Some(connection_slot) = connection_slot else {
+        let refusal = handshake::Refusal::new(
+            503,
+            format!(
+                "the CSMS holds its maximum of {} connections; retry later",
+                shared.guard.max_connections()
+            ),
+        );
+        metrics::counter!("ocpp_connections_refused_total", "status" => "503").increment(1);
+        tracing::warn!(station = %Bounded(&request.station_id), %peer, "connection refused: {refusal}");
+        handshake::refuse(&mut stream, &refusal).await;
+        return;
+    };
     let presented = Presented {
         tls: tls.is_some(),
         certificate_cn: tls.flatten(),
@@ -184,7 +203,7 @@ async fn upgrade<S>(
         .max_message_size(Some(config.max_message_size))
         .max_frame_size(Some(config.max_message_size));
     let ws = WebSocketStream::from_partially_read(
-        Guarded::new(stream, slot),
+        Guarded::new(stream, slot).holding(Some(connection_slot)),
         request.leftover,
         Role::Server,
         Some(ws_config),

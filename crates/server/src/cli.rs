@@ -11,7 +11,7 @@ use unicharge_api::provisioning::{
     GetVariablesBody, ReportBody, ResetBody, SetVariableItem, SetVariablesBody, VariableRef,
 };
 use unicharge_core::api_keys::ApiRole;
-use unicharge_core::credentials::{check_password_policy, generate_password, hash_password};
+use unicharge_core::credentials::{check_password_policy, GeneratedPassword, NewPassword};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 use unicharge_store::sqlite::SqliteStore;
 use unicharge_store::Store;
@@ -86,6 +86,31 @@ pub enum StationCommand {
         /// Answer its boots Pending until accepted (`unicharge station accept`).
         #[arg(long)]
         pending: bool,
+    },
+    /// Register a fleet at once, each with its own generated password: ids PREFIX<START> …
+    /// PREFIX<START+COUNT-1>. The passwords are written once to a CSV file (`station_id,password`,
+    /// mode 0600) for provisioning the stations (or `unicharge-sim load --credentials`); only
+    /// their hashes are stored. Ids already registered are skipped and reported.
+    AddMany {
+        /// Id prefix, e.g. `SITE7-` gives SITE7-0, SITE7-1, …
+        #[arg(long)]
+        prefix: String,
+        /// How many stations.
+        #[arg(long)]
+        count: u32,
+        /// First number.
+        #[arg(long, default_value = "0")]
+        start: u32,
+        /// Lowest security profile: 1 or 2 (Basic). Profile 3 stations use certificates:
+        /// register them with `station add --profile 3` and `station issue-certificate`.
+        #[arg(long, default_value = "1")]
+        profile: u8,
+        /// Answer their boots Pending until accepted.
+        #[arg(long)]
+        pending: bool,
+        /// Where to write the generated credentials (must not exist yet).
+        #[arg(long)]
+        credentials_out: PathBuf,
     },
     /// List registered stations.
     List,
@@ -300,22 +325,27 @@ pub enum ConfigCommand {
 
 impl PasswordArgs {
     /// The chosen password, if any (printing a generated one).
-    fn resolve(&self) -> anyhow::Result<Option<String>> {
+    fn resolve(&self) -> anyhow::Result<Option<NewPassword>> {
         let password = if let Some(p) = &self.password {
-            Some(p.clone())
+            Some(NewPassword::Chosen(p.clone()))
         } else if self.password_stdin {
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text)?;
-            Some(text.trim_end_matches(['\r', '\n']).to_string())
+            Some(NewPassword::Chosen(
+                text.trim_end_matches(['\r', '\n']).to_string(),
+            ))
         } else if self.generate_password {
-            let p = generate_password(32);
-            println!("generated password (shown once, only its hash is stored): {p}");
-            Some(p)
+            let p = GeneratedPassword::new();
+            println!(
+                "generated password (shown once, only its hash is stored): {}",
+                p.as_str()
+            );
+            Some(NewPassword::Generated(p))
         } else {
             None
         };
         if let Some(p) = &password {
-            check_password_policy(p).map_err(anyhow::Error::msg)?;
+            check_password_policy(p.as_str()).map_err(anyhow::Error::msg)?;
         }
         Ok(password)
     }
@@ -332,6 +362,82 @@ impl Cli {
         }
         Ok(settings)
     }
+}
+
+/// `station add-many`: register `count` stations with generated passwords and write them out.
+#[allow(clippy::too_many_arguments)]
+async fn add_many(
+    store: &SqliteStore,
+    settings: &Settings,
+    prefix: &str,
+    start: u32,
+    count: u32,
+    profile_number: u8,
+    pending: bool,
+    credentials_out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let profile = profile(profile_number)?;
+    if profile == SecurityProfile::TlsClientCert {
+        bail!("add-many registers Basic-auth stations (profile 1 or 2); profile 3 stations need a certificate each: `station add --profile 3` then `station issue-certificate`");
+    }
+    let end = start
+        .checked_add(count)
+        .ok_or_else(|| anyhow::anyhow!("--start + --count is too large"))?;
+    // Check every id before writing anything.
+    let ids = (start..end)
+        .map(|n| StationId::new(format!("{prefix}{n}")))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("{e}: choose a shorter --prefix or a smaller --count"))?;
+    let mut file = private_new_file(credentials_out)?;
+    writeln!(file, "station_id,password")?;
+    let (mut added, mut skipped) = (0u32, 0u32);
+    let began = std::time::Instant::now();
+    for id in ids {
+        let password = GeneratedPassword::new();
+        let mut station = Station::new(id.clone(), profile, Utc::now());
+        station.password_hash = Some(password.hash());
+        if pending {
+            station.registration = RegistrationStatus::Pending;
+        }
+        match store.create_station(&station).await {
+            Ok(()) => {
+                writeln!(file, "{id},{}", password.as_str())?;
+                added += 1;
+            }
+            Err(unicharge_store::StoreError::StationExists(_)) => skipped += 1,
+            Err(e) => return Err(e.into()),
+        }
+        let done = added + skipped;
+        if done % 1000 == 0 {
+            eprintln!("{done}/{count} stations ({:.0?})", began.elapsed());
+        }
+    }
+    file.flush()?;
+    let scheme = if profile.uses_tls() { "wss" } else { "ws" };
+    println!(
+        "{added} stations registered (security profile {profile}), {skipped} already existed and were left alone; \
+         their passwords are in {} (mode 0600: hand them to the stations, then delete the file); \
+         they connect to {scheme}://HOST:PORT{}/<id>",
+        credentials_out.display(),
+        settings.csms.path_prefix
+    );
+    Ok(())
+}
+
+/// Create a file only its owner can read; refuse to overwrite one.
+fn private_new_file(path: &std::path::Path) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create {}: {e} (it must not exist yet: choose another --credentials-out)",
+            path.display()
+        )
+    })?;
+    Ok(std::io::BufWriter::new(file))
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
@@ -368,7 +474,7 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
                 station.registration = RegistrationStatus::Pending;
             }
             match password.resolve()? {
-                Some(p) => station.password_hash = Some(hash_password(&p)?),
+                Some(p) => station.password_hash = Some(p.hash()?),
                 None if profile != SecurityProfile::TlsClientCert => bail!(
                     "profile {profile} uses HTTP Basic: give --password, --password-stdin or --generate-password"
                 ),
@@ -378,6 +484,26 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             let scheme = if profile.uses_tls() { "wss" } else { "ws" };
             let port = if profile.uses_tls() { 8443 } else { 8180 };
             println!("station {id} registered (security profile {profile}); it connects to {scheme}://HOST:{port}{}/{id}", settings.csms.path_prefix);
+        }
+        StationCommand::AddMany {
+            prefix,
+            count,
+            start,
+            profile: p,
+            pending,
+            credentials_out,
+        } => {
+            add_many(
+                &store,
+                settings,
+                prefix,
+                *start,
+                *count,
+                *p,
+                *pending,
+                credentials_out,
+            )
+            .await?
         }
         StationCommand::List => {
             let stations = store.list_stations().await?;
@@ -447,9 +573,7 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             let Some(p) = password.resolve()? else {
                 bail!("give --password, --password-stdin or --generate-password");
             };
-            store
-                .set_password_hash(id, Some(&hash_password(&p)?))
-                .await?;
+            store.set_password_hash(id, Some(&p.hash()?)).await?;
             println!("password of {id} replaced; its next connection must use it");
         }
         StationCommand::SetProfile { id, profile: p } => {

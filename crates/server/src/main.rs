@@ -33,9 +33,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: unicharge_server::Settings) -> anyhow::Result<()> {
+    // Every station holds a file descriptor: use what the system allows, before the
+    // connection limit is derived from it.
+    let open_files = raise_open_file_limit();
     let server = unicharge_server::start(settings.clone()).await?;
     println!("unicharge {} is running", env!("CARGO_PKG_VERSION"));
     println!("  data directory: {}", settings.data_dir.display());
+    println!(
+        "  station connections: up to {} (open-file limit {open_files}; set [csms] max_connections to change)",
+        server.csms.csms.guard().max_connections()
+    );
     if let Some(addr) = server.ws_addr() {
         println!(
             "  OCPP 2.0.1, security profile 1:    ws://{addr}{}/{{stationId}}",
@@ -88,4 +95,29 @@ async fn serve(settings: unicharge_server::Settings) -> anyhow::Result<()> {
     println!("shutting down");
     server.shutdown().await;
     Ok(())
+}
+
+/// Raise this process's soft limit of open files to its hard limit; returns the soft limit in
+/// force afterwards.
+fn raise_open_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit / setrlimit read and write only the struct we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 0;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                return raised.rlim_cur;
+            }
+        }
+    }
+    limit.rlim_cur
 }

@@ -99,6 +99,9 @@ pub struct CsmsSettings {
     pub auth_cache_lifetime: Option<Duration>,
     /// Unknown stations held open at once under `unknown_stations = "reject"` (then HTTP 503).
     pub max_unregistered_connections: usize,
+    /// Station connections held at once (ws + wss); beyond it new upgrades get HTTP 503.
+    /// 0: the open-file limit (raised to its hard maximum at start) minus 256.
+    pub max_connections: usize,
     /// An unknown station that has not booted this long after connecting is disconnected.
     #[serde(with = "duration")]
     pub unregistered_boot_timeout: Duration,
@@ -171,6 +174,7 @@ impl Default for CsmsSettings {
             running_cost: d.running_cost,
             auth_cache_lifetime: d.auth_cache_lifetime,
             max_unregistered_connections: d.max_unregistered_connections,
+            max_connections: d.max_connections,
             unregistered_boot_timeout: d.unregistered_boot_timeout,
             auth_failures_per_station: d.auth_failures_per_station,
             auth_failures_per_address: d.auth_failures_per_address,
@@ -274,6 +278,7 @@ impl Settings {
             running_cost: c.running_cost,
             auth_cache_lifetime: c.auth_cache_lifetime,
             max_unregistered_connections: c.max_unregistered_connections,
+            max_connections: c.max_connections,
             unregistered_boot_timeout: c.unregistered_boot_timeout,
             auth_failures_per_station: c.auth_failures_per_station,
             auth_failures_per_address: c.auth_failures_per_address,

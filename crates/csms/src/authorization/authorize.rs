@@ -40,7 +40,7 @@ pub async fn handle(
             });
         }
     }
-    tracing::info!(station = %ctx.station_id, token_type = req.id_token.r#type.as_str(),
+    tracing::debug!(station = %ctx.station_id, token_type = req.id_token.r#type.as_str(),
         status = info.status.as_str(), "Authorize");
     Ok(Handled::pure(AuthorizeResponse {
         custom_data: None,

@@ -42,7 +42,7 @@ pub async fn handle(
         report_data: serde_json::to_string(&data).map_err(internal)?,
     }));
     let complete = !req.tbc.unwrap_or(false);
-    tracing::info!(station = %ctx.station_id, request_id = req.request_id, seq_no = req.seq_no,
+    tracing::debug!(station = %ctx.station_id, request_id = req.request_id, seq_no = req.seq_no,
         tbc = req.tbc.unwrap_or(false), items = data.len(), at = %now, "NotifyReport");
     let handled = Handled::durable(NotifyReportResponse { custom_data: None }, writes);
     Ok(if complete {

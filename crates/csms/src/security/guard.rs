@@ -1,6 +1,8 @@
 //! The limits the front door keeps per CSMS, so no stranger can make it hold or compute
 //! without bound:
 //!
+//! - **All connections**: at most `max_connections` (default: the open-file limit minus a
+//!   reserve) from the TCP accept on; beyond it the upgrade is answered HTTP 503 + Retry-After.
 //! - **Unregistered connections** (policy `reject`): at most `max_unregistered_connections` held
 //!   at once (beyond: HTTP 503). Each holds a permit inside its stream ([`Guarded`]), released
 //!   when the connection task drops the socket, however it ends. The boot deadline itself is
@@ -24,6 +26,8 @@ use crate::CsmsConfig;
 
 /// The front door's limits and what they count.
 pub struct Guard {
+    connections: Arc<Semaphore>,
+    max_connections: usize,
     unregistered: Arc<Semaphore>,
     pub(crate) hash_queue: HashQueue,
     backoff: Mutex<Backoff>,
@@ -33,7 +37,13 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(config: &CsmsConfig) -> Self {
+        let max_connections = match config.max_connections {
+            0 => open_file_limit().saturating_sub(FD_RESERVE).max(1),
+            n => n,
+        };
         Guard {
+            connections: Arc::new(Semaphore::new(max_connections)),
+            max_connections,
             unregistered: Arc::new(Semaphore::new(config.max_unregistered_connections)),
             hash_queue: HashQueue::new(config.password_hash_queue),
             backoff: Mutex::new(Backoff::new(Policy {
@@ -46,6 +56,16 @@ impl Guard {
             cache: Mutex::new(CredentialCache::new(config.credential_cache_ttl)),
             password_checks: AtomicU64::new(0),
         }
+    }
+
+    /// A slot for one more connection, or `None` at `max_connections`.
+    pub fn connection_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.connections.clone().try_acquire_owned().ok()
+    }
+
+    /// The connection limit in force.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
     }
 
     /// A slot for one more unregistered connection, or `None` when all are taken.
@@ -80,15 +100,43 @@ impl Guard {
     }
 }
 
-/// A connection's stream with the slot it holds: dropping the stream frees the slot.
+/// File descriptors kept free for everything but station connections (database, WAL,
+/// listeners, the operator API and its clients).
+const FD_RESERVE: usize = 256;
+
+/// The soft limit of open files of this process.
+fn open_file_limit() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own; no other memory is touched.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 1024;
+    }
+    usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX)
+}
+
+/// A connection's stream with the slots it holds: dropping the stream frees them.
 pub struct Guarded<S> {
     inner: S,
     _slot: Option<OwnedSemaphorePermit>,
+    _connection: Option<OwnedSemaphorePermit>,
 }
 
 impl<S> Guarded<S> {
     pub fn new(inner: S, slot: Option<OwnedSemaphorePermit>) -> Self {
-        Guarded { inner, _slot: slot }
+        Guarded {
+            inner,
+            _slot: slot,
+            _connection: None,
+        }
+    }
+
+    /// Also hold `connection` (the `max_connections` slot) for the connection's life.
+    pub fn holding(mut self, connection: Option<OwnedSemaphorePermit>) -> Self {
+        self._connection = connection;
+        self
     }
 }
 

@@ -6,7 +6,7 @@
 //! otherwise the old one stays valid (A01.FR.04). The password is never returned, stored in
 //! clear or logged: the command log keeps it redacted ([`crate::request::redact`]).
 
-use unicharge_core::credentials::{generate_password, hash_password};
+use unicharge_core::credentials::GeneratedPassword;
 use unicharge_core::StationId;
 use unicharge_ocpp::v201::{
     ComponentType, SetVariableDataType, SetVariableStatusEnumType, SetVariablesRequest,
@@ -32,13 +32,13 @@ pub async fn rotate_password(
     by: &Requester,
 ) -> Result<PasswordRotated, OpError> {
     csms.registered(station).await?;
-    let password = generate_password(32);
+    let password = GeneratedPassword::new();
     let request = SetVariablesRequest {
         custom_data: None,
         set_variable_data: vec![SetVariableDataType {
             custom_data: None,
             attribute_type: None,
-            attribute_value: password.clone(),
+            attribute_value: password.as_str().to_string(),
             component: ComponentType {
                 custom_data: None,
                 evse: None,
@@ -64,7 +64,8 @@ pub async fn rotate_password(
         })?;
     let rotated = status == SetVariableStatusEnumType::Accepted;
     if rotated {
-        let hash = hash_password(&password).map_err(|e| OpError::Store(e.to_string()))?;
+        // Generated: a salted SHA-256, cheap to check at every reconnect (ADR 9).
+        let hash = password.hash();
         csms.store().set_password_hash(station, Some(&hash)).await?;
         tracing::info!(station = %station, requested_by = %by.label(), "BasicAuthPassword rotated");
     } else {

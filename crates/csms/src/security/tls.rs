@@ -178,6 +178,9 @@ pub fn build_acceptor(settings: &TlsSettings) -> Result<SslAcceptor> {
             | SslOptions::NO_RENEGOTIATION,
     );
     builder.set_security_level(SECURITY_LEVEL);
+    // An idle TLS connection gives its ~34 KiB of record buffers back to the allocator until
+    // its next record: most of 100,000 connected stations are idle most of the time.
+    builder.set_mode(openssl::ssl::SslMode::RELEASE_BUFFERS);
     ossl(
         builder.set_cipher_list(TLS12_CIPHER_LIST),
         "setting the TLS 1.2 cipher list",

@@ -41,7 +41,7 @@ pub async fn handle(
         None => None,
     };
     let tx = &req.transaction_info;
-    tracing::info!(station = %ctx.station_id, transaction = %tx.transaction_id, seq_no = req.seq_no,
+    tracing::debug!(station = %ctx.station_id, transaction = %tx.transaction_id, seq_no = req.seq_no,
         event = req.event_type.as_str(), trigger = req.trigger_reason.as_str(),
         offline = req.offline.unwrap_or(false), "TransactionEvent");
     let store = ctx.store.clone();
