@@ -213,15 +213,29 @@ impl Registration {
         } = self;
         let generation = handle.generation;
         let profile = handle.profile;
-        tokio::spawn(async move {
-            if let Some(old) = replaced {
-                tracing::info!(station = %ctx.station_id, "new connection replaces the previous one");
-                old.close("replaced by a new connection").await;
-            }
-            run(ws, ctx, commands, settings, registry, generation, profile).await;
-        });
+        // `run` itself is the task: no wrapping future that would keep a second copy of its
+        // arguments for the connection's whole life.
+        tokio::spawn(run(
+            ws,
+            ctx,
+            commands,
+            settings,
+            Superseded {
+                registry,
+                generation,
+                replaced,
+            },
+            profile,
+        ));
         handle
     }
+}
+
+/// This connection's place in the registry, and the one it replaces.
+struct Superseded {
+    registry: Arc<Registry>,
+    generation: u64,
+    replaced: Option<ConnectionHandle>,
 }
 
 async fn run<S>(
@@ -229,12 +243,20 @@ async fn run<S>(
     mut ctx: StationContext,
     mut commands: mpsc::Receiver<Command>,
     settings: ConnectionSettings,
-    registry: Arc<Registry>,
-    generation: u64,
+    place: Superseded,
     profile: SecurityProfile,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let Superseded {
+        registry,
+        generation,
+        replaced,
+    } = place;
+    if let Some(old) = replaced {
+        tracing::info!(station = %ctx.station_id, "new connection replaces the previous one");
+        old.close("replaced by a new connection").await;
+    }
     let station = ctx.station_id.clone();
     metrics::gauge!("ocpp_connections").increment(1.0);
     if ctx.registered {
@@ -275,8 +297,14 @@ async fn run<S>(
     let mut queue: VecDeque<PendingCall> = VecDeque::new();
     let mut next_id: u64 = 0;
     let id_prefix = format!("{:08x}", rand_u32());
-    let boot_deadline = tokio::time::sleep(settings.unregistered_boot_timeout);
-    tokio::pin!(boot_deadline);
+    // An unregistered station must boot by then.
+    let boot_by = Instant::now() + settings.unregistered_boot_timeout;
+    // One timer for everything due (the outstanding call's answer, the oldest queued call's
+    // patience, an unregistered station's boot deadline), re-armed only when that moment
+    // changes: an idle connection holds one timer entry, not one per concern.
+    let timer = tokio::time::sleep_until(boot_by);
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = Some(boot_by);
 
     let reason: String = loop {
         // Start the next queued call when none is outstanding.
@@ -314,15 +342,21 @@ async fn run<S>(
                 reply: call.reply,
             });
         }
-        // The next moment something is due: the outstanding call's answer, or the oldest
-        // queued call's patience.
+        // The next moment something is due.
         let deadline = [
             in_flight.as_ref().map(|f| f.deadline),
             queue.front().map(|c| c.deadline),
+            (!ctx.registered).then_some(boot_by),
         ]
         .into_iter()
         .flatten()
         .min();
+        if deadline != armed {
+            if let Some(at) = deadline {
+                timer.as_mut().reset(at);
+            }
+            armed = deadline;
+        }
 
         tokio::select! {
             incoming = stream.next() => {
@@ -398,12 +432,13 @@ async fn run<S>(
                     break format!("ping failed: {e}");
                 }
             }
-            _ = &mut boot_deadline, if !ctx.registered => {
-                let _ = sink.send(Message::Close(Some(CloseFrame { code: CloseCode::Policy, reason: "no BootNotification in time".into() }))).await;
-                break format!("unregistered station sent no BootNotification within {:?}", settings.unregistered_boot_timeout);
-            }
-            _ = sleep_until_opt(deadline) => {
+            _ = &mut timer, if armed.is_some() => {
+                armed = None; // fired: re-armed at the next turn if anything is still due
                 let now = Instant::now();
+                if !ctx.registered && boot_by <= now {
+                    let _ = sink.send(Message::Close(Some(CloseFrame { code: CloseCode::Policy, reason: "no BootNotification in time".into() }))).await;
+                    break format!("unregistered station sent no BootNotification within {:?}", settings.unregistered_boot_timeout);
+                }
                 if in_flight.as_ref().is_some_and(|f| f.deadline <= now) {
                     if let Some(call) = in_flight.take() {
                         tracing::warn!(station = %station, message_id = %call.id, action = %call.action,
@@ -519,13 +554,6 @@ fn take_matching(in_flight: &mut Option<InFlight>, id: &str) -> Option<InFlight>
         in_flight.take()
     } else {
         None
-    }
-}
-
-async fn sleep_until_opt(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
     }
 }
 

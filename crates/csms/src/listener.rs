@@ -195,9 +195,12 @@ async fn upgrade<S>(
         return;
     }
     let ws_config = WebSocketConfig::default()
-        // tungstenite reserves 128 KiB per connection by default; OCPP messages are small and
-        // 100k idle stations must fit in about 1 GiB.
-        .read_buffer_size(4 * 1024)
+        // tungstenite reserves 128 KiB per connection by default. The buffer is allocated (and
+        // zeroed) for the connection's life and grows only for a larger frame, so its size is
+        // most of an idle station's cost: 1 KiB holds a Heartbeat or StatusNotification whole;
+        // a TransactionEvent with meter values (~1.5 KiB) takes a second read (measured in
+        // docs/benchmarks.md: ≈ 3 KB per idle station saved against 4 KiB).
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(config.max_message_size * 2)
         .max_message_size(Some(config.max_message_size))
