@@ -62,7 +62,11 @@ struct StationArgs {
     #[arg(long, default_value = "LOAD")]
     prefix: String,
     /// Basic password of every station (without --credentials).
-    #[arg(long, env = "UNICHARGE_SIM_PASSWORD", default_value = "load-test-password-0001")]
+    #[arg(
+        long,
+        env = "UNICHARGE_SIM_PASSWORD",
+        default_value = "load-test-password-0001"
+    )]
     password: String,
     /// CSV file `station_id,password` (header, one row per station), as
     /// `unicharge station add-many … --credentials-out FILE` writes it.
@@ -225,7 +229,10 @@ fn stations(args: &StationArgs) -> Result<(Vec<StationCredentials>, Endpoint), S
     };
     if let Some(n) = args.stations {
         if n > list.len() {
-            return Err(format!("--stations {n}, but only {} credentials", list.len()));
+            return Err(format!(
+                "--stations {n}, but only {} credentials",
+                list.len()
+            ));
         }
         list.truncate(n);
     }

@@ -84,7 +84,11 @@ async fn run_local(plan: &LoadPlan) -> Report {
         progress.abort();
     }
     let facts = RunFacts {
-        mode: if schedule.is_some() { "rate" } else { "closed-loop" },
+        mode: if schedule.is_some() {
+            "rate"
+        } else {
+            "closed-loop"
+        },
         target_rate: match plan.pace {
             Pace::Fixed { rate, .. } => Some(rate),
             Pace::ClosedLoop => None,
@@ -101,9 +105,7 @@ async fn run_local(plan: &LoadPlan) -> Report {
 
 /// Connect and boot all stations, `connect_concurrency` at a time; those that fail are
 /// counted by reason and left out of the run.
-async fn connect_all(
-    plan: &LoadPlan,
-) -> (Vec<(Station, Duration)>, BTreeMap<String, u64>) {
+async fn connect_all(plan: &LoadPlan) -> (Vec<(Station, Duration)>, BTreeMap<String, u64>) {
     let permits = Rc::new(Semaphore::new(plan.connect_concurrency.max(1)));
     let mut set = JoinSet::new();
     for (i, credentials) in plan.stations.iter().enumerate() {

@@ -387,7 +387,11 @@ impl Script {
     }
 }
 
-fn sampled(value: i64, measurand: MeasurandEnumType, phase: Option<PhaseEnumType>) -> SampledValueType {
+fn sampled(
+    value: i64,
+    measurand: MeasurandEnumType,
+    phase: Option<PhaseEnumType>,
+) -> SampledValueType {
     SampledValueType {
         custom_data: None,
         value: Decimal::from(value),

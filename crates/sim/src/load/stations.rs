@@ -57,10 +57,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<StationCredentials>, CredentialsError
         if id.is_empty() || password.is_empty() {
             return Err(CredentialsError::Row(n + 1));
         }
-        let password = match password
-            .strip_prefix('"')
-            .and_then(|p| p.strip_suffix('"'))
-        {
+        let password = match password.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
             Some(quoted) => quoted.replace("\"\"", "\""),
             None => password.to_string(),
         };
@@ -123,7 +120,8 @@ mod tests {
 
     #[test]
     fn a_credentials_file_gives_one_station_per_row() {
-        let text = "station_id,password\nCP1,secret-one-0000000\r\n\nCP2,\"with,comma \"\"q\"\"\"\n";
+        let text =
+            "station_id,password\nCP1,secret-one-0000000\r\n\nCP2,\"with,comma \"\"q\"\"\"\n";
         let stations = parse_csv(text).unwrap();
         assert_eq!(
             stations,
