@@ -26,6 +26,10 @@ use crate::station::Station;
 /// "generator late" (tokio's timer has millisecond resolution).
 const GENERATOR_SLACK: Duration = Duration::from_millis(2);
 
+/// How often a station retries a connection refused with HTTP 503, and the back-off step.
+const CONNECT_RETRIES: u32 = 10;
+const CONNECT_BACKOFF: Duration = Duration::from_millis(100);
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
@@ -114,7 +118,18 @@ async fn connect_all(plan: &LoadPlan) -> (Vec<(Station, Duration)>, BTreeMap<Str
         let credentials = credentials.clone();
         set.spawn_local(async move {
             let _permit = permits.acquire().await.expect("never closed");
-            let (mut station, heartbeat) = connect_and_boot(&endpoint, &credentials).await?;
+            // A CSMS shedding admissions answers 503: retry as a station would, with back-off,
+            // so the load phase starts with every station (the storm command counts them).
+            let mut attempt = 0u32;
+            let (mut station, heartbeat) = loop {
+                match connect_and_boot(&endpoint, &credentials).await {
+                    Err(reason) if reason == "HTTP 503" && attempt < CONNECT_RETRIES => {
+                        attempt += 1;
+                        tokio::time::sleep(CONNECT_BACKOFF * attempt).await;
+                    }
+                    outcome => break outcome?,
+                }
+            };
             report_connector(&mut station).await?;
             Ok::<_, String>((i, station, heartbeat))
         });
