@@ -153,14 +153,13 @@ async fn exchange(station: &mut Station, sent: &Sent) -> Result<Value, String> {
 
 /// Play transaction sessions until the connection dies or `limit` CALLs are answered.
 async fn play(
-    ws_base: String,
+    mut station: Station,
     id: String,
     acknowledged_events: Arc<AtomicUsize>,
     kill_after: usize,
     time_to_kill: Arc<Notify>,
     limit: usize,
 ) -> Played {
-    let mut station = connect(&ws_base, &id).await;
     let mix = Mix {
         updates_per_session: 5,
         // Only TransactionEvents carry samples: the stored sample count is then exact.
@@ -228,11 +227,18 @@ async fn kill_9_during_transaction_load_loses_no_acknowledged_event() {
     let server = ServerProcess::start(dir.path(), "server-1.log");
     let acknowledged = Arc::new(AtomicUsize::new(0));
     let time_to_kill = Arc::new(Notify::new());
+    // Connected one after the other (the server sheds concurrent password checks with 503),
+    // then all play at once.
+    let mut connected = Vec::new();
+    for id in &ids {
+        connected.push(connect(&server.ws_base, id).await);
+    }
     let players: Vec<_> = ids
         .iter()
-        .map(|id| {
+        .zip(connected)
+        .map(|(id, station)| {
             tokio::spawn(play(
-                server.ws_base.clone(),
+                station,
                 id.clone(),
                 acknowledged.clone(),
                 kill_after,
