@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use unicharge_sim::load::{self, Endpoint, StationCredentials};
 use unicharge_sim::octt::{self, catalog, InvalidCertificate, Target, Verdict};
 
 /// A charging-station simulator that plays the OCTT CSMS test cases (OCPP 2.0.1 Part 6).
@@ -24,35 +25,109 @@ enum Command {
     List,
     /// Play test cases against a CSMS.
     Run(Box<RunArgs>),
-    /// Generate load: many stations boot, then each sends StatusNotifications back to back;
-    /// prints durable messages/s and round-trip percentiles. The CSMS must admit the stations:
-    /// provision `<prefix>0..N` with the password, or run it with `unknown_stations = "accept"`.
-    Load(LoadArgs),
+    /// Generate load: N stations boot, report their connector, then play charging sessions
+    /// (the mix: docs/load-testing.md) at a fixed aggregate rate or closed loop; prints
+    /// msgs/s, latency percentiles, errors by kind and behind-schedule sends.
+    ///
+    /// Runs on one thread: pin it with `taskset -c 1`.
+    Load(Box<LoadArgs>),
+    /// Reconnect storm: N stations connect and boot as fast as the concurrency allows; prints
+    /// the time until all are Accepted, connects/s and failures.
+    Storm(Box<StormArgs>),
+}
+
+/// Which stations, where, and how they connect (load and storm).
+#[derive(Debug, clap::Args)]
+struct StationArgs {
+    /// Plain WebSocket endpoint without the station id (security profile 1).
+    #[arg(long, default_value = "ws://127.0.0.1:8180/ocpp")]
+    ws_url: String,
+    /// TLS WebSocket endpoint without the station id (profiles 2 and 3).
+    #[arg(long)]
+    wss_url: Option<String>,
+    /// 1: ws + Basic, 2: wss + Basic, 3: wss + client certificate.
+    #[arg(long, default_value = "1", value_parser = clap::value_parser!(u8).range(1..=3))]
+    profile: u8,
+    /// CA certificate (PEM) of the CSMS's server certificate (wss); without it, not verified.
+    #[arg(long)]
+    ca: Option<PathBuf>,
+    /// Profile 3: folder with `<id>.pem` and `<id>.key.pem` per station
+    /// (`unicharge station issue-cert <id> --out DIR`).
+    #[arg(long)]
+    cert_dir: Option<PathBuf>,
+    /// Number of stations (default 100; with --credentials: every row).
+    #[arg(long)]
+    stations: Option<usize>,
+    /// Station ids are PREFIX0, PREFIX1, … (without --credentials).
+    #[arg(long, default_value = "LOAD")]
+    prefix: String,
+    /// Basic password of every station (without --credentials).
+    #[arg(
+        long,
+        env = "UNICHARGE_SIM_PASSWORD",
+        default_value = "load-test-password-0001"
+    )]
+    password: String,
+    /// CSV file `station_id,password` (header, one row per station), as
+    /// `unicharge station add-many … --credentials-out FILE` writes it.
+    #[arg(long)]
+    credentials: Option<PathBuf>,
+    /// Seconds to wait for a connection or an answer.
+    #[arg(long, default_value = "10")]
+    timeout: f64,
+    /// Print the report as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
 struct LoadArgs {
-    /// Plain WebSocket endpoint without the station id.
-    #[arg(long, default_value = "ws://127.0.0.1:8180/ocpp")]
-    ws_url: String,
-    /// Number of stations.
-    #[arg(long, default_value = "100")]
-    stations: usize,
-    /// StatusNotifications per station after its boot.
-    #[arg(long, default_value = "100")]
-    messages: usize,
-    /// Station ids are PREFIX0, PREFIX1, ...
-    #[arg(long, default_value = "LOAD")]
-    prefix: String,
-    /// Basic password of every station.
-    #[arg(long, default_value = "load-test-password-0001")]
-    password: String,
+    #[command(flatten)]
+    stations: StationArgs,
+    /// Aggregate CALLs per second over all stations; 0: closed loop (each station sends its
+    /// next CALL as soon as the answer arrives).
+    #[arg(long, default_value = "1000")]
+    rate: f64,
+    /// Seconds to reach the rate (linear ramp from 0).
+    #[arg(long, default_value = "0")]
+    ramp: f64,
+    /// Seconds of load (ramp included; connecting comes first).
+    #[arg(long, default_value = "30")]
+    duration: f64,
     /// Stations connecting at the same time.
-    #[arg(long, default_value = "32")]
+    #[arg(long, default_value = "64")]
     connect_concurrency: usize,
-    /// Seconds to keep all connections open (idle) after sending.
+    /// TransactionEvent Updated per charging session.
+    #[arg(long, default_value = "30")]
+    updates_per_session: u32,
+    /// One MeterValues after every this many Updated (0: none).
+    #[arg(long, default_value = "2")]
+    meter_values_every: u32,
+    /// Percentage of sessions that begin with Authorize.
+    #[arg(long, default_value = "50", value_parser = clap::value_parser!(u32).range(0..=100))]
+    authorize_percent: u32,
+    /// Heartbeat every this many seconds (default: the interval the CSMS gives at boot).
+    #[arg(long)]
+    heartbeat_interval: Option<u64>,
+    /// No progress line on stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct StormArgs {
+    #[command(flatten)]
+    stations: StationArgs,
+    /// Connections (connect + boot) in progress at once.
+    #[arg(long, default_value = "256")]
+    concurrency: usize,
+    /// Seconds to keep every connection open (idle) after the storm, e.g. to read the CSMS's
+    /// memory per idle station.
     #[arg(long, default_value = "0")]
     hold: u64,
+    /// No progress line on stderr.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -101,13 +176,25 @@ fn parse_invalid_cert(s: &str) -> Result<InvalidCertificate, String> {
     })
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
     let cli = Cli::parse();
-    match cli.command {
+    // Load and storm run every station on one thread (no cross-thread wake-ups): the generator
+    // must be cheap enough to drive the CSMS from one core. The OCTT cases keep the default.
+    let runtime = match cli.command {
+        Command::Load(_) | Command::Storm(_) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    }
+    .enable_all()
+    .build()
+    .expect("tokio runtime");
+    std::process::exit(runtime.block_on(dispatch(cli.command)));
+}
+
+async fn dispatch(command: Command) -> i32 {
+    match command {
         Command::List => {
             let implemented = octt::implemented();
             for case in catalog::all() {
@@ -118,27 +205,120 @@ async fn main() {
                 };
                 println!("{:<14} {:<9} {}", case.id, mark, case.name);
             }
+            0
         }
-        Command::Run(args) => std::process::exit(run(*args).await),
-        Command::Load(args) => {
-            let plan = unicharge_sim::load::LoadPlan {
-                ws_url: args.ws_url,
-                id_prefix: args.prefix,
-                password: args.password,
-                stations: args.stations,
-                messages_per_station: args.messages,
-                connect_concurrency: args.connect_concurrency,
-                timeout: Duration::from_secs(30),
-                hold: Duration::from_secs(args.hold),
-            };
-            match unicharge_sim::load::run(&plan).await {
-                Ok(report) => println!("{report}"),
-                Err(e) => {
-                    eprintln!("load run failed: {e:#}");
-                    std::process::exit(1);
-                }
+        Command::Run(args) => run(*args).await,
+        Command::Load(args) => load(*args).await,
+        Command::Storm(args) => storm(*args).await,
+    }
+}
+
+/// The stations and endpoint the arguments describe.
+fn stations(args: &StationArgs) -> Result<(Vec<StationCredentials>, Endpoint), String> {
+    let mut list = match &args.credentials {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            load::stations::parse_csv(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => load::stations::numbered(
+            &args.prefix,
+            args.stations.unwrap_or(100),
+            (args.profile < 3).then_some(args.password.as_str()),
+        ),
+    };
+    if let Some(n) = args.stations {
+        if n > list.len() {
+            return Err(format!(
+                "--stations {n}, but only {} credentials",
+                list.len()
+            ));
+        }
+        list.truncate(n);
+    }
+    if args.profile == 3 {
+        list.iter_mut().for_each(|s| s.password = None);
+        if args.cert_dir.is_none() {
+            return Err("profile 3 needs --cert-dir".into());
+        }
+    }
+    if args.profile > 1 && args.wss_url.is_none() {
+        return Err(format!("profile {} needs --wss-url", args.profile));
+    }
+    let endpoint = Endpoint {
+        ws_url: Some(args.ws_url.clone()),
+        wss_url: args.wss_url.clone(),
+        profile: args.profile,
+        ca: args.ca.clone(),
+        cert_dir: args.cert_dir.clone(),
+        timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
+    };
+    Ok((list, endpoint))
+}
+
+async fn load(args: LoadArgs) -> i32 {
+    let (list, endpoint) = match stations(&args.stations) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let plan = load::LoadPlan {
+        endpoint,
+        stations: list,
+        mix: load::Mix {
+            updates_per_session: args.updates_per_session,
+            meter_values_every: args.meter_values_every,
+            authorize_percent: args.authorize_percent,
+            heartbeat_interval: args.heartbeat_interval.map(Duration::from_secs),
+            ..load::Mix::default()
+        },
+        pace: if args.rate > 0.0 {
+            load::Pace::Fixed {
+                rate: args.rate,
+                ramp: Duration::from_secs_f64(args.ramp.max(0.0)),
             }
+        } else {
+            load::Pace::ClosedLoop
+        },
+        duration: Duration::from_secs_f64(args.duration.max(0.0)),
+        connect_concurrency: args.connect_concurrency,
+        progress: (!args.quiet).then_some(Duration::from_secs(1)),
+    };
+    let report = load::run(&plan).await;
+    print_report(&report, args.stations.json);
+    i32::from(report.connected == 0)
+}
+
+async fn storm(args: StormArgs) -> i32 {
+    let (list, endpoint) = match stations(&args.stations) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
         }
+    };
+    let plan = load::storm::StormPlan {
+        endpoint,
+        stations: list,
+        concurrency: args.concurrency,
+        hold: Duration::from_secs(args.hold),
+        progress: (!args.quiet).then_some(Duration::from_secs(1)),
+    };
+    let report = load::storm::storm(&plan).await;
+    print_report(&report, args.stations.json);
+    i32::from(report.seconds_until_all_accepted.is_none())
+}
+
+fn print_report<R: std::fmt::Display + serde::Serialize>(report: &R, json: bool) {
+    if json {
+        match serde_json::to_string(report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("report not serialisable: {e}"),
+        }
+    } else {
+        println!("{report}");
     }
 }
 
