@@ -78,7 +78,7 @@ impl Csms {
         let mut ws_addr = None;
         let mut wss_addr = None;
         if let Some(addr) = config.ws_listen {
-            let listener = TcpListener::bind(addr).await.with_context(|| {
+            let listener = bind(addr).with_context(|| {
                 format!("cannot listen for ws on {addr}: is the port taken? Set csms.ws_listen")
             })?;
             ws_addr = Some(listener.local_addr()?);
@@ -95,7 +95,7 @@ impl Csms {
                 client_ca: config.tls.client_ca.clone(),
             };
             let acceptor = build_acceptor(&settings).context("cannot set up TLS for wss")?;
-            let listener = TcpListener::bind(addr).await.with_context(|| {
+            let listener = bind(addr).with_context(|| {
                 format!("cannot listen for wss on {addr}: is the port taken? Set csms.wss_listen")
             })?;
             wss_addr = Some(listener.local_addr()?);
@@ -218,4 +218,20 @@ async fn prune_answers(shared: Arc<Shared>) {
             Err(e) => tracing::warn!(error = %e, "pruning stored answers failed"),
         }
     }
+}
+
+/// Connections the kernel may hold complete but not yet accepted. std's default (128, tokio's
+/// 1,024) overflows when a fleet reconnects at once: a dropped SYN is retried by the station only
+/// after a second. The kernel caps it at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 8192;
+
+fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
