@@ -85,6 +85,7 @@ pub struct SqliteStore {
     writer: mpsc::Sender<writer::Job>,
     caches: Arc<Caches>,
     checkpointer: checkpoint::Checkpointer,
+    stats: Arc<writer::Stats>,
 }
 
 impl SqliteStore {
@@ -134,8 +135,9 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Corrupt(format!("opening the writer's connection: {e}")))??;
-        let writer =
-            writer::spawn(writer_conn, caches.clone(), config.writer).map_err(sqlx::Error::Io)?;
+        let stats = Arc::new(writer::Stats::default());
+        let writer = writer::spawn(writer_conn, caches.clone(), stats.clone(), config.writer)
+            .map_err(sqlx::Error::Io)?;
         let checkpointer =
             checkpoint::Checkpointer::spawn(checkpoint_conn, path, config.checkpoint)
                 .map_err(sqlx::Error::Io)?;
@@ -151,6 +153,7 @@ impl SqliteStore {
             writer,
             caches,
             checkpointer,
+            stats,
         })
     }
 
@@ -158,6 +161,15 @@ impl SqliteStore {
     /// this every `CheckpointConfig::interval` on its own).
     pub async fn checkpoint(&self) -> Result<CheckpointOutcome> {
         self.checkpointer.now().await
+    }
+
+    /// (commits, jobs committed) by the group-commit writer since the store was opened.
+    pub fn group_commits(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.stats.commits.load(Relaxed),
+            self.stats.jobs.load(Relaxed),
+        )
     }
 
     /// Entries held by the caches: (transactions, tokens, stations, stations with answer

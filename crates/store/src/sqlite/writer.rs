@@ -10,6 +10,7 @@
 //! once the disk sees one fsync per batch instead of N. The thread ends when every sender is
 //! dropped.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +46,14 @@ impl Default for WriterConfig {
     }
 }
 
+/// Commits and the jobs they carried since the store was opened: their ratio is how well group
+/// commit groups (also exported as the `store_group_commit_jobs` histogram).
+#[derive(Debug, Default)]
+pub(super) struct Stats {
+    pub commits: AtomicU64,
+    pub jobs: AtomicU64,
+}
+
 /// Work for the writer thread.
 pub(super) enum Job {
     /// One caller's atomic batch and where to report its outcome.
@@ -61,6 +70,7 @@ pub(super) enum Job {
 pub(super) fn spawn(
     conn: Connection,
     caches: Arc<Caches>,
+    stats: Arc<Stats>,
     config: WriterConfig,
 ) -> std::io::Result<mpsc::Sender<Job>> {
     let (tx, rx) = mpsc::channel(config.queue.max(1));
@@ -69,7 +79,7 @@ pub(super) fn spawn(
         .build()?;
     std::thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(conn, rx, &caches, config, &runtime))?;
+        .spawn(move || run(conn, rx, &caches, &stats, config, &runtime))?;
     Ok(tx)
 }
 
@@ -77,6 +87,7 @@ fn run(
     mut conn: Connection,
     mut rx: mpsc::Receiver<Job>,
     caches: &Caches,
+    stats: &Stats,
     config: WriterConfig,
     runtime: &tokio::runtime::Runtime,
 ) {
@@ -100,7 +111,7 @@ fn run(
                 }
             });
         }
-        process(&mut conn, caches, &mut jobs);
+        process(&mut conn, caches, stats, &mut jobs);
     }
 }
 
@@ -114,7 +125,7 @@ fn drain(rx: &mut mpsc::Receiver<Job>, jobs: &mut Vec<Job>, max_batch: usize) {
     }
 }
 
-fn process(conn: &mut Connection, caches: &Caches, jobs: &mut Vec<Job>) {
+fn process(conn: &mut Connection, caches: &Caches, stats: &Stats, jobs: &mut Vec<Job>) {
     let mut batches = Vec::with_capacity(jobs.len());
     let mut exclusive = Vec::new();
     for job in jobs.drain(..) {
@@ -127,6 +138,10 @@ fn process(conn: &mut Connection, caches: &Caches, jobs: &mut Vec<Job>) {
         let mut touched = Touched::default();
         let outcomes = commit_batch(conn, &batches, &mut touched);
         metrics::histogram!("store_group_commit_jobs").record(batches.len() as f64);
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats
+            .jobs
+            .fetch_add(batches.len() as u64, Ordering::Relaxed);
         // Before anyone learns "committed", the caches show the commit.
         refresh::after_commit(conn, caches, touched);
         for ((_, done), outcome) in batches.into_iter().zip(outcomes) {
