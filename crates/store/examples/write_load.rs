@@ -124,6 +124,13 @@ async fn main() {
     };
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("unicharge.db");
+    // WRITE_LOAD_KEEP=1: keep the database to look into (its path is printed).
+    let _dir = if std::env::var_os("WRITE_LOAD_KEEP").is_some() {
+        println!("database: {}", path.display());
+        Err(dir.keep())
+    } else {
+        Ok(dir)
+    };
     let store = SqliteStore::open(&path, durability).await.expect("open");
     let ids: Vec<StationId> = (0..stations)
         .map(|n| StationId::new(format!("CP{n:05}")).expect("a station id"))
@@ -167,17 +174,26 @@ async fn main() {
     let store = SqliteStore::open_with(&path, durability, config)
         .await
         .expect("reopen");
-    store.checkpoint().await.expect("checkpoint");
+    // The old store's connections close in the background; until they have, TRUNCATE may
+    // find a reader and leave the WAL in place. An example may wait for that.
+    for _ in 0..50 {
+        let outcome = store.checkpoint().await.expect("checkpoint");
+        if outcome.wal_bytes == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let size = |suffix: &str| {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         std::fs::metadata(&p).map_or(0, |m| m.len())
     };
-    let bytes = size("") + size("-wal");
+    let (database, wal) = (size(""), size("-wal"));
+    let bytes = database + wal;
     println!(
         "{written} TransactionEvents from {stations} stations in {:.2} s: {:.0} msg/s; \
-         {commits} commits, {:.1} jobs per commit; {} bytes stored, {:.0} bytes per message \
-         ({durability:?})",
+         {commits} commits, {:.1} jobs per commit; {} bytes stored (WAL {wal}), {:.0} bytes \
+         per message ({durability:?})",
         elapsed.as_secs_f64(),
         written as f64 / elapsed.as_secs_f64(),
         jobs as f64 / commits.max(1) as f64,

@@ -127,10 +127,11 @@ impl SqliteStore {
         MIGRATIONS.run(&pool).await?;
         let caches = Arc::new(Caches::new(config.cache));
         let owned = path.to_owned();
+        let wal_limit = i64::try_from(config.checkpoint.passive_above).unwrap_or(i64::MAX);
         let (writer_conn, checkpoint_conn) = tokio::task::spawn_blocking(move || {
             Ok::<_, rusqlite::Error>((
-                open_connection(&owned, durability)?,
-                open_connection(&owned, durability)?,
+                open_connection(&owned, durability, wal_limit)?,
+                open_connection(&owned, durability, wal_limit)?,
             ))
         })
         .await
@@ -229,7 +230,15 @@ impl SqliteStore {
 }
 
 /// A connection of the store's own threads (writer, checkpointer), with the pool's settings.
-fn open_connection(path: &Path, durability: Durability) -> rusqlite::Result<rusqlite::Connection> {
+///
+/// `wal_limit`: once a checkpoint has copied the whole WAL, the next writer starts it over and
+/// truncates the file to this size (`journal_size_limit`), so the WAL file shrinks back after a
+/// burst instead of keeping its largest size.
+fn open_connection(
+    path: &Path,
+    durability: Durability,
+    wal_limit: i64,
+) -> rusqlite::Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -239,6 +248,11 @@ fn open_connection(path: &Path, durability: Durability) -> rusqlite::Result<rusq
     conn.pragma_update(None, "synchronous", durability.pragma())?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    let _limit: i64 = conn.query_row(
+        &format!("PRAGMA journal_size_limit = {wal_limit}"),
+        [],
+        |r| r.get(0),
+    )?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
