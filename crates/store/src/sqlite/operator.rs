@@ -187,7 +187,7 @@ fn refresh_token(conn: &Connection, caches: &Caches, id_token: &str, kind: &str)
         .prepare_cached("SELECT * FROM id_tokens WHERE id_token = ? AND type = ?")
         .and_then(|mut s| {
             let mut rows = s.query(params![id_token, kind])?;
-            Ok(rows.next()?.map(|row| columns::token(row)))
+            Ok(rows.next()?.map(columns::token))
         });
     match row {
         Ok(Some(Ok(token))) => caches.tokens.put(key, Some(token)),

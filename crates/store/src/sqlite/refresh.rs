@@ -44,7 +44,7 @@ pub(super) fn after_commit(conn: &Connection, caches: &Caches, touched: Touched)
 pub(super) fn station(conn: &Connection, id: &StationId) -> Result<Option<Station>> {
     let mut statement = conn.prepare_cached("SELECT * FROM stations WHERE id = ?")?;
     let mut rows = statement.query(params![id.as_str()])?;
-    rows.next()?.map(|row| columns::station(row)).transpose()
+    rows.next()?.map(columns::station).transpose()
 }
 
 /// The transaction with its seqNo gaps and running aggregate, as the pool would read them.

@@ -64,8 +64,11 @@ pub(super) enum Job {
     /// Something that must be serialised with the batches because it changes (or loads) what
     /// the caches mirror: an operator-side change of a cached table in its own transaction, or
     /// a station's answer fingerprints. It answers its caller itself.
-    Exclusive(Box<dyn FnOnce(&mut Connection, &Caches) + Send>),
+    Exclusive(Exclusive),
 }
+
+/// See [`Job::Exclusive`].
+pub(super) type Exclusive = Box<dyn FnOnce(&mut Connection, &Caches) + Send>;
 
 pub(super) fn spawn(
     conn: Connection,
