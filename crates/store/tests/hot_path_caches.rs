@@ -144,6 +144,7 @@ async fn a_transaction_read_from_the_cache_equals_the_table_after_every_write() 
     assert_transaction_coherent(&dir, &store, "TX-1").await;
     for step in steps {
         store.write(step).await.unwrap();
+        assert_eq!(store.cached().0, 1, "answered from the cache");
         assert_transaction_coherent(&dir, &store, "TX-1").await;
     }
     let t = store
