@@ -128,11 +128,14 @@ impl SqliteStore {
         let caches = Arc::new(Caches::new(config.cache));
         let owned = path.to_owned();
         let wal_limit = i64::try_from(config.checkpoint.passive_above).unwrap_or(i64::MAX);
+        let cache_kib = config.writer.cache_kib;
         let (writer_conn, checkpoint_conn) = tokio::task::spawn_blocking(move || {
-            Ok::<_, rusqlite::Error>((
-                open_connection(&owned, durability, wal_limit)?,
-                open_connection(&owned, durability, wal_limit)?,
-            ))
+            let writer = open_connection(&owned, durability, wal_limit)?;
+            // The writer's page cache: every upsert and index probe of a batch reads pages,
+            // and a miss is a pread through the kernel (a third of the writer's time in a
+            // profile with SQLite's 2 MiB default).
+            writer.pragma_update(None, "cache_size", -i64::from(cache_kib))?;
+            Ok::<_, rusqlite::Error>((writer, open_connection(&owned, durability, wal_limit)?))
         })
         .await
         .map_err(|e| StoreError::Corrupt(format!("opening the writer's connection: {e}")))??;
