@@ -5,7 +5,7 @@
 //! for multi-node deployments.
 //!
 //! Writes that stations cause go through [`Store::write`], which the SQLite store hands to a
-//! dedicated writer task that commits many callers' batches in one transaction (group commit):
+//! dedicated writer thread that commits many callers' batches in one transaction (group commit):
 //! one fsync serves hundreds of stations, and every caller still learns that *its* batch is
 //! durable before it answers the station ("durable before acknowledged").
 
@@ -24,6 +24,9 @@ pub use records::*;
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// An error of the writer's own connection (rusqlite), see [`sqlite`].
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("station {0} is already registered")]

@@ -125,17 +125,18 @@ async fn a_stale_aggregate_is_not_used_and_is_rebuilt_by_the_next_write() {
         ])
         .await
         .unwrap();
-    // As migration 0008 leaves a transaction that existed before it.
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("unicharge.db").display()
-    ))
-    .await
-    .unwrap();
+    // As migration 0008 leaves a transaction that existed before it: changed behind the
+    // store's back, so seen by a store opened afterwards (as after the upgrade's restart).
+    drop(store);
+    let path = dir.path().join("unicharge.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
     sqlx::query("UPDATE metered_usage SET stale = 1, energy_wh = '0', last_reading_at = NULL, last_reading_wh = NULL")
         .execute(&pool)
         .await
         .unwrap();
+    let store = SqliteStore::open(&path, Durability::Normal).await.unwrap();
     assert_eq!(store.metered_usage(&id, TX).await.unwrap(), None);
     store
         .write(vec![event(&id, 1, 10, None), reading(&id, 10, 1_500, None)])

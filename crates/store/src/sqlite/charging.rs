@@ -4,25 +4,24 @@
 use std::str::FromStr;
 
 use chrono::Utc;
+use rusqlite::{params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqlitePool};
 use unicharge_core::charge_record::ChargeRecord;
 use unicharge_core::tariff::{Tariff, TariffAssignment};
 use unicharge_core::StationId;
 
+use super::columns::timestamp;
 use crate::{
     LocalList, MeterValueFilter, MeterValueRecord, RemoteStartRecord, ReservationRecord, Result,
     StoreError, TransactionFacts,
 };
 
-// --- writer side (inside the group commit) ---
+// --- writer side (inside the group commit, on the writer's own connection) ---
 
-pub(super) async fn apply_transaction_facts(
-    conn: &mut SqliteConnection,
-    f: &TransactionFacts,
-) -> Result<()> {
-    sqlx::query(
+pub(super) fn apply_transaction_facts(conn: &Connection, f: &TransactionFacts) -> Result<()> {
+    conn.prepare_cached(
         "UPDATE transactions SET
             id_token_type = COALESCE(id_token_type, ?),
             group_id_token = COALESCE(group_id_token, ?),
@@ -30,102 +29,100 @@ pub(super) async fn apply_transaction_facts(
             reservation_id = COALESCE(reservation_id, ?),
             tariff_id = COALESCE(tariff_id, ?)
          WHERE station_id = ? AND transaction_id = ?",
-    )
-    .bind(&f.id_token_type)
-    .bind(&f.group_id_token)
-    .bind(f.remote_start_id)
-    .bind(f.reservation_id)
-    .bind(&f.tariff_id)
-    .bind(f.station_id.as_str())
-    .bind(&f.transaction_id)
-    .execute(&mut *conn)
-    .await?;
+    )?
+    .execute(params![
+        f.id_token_type,
+        f.group_id_token,
+        f.remote_start_id,
+        f.reservation_id,
+        f.tariff_id,
+        f.station_id.as_str(),
+        f.transaction_id,
+    ])?;
     if let Some(id) = f.remote_start_id {
-        sqlx::query(
+        conn.prepare_cached(
             "UPDATE remote_starts SET transaction_id = COALESCE(transaction_id, ?)
              WHERE id = ? AND station_id = ?",
-        )
-        .bind(&f.transaction_id)
-        .bind(id)
-        .bind(f.station_id.as_str())
-        .execute(&mut *conn)
-        .await?;
+        )?
+        .execute(params![f.transaction_id, id, f.station_id.as_str()])?;
     }
     if let Some(id) = f.reservation_id {
         // H03: the reservation is used by this transaction.
-        sqlx::query(
+        conn.prepare_cached(
             "UPDATE reservations SET status = 'Used', transaction_id = ?, updated_at = ?
              WHERE id = ? AND station_id = ? AND transaction_id IS NULL",
-        )
-        .bind(&f.transaction_id)
-        .bind(Utc::now())
-        .bind(id)
-        .bind(f.station_id.as_str())
-        .execute(&mut *conn)
-        .await?;
+        )?
+        .execute(params![
+            f.transaction_id,
+            timestamp(&Utc::now()),
+            id,
+            f.station_id.as_str()
+        ])?;
     }
     Ok(())
 }
 
-pub(super) async fn insert_meter_value(
-    conn: &mut SqliteConnection,
-    m: &MeterValueRecord,
-) -> Result<()> {
+pub(super) fn insert_meter_value(conn: &Connection, m: &MeterValueRecord) -> Result<()> {
     // An energy register that reads lower than the reading just before it in the same series
     // (same EVSE, transaction, measurand, phase, location) went backwards: keep it, flag it.
     let backwards = match &m.wh {
         Some(wh) => {
-            let previous: Option<String> = sqlx::query_scalar(
-                "SELECT wh FROM meter_values
-                 WHERE station_id = ? AND evse_id = ? AND transaction_id IS ? AND measurand = ?
-                   AND phase = ? AND location = ? AND timestamp < ? AND wh IS NOT NULL
-                 ORDER BY timestamp DESC LIMIT 1",
-            )
-            .bind(m.station_id.as_str())
-            .bind(m.evse_id)
-            .bind(&m.transaction_id)
-            .bind(&m.measurand)
-            .bind(m.phase.as_deref().unwrap_or(""))
-            .bind(m.location.as_deref().unwrap_or(""))
-            .bind(m.timestamp)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let previous: Option<String> = conn
+                .prepare_cached(
+                    "SELECT wh FROM meter_values
+                     WHERE station_id = ? AND evse_id = ? AND transaction_id IS ? AND measurand = ?
+                       AND phase = ? AND location = ? AND timestamp < ? AND wh IS NOT NULL
+                     ORDER BY timestamp DESC LIMIT 1",
+                )?
+                .query_row(
+                    params![
+                        m.station_id.as_str(),
+                        m.evse_id,
+                        m.transaction_id,
+                        m.measurand,
+                        m.phase.as_deref().unwrap_or(""),
+                        m.location.as_deref().unwrap_or(""),
+                        timestamp(&m.timestamp),
+                    ],
+                    |row| row.get(0),
+                )
+                .optional()?;
             previous
                 .and_then(|p| Decimal::from_str(&p).ok())
                 .is_some_and(|p| p > *wh)
         }
         None => false,
     };
-    let inserted = sqlx::query(
-        "INSERT OR IGNORE INTO meter_values (station_id, evse_id, transaction_id, timestamp,
-            context, measurand, phase, location, unit, multiplier, value, wh, signed,
-            signed_data, source, energy_backwards)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(m.station_id.as_str())
-    .bind(m.evse_id)
-    .bind(&m.transaction_id)
-    .bind(m.timestamp)
-    .bind(&m.context)
-    .bind(&m.measurand)
-    .bind(m.phase.as_deref().unwrap_or(""))
-    .bind(m.location.as_deref().unwrap_or(""))
-    .bind(&m.unit)
-    .bind(m.multiplier)
-    .bind(m.value.to_string())
-    .bind(m.wh.map(|w| w.to_string()))
-    .bind(i64::from(m.signed))
-    .bind(&m.signed_data)
-    .bind(&m.source)
-    .bind(i64::from(m.energy_backwards || backwards))
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    let inserted = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO meter_values (station_id, evse_id, transaction_id, timestamp,
+                context, measurand, phase, location, unit, multiplier, value, wh, signed,
+                signed_data, source, energy_backwards)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )?
+        .execute(params![
+            m.station_id.as_str(),
+            m.evse_id,
+            m.transaction_id,
+            timestamp(&m.timestamp),
+            m.context,
+            m.measurand,
+            m.phase.as_deref().unwrap_or(""),
+            m.location.as_deref().unwrap_or(""),
+            m.unit,
+            m.multiplier,
+            m.value.to_string(),
+            m.wh.map(|w| w.to_string()),
+            i64::from(m.signed),
+            m.signed_data,
+            m.source,
+            i64::from(m.energy_backwards || backwards),
+        ])?;
     if let (true, Some(transaction_id), Some(reading)) =
         (inserted > 0, &m.transaction_id, m.billing_reading())
     {
         let input = super::metered_usage::Input::Reading(&reading);
-        super::metered_usage::fold(conn, &m.station_id, transaction_id, input).await?;
+        super::metered_usage::fold(conn, &m.station_id, transaction_id, input)?;
     }
     if inserted > 0 && (m.energy_backwards || backwards) {
         tracing::warn!(station = %m.station_id, evse = m.evse_id,
@@ -136,27 +133,24 @@ pub(super) async fn insert_meter_value(
     Ok(())
 }
 
-pub(super) async fn insert_charge_record(
-    conn: &mut SqliteConnection,
-    record: &ChargeRecord,
-) -> Result<()> {
+pub(super) fn insert_charge_record(conn: &Connection, record: &ChargeRecord) -> Result<()> {
     let data = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    sqlx::query(
+    conn.prepare_cached(
         "INSERT INTO charge_records
             (id, station_id, transaction_id, currency, total_incl_vat, data, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET currency = excluded.currency,
             total_incl_vat = excluded.total_incl_vat, data = excluded.data",
-    )
-    .bind(&record.id)
-    .bind(&record.station_id)
-    .bind(&record.transaction_id)
-    .bind(record.cost.as_ref().map(|c| c.currency.clone()))
-    .bind(record.cost.as_ref().map(|c| c.total_incl_vat.to_string()))
-    .bind(data)
-    .bind(record.created_at)
-    .execute(&mut *conn)
-    .await?;
+    )?
+    .execute(params![
+        record.id,
+        record.station_id,
+        record.transaction_id,
+        record.cost.as_ref().map(|c| c.currency.clone()),
+        record.cost.as_ref().map(|c| c.total_incl_vat.to_string()),
+        data,
+        timestamp(&record.created_at),
+    ])?;
     Ok(())
 }
 
@@ -243,14 +237,7 @@ pub(super) async fn seq_no_gaps(
     .bind(transaction_id)
     .fetch_one(pool)
     .await?;
-    let contiguous = lowest.is_some_and(|lowest| {
-        transaction
-            .last_seq_no
-            .checked_sub(lowest)
-            .and_then(|span| span.checked_add(1))
-            == Some(transaction.events)
-    });
-    if lowest.is_none() || contiguous {
+    if super::columns::contiguous(transaction, lowest) {
         return Ok(Vec::new());
     }
     let seqs: Vec<i64> = sqlx::query_scalar(
@@ -261,13 +248,7 @@ pub(super) async fn seq_no_gaps(
     .bind(transaction_id)
     .fetch_all(pool)
     .await?;
-    let mut gaps = Vec::new();
-    for pair in seqs.windows(2) {
-        // Bounded: a station sending seqNo 0 then 2^40 must not make us allocate terabytes.
-        let missing = (pair[0] + 1)..pair[1];
-        gaps.extend(missing.take(1000usize.saturating_sub(gaps.len())));
-    }
-    Ok(gaps)
+    Ok(super::columns::gaps(&seqs))
 }
 
 pub(super) async fn local_list(pool: &SqlitePool, station: &StationId) -> Result<LocalList> {
@@ -503,59 +484,23 @@ fn json<T: serde::de::DeserializeOwned>(raw: &str, what: &str) -> Result<T> {
     serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-pub(super) async fn put_tariff(pool: &SqlitePool, tariff: &Tariff) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO tariffs (id, data, updated_at) VALUES (?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-    )
-    .bind(&tariff.id)
-    .bind(to_json(tariff)?)
-    .bind(Utc::now())
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn tariffs(pool: &SqlitePool) -> Result<Vec<Tariff>> {
+pub(super) async fn tariffs<'e, E>(db: E) -> Result<Vec<Tariff>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
     let rows: Vec<String> = sqlx::query_scalar("SELECT data FROM tariffs ORDER BY id")
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter().map(|r| json(r, "tariff")).collect()
 }
 
-pub(super) async fn delete_tariff(pool: &SqlitePool, id: &str) -> Result<bool> {
-    let n = sqlx::query("DELETE FROM tariffs WHERE id = ?")
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    Ok(n > 0)
-}
-
-pub(super) async fn add_tariff_assignment(
-    pool: &SqlitePool,
-    assignment: &TariffAssignment,
-) -> Result<i64> {
-    let id = sqlx::query(
-        "INSERT INTO tariff_assignments (tariff_id, scope, created_at) VALUES (?, ?, ?)",
-    )
-    .bind(&assignment.tariff_id)
-    .bind(to_json(&assignment.scope)?)
-    .bind(Utc::now())
-    .execute(pool)
-    .await?
-    .last_insert_rowid();
-    Ok(id)
-}
-
-pub(super) async fn tariff_assignments(pool: &SqlitePool) -> Result<Vec<(i64, TariffAssignment)>> {
+pub(super) async fn tariff_assignments<'e, E>(db: E) -> Result<Vec<(i64, TariffAssignment)>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
     let rows: Vec<(i64, String, String)> =
         sqlx::query_as("SELECT id, tariff_id, scope FROM tariff_assignments ORDER BY id")
-            .fetch_all(pool)
+            .fetch_all(db)
             .await?;
     rows.into_iter()
         .map(|(id, tariff_id, scope)| {
@@ -568,15 +513,6 @@ pub(super) async fn tariff_assignments(pool: &SqlitePool) -> Result<Vec<(i64, Ta
             ))
         })
         .collect()
-}
-
-pub(super) async fn delete_tariff_assignment(pool: &SqlitePool, id: i64) -> Result<bool> {
-    let n = sqlx::query("DELETE FROM tariff_assignments WHERE id = ?")
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    Ok(n > 0)
 }
 
 pub(super) async fn charge_record(pool: &SqlitePool, id: &str) -> Result<Option<ChargeRecord>> {

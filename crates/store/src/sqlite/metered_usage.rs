@@ -15,14 +15,15 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use rusqlite::{params, Connection};
 use rust_decimal::Decimal;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, SqliteConnection};
 use unicharge_core::metering::{
     plug_state, EnergyReading, MeteredUsage, OutOfOrder, PlugState, SequencedChange, StateChange,
 };
 use unicharge_core::StationId;
 
+use super::columns::{timestamp, Columns};
 use crate::{MeteredSeries, Result, StoreError};
 
 /// What the table holds for a transaction.
@@ -48,11 +49,84 @@ where
             .bind(transaction_id)
             .fetch_optional(db)
             .await?;
-    match row {
+    row.as_ref()
+        .map_or(Ok(Stored::Current(MeteredUsage::default())), stored)
+}
+
+/// [`load`] on the writer's connection.
+pub(super) fn load_sync(
+    conn: &Connection,
+    station: &StationId,
+    transaction_id: &str,
+) -> Result<Stored> {
+    let mut statement = conn.prepare_cached(
+        "SELECT * FROM metered_usage WHERE station_id = ? AND transaction_id = ?",
+    )?;
+    let mut rows = statement.query(params![station.as_str(), transaction_id])?;
+    match rows.next()? {
         None => Ok(Stored::Current(MeteredUsage::default())),
-        Some(row) if row.try_get::<i64, _>("stale")? != 0 => Ok(Stored::Stale),
-        Some(row) => Ok(Stored::Current(decode(&row)?)),
+        Some(row) => stored(row),
     }
+}
+
+fn stored(row: &impl Columns) -> Result<Stored> {
+    if row.flag("stale")? {
+        Ok(Stored::Stale)
+    } else {
+        Ok(Stored::Current(decode(row)?))
+    }
+}
+
+/// The billing-register readings of a transaction, in order (see [`series`]). The same rule as
+/// `MeterValueRecord::billing_reading`: absent phase and location are ''.
+const READINGS: &str = "SELECT timestamp, wh FROM meter_values
+     WHERE station_id = ? AND transaction_id = ? AND measurand = 'Energy.Active.Import.Register'
+       AND phase = '' AND location IN ('', 'Outlet') AND wh IS NOT NULL
+     ORDER BY timestamp, id";
+
+/// The plug-state changes of a transaction's events, in seqNo order (see [`series`]).
+const CHANGES: &str =
+    "SELECT seq_no, timestamp, json_extract(data, '$.transactionInfo.chargingState')
+     FROM transaction_events
+     WHERE station_id = ? AND transaction_id = ?
+       AND json_extract(data, '$.transactionInfo.chargingState') IS NOT NULL
+     ORDER BY seq_no";
+
+fn change(seq_no: i64, timestamp: DateTime<Utc>, state: &str) -> Option<SequencedChange> {
+    plug_state(state).map(|state| SequencedChange {
+        seq_no,
+        change: StateChange { timestamp, state },
+    })
+}
+
+/// [`series`] on the writer's connection (the rare rebuild inside a batch).
+fn series_sync(
+    conn: &Connection,
+    station: &StationId,
+    transaction_id: &str,
+) -> Result<MeteredSeries> {
+    let mut statement = conn.prepare_cached(READINGS)?;
+    let mut rows = statement.query(params![station.as_str(), transaction_id])?;
+    let mut readings = Vec::new();
+    while let Some(row) = rows.next()? {
+        readings.push(EnergyReading {
+            timestamp: row.required_time("timestamp")?,
+            wh: decimal(row.required_text("wh")?, "wh")?,
+        });
+    }
+    let mut statement = conn.prepare_cached(CHANGES)?;
+    let mut rows = statement.query(params![station.as_str(), transaction_id])?;
+    let mut changes = Vec::new();
+    while let Some(row) = rows.next()? {
+        let at: String = row.get(1)?;
+        let state: String = row.get(2)?;
+        changes.extend(change(
+            row.get(0)?,
+            super::columns::parse_timestamp(&at, "timestamp")?,
+            &state,
+        ));
+    }
+    Ok(MeteredSeries { readings, changes })
 }
 
 /// The transaction's whole stored series: billing-register readings in (timestamp, arrival)
@@ -62,17 +136,11 @@ pub(super) async fn series(
     station: &StationId,
     transaction_id: &str,
 ) -> Result<MeteredSeries> {
-    // The same rule as `MeterValueRecord::billing_reading`: absent phase and location are ''.
-    let rows = sqlx::query(
-        "SELECT timestamp, wh FROM meter_values
-         WHERE station_id = ? AND transaction_id = ? AND measurand = 'Energy.Active.Import.Register'
-           AND phase = '' AND location IN ('', 'Outlet') AND wh IS NOT NULL
-         ORDER BY timestamp, id",
-    )
-    .bind(station.as_str())
-    .bind(transaction_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = sqlx::query(READINGS)
+        .bind(station.as_str())
+        .bind(transaction_id)
+        .fetch_all(&mut *conn)
+        .await?;
     let readings = rows
         .iter()
         .map(|row| {
@@ -82,37 +150,26 @@ pub(super) async fn series(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let rows: Vec<(i64, DateTime<Utc>, String)> = sqlx::query_as(
-        "SELECT seq_no, timestamp, json_extract(data, '$.transactionInfo.chargingState')
-         FROM transaction_events
-         WHERE station_id = ? AND transaction_id = ?
-           AND json_extract(data, '$.transactionInfo.chargingState') IS NOT NULL
-         ORDER BY seq_no",
-    )
-    .bind(station.as_str())
-    .bind(transaction_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows: Vec<(i64, DateTime<Utc>, String)> = sqlx::query_as(CHANGES)
+        .bind(station.as_str())
+        .bind(transaction_id)
+        .fetch_all(&mut *conn)
+        .await?;
     let changes = rows
         .into_iter()
-        .filter_map(|(seq_no, timestamp, state)| {
-            plug_state(&state).map(|state| SequencedChange {
-                seq_no,
-                change: StateChange { timestamp, state },
-            })
-        })
+        .filter_map(|(seq_no, timestamp, state)| change(seq_no, timestamp, &state))
         .collect();
     Ok(MeteredSeries { readings, changes })
 }
 
 /// Fold one newly inserted input into the transaction's aggregate (writer side).
-pub(super) async fn fold(
-    conn: &mut SqliteConnection,
+pub(super) fn fold(
+    conn: &Connection,
     station: &StationId,
     transaction_id: &str,
     input: Input<'_>,
 ) -> Result<()> {
-    let folded = match load(&mut *conn, station, transaction_id).await? {
+    let folded = match load_sync(conn, station, transaction_id)? {
         Stored::Current(mut aggregate) => {
             let outcome = match input {
                 Input::Reading(r) => aggregate.fold_reading(r),
@@ -129,7 +186,7 @@ pub(super) async fn fold(
         Some(aggregate) => aggregate,
         None => {
             // The rare path: the input is already inserted, so the series includes it.
-            let series = series(&mut *conn, station, transaction_id).await?;
+            let series = series_sync(conn, station, transaction_id)?;
             tracing::info!(station = %station, transaction = %transaction_id,
                 readings = series.readings.len(), changes = series.changes.len(),
                 "metered usage rebuilt from the stored series (out-of-order or first input)");
@@ -137,11 +194,11 @@ pub(super) async fn fold(
             MeteredUsage::from_series(&series.readings, &series.changes)
         }
     };
-    save(conn, station, transaction_id, &aggregate).await
+    save(conn, station, transaction_id, &aggregate)
 }
 
-async fn save(
-    conn: &mut SqliteConnection,
+fn save(
+    conn: &Connection,
     station: &StationId,
     transaction_id: &str,
     m: &MeteredUsage,
@@ -149,39 +206,37 @@ async fn save(
     let (charging_secs, charging_nanos) = split(m.charging);
     let (idle_secs, idle_nanos) = split(m.idle);
     let last = m.last_change.as_ref();
-    sqlx::query(
+    conn.prepare_cached(
         "INSERT OR REPLACE INTO metered_usage (station_id, transaction_id, first_reading_at,
             first_reading_wh, last_reading_at, last_reading_wh, energy_wh, energy_backwards,
             first_change_at, last_change_at, last_change_state, last_change_seq_no,
             charging_secs, charging_nanos, idle_secs, idle_nanos, stale)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-    )
-    .bind(station.as_str())
-    .bind(transaction_id)
-    .bind(m.first_reading.as_ref().map(|r| r.timestamp))
-    .bind(m.first_reading.as_ref().map(|r| r.wh.to_string()))
-    .bind(m.last_reading.as_ref().map(|r| r.timestamp))
-    .bind(m.last_reading.as_ref().map(|r| r.wh.to_string()))
-    .bind(m.energy_wh.to_string())
-    .bind(i64::from(m.energy_went_backwards))
-    .bind(m.first_change_at)
-    .bind(last.map(|c| c.change.timestamp))
-    .bind(last.map(|c| c.change.state.as_str()))
-    .bind(last.map(|c| c.seq_no))
-    .bind(charging_secs)
-    .bind(charging_nanos)
-    .bind(idle_secs)
-    .bind(idle_nanos)
-    .execute(&mut *conn)
-    .await?;
+    )?
+    .execute(params![
+        station.as_str(),
+        transaction_id,
+        m.first_reading.as_ref().map(|r| timestamp(&r.timestamp)),
+        m.first_reading.as_ref().map(|r| r.wh.to_string()),
+        m.last_reading.as_ref().map(|r| timestamp(&r.timestamp)),
+        m.last_reading.as_ref().map(|r| r.wh.to_string()),
+        m.energy_wh.to_string(),
+        i64::from(m.energy_went_backwards),
+        m.first_change_at.as_ref().map(timestamp),
+        last.map(|c| timestamp(&c.change.timestamp)),
+        last.map(|c| c.change.state.as_str()),
+        last.map(|c| c.seq_no),
+        charging_secs,
+        charging_nanos,
+        idle_secs,
+        idle_nanos,
+    ])?;
     Ok(())
 }
 
-fn decode(row: &SqliteRow) -> Result<MeteredUsage> {
+fn decode(row: &impl Columns) -> Result<MeteredUsage> {
     let reading = |at: &str, wh: &str| -> Result<Option<EnergyReading>> {
-        let timestamp: Option<DateTime<Utc>> = row.try_get(at)?;
-        let value: Option<String> = row.try_get(wh)?;
-        match (timestamp, value) {
+        match (row.time(at)?, row.text(wh)?) {
             (Some(timestamp), Some(value)) => Ok(Some(EnergyReading {
                 timestamp,
                 wh: decimal(value, wh)?,
@@ -190,9 +245,9 @@ fn decode(row: &SqliteRow) -> Result<MeteredUsage> {
         }
     };
     let last_change = match (
-        row.try_get::<Option<DateTime<Utc>>, _>("last_change_at")?,
-        row.try_get::<Option<String>, _>("last_change_state")?,
-        row.try_get::<Option<i64>, _>("last_change_seq_no")?,
+        row.time("last_change_at")?,
+        row.text("last_change_state")?,
+        row.int("last_change_seq_no")?,
     ) {
         (Some(timestamp), Some(state), Some(seq_no)) => Some(SequencedChange {
             seq_no,
@@ -208,15 +263,18 @@ fn decode(row: &SqliteRow) -> Result<MeteredUsage> {
     Ok(MeteredUsage {
         first_reading: reading("first_reading_at", "first_reading_wh")?,
         last_reading: reading("last_reading_at", "last_reading_wh")?,
-        energy_wh: decimal(row.try_get("energy_wh")?, "energy_wh")?,
-        energy_went_backwards: row.try_get::<i64, _>("energy_backwards")? != 0,
-        first_change_at: row.try_get("first_change_at")?,
+        energy_wh: decimal(row.required_text("energy_wh")?, "energy_wh")?,
+        energy_went_backwards: row.flag("energy_backwards")?,
+        first_change_at: row.time("first_change_at")?,
         last_change,
         charging: join(
-            row.try_get("charging_secs")?,
-            row.try_get("charging_nanos")?,
+            row.required_int("charging_secs")?,
+            row.required_int("charging_nanos")?,
         )?,
-        idle: join(row.try_get("idle_secs")?, row.try_get("idle_nanos")?)?,
+        idle: join(
+            row.required_int("idle_secs")?,
+            row.required_int("idle_nanos")?,
+        )?,
     })
 }
 

@@ -1,52 +1,19 @@
-//! Row → record mapping.
+//! Row → record mapping for the pool's reads (the cached records are in `columns`).
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
-use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
+use unicharge_core::StationId;
 use unicharge_ocpp::v201::TransactionEventRequest;
 
 use crate::{
     ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, IssuedCertificate, ReportPart,
     ReportRecord, Result, SecurityEventRecord, StoreError, StoredAnswer, TransactionEventRecord,
-    TransactionRecord, VariableRecord,
+    VariableRecord,
 };
 
 fn station_id(row: &SqliteRow, column: &str) -> Result<StationId> {
     let raw: String = row.try_get(column)?;
     StationId::new(raw).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
-}
-
-fn registration(raw: &str) -> Result<RegistrationStatus> {
-    RegistrationStatus::parse(raw)
-        .ok_or_else(|| StoreError::Corrupt(format!("registration status {raw:?}")))
-}
-
-pub fn station(row: &SqliteRow) -> Result<Station> {
-    let profile: i64 = row.try_get("security_profile")?;
-    let last_boot_status: Option<String> = row.try_get("last_boot_status")?;
-    Ok(Station {
-        id: station_id(row, "id")?,
-        security_profile: SecurityProfile::try_from(profile)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        pending_security_profile: row
-            .try_get::<Option<i64>, _>("pending_security_profile")?
-            .map(SecurityProfile::try_from)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        password_hash: row.try_get("password_hash")?,
-        registration: registration(&row.try_get::<String, _>("registration")?)?,
-        model: row.try_get("model")?,
-        vendor_name: row.try_get("vendor_name")?,
-        serial_number: row.try_get("serial_number")?,
-        firmware_version: row.try_get("firmware_version")?,
-        last_boot_at: row.try_get("last_boot_at")?,
-        last_boot_reason: row.try_get("last_boot_reason")?,
-        last_boot_status: last_boot_status.as_deref().map(registration).transpose()?,
-        last_seen_at: row.try_get("last_seen_at")?,
-        provisioned_at: row.try_get("provisioned_at")?,
-        connected: row.try_get::<i64, _>("connected")? != 0,
-        created_at: row.try_get("created_at")?,
-    })
 }
 
 pub fn answer(row: &SqliteRow) -> Result<StoredAnswer> {
@@ -178,40 +145,6 @@ pub fn issued_certificate(row: &SqliteRow) -> Result<IssuedCertificate> {
         certificate: row.try_get("certificate")?,
         issued_at: row.try_get("issued_at")?,
         station_status: row.try_get("station_status")?,
-    })
-}
-
-pub fn token(row: &SqliteRow) -> Result<unicharge_core::tokens::IdTokenRecord> {
-    Ok(unicharge_core::tokens::IdTokenRecord {
-        id_token: row.try_get("id_token")?,
-        kind: row.try_get("type")?,
-        status: row.try_get("status")?,
-        expiry: row.try_get("expiry")?,
-        group_id_token: row.try_get("group_id_token")?,
-    })
-}
-
-pub fn transaction(row: &SqliteRow) -> Result<TransactionRecord> {
-    Ok(TransactionRecord {
-        station_id: station_id(row, "station_id")?,
-        transaction_id: row.try_get("transaction_id")?,
-        evse_id: row.try_get("evse_id")?,
-        connector_id: row.try_get("connector_id")?,
-        id_token: row.try_get("id_token")?,
-        started_at: row.try_get("started_at")?,
-        ended_at: row.try_get("ended_at")?,
-        charging_state: row.try_get("charging_state")?,
-        stopped_reason: row.try_get("stopped_reason")?,
-        last_seq_no: row.try_get("last_seq_no")?,
-        events: row.try_get("events")?,
-        started_unseen: row.try_get::<i64, _>("started_unseen")? != 0,
-        id_token_type: row.try_get("id_token_type")?,
-        group_id_token: row.try_get("group_id_token")?,
-        remote_start_id: row.try_get("remote_start_id")?,
-        reservation_id: row.try_get("reservation_id")?,
-        tariff_id: row.try_get("tariff_id")?,
-        station_forgot_at: row.try_get("station_forgot_at")?,
-        seq_no_gaps: Vec::new(),
     })
 }
 

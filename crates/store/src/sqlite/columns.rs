@@ -1,0 +1,216 @@
+//! One row decoder for both connections: the pool's (sqlx) and the writer's (rusqlite).
+//!
+//! The cached records (stations, transactions, tokens, metered usage) are read by the pool on a
+//! cache miss and by the writer thread when it refreshes what a batch touched; both must decode
+//! a row identically, or the cache would disagree with a fresh read. So the decoders are
+//! written once against [`Columns`], and values are written by the writer in exactly the text
+//! sqlx writes ([`timestamp`]), so either side reads what the other wrote.
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
+
+use crate::{Result, StoreError, TransactionRecord};
+
+/// Typed access to a row's columns by name.
+pub(super) trait Columns {
+    fn text(&self, column: &str) -> Result<Option<String>>;
+    fn int(&self, column: &str) -> Result<Option<i64>>;
+
+    fn required_text(&self, column: &str) -> Result<String> {
+        self.text(column)?
+            .ok_or_else(|| StoreError::Corrupt(format!("{column} is NULL")))
+    }
+
+    fn required_int(&self, column: &str) -> Result<i64> {
+        self.int(column)?
+            .ok_or_else(|| StoreError::Corrupt(format!("{column} is NULL")))
+    }
+
+    fn flag(&self, column: &str) -> Result<bool> {
+        Ok(self.required_int(column)? != 0)
+    }
+
+    fn time(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
+        self.text(column)?
+            .map(|raw| parse_timestamp(&raw, column))
+            .transpose()
+    }
+
+    fn required_time(&self, column: &str) -> Result<DateTime<Utc>> {
+        self.time(column)?
+            .ok_or_else(|| StoreError::Corrupt(format!("{column} is NULL")))
+    }
+}
+
+impl Columns for SqliteRow {
+    fn text(&self, column: &str) -> Result<Option<String>> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn int(&self, column: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, column: &str) -> Result<Option<String>> {
+        Ok(self.get(column)?)
+    }
+
+    fn int(&self, column: &str) -> Result<Option<i64>> {
+        Ok(self.get(column)?)
+    }
+}
+
+/// A timestamp as sqlx stores a `DateTime<Utc>` (RFC 3339, `+00:00`, fraction only when
+/// non-zero): the writer's rows must sort and compare with the pool's (`timestamp < ?`).
+pub(super) fn timestamp(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// The formats sqlx reads back: RFC 3339, or SQLite's own `YYYY-MM-DD HH:MM:SS[.fff]` (UTC).
+pub(super) fn parse_timestamp(raw: &str, column: &str) -> Result<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    ["%F %T%.f", "%FT%T%.f"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(raw, format).ok())
+        .map(|naive| naive.and_utc())
+        .ok_or_else(|| StoreError::Corrupt(format!("{column}: not a timestamp: {raw:.40}")))
+}
+
+fn registration(raw: &str) -> Result<RegistrationStatus> {
+    RegistrationStatus::parse(raw)
+        .ok_or_else(|| StoreError::Corrupt(format!("registration status {raw:.40}")))
+}
+
+fn profile(number: i64) -> Result<SecurityProfile> {
+    SecurityProfile::try_from(number).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(super) fn station_id(row: &impl Columns, column: &str) -> Result<StationId> {
+    StationId::new(row.required_text(column)?)
+        .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+pub(super) fn station(row: &impl Columns) -> Result<Station> {
+    Ok(Station {
+        id: station_id(row, "id")?,
+        security_profile: profile(row.required_int("security_profile")?)?,
+        pending_security_profile: row
+            .int("pending_security_profile")?
+            .map(profile)
+            .transpose()?,
+        password_hash: row.text("password_hash")?,
+        registration: registration(&row.required_text("registration")?)?,
+        model: row.text("model")?,
+        vendor_name: row.text("vendor_name")?,
+        serial_number: row.text("serial_number")?,
+        firmware_version: row.text("firmware_version")?,
+        last_boot_at: row.time("last_boot_at")?,
+        last_boot_reason: row.text("last_boot_reason")?,
+        last_boot_status: row
+            .text("last_boot_status")?
+            .as_deref()
+            .map(registration)
+            .transpose()?,
+        last_seen_at: row.time("last_seen_at")?,
+        provisioned_at: row.time("provisioned_at")?,
+        connected: row.flag("connected")?,
+        created_at: row.required_time("created_at")?,
+    })
+}
+
+pub(super) fn token(row: &impl Columns) -> Result<unicharge_core::tokens::IdTokenRecord> {
+    Ok(unicharge_core::tokens::IdTokenRecord {
+        id_token: row.required_text("id_token")?,
+        kind: row.required_text("type")?,
+        status: row.required_text("status")?,
+        expiry: row.time("expiry")?,
+        group_id_token: row.text("group_id_token")?,
+    })
+}
+
+/// A `transactions` row; `seq_no_gaps` is left empty (it needs another read).
+pub(super) fn transaction(row: &impl Columns) -> Result<TransactionRecord> {
+    Ok(TransactionRecord {
+        station_id: station_id(row, "station_id")?,
+        transaction_id: row.required_text("transaction_id")?,
+        evse_id: row.int("evse_id")?,
+        connector_id: row.int("connector_id")?,
+        id_token: row.text("id_token")?,
+        started_at: row.required_time("started_at")?,
+        ended_at: row.time("ended_at")?,
+        charging_state: row.text("charging_state")?,
+        stopped_reason: row.text("stopped_reason")?,
+        last_seq_no: row.required_int("last_seq_no")?,
+        events: row.required_int("events")?,
+        started_unseen: row.flag("started_unseen")?,
+        id_token_type: row.text("id_token_type")?,
+        group_id_token: row.text("group_id_token")?,
+        remote_start_id: row.int("remote_start_id")?,
+        reservation_id: row.int("reservation_id")?,
+        tariff_id: row.text("tariff_id")?,
+        station_forgot_at: row.time("station_forgot_at")?,
+        seq_no_gaps: Vec::new(),
+    })
+}
+
+/// The seqNos missing between `lowest` and the transaction's highest, given every seqNo
+/// stored in order — bounded: a station sending seqNo 0 then 2^40 must not make us allocate
+/// terabytes. Without gaps (the usual case) the caller does not read the seqNos at all
+/// ([`contiguous`]).
+pub(super) fn gaps(seqs: &[i64]) -> Vec<i64> {
+    let mut gaps = Vec::new();
+    for pair in seqs.windows(2) {
+        let missing = (pair[0] + 1)..pair[1];
+        gaps.extend(missing.take(1000usize.saturating_sub(gaps.len())));
+    }
+    gaps
+}
+
+/// Whether the transaction's events run from `lowest` to its highest seqNo without a hole:
+/// it counts its distinct events, so the lowest seqNo alone tells.
+pub(super) fn contiguous(transaction: &TransactionRecord, lowest: Option<i64>) -> bool {
+    match lowest {
+        None => true,
+        Some(lowest) => {
+            transaction
+                .last_seq_no
+                .checked_sub(lowest)
+                .and_then(|span| span.checked_add(1))
+                == Some(transaction.events)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_written_as_sqlx_writes_them_and_read_back_exactly() {
+        let at = DateTime::parse_from_rfc3339("2026-03-01T10:00:00.123456789Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(timestamp(&at), "2026-03-01T10:00:00.123456789+00:00");
+        assert_eq!(parse_timestamp(&timestamp(&at), "t").unwrap(), at);
+        let whole = at - chrono::TimeDelta::nanoseconds(123_456_789);
+        assert_eq!(timestamp(&whole), "2026-03-01T10:00:00+00:00");
+        assert_eq!(
+            parse_timestamp("2026-03-01 10:00:00", "t").unwrap(),
+            whole,
+            "SQLite's own format is UTC"
+        );
+        assert!(parse_timestamp("yesterday", "t").is_err());
+    }
+
+    #[test]
+    fn gaps_are_the_missing_seq_nos_and_bounded() {
+        assert_eq!(gaps(&[1, 2, 5, 7]), vec![3, 4, 6]);
+        assert_eq!(gaps(&[0, 1 << 40]).len(), 1000);
+    }
+}
