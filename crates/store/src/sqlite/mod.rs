@@ -1,6 +1,6 @@
 //! The embedded SQLite store: one file, WAL journal, a read pool (sqlx), one group-commit
 //! writer thread (rusqlite), a checkpointer thread, and in-memory caches of what the message
-//! path reads (ADR 0010).
+//! path reads (ADR 0011).
 //!
 //! The hot path writes, it does not read: `find_answer`, `transaction`,
 //! `transaction_event_seen`, `metered_usage`, `tariffs`, `tariff_assignments`, `find_token` and

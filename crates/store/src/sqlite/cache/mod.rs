@@ -4,7 +4,7 @@
 //! batches and the operator-side methods alike), which updates the cache after its commit and
 //! before it answers the caller. So a caller that learnt "committed" reads its own write, and a
 //! reader that missed can only install a row if no commit changed the cache meanwhile
-//! ([`coherent::Coherent::fill`]). See ADR 0010.
+//! ([`coherent::Coherent::fill`]). See ADR 0011.
 
 mod answers;
 mod coherent;
