@@ -19,7 +19,6 @@ use unicharge_csms::remote_control::{self as f, request_start::StartRequest};
 use unicharge_csms::transactions::status_check as e;
 use unicharge_ocpp::v201::{
     GetTransactionStatusResponse, IdTokenType, RequestStopTransactionResponse,
-    TransactionEventRequest,
 };
 use unicharge_store::{
     MeterValueFilter, MeterValueRecord, TransactionEventRecord, TransactionRecord,
@@ -204,10 +203,7 @@ impl IdTokenBody {
 
 impl From<TransactionEventRecord> for TransactionEventView {
     fn from(e: TransactionEventRecord) -> Self {
-        let meter_values = serde_json::from_str::<TransactionEventRequest>(&e.data)
-            .ok()
-            .and_then(|event| event.meter_value.map(|m| m.len()))
-            .unwrap_or(0);
+        let meter_values = usize::try_from(e.meter_values).unwrap_or(0);
         TransactionEventView {
             seq_no: e.seq_no,
             event_type: e.event_type,

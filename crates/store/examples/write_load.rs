@@ -38,20 +38,11 @@ fn batch(station: &StationId, seq_no: i64, last: bool) -> Vec<Write> {
         (_, true) => "Ended",
         _ => "Updated",
     };
-    let sampled: Vec<_> = SAMPLES
-        .iter()
-        .enumerate()
-        .map(|(i, (measurand, phase, unit))| {
-            serde_json::json!({"value": seq_no * 1000 + i as i64, "measurand": measurand,
-                "phase": phase, "unitOfMeasure": {"unit": unit}, "context": "Sample.Periodic"})
-        })
-        .collect();
     let request = serde_json::json!({
         "eventType": kind, "timestamp": at.to_rfc3339(), "triggerReason": "MeterValuePeriodic",
         "seqNo": seq_no, "transactionInfo": {"transactionId": transaction_id,
             "chargingState": "Charging"},
-        "evse": {"id": 1, "connectorId": 1}, "idToken": {"idToken": "DRIVER-1", "type": "ISO14443"},
-        "meterValue": [{"timestamp": at.to_rfc3339(), "sampledValue": sampled}]
+        "evse": {"id": 1, "connectorId": 1}, "idToken": {"idToken": "DRIVER-1", "type": "ISO14443"}
     })
     .to_string();
     let mut writes = vec![Write::TransactionEvent(TransactionEventRecord {
@@ -67,7 +58,9 @@ fn batch(station: &StationId, seq_no: i64, last: bool) -> Vec<Write> {
         id_token: Some("DRIVER-1".into()),
         charging_state: Some("Charging".into()),
         stopped_reason: last.then(|| "EVDisconnected".into()),
+        // As the CSMS stores it: the samples only as meter values, not again in the event.
         data: request,
+        meter_values: 1,
         received_at: Utc::now(),
     })];
     if seq_no == 0 {

@@ -111,8 +111,11 @@ pub struct TransactionEventRecord {
     pub id_token: Option<String>,
     pub charging_state: Option<String>,
     pub stopped_reason: Option<String>,
-    /// The whole request, JSON text.
+    /// The request as JSON text, without its `meterValue`: the samples are stored once, as
+    /// meter values of the transaction (rows stored before migration 0012 still carry them).
     pub data: String,
+    /// How many meterValue elements the event carried.
+    pub meter_values: i64,
     pub received_at: DateTime<Utc>,
 }
 

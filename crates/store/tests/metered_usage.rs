@@ -47,6 +47,7 @@ fn event(id: &StationId, seq_no: i64, min: i64, state: Option<&str>) -> Write {
         // What the series rebuild reads the charging state from: the request as received.
         data: serde_json::json!({"transactionInfo": {"transactionId": TX, "chargingState": state}})
             .to_string(),
+        meter_values: 0,
         received_at: Utc::now(),
     })
 }

@@ -34,7 +34,7 @@ use crate::metering;
 
 pub async fn handle(
     ctx: &mut StationContext,
-    req: TransactionEventRequest,
+    mut req: TransactionEventRequest,
 ) -> Result<Handled<TransactionEventResponse>, CallRefusal> {
     let info = match &req.id_token {
         Some(token) => Some(id_token_info(ctx, token).await?),
@@ -140,6 +140,8 @@ pub async fn handle(
         total_cost = Some(total_cost.unwrap_or(Decimal::ZERO));
     }
 
+    // The samples are stored once, as meter values (above): not again inside the event.
+    let sampled = req.meter_value.take();
     writes.push(Write::TransactionEvent(TransactionEventRecord {
         station_id: ctx.station_id.clone(),
         transaction_id: tx.transaction_id.clone(),
@@ -154,6 +156,7 @@ pub async fn handle(
         charging_state: tx.charging_state.map(|s| s.as_str().to_string()),
         stopped_reason: tx.stopped_reason.map(|s| s.as_str().to_string()),
         data: serde_json::to_string(&req).map_err(internal)?,
+        meter_values: sampled.as_ref().map_or(0, |m| m.len() as i64),
         received_at: Utc::now(),
     }));
     writes.push(Write::TransactionFacts(TransactionFacts {

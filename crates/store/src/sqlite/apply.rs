@@ -292,8 +292,9 @@ fn transaction_event(
     let inserted = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO transaction_events (station_id, transaction_id, seq_no,
-                event_type, trigger_reason, timestamp, offline, data, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                event_type, trigger_reason, timestamp, offline, data, meter_value_count,
+                received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )?
         .execute(params![
             e.station_id.as_str(),
@@ -304,6 +305,7 @@ fn transaction_event(
             timestamp(&e.timestamp),
             i64::from(e.offline),
             e.data,
+            e.meter_values,
             timestamp(&e.received_at),
         ])?;
     if inserted == 0 {

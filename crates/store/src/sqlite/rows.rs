@@ -176,6 +176,7 @@ pub fn transaction_event(row: &SqliteRow) -> Result<TransactionEventRecord> {
             .and_then(|i| i.stopped_reason)
             .map(|s| s.as_str().to_string()),
         data,
+        meter_values: row.try_get("meter_value_count")?,
         received_at: row.try_get("received_at")?,
     })
 }
