@@ -490,7 +490,8 @@ mod tests {
             rule(check(1, &amps, &view, false)),
             "rate_unit_not_supported"
         );
-        let high = tx_default(3, json!([{"startPeriod": 0, "limit": 6.0}]));
+        let mut high = tx_default(3, json!([{"startPeriod": 0, "limit": 6.0}]));
+        high.charging_schedule[0].charging_rate_unit = ChargingRateUnitEnumType::W;
         assert_eq!(
             rule(check(1, &high, &view, false)),
             "stack_level_above_station_maximum"
