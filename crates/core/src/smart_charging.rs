@@ -385,8 +385,14 @@ mod tests {
         p.kind = Kind::Recurring(Recurrency::Daily);
         p.schedule.duration = Some(7200);
         let day = 86_400;
-        assert_eq!(limit_at(&[p.clone()], t(day + 10), &CTX), Some(10.0));
-        assert_eq!(limit_at(&[p.clone()], t(day + 3600), &CTX), Some(20.0));
+        assert_eq!(
+            limit_at(std::slice::from_ref(&p), t(day + 10), &CTX),
+            Some(10.0)
+        );
+        assert_eq!(
+            limit_at(std::slice::from_ref(&p), t(day + 3600), &CTX),
+            Some(20.0)
+        );
         assert_eq!(limit_at(&[p], t(day + 7200), &CTX), None);
     }
 }

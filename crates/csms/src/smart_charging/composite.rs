@@ -77,9 +77,9 @@ pub fn applicable(
         .iter()
         .filter(|r| held(r) && (r.evse_id == evse_id || r.evse_id == 0))
         .filter(|r| {
-            r.purpose != "TxProfile" || r.transaction_id.is_none() || {
-                r.transaction_id.as_deref() == transaction_id
-            }
+            r.purpose != "TxProfile"
+                || r.transaction_id.is_none()
+                || r.transaction_id.as_deref() == transaction_id
         })
         .filter_map(|r| serde_json::from_str::<ChargingProfileType>(&r.profile).ok())
         .filter_map(|p| to_core(&p))
