@@ -19,6 +19,7 @@ pub mod provisioning;
 pub mod remote_control;
 pub mod reservations;
 pub mod security;
+pub mod smart_charging;
 pub mod stations;
 pub mod tariffs;
 pub mod tokens;
@@ -108,6 +109,15 @@ impl ApiState {
         tariffs::add_assignment,
         tariffs::delete_assignment,
         tariffs::station_tariff,
+        smart_charging::set_charging_profile,
+        smart_charging::list_charging_profiles,
+        smart_charging::clear_charging_profile,
+        smart_charging::get_charging_profiles,
+        smart_charging::charging_profile_report,
+        smart_charging::get_composite_schedule,
+        smart_charging::list_composite_schedules,
+        smart_charging::list_charging_limits,
+        smart_charging::evse_allowed,
     ),
     components(schemas(
         stations::StationView,
@@ -173,6 +183,22 @@ impl ApiState {
         tariffs::AssignmentView,
         tariffs::AssignmentList,
         tariffs::StationTariff,
+        smart_charging::SetProfileBody,
+        smart_charging::ProfileSet,
+        smart_charging::ChargingProfileView,
+        smart_charging::ChargingProfileList,
+        smart_charging::ClearBody,
+        smart_charging::GetProfilesBody,
+        smart_charging::ProfilesRequested,
+        smart_charging::ReportPartView,
+        smart_charging::ChargingProfileReportView,
+        smart_charging::CompositeBody,
+        smart_charging::CompositeView,
+        smart_charging::CompositeList,
+        smart_charging::ChargingLimitView,
+        smart_charging::ChargingLimitList,
+        smart_charging::AllowedPeriod,
+        smart_charging::AllowedView,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -210,6 +236,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(remote_control::routes())
         .merge(reservations::routes())
         .merge(tariffs::routes())
+        .merge(smart_charging::routes())
         .with_state(state);
     Router::new()
         .merge(api)

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod metering;
 pub mod rating;
 pub mod security_profile;
+pub mod smart_charging;
 pub mod station;
 pub mod tariff;
 pub mod tokens;

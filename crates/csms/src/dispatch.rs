@@ -37,7 +37,7 @@ use crate::facts::Fact;
 use crate::security::pki::CaMaterial;
 use crate::{
     authorization, availability, data_transfer, diagnostics, firmware, metering, provisioning,
-    reservation, security, transactions, Csms, CsmsConfig,
+    reservation, security, smart_charging, transactions, Csms, CsmsConfig,
 };
 
 /// What a handler works with: the station and the services around it.
@@ -309,6 +309,21 @@ async fn route(
         Action::ReservationStatusUpdate => {
             encode(reservation::reservation_status_update::handle(ctx, decode(payload)?).await?)
         }
+        Action::ReportChargingProfiles => {
+            encode(smart_charging::report_charging_profiles::handle(ctx, decode(payload)?).await?)
+        }
+        Action::NotifyChargingLimit => {
+            encode(smart_charging::charging_limits::notify(ctx, decode(payload)?).await?)
+        }
+        Action::ClearedChargingLimit => {
+            encode(smart_charging::charging_limits::cleared(ctx, decode(payload)?).await?)
+        }
+        Action::NotifyEvChargingNeeds => {
+            encode(smart_charging::iso15118::notify_ev_charging_needs(ctx, decode(payload)?).await?)
+        }
+        Action::NotifyEvChargingSchedule => encode(
+            smart_charging::iso15118::notify_ev_charging_schedule(ctx, decode(payload)?).await?,
+        ),
         Action::DataTransfer => {
             encode(data_transfer::data_transfer::handle(ctx, decode(payload)?).await?)
         }

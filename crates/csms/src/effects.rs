@@ -30,6 +30,8 @@ pub enum Effect {
     /// this connection began (`connected_at`); those started on this connection are not asked
     /// about.
     TransactionStatusCheck { connected_at: DateTime<Utc> },
+    /// K15: send the TxProfile planned for an EV's charging needs.
+    SetChargingProfile(Box<crate::smart_charging::ProfileRequest>),
 }
 
 /// Run `effects` in order, in the background, for the station of `ctx`.
@@ -65,6 +67,24 @@ async fn run(csms: &Csms, station: &StationId, effect: Effect) {
         }
         Effect::TransactionStatusCheck { connected_at } => {
             transactions::status_check::after_accepted_boot(csms, station, connected_at).await
+        }
+        Effect::SetChargingProfile(request) => {
+            let id = request.profile.id;
+            match crate::smart_charging::set_charging_profile(
+                csms,
+                station,
+                *request,
+                &Requester::Automation {
+                    rule: "iso15118-charging-needs".into(),
+                },
+            )
+            .await
+            {
+                Ok(answer) => tracing::info!(station = %station, profile_id = id,
+                    status = answer.status.as_str(), "planned TxProfile answered"),
+                Err(e) => tracing::warn!(station = %station, profile_id = id,
+                    "planned TxProfile not set: {e}"),
+            }
         }
     }
 }

@@ -10,6 +10,7 @@
 //!   stations send and the typed operations the CSMS starts: [`security`] (A),
 //!   [`provisioning`] (B), [`authorization`] (C), [`local_auth_list`] (D), [`transactions`] (E),
 //!   [`remote_control`] (F), [`availability`] (G), [`reservation`] (H), [`metering`] (J),
+//!   [`smart_charging`] (K),
 //!   [`firmware`] (L), [`diagnostics`] (N), [`data_transfer`] (P). Actions of blocks not
 //!   written yet answer `NotSupported`. The REST API, the CLI and later OCPI, smart
 //!   charging and firmware campaigns call the same operations.
@@ -39,6 +40,7 @@ pub mod remote_control;
 pub mod request;
 pub mod reservation;
 pub mod security;
+pub mod smart_charging;
 pub mod transactions;
 
 pub use config::{CsmsConfig, ServerCertConfig, TlsConfig, UnknownStationPolicy};

@@ -204,6 +204,62 @@ pub enum StationCommand {
         #[command(flatten)]
         api: ApiArgs,
     },
+    /// Set a charging profile (K01), checked before it is sent: a broken rule is reported by
+    /// name, e.g. `same_purpose_and_stack_level` (via the REST API). PROFILE is an OCPP
+    /// ChargingProfileType as JSON, or `@file.json`.
+    SetChargingProfile {
+        id: StationId,
+        /// 0: the whole station.
+        #[arg(long, default_value = "0")]
+        evse: i64,
+        profile: String,
+        /// Send a TxProfile although no transaction is ongoing on the EVSE.
+        #[arg(long)]
+        allow_without_transaction: bool,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Clear charging profiles (K10): one by `--profile-id`, or all that match `--evse`,
+    /// `--purpose` and `--stack-level` (via the REST API).
+    ClearChargingProfile {
+        id: StationId,
+        #[arg(long, conflicts_with_all = ["evse", "purpose", "stack_level"])]
+        profile_id: Option<i64>,
+        #[arg(long)]
+        evse: Option<i64>,
+        /// e.g. TxDefaultProfile, ChargingStationMaxProfile.
+        #[arg(long)]
+        purpose: Option<String>,
+        #[arg(long)]
+        stack_level: Option<i64>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Ask the station which profiles it holds (K09); read the assembled report at
+    /// `GET /api/v1/stations/{id}/charging-profiles/reports/{requestId}` (via the REST API).
+    GetChargingProfiles {
+        id: StationId,
+        /// Absent: every EVSE.
+        #[arg(long)]
+        evse: Option<i64>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Ask the station for its composite schedule (K08); the answer is kept (via the REST API).
+    CompositeSchedule {
+        id: StationId,
+        /// 0: the grid connection.
+        #[arg(long, default_value = "0")]
+        evse: i64,
+        /// Seconds from now.
+        #[arg(long, default_value = "3600")]
+        duration: i64,
+        /// A or W; absent: the station chooses.
+        #[arg(long)]
+        unit: Option<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
     /// Issue a client certificate for a profile-3 station from the local CA.
     IssueCert {
         id: StationId,
@@ -686,6 +742,61 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             let body: serde_json::Value = serde_json::from_str(payload)
                 .map_err(|e| anyhow::anyhow!("the payload is not JSON: {e}"))?;
             api.post(id, &format!("ocpp/{action}"), body).await?;
+        }
+        StationCommand::SetChargingProfile {
+            id,
+            evse,
+            profile,
+            allow_without_transaction,
+            api,
+        } => {
+            let text = match profile.strip_prefix('@') {
+                Some(path) => std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the profile from {path}"))?,
+                None => profile.clone(),
+            };
+            let profile: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("the profile is not JSON: {e}"))?;
+            let body = serde_json::json!({
+                "evseId": evse,
+                "chargingProfile": profile,
+                "allowWithoutTransaction": allow_without_transaction,
+            });
+            api.post(id, "charging-profiles", body).await?;
+        }
+        StationCommand::ClearChargingProfile {
+            id,
+            profile_id,
+            evse,
+            purpose,
+            stack_level,
+            api,
+        } => {
+            let body = serde_json::json!({
+                "chargingProfileId": profile_id,
+                "evseId": evse,
+                "chargingProfilePurpose": purpose,
+                "stackLevel": stack_level,
+            });
+            api.post(id, "charging-profiles/clear", body).await?;
+        }
+        StationCommand::GetChargingProfiles { id, evse, api } => {
+            let body = serde_json::json!({ "evseId": evse });
+            api.post(id, "charging-profiles/reports", body).await?;
+        }
+        StationCommand::CompositeSchedule {
+            id,
+            evse,
+            duration,
+            unit,
+            api,
+        } => {
+            let body = serde_json::json!({
+                "evseId": evse,
+                "duration": duration,
+                "chargingRateUnit": unit,
+            });
+            api.post(id, "composite-schedules", body).await?;
         }
         StationCommand::IssueCert { id, out, days } => {
             must_exist(&store, id).await?;

@@ -11,6 +11,7 @@
 
 pub mod charging;
 pub mod records;
+pub mod smart_charging;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -18,6 +19,7 @@ use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
 pub use charging::*;
 pub use records::*;
+pub use smart_charging::*;
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -271,6 +273,56 @@ pub trait Store: Send + Sync + 'static {
         station: Option<&StationId>,
         limit: u32,
     ) -> Result<Vec<unicharge_core::charge_record::ChargeRecord>>;
+
+    // --- smart charging (K) ---
+
+    /// Keep a charging profile (status `Requested`) before it is sent; one with the same id is
+    /// replaced, as the station replaces it (K01.FR.05).
+    async fn put_charging_profile(&self, profile: &ChargingProfileRecord) -> Result<()>;
+    /// The station's answer to it (or why there was none).
+    async fn set_charging_profile_status(
+        &self,
+        station: &StationId,
+        profile_id: i64,
+        status: &str,
+        status_info: Option<&str>,
+    ) -> Result<bool>;
+    /// The station's profiles not cleared, by id.
+    async fn charging_profiles(&self, station: &StationId) -> Result<Vec<ChargingProfileRecord>>;
+    /// Mark profiles cleared (the station accepted a ClearChargingProfile that matched them).
+    async fn clear_charging_profiles(
+        &self,
+        station: &StationId,
+        profile_ids: &[i64],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64>;
+    /// Keep a GetChargingProfiles request before it is sent.
+    async fn create_charging_profile_report(&self, report: &ChargingProfileReport) -> Result<()>;
+    /// The station's answer; `NoProfiles` completes the report (no parts follow).
+    async fn set_charging_profile_report_status(
+        &self,
+        station: &StationId,
+        request_id: i64,
+        status: &str,
+    ) -> Result<()>;
+    /// A fresh GetChargingProfiles requestId for the station.
+    async fn next_charging_profile_request_id(&self, station: &StationId) -> Result<i64>;
+    /// A report with its parts in arrival order.
+    async fn charging_profile_report(
+        &self,
+        station: &StationId,
+        request_id: i64,
+    ) -> Result<Option<(ChargingProfileReport, Vec<ChargingProfileReportPart>)>>;
+    /// Keep a composite schedule answer; returns its id.
+    async fn add_composite_schedule(&self, schedule: &CompositeScheduleRecord) -> Result<i64>;
+    /// The station's composite schedules, newest first.
+    async fn composite_schedules(
+        &self,
+        station: &StationId,
+        limit: u32,
+    ) -> Result<Vec<CompositeScheduleRecord>>;
+    /// External charging limits of the station (cleared ones too), by EVSE and source.
+    async fn charging_limits(&self, station: &StationId) -> Result<Vec<ChargingLimitRecord>>;
 
     // --- operator API keys ---
 

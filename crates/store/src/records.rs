@@ -67,6 +67,18 @@ pub enum Write {
     /// The charge record of an ended transaction, one per transaction: a later one (completed by
     /// offline events that arrived after the Ended one) replaces it.
     ChargeRecord(Box<unicharge_core::charge_record::ChargeRecord>),
+    /// One ReportChargingProfiles part (K09); the report is complete when `tbc` is false.
+    ChargingProfileReportPart(crate::ChargingProfileReportPart),
+    /// A NotifyChargingLimit (K12): the limit of its source on its EVSE, set or replaced.
+    ChargingLimit(crate::ChargingLimitRecord),
+    /// A ClearedChargingLimit (K13): the source's limit released, on one EVSE or (`None`) on
+    /// every EVSE.
+    ChargingLimitCleared {
+        station_id: StationId,
+        evse_id: Option<i64>,
+        source: String,
+        at: DateTime<Utc>,
+    },
 }
 
 /// See [`Write::StationNotice`].

@@ -5,8 +5,8 @@
 
 use unicharge_core::StationId;
 use unicharge_ocpp::v201::{
-    ChargingProfileType, IdTokenType, RequestStartTransactionRequest,
-    RequestStartTransactionResponse,
+    ChargingProfileType, IdTokenType, RequestStartStopStatusEnumType,
+    RequestStartTransactionRequest, RequestStartTransactionResponse,
 };
 
 use crate::request::{check_request, OpError, Requester};
@@ -37,6 +37,10 @@ pub async fn request_start(
     by: &Requester,
 ) -> Result<StartRequested, OpError> {
     csms.registered(station).await?;
+    if let Some(profile) = &start.charging_profile {
+        // K05: the TxProfile keeps the rules of K01 before anything is sent.
+        crate::smart_charging::check_start_profile(csms, station, start.evse_id, profile).await?;
+    }
     let mut request = RequestStartTransactionRequest {
         custom_data: None,
         evse_id: start.evse_id,
@@ -70,6 +74,18 @@ pub async fn request_start(
                     response.transaction_id.as_deref(),
                 )
                 .await?;
+            if let (Some(profile), RequestStartStopStatusEnumType::Accepted) =
+                (&request.charging_profile, response.status)
+            {
+                crate::smart_charging::keep_start_profile(
+                    csms,
+                    station,
+                    request.evse_id,
+                    profile,
+                    response.transaction_id.as_deref(),
+                )
+                .await?;
+            }
             Ok(StartRequested {
                 remote_start_id,
                 response,

@@ -26,4 +26,5 @@ mod g_availability;
 mod h_reservation;
 mod i_tariff_cost;
 mod j_meter_values;
+mod k_smart_charging;
 mod rest_operator;

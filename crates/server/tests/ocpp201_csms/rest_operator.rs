@@ -234,10 +234,14 @@ impl RestOperator {
                 id_token,
                 id_token_type,
                 evse_id,
+                charging_profile,
             } => {
                 let mut body = json!({ "idToken": {"idToken": id_token, "type": id_token_type} });
                 if let Some(evse) = evse_id {
                     body["evseId"] = json!(evse);
+                }
+                if let Some(profile) = charging_profile {
+                    body["chargingProfile"] = profile.clone();
                 }
                 ("transactions/start".into(), body)
             }
@@ -285,6 +289,59 @@ impl RestOperator {
                 (format!("reservations/{reservation_id}/cancel"), json!({}))
             }
             OperatorAction::ClearCache => ("clear-cache".into(), json!({})),
+            OperatorAction::SetChargingProfile {
+                evse_id,
+                charging_profile,
+                allow_without_transaction,
+            } => {
+                let mut body = json!({ "evseId": evse_id, "chargingProfile": charging_profile });
+                if *allow_without_transaction {
+                    body["allowWithoutTransaction"] = json!(true);
+                }
+                ("charging-profiles".into(), body)
+            }
+            OperatorAction::ClearChargingProfile {
+                charging_profile_id,
+                evse_id,
+                charging_profile_purpose,
+                stack_level,
+            } => {
+                let mut body = json!({});
+                if let Some(id) = charging_profile_id {
+                    body["chargingProfileId"] = json!(id);
+                }
+                if let Some(evse) = evse_id {
+                    body["evseId"] = json!(evse);
+                }
+                if let Some(purpose) = charging_profile_purpose {
+                    body["chargingProfilePurpose"] = json!(purpose);
+                }
+                if let Some(level) = stack_level {
+                    body["stackLevel"] = json!(level);
+                }
+                ("charging-profiles/clear".into(), body)
+            }
+            OperatorAction::GetChargingProfiles {
+                evse_id,
+                charging_profile,
+            } => {
+                let mut body = json!({ "chargingProfile": charging_profile });
+                if let Some(evse) = evse_id {
+                    body["evseId"] = json!(evse);
+                }
+                ("charging-profiles/reports".into(), body)
+            }
+            OperatorAction::GetCompositeSchedule {
+                evse_id,
+                duration,
+                charging_rate_unit,
+            } => {
+                let mut body = json!({ "evseId": evse_id, "duration": duration });
+                if let Some(unit) = charging_rate_unit {
+                    body["chargingRateUnit"] = json!(unit);
+                }
+                ("composite-schedules".into(), body)
+            }
             OperatorAction::UpgradeSecurityProfile {
                 security_profile,
                 configuration_slot,

@@ -106,6 +106,7 @@ async fn remote_start(
             id_token: token.id_token.clone(),
             id_token_type: token.r#type.as_str().into(),
             evse_id: Some(session.evse_id),
+            charging_profile: None,
         },
         "have the CSMS send RequestStartTransactionRequest",
     );
@@ -723,6 +724,7 @@ pub(crate) mod typed_stub {
                     id_token,
                     id_token_type,
                     evse_id,
+                    ..
                 } => {
                     let mut payload =
                         json!({"idToken": token(&id_token, &id_token_type), "remoteStartId": id});

@@ -71,6 +71,36 @@ pub enum OperatorAction {
         id_token: String,
         id_token_type: String,
         evse_id: Option<i64>,
+        /// K05: a TxProfile for the transaction (OCPP JSON of ChargingProfileType).
+        charging_profile: Option<Value>,
+    },
+    /// K01: set a charging profile (OCPP JSON of ChargingProfileType) on `evse_id` (0: the
+    /// station). `allow_without_transaction`: the operator knowingly sends a TxProfile while no
+    /// transaction is ongoing (TC_K_02's prerequisite).
+    SetChargingProfile {
+        evse_id: i64,
+        charging_profile: Value,
+        allow_without_transaction: bool,
+    },
+    /// K10: clear by id, or by the criteria given.
+    ClearChargingProfile {
+        charging_profile_id: Option<i64>,
+        evse_id: Option<i64>,
+        charging_profile_purpose: Option<String>,
+        stack_level: Option<i64>,
+    },
+    /// K09: ask which profiles the station holds (`charging_profile`: OCPP JSON of
+    /// ChargingProfileCriterionType). The CSMS allocates the requestId and reports it back
+    /// (`requestId`).
+    GetChargingProfiles {
+        evse_id: Option<i64>,
+        charging_profile: Value,
+    },
+    /// K08: ask for the composite schedule of `evse_id` (0: the grid connection).
+    GetCompositeSchedule {
+        evse_id: i64,
+        duration: i64,
+        charging_rate_unit: Option<String>,
     },
     /// F03: stop a transaction remotely.
     RequestStopTransaction { transaction_id: String },

@@ -262,6 +262,14 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
             ])?;
         }
         Write::ChargeRecord(record) => super::charging::insert_charge_record(conn, record)?,
+        Write::ChargingProfileReportPart(p) => super::smart_charging::insert_report_part(conn, p)?,
+        Write::ChargingLimit(l) => super::smart_charging::upsert_limit(conn, l)?,
+        Write::ChargingLimitCleared {
+            station_id,
+            evse_id,
+            source,
+            at,
+        } => super::smart_charging::clear_limit(conn, station_id, *evse_id, source, at)?,
         Write::Answer(a) => {
             conn.prepare_cached(
                 "INSERT OR REPLACE INTO answers

@@ -16,6 +16,7 @@ mod metered_usage;
 mod operator;
 mod refresh;
 mod rows;
+mod smart_charging;
 mod writer;
 
 use std::path::Path;
@@ -466,6 +467,92 @@ impl Store for SqliteStore {
                 .fetch_all(&self.pool)
                 .await?;
         rows.iter().map(rows::command).collect()
+    }
+
+    async fn put_charging_profile(&self, profile: &crate::ChargingProfileRecord) -> Result<()> {
+        smart_charging::put_profile(&self.pool, profile).await
+    }
+
+    async fn set_charging_profile_status(
+        &self,
+        station: &StationId,
+        profile_id: i64,
+        status: &str,
+        status_info: Option<&str>,
+    ) -> Result<bool> {
+        smart_charging::set_profile_status(&self.pool, station, profile_id, status, status_info)
+            .await
+    }
+
+    async fn charging_profiles(
+        &self,
+        station: &StationId,
+    ) -> Result<Vec<crate::ChargingProfileRecord>> {
+        smart_charging::profiles(&self.pool, station).await
+    }
+
+    async fn clear_charging_profiles(
+        &self,
+        station: &StationId,
+        profile_ids: &[i64],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        smart_charging::clear_profiles(&self.pool, station, profile_ids, at).await
+    }
+
+    async fn create_charging_profile_report(
+        &self,
+        report: &crate::ChargingProfileReport,
+    ) -> Result<()> {
+        smart_charging::create_report(&self.pool, report).await
+    }
+
+    async fn set_charging_profile_report_status(
+        &self,
+        station: &StationId,
+        request_id: i64,
+        status: &str,
+    ) -> Result<()> {
+        smart_charging::set_report_status(&self.pool, station, request_id, status).await
+    }
+
+    async fn next_charging_profile_request_id(&self, station: &StationId) -> Result<i64> {
+        smart_charging::next_request_id(&self.pool, station).await
+    }
+
+    async fn charging_profile_report(
+        &self,
+        station: &StationId,
+        request_id: i64,
+    ) -> Result<
+        Option<(
+            crate::ChargingProfileReport,
+            Vec<crate::ChargingProfileReportPart>,
+        )>,
+    > {
+        smart_charging::report(&self.pool, station, request_id).await
+    }
+
+    async fn add_composite_schedule(
+        &self,
+        schedule: &crate::CompositeScheduleRecord,
+    ) -> Result<i64> {
+        smart_charging::add_composite(&self.pool, schedule).await
+    }
+
+    async fn composite_schedules(
+        &self,
+        station: &StationId,
+        limit: u32,
+    ) -> Result<Vec<crate::CompositeScheduleRecord>> {
+        smart_charging::composites(&self.pool, station, limit).await
+    }
+
+    async fn charging_limits(
+        &self,
+        station: &StationId,
+    ) -> Result<Vec<crate::ChargingLimitRecord>> {
+        smart_charging::limits(&self.pool, station).await
     }
 
     async fn create_api_key(&self, key: &ApiKeyRecord) -> Result<()> {
