@@ -1,5 +1,7 @@
 //! `unicharge`: see `unicharge --help`.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use unicharge_server::cli::{Cli, Command, ConfigCommand};
@@ -11,6 +13,8 @@ async fn main() {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
         )
         .with_target(false)
+        // Colours only for a person at a terminal: a log file or a journal gets plain text.
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
