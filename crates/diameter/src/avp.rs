@@ -387,6 +387,17 @@ pub fn find_all<'a>(avps: &'a [Avp], name: &str) -> impl Iterator<Item = &'a Avp
 /// yields 5014 instead of a panic or a read past the AVP. The first error wins; an error inside
 /// a grouped AVP is reported with the offending child wrapped in its parent (RFC 6733 §7.5).
 pub fn decode_avps(buf: &[u8], depth: usize, opts: DecodeOptions) -> Result<Vec<Avp>, AvpError> {
+    decode_avps_in(buf, depth, opts, false)
+}
+
+/// `lenient`: inside Failed-AVP, where the content is a report of what was wrong, an unknown
+/// M-bit AVP or a bad value is kept as raw octets instead of failing the whole answer.
+fn decode_avps_in(
+    buf: &[u8],
+    depth: usize,
+    opts: DecodeOptions,
+    lenient: bool,
+) -> Result<Vec<Avp>, AvpError> {
     let mut avps = Vec::new();
     let mut pos = 0;
     while pos < buf.len() {
@@ -425,7 +436,16 @@ pub fn decode_avps(buf: &[u8], depth: usize, opts: DecodeOptions) -> Result<Vec<
             ));
         }
         let data = &rest[hdr..len];
-        let avp = decode_value(code, flags, vendor_id, data, depth, opts)?;
+        let avp = match decode_value(code, flags, vendor_id, data, depth, opts) {
+            Ok(avp) => avp,
+            Err(_) if lenient => Avp {
+                code,
+                flags,
+                vendor_id,
+                value: Value::Unknown(data.to_vec()),
+            },
+            Err(e) => return Err(e),
+        };
         avps.push(avp);
         // The last AVP of a grouped value may legitimately lack padding on the wire of some
         // implementations; accept that, never read past the buffer.
@@ -545,7 +565,8 @@ fn decode_value(
             if depth >= MAX_GROUP_DEPTH {
                 return Err(invalid("grouped AVPs nested too deeply"));
             }
-            match decode_avps(data, depth + 1, opts) {
+            let in_failed_avp = code == 279 && vendor_id.is_none();
+            match decode_avps_in(data, depth + 1, opts, in_failed_avp) {
                 Ok(children) => Value::Grouped(children),
                 Err(mut e) => {
                     // Wrap the offending child in its parent (RFC 6733 §7.5).

@@ -9,6 +9,7 @@ pub mod dictionary;
 pub mod error;
 pub mod header;
 pub mod message;
+pub mod peer;
 pub mod testing;
 
 pub use avp::{Address, Avp, AvpFlags, DecodeOptions, Time, Value};
