@@ -10,6 +10,8 @@ pub mod error;
 pub mod header;
 pub mod message;
 pub mod peer;
+pub mod rf;
+pub mod tap;
 pub mod testing;
 
 pub use avp::{Address, Avp, AvpFlags, DecodeOptions, Time, Value};

@@ -24,7 +24,7 @@ pub trait RequestHandler: Send + Sync + 'static {
         &self,
         request: Message,
         peer: PeerHandle,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<Message>> + Send + '_>>;
+    ) -> crate::rf::cdf::BoxFuture<'_, Option<Message>>;
 }
 
 enum Command {
@@ -37,6 +37,8 @@ enum Command {
 pub struct PeerHandle {
     origin_host: Arc<str>,
     tx: mpsc::Sender<Command>,
+    /// RFC 3539: the watchdog is not OKAY (a DWR went unanswered for Tw).
+    suspect: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Why a request through a [`PeerHandle`] got no answer.
@@ -79,6 +81,11 @@ impl PeerHandle {
 
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+
+    /// Whether the watchdog currently suspects the peer (traffic should fail over).
+    pub fn is_suspect(&self) -> bool {
+        self.suspect.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -177,6 +184,7 @@ async fn run(
     let mut handle: Option<PeerHandle> = None;
     let mut out: Vec<u8> = Vec::new();
     let mut close_reason: Option<String> = None;
+    let suspect = Arc::new(std::sync::atomic::AtomicBool::new(false));
 
     let mut outputs = peer.start();
     'conn: loop {
@@ -225,6 +233,7 @@ async fn run(
                     let h = PeerHandle {
                         origin_host: origin_host.into(),
                         tx: cmd_tx.clone(),
+                        suspect: suspect.clone(),
                     };
                     shared.table.insert(h.clone());
                     if let Some(tx) = opened.take() {
@@ -240,6 +249,10 @@ async fn run(
                 }
             }
         }
+        suspect.store(
+            peer.watchdog() != super::state::WatchdogState::Okay,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         if !out.is_empty() {
             if let Err(e) = wr.write_all(&out).await {
                 close_reason.get_or_insert(format!("write failed: {e}"));
