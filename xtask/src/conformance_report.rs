@@ -206,7 +206,7 @@ fn running_count_any(text: &str) -> Option<usize> {
 
 /// Outcome of one test as libtest printed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
     Pass,
     Fail,
     /// With the reason given by `#[ignore = "..."]`, if any.
@@ -214,7 +214,7 @@ enum Outcome {
 }
 
 impl Outcome {
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Outcome::Pass => "pass".into(),
             Outcome::Fail => "fail".into(),
@@ -235,26 +235,26 @@ impl Outcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct TestResult {
+pub(crate) struct TestResult {
     /// Full libtest path, e.g. `a_security::tc_a_01_csms`.
-    path: String,
+    pub(crate) path: String,
     /// Last path segment, e.g. `tc_a_01_csms`: what cases are matched on.
-    name: String,
-    outcome: Outcome,
+    pub(crate) name: String,
+    pub(crate) outcome: Outcome,
 }
 
 /// Parsed libtest output.
 #[derive(Debug, Default)]
-struct TestRun {
+pub(crate) struct TestRun {
     /// A `running N tests` line was seen: the binary started (possibly with zero tests).
-    started: bool,
+    pub(crate) started: bool,
     /// A `test result:` line was seen: the binary ran to the end. Without it, cases after the
     /// interruption would wrongly show as "not implemented", so the report says so.
-    finished: bool,
-    results: Vec<TestResult>,
+    pub(crate) finished: bool,
+    pub(crate) results: Vec<TestResult>,
 }
 
-fn parse_output(text: &str) -> TestRun {
+pub(crate) fn parse_output(text: &str) -> TestRun {
     TestRun {
         started: running_count_any(text).is_some(),
         finished: text.lines().any(|l| l.starts_with("test result: ")),
@@ -410,7 +410,7 @@ enum Status {
 }
 
 impl Status {
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Status::Ran(o) => o.label(),
             Status::NotImplemented => "not implemented".into(),

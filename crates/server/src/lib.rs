@@ -5,6 +5,7 @@
 
 pub mod bootstrap;
 pub mod cli;
+pub mod diameter;
 pub mod http;
 pub mod settings;
 pub mod tls_material;
@@ -28,6 +29,8 @@ pub struct Server {
     pub generated_tls: Option<tls_material::Generated>,
     /// The admin API key created on this (first) start, to print once. Only its hash is kept.
     pub initial_admin_key: Option<String>,
+    /// The Diameter Rf CDF, unless `[diameter] listen = ""`.
+    pub diameter: Option<diameter::RunningDiameter>,
 }
 
 impl Server {
@@ -44,6 +47,9 @@ impl Server {
     }
 
     pub async fn shutdown(self) {
+        if let Some(d) = self.diameter {
+            d.shutdown();
+        }
         self.csms.shutdown().await;
     }
 }
@@ -117,12 +123,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         }
         None => None,
     };
+    let diameter = diameter::start(&settings.diameter, store.clone()).await?;
     Ok(Server {
         csms,
         store,
         http_addr,
         generated_tls,
         initial_admin_key,
+        diameter,
     })
 }
 

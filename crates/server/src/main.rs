@@ -63,6 +63,12 @@ async fn serve(settings: unicharge_server::Settings) -> anyhow::Result<()> {
         println!("  operator API: http://{addr}/api/v1   (Swagger UI: http://{addr}/api/v1/docs)");
         println!("  metrics: http://{addr}/metrics   health: http://{addr}/health");
     }
+    if let Some(d) = &server.diameter {
+        println!(
+            "  Diameter Rf CDF: {} (Origin-Host {}, Origin-Realm {})",
+            d.addr, settings.diameter.origin_host, settings.diameter.origin_realm
+        );
+    }
     if let Some(key) = &server.initial_admin_key {
         println!("  admin API key (shown once, only its hash is stored): {key}");
         println!(

@@ -21,6 +21,15 @@
 //!
 //! [http]
 //! listen = "0.0.0.0:8080"        # /metrics and /health ("" disables)
+//!
+//! [diameter]                     # Rf offline charging: the CDF
+//! listen = "0.0.0.0:3868"        # Diameter over TCP ("" disables)
+//! origin_host = "cdf.unicharge.localdomain"
+//! origin_realm = "unicharge.localdomain"
+//! acct_interim_interval = 300    # seconds, sent in ACA to START/INTERIM (0: none)
+//! supervision = ""               # silence before ASR; "" = 2 x acct_interim_interval
+//! watchdog_interval = "30s"      # Tw of RFC 3539
+//! allowed_peers = []             # Origin-Host names, or "@realm"; empty admits every peer
 //! ```
 
 use std::net::SocketAddr;
@@ -43,6 +52,52 @@ pub struct Settings {
     pub csms: CsmsSettings,
     pub store: StoreSettings,
     pub http: HttpSettings,
+    pub diameter: DiameterSettings,
+}
+
+/// The `[diameter]` section: the Rf CDF (issue 13).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiameterSettings {
+    /// TCP listen address; the IANA port for Diameter is 3868.
+    #[serde(with = "optional_addr")]
+    pub listen: Option<SocketAddr>,
+    pub origin_host: String,
+    pub origin_realm: String,
+    /// Acct-Interim-Interval (seconds) in the ACA to START and INTERIM; 0 sends none.
+    pub acct_interim_interval: u32,
+    /// How long an open accounting session may stay silent before the CDF sends an ASR and
+    /// closes it; empty = twice the interim interval (one hour without one).
+    #[serde(with = "optional_duration")]
+    pub supervision: Option<Duration>,
+    /// How often sessions are checked against their supervision time.
+    #[serde(with = "duration")]
+    pub supervision_check: Duration,
+    /// Tw, the RFC 3539 watchdog interval.
+    #[serde(with = "duration")]
+    pub watchdog_interval: Duration,
+    /// How long to wait for an answer to a request the CDF sends (ASR).
+    #[serde(with = "duration")]
+    pub request_timeout: Duration,
+    /// Peers admitted by their CER: an Origin-Host, or "@realm" for a whole Origin-Realm.
+    /// Empty admits every peer; others get 3010 DIAMETER_UNKNOWN_PEER.
+    pub allowed_peers: Vec<String>,
+}
+
+impl Default for DiameterSettings {
+    fn default() -> Self {
+        DiameterSettings {
+            listen: Some(([0, 0, 0, 0], 3868).into()),
+            origin_host: "cdf.unicharge.localdomain".into(),
+            origin_realm: "unicharge.localdomain".into(),
+            acct_interim_interval: 300,
+            supervision: None,
+            supervision_check: Duration::from_secs(1),
+            watchdog_interval: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(10),
+            allowed_peers: vec![],
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,6 +199,7 @@ impl Default for Settings {
             csms: CsmsSettings::default(),
             store: StoreSettings::default(),
             http: HttpSettings::default(),
+            diameter: DiameterSettings::default(),
         }
     }
 }

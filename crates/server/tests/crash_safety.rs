@@ -108,6 +108,9 @@ durability = "full"
 
 [http]
 listen = ""
+
+[diameter]
+listen = ""
 "#,
     )
     .unwrap();

@@ -7,6 +7,7 @@
 //!   described by a [`octt::Target`] — unicharge's own conformance suite, and a tool for anyone
 //!   testing a CSMS (`unicharge-sim`).
 
+pub mod diameter;
 pub mod load;
 pub mod octt;
 pub mod station;

@@ -34,6 +34,16 @@ enum Command {
     /// Reconnect storm: N stations connect and boot as fast as the concurrency allows; prints
     /// the time until all are Accepted, connects/s and failures.
     Storm(Box<StormArgs>),
+    /// Diameter Rf: play the CTF against a CDF and generate accounting load.
+    #[command(subcommand)]
+    Diameter(DiameterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DiameterCommand {
+    /// N accounting sessions (START, INTERIM…, STOP) at a fixed rate; prints ACR/s and the
+    /// ACR→ACA latency p50/p99/p99.9 with a progress line every second.
+    Load(Box<unicharge_sim::diameter::DiameterLoadArgs>),
 }
 
 /// Which stations, where, and how they connect (load and storm).
@@ -210,6 +220,9 @@ async fn dispatch(command: Command) -> i32 {
         Command::Run(args) => run(*args).await,
         Command::Load(args) => load(*args).await,
         Command::Storm(args) => storm(*args).await,
+        Command::Diameter(DiameterCommand::Load(args)) => {
+            unicharge_sim::diameter::load(*args).await
+        }
     }
 }
 

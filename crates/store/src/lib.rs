@@ -268,6 +268,12 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
     ) -> Result<Option<unicharge_core::charge_record::ChargeRecord>>;
     /// Charge records, newest first, of one station or all.
+    /// Diameter Rf accounting records, newest first, optionally of one session.
+    async fn accounting_records(
+        &self,
+        session_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AccountingRecordRow>>;
     async fn charge_records(
         &self,
         station: Option<&StationId>,

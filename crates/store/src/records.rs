@@ -79,6 +79,24 @@ pub enum Write {
         source: String,
         at: DateTime<Utc>,
     },
+    /// A Diameter Rf accounting record (ACR) the CDF is about to acknowledge. A repeat of
+    /// (session_id, record_number) is ignored.
+    AccountingRecord(Box<AccountingRecordRow>),
+}
+
+/// See [`Write::AccountingRecord`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountingRecordRow {
+    pub session_id: String,
+    pub record_number: i64,
+    /// 1 EVENT_RECORD, 2 START_RECORD, 3 INTERIM_RECORD, 4 STOP_RECORD.
+    pub record_type: i64,
+    pub origin_host: String,
+    pub origin_realm: String,
+    pub received_at: DateTime<Utc>,
+    /// The decoded ACR fields (Event-Timestamp, Subscription-Id, Service-Context-Id, …).
+    pub data: serde_json::Value,
 }
 
 /// See [`Write::StationNotice`].

@@ -270,6 +270,23 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
             source,
             at,
         } => super::smart_charging::clear_limit(conn, station_id, *evse_id, source, at)?,
+        Write::AccountingRecord(r) => {
+            conn.prepare_cached(
+                "INSERT INTO diameter_accounting_records
+                    (session_id, record_number, record_type, origin_host, origin_realm, received_at, data)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (session_id, record_number) DO NOTHING",
+            )?
+            .execute(params![
+                r.session_id,
+                r.record_number,
+                r.record_type,
+                r.origin_host,
+                r.origin_realm,
+                timestamp(&r.received_at),
+                r.data.to_string(),
+            ])?;
+        }
         Write::Answer(a) => {
             conn.prepare_cached(
                 "INSERT OR REPLACE INTO answers

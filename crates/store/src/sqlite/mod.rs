@@ -903,6 +903,40 @@ impl Store for SqliteStore {
         charging::charge_record(&self.pool, id).await
     }
 
+    async fn accounting_records(
+        &self,
+        session_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<crate::AccountingRecordRow>> {
+        let rows = sqlx::query(
+            "SELECT session_id, record_number, record_type, origin_host, origin_realm, received_at, data
+             FROM diameter_accounting_records WHERE (? IS NULL OR session_id = ?)
+             ORDER BY received_at DESC, record_number DESC LIMIT ?",
+        )
+        .bind(session_id)
+        .bind(session_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                use sqlx::Row;
+                let received: String = row.try_get("received_at")?;
+                let data: String = row.try_get("data")?;
+                Ok(crate::AccountingRecordRow {
+                    session_id: row.try_get("session_id")?,
+                    record_number: row.try_get("record_number")?,
+                    record_type: row.try_get("record_type")?,
+                    origin_host: row.try_get("origin_host")?,
+                    origin_realm: row.try_get("origin_realm")?,
+                    received_at: columns::parse_timestamp(&received, "received_at")?,
+                    data: serde_json::from_str(&data)
+                        .map_err(|e| StoreError::Corrupt(format!("accounting data: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
     async fn charge_records(
         &self,
         station: Option<&StationId>,

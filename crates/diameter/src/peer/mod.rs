@@ -1,0 +1,12 @@
+//! Diameter peers (RFC 6733 §5): the connection state machine, free of I/O ([`state`]), the
+//! duplicate-request cache ([`duplicates`]) and the thin tokio task that drives both over TCP
+//! ([`driver`]). The split follows quinn / quinn-proto: everything that decides is testable
+//! with plain values and a fake clock; the driver only moves octets and fires timers.
+
+pub mod driver;
+pub mod duplicates;
+pub mod state;
+
+pub use driver::{connect, serve, PeerHandle, PeerTable, RequestError, RequestHandler, Shared};
+pub use duplicates::DuplicateCache;
+pub use state::{AllowedPeer, Output, Peer, PeerConfig, PeerState, Role, WatchdogState};
