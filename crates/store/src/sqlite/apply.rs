@@ -262,6 +262,7 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
             ])?;
         }
         Write::ChargeRecord(record) => super::charging::insert_charge_record(conn, record)?,
+        Write::EfcReport(report) => super::efc::insert_report(conn, report)?,
         Write::Answer(a) => {
             conn.prepare_cached(
                 "INSERT OR REPLACE INTO answers
