@@ -248,14 +248,21 @@ impl Backend {
                 }
                 return Ok(state.last_response.clone());
             }
-            if let Some(old) = self
-                .inner
-                .store
-                .efc_report_by_counter(&obe_key, counter)
-                .await?
-                .filter(|old| old.request == frame)
-            {
-                return Ok(old.response);
+            // An older report again: only possible when the counter is not the next one, so
+            // the in-order path never reads the store.
+            let in_order = state
+                .last_counter
+                .is_some_and(|last| counter == last.wrapping_add(1));
+            if !in_order {
+                if let Some(old) = self
+                    .inner
+                    .store
+                    .efc_report_by_counter(&obe_key, counter)
+                    .await?
+                    .filter(|old| old.request == frame)
+                {
+                    return Ok(old.response);
+                }
             }
         }
 

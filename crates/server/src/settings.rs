@@ -21,6 +21,12 @@
 //!
 //! [http]
 //! listen = "0.0.0.0:8080"        # /metrics and /health ("" disables)
+//!
+//! [efc]                          # ISO 17575-1 road-usage charging back end
+//! tcp_listen = "0.0.0.0:17575"   # 4-octet length + frame ("" disables)
+//! http_listen = "0.0.0.0:17576"  # POST /efc/adu, application/octet-stream ("" disables)
+//! time_tolerance_secs = 900      # timeOfReport vs local time
+//! status_when_low = 0            # obeStatusForDriver per accountStatus (0 ok, 1 nok, 2 contactOperator)
 //! ```
 
 use std::net::SocketAddr;
@@ -43,6 +49,8 @@ pub struct Settings {
     pub csms: CsmsSettings,
     pub store: StoreSettings,
     pub http: HttpSettings,
+    /// ISO 17575-1 road-usage charging back end (TCP and HTTP listeners, checks, policy).
+    pub efc: unicharge_efc_backend::EfcSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,6 +152,7 @@ impl Default for Settings {
             csms: CsmsSettings::default(),
             store: StoreSettings::default(),
             http: HttpSettings::default(),
+            efc: unicharge_efc_backend::EfcSettings::default(),
         }
     }
 }
