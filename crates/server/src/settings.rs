@@ -424,4 +424,19 @@ mod tests {
         assert!(toml::from_str::<Settings>("[csms]\nping_interval = \"5 weeks\"\n").is_err());
         assert!(toml::from_str::<Settings>("unknown_key = 1\n").is_err());
     }
+
+    #[test]
+    fn efc_section_parses_and_disables() {
+        let s: Settings = toml::from_str(
+            "[efc]\ntcp_listen = \"\"\nhttp_listen = \"127.0.0.1:9999\"\nstatus_when_low = 2\n\n[efc.tariff_classes]\nlocation_class = [1, 2]\n",
+        )
+        .unwrap();
+        assert_eq!(s.efc.tcp_listen, None);
+        assert_eq!(s.efc.http_listen, Some("127.0.0.1:9999".parse().unwrap()));
+        assert_eq!(s.efc.status_when_low, 2);
+        assert_eq!(s.efc.tariff_classes.location_class, vec![1, 2]);
+        let err = toml::from_str::<Settings>("[efc]\ntcp_listen = \"nowhere\"\n").unwrap_err();
+        assert!(err.to_string().contains("use \"\" to disable"), "{err}");
+        assert!(toml::from_str::<Settings>("[efc]\ntypo = 1\n").is_err());
+    }
 }
