@@ -126,6 +126,12 @@ impl SqliteStore {
             .await?;
         // The schema is in place before the writer's connection prepares its statements.
         MIGRATIONS.run(&pool).await?;
+        // The migrations' pages are in the WAL now (autocheckpoint is off): fold them into the
+        // database file once, so a fresh database starts with an empty WAL and the WAL bound
+        // the checkpointer keeps is about station traffic, not schema size.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await?;
         let caches = Arc::new(Caches::new(config.cache));
         let owned = path.to_owned();
         let wal_limit = i64::try_from(config.checkpoint.passive_above).unwrap_or(i64::MAX);
