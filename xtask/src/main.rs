@@ -4,10 +4,12 @@
 //!   `crates/ocpp/schemas/v201/`. The output is committed; CI checks it is up to date.
 //! - `conformance-report`: run the OCTT conformance tests and write `docs/conformance/ocpp201-csms.md`.
 //! - `diameter-report`: run the Diameter Rf/Ro TP tests and write `docs/conformance/diameter-rf-ro.md`.
+//! - `efc-conformance-report`: run the ISO/TS 16407-1 EFC tests and write `docs/conformance/efc-17575.md`.
 
 mod codegen_ocpp;
 mod conformance_report;
 mod diameter_report;
+mod efc_conformance_report;
 
 use std::path::PathBuf;
 
@@ -23,6 +25,9 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("codegen-ocpp") => codegen_ocpp::run(&workspace_root(), &args[1..]),
         Some("conformance-report") => conformance_report::run(&workspace_root(), &args[1..]),
+        Some("efc-conformance-report") => {
+            efc_conformance_report::run(&workspace_root(), &args[1..])
+        }
         Some("diameter-report") => diameter_report::run(&workspace_root(), &args[1..]),
         _ => {
             eprintln!(
@@ -30,7 +35,8 @@ fn main() -> anyhow::Result<()> {
                  commands:\n  \
                  codegen-ocpp [--check]   regenerate OCPP 2.0.1 message types from the schemas\n  \
                  conformance-report       run the OCTT CSMS conformance tests, write docs/conformance/ocpp201-csms.md\n  \
-                 diameter-report          run the Diameter Rf/Ro TP tests, write docs/conformance/diameter-rf-ro.md"
+                 diameter-report          run the Diameter Rf/Ro TP tests, write docs/conformance/diameter-rf-ro.md
+                 efc-conformance-report   run the ISO/TS 16407-1 EFC tests, write docs/conformance/efc-17575.md"
             );
             std::process::exit(2);
         }

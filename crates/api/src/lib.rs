@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod availability;
 pub mod commands;
+pub mod efc;
 pub mod error;
 pub mod local_list;
 pub mod provisioning;
@@ -96,6 +97,8 @@ impl ApiState {
         transactions::transaction_status,
         transactions::list_charge_records,
         transactions::get_charge_record,
+        efc::list_obes,
+        efc::list_reports,
         remote_control::unlock_connector,
         remote_control::clear_cache,
         reservations::reserve_now,
@@ -236,6 +239,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(remote_control::routes())
         .merge(reservations::routes())
         .merge(tariffs::routes())
+        .merge(efc::routes())
         .merge(smart_charging::routes())
         .with_state(state);
     Router::new()

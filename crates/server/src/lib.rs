@@ -29,6 +29,9 @@ pub struct Server {
     pub generated_tls: Option<tls_material::Generated>,
     /// The admin API key created on this (first) start, to print once. Only its hash is kept.
     pub initial_admin_key: Option<String>,
+    /// The ISO 17575-1 back end and its listeners.
+    pub efc: unicharge_efc_backend::Backend,
+    pub efc_listeners: unicharge_efc_backend::transport::Listeners,
     /// The Diameter Rf CDF, unless `[diameter] listen = ""`.
     pub diameter: Option<diameter::RunningDiameter>,
 }
@@ -47,6 +50,7 @@ impl Server {
     }
 
     pub async fn shutdown(self) {
+        self.efc_listeners.shutdown();
         if let Some(d) = self.diameter {
             d.shutdown();
         }
@@ -123,6 +127,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         }
         None => None,
     };
+    let efc = unicharge_efc_backend::Backend::new(store.clone(), settings.efc.clone().into());
+    let efc_listeners = unicharge_efc_backend::transport::start(
+        efc.clone(),
+        settings.efc.tcp_listen,
+        settings.efc.http_listen,
+        settings.efc.max_frame,
+    )
+    .await?;
     let diameter = diameter::start(&settings.diameter, store.clone()).await?;
     Ok(Server {
         csms,
@@ -130,6 +142,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         http_addr,
         generated_tls,
         initial_admin_key,
+        efc,
+        efc_listeners,
         diameter,
     })
 }

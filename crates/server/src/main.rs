@@ -59,6 +59,12 @@ async fn serve(settings: unicharge_server::Settings) -> anyhow::Result<()> {
             settings.csms.path_prefix
         );
     }
+    if let Some(addr) = server.efc_listeners.tcp_addr {
+        println!("  EFC (ISO 17575-1) charge reports, TCP length-prefixed: {addr}");
+    }
+    if let Some(addr) = server.efc_listeners.http_addr {
+        println!("  EFC (ISO 17575-1) charge reports, HTTP: POST http://{addr}/efc/adu");
+    }
     if let Some(addr) = server.http_addr {
         println!("  operator API: http://{addr}/api/v1   (Swagger UI: http://{addr}/api/v1/docs)");
         println!("  metrics: http://{addr}/metrics   health: http://{addr}/health");

@@ -22,6 +22,11 @@
 //! [http]
 //! listen = "0.0.0.0:8080"        # /metrics and /health ("" disables)
 //!
+//! [efc]                          # ISO 17575-1 road-usage charging back end
+//! tcp_listen = "0.0.0.0:17575"   # 4-octet length + frame ("" disables)
+//! http_listen = "0.0.0.0:17576"  # POST /efc/adu, application/octet-stream ("" disables)
+//! time_tolerance_secs = 900      # timeOfReport vs local time
+//! status_when_low = 0            # obeStatusForDriver per accountStatus (0 ok, 1 nok, 2 contactOperator)
 //! [diameter]                     # Rf offline charging: the CDF
 //! listen = "0.0.0.0:3868"        # Diameter over TCP ("" disables)
 //! origin_host = "cdf.unicharge.localdomain"
@@ -52,6 +57,8 @@ pub struct Settings {
     pub csms: CsmsSettings,
     pub store: StoreSettings,
     pub http: HttpSettings,
+    /// ISO 17575-1 road-usage charging back end (TCP and HTTP listeners, checks, policy).
+    pub efc: unicharge_efc_backend::EfcSettings,
     pub diameter: DiameterSettings,
 }
 
@@ -199,6 +206,7 @@ impl Default for Settings {
             csms: CsmsSettings::default(),
             store: StoreSettings::default(),
             http: HttpSettings::default(),
+            efc: unicharge_efc_backend::EfcSettings::default(),
             diameter: DiameterSettings::default(),
         }
     }
@@ -470,5 +478,20 @@ mod tests {
         assert_eq!(s.csms.ws_listen, None);
         assert!(toml::from_str::<Settings>("[csms]\nping_interval = \"5 weeks\"\n").is_err());
         assert!(toml::from_str::<Settings>("unknown_key = 1\n").is_err());
+    }
+
+    #[test]
+    fn efc_section_parses_and_disables() {
+        let s: Settings = toml::from_str(
+            "[efc]\ntcp_listen = \"\"\nhttp_listen = \"127.0.0.1:9999\"\nstatus_when_low = 2\n\n[efc.tariff_classes]\nlocation_class = [1, 2]\n",
+        )
+        .unwrap();
+        assert_eq!(s.efc.tcp_listen, None);
+        assert_eq!(s.efc.http_listen, Some("127.0.0.1:9999".parse().unwrap()));
+        assert_eq!(s.efc.status_when_low, 2);
+        assert_eq!(s.efc.tariff_classes.location_class, vec![1, 2]);
+        let err = toml::from_str::<Settings>("[efc]\ntcp_listen = \"nowhere\"\n").unwrap_err();
+        assert!(err.to_string().contains("use \"\" to disable"), "{err}");
+        assert!(toml::from_str::<Settings>("[efc]\ntypo = 1\n").is_err());
     }
 }

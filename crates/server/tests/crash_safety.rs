@@ -109,6 +109,10 @@ durability = "full"
 [http]
 listen = ""
 
+[efc]
+tcp_listen = "127.0.0.1:0"
+http_listen = ""
+
 [diameter]
 listen = ""
 "#,

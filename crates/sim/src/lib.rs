@@ -6,8 +6,10 @@
 //! - [`octt`]: the OCTT CSMS test cases (OCPP 2.0.1 Part 6) as scenarios, run against any CSMS
 //!   described by a [`octt::Target`] — unicharge's own conformance suite, and a tool for anyone
 //!   testing a CSMS (`unicharge-sim`).
+//! - [`efc`]: an ISO 17575-1 front end (OBE) simulator for road-usage charging back ends.
 
 pub mod diameter;
+pub mod efc;
 pub mod load;
 pub mod octt;
 pub mod station;

@@ -34,6 +34,9 @@ enum Command {
     /// Reconnect storm: N stations connect and boot as fast as the concurrency allows; prints
     /// the time until all are Accepted, connects/s and failures.
     Storm(Box<StormArgs>),
+    /// ISO 17575-1 road-usage charging: play OBE front ends against a back end.
+    #[command(subcommand)]
+    Efc(EfcCommand),
     /// Diameter Rf: play the CTF against a CDF and generate accounting load.
     #[command(subcommand)]
     Diameter(DiameterCommand),
@@ -222,6 +225,164 @@ async fn dispatch(command: Command) -> i32 {
         Command::Storm(args) => storm(*args).await,
         Command::Diameter(DiameterCommand::Load(args)) => {
             unicharge_sim::diameter::load(*args).await
+        }
+        Command::Efc(command) => efc_main(command).await,
+    }
+}
+
+/// Where the EFC back end listens.
+#[derive(Debug, clap::Args)]
+struct EfcTarget {
+    /// TCP listener of the back end (4-octet length-prefixed frames).
+    #[arg(long, default_value = "127.0.0.1:17575", conflicts_with = "http")]
+    tcp: std::net::SocketAddr,
+    /// Use HTTP instead: base URL of the back end, e.g. http://127.0.0.1:17576 (POST /efc/adu).
+    #[arg(long)]
+    http: Option<String>,
+}
+
+impl EfcTarget {
+    fn bearer(&self) -> unicharge_sim::efc::Bearer {
+        match &self.http {
+            Some(url) => unicharge_sim::efc::Bearer::Http(url.clone()),
+            None => unicharge_sim::efc::Bearer::Tcp(self.tcp),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum EfcCommand {
+    /// Charge Report scenario (TP/CR/FE/BV/03, 04, 06, 07): one OBE sends REPORTS reports,
+    /// starting at --counter and --mileage (try 4294967294 / 16777200 to cross both wraps);
+    /// every answer must be CRR_ACK echoing the counter. Exit status 1 on the first bad answer.
+    Cr {
+        #[command(flatten)]
+        target: EfcTarget,
+        #[arg(long, default_value = "5")]
+        reports: u32,
+        #[arg(long, default_value = "0")]
+        counter: u32,
+        #[arg(long, default_value = "1000")]
+        mileage: u32,
+        /// OBE serial (equipmentObuId), as text.
+        #[arg(long, default_value = "SIM-OBE-1")]
+        obe: String,
+    },
+    /// Back End Feedback scenario: one OBE with an on-board credit account (THR 1000, starting
+    /// at --balance) sends reports until the back end's accountUpdates bring it to ok, printing
+    /// every accountStatus transition (queue the update with the operator first).
+    Bef {
+        #[command(flatten)]
+        target: EfcTarget,
+        #[arg(long, default_value = "-500", allow_hyphen_values = true)]
+        balance: i64,
+        #[arg(long, default_value = "20")]
+        max_reports: u32,
+        #[arg(long, default_value = "SIM-OBE-1")]
+        obe: String,
+    },
+    /// Load: OBES front ends on their own connections send REPORTS reports each as fast as
+    /// answers come back; prints a progress line every second and reports/s at the end.
+    Load {
+        #[command(flatten)]
+        target: EfcTarget,
+        #[arg(long, default_value = "100")]
+        obes: usize,
+        #[arg(long, default_value = "100")]
+        reports: u64,
+    },
+}
+
+async fn efc_main(command: EfcCommand) -> i32 {
+    use unicharge_sim::efc::{AccountKind, Client, FrontEnd, OnBoardAccount};
+    let result: anyhow::Result<()> = async {
+        match command {
+            EfcCommand::Cr {
+                target,
+                reports,
+                counter,
+                mileage,
+                obe,
+            } => {
+                let mut client = Client::connect(&target.bearer()).await?;
+                let mut fe = FrontEnd::new(1, obe.as_bytes(), 1);
+                fe.counter = counter;
+                fe.mileage = mileage;
+                for _ in 0..reports {
+                    let (r, crr) = fe.report(&mut client, chrono::Utc::now()).await?;
+                    println!(
+                        "counter {:>10} mileage {:>10} -> obeStatusForDriver {:?} accountUpdate {}",
+                        r.charge_report_counter.unwrap_or_default(),
+                        r.mileage.as_ref().map(|m| m.dist).unwrap_or_default(),
+                        crr.obe_status_for_driver,
+                        crr.account_update.is_some()
+                    );
+                    anyhow::ensure!(
+                        crr.obe_status_for_driver == Some(0) && crr.account_update.is_none(),
+                        "not a CRR_ACK: {crr:?}"
+                    );
+                }
+                Ok(())
+            }
+            EfcCommand::Bef {
+                target,
+                balance,
+                max_reports,
+                obe,
+            } => {
+                let mut client = Client::connect(&target.bearer()).await?;
+                let mut fe = FrontEnd::new(1, obe.as_bytes(), 1);
+                fe.account = Some(OnBoardAccount {
+                    kind: AccountKind::Credit,
+                    remaining: balance,
+                    threshold: 1000,
+                    reload_value: 250,
+                });
+                for _ in 0..max_reports {
+                    let (r, crr) = fe.report(&mut client, chrono::Utc::now()).await?;
+                    println!(
+                        "accountStatus {:?} -> obeStatusForDriver {:?} accountUpdate {:?}",
+                        r.account_status, crr.obe_status_for_driver, crr.account_update
+                    );
+                    if r.account_status == Some(0) {
+                        return Ok(());
+                    }
+                }
+                anyhow::bail!("account did not reach ok within {max_reports} reports")
+            }
+            EfcCommand::Load {
+                target,
+                obes,
+                reports,
+            } => {
+                let summary = unicharge_sim::efc::load::run(target.bearer(), obes, reports, |s| {
+                    eprintln!(
+                        "{:>6.1}s sent {} ok {} failed {} ({:.0} reports/s)",
+                        s.elapsed.as_secs_f64(),
+                        s.sent,
+                        s.ok,
+                        s.failed,
+                        s.per_second()
+                    )
+                })
+                .await?;
+                println!(
+                    "{} reports answered, {} failed, {:.2}s, {:.0} reports/s",
+                    summary.ok,
+                    summary.failed,
+                    summary.elapsed.as_secs_f64(),
+                    summary.per_second()
+                );
+                Ok(())
+            }
+        }
+    }
+    .await;
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
         }
     }
 }

@@ -10,6 +10,7 @@
 //! durable before it answers the station ("durable before acknowledged").
 
 pub mod charging;
+pub mod efc;
 pub mod records;
 pub mod smart_charging;
 pub mod sqlite;
@@ -280,6 +281,30 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<unicharge_core::charge_record::ChargeRecord>>;
 
+    // --- ISO 17575-1 road-usage charging (EFC) ---
+
+    /// Create or replace an OBE's registration.
+    async fn upsert_efc_obe(&self, obe: &efc::EfcObe) -> Result<()>;
+    async fn efc_obe(&self, obe_key: &str) -> Result<Option<efc::EfcObe>>;
+    async fn efc_obes(&self) -> Result<Vec<efc::EfcObe>>;
+    /// The newest `limit` reports of an OBE (all OBEs when `None`), newest first.
+    async fn efc_reports(
+        &self,
+        obe_key: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<efc::EfcReportRecord>>;
+    /// The newest report of an OBE carrying this counter.
+    async fn efc_report_by_counter(
+        &self,
+        obe_key: &str,
+        counter: u32,
+    ) -> Result<Option<efc::EfcReportRecord>>;
+    /// The newest report of a contract that carried a mileage.
+    async fn efc_last_mileage(&self, contract_key: &str) -> Result<Option<efc::EfcReportRecord>>;
+    /// Queue an answer for an OBE; returns its id.
+    async fn enqueue_efc_update(&self, update: &efc::EfcQueuedUpdate) -> Result<i64>;
+    /// Updates not yet done, oldest first.
+    async fn efc_pending_updates(&self, obe_key: &str) -> Result<Vec<efc::EfcQueuedUpdate>>;
     // --- smart charging (K) ---
 
     /// Keep a charging profile (status `Requested`) before it is sent; one with the same id is

@@ -67,6 +67,8 @@ pub enum Write {
     /// The charge record of an ended transaction, one per transaction: a later one (completed by
     /// offline events that arrived after the Ended one) replaces it.
     ChargeRecord(Box<unicharge_core::charge_record::ChargeRecord>),
+    /// An ISO 17575-1 charge report, its answer and its usage statements as charge records.
+    EfcReport(Box<crate::efc::EfcReportRecord>),
     /// One ReportChargingProfiles part (K09); the report is complete when `tbc` is false.
     ChargingProfileReportPart(crate::ChargingProfileReportPart),
     /// A NotifyChargingLimit (K12): the limit of its source on its EVSE, set or replaced.

@@ -53,6 +53,8 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
     // E14: ask a reconnecting station about its ongoing transactions at once.
     s.csms.transaction_status_delay = Duration::ZERO;
     s.http.listen = None;
+    s.efc.tcp_listen = Some("127.0.0.1:0".parse().unwrap());
+    s.efc.http_listen = Some("127.0.0.1:0".parse().unwrap());
     s.diameter.listen = None;
     s.store.durability = Durability::Normal;
     s

@@ -12,6 +12,7 @@ mod cache;
 mod charging;
 mod checkpoint;
 mod columns;
+mod efc;
 mod metered_usage;
 mod operator;
 mod refresh;
@@ -126,6 +127,12 @@ impl SqliteStore {
             .await?;
         // The schema is in place before the writer's connection prepares its statements.
         MIGRATIONS.run(&pool).await?;
+        // The migrations' pages are in the WAL now (autocheckpoint is off): fold them into the
+        // database file once, so a fresh database starts with an empty WAL and the WAL bound
+        // the checkpointer keeps is about station traffic, not schema size.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await?;
         let caches = Arc::new(Caches::new(config.cache));
         let owned = path.to_owned();
         let wal_limit = i64::try_from(config.checkpoint.passive_above).unwrap_or(i64::MAX);
@@ -943,6 +950,49 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<unicharge_core::charge_record::ChargeRecord>> {
         charging::charge_records(&self.pool, station, limit).await
+    }
+
+    async fn upsert_efc_obe(&self, obe: &crate::efc::EfcObe) -> Result<()> {
+        efc::upsert_obe(&self.pool, obe).await
+    }
+
+    async fn efc_obe(&self, obe_key: &str) -> Result<Option<crate::efc::EfcObe>> {
+        efc::obe(&self.pool, obe_key).await
+    }
+
+    async fn efc_obes(&self) -> Result<Vec<crate::efc::EfcObe>> {
+        efc::obes(&self.pool).await
+    }
+
+    async fn efc_reports(
+        &self,
+        obe_key: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<crate::efc::EfcReportRecord>> {
+        efc::reports(&self.pool, obe_key, limit).await
+    }
+
+    async fn efc_report_by_counter(
+        &self,
+        obe_key: &str,
+        counter: u32,
+    ) -> Result<Option<crate::efc::EfcReportRecord>> {
+        efc::report_by_counter(&self.pool, obe_key, counter).await
+    }
+
+    async fn efc_last_mileage(
+        &self,
+        contract_key: &str,
+    ) -> Result<Option<crate::efc::EfcReportRecord>> {
+        efc::last_mileage(&self.pool, contract_key).await
+    }
+
+    async fn enqueue_efc_update(&self, update: &crate::efc::EfcQueuedUpdate) -> Result<i64> {
+        efc::enqueue_update(&self.pool, update).await
+    }
+
+    async fn efc_pending_updates(&self, obe_key: &str) -> Result<Vec<crate::efc::EfcQueuedUpdate>> {
+        efc::pending_updates(&self.pool, obe_key).await
     }
 
     async fn transaction_event_seen(

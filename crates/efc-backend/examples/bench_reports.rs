@@ -1,0 +1,114 @@
+//! Throughput of the back end's whole path per charge report: decode + (MAC verify) + checks +
+//! durable store (group-committed SQLite, `durability = full`) + encoded answer.
+//!
+//! ```text
+//! cargo run -p unicharge-efc-backend --example bench_reports -- [OBES] [REPORTS_PER_OBE] [auth]
+//! ```
+//!
+//! OBES concurrent front ends (tasks on a 2-thread runtime, each waiting for its answer before
+//! the next report, as an OBE does) call `Backend::handle_frame` directly: the transports are
+//! left out so the figure is the back end's. Also prints the CPU-only stages (decode + verify +
+//! checks, no store) on one thread, to locate the bottleneck.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use unicharge_efc::adu::Adu;
+use unicharge_efc::auth::KeyRef;
+use unicharge_efc_backend::{Backend, EfcConfig};
+use unicharge_sim::efc::FrontEnd;
+use unicharge_store::efc::EfcObe;
+use unicharge_store::sqlite::{Durability, SqliteStore};
+use unicharge_store::Store;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let obes: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(512);
+    let per_obe: usize = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(100);
+    let authenticated = args.get(2).is_some_and(|a| a == "auth");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let dir = tempfile::tempdir()?;
+        let store = SqliteStore::open(&dir.path().join("bench.sqlite"), Durability::Full).await?;
+        let store: Arc<dyn Store> = Arc::new(store);
+        let backend = Backend::new(store, EfcConfig::default());
+        let key = b"bench-key-0123456789".to_vec();
+
+        // Pre-built frames: the generator's cost is not the back end's.
+        let mut frames: Vec<Vec<Vec<u8>>> = Vec::with_capacity(obes);
+        for i in 0..obes {
+            let mut fe = FrontEnd::new(7, format!("B{i:07}").as_bytes(), 1);
+            if authenticated {
+                backend
+                    .register_obe(EfcObe {
+                        obe_key: fe.obe_key(),
+                        mac_key_hex: Some(hex::encode(&key)),
+                        require_auth: true,
+                        label: String::new(),
+                        created_at: Utc::now(),
+                    })
+                    .await?;
+                fe.mac = Some((
+                    key.clone(),
+                    KeyRef {
+                        master_key_ref: 1,
+                        key_derivation_id: fe.obe_key().into_bytes(),
+                    },
+                ));
+            }
+            let now = Utc::now();
+            frames.push((0..per_obe).map(|_| { let r = fe.next_report(now); fe.frame(&r) }).collect());
+        }
+        let size = frames[0][0].len();
+
+        // CPU-only stages on one thread.
+        let sample: Vec<&Vec<u8>> = frames.iter().flat_map(|f| f.iter()).take(20_000).collect();
+        let t = Instant::now();
+        for f in &sample {
+            let report = match Adu::from_frame(f).unwrap() {
+                Adu::ChargeReport(r) => r,
+                Adu::AuthenticatedChargeReport(w) => {
+                    unicharge_efc::auth::open_charge_report(&w, &key).unwrap()
+                }
+                _ => unreachable!(),
+            };
+            let v = unicharge_efc_backend::checks::check_report(
+                &report,
+                Utc::now(),
+                chrono::Duration::seconds(900),
+                &Default::default(),
+            );
+            assert!(v.is_empty());
+        }
+        let cpu = sample.len() as f64 / t.elapsed().as_secs_f64();
+
+        let t = Instant::now();
+        let mut tasks = Vec::new();
+        for (i, list) in frames.into_iter().enumerate() {
+            let b = backend.clone();
+            tasks.push(tokio::spawn(async move {
+                let peer = format!("bench-{i}");
+                for f in list {
+                    let answer = b.handle_frame(&f, &peer).await;
+                    assert_ne!(answer[0], 0xFF, "{}", String::from_utf8_lossy(&answer[1..]));
+                }
+            }));
+        }
+        for task in tasks {
+            task.await?;
+        }
+        let secs = t.elapsed().as_secs_f64();
+        let n = obes * per_obe;
+        println!(
+            "{n} charge reports ({size} octets{}), {obes} OBEs concurrently: {secs:.2} s, {:.0} reports/s (durable, full fsync)",
+            if authenticated { ", HMAC-SHA-256" } else { "" },
+            n as f64 / secs
+        );
+        println!("decode + verify + checks only, one thread: {cpu:.0} reports/s");
+        anyhow::Ok(())
+    })
+}

@@ -1,0 +1,89 @@
+//! Records of ISO 17575-1 road-usage charging (the EFC back end). The ADUs themselves are kept
+//! as the frames received and answered (UPER bytes), so a report can be re-read with the codec
+//! and a retransmission answered byte for byte.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// An on-board unit the back end knows, with its MAC key (if reports must be authenticated)
+/// and the on-board account the operator manages for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfcObe {
+    /// `<manufacturerId>:<equipmentObuId as hex>`.
+    pub obe_key: String,
+    /// HMAC-SHA-256 key (hex in JSON) for `Authenticated*` ADUs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac_key_hex: Option<String>,
+    /// Plain (unauthenticated) reports from this OBE are refused.
+    #[serde(default)]
+    pub require_auth: bool,
+    /// Free text for the operator.
+    #[serde(default)]
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One received charge report and the answer it got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfcReportRecord {
+    /// Set by the store on insert (0 before).
+    #[serde(default)]
+    pub id: i64,
+    pub obe_key: String,
+    pub contract_key: String,
+    pub counter: Option<u32>,
+    pub mileage: Option<u32>,
+    pub mileage_unit: Option<u8>,
+    pub account_status: Option<u8>,
+    pub time_of_report: Option<DateTime<Utc>>,
+    /// How many counter values were skipped before this report (gap recorded, not refused).
+    pub counter_gap: Option<u32>,
+    /// Rule violations found (TP/CR ids and a reason each).
+    pub violations: Vec<String>,
+    pub request: Vec<u8>,
+    pub response: Vec<u8>,
+    pub received_at: DateTime<Utc>,
+    /// The usage statements of the report, stored as charge records.
+    #[serde(default)]
+    pub charge_records: Vec<EfcChargeRecord>,
+    /// A queued update this answer delivered and that is now done.
+    #[serde(default)]
+    pub completed_update: Option<i64>,
+}
+
+/// What one usage statement charged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfcChargeRecord {
+    pub usage_statement_id: Option<u16>,
+    pub fee_excl_vat: Option<u16>,
+    pub vat: Option<u16>,
+    /// `paymentFeeUnit` as hex.
+    pub fee_unit: Option<String>,
+    pub period_begin: Option<DateTime<Utc>>,
+    pub period_end: Option<DateTime<Utc>>,
+    pub distance: Option<u32>,
+    pub distance_unit: Option<u8>,
+    pub charge_objects: Vec<u32>,
+    pub no_usage: bool,
+}
+
+/// An answer the operator queued for an OBE: delivered with its next charge report response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfcQueuedUpdate {
+    #[serde(default)]
+    pub id: i64,
+    pub obe_key: String,
+    /// `obeStatusForDriver` (ISO 14906 SetMMIRq) to send, if any.
+    pub obe_status_for_driver: Option<u8>,
+    /// `accountUpdate` as its UPER encoding (hex), if any.
+    pub account_update_hex: Option<String>,
+    /// Keep sending it with every response until the OBE reports accountStatus ok (0)
+    /// (the loop of TP/BEF/FE/BV/26–31); otherwise delivered once.
+    #[serde(default)]
+    pub until_account_ok: bool,
+    pub created_at: DateTime<Utc>,
+}
