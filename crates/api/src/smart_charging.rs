@@ -59,7 +59,7 @@ fn json_text(text: Option<&str>) -> Option<Value> {
 }
 
 /// Set a charging profile (K01).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SetProfileBody {
     /// 0: the whole station.
@@ -177,7 +177,7 @@ pub async fn list_charging_profiles(
 }
 
 /// Clear profiles (K10): by `chargingProfileId`, or by criteria (all that match).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClearBody {
     pub charging_profile_id: Option<i64>,
@@ -236,7 +236,7 @@ pub async fn clear_charging_profile(
 }
 
 /// Ask the station which profiles it holds (K09). The CSMS allocates the requestId.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetProfilesBody {
     /// Absent: every EVSE.
@@ -359,7 +359,7 @@ pub async fn charging_profile_report(
 }
 
 /// Ask for the composite schedule (K08).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CompositeBody {
     /// 0: the grid connection of the whole station.

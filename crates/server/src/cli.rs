@@ -10,6 +10,7 @@ use unicharge_api::availability::{AvailabilityBody, TriggerBody};
 use unicharge_api::provisioning::{
     GetVariablesBody, ReportBody, ResetBody, SetVariableItem, SetVariablesBody, VariableRef,
 };
+use unicharge_api::smart_charging as sc;
 use unicharge_core::api_keys::ApiRole;
 use unicharge_core::credentials::{check_password_policy, GeneratedPassword, NewPassword};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
@@ -757,11 +758,11 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             };
             let profile: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("the profile is not JSON: {e}"))?;
-            let body = serde_json::json!({
-                "evseId": evse,
-                "chargingProfile": profile,
-                "allowWithoutTransaction": allow_without_transaction,
-            });
+            let body = body(sc::SetProfileBody {
+                evse_id: *evse,
+                charging_profile: profile,
+                allow_without_transaction: *allow_without_transaction,
+            })?;
             api.post(id, "charging-profiles", body).await?;
         }
         StationCommand::ClearChargingProfile {
@@ -772,16 +773,19 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             stack_level,
             api,
         } => {
-            let body = serde_json::json!({
-                "chargingProfileId": profile_id,
-                "evseId": evse,
-                "chargingProfilePurpose": purpose,
-                "stackLevel": stack_level,
-            });
+            let body = body(sc::ClearBody {
+                charging_profile_id: *profile_id,
+                evse_id: *evse,
+                charging_profile_purpose: purpose.clone(),
+                stack_level: *stack_level,
+            })?;
             api.post(id, "charging-profiles/clear", body).await?;
         }
         StationCommand::GetChargingProfiles { id, evse, api } => {
-            let body = serde_json::json!({ "evseId": evse });
+            let body = body(sc::GetProfilesBody {
+                evse_id: *evse,
+                charging_profile: None,
+            })?;
             api.post(id, "charging-profiles/reports", body).await?;
         }
         StationCommand::CompositeSchedule {
@@ -791,11 +795,11 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             unit,
             api,
         } => {
-            let body = serde_json::json!({
-                "evseId": evse,
-                "duration": duration,
-                "chargingRateUnit": unit,
-            });
+            let body = body(sc::CompositeBody {
+                evse_id: *evse,
+                duration: *duration,
+                charging_rate_unit: unit.clone(),
+            })?;
             api.post(id, "composite-schedules", body).await?;
         }
         StationCommand::IssueCert { id, out, days } => {
