@@ -31,6 +31,51 @@ impl Touched {
     }
 }
 
+/// Apply a job's writes in order. Consecutive sampledValues of one meterValue (same station,
+/// EVSE, transaction and timestamp) are stored together, as the one packed row they become.
+pub(super) fn apply_all(conn: &Connection, writes: &[Write], touched: &mut Touched) -> Result<()> {
+    let mut rest = writes;
+    while let Some((first, tail)) = rest.split_first() {
+        let Write::MeterValue(m) = first else {
+            apply(conn, first, touched)?;
+            rest = tail;
+            continue;
+        };
+        let same_reading = |w: &Write| {
+            matches!(w, Write::MeterValue(n) if n.station_id == m.station_id
+                && n.evse_id == m.evse_id && n.transaction_id == m.transaction_id
+                && n.timestamp == m.timestamp)
+        };
+        let len = 1 + tail.iter().take_while(|w| same_reading(w)).count();
+        let group: Vec<&crate::MeterValueRecord> = rest[..len]
+            .iter()
+            .filter_map(|w| match w {
+                Write::MeterValue(m) => Some(&**m),
+                _ => None,
+            })
+            .collect();
+        meter_values(conn, &group, touched)?;
+        rest = &rest[len..];
+    }
+    Ok(())
+}
+
+fn meter_values(
+    conn: &Connection,
+    group: &[&crate::MeterValueRecord],
+    touched: &mut Touched,
+) -> Result<()> {
+    super::meter_readings::insert(conn, group)?;
+    for m in group {
+        if let Some(transaction_id) = &m.transaction_id {
+            touched
+                .transactions
+                .insert((m.station_id.clone(), transaction_id.clone()));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> Result<()> {
     match write {
         Write::StationBooted {
@@ -223,14 +268,7 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
                 .transactions
                 .insert((f.station_id.clone(), f.transaction_id.clone()));
         }
-        Write::MeterValue(m) => {
-            super::charging::insert_meter_value(conn, m)?;
-            if let Some(transaction_id) = &m.transaction_id {
-                touched
-                    .transactions
-                    .insert((m.station_id.clone(), transaction_id.clone()));
-            }
-        }
+        Write::MeterValue(m) => meter_values(conn, &[m], touched)?,
         Write::ReservationStatus {
             station_id,
             reservation_id,

@@ -1,11 +1,8 @@
 //! SQLite side of the money path: meter values, local lists, remote starts, reservations,
 //! tariffs and charge records. Decimals are kept as their exact text, never as REAL.
 
-use std::str::FromStr;
-
 use chrono::Utc;
-use rusqlite::{params, Connection, OptionalExtension};
-use rust_decimal::Decimal;
+use rusqlite::{params, Connection};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 use unicharge_core::charge_record::ChargeRecord;
@@ -14,8 +11,7 @@ use unicharge_core::StationId;
 
 use super::columns::timestamp;
 use crate::{
-    LocalList, MeterValueFilter, MeterValueRecord, RemoteStartRecord, ReservationRecord, Result,
-    StoreError, TransactionFacts,
+    LocalList, RemoteStartRecord, ReservationRecord, Result, StoreError, TransactionFacts,
 };
 
 // --- writer side (inside the group commit, on the writer's own connection) ---
@@ -62,77 +58,6 @@ pub(super) fn apply_transaction_facts(conn: &Connection, f: &TransactionFacts) -
     Ok(())
 }
 
-pub(super) fn insert_meter_value(conn: &Connection, m: &MeterValueRecord) -> Result<()> {
-    // An energy register that reads lower than the reading just before it in the same series
-    // (same EVSE, transaction, measurand, phase, location) went backwards: keep it, flag it.
-    let backwards = match &m.wh {
-        Some(wh) => {
-            let previous: Option<String> = conn
-                .prepare_cached(
-                    "SELECT wh FROM meter_values
-                     WHERE station_id = ? AND evse_id = ? AND transaction_id IS ? AND measurand = ?
-                       AND phase = ? AND location = ? AND timestamp < ? AND wh IS NOT NULL
-                     ORDER BY timestamp DESC LIMIT 1",
-                )?
-                .query_row(
-                    params![
-                        m.station_id.as_str(),
-                        m.evse_id,
-                        m.transaction_id,
-                        m.measurand,
-                        m.phase.as_deref().unwrap_or(""),
-                        m.location.as_deref().unwrap_or(""),
-                        timestamp(&m.timestamp),
-                    ],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            previous
-                .and_then(|p| Decimal::from_str(&p).ok())
-                .is_some_and(|p| p > *wh)
-        }
-        None => false,
-    };
-    let inserted = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO meter_values (station_id, evse_id, transaction_id, timestamp,
-                context, measurand, phase, location, unit, multiplier, value, wh, signed,
-                signed_data, source, energy_backwards)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )?
-        .execute(params![
-            m.station_id.as_str(),
-            m.evse_id,
-            m.transaction_id,
-            timestamp(&m.timestamp),
-            m.context,
-            m.measurand,
-            m.phase.as_deref().unwrap_or(""),
-            m.location.as_deref().unwrap_or(""),
-            m.unit,
-            m.multiplier,
-            m.value.to_string(),
-            m.wh.map(|w| w.to_string()),
-            i64::from(m.signed),
-            m.signed_data,
-            m.source,
-            i64::from(m.energy_backwards || backwards),
-        ])?;
-    if let (true, Some(transaction_id), Some(reading)) =
-        (inserted > 0, &m.transaction_id, m.billing_reading())
-    {
-        let input = super::metered_usage::Input::Reading(&reading);
-        super::metered_usage::fold(conn, &m.station_id, transaction_id, input)?;
-    }
-    if inserted > 0 && (m.energy_backwards || backwards) {
-        tracing::warn!(station = %m.station_id, evse = m.evse_id,
-            transaction = m.transaction_id.as_deref().unwrap_or("-"), measurand = %m.measurand,
-            value = %m.value, "energy register went backwards; stored and flagged");
-        metrics::counter!("meter_energy_backwards_total").increment(1);
-    }
-    Ok(())
-}
-
 pub(super) fn insert_charge_record(conn: &Connection, record: &ChargeRecord) -> Result<()> {
     let data = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     conn.prepare_cached(
@@ -156,67 +81,9 @@ pub(super) fn insert_charge_record(conn: &Connection, record: &ChargeRecord) -> 
 
 // --- reads and operator writes (pool) ---
 
-fn decimal(row: &SqliteRow, column: &str) -> Result<Option<Decimal>> {
-    let raw: Option<String> = row.try_get(column)?;
-    raw.map(|r| Decimal::from_str(&r).map_err(|e| StoreError::Corrupt(format!("{column}: {e}"))))
-        .transpose()
-}
-
 fn station_id(row: &SqliteRow) -> Result<StationId> {
     let raw: String = row.try_get("station_id")?;
     StationId::new(raw).map_err(|e| StoreError::Corrupt(format!("station_id: {e}")))
-}
-
-fn non_empty(s: String) -> Option<String> {
-    (!s.is_empty()).then_some(s)
-}
-
-fn meter_value(row: &SqliteRow) -> Result<MeterValueRecord> {
-    Ok(MeterValueRecord {
-        station_id: station_id(row)?,
-        evse_id: row.try_get("evse_id")?,
-        transaction_id: row.try_get("transaction_id")?,
-        timestamp: row.try_get("timestamp")?,
-        context: row.try_get("context")?,
-        measurand: row.try_get("measurand")?,
-        phase: non_empty(row.try_get("phase")?),
-        location: non_empty(row.try_get("location")?),
-        unit: row.try_get("unit")?,
-        multiplier: row.try_get("multiplier")?,
-        value: decimal(row, "value")?.unwrap_or_default(),
-        wh: decimal(row, "wh")?,
-        signed: row.try_get::<i64, _>("signed")? != 0,
-        signed_data: row.try_get("signed_data")?,
-        source: row.try_get("source")?,
-        energy_backwards: row.try_get::<i64, _>("energy_backwards")? != 0,
-    })
-}
-
-pub(super) async fn meter_values(
-    pool: &SqlitePool,
-    station: &StationId,
-    filter: &MeterValueFilter,
-) -> Result<Vec<MeterValueRecord>> {
-    let limit = if filter.limit == 0 {
-        1000
-    } else {
-        filter.limit
-    };
-    let rows = sqlx::query(
-        "SELECT * FROM (SELECT * FROM meter_values
-            WHERE station_id = ? AND (? IS NULL OR transaction_id = ?) AND (? IS NULL OR evse_id = ?)
-            ORDER BY timestamp DESC, id DESC LIMIT ?)
-         ORDER BY timestamp, id",
-    )
-    .bind(station.as_str())
-    .bind(&filter.transaction_id)
-    .bind(&filter.transaction_id)
-    .bind(filter.evse_id)
-    .bind(filter.evse_id)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await?;
-    rows.iter().map(meter_value).collect()
 }
 
 /// The seqNos missing between the lowest and the highest of the transaction's events.

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{params, Connection};
 use rust_decimal::Decimal;
-use sqlx::{Row, Sqlite, SqliteConnection};
+use sqlx::{Sqlite, SqliteConnection};
 use unicharge_core::metering::{
     plug_state, EnergyReading, MeteredUsage, OutOfOrder, PlugState, SequencedChange, StateChange,
 };
@@ -77,13 +77,6 @@ fn stored(row: &impl Columns) -> Result<Stored> {
     }
 }
 
-/// The billing-register readings of a transaction, in order (see [`series`]). The same rule as
-/// `MeterValueRecord::billing_reading`: absent phase and location are ''.
-const READINGS: &str = "SELECT timestamp, wh FROM meter_values
-     WHERE station_id = ? AND transaction_id = ? AND measurand = 'Energy.Active.Import.Register'
-       AND phase = '' AND location IN ('', 'Outlet') AND wh IS NOT NULL
-     ORDER BY timestamp, id";
-
 /// The plug-state changes of a transaction's events, in seqNo order (see [`series`]).
 const CHANGES: &str =
     "SELECT seq_no, timestamp, json_extract(data, '$.transactionInfo.chargingState')
@@ -105,15 +98,17 @@ fn series_sync(
     station: &StationId,
     transaction_id: &str,
 ) -> Result<MeteredSeries> {
-    let mut statement = conn.prepare_cached(READINGS)?;
-    let mut rows = statement.query(params![station.as_str(), transaction_id])?;
-    let mut readings = Vec::new();
-    while let Some(row) = rows.next()? {
-        readings.push(EnergyReading {
-            timestamp: row.required_time("timestamp")?,
-            wh: decimal(row.required_text("wh")?, "wh")?,
-        });
-    }
+    let mut statement = conn.prepare_cached(super::meter_readings::BILLING_ROWS)?;
+    let rows = statement
+        .query_map(params![station.as_str(), transaction_id], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?
+        .map(|row| {
+            let (at, samples) = row?;
+            Ok((super::columns::parse_timestamp(&at, "timestamp")?, samples))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let readings = super::meter_readings::billing_readings(station, transaction_id, rows)?;
     let mut statement = conn.prepare_cached(CHANGES)?;
     let mut rows = statement.query(params![station.as_str(), transaction_id])?;
     let mut changes = Vec::new();
@@ -136,20 +131,12 @@ pub(super) async fn series(
     station: &StationId,
     transaction_id: &str,
 ) -> Result<MeteredSeries> {
-    let rows = sqlx::query(READINGS)
+    let rows: Vec<(DateTime<Utc>, String)> = sqlx::query_as(super::meter_readings::BILLING_ROWS)
         .bind(station.as_str())
         .bind(transaction_id)
         .fetch_all(&mut *conn)
         .await?;
-    let readings = rows
-        .iter()
-        .map(|row| {
-            Ok(EnergyReading {
-                timestamp: row.try_get("timestamp")?,
-                wh: decimal(row.try_get("wh")?, "wh")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let readings = super::meter_readings::billing_readings(station, transaction_id, rows)?;
     let rows: Vec<(i64, DateTime<Utc>, String)> = sqlx::query_as(CHANGES)
         .bind(station.as_str())
         .bind(transaction_id)

@@ -13,6 +13,7 @@ mod charging;
 mod checkpoint;
 mod columns;
 mod efc;
+mod meter_readings;
 mod metered_usage;
 mod operator;
 mod refresh;
@@ -795,7 +796,7 @@ impl Store for SqliteStore {
         station: &StationId,
         filter: &MeterValueFilter,
     ) -> Result<Vec<MeterValueRecord>> {
-        charging::meter_values(&self.pool, station, filter).await
+        meter_readings::meter_values(&self.pool, station, filter).await
     }
 
     async fn local_list(&self, station: &StationId) -> Result<LocalList> {

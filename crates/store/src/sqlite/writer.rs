@@ -188,13 +188,11 @@ fn commit_batch(conn: &Connection, jobs: &[Batch], touched: &mut Touched) -> Vec
 fn apply_job(conn: &Connection, batch: &[Write], touched: &mut Touched) -> Result<()> {
     conn.prepare_cached("SAVEPOINT job")?.execute([])?;
     let mut mine = Touched::default();
-    for write in batch {
-        if let Err(e) = apply::apply(conn, write, &mut mine) {
-            tracing::warn!(error = %e, "a store write failed; its batch is rolled back");
-            conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
-            conn.prepare_cached("RELEASE job")?.execute([])?;
-            return Err(e);
-        }
+    if let Err(e) = apply::apply_all(conn, batch, &mut mine) {
+        tracing::warn!(error = %e, "a store write failed; its batch is rolled back");
+        conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
+        conn.prepare_cached("RELEASE job")?.execute([])?;
+        return Err(e);
     }
     conn.prepare_cached("RELEASE job")?.execute([])?;
     touched.merge(mine);
