@@ -20,6 +20,7 @@ pub mod provisioning;
 pub mod remote_control;
 pub mod reservations;
 pub mod security;
+pub mod site_load;
 pub mod smart_charging;
 pub mod stations;
 pub mod tariffs;
@@ -121,6 +122,11 @@ impl ApiState {
         smart_charging::list_composite_schedules,
         smart_charging::list_charging_limits,
         smart_charging::evse_allowed,
+        site_load::list_site_groups,
+        site_load::put_site_group,
+        site_load::get_site_group,
+        site_load::delete_site_group,
+        site_load::site_group_history,
     ),
     components(schemas(
         stations::StationView,
@@ -187,6 +193,12 @@ impl ApiState {
         tariffs::AssignmentList,
         tariffs::StationTariff,
         smart_charging::SetProfileBody,
+        site_load::SiteGroupBody,
+        site_load::SiteGroupView,
+        site_load::SiteGroupList,
+        site_load::EvseAllocationView,
+        site_load::AllocationChangeView,
+        site_load::AllocationHistory,
         smart_charging::ProfileSet,
         smart_charging::ChargingProfileView,
         smart_charging::ChargingProfileList,
@@ -241,6 +253,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(tariffs::routes())
         .merge(efc::routes())
         .merge(smart_charging::routes())
+        .merge(site_load::routes())
         .with_state(state);
     Router::new()
         .merge(api)

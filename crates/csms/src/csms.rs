@@ -35,6 +35,8 @@ pub struct Shared {
     /// Limits against strangers and password guessing (unregistered slots, lockouts, hash queue,
     /// verified-credential cache).
     pub guard: Guard,
+    /// Site load management: serialised rebalancing and the cached groups.
+    pub site_load: crate::smart_charging::site::SiteLoadState,
 }
 
 /// A cheap, cloneable handle on the running CSMS.
@@ -72,6 +74,7 @@ impl Csms {
             ca,
             facts: broadcast::channel(FACT_BUFFER).0,
             local_list_locks: Default::default(),
+            site_load: Default::default(),
         });
         let config = shared.config.clone();
         let mut listeners = Vec::new();
@@ -106,6 +109,11 @@ impl Csms {
             )));
         }
         listeners.push(tokio::spawn(prune_answers(shared.clone())));
+        // Subscribed here, before the first station can connect: no transaction is missed.
+        listeners.push(tokio::spawn(crate::smart_charging::site::run(
+            Csms::from_shared(shared.clone()),
+            shared.facts.subscribe(),
+        )));
         Ok(RunningCsms {
             csms: Csms { shared },
             ws_addr,

@@ -53,6 +53,71 @@ pub enum Command {
     /// Manage operator API keys (bearer tokens for /api/v1).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Site load management: stations behind one grid connection share a limit, enforced
+    /// with TxProfiles as transactions start and end (via the REST API).
+    #[command(subcommand)]
+    SiteGroup(SiteGroupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteGroupCommand {
+    /// Create or replace a group; its limit is enforced at once.
+    ///
+    /// Example: `unicharge site-group set depot --limit 100 --station CS1 --station CS2`
+    Set {
+        id: String,
+        /// The most the group's EVSEs may draw together, in --unit.
+        #[arg(long)]
+        limit: f64,
+        /// A (per phase) or W.
+        #[arg(long, default_value = "A")]
+        unit: String,
+        /// A member station (repeat for each).
+        #[arg(long = "station", required = true)]
+        stations: Vec<String>,
+        /// The least an EVSE charges with; below it, it gets 0.
+        #[arg(long, default_value = "6")]
+        min_rate: f64,
+        /// The most one EVSE can use.
+        #[arg(long, default_value = "32")]
+        max_rate: f64,
+        #[arg(long, default_value = "3")]
+        phases: i64,
+        /// stackLevel of the TxProfiles sent.
+        #[arg(long, default_value = "0")]
+        stack_level: i64,
+        /// Priority of a token group, `GROUP=N` (repeat); higher first when the limit does
+        /// not cover every minimum.
+        #[arg(long = "priority")]
+        priorities: Vec<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// A group with what each EVSE holds now.
+    Show {
+        id: String,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Every group.
+    List {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// The group's allocation changes, oldest first.
+    History {
+        id: String,
+        #[arg(long, default_value = "100")]
+        limit: u32,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Delete a group (profiles already sent stay until their transactions end).
+    Delete {
+        id: String,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -296,27 +361,45 @@ impl ApiArgs {
         path: &str,
         body: serde_json::Value,
     ) -> anyhow::Result<()> {
+        self.send(
+            reqwest::Method::POST,
+            &format!("stations/{id}/{path}"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Send `method` to `/api/v1/{path}` (with a JSON body if given) and print the answer.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<()> {
         let Some(key) = &self.api_key else {
             bail!("this command talks to the running server: give --api-key or set UNICHARGE_API_KEY (`unicharge api-key create --name cli`)");
         };
-        let url = format!(
-            "{}/api/v1/stations/{id}/{path}",
-            self.api_url.trim_end_matches('/')
-        );
-        let response = reqwest::Client::new()
-            .post(&url)
-            .bearer_auth(key)
-            .json(&body)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the server at {url} (is `unicharge serve` running? set --api-url)"))?;
+        let url = format!("{}/api/v1/{path}", self.api_url.trim_end_matches('/'));
+        let mut request = reqwest::Client::new()
+            .request(method, &url)
+            .bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.with_context(|| {
+            format!(
+                "cannot reach the server at {url} (is `unicharge serve` running? set --api-url)"
+            )
+        })?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         let pretty = serde_json::from_str::<serde_json::Value>(&text)
             .map(|v| serde_json::to_string_pretty(&v).unwrap_or(text.clone()))
             .unwrap_or(text);
         if status.is_success() {
-            println!("{pretty}");
+            if !pretty.is_empty() {
+                println!("{pretty}");
+            }
             Ok(())
         } else {
             bail!("HTTP {status}: {pretty}")
@@ -878,4 +961,67 @@ pub async fn api_key(settings: &Settings, command: &ApiKeyCommand) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+/// Run a `site-group` command against the running server's REST API.
+pub async fn site_group(command: &SiteGroupCommand) -> anyhow::Result<()> {
+    use reqwest::Method;
+    match command {
+        SiteGroupCommand::Set {
+            id,
+            limit,
+            unit,
+            stations,
+            min_rate,
+            max_rate,
+            phases,
+            stack_level,
+            priorities,
+            api,
+        } => {
+            let priorities = priorities
+                .iter()
+                .map(|p| {
+                    let (group, n) = p.split_once('=').ok_or_else(|| {
+                        anyhow::anyhow!("--priority {p:?}: write GROUP=N, e.g. fleet=10")
+                    })?;
+                    let n: i64 = n
+                        .parse()
+                        .with_context(|| format!("--priority {p:?}: N must be an integer"))?;
+                    Ok((group.to_string(), n))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let body = body(unicharge_api::site_load::SiteGroupBody {
+                limit: *limit,
+                unit: unit.clone(),
+                stations: stations.clone(),
+                min_rate: *min_rate,
+                max_rate: *max_rate,
+                phases: *phases,
+                stack_level: *stack_level,
+                priorities,
+            })?;
+            api.send(Method::PUT, &format!("site-groups/{id}"), Some(body))
+                .await
+        }
+        SiteGroupCommand::Show { id, api } => {
+            api.send(Method::GET, &format!("site-groups/{id}"), None)
+                .await
+        }
+        SiteGroupCommand::List { api } => api.send(Method::GET, "site-groups", None).await,
+        SiteGroupCommand::History { id, limit, api } => {
+            api.send(
+                Method::GET,
+                &format!("site-groups/{id}/history?limit={limit}"),
+                None,
+            )
+            .await
+        }
+        SiteGroupCommand::Delete { id, api } => {
+            api.send(Method::DELETE, &format!("site-groups/{id}"), None)
+                .await?;
+            println!("site group {id} deleted");
+            Ok(())
+        }
+    }
 }

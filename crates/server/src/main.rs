@@ -29,6 +29,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(settings).await,
         Command::Station(command) => unicharge_server::cli::station(&settings, command).await,
         Command::ApiKey(command) => unicharge_server::cli::api_key(&settings, command).await,
+        Command::SiteGroup(command) => unicharge_server::cli::site_group(command).await,
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string(&settings)?);
             Ok(())

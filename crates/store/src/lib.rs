@@ -12,6 +12,7 @@
 pub mod charging;
 pub mod efc;
 pub mod records;
+pub mod site_load;
 pub mod smart_charging;
 pub mod sqlite;
 
@@ -20,6 +21,7 @@ use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
 pub use charging::*;
 pub use records::*;
+pub use site_load::*;
 pub use smart_charging::*;
 
 /// A store operation failed.
@@ -354,6 +356,21 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<CompositeScheduleRecord>>;
     /// External charging limits of the station (cleared ones too), by EVSE and source.
     async fn charging_limits(&self, station: &StationId) -> Result<Vec<ChargingLimitRecord>>;
+
+    // --- site load management ---
+
+    /// Create or replace a site group.
+    async fn put_site_group(&self, group: &SiteGroup) -> Result<()>;
+    async fn site_groups(&self) -> Result<Vec<SiteGroup>>;
+    /// True if it existed.
+    async fn delete_site_group(&self, id: &str) -> Result<bool>;
+    async fn add_site_allocation(&self, allocation: &SiteAllocationRecord) -> Result<()>;
+    /// The group's latest `limit` allocation changes, oldest first.
+    async fn site_allocations(
+        &self,
+        group_id: &str,
+        limit: u32,
+    ) -> Result<Vec<SiteAllocationRecord>>;
 
     // --- operator API keys ---
 

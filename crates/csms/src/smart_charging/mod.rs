@@ -13,6 +13,9 @@
 //! per EVSE with their source). A TransactionEvent with triggerReason ChargingRateChanged (K13)
 //! is kept with its transaction like every event.
 //!
+//! Site load management ([`site`]): groups of stations sharing one limit, enforced with
+//! TxProfiles as transactions start and end.
+//!
 //! The CSMS keeps every profile it sent, per station and EVSE, with what the station answered,
 //! so it always knows what the station holds ([`unicharge_store::ChargingProfileRecord`]).
 
@@ -20,6 +23,7 @@ pub mod charging_limits;
 pub mod composite;
 pub mod iso15118;
 pub mod report_charging_profiles;
+pub mod site;
 pub mod validation;
 
 use chrono::Utc;

@@ -18,6 +18,7 @@ mod metered_usage;
 mod operator;
 mod refresh;
 mod rows;
+mod site_load;
 mod smart_charging;
 mod writer;
 
@@ -554,6 +555,30 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<crate::CompositeScheduleRecord>> {
         smart_charging::composites(&self.pool, station, limit).await
+    }
+
+    async fn put_site_group(&self, group: &crate::SiteGroup) -> Result<()> {
+        site_load::put_group(&self.pool, group).await
+    }
+
+    async fn site_groups(&self) -> Result<Vec<crate::SiteGroup>> {
+        site_load::groups(&self.pool).await
+    }
+
+    async fn delete_site_group(&self, id: &str) -> Result<bool> {
+        site_load::delete_group(&self.pool, id).await
+    }
+
+    async fn add_site_allocation(&self, allocation: &crate::SiteAllocationRecord) -> Result<()> {
+        site_load::add_allocation(&self.pool, allocation).await
+    }
+
+    async fn site_allocations(
+        &self,
+        group_id: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::SiteAllocationRecord>> {
+        site_load::allocations(&self.pool, group_id, limit).await
     }
 
     async fn charging_limits(
