@@ -590,7 +590,7 @@ pub async fn evse_allowed(
         }
     };
     let supply = unicharge_core::smart_charging::Supply {
-        voltage: query.voltage.unwrap_or(230.0),
+        voltage: query.voltage.unwrap_or(state.csms.config().supply_voltage),
     };
     let records = state.store.charging_profiles(&station).await?;
     let transaction = state

@@ -116,6 +116,9 @@ pub struct CsmsConfig {
     pub boot_provisioning_report: Option<String>,
     /// E14: GetTransactionStatus on reconnection.
     pub transaction_status_check: TransactionStatusCheck,
+    /// K08: the supply voltage (phase to neutral, V) that converts limits between A and W
+    /// (W = A × V × phases) in composite schedules and ISO 15118 charging plans.
+    pub supply_voltage: f64,
     /// How long after a (re)connection to ask (lets a rebooting station send its
     /// BootNotification first).
     pub transaction_status_delay: Duration,
@@ -173,6 +176,7 @@ impl Default for CsmsConfig {
             station_certificate_days: 365,
             boot_provisioning_report: None,
             transaction_status_check: TransactionStatusCheck::PerTransaction,
+            supply_voltage: 230.0,
             transaction_status_delay: Duration::from_secs(5),
             running_cost: RunningCost::InResponse,
             auth_cache_lifetime: None,

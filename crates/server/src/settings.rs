@@ -9,6 +9,7 @@
 //! wss_listen = "0.0.0.0:8443"    # security profiles 2 and 3 ("" disables)
 //! heartbeat_interval = "5m"
 //! ping_interval = "30s"
+//! supply_voltage = 230          # V phase to neutral: A <-> W in charging limits
 //! unknown_stations = "reject"    # boot Rejected; "refuse" (HTTP 404), "pending" / "accept" (auto-registration)
 //! server_names = ["localhost"]   # names in generated server certificates
 //!
@@ -148,6 +149,9 @@ pub struct CsmsSettings {
     /// E14: on reconnection of a station with ongoing transactions, send GetTransactionStatus
     /// `per-transaction` (default), once for the `station`, or `off`.
     pub transaction_status_check: TransactionStatusCheck,
+    /// Supply voltage, phase to neutral (V), for converting charging limits between A and W
+    /// (default 230; 120 or 277 for North American supplies).
+    pub supply_voltage: f64,
     /// Delay before that check (lets a rebooting station send BootNotification first; the
     /// check runs only for a station that is Accepted then).
     #[serde(with = "duration")]
@@ -234,6 +238,7 @@ impl Default for CsmsSettings {
             station_certificate_days: d.station_certificate_days,
             boot_provisioning_report: None,
             transaction_status_check: d.transaction_status_check,
+            supply_voltage: d.supply_voltage,
             transaction_status_delay: d.transaction_status_delay,
             running_cost: d.running_cost,
             auth_cache_lifetime: d.auth_cache_lifetime,
@@ -338,6 +343,7 @@ impl Settings {
             handshake_timeout: c.handshake_timeout,
             unknown_stations: c.unknown_stations,
             transaction_status_check: c.transaction_status_check,
+            supply_voltage: c.supply_voltage,
             transaction_status_delay: c.transaction_status_delay,
             running_cost: c.running_cost,
             auth_cache_lifetime: c.auth_cache_lifetime,

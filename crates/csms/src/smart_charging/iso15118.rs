@@ -183,7 +183,9 @@ pub async fn notify_ev_charging_needs(
         .into_iter()
         .filter(|p| p.purpose != Purpose::TxProfile)
         .collect();
-    let supply = Supply::default();
+    let supply = Supply {
+        voltage: ctx.csms.config().supply_voltage,
+    };
     let cap = |unit| {
         calc::limit_at(
             &limits,
@@ -240,6 +242,7 @@ pub fn within(
     ev: &ChargingScheduleType,
     time_base: DateTime<Utc>,
     sent: &ChargingProfileType,
+    supply: Supply,
 ) -> bool {
     let (Some(sent), Some(mut ev_profile)) = (
         to_core(sent),
@@ -263,7 +266,7 @@ pub fn within(
     let ctx = Context {
         transaction_start: Some(time_base),
         unit: ev_profile.schedule.unit,
-        supply: Supply::default(),
+        supply,
     };
     let duration = ev.duration.unwrap_or(24 * 3600);
     let start = ev_profile.schedule.start.unwrap_or(time_base);
@@ -306,7 +309,16 @@ pub async fn notify_ev_charging_schedule(
                 format!("the CSMS sent no TxProfile for EVSE {}", req.evse_id),
             ),
         ),
-        Some(sent) if within(&req.charging_schedule, req.time_base, &sent) => {
+        Some(sent)
+            if within(
+                &req.charging_schedule,
+                req.time_base,
+                &sent,
+                Supply {
+                    voltage: ctx.csms.config().supply_voltage,
+                },
+            ) =>
+        {
             (GenericStatusEnumType::Accepted, None)
         }
         Some(sent) => (
@@ -391,8 +403,8 @@ mod tests {
                 "evMaxCurrent": 32, "evMaxVoltage": 400}}));
         let sent = plan(&n, "tx", 1, |_| Some(16.0), Supply::default(), now).unwrap();
         let mut ev = sent.charging_schedule[0].clone();
-        assert!(within(&ev, now, &sent));
+        assert!(within(&ev, now, &sent, Supply::default()));
         ev.charging_schedule_period[0].limit = Decimal::from(20);
-        assert!(!within(&ev, now, &sent));
+        assert!(!within(&ev, now, &sent, Supply::default()));
     }
 }
