@@ -301,6 +301,7 @@ pub async fn notify_ev_charging_schedule(
         .charging_profiles(&ctx.station_id)
         .await
         .map_err(internal)?;
+    let mut renegotiate = None;
     let (status, info) = match sent_profile(&records, req.evse_id) {
         None => (
             GenericStatusEnumType::Rejected,
@@ -321,24 +322,35 @@ pub async fn notify_ev_charging_schedule(
         {
             (GenericStatusEnumType::Accepted, None)
         }
-        Some(sent) => (
-            GenericStatusEnumType::Rejected,
-            status_info(
+        Some(sent) => {
+            let info = status_info(
                 "ExceedsProfile",
                 format!(
                     "the EV's schedule exceeds TxProfile {} somewhere; renegotiate",
                     sent.id
                 ),
-            ),
-        ),
+            );
+            // K17: sending the TxProfile again makes the station renegotiate with the EV,
+            // which answers with a new schedule (a new NotifyEVChargingSchedule).
+            renegotiate = Some(ProfileRequest {
+                evse_id: req.evse_id,
+                profile: sent,
+                allow_without_transaction: false,
+            });
+            (GenericStatusEnumType::Rejected, info)
+        }
     };
     tracing::info!(station = %ctx.station_id, evse_id = req.evse_id, status = status.as_str(),
         "EV charging schedule checked");
-    Ok(Handled::pure(NotifyEvChargingScheduleResponse {
+    let handled = Handled::pure(NotifyEvChargingScheduleResponse {
         custom_data: None,
         status,
         status_info: info,
-    }))
+    });
+    Ok(match renegotiate {
+        Some(request) => handled.with_effect(Effect::SetChargingProfile(Box::new(request))),
+        None => handled,
+    })
 }
 
 #[cfg(test)]

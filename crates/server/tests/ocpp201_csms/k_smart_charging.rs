@@ -719,5 +719,22 @@ async fn k15_k17_ev_charging_needs_get_a_tx_profile_within_the_station_maximum()
         .await
         .unwrap();
     assert_eq!(answer.status.as_str(), "Rejected");
+    // K17: the CSMS sends the TxProfile again, which makes the station renegotiate with the EV.
+    let (call_id, again) = station
+        .expect_call::<unicharge_ocpp::v201::SetChargingProfileRequest>()
+        .await
+        .unwrap();
+    assert_eq!(again.charging_profile.id, request.charging_profile.id);
+    assert_eq!(
+        again.charging_profile.charging_schedule[0].charging_schedule_period[0].limit,
+        rust_decimal::Decimal::from(16)
+    );
+    station
+        .respond::<unicharge_ocpp::v201::SetChargingProfileRequest>(
+            &call_id,
+            &serde_json::from_value(json!({"status": "Accepted"})).unwrap(),
+        )
+        .await
+        .unwrap();
     station.close().await;
 }
