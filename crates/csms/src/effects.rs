@@ -32,6 +32,8 @@ pub enum Effect {
     TransactionStatusCheck { connected_at: DateTime<Utc> },
     /// K15: send the TxProfile planned for an EV's charging needs.
     SetChargingProfile(Box<crate::smart_charging::ProfileRequest>),
+    /// K09: a report of the station's profiles completed; bring the CSMS's copy in line.
+    ReconcileChargingProfiles { request_id: i64 },
 }
 
 /// Run `effects` in order, in the background, for the station of `ctx`.
@@ -67,6 +69,15 @@ async fn run(csms: &Csms, station: &StationId, effect: Effect) {
         }
         Effect::TransactionStatusCheck { connected_at } => {
             transactions::status_check::after_accepted_boot(csms, station, connected_at).await
+        }
+        Effect::ReconcileChargingProfiles { request_id } => {
+            if let Err(e) = crate::smart_charging::report_charging_profiles::reconcile(
+                csms, station, request_id,
+            )
+            .await
+            {
+                tracing::warn!(station = %station, request_id, "charging profiles not reconciled: {e}");
+            }
         }
         Effect::SetChargingProfile(request) => {
             let id = request.profile.id;

@@ -355,6 +355,9 @@ pub async fn get_charging_profiles(
     store
         .set_charging_profile_report_status(station, request_id, &status)
         .await?;
+    if status == "NoProfiles" {
+        report_charging_profiles::reconcile(csms, station, request_id).await?;
+    }
     Ok(ProfilesRequested { request_id, status })
 }
 

@@ -738,3 +738,90 @@ async fn k15_k17_ev_charging_needs_get_a_tx_profile_within_the_station_maximum()
         .unwrap();
     station.close().await;
 }
+
+/// K09 reconciliation: a complete report of everything the station holds corrects the CSMS's
+/// copy — a profile the CSMS believed accepted but the station no longer reports is no longer
+/// shown as held, and one the station holds that the CSMS never sent is kept.
+#[tokio::test]
+async fn k09_a_full_report_reconciles_what_the_csms_believes_the_station_holds() {
+    use unicharge_ocpp::v201::{
+        GetChargingProfilesRequest, ReportChargingProfilesRequest, SetChargingProfileRequest,
+    };
+    use unicharge_sim::octt::states;
+    let (csms, operator) = start().await;
+    let target = csms.target(CP, 1);
+    let mut station = target.connect().await.unwrap();
+    states::booted(&mut station, &target).await.unwrap();
+    let profile = |id: i64| {
+        json!({"id": id, "stackLevel": id, "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute", "chargingSchedule": [{"id": 1,
+            "startSchedule": "2026-01-01T00:00:00Z", "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}]}]})
+    };
+    let api = operator.clone();
+    let set = tokio::spawn(async move {
+        api.post(
+            &format!("/stations/{CP}/charging-profiles"),
+            json!({"evseId": 1, "chargingProfile": profile(5)}),
+        )
+        .await
+    });
+    let (call_id, _) = station
+        .expect_call::<SetChargingProfileRequest>()
+        .await
+        .unwrap();
+    station
+        .respond::<SetChargingProfileRequest>(
+            &call_id,
+            &serde_json::from_value(json!({"status": "Accepted"})).unwrap(),
+        )
+        .await
+        .unwrap();
+    set.await.unwrap().unwrap();
+    assert_eq!(profiles(&operator).await.len(), 1);
+
+    // Everything the station holds: it lost 5 (e.g. a reset) and holds 9 the CSMS never sent.
+    let api = operator.clone();
+    let ask = tokio::spawn(async move {
+        api.post(
+            &format!("/stations/{CP}/charging-profiles/reports"),
+            json!({}),
+        )
+        .await
+    });
+    let (call_id, request) = station
+        .expect_call::<GetChargingProfilesRequest>()
+        .await
+        .unwrap();
+    station
+        .respond::<GetChargingProfilesRequest>(
+            &call_id,
+            &serde_json::from_value(json!({"status": "Accepted"})).unwrap(),
+        )
+        .await
+        .unwrap();
+    ask.await.unwrap().unwrap();
+    let report: ReportChargingProfilesRequest = serde_json::from_value(json!({
+        "requestId": request.request_id, "chargingLimitSource": "CSO", "evseId": 1,
+        "tbc": false, "chargingProfile": [profile(9)]
+    }))
+    .unwrap();
+    station.call(&report).await.unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let held = loop {
+        let held = profiles(&operator).await;
+        let ids: Vec<i64> = held
+            .iter()
+            .map(|p| p["chargingProfile"]["id"].as_i64().unwrap())
+            .collect();
+        if ids == [9] {
+            break held;
+        }
+        assert!(std::time::Instant::now() < deadline, "not reconciled: {held:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(held[0]["status"], "Accepted", "{held:?}");
+    assert_eq!(held[0]["evseId"], 1, "{held:?}");
+    station.close().await;
+}
