@@ -532,7 +532,7 @@ pub struct AllowedQuery {
     pub duration: Option<i64>,
     /// `A` (default) or `W`.
     pub unit: Option<String>,
-    /// Supply voltage for A↔W (default 230).
+    /// Supply voltage for A↔W (default: the configured `[csms] supply_voltage`, 230 V).
     pub voltage: Option<f64>,
 }
 

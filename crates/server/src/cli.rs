@@ -326,6 +326,21 @@ pub enum StationCommand {
         #[command(flatten)]
         api: ApiArgs,
     },
+    /// What an EVSE may draw from now on, computed by the CSMS from the profiles the station
+    /// holds (K08 rules; no message to the station) (via the REST API).
+    Allowed {
+        id: StationId,
+        #[arg(long, default_value = "1")]
+        evse: i64,
+        /// Seconds from now.
+        #[arg(long, default_value = "86400")]
+        duration: i64,
+        /// A or W.
+        #[arg(long, default_value = "A")]
+        unit: String,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
     /// Issue a client certificate for a profile-3 station from the local CA.
     IssueCert {
         id: StationId,
@@ -884,6 +899,17 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
                 charging_rate_unit: unit.clone(),
             })?;
             api.post(id, "composite-schedules", body).await?;
+        }
+        StationCommand::Allowed {
+            id,
+            evse,
+            duration,
+            unit,
+            api,
+        } => {
+            let path =
+                format!("stations/{id}/evses/{evse}/allowed?duration={duration}&unit={unit}");
+            api.send(reqwest::Method::GET, &path, None).await?;
         }
         StationCommand::IssueCert { id, out, days } => {
             must_exist(&store, id).await?;

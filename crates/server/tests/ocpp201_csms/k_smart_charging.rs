@@ -818,7 +818,10 @@ async fn k09_a_full_report_reconciles_what_the_csms_believes_the_station_holds()
         if ids == [9] {
             break held;
         }
-        assert!(std::time::Instant::now() < deadline, "not reconciled: {held:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not reconciled: {held:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
     assert_eq!(held[0]["status"], "Accepted", "{held:?}");
