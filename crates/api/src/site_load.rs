@@ -81,6 +81,9 @@ pub struct EvseAllocationView {
     pub evse_id: i64,
     pub transaction_id: String,
     pub group_id_token: Option<String>,
+    /// Phases the EV charges on (numberOfPhasesUsed as the station reported it, else the
+    /// group's phases).
+    pub phases: i64,
     /// The limit in force (the last one the station accepted), in the group's unit.
     pub rate: f64,
     /// The station's answer to the last limit sent (`Accepted`, `Rejected`, `none` yet, or
@@ -95,6 +98,7 @@ impl From<EvseAllocation> for EvseAllocationView {
             evse_id: e.evse_id,
             transaction_id: e.transaction_id,
             group_id_token: e.group_id_token,
+            phases: e.phases,
             rate: e.rate,
             status: e.status,
         }
@@ -246,7 +250,8 @@ pub struct AllocationChangeView {
     pub transaction_id: String,
     pub rate: f64,
     pub unit: String,
-    /// `transaction_started`, `transaction_ended`, `group_changed`, `rebalance`.
+    /// `transaction_started`, `transaction_ended`, `phases_changed`, `group_changed`,
+    /// `rebalance`.
     pub reason: String,
     pub status: String,
 }

@@ -46,6 +46,8 @@ pub enum Fact {
         transaction_id: String,
         evse_id: Option<i64>,
         id_token: Option<String>,
+        /// numberOfPhasesUsed, when the station reported it.
+        phases_used: Option<i64>,
     },
     /// A further event of an ongoing transaction was stored.
     TransactionUpdated {
@@ -54,6 +56,8 @@ pub enum Fact {
         seq_no: i64,
         /// The running cost answered with it, if priced.
         total_cost: Option<Decimal>,
+        /// numberOfPhasesUsed, when the event reported it (a change of phase use).
+        phases_used: Option<i64>,
     },
     /// The Ended event of a transaction was stored.
     TransactionEnded {

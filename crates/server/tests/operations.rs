@@ -292,7 +292,9 @@ async fn committed_facts_are_published_to_subscribers() {
             transaction_id,
             evse_id,
             id_token,
+            phases_used,
         } => {
+            assert_eq!(phases_used, None);
             assert_eq!(station, id);
             assert_eq!(transaction_id, "TX-F");
             assert_eq!(evse_id, Some(1));

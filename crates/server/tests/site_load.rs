@@ -36,7 +36,11 @@ const BOUND: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 enum Event {
     /// A station accepted a TxProfile limit for an EVSE.
-    Limit { station: usize, limit: f64 },
+    Limit {
+        station: usize,
+        limit: f64,
+        phases: Option<i64>,
+    },
     /// A transaction ended: the EVSE draws nothing any more.
     Ended { station: usize },
 }
@@ -101,7 +105,8 @@ async fn station_task(
                     .to_string()
                     .parse()
                     .unwrap();
-                log.lock().unwrap().push(Event::Limit { station: index, limit });
+                let phases = profile.charging_schedule[0].charging_schedule_period[0].number_phases;
+                log.lock().unwrap().push(Event::Limit { station: index, limit, phases });
                 let answer = SetChargingProfileResponse {
                     custom_data: None,
                     status: ChargingProfileStatusEnumType::Accepted,
@@ -124,10 +129,14 @@ struct Site {
 
 impl Site {
     async fn put_group(&self, limit: f64) -> Value {
-        let body = json!({
+        self.put(json!({
             "limit": limit, "unit": "A", "stations": STATIONS,
             "minRate": 6.0, "maxRate": 32.0, "phases": 3,
-        });
+        }))
+        .await
+    }
+
+    async fn put(&self, body: Value) -> Value {
         let response = self
             .http
             .put(format!("{}/site-groups/site-1", self.base))
@@ -200,7 +209,7 @@ impl Site {
         let mut in_force: HashMap<usize, f64> = HashMap::new();
         for (n, e) in self.log.lock().unwrap().iter().enumerate() {
             match e {
-                Event::Limit { station, limit } => in_force.insert(*station, *limit),
+                Event::Limit { station, limit, .. } => in_force.insert(*station, *limit),
                 Event::Ended { station } => in_force.remove(station),
             };
             let sum: f64 = in_force.values().sum();
@@ -355,4 +364,34 @@ async fn a_group_with_bad_settings_is_refused_with_the_setting_to_fix() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+/// A W limit follows the phases an EV uses: 22,080 W (32 A × 230 V × 3) for two three-phase
+/// EVSEs gives 11,040 W each; when one reports numberOfPhasesUsed 1 its maximum is a third
+/// (7,360 W), it gets that with numberPhases 1, and the other gets the rest.
+#[tokio::test]
+async fn a_change_of_phase_use_rebalances_a_power_limit() {
+    let site = site().await;
+    site.put(json!({
+        "limit": 22080, "unit": "W", "stations": ["SITE00", "SITE01"],
+        "minRate": 4140, "maxRate": 22080, "phases": 3,
+    }))
+    .await;
+    site.send(0, event("TX-0", 0, "Started")).await;
+    site.send(1, event("TX-1", 0, "Started")).await;
+    site.settles_at(&[(0, 11040.0), (1, 11040.0)]).await;
+    let mut one_phase = event("TX-0", 1, "Updated");
+    one_phase.number_of_phases_used = Some(1);
+    one_phase.trigger_reason = serde_json::from_value(json!("ChargingStateChanged")).unwrap();
+    site.send(0, one_phase).await;
+    let group = site.settles_at(&[(0, 7360.0), (1, 14720.0)]).await;
+    assert_eq!(group["evses"][0]["phases"], 1, "{group}");
+    site.never_exceeded(22080.0);
+    let last_for_0 = site.log.lock().unwrap().iter().rev().find_map(|e| match e {
+        Event::Limit {
+            station: 0, phases, ..
+        } => Some(*phases),
+        _ => None,
+    });
+    assert_eq!(last_for_0, Some(Some(1)));
 }

@@ -47,7 +47,7 @@ pub struct SiteAllocationRecord {
     pub rate: f64,
     pub unit: String,
     /// Why the allocation changed: `transaction_started`, `transaction_ended`,
-    /// `group_changed`, `rebalance`.
+    /// `phases_changed`, `group_changed`, `rebalance`.
     pub reason: String,
     /// The station's answer to the SetChargingProfile (`Accepted`, `Rejected`), why none was
     /// sent or received (`not_connected`, `refused:<rule>`, `station_timeout`, …), or `ended`.

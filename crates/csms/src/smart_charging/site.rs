@@ -2,7 +2,8 @@
 //! current limit, which the CSMS enforces by giving every EVSE with an ongoing transaction a
 //! TxProfile (K01 SetChargingProfile, the same checked path the operator uses).
 //!
-//! When: a transaction of a member station starts or ends (the committed facts, [`run`]), the
+//! When: a transaction of a member station starts, ends or changes the number of phases it
+//! uses (numberOfPhasesUsed; the committed facts, [`run`]), the
 //! group is created or changed ([`put_group`]), or on start and after missed facts (every
 //! group). The share is [`unicharge_core::smart_charging::allocate`]: minimum rates first, by
 //! priority of the token group, then the rest equally up to each EVSE's maximum.
@@ -48,11 +49,32 @@ pub const SITE_PROFILE_ID_BASE: i64 = 1_900_000_000;
 pub struct SiteLoadState {
     serial: tokio::sync::Mutex<()>,
     groups: std::sync::Mutex<Option<Arc<Vec<SiteGroup>>>>,
+    /// numberOfPhasesUsed per ongoing transaction, as the station last reported it.
+    phases: std::sync::Mutex<HashMap<(StationId, String), i64>>,
 }
 
 impl SiteLoadState {
     fn forget_groups(&self) {
         *self.groups.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Note the phases a transaction uses; true if that changed what was known.
+    fn phases_reported(&self, station: &StationId, transaction_id: &str, phases: i64) -> bool {
+        let mut known = self.phases.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (station.clone(), transaction_id.to_string());
+        known.insert(key, phases) != Some(phases)
+    }
+
+    fn phases_used(&self, station: &StationId, transaction_id: &str) -> Option<i64> {
+        let known = self.phases.lock().unwrap_or_else(|e| e.into_inner());
+        known
+            .get(&(station.clone(), transaction_id.to_string()))
+            .copied()
+    }
+
+    fn transaction_ended(&self, station: &StationId, transaction_id: &str) {
+        let mut known = self.phases.lock().unwrap_or_else(|e| e.into_inner());
+        known.remove(&(station.clone(), transaction_id.to_string()));
     }
 }
 
@@ -66,6 +88,9 @@ pub struct EvseAllocation {
     pub evse_id: i64,
     pub transaction_id: String,
     pub group_id_token: Option<String>,
+    /// Phases the EV charges on (numberOfPhasesUsed as reported; the group's phases until
+    /// the station says).
+    pub phases: i64,
     /// The limit in force as far as the CSMS knows (the last one the station accepted).
     pub rate: f64,
     /// The station's answer to the last limit sent.
@@ -219,11 +244,18 @@ async fn current(csms: &Csms, group: &SiteGroup) -> Result<Vec<EvseAllocation>, 
             };
             let key = (station.clone(), evse_id, t.transaction_id.clone());
             let (rate, status) = held.remove(&key).unwrap_or((0.0, "none".into()));
+            let phases = csms
+                .shared()
+                .site_load
+                .phases_used(station, &t.transaction_id)
+                .filter(|p| (1..=3).contains(p))
+                .unwrap_or(group.phases);
             evses.push(EvseAllocation {
                 station_id: station.clone(),
                 evse_id,
                 transaction_id: t.transaction_id,
                 group_id_token: t.group_id_token,
+                phases,
                 rate,
                 status,
             });
@@ -257,6 +289,17 @@ fn rate_decimal(rate: f64) -> Decimal {
         .round_dp_with_strategy(1, RoundingStrategy::ToZero)
 }
 
+/// A per-EVSE rate of the group for an EV on `phases` phases: a W rate is for the group's
+/// phases and scales with the phases used (an EV on one phase of three draws a third of the
+/// power at the same current); an A rate is per phase and does not change.
+fn per_evse(group: &SiteGroup, rate: f64, phases: i64) -> f64 {
+    if group.unit == "W" && group.phases > 0 {
+        rate * phases as f64 / group.phases as f64
+    } else {
+        rate
+    }
+}
+
 /// Share the group's limit among its ongoing transactions and send what changed.
 pub async fn rebalance(csms: &Csms, group: &SiteGroup, reason: &str) -> Result<(), OpError> {
     let _serial = csms.shared().site_load.serial.lock().await;
@@ -266,8 +309,8 @@ pub async fn rebalance(csms: &Csms, group: &SiteGroup, reason: &str) -> Result<(
         .enumerate()
         .map(|(i, e)| Demand {
             key: i,
-            min: group.min_rate,
-            max: group.max_rate,
+            min: per_evse(group, group.min_rate, e.phases),
+            max: per_evse(group, group.max_rate, e.phases),
             priority: e
                 .group_id_token
                 .as_ref()
@@ -353,7 +396,7 @@ async fn send(csms: &Csms, group: &SiteGroup, evse: &EvseAllocation, rate: f64) 
                 custom_data: None,
                 start_period: 0,
                 limit: rate_decimal(rate),
-                number_phases: Some(group.phases),
+                number_phases: Some(evse.phases),
                 phase_to_use: None,
             }],
             min_charging_rate: None,
@@ -421,9 +464,38 @@ async fn rebalance_all(csms: &Csms) {
 pub(crate) async fn run(csms: Csms, mut facts: tokio::sync::broadcast::Receiver<Fact>) {
     rebalance_all(&csms).await;
     loop {
+        let state = &csms.shared().site_load;
         let (station, reason) = match facts.recv().await {
-            Ok(Fact::TransactionStarted { station, .. }) => (station, "transaction_started"),
-            Ok(Fact::TransactionEnded { station, .. }) => (station, "transaction_ended"),
+            Ok(Fact::TransactionStarted {
+                station,
+                transaction_id,
+                phases_used,
+                ..
+            }) => {
+                if let Some(phases) = phases_used {
+                    state.phases_reported(&station, &transaction_id, phases);
+                }
+                (station, "transaction_started")
+            }
+            Ok(Fact::TransactionUpdated {
+                station,
+                transaction_id,
+                phases_used: Some(phases),
+                ..
+            }) => {
+                if !state.phases_reported(&station, &transaction_id, phases) {
+                    continue;
+                }
+                (station, "phases_changed")
+            }
+            Ok(Fact::TransactionEnded {
+                station,
+                transaction_id,
+                ..
+            }) => {
+                state.transaction_ended(&station, &transaction_id);
+                (station, "transaction_ended")
+            }
             // Back online: its limits may not have reached it.
             Ok(Fact::StationBooted { station, .. }) => (station, "rebalance"),
             Ok(_) => continue,

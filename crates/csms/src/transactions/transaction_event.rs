@@ -267,6 +267,7 @@ fn facts(
             transaction_id: transaction_id.clone(),
             evse_id: req.evse.as_ref().map(|e| e.id),
             id_token: req.id_token.as_ref().map(|t| t.id_token.clone()),
+            phases_used: req.number_of_phases_used,
         });
     }
     if ended {
@@ -284,6 +285,7 @@ fn facts(
             transaction_id: transaction_id.clone(),
             seq_no: req.seq_no,
             total_cost,
+            phases_used: req.number_of_phases_used,
         });
     }
     if writes.iter().any(|w| matches!(w, Write::ChargeRecord(_))) {
