@@ -12,11 +12,14 @@ use unicharge_efc::{
     account_status, AccountUpdate, AduError, ChargeReport, ChargeReportResponse, DataReceived,
     UsageStatement, UsageStatementEntry,
 };
-use unicharge_store::efc::{EfcChargeRecord, EfcObe, EfcQueuedUpdate, EfcReportRecord};
+use unicharge_store::efc::{
+    EfcChargeRecord, EfcContract, EfcObe, EfcQueuedUpdate, EfcReportRecord,
+};
 use unicharge_store::{Store, Write};
 
 use crate::checks::{check_mileage, check_report};
 use crate::keys::{contract_key, report_obe_key};
+use crate::ledger_feedback::{self, Feedback, Standing};
 use crate::EfcConfig;
 
 /// Where "now" comes from (tests pass a fixed clock; no sleeping).
@@ -46,6 +49,7 @@ struct Inner {
     /// Last (dist, unit) per contract.
     mileage: StdMutex<HashMap<String, Option<(u32, u8)>>>,
     registry: StdMutex<HashMap<String, Option<EfcObe>>>,
+    contracts: StdMutex<HashMap<String, Option<EfcContract>>>,
 }
 
 /// Why a frame was answered with an error frame instead of a ChargeReportResponse.
@@ -73,6 +77,7 @@ impl Backend {
                 obes: StdMutex::new(HashMap::new()),
                 mileage: StdMutex::new(HashMap::new()),
                 registry: StdMutex::new(HashMap::new()),
+                contracts: StdMutex::new(HashMap::new()),
             }),
         }
     }
@@ -90,6 +95,70 @@ impl Backend {
             .unwrap()
             .insert(obe.obe_key.clone(), Some(obe));
         Ok(())
+    }
+
+    /// Register (or change) a contract and the ledger accounts its reports debit.
+    pub async fn register_contract(&self, contract: EfcContract) -> Result<(), Refusal> {
+        self.inner.store.upsert_efc_contract(&contract).await?;
+        self.inner
+            .contracts
+            .lock()
+            .unwrap()
+            .insert(contract.contract_key.clone(), Some(contract));
+        Ok(())
+    }
+
+    async fn contract(&self, key: &str) -> Result<Option<EfcContract>, Refusal> {
+        if let Some(known) = self.inner.contracts.lock().unwrap().get(key) {
+            return Ok(known.clone());
+        }
+        let found = self.inner.store.efc_contract(key).await?;
+        self.inner
+            .contracts
+            .lock()
+            .unwrap()
+            .insert(key.to_string(), found.clone());
+        Ok(found)
+    }
+
+    /// Debit the contract's ledger accounts with a report's usage (see [`ledger_feedback`]).
+    async fn ledger_feedback(
+        &self,
+        contract: &str,
+        reference: &str,
+        reported_status: Option<u8>,
+        records: &[EfcChargeRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Feedback, Refusal> {
+        let mut feedback = Feedback::default();
+        let Some(contract) = self.contract(contract).await? else {
+            return Ok(feedback);
+        };
+        let mut linked = Vec::new();
+        for link in &contract.accounts {
+            let Some(mut account) = self.inner.store.ledger_account(&link.account).await? else {
+                tracing::warn!(contract = %contract.contract_key, account = %link.account,
+                    "EFC contract names a ledger account that does not exist; not debited");
+                continue;
+            };
+            let (debit, standing) =
+                ledger_feedback::debit(&mut account, link, records, reference, now);
+            feedback.debits.extend(debit);
+            feedback.standing = feedback.standing.max(Some(standing));
+            linked.push((account, link));
+        }
+        if let (Some(standing), Some(reported)) = (feedback.standing, reported_status) {
+            if reported != standing.account_status() {
+                let mut limit = unicharge_efc::NewAccountLimit::default();
+                for (account, link) in linked.iter().filter(|(_, l)| l.sync_obe) {
+                    ledger_feedback::set_limit(&mut limit, account, link);
+                }
+                if limit != unicharge_efc::NewAccountLimit::default() {
+                    feedback.set_account = Some(limit);
+                }
+            }
+        }
+        Ok(feedback)
     }
 
     /// Queue an answer for an OBE's next report(s). Returns its id.
@@ -291,7 +360,20 @@ impl Backend {
             }
         }
 
-        // The answer: queued operator update first, then policy.
+        let records = charge_records(&report);
+        let reference = format!(
+            "efc:{obe_key}:{}@{}",
+            report
+                .charge_report_counter
+                .map_or_else(|| "-".to_string(), |c| c.to_string()),
+            now.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+        );
+        let feedback = self
+            .ledger_feedback(&contract, &reference, report.account_status, &records, now)
+            .await?;
+
+        // The answer: queued operator update first, then rule violations, then the ledger,
+        // then policy by the reported account status.
         let mut response = ChargeReportResponse::default();
         response.charge_report_resp_sender = config.sender.clone();
         response.data_received = data_received(&report);
@@ -319,12 +401,18 @@ impl Backend {
                     })
                     .transpose()?;
             }
+            None if !violations.is_empty() => {
+                response.obe_status_for_driver = Some(set_mmi::NOK);
+            }
             None => {
-                response.obe_status_for_driver = Some(if !violations.is_empty() {
-                    set_mmi::NOK
-                } else {
-                    config.status_for(report.account_status)
+                response.obe_status_for_driver = Some(match feedback.standing {
+                    Some(Standing::Ok) => config.settings.status_when_ok,
+                    Some(Standing::Low) => config.settings.status_when_account_low,
+                    Some(Standing::Empty) => config.settings.status_when_account_empty,
+                    None => config.status_for(report.account_status),
                 });
+                response.account_update =
+                    feedback.set_account.clone().map(AccountUpdate::SetAccount);
             }
         }
         let answer = match &mac_key {
@@ -349,14 +437,18 @@ impl Backend {
             request: frame.to_vec(),
             response: answer.clone(),
             received_at: now,
-            charge_records: charge_records(&report),
+            charge_records: records,
             completed_update,
         };
-        // Durable before acknowledged.
-        self.inner
-            .store
-            .write(vec![Write::EfcReport(Box::new(record))])
-            .await?;
+        // Durable before acknowledged: the report, its answer and its debits in one commit.
+        let mut batch = vec![Write::EfcReport(Box::new(record))];
+        batch.extend(
+            feedback
+                .debits
+                .into_iter()
+                .map(|d| Write::Ledger(Box::new(d))),
+        );
+        self.inner.store.write(batch).await?;
         metrics::counter!("efc_reports_total").increment(1);
         if !violations.is_empty() {
             tracing::info!(peer, obe = %obe_key, ?violations, "charge report stored with rule violations");
@@ -433,6 +525,11 @@ fn charge_record(us: &UsageStatement) -> EfcChargeRecord {
             .map(|o| o.charge_object_id.charge_object_designation)
             .collect(),
         no_usage: us.no_usage.unwrap_or(false),
+        events: us
+            .aggregated_single_tariff_class_session
+            .as_ref()
+            .and_then(|s| s.number_of_detected_events.as_ref())
+            .and_then(|n| u64::try_from(n).ok()),
     }
 }
 
@@ -455,6 +552,7 @@ fn charge_records(report: &ChargeReport) -> Vec<EfcChargeRecord> {
                 distance_unit: None,
                 charge_objects: Vec::new(),
                 no_usage: false,
+                events: None,
             },
         })
         .collect()

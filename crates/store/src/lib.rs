@@ -308,6 +308,10 @@ pub trait Store: Send + Sync + 'static {
     async fn enqueue_efc_update(&self, update: &efc::EfcQueuedUpdate) -> Result<i64>;
     /// Updates not yet done, oldest first.
     async fn efc_pending_updates(&self, obe_key: &str) -> Result<Vec<efc::EfcQueuedUpdate>>;
+    /// Create or replace a contract and its ledger accounts.
+    async fn upsert_efc_contract(&self, contract: &efc::EfcContract) -> Result<()>;
+    async fn efc_contract(&self, contract_key: &str) -> Result<Option<efc::EfcContract>>;
+    async fn efc_contracts(&self) -> Result<Vec<efc::EfcContract>>;
     // --- the core ledger (accounts, reservations, movements) ---
 
     /// Create an empty account (balance 0; top it up with [`Store::ledger_apply`]). Refused

@@ -992,6 +992,18 @@ impl Store for SqliteStore {
         efc::enqueue_update(&self.pool, update).await
     }
 
+    async fn upsert_efc_contract(&self, contract: &crate::efc::EfcContract) -> Result<()> {
+        efc::upsert_contract(&self.pool, contract).await
+    }
+
+    async fn efc_contract(&self, contract_key: &str) -> Result<Option<crate::efc::EfcContract>> {
+        efc::contract(&self.pool, contract_key).await
+    }
+
+    async fn efc_contracts(&self) -> Result<Vec<crate::efc::EfcContract>> {
+        efc::contracts(&self.pool).await
+    }
+
     async fn ledger_open(&self, account: &unicharge_core::ledger::Account) -> Result<()> {
         ledger::open(&self.pool, account).await
     }
