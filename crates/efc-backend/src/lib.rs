@@ -30,6 +30,7 @@ pub mod checks;
 pub mod keys;
 pub mod ledger_feedback;
 pub mod transport;
+pub mod updates;
 
 use std::net::SocketAddr;
 
