@@ -5,6 +5,7 @@
 
 pub mod bootstrap;
 pub mod cli;
+pub mod cli_efc;
 pub mod diameter;
 pub mod http;
 pub mod settings;

@@ -193,3 +193,139 @@ async fn accounts_contracts_obes_and_updates_through_the_api() {
     assert_eq!(contracts["contracts"][0]["contractKey"], contract);
     server.shutdown().await;
 }
+
+/// Run `unicharge <args>` against the server; (success, stdout, stderr).
+async fn cli(api: &Api, args: &[&str]) -> (bool, String, String) {
+    let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    all.extend([
+        "--api-url".into(),
+        api.base.clone(),
+        "--api-key".into(),
+        api.key.clone(),
+    ]);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_unicharge"))
+            .args(&all)
+            .env_remove("UNICHARGE_CONFIG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_manages_accounts_contracts_and_updates() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = common::test_settings(dir.path());
+    settings.csms.wss_listen = None;
+    settings.http.listen = Some("127.0.0.1:0".parse().unwrap());
+    settings.efc.tcp_listen = Some("127.0.0.1:0".parse().unwrap());
+    settings.efc.http_listen = None;
+    let server = unicharge_server::start(settings).await.unwrap();
+    let api = Api {
+        base: format!("http://{}", server.http_addr.unwrap()),
+        key: server.initial_admin_key.clone().unwrap(),
+        http: reqwest::Client::new(),
+    };
+    let (ok, out, err) = cli(
+        &api,
+        &[
+            "account", "open", "cli-m", "--unit", "distance", "--floor", "-1000",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = cli(
+        &api,
+        &[
+            "account",
+            "top-up",
+            "cli-m",
+            "50000",
+            "--reference",
+            "pay-9",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    let m: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(m["balanceAfter"], "50000");
+    // Retried with the same reference: applied once.
+    let (ok, _, _) = cli(
+        &api,
+        &[
+            "account",
+            "top-up",
+            "cli-m",
+            "50000",
+            "--reference",
+            "pay-9",
+        ],
+    )
+    .await;
+    assert!(ok);
+    let (ok, out, err) = cli(
+        &api,
+        &[
+            "efc",
+            "contract",
+            "276-906-0001-1",
+            "--account",
+            "cli-m:20000",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = cli(
+        &api,
+        &[
+            "efc",
+            "queue",
+            "42:c002",
+            "--status",
+            "no-signalling",
+            "--reload",
+            "distance,events",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = cli(&api, &["efc", "queue", "42:c002", "--credit", "5"]).await;
+    assert!(!ok);
+    assert!(err.contains("--set or --add"), "{err}");
+    let (ok, _, err) = cli(&api, &["account", "debit", "cli-m", "999999"]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("409") && err.contains("insufficient_funds"),
+        "{err}"
+    );
+
+    let mut fe = FrontEnd::new(42, &[0xC0, 2], 906);
+    let mut tcp = Client::connect(&Bearer::Tcp(server.efc_listeners.tcp_addr.unwrap()))
+        .await
+        .unwrap();
+    let (_, crr) = fe.report(&mut tcp, chrono::Utc::now()).await.unwrap();
+    assert_eq!(crr.obe_status_for_driver, Some(set_mmi::NO_SIGNALLING));
+    let Some(AccountUpdate::ReloadAccount(r)) = crr.account_update else {
+        panic!("reloadAccount expected")
+    };
+    assert_eq!(
+        (
+            r.reload_old_distance_limit,
+            r.reload_old_event_limit,
+            r.reload_old_credit_amount
+        ),
+        (Some(true), Some(true), None)
+    );
+    let (ok, out, _) = cli(&api, &["account", "show", "cli-m"]).await;
+    assert!(ok);
+    let a: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(a["balance"], "38000", "50 km top-up once, 12 km driven");
+    server.shutdown().await;
+}
