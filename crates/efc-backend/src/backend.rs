@@ -161,6 +161,61 @@ impl Backend {
         Ok(feedback)
     }
 
+    /// The usage statements as charge records. An `authenticatedUsageStatement` is opened with
+    /// the key of the OBE its `keyDerivationID` names: verified, it is recorded (and charged)
+    /// like a plain one; otherwise it is recorded empty and the report gets a violation (the
+    /// driver is told nok), never charged on unverified content.
+    async fn usage_records(
+        &self,
+        report: &ChargeReport,
+        violations: &mut Vec<String>,
+    ) -> Result<Vec<EfcChargeRecord>, Refusal> {
+        let mut out = Vec::with_capacity(report.usage_statement_list.len());
+        for (i, entry) in report.usage_statement_list.iter().enumerate() {
+            match entry {
+                UsageStatementEntry::UsageStatement(us) => out.push(charge_record(us)),
+                UsageStatementEntry::AuthenticatedUsageStatement(w) => {
+                    match self.open_statement(w).await? {
+                        Ok(us) => {
+                            let mut record = charge_record(&us);
+                            record.authenticated = Some(true);
+                            out.push(record);
+                        }
+                        Err(why) => {
+                            violations.push(format!(
+                                "usageStatementList[{i}] authenticatedUsageStatement: {why}"
+                            ));
+                            out.push(unverified_record());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn open_statement(
+        &self,
+        wrapper: &unicharge_efc::AuthenticatedUsageStatement,
+    ) -> Result<Result<UsageStatement, String>, Refusal> {
+        let key_ref = match auth::key_ref(&wrapper.message_authenticator) {
+            Ok(k) => k,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let obe_key = String::from_utf8_lossy(&key_ref.key_derivation_id).into_owned();
+        let key = self
+            .registered(&obe_key)
+            .await?
+            .and_then(|o| o.mac_key_hex)
+            .and_then(|h| hex::decode(h).ok());
+        let Some(key) = key else {
+            return Ok(Err(format!(
+                "no MAC key registered for keyDerivationID {obe_key}"
+            )));
+        };
+        Ok(auth::open_usage_statement(wrapper, &key).map_err(|e| e.to_string()))
+    }
+
     /// Queue an answer for an OBE's next report(s). Returns its id.
     pub async fn enqueue_update(&self, mut update: EfcQueuedUpdate) -> Result<i64, Refusal> {
         if let Some(hex) = &update.account_update_hex {
@@ -360,7 +415,7 @@ impl Backend {
             }
         }
 
-        let records = charge_records(&report);
+        let records = self.usage_records(&report, &mut violations).await?;
         let reference = format!(
             "efc:{obe_key}:{}@{}",
             report
@@ -530,30 +585,25 @@ fn charge_record(us: &UsageStatement) -> EfcChargeRecord {
             .as_ref()
             .and_then(|s| s.number_of_detected_events.as_ref())
             .and_then(|n| u64::try_from(n).ok()),
+        authenticated: None,
     }
 }
 
-/// The usage statements as charge records. An authenticated usage statement is kept as an
-/// empty record (its bytes are in the stored request) — its own MAC is not verified here.
-fn charge_records(report: &ChargeReport) -> Vec<EfcChargeRecord> {
-    report
-        .usage_statement_list
-        .iter()
-        .map(|e| match e {
-            UsageStatementEntry::UsageStatement(us) => charge_record(us),
-            UsageStatementEntry::AuthenticatedUsageStatement(_) => EfcChargeRecord {
-                usage_statement_id: None,
-                fee_excl_vat: None,
-                vat: None,
-                fee_unit: None,
-                period_begin: None,
-                period_end: None,
-                distance: None,
-                distance_unit: None,
-                charge_objects: Vec::new(),
-                no_usage: false,
-                events: None,
-            },
-        })
-        .collect()
+/// The record of an authenticated usage statement whose MAC did not verify: nothing of its
+/// content is trusted (its bytes stay in the stored request).
+fn unverified_record() -> EfcChargeRecord {
+    EfcChargeRecord {
+        usage_statement_id: None,
+        fee_excl_vat: None,
+        vat: None,
+        fee_unit: None,
+        period_begin: None,
+        period_end: None,
+        distance: None,
+        distance_unit: None,
+        charge_objects: Vec::new(),
+        no_usage: false,
+        events: None,
+        authenticated: Some(false),
+    }
 }

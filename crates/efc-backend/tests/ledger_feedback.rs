@@ -259,3 +259,88 @@ async fn without_ledger_accounts_the_reported_status_policy_applies() {
     assert_eq!(crr.obe_status_for_driver, Some(set_mmi::OK));
     assert_eq!(crr.account_update, None);
 }
+
+/// An `authenticatedUsageStatement` inside a plain report: verified with the key of the OBE
+/// its keyDerivationID names, it is recorded and charged; with a bad MAC it is recorded empty,
+/// not charged, and the report carries a violation (driver told nok).
+#[tokio::test]
+async fn authenticated_usage_statements_are_charged_only_when_their_mac_verifies() {
+    use unicharge_efc::auth::{self, KeyRef};
+    use unicharge_efc::UsageStatementEntry;
+    use unicharge_store::efc::EfcObe;
+
+    let rig = rig().await;
+    let mut fe = FrontEnd::new(42, &[0xB0, 4], 904);
+    let key = vec![7u8; 32];
+    rig.backend
+        .register_obe(EfcObe {
+            obe_key: fe.obe_key(),
+            mac_key_hex: Some(hex::encode(&key)),
+            require_auth: false,
+            label: String::new(),
+            created_at: now(),
+        })
+        .await
+        .unwrap();
+    rig.open("c4-eur", Unit::Money("EUR".into()), eur(1000))
+        .await;
+    rig.link(&fe, link("c4-eur", Decimal::ZERO)).await;
+    let key_ref = KeyRef {
+        master_key_ref: 1,
+        key_derivation_id: fe.obe_key().into_bytes(),
+    };
+    let mut c = rig.client().await;
+
+    let seal = |fe: &mut FrontEnd, with: &[u8]| {
+        let mut r = fe.next_report(now());
+        let UsageStatementEntry::UsageStatement(us) = r.usage_statement_list[0].clone() else {
+            unreachable!()
+        };
+        r.usage_statement_list = vec![UsageStatementEntry::AuthenticatedUsageStatement(
+            auth::authenticate_usage_statement(&us, with, &key_ref).unwrap(),
+        )];
+        r
+    };
+
+    let good = seal(&mut fe, &key);
+    let answer = c.exchange(&fe.frame(&good)).await.unwrap();
+    let crr = fe.accept(&good, &answer).unwrap();
+    assert_eq!(crr.obe_status_for_driver, Some(set_mmi::OK));
+    let stored = &rig
+        .backend
+        .store()
+        .efc_reports(Some(&fe.obe_key()), 1)
+        .await
+        .unwrap()[0];
+    assert!(stored.violations.is_empty(), "{:?}", stored.violations);
+    let record = &stored.charge_records[0];
+    assert_eq!(
+        (
+            record.authenticated,
+            record.fee_excl_vat,
+            record.usage_statement_id
+        ),
+        (Some(true), Some(125), Some(1))
+    );
+    assert_eq!(rig.balance("c4-eur").await, eur(875));
+
+    let forged = seal(&mut fe, &[9u8; 32]);
+    let answer = c.exchange(&fe.frame(&forged)).await.unwrap();
+    let crr = fe.accept(&forged, &answer).unwrap();
+    assert_eq!(crr.obe_status_for_driver, Some(set_mmi::NOK));
+    let stored = &rig
+        .backend
+        .store()
+        .efc_reports(Some(&fe.obe_key()), 1)
+        .await
+        .unwrap()[0];
+    assert_eq!(stored.violations.len(), 1);
+    assert!(
+        stored.violations[0].contains("does not verify"),
+        "{:?}",
+        stored.violations
+    );
+    assert_eq!(stored.charge_records[0].authenticated, Some(false));
+    assert_eq!(stored.charge_records[0].fee_excl_vat, None);
+    assert_eq!(rig.balance("c4-eur").await, eur(875), "not charged");
+}

@@ -71,6 +71,10 @@ pub struct EfcChargeRecord {
     /// `numberOfDetectedEvents` of the single-tariff-class session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<u64>,
+    /// For an `authenticatedUsageStatement`: whether its own MAC verified (its content is
+    /// recorded only if it did). `None` for a plain usage statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticated: Option<bool>,
 }
 
 /// An answer the operator queued for an OBE: delivered with its next charge report response.
