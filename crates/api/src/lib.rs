@@ -10,6 +10,7 @@
 //! `/api/v1/openapi.json`, Swagger UI (served from the binary, no internet needed) at
 //! `/api/v1/docs`.
 
+pub mod accounts;
 pub mod auth;
 pub mod availability;
 pub mod commands;
@@ -44,11 +45,24 @@ pub use error::ApiError;
 pub struct ApiState {
     pub csms: Csms,
     pub store: Arc<dyn Store>,
+    /// The EFC back end, when it runs: OBE, contract and update writes go through it so its
+    /// caches see them.
+    pub efc: Option<unicharge_efc_backend::Backend>,
 }
 
 impl ApiState {
     pub fn new(csms: Csms, store: Arc<dyn Store>) -> Self {
-        ApiState { csms, store }
+        ApiState {
+            csms,
+            store,
+            efc: None,
+        }
+    }
+
+    /// Route the EFC writes through this back end.
+    pub fn with_efc(mut self, efc: unicharge_efc_backend::Backend) -> Self {
+        self.efc = Some(efc);
+        self
     }
 }
 
@@ -100,6 +114,16 @@ impl ApiState {
         transactions::get_charge_record,
         efc::list_obes,
         efc::list_reports,
+        efc::put_obe,
+        efc::list_contracts,
+        efc::put_contract,
+        efc::queue_update,
+        efc::list_updates,
+        accounts::list_accounts,
+        accounts::open_account,
+        accounts::get_account,
+        accounts::apply_operation,
+        accounts::list_movements,
         remote_control::unlock_connector,
         remote_control::clear_cache,
         reservations::reserve_now,
@@ -252,6 +276,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(reservations::routes())
         .merge(tariffs::routes())
         .merge(efc::routes())
+        .merge(accounts::routes())
         .merge(smart_charging::routes())
         .merge(site_load::routes())
         .with_state(state);

@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod charge_record;
 pub mod credentials;
 pub mod ids;
+pub mod ledger;
 pub mod metering;
 pub mod rating;
 pub mod security_profile;

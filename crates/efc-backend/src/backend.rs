@@ -12,11 +12,14 @@ use unicharge_efc::{
     account_status, AccountUpdate, AduError, ChargeReport, ChargeReportResponse, DataReceived,
     UsageStatement, UsageStatementEntry,
 };
-use unicharge_store::efc::{EfcChargeRecord, EfcObe, EfcQueuedUpdate, EfcReportRecord};
+use unicharge_store::efc::{
+    EfcChargeRecord, EfcContract, EfcObe, EfcQueuedUpdate, EfcReportRecord,
+};
 use unicharge_store::{Store, Write};
 
 use crate::checks::{check_mileage, check_report};
 use crate::keys::{contract_key, report_obe_key};
+use crate::ledger_feedback::{self, Feedback, Standing};
 use crate::EfcConfig;
 
 /// Where "now" comes from (tests pass a fixed clock; no sleeping).
@@ -46,6 +49,7 @@ struct Inner {
     /// Last (dist, unit) per contract.
     mileage: StdMutex<HashMap<String, Option<(u32, u8)>>>,
     registry: StdMutex<HashMap<String, Option<EfcObe>>>,
+    contracts: StdMutex<HashMap<String, Option<EfcContract>>>,
 }
 
 /// Why a frame was answered with an error frame instead of a ChargeReportResponse.
@@ -73,6 +77,7 @@ impl Backend {
                 obes: StdMutex::new(HashMap::new()),
                 mileage: StdMutex::new(HashMap::new()),
                 registry: StdMutex::new(HashMap::new()),
+                contracts: StdMutex::new(HashMap::new()),
             }),
         }
     }
@@ -90,6 +95,125 @@ impl Backend {
             .unwrap()
             .insert(obe.obe_key.clone(), Some(obe));
         Ok(())
+    }
+
+    /// Register (or change) a contract and the ledger accounts its reports debit.
+    pub async fn register_contract(&self, contract: EfcContract) -> Result<(), Refusal> {
+        self.inner.store.upsert_efc_contract(&contract).await?;
+        self.inner
+            .contracts
+            .lock()
+            .unwrap()
+            .insert(contract.contract_key.clone(), Some(contract));
+        Ok(())
+    }
+
+    async fn contract(&self, key: &str) -> Result<Option<EfcContract>, Refusal> {
+        if let Some(known) = self.inner.contracts.lock().unwrap().get(key) {
+            return Ok(known.clone());
+        }
+        let found = self.inner.store.efc_contract(key).await?;
+        self.inner
+            .contracts
+            .lock()
+            .unwrap()
+            .insert(key.to_string(), found.clone());
+        Ok(found)
+    }
+
+    /// Debit the contract's ledger accounts with a report's usage (see [`ledger_feedback`]).
+    async fn ledger_feedback(
+        &self,
+        contract: &str,
+        reference: &str,
+        reported_status: Option<u8>,
+        records: &[EfcChargeRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Feedback, Refusal> {
+        let mut feedback = Feedback::default();
+        let Some(contract) = self.contract(contract).await? else {
+            return Ok(feedback);
+        };
+        let mut linked = Vec::new();
+        for link in &contract.accounts {
+            let Some(mut account) = self.inner.store.ledger_account(&link.account).await? else {
+                tracing::warn!(contract = %contract.contract_key, account = %link.account,
+                    "EFC contract names a ledger account that does not exist; not debited");
+                continue;
+            };
+            let (debit, standing) =
+                ledger_feedback::debit(&mut account, link, records, reference, now);
+            feedback.debits.extend(debit);
+            feedback.standing = feedback.standing.max(Some(standing));
+            linked.push((account, link));
+        }
+        if let (Some(standing), Some(reported)) = (feedback.standing, reported_status) {
+            if reported != standing.account_status() {
+                let mut limit = unicharge_efc::NewAccountLimit::default();
+                for (account, link) in linked.iter().filter(|(_, l)| l.sync_obe) {
+                    ledger_feedback::set_limit(&mut limit, account, link);
+                }
+                if limit != unicharge_efc::NewAccountLimit::default() {
+                    feedback.set_account = Some(limit);
+                }
+            }
+        }
+        Ok(feedback)
+    }
+
+    /// The usage statements as charge records. An `authenticatedUsageStatement` is opened with
+    /// the key of the OBE its `keyDerivationID` names: verified, it is recorded (and charged)
+    /// like a plain one; otherwise it is recorded empty and the report gets a violation (the
+    /// driver is told nok), never charged on unverified content.
+    async fn usage_records(
+        &self,
+        report: &ChargeReport,
+        violations: &mut Vec<String>,
+    ) -> Result<Vec<EfcChargeRecord>, Refusal> {
+        let mut out = Vec::with_capacity(report.usage_statement_list.len());
+        for (i, entry) in report.usage_statement_list.iter().enumerate() {
+            match entry {
+                UsageStatementEntry::UsageStatement(us) => out.push(charge_record(us)),
+                UsageStatementEntry::AuthenticatedUsageStatement(w) => {
+                    match self.open_statement(w).await? {
+                        Ok(us) => {
+                            let mut record = charge_record(&us);
+                            record.authenticated = Some(true);
+                            out.push(record);
+                        }
+                        Err(why) => {
+                            violations.push(format!(
+                                "usageStatementList[{i}] authenticatedUsageStatement: {why}"
+                            ));
+                            out.push(unverified_record());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn open_statement(
+        &self,
+        wrapper: &unicharge_efc::AuthenticatedUsageStatement,
+    ) -> Result<Result<UsageStatement, String>, Refusal> {
+        let key_ref = match auth::key_ref(&wrapper.message_authenticator) {
+            Ok(k) => k,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let obe_key = String::from_utf8_lossy(&key_ref.key_derivation_id).into_owned();
+        let key = self
+            .registered(&obe_key)
+            .await?
+            .and_then(|o| o.mac_key_hex)
+            .and_then(|h| hex::decode(h).ok());
+        let Some(key) = key else {
+            return Ok(Err(format!(
+                "no MAC key registered for keyDerivationID {obe_key}"
+            )));
+        };
+        Ok(auth::open_usage_statement(wrapper, &key).map_err(|e| e.to_string()))
     }
 
     /// Queue an answer for an OBE's next report(s). Returns its id.
@@ -291,7 +415,20 @@ impl Backend {
             }
         }
 
-        // The answer: queued operator update first, then policy.
+        let records = self.usage_records(&report, &mut violations).await?;
+        let reference = format!(
+            "efc:{obe_key}:{}@{}",
+            report
+                .charge_report_counter
+                .map_or_else(|| "-".to_string(), |c| c.to_string()),
+            now.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+        );
+        let feedback = self
+            .ledger_feedback(&contract, &reference, report.account_status, &records, now)
+            .await?;
+
+        // The answer: queued operator update first, then rule violations, then the ledger,
+        // then policy by the reported account status.
         let mut response = ChargeReportResponse::default();
         response.charge_report_resp_sender = config.sender.clone();
         response.data_received = data_received(&report);
@@ -319,12 +456,18 @@ impl Backend {
                     })
                     .transpose()?;
             }
+            None if !violations.is_empty() => {
+                response.obe_status_for_driver = Some(set_mmi::NOK);
+            }
             None => {
-                response.obe_status_for_driver = Some(if !violations.is_empty() {
-                    set_mmi::NOK
-                } else {
-                    config.status_for(report.account_status)
+                response.obe_status_for_driver = Some(match feedback.standing {
+                    Some(Standing::Ok) => config.settings.status_when_ok,
+                    Some(Standing::Low) => config.settings.status_when_account_low,
+                    Some(Standing::Empty) => config.settings.status_when_account_empty,
+                    None => config.status_for(report.account_status),
                 });
+                response.account_update =
+                    feedback.set_account.clone().map(AccountUpdate::SetAccount);
             }
         }
         let answer = match &mac_key {
@@ -349,14 +492,18 @@ impl Backend {
             request: frame.to_vec(),
             response: answer.clone(),
             received_at: now,
-            charge_records: charge_records(&report),
+            charge_records: records,
             completed_update,
         };
-        // Durable before acknowledged.
-        self.inner
-            .store
-            .write(vec![Write::EfcReport(Box::new(record))])
-            .await?;
+        // Durable before acknowledged: the report, its answer and its debits in one commit.
+        let mut batch = vec![Write::EfcReport(Box::new(record))];
+        batch.extend(
+            feedback
+                .debits
+                .into_iter()
+                .map(|d| Write::Ledger(Box::new(d))),
+        );
+        self.inner.store.write(batch).await?;
         metrics::counter!("efc_reports_total").increment(1);
         if !violations.is_empty() {
             tracing::info!(peer, obe = %obe_key, ?violations, "charge report stored with rule violations");
@@ -433,29 +580,30 @@ fn charge_record(us: &UsageStatement) -> EfcChargeRecord {
             .map(|o| o.charge_object_id.charge_object_designation)
             .collect(),
         no_usage: us.no_usage.unwrap_or(false),
+        events: us
+            .aggregated_single_tariff_class_session
+            .as_ref()
+            .and_then(|s| s.number_of_detected_events.as_ref())
+            .and_then(|n| u64::try_from(n).ok()),
+        authenticated: None,
     }
 }
 
-/// The usage statements as charge records. An authenticated usage statement is kept as an
-/// empty record (its bytes are in the stored request) — its own MAC is not verified here.
-fn charge_records(report: &ChargeReport) -> Vec<EfcChargeRecord> {
-    report
-        .usage_statement_list
-        .iter()
-        .map(|e| match e {
-            UsageStatementEntry::UsageStatement(us) => charge_record(us),
-            UsageStatementEntry::AuthenticatedUsageStatement(_) => EfcChargeRecord {
-                usage_statement_id: None,
-                fee_excl_vat: None,
-                vat: None,
-                fee_unit: None,
-                period_begin: None,
-                period_end: None,
-                distance: None,
-                distance_unit: None,
-                charge_objects: Vec::new(),
-                no_usage: false,
-            },
-        })
-        .collect()
+/// The record of an authenticated usage statement whose MAC did not verify: nothing of its
+/// content is trusted (its bytes stay in the stored request).
+fn unverified_record() -> EfcChargeRecord {
+    EfcChargeRecord {
+        usage_statement_id: None,
+        fee_excl_vat: None,
+        vat: None,
+        fee_unit: None,
+        period_begin: None,
+        period_end: None,
+        distance: None,
+        distance_unit: None,
+        charge_objects: Vec::new(),
+        no_usage: false,
+        events: None,
+        authenticated: Some(false),
+    }
 }

@@ -17,7 +17,10 @@
 //! 6. answers `ChargeReportResponse` with the `dataReceived` echo (counter, else mileage, else
 //!    timeOfReport), `obeStatusForDriver` and `accountUpdate` from the operator's queued update
 //!    for the OBE, else from policy ([`EfcConfig`]: nok when a rule is broken, else the status
-//!    configured for the reported account status).
+//!    configured for the reported account status). A contract registered with core-ledger
+//!    accounts ([`ledger_feedback`]) has them debited by each report in the same durable write,
+//!    and their standing chooses obeStatusForDriver and, when the OBE is out of step, a
+//!    `setAccount` with what the ledger has available.
 //!
 //! Transports ([`transport`]): TCP with a 4-octet length prefix, and HTTP POST; both carry the
 //! same frame (`docs/efc-transport.md`).
@@ -25,7 +28,9 @@
 pub mod backend;
 pub mod checks;
 pub mod keys;
+pub mod ledger_feedback;
 pub mod transport;
+pub mod updates;
 
 use std::net::SocketAddr;
 
@@ -59,6 +64,10 @@ pub struct EfcSettings {
     pub status_when_low: u8,
     pub status_when_empty: u8,
     pub status_when_negative: u8,
+    /// obeStatusForDriver when the contract has ledger accounts and one of them is below its
+    /// `lowBelow` (default ok) or has nothing left above its floor (default contactOperator).
+    pub status_when_account_low: u8,
+    pub status_when_account_empty: u8,
     /// Tariff classes the toll context defines; empty lists accept any class.
     pub tariff_classes: TariffClasses,
 }
@@ -76,6 +85,8 @@ impl Default for EfcSettings {
             status_when_low: set_mmi::OK,
             status_when_empty: set_mmi::OK,
             status_when_negative: set_mmi::OK,
+            status_when_account_low: set_mmi::OK,
+            status_when_account_empty: set_mmi::CONTACT_OPERATOR,
             tariff_classes: TariffClasses::default(),
         }
     }

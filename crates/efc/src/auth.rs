@@ -151,3 +151,27 @@ pub fn open_response(
     verify_mac(key, &wrapper.message_authenticator, per)?;
     crate::decode::<ChargeReportResponse>(per).map_err(|e| e.within("chargeReportResponsePer"))
 }
+
+/// Wraps a usage statement (the `authenticatedUsageStatement` alternative of a report's
+/// usage statement list): its own UPER encoding and a MAC over those octets.
+pub fn authenticate_usage_statement(
+    statement: &crate::charging::UsageStatement,
+    key: &[u8],
+    key_ref: &KeyRef,
+) -> Result<crate::charging::AuthenticatedUsageStatement, AduError> {
+    let per = crate::encode(statement)?;
+    Ok(crate::charging::AuthenticatedUsageStatement {
+        message_authenticator: mac_authenticator(key, key_ref, &per),
+        usage_statement_per: BitString::from_vec(per),
+    })
+}
+
+/// Verifies and opens an authenticated usage statement with `key`.
+pub fn open_usage_statement(
+    wrapper: &crate::charging::AuthenticatedUsageStatement,
+    key: &[u8],
+) -> Result<crate::charging::UsageStatement, AduError> {
+    let per = inner_octets(&wrapper.usage_statement_per, "usageStatementPer")?;
+    verify_mac(key, &wrapper.message_authenticator, per)?;
+    crate::decode::<crate::charging::UsageStatement>(per).map_err(|e| e.within("usageStatementPer"))
+}

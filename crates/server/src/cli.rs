@@ -53,6 +53,13 @@ pub enum Command {
     /// Manage operator API keys (bearer tokens for /api/v1).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Ledger accounts: balances in money or units, top-ups, movements (via the running server).
+    #[command(subcommand)]
+    Account(crate::cli_efc::AccountCommand),
+    /// ISO 17575-1 road tolling: OBEs, contracts, queued account updates, reports (via the
+    /// running server).
+    #[command(subcommand)]
+    Efc(crate::cli_efc::EfcCommand),
     /// Site load management: stations behind one grid connection share a limit, enforced
     /// with TxProfiles as transactions start and end (via the REST API).
     #[command(subcommand)]

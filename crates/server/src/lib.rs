@@ -5,6 +5,7 @@
 
 pub mod bootstrap;
 pub mod cli;
+pub mod cli_efc;
 pub mod diameter;
 pub mod http;
 pub mod settings;
@@ -117,17 +118,17 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
                 e.body.message
             )
         })?;
+    let efc = unicharge_efc_backend::Backend::new(store.clone(), settings.efc.clone().into());
     let http_addr = match settings.http.listen {
         Some(addr) => {
-            let api = unicharge_api::router(unicharge_api::ApiState::new(
-                csms.csms.clone(),
-                store.clone(),
-            ));
+            let api = unicharge_api::router(
+                unicharge_api::ApiState::new(csms.csms.clone(), store.clone())
+                    .with_efc(efc.clone()),
+            );
             Some(http::serve(addr, http::metrics_handle(), api).await?)
         }
         None => None,
     };
-    let efc = unicharge_efc_backend::Backend::new(store.clone(), settings.efc.clone().into());
     let efc_listeners = unicharge_efc_backend::transport::start(
         efc.clone(),
         settings.efc.tcp_listen,

@@ -54,6 +54,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Station(command) => unicharge_server::cli::station(&settings, command).await,
         Command::ApiKey(command) => unicharge_server::cli::api_key(&settings, command).await,
         Command::SiteGroup(command) => unicharge_server::cli::site_group(command).await,
+        Command::Account(command) => unicharge_server::cli_efc::account(command).await,
+        Command::Efc(command) => unicharge_server::cli_efc::efc(command).await,
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string(&settings)?);
             Ok(())

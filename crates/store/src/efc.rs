@@ -68,6 +68,13 @@ pub struct EfcChargeRecord {
     pub distance_unit: Option<u8>,
     pub charge_objects: Vec<u32>,
     pub no_usage: bool,
+    /// `numberOfDetectedEvents` of the single-tariff-class session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<u64>,
+    /// For an `authenticatedUsageStatement`: whether its own MAC verified (its content is
+    /// recorded only if it did). `None` for a plain usage statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticated: Option<bool>,
 }
 
 /// An answer the operator queued for an OBE: delivered with its next charge report response.
@@ -86,4 +93,52 @@ pub struct EfcQueuedUpdate {
     #[serde(default)]
     pub until_account_ok: bool,
     pub created_at: DateTime<Utc>,
+}
+
+/// A contract (EFC context mark) and the core-ledger accounts its charge reports debit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfcContract {
+    /// `<country>-<provider>-<typeOfContract hex>-<contextVersion>`, as the reports are filed.
+    pub contract_key: String,
+    /// The ledger accounts of the contract; each is debited with the usage in its unit.
+    #[serde(default)]
+    pub accounts: Vec<EfcAccountLink>,
+    #[serde(default)]
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// How a contract uses one ledger account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EfcAccountLink {
+    /// The ledger account id.
+    pub account: String,
+    /// Below this much available (in the account's unit) the driver is told the account is low.
+    #[serde(default)]
+    pub low_below: rust_decimal::Decimal,
+    /// Decimal places of `paymentFeeAmount` for a money account: 2 means the fee counts cents
+    /// of the account's currency.
+    #[serde(default = "two")]
+    pub fee_decimals: u32,
+    /// `paymentFeeUnit` (hex, 2 octets) put in a credit limit sent to the OBE.
+    #[serde(default = "euro")]
+    pub pay_unit_hex: String,
+    /// Keep the OBE's on-board account in step: when the status the OBE reports differs from the
+    /// one the ledger gives, answer `setAccount` with what the ledger has available.
+    #[serde(default = "yes")]
+    pub sync_obe: bool,
+}
+
+fn two() -> u32 {
+    2
+}
+
+fn euro() -> String {
+    "03d2".into()
+}
+
+fn yes() -> bool {
+    true
 }

@@ -42,6 +42,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store is shut down")]
     Closed,
+    /// The ledger refused an operation (nothing was changed).
+    #[error(transparent)]
+    Ledger(#[from] unicharge_core::ledger::LedgerError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -307,6 +310,42 @@ pub trait Store: Send + Sync + 'static {
     async fn enqueue_efc_update(&self, update: &efc::EfcQueuedUpdate) -> Result<i64>;
     /// Updates not yet done, oldest first.
     async fn efc_pending_updates(&self, obe_key: &str) -> Result<Vec<efc::EfcQueuedUpdate>>;
+    /// Create or replace a contract and its ledger accounts.
+    async fn upsert_efc_contract(&self, contract: &efc::EfcContract) -> Result<()>;
+    async fn efc_contract(&self, contract_key: &str) -> Result<Option<efc::EfcContract>>;
+    async fn efc_contracts(&self) -> Result<Vec<efc::EfcContract>>;
+    // --- the core ledger (accounts, reservations, movements) ---
+
+    /// Create an empty account (balance 0; top it up with [`Store::ledger_apply`]). Refused
+    /// with `StoreError::Ledger(AccountExists)` if the id is taken.
+    async fn ledger_open(&self, account: &unicharge_core::ledger::Account) -> Result<()>;
+    /// Change an account's free-text label. True if the account exists.
+    async fn ledger_set_label(&self, id: &str, label: &str) -> Result<bool>;
+    /// Apply one operation durably (group-committed) and return its movement. A request whose
+    /// reference the account already has returns the stored movement and changes nothing; a
+    /// refusal is `StoreError::Ledger` and changes nothing. To apply it atomically with other
+    /// writes, put a [`Write::Ledger`] in their batch instead.
+    async fn ledger_apply(
+        &self,
+        request: &unicharge_core::ledger::Request,
+    ) -> Result<unicharge_core::ledger::Movement>;
+    /// An account with its open reservations.
+    async fn ledger_account(&self, id: &str) -> Result<Option<unicharge_core::ledger::Account>>;
+    /// Every account (without reservations), by id.
+    async fn ledger_accounts(&self) -> Result<Vec<unicharge_core::ledger::Account>>;
+    /// The newest `limit` movements of an account, newest first.
+    async fn ledger_movements(
+        &self,
+        account: &str,
+        limit: u32,
+    ) -> Result<Vec<unicharge_core::ledger::Movement>>;
+    /// The movement an account recorded for a reference (what caused it), if any.
+    async fn ledger_movement(
+        &self,
+        account: &str,
+        reference: &str,
+    ) -> Result<Option<unicharge_core::ledger::Movement>>;
+
     // --- smart charging (K) ---
 
     /// Keep a charging profile (status `Requested`) before it is sent; one with the same id is

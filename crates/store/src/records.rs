@@ -69,6 +69,9 @@ pub enum Write {
     ChargeRecord(Box<unicharge_core::charge_record::ChargeRecord>),
     /// An ISO 17575-1 charge report, its answer and its usage statements as charge records.
     EfcReport(Box<crate::efc::EfcReportRecord>),
+    /// A ledger operation, applied with the rest of the batch or (refused: `StoreError::Ledger`)
+    /// rolling the batch back. A reference already applied to the account changes nothing.
+    Ledger(Box<unicharge_core::ledger::Request>),
     /// One ReportChargingProfiles part (K09); the report is complete when `tbc` is false.
     ChargingProfileReportPart(crate::ChargingProfileReportPart),
     /// A NotifyChargingLimit (K12): the limit of its source on its EVSE, set or replaced.

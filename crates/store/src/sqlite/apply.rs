@@ -301,6 +301,9 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
         }
         Write::ChargeRecord(record) => super::charging::insert_charge_record(conn, record)?,
         Write::EfcReport(report) => super::efc::insert_report(conn, report)?,
+        Write::Ledger(request) => {
+            super::ledger::apply(conn, request)?;
+        }
         Write::ChargingProfileReportPart(p) => super::smart_charging::insert_report_part(conn, p)?,
         Write::ChargingLimit(l) => super::smart_charging::upsert_limit(conn, l)?,
         Write::ChargingLimitCleared {

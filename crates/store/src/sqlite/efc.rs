@@ -223,3 +223,36 @@ pub(super) async fn pending_updates(
         })
         .collect()
 }
+
+pub(super) async fn upsert_contract(pool: &SqlitePool, c: &crate::efc::EfcContract) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO efc_contracts (contract_key, data, created_at) VALUES (?, ?, ?)
+         ON CONFLICT (contract_key) DO UPDATE SET data = excluded.data",
+    )
+    .bind(&c.contract_key)
+    .bind(json_text(c)?)
+    .bind(c.created_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn contract(
+    pool: &SqlitePool,
+    key: &str,
+) -> Result<Option<crate::efc::EfcContract>> {
+    let raw: Option<String> =
+        sqlx::query_scalar("SELECT data FROM efc_contracts WHERE contract_key = ?")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?;
+    raw.map(|r| from_json(&r, "efc contract")).transpose()
+}
+
+pub(super) async fn contracts(pool: &SqlitePool) -> Result<Vec<crate::efc::EfcContract>> {
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT data FROM efc_contracts ORDER BY contract_key")
+            .fetch_all(pool)
+            .await?;
+    rows.iter().map(|r| from_json(r, "efc contract")).collect()
+}

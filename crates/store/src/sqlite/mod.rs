@@ -13,6 +13,7 @@ mod charging;
 mod checkpoint;
 mod columns;
 mod efc;
+mod ledger;
 mod meter_readings;
 mod metered_usage;
 mod operator;
@@ -1015,6 +1016,63 @@ impl Store for SqliteStore {
 
     async fn enqueue_efc_update(&self, update: &crate::efc::EfcQueuedUpdate) -> Result<i64> {
         efc::enqueue_update(&self.pool, update).await
+    }
+
+    async fn upsert_efc_contract(&self, contract: &crate::efc::EfcContract) -> Result<()> {
+        efc::upsert_contract(&self.pool, contract).await
+    }
+
+    async fn efc_contract(&self, contract_key: &str) -> Result<Option<crate::efc::EfcContract>> {
+        efc::contract(&self.pool, contract_key).await
+    }
+
+    async fn efc_contracts(&self) -> Result<Vec<crate::efc::EfcContract>> {
+        efc::contracts(&self.pool).await
+    }
+
+    async fn ledger_open(&self, account: &unicharge_core::ledger::Account) -> Result<()> {
+        ledger::open(&self.pool, account).await
+    }
+
+    async fn ledger_set_label(&self, id: &str, label: &str) -> Result<bool> {
+        ledger::set_label(&self.pool, id, label).await
+    }
+
+    async fn ledger_apply(
+        &self,
+        request: &unicharge_core::ledger::Request,
+    ) -> Result<unicharge_core::ledger::Movement> {
+        // Group-committed with whatever else is being written; then the movement it recorded
+        // (or the one recorded the first time, for a retry) is read back.
+        self.write(vec![Write::Ledger(Box::new(request.clone()))])
+            .await?;
+        ledger::movement(&self.pool, &request.account, &request.reference)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("ledger movement missing after commit".into()))
+    }
+
+    async fn ledger_account(&self, id: &str) -> Result<Option<unicharge_core::ledger::Account>> {
+        ledger::account(&self.pool, id).await
+    }
+
+    async fn ledger_accounts(&self) -> Result<Vec<unicharge_core::ledger::Account>> {
+        ledger::accounts(&self.pool).await
+    }
+
+    async fn ledger_movements(
+        &self,
+        account: &str,
+        limit: u32,
+    ) -> Result<Vec<unicharge_core::ledger::Movement>> {
+        ledger::movements(&self.pool, account, limit).await
+    }
+
+    async fn ledger_movement(
+        &self,
+        account: &str,
+        reference: &str,
+    ) -> Result<Option<unicharge_core::ledger::Movement>> {
+        ledger::movement(&self.pool, account, reference).await
     }
 
     async fn efc_pending_updates(&self, obe_key: &str) -> Result<Vec<crate::efc::EfcQueuedUpdate>> {
