@@ -15,6 +15,7 @@ pub mod availability;
 pub mod commands;
 pub mod efc;
 pub mod error;
+pub mod firmware;
 pub mod local_list;
 pub mod provisioning;
 pub mod remote_control;
@@ -24,6 +25,7 @@ pub mod smart_charging;
 pub mod stations;
 pub mod tariffs;
 pub mod tokens;
+pub mod tracked;
 pub mod transactions;
 
 use std::sync::Arc;
@@ -121,6 +123,13 @@ impl ApiState {
         smart_charging::list_composite_schedules,
         smart_charging::list_charging_limits,
         smart_charging::evse_allowed,
+        firmware::update_firmware,
+        firmware::list_updates,
+        firmware::get_update,
+        firmware::publish_firmware,
+        firmware::list_publications,
+        firmware::get_publication,
+        firmware::unpublish_firmware,
     ),
     components(schemas(
         stations::StationView,
@@ -187,6 +196,13 @@ impl ApiState {
         tariffs::AssignmentList,
         tariffs::StationTariff,
         smart_charging::SetProfileBody,
+        tracked::RequestSent,
+        tracked::PartView,
+        tracked::TrackedView,
+        tracked::TrackedList,
+        firmware::UpdateFirmwareBody,
+        firmware::PublishFirmwareBody,
+        firmware::UnpublishFirmwareBody,
         smart_charging::ProfileSet,
         smart_charging::ChargingProfileView,
         smart_charging::ChargingProfileList,
@@ -241,6 +257,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(tariffs::routes())
         .merge(efc::routes())
         .merge(smart_charging::routes())
+        .merge(firmware::routes())
         .with_state(state);
     Router::new()
         .merge(api)
