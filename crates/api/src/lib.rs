@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod availability;
 pub mod commands;
+pub mod diagnostics;
 pub mod efc;
 pub mod error;
 pub mod firmware;
@@ -130,6 +131,19 @@ impl ApiState {
         firmware::list_publications,
         firmware::get_publication,
         firmware::unpublish_firmware,
+        diagnostics::get_log,
+        diagnostics::list_logs,
+        diagnostics::log_request,
+        diagnostics::get_monitoring_report,
+        diagnostics::monitoring_report,
+        diagnostics::set_monitoring_base,
+        diagnostics::set_monitoring_level,
+        diagnostics::set_variable_monitoring,
+        diagnostics::clear_variable_monitoring,
+        diagnostics::list_monitors,
+        diagnostics::alerts,
+        diagnostics::customer_information,
+        diagnostics::customer_information_report,
     ),
     components(schemas(
         stations::StationView,
@@ -203,6 +217,17 @@ impl ApiState {
         firmware::UpdateFirmwareBody,
         firmware::PublishFirmwareBody,
         firmware::UnpublishFirmwareBody,
+        diagnostics::GetLogBody,
+        diagnostics::LogRequested,
+        diagnostics::MonitoringReportBody,
+        diagnostics::MonitoringBaseBody,
+        diagnostics::MonitoringLevelBody,
+        diagnostics::SetMonitorsBody,
+        diagnostics::MonitorResults,
+        diagnostics::ClearMonitorsBody,
+        diagnostics::MonitorView,
+        diagnostics::AlertView,
+        diagnostics::CustomerInformationBody,
         smart_charging::ProfileSet,
         smart_charging::ChargingProfileView,
         smart_charging::ChargingProfileList,
@@ -258,6 +283,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(efc::routes())
         .merge(smart_charging::routes())
         .merge(firmware::routes())
+        .merge(diagnostics::routes())
         .with_state(state);
     Router::new()
         .merge(api)

@@ -28,4 +28,5 @@ mod i_tariff_cost;
 mod j_meter_values;
 mod k_smart_charging;
 mod l_firmware;
+mod n_diagnostics;
 mod rest_operator;

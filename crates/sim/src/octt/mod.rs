@@ -23,6 +23,7 @@ pub mod i_tariff_cost;
 pub mod j_meter_values;
 pub mod k_smart_charging;
 pub mod l_firmware;
+pub mod n_diagnostics;
 pub mod operator;
 mod operator_task;
 pub mod states;
@@ -378,6 +379,7 @@ fn scenario<'a>(
                 .or_else(|| j_meter_values::scenario(other, target, op.clone()))
                 .or_else(|| k_smart_charging::scenario(other, target, op.clone()))
                 .or_else(|| l_firmware::scenario(other, target, op.clone()))
+                .or_else(|| n_diagnostics::scenario(other, target, op))
         }
     })
 }
