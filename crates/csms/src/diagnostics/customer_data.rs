@@ -2,7 +2,7 @@
 //! the requestId of the CustomerInformation until the part with `tbc` false completes it.
 
 use unicharge_ocpp::v201::{NotifyCustomerInformationRequest, NotifyCustomerInformationResponse};
-use unicharge_store::TrackedKind;
+use unicharge_store::{TrackedKind, TrackedPart, Write};
 
 use crate::dispatch::{internal, CallRefusal, Handled, StationContext};
 
@@ -16,15 +16,15 @@ pub async fn handle(
         bytes = req.data.len(), tbc, "NotifyCustomerInformation");
     Ok(Handled::durable(
         NotifyCustomerInformationResponse { custom_data: None },
-        vec![super::part(
-            &ctx.station_id,
-            TrackedKind::CustomerInformation,
-            req.request_id,
-            Some(req.seq_no),
+        vec![Write::TrackedPart(TrackedPart {
+            seq_no: Some(req.seq_no),
             tbc,
-            None,
-            false,
-            serde_json::to_string(&req).map_err(internal)?,
-        )],
+            ..super::part(
+                &ctx.station_id,
+                TrackedKind::CustomerInformation,
+                req.request_id,
+                serde_json::to_string(&req).map_err(internal)?,
+            )
+        })],
     ))
 }

@@ -6,7 +6,7 @@ use chrono::Utc;
 use unicharge_ocpp::v201::{
     LogStatusNotificationRequest, LogStatusNotificationResponse, UploadLogStatusEnumType,
 };
-use unicharge_store::{StationNotice, TrackedKind, Write};
+use unicharge_store::{StationNotice, TrackedKind, TrackedPart, Write};
 
 use crate::dispatch::{internal, CallRefusal, Handled, StationContext};
 
@@ -34,16 +34,11 @@ pub async fn handle(
         received_at: Utc::now(),
     })];
     if let Some(request_id) = req.request_id {
-        writes.push(super::part(
-            &ctx.station_id,
-            TrackedKind::GetLog,
-            request_id,
-            None,
-            false,
-            Some(req.status.as_str().to_string()),
-            is_final(req.status),
-            data,
-        ));
+        writes.push(Write::TrackedPart(TrackedPart {
+            status: Some(req.status.as_str().to_string()),
+            final_status: is_final(req.status),
+            ..super::part(&ctx.station_id, TrackedKind::GetLog, request_id, data)
+        }));
     }
     Ok(Handled::durable(
         LogStatusNotificationResponse { custom_data: None },

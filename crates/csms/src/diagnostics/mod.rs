@@ -31,7 +31,7 @@ use unicharge_ocpp::v201::{
     SetMonitoringDataType, SetMonitoringLevelRequest, SetMonitoringResultType,
     SetMonitoringStatusEnumType, SetVariableMonitoringRequest,
 };
-use unicharge_store::{TrackedKind, TrackedPart, VariableMonitorRecord, Write};
+use unicharge_store::{TrackedKind, TrackedPart, VariableMonitorRecord};
 
 use crate::firmware::{send_tracked, Sent};
 use crate::request::{OpError, Requester};
@@ -362,26 +362,22 @@ pub async fn customer_information(
     })
 }
 
-/// A part written under a tracked request (used by the handlers of this block).
+/// A part under a tracked request with nothing but its message; callers fill in the rest.
 pub(crate) fn part(
     station: &StationId,
     kind: TrackedKind,
     request_id: i64,
-    seq_no: Option<i64>,
-    tbc: bool,
-    status: Option<String>,
-    final_status: bool,
     data: String,
-) -> Write {
-    Write::TrackedPart(TrackedPart {
+) -> TrackedPart {
+    TrackedPart {
         station_id: station.clone(),
         kind,
         request_id,
-        seq_no,
-        tbc,
-        status,
-        final_status,
+        seq_no: None,
+        tbc: false,
+        status: None,
+        final_status: false,
         data,
         received_at: Utc::now(),
-    })
+    }
 }

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use rust_decimal::prelude::ToPrimitive;
 use unicharge_ocpp::v201::{NotifyMonitoringReportRequest, NotifyMonitoringReportResponse};
-use unicharge_store::{TrackedKind, VariableMonitorRecord, Write};
+use unicharge_store::{TrackedKind, TrackedPart, VariableMonitorRecord, Write};
 
 use crate::dispatch::{internal, CallRefusal, Handled, StationContext};
 
@@ -18,16 +18,16 @@ pub async fn handle(
     tracing::debug!(station = %ctx.station_id, request_id = req.request_id, seq_no = req.seq_no,
         monitored = monitors.len(), tbc, "NotifyMonitoringReport");
     let now = Utc::now();
-    let mut writes = vec![super::part(
-        &ctx.station_id,
-        TrackedKind::GetMonitoringReport,
-        req.request_id,
-        Some(req.seq_no),
+    let mut writes = vec![Write::TrackedPart(TrackedPart {
+        seq_no: Some(req.seq_no),
         tbc,
-        None,
-        false,
-        serde_json::to_string(&req).map_err(internal)?,
-    )];
+        ..super::part(
+            &ctx.station_id,
+            TrackedKind::GetMonitoringReport,
+            req.request_id,
+            serde_json::to_string(&req).map_err(internal)?,
+        )
+    })];
     for data in monitors {
         let evse = data.component.evse.as_ref();
         for m in &data.variable_monitoring {
