@@ -48,8 +48,11 @@ pub fn routes() -> Router<ApiState> {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateFirmwareBody {
-    /// URI the station downloads the firmware from.
-    pub location: String,
+    /// URI the station downloads the firmware from (absent with `file`).
+    pub location: Option<String>,
+    /// A firmware file unicharge serves (its `sha256`, from POST /api/v1/firmware): the
+    /// station gets a download URL of its own and the file's signature is sent.
+    pub file: Option<String>,
     /// When to download; absent: now.
     pub retrieve_date_time: Option<DateTime<Utc>>,
     /// When to install; absent: once downloaded and verified.
@@ -84,7 +87,8 @@ pub async fn update_firmware(
         &state.csms,
         &station,
         FirmwareUpdate {
-            location: body.location,
+            location: body.location.unwrap_or_default(),
+            file: body.file,
             retrieve_date_time: body.retrieve_date_time,
             install_date_time: body.install_date_time,
             retries: body.retries,

@@ -16,6 +16,7 @@ pub mod commands;
 pub mod diagnostics;
 pub mod efc;
 pub mod error;
+pub mod files;
 pub mod firmware;
 pub mod local_list;
 pub mod provisioning;
@@ -131,6 +132,8 @@ impl ApiState {
         firmware::list_publications,
         firmware::get_publication,
         firmware::unpublish_firmware,
+        files::upload_firmware,
+        files::list_firmware,
         diagnostics::get_log,
         diagnostics::list_logs,
         diagnostics::log_request,
@@ -284,6 +287,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(smart_charging::routes())
         .merge(firmware::routes())
         .merge(diagnostics::routes())
+        .merge(files::routes())
         .with_state(state);
     Router::new()
         .merge(api)

@@ -155,6 +155,8 @@ pub struct CsmsConfig {
     /// which unicharge signs the firmware files it serves itself. `None`: updates are sent
     /// without a signing certificate (the station then checks nothing but its own rules).
     pub firmware_signing: Option<(PathBuf, Option<PathBuf>)>,
+    /// Where the files unicharge serves (firmware) are kept. `None`: none are served.
+    pub files_dir: Option<PathBuf>,
 }
 
 impl Default for CsmsConfig {
@@ -192,6 +194,7 @@ impl Default for CsmsConfig {
             password_hash_queue: 32,
             credential_cache_ttl: Duration::from_secs(600),
             firmware_signing: None,
+            files_dir: None,
         }
     }
 }

@@ -145,6 +145,9 @@ pub struct CsmsSettings {
     /// unicharge serves. Unset: updates carry no signing certificate.
     pub firmware_signing_cert: Option<PathBuf>,
     pub firmware_signing_key: Option<PathBuf>,
+    /// The URL stations reach the HTTP listener under, for the files unicharge serves
+    /// (`http://cs.example:8080`). Default: the listener's own address.
+    pub files_public_url: Option<String>,
     /// Validity of issued station certificates, in days.
     pub station_certificate_days: u32,
     /// B02: a base report (`FullInventory`, `ConfigurationInventory`, `SummaryInventory`) a
@@ -238,6 +241,7 @@ impl Default for CsmsSettings {
             ca_key: None,
             firmware_signing_cert: None,
             firmware_signing_key: None,
+            files_public_url: None,
             station_certificate_days: d.station_certificate_days,
             boot_provisioning_report: None,
             transaction_status_check: d.transaction_status_check,
@@ -367,6 +371,7 @@ impl Settings {
             auth_lockout_max: c.auth_lockout_max,
             password_hash_queue: c.password_hash_queue,
             credential_cache_ttl: c.credential_cache_ttl,
+            files_dir: Some(self.data_dir.join("files")),
             firmware_signing: c
                 .firmware_signing_cert
                 .clone()

@@ -11,6 +11,7 @@
 //!   firmware file to the stations behind it; [`publish_status`] tracks its
 //!   PublishFirmwareStatusNotifications.
 
+pub mod files;
 pub mod firmware_status;
 pub mod publish_status;
 
@@ -29,8 +30,11 @@ use crate::Csms;
 /// What to install (L01). The signing certificate comes from the configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FirmwareUpdate {
-    /// URI the station downloads the firmware from.
+    /// URI the station downloads the firmware from; empty when `file` is given.
     pub location: String,
+    /// A firmware file unicharge serves (its SHA-256): the location becomes a download URL for
+    /// this station and request, and the signature the file's own.
+    pub file: Option<String>,
     /// When to download; `None`: now.
     pub retrieve_date_time: Option<DateTime<Utc>>,
     /// When to install; `None`: as soon as downloaded and verified.
@@ -135,10 +139,20 @@ pub async fn update_firmware(
     by: &Requester,
 ) -> Result<Sent<UpdateFirmwareStatusEnumType>, OpError> {
     csms.registered(station).await?;
-    if update.location.trim().is_empty() {
+    let mut update = update;
+    let served = match &update.file {
+        Some(sha256) => Some(served_file(csms, sha256)?),
+        None => None,
+    };
+    if let Some((file, _)) = &served {
+        if update.signature.is_none() {
+            update.signature = file.signature.clone();
+        }
+    } else if update.location.trim().is_empty() {
         return Err(OpError::refused(
             "firmware_location_missing",
-            "give the firmware's location (the URI the station downloads it from)",
+            "give the firmware's location (the URI the station downloads it from), or the \
+             id (SHA-256) of a firmware file unicharge serves",
         ));
     }
     let signing_certificate = signing_certificate(csms)?;
@@ -153,6 +167,9 @@ pub async fn update_firmware(
     let request_id = store
         .next_tracked_request_id(station, TrackedKind::UpdateFirmware)
         .await?;
+    if let Some((file, files)) = &served {
+        update.location = files.firmware_url(&file.sha256, station.as_str(), request_id)?;
+    }
     let running: Vec<i64> = store
         .tracked_requests(station, TrackedKind::UpdateFirmware, 20)
         .await?
@@ -219,6 +236,55 @@ pub async fn update_firmware(
         request_id,
         status: response.status,
     })
+}
+
+/// A firmware file unicharge serves, by its SHA-256.
+fn served_file<'a>(
+    csms: &'a Csms,
+    sha256: &str,
+) -> Result<(files::FirmwareFile, &'a files::Files), OpError> {
+    let files = csms.files().ok_or_else(|| {
+        OpError::refused(
+            "files_not_served",
+            "this server keeps no files (no data directory configured)",
+        )
+    })?;
+    match files.firmware(sha256)? {
+        Some((file, _)) => Ok((file, files)),
+        None => Err(OpError::NotFound {
+            code: "unknown_firmware_file",
+            message: format!("no firmware file {sha256}; upload it first (POST /api/v1/firmware)"),
+        }),
+    }
+}
+
+/// Keep a firmware file to serve (signed with the configured key, if any).
+pub fn store_firmware(
+    csms: &Csms,
+    name: &str,
+    content: &[u8],
+) -> Result<files::FirmwareFile, OpError> {
+    let files = csms.files().ok_or_else(|| {
+        OpError::refused(
+            "files_not_served",
+            "this server keeps no files (no data directory configured)",
+        )
+    })?;
+    if content.is_empty() {
+        return Err(OpError::refused(
+            "empty_firmware",
+            "the firmware file is empty",
+        ));
+    }
+    let key = csms
+        .config()
+        .firmware_signing
+        .as_ref()
+        .and_then(|(_, key)| key.as_deref());
+    let file = files.put_firmware(name, content, key)?;
+    tracing::info!(sha256 = %file.sha256, size = file.size, signed = file.signature.is_some(),
+        "firmware file stored");
+    Ok(file)
 }
 
 /// What a local controller should publish (L03).

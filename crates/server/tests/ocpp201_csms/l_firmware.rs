@@ -305,3 +305,165 @@ async fn secure_update_needs_a_signature() {
         .unwrap_err();
     assert!(err.contains("400"), "{err}");
 }
+
+/// The private key of [`SIGNING_CERTIFICATE`]: test material, made for these tests only.
+const SIGNING_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg3dxxeEoLGvWzOpRr
+CZ/7QG0CiSjfzc/U0yLT0oUfCuOhRANCAATmor5owa/aopi+F/Zduk5XqjELj3ir
+qUoaOzvnFgxsc+nLRY0JRTfY4blRT4wZxiOj7pFp5uAqE0EZwvwJEPeT
+-----END PRIVATE KEY-----
+";
+
+/// unicharge serves the firmware itself: the operator uploads it, the UpdateFirmware carries
+/// a download URL for this station and request and the file's signature made with the
+/// configured key; the station downloads it over real HTTP, whole and by ranges, byte for
+/// byte; the signature verifies with the signing certificate; a wrong token gets nothing.
+#[tokio::test]
+async fn firmware_served_over_http_with_ranges_and_signature() {
+    use openssl::hash::MessageDigest;
+    use openssl::sign::Verifier;
+    use openssl::x509::X509;
+    use unicharge_ocpp::v201::{
+        UpdateFirmwareRequest, UpdateFirmwareResponse, UpdateFirmwareStatusEnumType,
+    };
+
+    let csms = TestCsms::start_with(&[StationSpec::new(CP, 1)], |s| {
+        s.http.listen = Some("127.0.0.1:0".parse().unwrap());
+        let cert = s.data_dir.with_file_name("firmware-signing.pem");
+        let key = s.data_dir.with_file_name("firmware-signing.key");
+        std::fs::write(&cert, SIGNING_CERTIFICATE).unwrap();
+        std::fs::write(&key, SIGNING_KEY).unwrap();
+        s.csms.firmware_signing_cert = Some(cert);
+        s.csms.firmware_signing_key = Some(key);
+    })
+    .await;
+    let http = format!("http://{}", csms.server.http_addr.unwrap());
+    let api_key = csms.server.initial_admin_key.clone().unwrap();
+    let client = reqwest::Client::new();
+    let firmware: Vec<u8> = (0..200_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    let stored: Value = client
+        .post(format!("{http}/api/v1/firmware?name=station-2.1.bin"))
+        .bearer_auth(&api_key)
+        .body(firmware.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sha256 = stored["sha256"].as_str().unwrap().to_string();
+    assert_eq!(sha256.len(), 64, "{stored}");
+    assert_eq!(stored["size"], 200_000);
+    assert_eq!(stored["md5"].as_str().unwrap().len(), 32);
+
+    let target = csms.target(CP, 1);
+    let mut station = target.connect().await.unwrap();
+    octt::states::booted(&mut station, &target).await.unwrap();
+    let update = tokio::spawn({
+        let client = client.clone();
+        let url = format!("{http}/api/v1/stations/{CP}/firmware/updates");
+        let key = api_key.clone();
+        let sha = sha256.clone();
+        async move {
+            client
+                .post(url)
+                .bearer_auth(key)
+                .json(&json!({ "file": sha }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    let (id, request) = station
+        .expect_call::<UpdateFirmwareRequest>()
+        .await
+        .unwrap();
+    station
+        .respond::<UpdateFirmwareRequest>(
+            &id,
+            &UpdateFirmwareResponse {
+                custom_data: None,
+                status: UpdateFirmwareStatusEnumType::Accepted,
+                status_info: None,
+            },
+        )
+        .await
+        .unwrap();
+    let answer = update.await.unwrap();
+    assert_eq!(answer["status"], "Accepted", "{answer}");
+    let location = request.firmware.location.clone();
+    assert!(
+        location.starts_with(&format!(
+            "{http}/files/firmware/{sha256}/{CP}/{}/",
+            request.request_id
+        )),
+        "{location}"
+    );
+
+    // Whole file, byte for byte, with its digest.
+    let whole = client.get(&location).send().await.unwrap();
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    assert_eq!(whole.headers()["etag"], format!("\"{sha256}\"").as_str());
+    assert_eq!(whole.bytes().await.unwrap().as_ref(), firmware.as_slice());
+
+    // A range, an open range, a suffix, and one past the end.
+    for (range, from, to) in [
+        ("bytes=1000-1999", 1000, 2000),
+        ("bytes=199990-", 199_990, 200_000),
+        ("bytes=-16", 199_984, 200_000),
+    ] {
+        let part = client
+            .get(&location)
+            .header("Range", range)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(part.status(), 206, "{range}");
+        assert_eq!(
+            part.headers()["content-range"],
+            format!("bytes {from}-{}/200000", to - 1).as_str()
+        );
+        assert_eq!(
+            part.bytes().await.unwrap().as_ref(),
+            &firmware[from..to],
+            "{range}"
+        );
+    }
+    let past = client
+        .get(&location)
+        .header("Range", "bytes=200000-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(past.status(), 416);
+
+    // Another request id (or station) with the same token gets nothing.
+    let forged = location.replace(
+        &format!("/{CP}/{}/", request.request_id),
+        &format!("/{CP}/{}/", request.request_id + 1),
+    );
+    assert_eq!(client.get(&forged).send().await.unwrap().status(), 404);
+
+    // The signature sent verifies over the bytes with the signing certificate.
+    let signature = request.firmware.signature.clone().unwrap();
+    assert_eq!(Some(signature.as_str()), stored["signature"].as_str());
+    let cert = X509::from_pem(SIGNING_CERTIFICATE.as_bytes()).unwrap();
+    let public = cert.public_key().unwrap();
+    let mut verifier = Verifier::new(MessageDigest::sha256(), &public).unwrap();
+    verifier.update(&firmware).unwrap();
+    let raw = openssl::base64::decode_block(&signature).unwrap();
+    assert!(verifier.verify(&raw).unwrap(), "signature does not verify");
+    assert_eq!(
+        request
+            .firmware
+            .signing_certificate
+            .as_deref()
+            .map(str::trim),
+        Some(SIGNING_CERTIFICATE.trim())
+    );
+    station.close().await;
+}
