@@ -14,8 +14,11 @@ pub mod accounts;
 pub mod auth;
 pub mod availability;
 pub mod commands;
+pub mod diagnostics;
 pub mod efc;
 pub mod error;
+pub mod files;
+pub mod firmware;
 pub mod local_list;
 pub mod provisioning;
 pub mod remote_control;
@@ -26,6 +29,7 @@ pub mod smart_charging;
 pub mod stations;
 pub mod tariffs;
 pub mod tokens;
+pub mod tracked;
 pub mod transactions;
 
 use std::sync::Arc;
@@ -151,6 +155,28 @@ impl ApiState {
         site_load::get_site_group,
         site_load::delete_site_group,
         site_load::site_group_history,
+        firmware::update_firmware,
+        firmware::list_updates,
+        firmware::get_update,
+        firmware::publish_firmware,
+        firmware::list_publications,
+        firmware::get_publication,
+        firmware::unpublish_firmware,
+        files::upload_firmware,
+        files::list_firmware,
+        diagnostics::get_log,
+        diagnostics::list_logs,
+        diagnostics::log_request,
+        diagnostics::get_monitoring_report,
+        diagnostics::monitoring_report,
+        diagnostics::set_monitoring_base,
+        diagnostics::set_monitoring_level,
+        diagnostics::set_variable_monitoring,
+        diagnostics::clear_variable_monitoring,
+        diagnostics::list_monitors,
+        diagnostics::alerts,
+        diagnostics::customer_information,
+        diagnostics::customer_information_report,
     ),
     components(schemas(
         stations::StationView,
@@ -223,6 +249,24 @@ impl ApiState {
         site_load::EvseAllocationView,
         site_load::AllocationChangeView,
         site_load::AllocationHistory,
+        tracked::RequestSent,
+        tracked::PartView,
+        tracked::TrackedView,
+        tracked::TrackedList,
+        firmware::UpdateFirmwareBody,
+        firmware::PublishFirmwareBody,
+        firmware::UnpublishFirmwareBody,
+        diagnostics::GetLogBody,
+        diagnostics::LogRequested,
+        diagnostics::MonitoringReportBody,
+        diagnostics::MonitoringBaseBody,
+        diagnostics::MonitoringLevelBody,
+        diagnostics::SetMonitorsBody,
+        diagnostics::MonitorResults,
+        diagnostics::ClearMonitorsBody,
+        diagnostics::MonitorView,
+        diagnostics::AlertView,
+        diagnostics::CustomerInformationBody,
         smart_charging::ProfileSet,
         smart_charging::ChargingProfileView,
         smart_charging::ChargingProfileList,
@@ -279,6 +323,9 @@ pub fn router(state: ApiState) -> Router {
         .merge(accounts::routes())
         .merge(smart_charging::routes())
         .merge(site_load::routes())
+        .merge(firmware::routes())
+        .merge(diagnostics::routes())
+        .merge(files::routes())
         .with_state(state);
     Router::new()
         .merge(api)

@@ -172,7 +172,7 @@ pub struct Limit {
 }
 
 impl Limit {
-    fn get(&self) -> u32 {
+    pub(crate) fn get(&self) -> u32 {
         self.limit.unwrap_or(100).min(1000)
     }
 }

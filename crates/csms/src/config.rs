@@ -153,6 +153,13 @@ pub struct CsmsConfig {
     /// How long a verified Basic credential is remembered (as a keyed digest, never the
     /// password) so that a reconnect skips Argon2. Zero disables the cache.
     pub credential_cache_ttl: Duration,
+    /// L01 secure firmware update: the firmware-signing certificate (PEM) sent as
+    /// `firmware.signingCertificate` with every UpdateFirmware, and its private key (PEM), with
+    /// which unicharge signs the firmware files it serves itself. `None`: updates are sent
+    /// without a signing certificate (the station then checks nothing but its own rules).
+    pub firmware_signing: Option<(PathBuf, Option<PathBuf>)>,
+    /// Where the files unicharge serves (firmware) are kept. `None`: none are served.
+    pub files_dir: Option<PathBuf>,
 }
 
 impl Default for CsmsConfig {
@@ -190,6 +197,8 @@ impl Default for CsmsConfig {
             auth_lockout_max: Duration::from_secs(3600),
             password_hash_queue: 32,
             credential_cache_ttl: Duration::from_secs(600),
+            firmware_signing: None,
+            files_dir: None,
         }
     }
 }

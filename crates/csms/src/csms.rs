@@ -37,6 +37,8 @@ pub struct Shared {
     pub guard: Guard,
     /// Site load management: serialised rebalancing and the cached groups.
     pub site_load: crate::smart_charging::site::SiteLoadState,
+    /// The files unicharge serves (firmware), if a files directory is configured.
+    pub files: Option<crate::firmware::files::Files>,
 }
 
 /// A cheap, cloneable handle on the running CSMS.
@@ -66,7 +68,15 @@ impl Csms {
             })?)),
             None => None,
         };
+        let files =
+            match &config.files_dir {
+                Some(dir) => Some(crate::firmware::files::Files::open(dir).with_context(|| {
+                    format!("cannot open the files directory {}", dir.display())
+                })?),
+                None => None,
+            };
         let shared = Arc::new(Shared {
+            files,
             guard: Guard::new(&config),
             config: Arc::new(config),
             store,
@@ -177,6 +187,11 @@ impl Csms {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.shared.store
+    }
+
+    /// The files unicharge serves, if a files directory is configured.
+    pub fn files(&self) -> Option<&crate::firmware::files::Files> {
+        self.shared.files.as_ref()
     }
 
     pub fn config(&self) -> &CsmsConfig {

@@ -303,6 +303,15 @@ async fn route(
         Action::FirmwareStatusNotification => {
             encode(firmware::firmware_status::handle(ctx, decode(payload)?).await?)
         }
+        Action::PublishFirmwareStatusNotification => {
+            encode(firmware::publish_status::handle(ctx, decode(payload)?).await?)
+        }
+        Action::NotifyMonitoringReport => {
+            encode(diagnostics::monitoring_report::handle(ctx, decode(payload)?).await?)
+        }
+        Action::NotifyCustomerInformation => {
+            encode(diagnostics::customer_data::handle(ctx, decode(payload)?).await?)
+        }
         Action::LogStatusNotification => {
             encode(diagnostics::log_status::handle(ctx, decode(payload)?).await?)
         }

@@ -125,7 +125,17 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
                 unicharge_api::ApiState::new(csms.csms.clone(), store.clone())
                     .with_efc(efc.clone()),
             );
-            Some(http::serve(addr, http::metrics_handle(), api).await?)
+            let bound = http::serve(addr, http::metrics_handle(), api).await?;
+            if let Some(files) = csms.csms.files() {
+                files.set_public_base(
+                    settings
+                        .csms
+                        .files_public_url
+                        .clone()
+                        .unwrap_or_else(|| format!("http://{bound}")),
+                );
+            }
+            Some(bound)
         }
         None => None,
     };

@@ -141,6 +141,14 @@ pub struct CsmsSettings {
     /// the local CA generated under `<data_dir>/tls`, when TLS material is generated.
     pub ca_cert: Option<PathBuf>,
     pub ca_key: Option<PathBuf>,
+    /// L01 secure firmware update: the firmware-signing certificate (PEM) sent with every
+    /// UpdateFirmware as `signingCertificate`, and its key (PEM) that signs the firmware files
+    /// unicharge serves. Unset: updates carry no signing certificate.
+    pub firmware_signing_cert: Option<PathBuf>,
+    pub firmware_signing_key: Option<PathBuf>,
+    /// The URL stations reach the HTTP listener under, for the files unicharge serves
+    /// (`http://cs.example:8080`). Default: the listener's own address.
+    pub files_public_url: Option<String>,
     /// Validity of issued station certificates, in days.
     pub station_certificate_days: u32,
     /// B02: a base report (`FullInventory`, `ConfigurationInventory`, `SummaryInventory`) a
@@ -235,6 +243,9 @@ impl Default for CsmsSettings {
             tls: TlsConfig::default(),
             ca_cert: None,
             ca_key: None,
+            firmware_signing_cert: None,
+            firmware_signing_key: None,
+            files_public_url: None,
             station_certificate_days: d.station_certificate_days,
             boot_provisioning_report: None,
             transaction_status_check: d.transaction_status_check,
@@ -306,6 +317,15 @@ impl Settings {
         if let Some(ca) = self.csms.tls.client_ca.as_mut() {
             fix(ca);
         }
+        for p in [
+            self.csms.firmware_signing_cert.as_mut(),
+            self.csms.firmware_signing_key.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            fix(p);
+        }
         for p in [self.csms.ca_cert.as_mut(), self.csms.ca_key.as_mut()]
             .into_iter()
             .flatten()
@@ -357,6 +377,11 @@ impl Settings {
             auth_lockout_max: c.auth_lockout_max,
             password_hash_queue: c.password_hash_queue,
             credential_cache_ttl: c.credential_cache_ttl,
+            files_dir: Some(self.data_dir.join("files")),
+            firmware_signing: c
+                .firmware_signing_cert
+                .clone()
+                .map(|cert| (cert, c.firmware_signing_key.clone())),
             ..CsmsConfig::default()
         }
     }

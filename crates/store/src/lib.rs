@@ -15,6 +15,7 @@ pub mod records;
 pub mod site_load;
 pub mod smart_charging;
 pub mod sqlite;
+pub mod tracked;
 
 use async_trait::async_trait;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
@@ -23,6 +24,7 @@ pub use charging::*;
 pub use records::*;
 pub use site_load::*;
 pub use smart_charging::*;
+pub use tracked::*;
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -410,6 +412,54 @@ pub trait Store: Send + Sync + 'static {
         group_id: &str,
         limit: u32,
     ) -> Result<Vec<SiteAllocationRecord>>;
+
+    // --- firmware (L) and diagnostics (N) ---
+
+    /// Keep a request the station will follow up on under its requestId, before it is sent.
+    async fn create_tracked_request(&self, request: &tracked::TrackedRequest) -> Result<()>;
+    /// The station's answer to it (or why there was none); `complete` ends it (a refusal).
+    async fn set_tracked_answer(
+        &self,
+        station: &StationId,
+        kind: tracked::TrackedKind,
+        request_id: i64,
+        answer: &str,
+        complete: bool,
+    ) -> Result<bool>;
+    /// A fresh requestId for the station and kind (one more than any used).
+    async fn next_tracked_request_id(
+        &self,
+        station: &StationId,
+        kind: tracked::TrackedKind,
+    ) -> Result<i64>;
+    /// The newest `limit` requests of a kind, newest first.
+    async fn tracked_requests(
+        &self,
+        station: &StationId,
+        kind: tracked::TrackedKind,
+        limit: u32,
+    ) -> Result<Vec<tracked::TrackedRequest>>;
+    /// One request with what the station sent under it, in arrival order.
+    async fn tracked_request(
+        &self,
+        station: &StationId,
+        kind: tracked::TrackedKind,
+        request_id: i64,
+    ) -> Result<Option<(tracked::TrackedRequest, Vec<tracked::TrackedPart>)>>;
+    /// Keep a monitor the station accepted (replaces one with the same id).
+    async fn put_variable_monitor(&self, monitor: &tracked::VariableMonitorRecord) -> Result<()>;
+    /// Mark monitors cleared (the station accepted a ClearVariableMonitoring for them).
+    async fn clear_variable_monitors(
+        &self,
+        station: &StationId,
+        monitor_ids: &[i64],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64>;
+    /// The station's monitors not cleared, by id.
+    async fn variable_monitors(
+        &self,
+        station: &StationId,
+    ) -> Result<Vec<tracked::VariableMonitorRecord>>;
 
     // --- operator API keys ---
 

@@ -74,6 +74,10 @@ pub enum Write {
     Ledger(Box<unicharge_core::ledger::Request>),
     /// One ReportChargingProfiles part (K09); the report is complete when `tbc` is false.
     ChargingProfileReportPart(crate::ChargingProfileReportPart),
+    /// A status notification or report part under a tracked request (L, N).
+    TrackedPart(crate::TrackedPart),
+    /// A monitor a station reported (NotifyMonitoringReport, N02).
+    VariableMonitor(crate::VariableMonitorRecord),
     /// A NotifyChargingLimit (K12): the limit of its source on its EVSE, set or replaced.
     ChargingLimit(crate::ChargingLimitRecord),
     /// A ClearedChargingLimit (K13): the source's limit released, on one EVSE or (`None`) on

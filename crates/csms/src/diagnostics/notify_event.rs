@@ -37,3 +37,52 @@ pub async fn handle(
         writes,
     ))
 }
+
+/// An event raised by a monitor (N07): what fired, the monitor that fired it and how severe
+/// it is, as far as the CSMS knows the monitor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub event: EventRecord,
+    /// `variableMonitoringId` of the EventData.
+    pub monitor_id: Option<i64>,
+    /// The monitor, if the CSMS knows it (set by it, or reported by the station).
+    pub monitor: Option<unicharge_store::VariableMonitorRecord>,
+    /// 0 (Danger) … 9 (Debug), from the monitor; `None` when the monitor is unknown.
+    pub severity: Option<i64>,
+    pub cleared: bool,
+}
+
+/// The station's newest `limit` monitor events (trigger Alerting or Periodic, or a monitor type
+/// named in `eventNotificationType`), newest first, each with its monitor.
+pub async fn alerts(
+    csms: &crate::Csms,
+    station: &unicharge_core::StationId,
+    limit: u32,
+) -> Result<Vec<Alert>, crate::OpError> {
+    csms.registered(station).await?;
+    let store = csms.store();
+    let monitors = store.variable_monitors(station).await?;
+    let events = store.events(station, limit).await?;
+    Ok(events
+        .into_iter()
+        .filter(|e| {
+            matches!(e.trigger.as_str(), "Alerting" | "Periodic")
+                || e.event_notification_type.ends_with("Monitor")
+        })
+        .map(|event| {
+            let monitor_id = serde_json::from_str::<serde_json::Value>(&event.data)
+                .ok()
+                .and_then(|d| d.get("variableMonitoringId").and_then(|v| v.as_i64()));
+            let monitor = monitor_id
+                .and_then(|id| monitors.iter().find(|m| m.monitor_id == id))
+                .cloned();
+            Alert {
+                severity: monitor.as_ref().map(|m| m.severity),
+                cleared: event.cleared.unwrap_or(false),
+                monitor_id,
+                monitor,
+                event,
+            }
+        })
+        .collect())
+}

@@ -27,4 +27,6 @@ mod h_reservation;
 mod i_tariff_cost;
 mod j_meter_values;
 mod k_smart_charging;
+mod l_firmware;
+mod n_diagnostics;
 mod rest_operator;

@@ -353,6 +353,90 @@ impl RestOperator {
                     "connectionData": self.connection_data(*security_profile),
                 }),
             ),
+            OperatorAction::UpdateFirmware {
+                location,
+                retrieve_date_time,
+                install_date_time,
+                retries,
+                retry_interval,
+                signature,
+            } => {
+                let mut body = json!({ "location": location });
+                if let Some(t) = retrieve_date_time {
+                    body["retrieveDateTime"] = json!(t);
+                }
+                if let Some(t) = install_date_time {
+                    body["installDateTime"] = json!(t);
+                }
+                if let Some(n) = retries {
+                    body["retries"] = json!(n);
+                }
+                if let Some(n) = retry_interval {
+                    body["retryInterval"] = json!(n);
+                }
+                if let Some(s) = signature {
+                    body["signature"] = json!(s);
+                }
+                ("firmware/updates".into(), body)
+            }
+            OperatorAction::GetLog {
+                log_type,
+                remote_location,
+            } => {
+                let mut body = json!({ "logType": log_type });
+                if let Some(l) = remote_location {
+                    body["remoteLocation"] = json!(l);
+                }
+                ("logs".into(), body)
+            }
+            OperatorAction::GetMonitoringReport {
+                monitoring_criteria,
+                component_variable,
+            } => {
+                let mut body = json!({});
+                if !monitoring_criteria.is_empty() {
+                    body["monitoringCriteria"] = json!(monitoring_criteria);
+                }
+                if let Some(cv) = component_variable {
+                    body["componentVariable"] = cv.clone();
+                }
+                ("monitoring/reports".into(), body)
+            }
+            OperatorAction::SetMonitoringBase { monitoring_base } => (
+                "monitoring/base".into(),
+                json!({ "monitoringBase": monitoring_base }),
+            ),
+            OperatorAction::SetMonitoringLevel { severity } => {
+                ("monitoring/level".into(), json!({ "severity": severity }))
+            }
+            OperatorAction::SetVariableMonitoring {
+                set_monitoring_data,
+            } => (
+                "monitoring/monitors".into(),
+                json!({ "setMonitoringData": set_monitoring_data }),
+            ),
+            OperatorAction::ClearVariableMonitoring { ids } => {
+                ("monitoring/monitors/clear".into(), json!({ "ids": ids }))
+            }
+            OperatorAction::CustomerInformation {
+                report,
+                clear,
+                id_token,
+                customer_identifier,
+                customer_certificate,
+            } => {
+                let mut body = json!({ "report": report, "clear": clear });
+                if let Some((token, kind)) = id_token {
+                    body["idToken"] = json!({"idToken": token, "type": kind});
+                }
+                if let Some(c) = customer_identifier {
+                    body["customerIdentifier"] = json!(c);
+                }
+                if let Some(c) = customer_certificate {
+                    body["customerCertificate"] = c.clone();
+                }
+                ("customer-information".into(), body)
+            }
         }
     }
 }

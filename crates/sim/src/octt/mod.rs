@@ -22,6 +22,8 @@ pub mod h_reservation;
 pub mod i_tariff_cost;
 pub mod j_meter_values;
 pub mod k_smart_charging;
+pub mod l_firmware;
+pub mod n_diagnostics;
 pub mod operator;
 mod operator_task;
 pub mod states;
@@ -375,7 +377,9 @@ fn scenario<'a>(
                 .or_else(|| f_remote_control::scenario(other, target, op.clone()))
                 .or_else(|| i_tariff_cost::scenario(other, target, op.clone()))
                 .or_else(|| j_meter_values::scenario(other, target, op.clone()))
-                .or_else(|| k_smart_charging::scenario(other, target, op))
+                .or_else(|| k_smart_charging::scenario(other, target, op.clone()))
+                .or_else(|| l_firmware::scenario(other, target, op.clone()))
+                .or_else(|| n_diagnostics::scenario(other, target, op))
         }
     })
 }

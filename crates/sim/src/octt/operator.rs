@@ -128,6 +128,48 @@ pub enum OperatorAction {
         security_profile: u8,
         configuration_slot: i64,
     },
+    /// L01: install firmware from `location`. The CSMS allocates the requestId and reports it
+    /// back (`requestId`) with the station's answer (`status`); it adds its configured
+    /// signing certificate. `signature`: the firmware's signature, as configured.
+    UpdateFirmware {
+        location: String,
+        retrieve_date_time: Option<chrono::DateTime<chrono::Utc>>,
+        install_date_time: Option<chrono::DateTime<chrono::Utc>>,
+        retries: Option<i64>,
+        retry_interval: Option<i64>,
+        signature: Option<String>,
+    },
+    /// N01: have the station upload its `log_type` log (DiagnosticsLog / SecurityLog). The
+    /// CSMS allocates the requestId and the upload location (unless `remote_location` is
+    /// given) and reports both back (`requestId`, `remoteLocation`).
+    GetLog {
+        log_type: String,
+        remote_location: Option<String>,
+    },
+    /// N02: ask for the station's monitors, by criteria and/or component variables (OCPP JSON
+    /// of `componentVariable`). The CSMS allocates the requestId and reports it back.
+    GetMonitoringReport {
+        monitoring_criteria: Vec<String>,
+        component_variable: Option<Value>,
+    },
+    /// N03: `monitoring_base` All / FactoryDefault / HardWiredOnly.
+    SetMonitoringBase { monitoring_base: String },
+    /// N05: report events of this severity and more severe only.
+    SetMonitoringLevel { severity: i64 },
+    /// N04: set monitors (OCPP JSON of `setMonitoringData`).
+    SetVariableMonitoring { set_monitoring_data: Value },
+    /// N06: clear monitors by id.
+    ClearVariableMonitoring { ids: Vec<i64> },
+    /// N09/N10: report and/or clear what the station keeps about a customer, named by an
+    /// idToken `(idToken, type)`, a customer identifier or a certificate's hash data (OCPP
+    /// JSON). The CSMS allocates the requestId and reports it back.
+    CustomerInformation {
+        report: bool,
+        clear: bool,
+        id_token: Option<(String, String)>,
+        customer_identifier: Option<String>,
+        customer_certificate: Option<Value>,
+    },
 }
 
 /// Something that makes the CSMS act.

@@ -305,6 +305,8 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
             super::ledger::apply(conn, request)?;
         }
         Write::ChargingProfileReportPart(p) => super::smart_charging::insert_report_part(conn, p)?,
+        Write::TrackedPart(p) => super::tracked::insert_part(conn, p)?,
+        Write::VariableMonitor(m) => super::tracked::upsert_monitor(conn, m)?,
         Write::ChargingLimit(l) => super::smart_charging::upsert_limit(conn, l)?,
         Write::ChargingLimitCleared {
             station_id,

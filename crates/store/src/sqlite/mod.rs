@@ -21,6 +21,7 @@ mod refresh;
 mod rows;
 mod site_load;
 mod smart_charging;
+mod tracked;
 mod writer;
 
 use std::path::Path;
@@ -580,6 +581,67 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<crate::SiteAllocationRecord>> {
         site_load::allocations(&self.pool, group_id, limit).await
+    }
+
+    async fn create_tracked_request(&self, request: &crate::TrackedRequest) -> Result<()> {
+        tracked::create(&self.pool, request).await
+    }
+
+    async fn set_tracked_answer(
+        &self,
+        station: &StationId,
+        kind: crate::TrackedKind,
+        request_id: i64,
+        answer: &str,
+        complete: bool,
+    ) -> Result<bool> {
+        tracked::set_answer(&self.pool, station, kind, request_id, answer, complete).await
+    }
+
+    async fn next_tracked_request_id(
+        &self,
+        station: &StationId,
+        kind: crate::TrackedKind,
+    ) -> Result<i64> {
+        tracked::next_request_id(&self.pool, station, kind).await
+    }
+
+    async fn tracked_requests(
+        &self,
+        station: &StationId,
+        kind: crate::TrackedKind,
+        limit: u32,
+    ) -> Result<Vec<crate::TrackedRequest>> {
+        tracked::requests(&self.pool, station, kind, limit).await
+    }
+
+    async fn tracked_request(
+        &self,
+        station: &StationId,
+        kind: crate::TrackedKind,
+        request_id: i64,
+    ) -> Result<Option<(crate::TrackedRequest, Vec<crate::TrackedPart>)>> {
+        tracked::one(&self.pool, station, kind, request_id).await
+    }
+
+    async fn put_variable_monitor(&self, monitor: &crate::VariableMonitorRecord) -> Result<()> {
+        tracked::put_monitor(&self.pool, monitor).await
+    }
+
+    async fn clear_variable_monitors(
+        &self,
+        station: &StationId,
+        monitor_ids: &[i64],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        tracked::clear_monitors(&self.pool, station, monitor_ids, at).await
+    }
+
+    async fn variable_monitors(
+        &self,
+        station: &StationId,
+    ) -> Result<Vec<crate::VariableMonitorRecord>> {
+        tracked::monitors(&self.pool, station).await
     }
 
     async fn charging_limits(
