@@ -13,8 +13,10 @@
 pub mod auth;
 pub mod availability;
 pub mod commands;
+pub mod diameter;
 pub mod efc;
 pub mod error;
+pub mod export;
 pub mod local_list;
 pub mod provisioning;
 pub mod remote_control;
@@ -43,11 +45,23 @@ pub use error::ApiError;
 pub struct ApiState {
     pub csms: Csms,
     pub store: Arc<dyn Store>,
+    /// The Diameter peers, when the `[diameter]` listener runs.
+    pub diameter: Option<diameter::SharedPeers>,
 }
 
 impl ApiState {
     pub fn new(csms: Csms, store: Arc<dyn Store>) -> Self {
-        ApiState { csms, store }
+        ApiState {
+            csms,
+            store,
+            diameter: None,
+        }
+    }
+
+    /// With the running node's Diameter peers.
+    pub fn with_diameter(mut self, peers: diameter::SharedPeers) -> Self {
+        self.diameter = Some(peers);
+        self
     }
 }
 
@@ -99,6 +113,9 @@ impl ApiState {
         transactions::get_charge_record,
         efc::list_obes,
         efc::list_reports,
+        diameter::list_peers,
+        diameter::list_sessions,
+        diameter::list_charge_records,
         remote_control::unlock_connector,
         remote_control::clear_cache,
         reservations::reserve_now,
@@ -202,6 +219,10 @@ impl ApiState {
         smart_charging::ChargingLimitList,
         smart_charging::AllowedPeriod,
         smart_charging::AllowedView,
+        diameter::DiameterPeerView,
+        diameter::DiameterPeerList,
+        diameter::AccountingSessionView,
+        diameter::AccountingSessionList,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -240,6 +261,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(reservations::routes())
         .merge(tariffs::routes())
         .merge(efc::routes())
+        .merge(diameter::routes())
         .merge(smart_charging::routes())
         .with_state(state);
     Router::new()
