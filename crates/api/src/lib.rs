@@ -15,8 +15,10 @@ pub mod auth;
 pub mod availability;
 pub mod commands;
 pub mod diagnostics;
+pub mod diameter;
 pub mod efc;
 pub mod error;
+pub mod export;
 pub mod files;
 pub mod firmware;
 pub mod local_list;
@@ -52,6 +54,8 @@ pub struct ApiState {
     /// The EFC back end, when it runs: OBE, contract and update writes go through it so its
     /// caches see them.
     pub efc: Option<unicharge_efc_backend::Backend>,
+    /// The Diameter peers, when the `[diameter]` listener runs.
+    pub diameter: Option<diameter::SharedPeers>,
 }
 
 impl ApiState {
@@ -60,12 +64,19 @@ impl ApiState {
             csms,
             store,
             efc: None,
+            diameter: None,
         }
     }
 
     /// Route the EFC writes through this back end.
     pub fn with_efc(mut self, efc: unicharge_efc_backend::Backend) -> Self {
         self.efc = Some(efc);
+        self
+    }
+
+    /// With the running node's Diameter peers.
+    pub fn with_diameter(mut self, peers: diameter::SharedPeers) -> Self {
+        self.diameter = Some(peers);
         self
     }
 }
@@ -128,6 +139,9 @@ impl ApiState {
         accounts::get_account,
         accounts::apply_operation,
         accounts::list_movements,
+        diameter::list_peers,
+        diameter::list_sessions,
+        diameter::list_charge_records,
         remote_control::unlock_connector,
         remote_control::clear_cache,
         reservations::reserve_now,
@@ -282,6 +296,10 @@ impl ApiState {
         smart_charging::ChargingLimitList,
         smart_charging::AllowedPeriod,
         smart_charging::AllowedView,
+        diameter::DiameterPeerView,
+        diameter::DiameterPeerList,
+        diameter::AccountingSessionView,
+        diameter::AccountingSessionList,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -321,6 +339,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(tariffs::routes())
         .merge(efc::routes())
         .merge(accounts::routes())
+        .merge(diameter::routes())
         .merge(smart_charging::routes())
         .merge(site_load::routes())
         .merge(firmware::routes())

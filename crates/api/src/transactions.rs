@@ -596,6 +596,9 @@ pub struct ChargeRecordsQuery {
     pub station_id: Option<String>,
     /// How many, newest first (default 100, at most 1000).
     pub limit: Option<u32>,
+    /// `json` (default) or `csv` (`text/csv`, one line per record).
+    #[param(value_type = Option<String>)]
+    pub format: Option<crate::export::ExportFormat>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -606,15 +609,15 @@ pub struct ChargeRecordList {
     pub charge_records: Vec<Value>,
 }
 
-/// Charge records (one per ended transaction, with its cost), newest first.
+/// Charge records (one per ended transaction, with its cost), newest first, as JSON or CSV.
 #[utoipa::path(get, path = "/api/v1/charge-records", tag = "tariffs",
     params(ChargeRecordsQuery),
-    responses((status = 200, body = ChargeRecordList), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = ChargeRecordList, description = "JSON, or text/csv with `format=csv`"), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn list_charge_records(
     State(state): State<ApiState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ChargeRecordsQuery>,
-) -> Result<Json<ChargeRecordList>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     caller.require(ApiRole::ReadOnly)?;
     let station = query
         .station_id
@@ -626,11 +629,7 @@ pub async fn list_charge_records(
         .store
         .charge_records(station.as_ref(), limit(query.limit))
         .await?;
-    let charge_records = rows
-        .into_iter()
-        .map(|r| serde_json::to_value(r).map_err(ApiError::internal))
-        .collect::<Result<_, _>>()?;
-    Ok(Json(ChargeRecordList { charge_records }))
+    crate::export::respond(rows, query.format.unwrap_or_default(), "charge-records")
 }
 
 /// One charge record. Its id is `{stationId}:{transactionId}`; send the `:` as is or as `%3A`.

@@ -5,6 +5,7 @@
 //!   and Failed-AVP the answer needs, never a panic.
 
 pub mod avp;
+pub mod cc;
 pub mod dictionary;
 pub mod error;
 pub mod header;

@@ -259,3 +259,50 @@ fn dpr_dpa_both_ways() {
         [Output::Close(_)]
     ));
 }
+
+/// RFC 6733 §5.6.4: the greater Origin-Host (as octets) wins.
+#[test]
+fn election_is_won_by_the_greater_origin_host() {
+    use unicharge_diameter::peer::wins_election;
+    assert!(wins_election("ctf.example.net", "cdf.operator.net"));
+    assert!(!wins_election("cdf.operator.net", "ctf.example.net"));
+    assert!(!wins_election("same.host", "same.host"), "a tie is no win");
+    assert!(wins_election("b", "aaaa"), "octet order, not length");
+}
+
+/// A CER from a host we are dialling ourselves, and we win: CEA, open, and the driver is told
+/// to drop our own outgoing connection.
+#[test]
+fn election_won_answers_the_cer_and_drops_our_outgoing_connection() {
+    let now = Instant::now();
+    let dialling: unicharge_diameter::peer::Dialling =
+        std::sync::Arc::new(|h: &str| h == "ca.example.net");
+    // Local "cdf.operator.net" > "ca.example.net".
+    let mut p = Peer::new(config(), Role::Responder, now).with_dialling(dialling);
+    let outs = p.on_frame(&cer("ca.example.net", "example.net", &[3], &[]), now);
+    assert_eq!(p.state(), PeerState::Open);
+    assert_eq!(sent(&outs)[0].result_code(), Some(2001));
+    assert!(outs.contains(&Output::ElectionWon {
+        origin_host: "ca.example.net".into()
+    }));
+}
+
+/// The same, and we lose (the peer's Origin-Host is greater): no CEA, the incoming connection
+/// closes, our outgoing one stays.
+#[test]
+fn election_lost_closes_the_incoming_connection_without_a_cea() {
+    let now = Instant::now();
+    let dialling: unicharge_diameter::peer::Dialling =
+        std::sync::Arc::new(|h: &str| h == "zz.example.net");
+    let mut p = Peer::new(config(), Role::Responder, now).with_dialling(dialling);
+    let outs = p.on_frame(&cer("zz.example.net", "example.net", &[3], &[]), now);
+    assert!(sent(&outs).is_empty(), "no CEA: {outs:?}");
+    assert!(matches!(outs.last(), Some(Output::Close(_))));
+    assert_eq!(p.state(), PeerState::Closed);
+    // A host we are not dialling: no election, an ordinary CEA.
+    let mut q = Peer::new(config(), Role::Responder, now)
+        .with_dialling(std::sync::Arc::new(|h: &str| h == "zz.example.net"));
+    let outs = q.on_frame(&cer("other.example.net", "example.net", &[3], &[]), now);
+    assert_eq!(q.state(), PeerState::Open);
+    assert!(!outs.iter().any(|o| matches!(o, Output::ElectionWon { .. })));
+}

@@ -64,6 +64,37 @@ pub enum Command {
     /// with TxProfiles as transactions start and end (via the REST API).
     #[command(subcommand)]
     SiteGroup(SiteGroupCommand),
+    /// Diameter Rf: connected peers, accounting sessions, the charge records of the CDF.
+    #[command(subcommand)]
+    Diameter(DiameterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiameterCommand {
+    /// Peers connected to the running server's CDF: Origin-Host, realm, state, last
+    /// watchdog, applications (via the REST API).
+    Peers {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Accounting sessions, most recently active first (reads the database; works whether or
+    /// not the server runs).
+    Sessions {
+        /// open or closed; both when absent.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value = "100")]
+        limit: u32,
+    },
+    /// Charge records of completed Rf sessions, newest first, as CSV (for a spreadsheet or a
+    /// billing import) or JSON.
+    ChargeRecords {
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long, default_value = "100")]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -376,6 +407,11 @@ pub struct ApiArgs {
 }
 
 impl ApiArgs {
+    /// GET `/api/v1/{path}` and print the answer.
+    async fn get(&self, path: &str) -> anyhow::Result<()> {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
     /// POST a JSON body to `/api/v1/stations/{id}/{path}` and print the answer.
     async fn post(
         &self,
@@ -1054,6 +1090,59 @@ pub async fn site_group(command: &SiteGroupCommand) -> anyhow::Result<()> {
             api.send(Method::DELETE, &format!("site-groups/{id}"), None)
                 .await?;
             println!("site group {id} deleted");
+            Ok(())
+        }
+    }
+}
+
+pub async fn diameter(settings: &Settings, command: &DiameterCommand) -> anyhow::Result<()> {
+    match command {
+        DiameterCommand::Peers { api } => api.get("diameter/peers").await,
+        DiameterCommand::Sessions { state, limit } => {
+            let filter = match state.as_deref() {
+                None => None,
+                Some("open") => Some("OPEN"),
+                Some("closed") => Some("CLOSED"),
+                Some(other) => bail!("--state {other}: use open or closed"),
+            };
+            let store = open_store(settings).await?;
+            let sessions = store.accounting_sessions(filter, *limit).await?;
+            if sessions.is_empty() {
+                println!("no accounting sessions");
+            }
+            for s in sessions {
+                let subscriber = s
+                    .subscription_id
+                    .map(|id| format!("{} ({})", id.data, id.kind))
+                    .unwrap_or_else(|| "-".into());
+                println!(
+                    "{}  {}  {}  subscriber {}  service {}  records {} (#{}..#{})  last {}{}",
+                    s.session_id,
+                    s.state,
+                    s.origin_host,
+                    subscriber,
+                    s.service_context_id.as_deref().unwrap_or("-"),
+                    s.records,
+                    s.first_record_number,
+                    s.last_record_number,
+                    s.last_record_at.to_rfc3339(),
+                    s.closed_reason
+                        .map(|r| format!("  closed by {r}"))
+                        .unwrap_or_default(),
+                );
+            }
+            Ok(())
+        }
+        DiameterCommand::ChargeRecords { format, limit } => {
+            let store = open_store(settings).await?;
+            let records = store
+                .charge_records_with_station_prefix("diameter:", *limit)
+                .await?;
+            match format.as_str() {
+                "csv" => print!("{}", unicharge_api::export::charge_records_csv(&records)),
+                "json" => println!("{}", serde_json::to_string_pretty(&records)?),
+                other => bail!("--format {other}: use csv or json"),
+            }
             Ok(())
         }
     }

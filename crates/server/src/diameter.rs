@@ -1,24 +1,38 @@
-//! Wiring of the Diameter Rf CDF: the `[diameter]` listener, the store as the CDF's durable
-//! sink, and completed sessions turned into the core's charge records.
+//! Wiring of the Diameter Rf CDF: the `[diameter]` listeners (TCP, and TLS with optional
+//! mutual authentication), the store as the CDF's durable sink, and completed sessions turned
+//! into the core's charge records.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
+use openssl::ssl::{Ssl, SslAcceptor, SslVerifyMode};
+use tokio::net::TcpListener;
+use tokio_openssl::SslStream;
 use unicharge_core::charge_record::{charge_record_id, ChargeRecord};
 use unicharge_core::metering::Usage;
-use unicharge_diameter::peer::{serve, AllowedPeer, DuplicateCache, PeerConfig, PeerTable, Shared};
+use unicharge_csms::security::tls::{build_acceptor, TlsSettings};
+use unicharge_diameter::peer::{
+    accept_over, serve, AllowedPeer, DuplicateCache, PeerConfig, PeerTable, Shared,
+};
 use unicharge_diameter::rf::cdf::{
     AccountingRecord, AccountingSink, BoxFuture, Cdf, CdfConfig, ClosedSession,
 };
-use unicharge_store::{AccountingRecordRow, Store, Write};
+use unicharge_store::{
+    AccountingRecordData, AccountingRecordRow, Store, SubscriptionIdData, Write,
+};
 
 use crate::settings::DiameterSettings;
+use crate::Settings;
 
 /// The running CDF.
 pub struct RunningDiameter {
     pub addr: SocketAddr,
+    /// The TLS listener's address, when `[diameter] tls_listen` is set.
+    pub tls_addr: Option<SocketAddr>,
     pub cdf: Arc<Cdf>,
     pub peers: Arc<PeerTable>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -32,10 +46,33 @@ impl RunningDiameter {
     }
 }
 
-/// Binds the listener and starts the CDF; `None` when `[diameter] listen = ""`.
+/// The certificates of the TLS listener: `[diameter] tls_cert` / `tls_key` / `tls_client_ca`
+/// where set, else the wss listener's material (the same files, generated on first start when
+/// none are configured), so one local CA serves stations and Diameter peers alike.
+pub fn tls_settings(settings: &Settings) -> anyhow::Result<TlsSettings> {
+    let d = &settings.diameter;
+    let (shared, _) = crate::tls_material::resolve(settings)?;
+    let server_certs = match (&d.tls_cert, &d.tls_key) {
+        (Some(cert), Some(key)) => vec![(cert.clone(), key.clone())],
+        (None, None) => shared
+            .server_certs
+            .iter()
+            .map(|c| (c.cert.clone(), c.key.clone()))
+            .collect(),
+        _ => anyhow::bail!("set both [diameter] tls_cert and tls_key, or neither"),
+    };
+    Ok(TlsSettings {
+        server_certs,
+        client_ca: d.tls_client_ca.clone().or(shared.client_ca),
+    })
+}
+
+/// Binds the listeners and starts the CDF; `None` when `[diameter] listen = ""`. `tls` is
+/// [`tls_settings`] when `tls_listen` is set.
 pub async fn start(
     settings: &DiameterSettings,
     store: Arc<dyn Store>,
+    tls: Option<TlsSettings>,
 ) -> anyhow::Result<Option<RunningDiameter>> {
     let Some(listen) = settings.listen else {
         return Ok(None);
@@ -80,20 +117,108 @@ pub async fn start(
         table: peers.clone(),
         duplicates: Arc::new(DuplicateCache::default()),
     };
-    let tasks = vec![
+    let mut tls_addr = None;
+    let mut tasks = vec![];
+    if let (Some(tls_listen), Some(tls)) = (settings.tls_listen, tls) {
+        let acceptor = build_acceptor(&tls).context("cannot set up TLS for Diameter")?;
+        let l = TcpListener::bind(tls_listen).await.with_context(|| {
+            format!("cannot listen for Diameter over TLS on {tls_listen} (set [diameter] tls_listen to another address, or \"\" to disable)")
+        })?;
+        tls_addr = Some(l.local_addr()?);
+        tracing::info!(addr = %l.local_addr()?, mutual = settings.tls_require_client_certificate, "Diameter over TLS listening");
+        tasks.push(tokio::spawn(serve_tls(
+            l,
+            Arc::new(acceptor),
+            settings.tls_require_client_certificate,
+            settings.watchdog_interval,
+            shared.clone(),
+        )));
+    }
+    tasks.extend([
         tokio::spawn(serve(listener, shared)),
         tokio::spawn(
             cdf.clone()
                 .run_supervision(peers.clone(), settings.supervision_check),
         ),
-    ];
+    ]);
     tracing::info!(%addr, origin_host = %settings.origin_host, "Diameter Rf CDF listening");
     Ok(Some(RunningDiameter {
         addr,
+        tls_addr,
         cdf,
         peers,
         tasks,
     }))
+}
+
+/// Accepts Diameter over TLS until the task is dropped: the TLS handshake first (bounded by
+/// `handshake_timeout`), then the same peer task as on TCP. With `require_client_certificate`
+/// a peer without a certificate chaining to the client CA fails the handshake.
+async fn serve_tls(
+    listener: TcpListener,
+    acceptor: Arc<SslAcceptor>,
+    require_client_certificate: bool,
+    handshake_timeout: Duration,
+    shared: Shared,
+) {
+    loop {
+        let (tcp, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "diameter TLS accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let handshake = async {
+                let mut ssl = Ssl::new(acceptor.context()).map_err(|e| e.to_string())?;
+                if require_client_certificate {
+                    ssl.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+                }
+                let mut stream = SslStream::new(ssl, tcp).map_err(|e| e.to_string())?;
+                match tokio::time::timeout(handshake_timeout, Pin::new(&mut stream).accept()).await
+                {
+                    Ok(Ok(())) => Ok(stream),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(_) => Err("TLS handshake not completed in time".to_owned()),
+                }
+            };
+            match handshake.await {
+                Ok(stream) => accept_over(stream, addr, true, shared).await,
+                Err(reason) => {
+                    metrics::counter!("diameter_tls_handshake_failures_total").increment(1);
+                    tracing::info!(%addr, %reason, "Diameter TLS handshake refused");
+                }
+            }
+        });
+    }
+}
+
+/// The peer table as the operator API sees it.
+pub struct ApiPeers(pub Arc<PeerTable>);
+
+impl unicharge_api::diameter::DiameterPeers for ApiPeers {
+    fn peers(&self) -> Vec<unicharge_api::diameter::DiameterPeerView> {
+        self.0
+            .list()
+            .into_iter()
+            .map(|p| unicharge_api::diameter::DiameterPeerView {
+                origin_host: p.origin_host,
+                origin_realm: p.origin_realm,
+                address: p.address.to_string(),
+                tls: p.tls,
+                state: format!("{:?}", p.state),
+                watchdog: format!("{:?}", p.watchdog),
+                applications: p.applications,
+                opened_at: p.opened_at,
+                last_watchdog_at: p.last_watchdog_at,
+            })
+            .collect()
+    }
 }
 
 /// The store as the CDF's durable sink: the record and, for a completed session, its charge
@@ -109,14 +234,22 @@ fn row(r: &AccountingRecord) -> AccountingRecordRow {
         origin_host: a.origin_host.clone(),
         origin_realm: a.origin_realm.clone(),
         received_at: r.received_at,
-        data: serde_json::json!({
-            "recordType": a.record_type.name(),
-            "eventTimestamp": a.event_timestamp.map(|t| t.to_utc()),
-            "serviceContextId": a.service_context_id,
-            "subscriptionIds": a.subscription_ids.iter().map(|s| serde_json::json!({"type": s.kind_name(), "data": s.data})).collect::<Vec<_>>(),
-            "nodeFunctionality": a.node_functionality,
-            "userName": a.user_name,
-        }),
+        data: AccountingRecordData {
+            record_type: a.record_type.name().to_owned(),
+            event_timestamp: a.event_timestamp.map(|t| t.to_utc()),
+            service_context_id: a.service_context_id.clone(),
+            subscription_ids: a
+                .subscription_ids
+                .iter()
+                .map(|s| SubscriptionIdData {
+                    kind: s.kind_name().to_owned(),
+                    data: s.data.clone(),
+                })
+                .collect(),
+            node_functionality: a.node_functionality,
+            user_name: a.user_name.clone(),
+            acct_interim_interval: a.acct_interim_interval,
+        },
     }
 }
 
@@ -169,7 +302,14 @@ impl AccountingSink for StoreSink {
     fn close<'a>(&'a self, closed: &'a ClosedSession) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             self.0
-                .write(vec![Write::ChargeRecord(Box::new(charge_record(closed)))])
+                .write(vec![
+                    Write::AccountingSessionClosed {
+                        session_id: closed.session_id.clone(),
+                        reason: closed.reason.name().to_owned(),
+                        at: closed.ended_at,
+                    },
+                    Write::ChargeRecord(Box::new(charge_record(closed))),
+                ])
                 .await
                 .map_err(|e| e.to_string())
         })

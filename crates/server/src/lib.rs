@@ -119,12 +119,19 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
             )
         })?;
     let efc = unicharge_efc_backend::Backend::new(store.clone(), settings.efc.clone().into());
+    let diameter_tls = match (settings.diameter.listen, settings.diameter.tls_listen) {
+        (Some(_), Some(_)) => Some(diameter::tls_settings(&settings)?),
+        _ => None,
+    };
+    let diameter = diameter::start(&settings.diameter, store.clone(), diameter_tls).await?;
     let http_addr = match settings.http.listen {
         Some(addr) => {
-            let api = unicharge_api::router(
-                unicharge_api::ApiState::new(csms.csms.clone(), store.clone())
-                    .with_efc(efc.clone()),
-            );
+            let mut api_state = unicharge_api::ApiState::new(csms.csms.clone(), store.clone())
+                .with_efc(efc.clone());
+            if let Some(d) = &diameter {
+                api_state = api_state.with_diameter(Arc::new(diameter::ApiPeers(d.peers.clone())));
+            }
+            let api = unicharge_api::router(api_state);
             let bound = http::serve(addr, http::metrics_handle(), api).await?;
             if let Some(files) = csms.csms.files() {
                 files.set_public_base(
@@ -146,7 +153,6 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         settings.efc.max_frame,
     )
     .await?;
-    let diameter = diameter::start(&settings.diameter, store.clone()).await?;
     Ok(Server {
         csms,
         store,

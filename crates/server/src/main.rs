@@ -56,6 +56,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SiteGroup(command) => unicharge_server::cli::site_group(command).await,
         Command::Account(command) => unicharge_server::cli_efc::account(command).await,
         Command::Efc(command) => unicharge_server::cli_efc::efc(command).await,
+        Command::Diameter(command) => unicharge_server::cli::diameter(&settings, command).await,
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string(&settings)?);
             Ok(())
@@ -101,6 +102,16 @@ async fn serve(settings: unicharge_server::Settings) -> anyhow::Result<()> {
             "  Diameter Rf CDF: {} (Origin-Host {}, Origin-Realm {})",
             d.addr, settings.diameter.origin_host, settings.diameter.origin_realm
         );
+        if let Some(addr) = d.tls_addr {
+            println!(
+                "  Diameter Rf CDF over TLS: {addr}{}",
+                if settings.diameter.tls_require_client_certificate {
+                    " (client certificate required)"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     if let Some(key) = &server.initial_admin_key {
         println!("  admin API key (shown once, only its hash is stored): {key}");

@@ -90,6 +90,20 @@ pub struct DiameterSettings {
     /// Peers admitted by their CER: an Origin-Host, or "@realm" for a whole Origin-Realm.
     /// Empty admits every peer; others get 3010 DIAMETER_UNKNOWN_PEER.
     pub allowed_peers: Vec<String>,
+    /// Diameter over TLS (RFC 6733 §2.1, TLS 1.2 or 1.3 from the first octet; IANA port
+    /// 5658); empty = off.
+    #[serde(with = "optional_addr")]
+    pub tls_listen: Option<SocketAddr>,
+    /// Server certificate chain (PEM) for TLS, with `tls_key`; empty = the `[csms.tls]`
+    /// certificates (generated under `<data_dir>/tls` when none are configured).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// CA (PEM) that peers' client certificates must chain to; empty = `[csms.tls] client_ca`
+    /// or the local CA generated under `<data_dir>/tls`.
+    pub tls_client_ca: Option<PathBuf>,
+    /// Mutual TLS: refuse peers without a client certificate. Off: a certificate is verified
+    /// when presented, and the allow-list decides by Origin-Host.
+    pub tls_require_client_certificate: bool,
 }
 
 impl Default for DiameterSettings {
@@ -104,6 +118,11 @@ impl Default for DiameterSettings {
             watchdog_interval: Duration::from_secs(30),
             request_timeout: Duration::from_secs(10),
             allowed_peers: vec![],
+            tls_listen: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            tls_require_client_certificate: false,
         }
     }
 }
@@ -309,6 +328,16 @@ impl Settings {
         fix(&mut self.data_dir);
         if let Some(b) = self.bootstrap.as_mut() {
             fix(b);
+        }
+        for p in [
+            &mut self.diameter.tls_cert,
+            &mut self.diameter.tls_key,
+            &mut self.diameter.tls_client_ca,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            fix(p);
         }
         for c in &mut self.csms.tls.server_certs {
             fix(&mut c.cert);

@@ -196,11 +196,18 @@ async fn tp_rf_cdf_tc_01() {
     let records = rig.records(sid).await;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].record_type, 1);
-    assert_eq!(records[0].data["nodeFunctionality"], 3);
-    assert_eq!(records[0].data["serviceContextId"], "32260@3gpp.org");
+    assert_eq!(records[0].data.record_type, "EVENT_RECORD");
+    assert_eq!(records[0].data.node_functionality, Some(3));
     assert_eq!(
-        records[0].data["subscriptionIds"][0]["data"],
-        "491701111111"
+        records[0].data.service_context_id.as_deref(),
+        Some("32260@3gpp.org")
+    );
+    assert_eq!(
+        records[0].data.subscription_ids,
+        [unicharge_store::SubscriptionIdData {
+            kind: "END_USER_E164".into(),
+            data: "491701111111".into()
+        }]
     );
     let cr = rig
         .charge_record(sid)
@@ -311,6 +318,18 @@ async fn expect_asr(rig: &mut Rig, sid: &str) {
     for _ in 0..100 {
         if let Some(cr) = rig.charge_record(sid).await {
             assert_eq!(cr.stopped_reason.as_deref(), Some("SUPERVISION_TIMEOUT"));
+            // The charge record and the session's closure are one batch.
+            let sessions = rig
+                .server
+                .store
+                .accounting_sessions(Some("CLOSED"), 100)
+                .await
+                .unwrap();
+            let session = sessions.iter().find(|s| s.session_id == sid).unwrap();
+            assert_eq!(
+                session.closed_reason.as_deref(),
+                Some("SUPERVISION_TIMEOUT")
+            );
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

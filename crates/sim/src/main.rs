@@ -47,6 +47,9 @@ enum DiameterCommand {
     /// N accounting sessions (START, INTERIM…, STOP) at a fixed rate; prints ACR/s and the
     /// ACR→ACA latency p50/p99/p99.9 with a progress line every second.
     Load(Box<unicharge_sim::diameter::DiameterLoadArgs>),
+    /// Play the CTF-role test purposes of ETSI TS 103 374-2 (MS, TC) against a CDF; one
+    /// verdict line per TP.
+    Tps(Box<unicharge_sim::diameter::DiameterTpsArgs>),
 }
 
 /// Which stations, where, and how they connect (load and storm).
@@ -226,6 +229,7 @@ async fn dispatch(command: Command) -> i32 {
         Command::Diameter(DiameterCommand::Load(args)) => {
             unicharge_sim::diameter::load(*args).await
         }
+        Command::Diameter(DiameterCommand::Tps(args)) => unicharge_sim::diameter::tps(*args).await,
         Command::Efc(command) => efc_main(command).await,
     }
 }

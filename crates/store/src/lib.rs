@@ -287,6 +287,20 @@ pub trait Store: Send + Sync + 'static {
         station: Option<&StationId>,
         limit: u32,
     ) -> Result<Vec<unicharge_core::charge_record::ChargeRecord>>;
+    /// Diameter Rf accounting sessions, most recently active first; `state` is `OPEN` or
+    /// `CLOSED` to filter.
+    async fn accounting_sessions(
+        &self,
+        state: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AccountingSessionRow>>;
+    /// Charge records, newest first, of the stations whose id starts with `prefix` (e.g.
+    /// `diameter:` for the ones the Diameter CDF produced).
+    async fn charge_records_with_station_prefix(
+        &self,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<unicharge_core::charge_record::ChargeRecord>>;
 
     // --- ISO 17575-1 road-usage charging (EFC) ---
 

@@ -91,6 +91,14 @@ pub enum Write {
     /// A Diameter Rf accounting record (ACR) the CDF is about to acknowledge. A repeat of
     /// (session_id, record_number) is ignored.
     AccountingRecord(Box<AccountingRecordRow>),
+    /// A Diameter Rf accounting session closed without a record of its own: it stopped
+    /// reporting, the supervision timer ran out and the CDF sent an ASR.
+    AccountingSessionClosed {
+        session_id: String,
+        /// `SUPERVISION_TIMEOUT`.
+        reason: String,
+        at: DateTime<Utc>,
+    },
 }
 
 /// See [`Write::AccountingRecord`].
@@ -105,7 +113,67 @@ pub struct AccountingRecordRow {
     pub origin_realm: String,
     pub received_at: DateTime<Utc>,
     /// The decoded ACR fields (Event-Timestamp, Subscription-Id, Service-Context-Id, …).
-    pub data: serde_json::Value,
+    pub data: AccountingRecordData,
+}
+
+/// The fields of an ACR the CDF keeps beyond the row's key columns (stored as JSON text in
+/// `diameter_accounting_records.data`). Names follow TS 32.299 / RFC 6733, camelCased.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountingRecordData {
+    /// Accounting-Record-Type by name (`START_RECORD`, …).
+    pub record_type: String,
+    /// Event-Timestamp, if the CTF sent one.
+    pub event_timestamp: Option<DateTime<Utc>>,
+    /// Service-Context-Id (e.g. `32260@3gpp.org` for IMS).
+    pub service_context_id: Option<String>,
+    /// Subscription-Id, top level and inside Service-Information, in order, without repeats.
+    #[serde(default)]
+    pub subscription_ids: Vec<SubscriptionIdData>,
+    /// IMS-Information / Node-Functionality (TS 32.299 §7.2.124).
+    pub node_functionality: Option<i32>,
+    /// User-Name.
+    pub user_name: Option<String>,
+    /// Acct-Interim-Interval the CTF asked for, if any.
+    #[serde(default)]
+    pub acct_interim_interval: Option<u32>,
+}
+
+/// A Diameter Rf accounting session as the CDF stored it (one row per Session-Id, updated with
+/// every record in the record's own transaction).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountingSessionRow {
+    pub session_id: String,
+    /// The CTF that reported it.
+    pub origin_host: String,
+    pub origin_realm: String,
+    /// The subscriber: the session's first Subscription-Id.
+    pub subscription_id: Option<SubscriptionIdData>,
+    pub service_context_id: Option<String>,
+    pub first_record_number: i64,
+    /// The Accounting-Record-Number of the record stored last.
+    pub last_record_number: i64,
+    /// How many records were stored.
+    pub records: i64,
+    /// `OPEN` or `CLOSED`.
+    pub state: String,
+    /// `STOP_RECORD`, `EVENT_RECORD` or `SUPERVISION_TIMEOUT` once closed.
+    pub closed_reason: Option<String>,
+    /// Event-Timestamp of the first record (its arrival time if it had none).
+    pub started_at: DateTime<Utc>,
+    /// When the last record arrived (or the supervision timer closed the session).
+    pub last_record_at: DateTime<Utc>,
+}
+
+/// One Subscription-Id (RFC 8506 §8.46): its type by name and its data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionIdData {
+    /// Subscription-Id-Type by name (`END_USER_E164`, `END_USER_IMSI`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Subscription-Id-Data.
+    pub data: String,
 }
 
 /// See [`Write::StationNotice`].

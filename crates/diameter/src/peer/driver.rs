@@ -8,13 +8,64 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use chrono::{DateTime, Utc};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
 use super::duplicates::{with_hop_by_hop, DuplicateCache, Seen};
-use super::state::{Output, Peer, PeerConfig, Role};
+use super::state::{Output, Peer, PeerConfig, PeerState, Role, WatchdogState};
+use crate::dictionary::cmd;
 use crate::message::{frame_length, Message, DEFAULT_MAX_MESSAGE_LEN};
+
+/// What the operator sees of one open peer connection (the API's peer list).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerInfo {
+    pub origin_host: String,
+    pub origin_realm: String,
+    /// The transport address of the other end.
+    pub address: SocketAddr,
+    /// The applications both sides advertised (3 = base accounting, 4 = credit control, …).
+    pub applications: Vec<u32>,
+    pub state: PeerState,
+    pub watchdog: WatchdogState,
+    pub opened_at: DateTime<Utc>,
+    /// When a DWR was last answered or a DWA last received on this connection.
+    pub last_watchdog_at: Option<DateTime<Utc>>,
+    /// Whether the transport is TLS.
+    pub tls: bool,
+}
+
+/// The metric label of a command: the request's abbreviation (`ACR`, `CCR`, `DWR`, …) for
+/// the commands we know, the code otherwise (bounded: a peer cannot mint label values
+/// beyond the 2^24 codes, and unknown commands are answered 3001 before the application).
+pub fn command_label(code: u32) -> std::borrow::Cow<'static, str> {
+    std::borrow::Cow::Borrowed(match code {
+        cmd::CAPABILITIES_EXCHANGE => "CER",
+        cmd::RE_AUTH => "RAR",
+        cmd::ACCOUNTING => "ACR",
+        cmd::CREDIT_CONTROL => "CCR",
+        cmd::ABORT_SESSION => "ASR",
+        cmd::SESSION_TERMINATION => "STR",
+        cmd::DEVICE_WATCHDOG => "DWR",
+        cmd::DISCONNECT_PEER => "DPR",
+        _ => return std::borrow::Cow::Owned(code.to_string()),
+    })
+}
+
+/// The `result_code` label of an answer: its Result-Code, or Experimental-Result-Code, or
+/// `none`.
+fn result_label(answer: &Message) -> String {
+    answer
+        .result_code()
+        .or_else(|| {
+            answer
+                .avp("Experimental-Result")
+                .and_then(|e| e.child("Experimental-Result-Code"))
+                .and_then(crate::avp::Avp::as_u32)
+        })
+        .map_or_else(|| "none".to_owned(), |c| c.to_string())
+}
 
 /// What the application does with requests that reach an open peer.
 pub trait RequestHandler: Send + Sync + 'static {
@@ -39,6 +90,7 @@ pub struct PeerHandle {
     tx: mpsc::Sender<Command>,
     /// RFC 3539: the watchdog is not OKAY (a DWR went unanswered for Tw).
     suspect: Arc<std::sync::atomic::AtomicBool>,
+    info: Arc<Mutex<PeerInfo>>,
 }
 
 /// Why a request through a [`PeerHandle`] got no answer.
@@ -55,6 +107,11 @@ impl PeerHandle {
         &self.origin_host
     }
 
+    /// A snapshot of the connection for the operator.
+    pub fn info(&self) -> PeerInfo {
+        self.info.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Sends a request and waits for its answer (matched by hop-by-hop id). Leave the
     /// End-to-End id 0 to have one assigned; set it (and the T flag) to retransmit.
     pub async fn request(
@@ -63,14 +120,25 @@ impl PeerHandle {
         timeout: Duration,
     ) -> Result<Message, RequestError> {
         let (tx, rx) = oneshot::channel();
+        let command = command_label(request.header.command_code);
+        let started = std::time::Instant::now();
         self.tx
             .send(Command::Request(request, tx))
             .await
             .map_err(|_| RequestError::Closed)?;
+        metrics::counter!("diameter_requests_sent_total", "peer" => self.origin_host.to_string(), "command" => command.clone()).increment(1);
         match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(answer)) => Ok(answer),
+            Ok(Ok(answer)) => {
+                metrics::histogram!("diameter_answer_latency_seconds", "peer" => self.origin_host.to_string(), "command" => command.clone())
+                    .record(started.elapsed().as_secs_f64());
+                metrics::counter!("diameter_answers_received_total", "peer" => self.origin_host.to_string(), "command" => command, "result_code" => result_label(&answer)).increment(1);
+                Ok(answer)
+            }
             Ok(Err(_)) => Err(RequestError::Closed),
-            Err(_) => Err(RequestError::Timeout(timeout)),
+            Err(_) => {
+                metrics::counter!("diameter_requests_timed_out_total", "peer" => self.origin_host.to_string(), "command" => command).increment(1);
+                Err(RequestError::Timeout(timeout))
+            }
         }
     }
 
@@ -89,19 +157,67 @@ impl PeerHandle {
     }
 }
 
-/// Open peers by Origin-Host, with when each last answered a watchdog.
+/// Open peers by Origin-Host, and the hosts we are dialling (for the election).
 #[derive(Default)]
 pub struct PeerTable {
     peers: Mutex<HashMap<String, PeerHandle>>,
+    /// Outgoing connections waiting for their CEA, by the Origin-Host dialled; notified when
+    /// they lose an election to an incoming connection.
+    dialling: Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
 }
 
 impl PeerTable {
+    /// Whether an outgoing connection to `host` waits for its CEA.
+    pub fn is_dialling(&self, host: &str) -> bool {
+        self.dialling
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .any(|h| h.eq_ignore_ascii_case(host))
+    }
+    fn dial(&self, host: &str) -> Arc<tokio::sync::Notify> {
+        let n = Arc::new(tokio::sync::Notify::new());
+        self.dialling
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(host.to_owned(), n.clone());
+        n
+    }
+    fn dialled(&self, host: &str) {
+        self.dialling
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(host);
+    }
+    /// An incoming connection from `host` won the election: drop the outgoing one.
+    fn election_won(&self, host: &str) {
+        let d = self.dialling.lock().unwrap_or_else(|p| p.into_inner());
+        for (h, n) in d.iter() {
+            if h.eq_ignore_ascii_case(host) {
+                n.notify_one();
+            }
+        }
+    }
+
     pub fn get(&self, origin_host: &str) -> Option<PeerHandle> {
         self.peers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(origin_host)
             .cloned()
+    }
+    /// Every open peer, by Origin-Host.
+    pub fn list(&self) -> Vec<PeerInfo> {
+        let handles: Vec<PeerHandle> = self
+            .peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let mut v: Vec<PeerInfo> = handles.iter().map(PeerHandle::info).collect();
+        v.sort_by(|a, b| a.origin_host.cmp(&b.origin_host));
+        v
     }
     pub fn hosts(&self) -> Vec<String> {
         let mut h: Vec<String> = self
@@ -142,9 +258,10 @@ pub async fn serve(listener: TcpListener, shared: Shared) {
     loop {
         match listener.accept().await {
             Ok((stream, addr)) => {
+                let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    run(stream, addr, Role::Responder, shared, None).await;
+                    run(stream, addr, false, Role::Responder, shared, None).await;
                 });
             }
             Err(e) => {
@@ -160,23 +277,117 @@ pub async fn connect(addr: SocketAddr, shared: Shared) -> Result<PeerHandle, Str
     let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect {addr}: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    connect_over(stream, addr, false, shared).await
+}
+
+/// Like [`connect`], naming the Origin-Host expected at `addr`, so that if that host dials us
+/// at the same moment the two connections hold an election (RFC 6733 §5.6.4): the loser's
+/// outgoing connection is dropped and this returns `Err`, the peer then being reachable over
+/// the incoming one (see [`PeerTable::get`]).
+pub async fn connect_to(
+    addr: SocketAddr,
+    expected_host: &str,
+    shared: Shared,
+) -> Result<PeerHandle, String> {
+    let lost = shared.table.dial(expected_host);
+    let table = shared.table.clone();
+    let stream = match TcpStream::connect(addr).await {
+        Ok(s) => s,
+        Err(e) => {
+            table.dialled(expected_host);
+            return Err(format!("connect {addr}: {e}"));
+        }
+    };
+    let _ = stream.set_nodelay(true);
     let (tx, rx) = oneshot::channel();
-    tokio::spawn(async move { run(stream, addr, Role::Initiator, shared, Some(tx)).await });
+    tokio::spawn(async move {
+        run_with(
+            stream,
+            addr,
+            false,
+            Role::Initiator,
+            shared,
+            Some(tx),
+            Some(lost),
+        )
+        .await
+    });
+    let result = rx
+        .await
+        .map_err(|_| format!("{addr}: connection closed before the CEA"))?;
+    table.dialled(expected_host);
+    result
+}
+
+/// Runs the initiator side over an established transport (TCP, or TLS on top of it).
+pub async fn connect_over<S>(
+    stream: S,
+    addr: SocketAddr,
+    tls: bool,
+    shared: Shared,
+) -> Result<PeerHandle, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(async move { run(stream, addr, tls, Role::Initiator, shared, Some(tx)).await });
     rx.await
         .map_err(|_| format!("{addr}: connection closed before the CEA"))?
 }
 
-async fn run(
-    stream: TcpStream,
+/// Runs the responder side of one accepted transport (TCP, or TLS on top of it) until it
+/// closes.
+pub async fn accept_over<S>(stream: S, addr: SocketAddr, tls: bool, shared: Shared)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    run(stream, addr, tls, Role::Responder, shared, None).await
+}
+
+async fn run<S>(
+    stream: S,
     addr: SocketAddr,
+    tls: bool,
+    role: Role,
+    shared: Shared,
+    opened: Option<oneshot::Sender<Result<PeerHandle, String>>>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    run_with(stream, addr, tls, role, shared, opened, None).await
+}
+
+async fn run_with<S>(
+    stream: S,
+    addr: SocketAddr,
+    tls: bool,
     role: Role,
     shared: Shared,
     mut opened: Option<oneshot::Sender<Result<PeerHandle, String>>>,
-) {
-    let _ = stream.set_nodelay(true);
-    let (mut rd, mut wr) = stream.into_split();
+    election_lost: Option<Arc<tokio::sync::Notify>>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let info = Arc::new(Mutex::new(PeerInfo {
+        origin_host: String::new(),
+        origin_realm: String::new(),
+        address: addr,
+        applications: vec![],
+        state: PeerState::Closed,
+        watchdog: WatchdogState::Okay,
+        opened_at: Utc::now(),
+        last_watchdog_at: None,
+        tls,
+    }));
+    let mut watchdog_exchanges = 0u64;
     let now = || tokio::time::Instant::now().into_std();
     let mut peer = Peer::new(shared.config.clone(), role, now());
+    if role == Role::Responder {
+        let table = shared.table.clone();
+        peer = peer.with_dialling(Arc::new(move |host| table.is_dialling(host)));
+    }
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(1024);
     let (ans_tx, mut ans_rx) = mpsc::channel::<Vec<u8>>(1024);
     let mut pending: HashMap<u32, oneshot::Sender<Message>> = HashMap::new();
@@ -200,8 +411,14 @@ async fn run(
                             let shared = shared.clone();
                             let ans_tx = ans_tx.clone();
                             tokio::spawn(async move {
+                                let command = command_label(req.header.command_code);
+                                let started = std::time::Instant::now();
+                                metrics::counter!("diameter_requests_received_total", "peer" => host.clone(), "command" => command.clone()).increment(1);
                                 match shared.handler.handle(req, h).await {
                                     Some(answer) => {
+                                        metrics::histogram!("diameter_request_duration_seconds", "peer" => host.clone(), "command" => command.clone())
+                                            .record(started.elapsed().as_secs_f64());
+                                        metrics::counter!("diameter_answers_sent_total", "peer" => host.clone(), "command" => command, "result_code" => result_label(&answer)).increment(1);
                                         let bytes = answer.encode();
                                         shared.duplicates.answered(&host, e2e, bytes.clone());
                                         let _ = ans_tx.send(bytes).await;
@@ -213,6 +430,7 @@ async fn run(
                         Seen::Replay(bytes) => {
                             tracing::info!(peer = %host, end_to_end = e2e, "duplicate request: stored answer replayed");
                             metrics::counter!("diameter_duplicates_replayed_total").increment(1);
+                            metrics::counter!("diameter_duplicates_replayed_by_peer_total", "peer" => host.clone(), "command" => command_label(req.header.command_code)).increment(1);
                             out.extend_from_slice(&with_hop_by_hop(bytes, hbh));
                         }
                         Seen::InProgress => {
@@ -229,11 +447,20 @@ async fn run(
                     origin_host,
                     applications,
                 } => {
-                    tracing::info!(peer = %origin_host, %addr, ?applications, "diameter peer open");
+                    tracing::info!(peer = %origin_host, %addr, tls, ?applications, "diameter peer open");
+                    {
+                        let mut i = info.lock().unwrap_or_else(|p| p.into_inner());
+                        i.origin_host = origin_host.clone();
+                        i.origin_realm = peer.peer_realm().unwrap_or_default().to_owned();
+                        i.applications = applications.clone();
+                        i.opened_at = Utc::now();
+                    }
+                    metrics::counter!("diameter_peer_connections_opened_total", "peer" => origin_host.clone()).increment(1);
                     let h = PeerHandle {
                         origin_host: origin_host.into(),
                         tx: cmd_tx.clone(),
                         suspect: suspect.clone(),
+                        info: info.clone(),
                     };
                     shared.table.insert(h.clone());
                     if let Some(tx) = opened.take() {
@@ -247,12 +474,22 @@ async fn run(
                 Output::Close(reason) => {
                     close_reason = Some(reason);
                 }
+                Output::ElectionWon { origin_host } => shared.table.election_won(&origin_host),
             }
         }
         suspect.store(
-            peer.watchdog() != super::state::WatchdogState::Okay,
+            peer.watchdog() != WatchdogState::Okay,
             std::sync::atomic::Ordering::Relaxed,
         );
+        {
+            let mut i = info.lock().unwrap_or_else(|p| p.into_inner());
+            i.state = peer.state();
+            i.watchdog = peer.watchdog();
+            if peer.watchdog_exchanges() != watchdog_exchanges {
+                watchdog_exchanges = peer.watchdog_exchanges();
+                i.last_watchdog_at = Some(Utc::now());
+            }
+        }
         if !out.is_empty() {
             if let Err(e) = wr.write_all(&out).await {
                 close_reason.get_or_insert(format!("write failed: {e}"));
@@ -296,6 +533,9 @@ async fn run(
                 },
                 Command::Disconnect => outputs.extend(peer.disconnect(0)),
             },
+            _ = async { match (&election_lost, peer.state()) { (Some(n), super::state::PeerState::WaitCea) => n.notified().await, _ => std::future::pending().await } } => {
+                close_reason = Some("election lost: the peer's own connection is used".into());
+            }
             _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
                 outputs.extend(peer.on_timeout(now()));
             }

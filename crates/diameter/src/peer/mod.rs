@@ -7,6 +7,11 @@ pub mod driver;
 pub mod duplicates;
 pub mod state;
 
-pub use driver::{connect, serve, PeerHandle, PeerTable, RequestError, RequestHandler, Shared};
+pub use driver::{
+    accept_over, command_label, connect, connect_over, connect_to, serve, PeerHandle, PeerInfo,
+    PeerTable, RequestError, RequestHandler, Shared,
+};
 pub use duplicates::DuplicateCache;
-pub use state::{AllowedPeer, Output, Peer, PeerConfig, PeerState, Role, WatchdogState};
+pub use state::{
+    wins_election, AllowedPeer, Dialling, Output, Peer, PeerConfig, PeerState, Role, WatchdogState,
+};

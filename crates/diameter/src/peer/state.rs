@@ -5,8 +5,11 @@
 //! [`Peer::disconnect`]); it answers with [`Output`]s: octets to write, application requests
 //! to hand up, answers to deliver, state changes, and when to close the transport.
 //!
-//! Election (§5.6.4, two peers connecting to each other at once) is not needed by the roles
-//! built so far (the CDF only accepts, the CTF only connects) and is not implemented.
+//! Election (§5.6.4): when two nodes dial each other at once, the responder side of each
+//! compares Origin-Hosts ([`wins_election`]). The node tells a responder which hosts it is
+//! dialling ([`Peer::with_dialling`]); on a CER from one of them the winner answers and asks
+//! the driver to drop its own outgoing connection ([`Output::ElectionWon`]), the loser closes
+//! the incoming one without a CEA and keeps its outgoing one.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -16,6 +19,15 @@ use crate::avp::{Address, Avp};
 use crate::dictionary::{app, cmd, VENDOR_3GPP};
 use crate::error::{result_code, AvpError};
 use crate::message::Message;
+
+/// RFC 6733 §5.6.4: the local node wins when its Origin-Host, compared with the peer's as
+/// octet strings, is the greater.
+pub fn wins_election(local_origin_host: &str, peer_origin_host: &str) -> bool {
+    local_origin_host.as_bytes() > peer_origin_host.as_bytes()
+}
+
+/// Whether this node has a CER outstanding to a host (an initiator connection in Wait-I-CEA).
+pub type Dialling = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Who opened the transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +196,9 @@ pub enum Output {
     Failover,
     /// Close the transport (after writing what was output before).
     Close(String),
+    /// This responder won an election against our own outgoing connection to `origin_host`:
+    /// that connection must be dropped (RFC 6733 §5.6.4, I-Disc).
+    ElectionWon { origin_host: String },
 }
 
 /// One peer connection.
@@ -193,7 +208,10 @@ pub struct Peer {
     state: PeerState,
     watchdog: WatchdogState,
     peer_host: Option<String>,
+    peer_realm: Option<String>,
     applications: Vec<u32>,
+    /// DWR answered plus DWA received: the driver stamps the wall-clock time when it grows.
+    watchdog_exchanges: u64,
     next_hop_by_hop: u32,
     next_end_to_end: u32,
     /// Requests we sent, by hop-by-hop id → command code.
@@ -201,9 +219,16 @@ pub struct Peer {
     /// When the watchdog fires next (Tw after the last message received or DWR sent).
     watchdog_at: Instant,
     dwr_pending: bool,
+    dialling: Option<Dialling>,
 }
 
 impl Peer {
+    /// Lets a responder hold an election (§5.6.4) against the node's outgoing connections.
+    pub fn with_dialling(mut self, dialling: Dialling) -> Peer {
+        self.dialling = Some(dialling);
+        self
+    }
+
     pub fn new(config: PeerConfig, role: Role, now: Instant) -> Peer {
         // End-to-End ids: high 12 bits from the clock, low 20 random-ish (RFC 6733 §3).
         let seed = std::time::SystemTime::now()
@@ -220,11 +245,14 @@ impl Peer {
             },
             watchdog: WatchdogState::Okay,
             peer_host: None,
+            peer_realm: None,
             applications: vec![],
+            watchdog_exchanges: 0,
             next_hop_by_hop: seed.wrapping_mul(2_654_435_761),
             next_end_to_end: (seed << 20) ^ (std::process::id() & 0xfffff),
             outstanding: HashMap::new(),
             dwr_pending: false,
+            dialling: None,
         }
     }
 
@@ -239,6 +267,18 @@ impl Peer {
     }
     pub fn config(&self) -> &PeerConfig {
         &self.config
+    }
+    /// The peer's Origin-Realm from its CER / CEA.
+    pub fn peer_realm(&self) -> Option<&str> {
+        self.peer_realm.as_deref()
+    }
+    /// The applications both sides advertised (empty before the capabilities exchange).
+    pub fn applications(&self) -> &[u32] {
+        &self.applications
+    }
+    /// How many watchdog exchanges (DWR answered, DWA received) this connection has seen.
+    pub fn watchdog_exchanges(&self) -> u64 {
+        self.watchdog_exchanges
     }
 
     /// A fresh end-to-end id for a request originated here.
@@ -431,6 +471,7 @@ impl Peer {
                 vec![Output::Close("request before capabilities exchange".into())]
             }
             (cmd::DEVICE_WATCHDOG, _) => {
+                self.watchdog_exchanges += 1;
                 let a = self
                     .base_answer(&req, result_code::DIAMETER_SUCCESS)
                     .with(Avp::u32("Origin-State-Id", self.config.origin_state_id));
@@ -522,19 +563,37 @@ impl Peer {
                 Output::Close(format!("no common application with {host}")),
             ];
         }
+        let election = self
+            .dialling
+            .as_ref()
+            .is_some_and(|dialling| dialling(&host));
+        let won = election && wins_election(&self.config.origin_host, &host);
+        if election && !won {
+            tracing::info!(peer = %host, "election lost: keeping our own connection to the peer");
+            self.state = PeerState::Closed;
+            return vec![Output::Close(format!(
+                "election lost to {host} (our outgoing connection is kept)"
+            ))];
+        }
         let mut a =
             Message::answer_to(&cer).with(Avp::u32("Result-Code", result_code::DIAMETER_SUCCESS));
         a.avps.extend(self.config.capability_avps());
         self.state = PeerState::Open;
         self.peer_host = Some(host.clone());
+        self.peer_realm = cer.origin_realm().map(str::to_owned);
         self.applications = common.clone();
-        vec![
+        let mut out = vec![
             Output::Send(a.encode()),
             Output::Opened {
-                origin_host: host,
+                origin_host: host.clone(),
                 applications: common,
             },
-        ]
+        ];
+        if won {
+            tracing::info!(peer = %host, "election won: dropping our own connection to the peer");
+            out.push(Output::ElectionWon { origin_host: host });
+        }
+        out
     }
 
     fn on_answer(&mut self, ans: Message) -> Vec<Output> {
@@ -562,6 +621,7 @@ impl Peer {
                 let host = ans.origin_host().unwrap_or_default().to_owned();
                 self.state = PeerState::Open;
                 self.peer_host = Some(host.clone());
+                self.peer_realm = ans.origin_realm().map(str::to_owned);
                 self.applications = common.clone();
                 vec![Output::Opened {
                     origin_host: host,
@@ -569,6 +629,7 @@ impl Peer {
                 }]
             }
             cmd::DEVICE_WATCHDOG => {
+                self.watchdog_exchanges += 1;
                 self.dwr_pending = false;
                 self.watchdog = WatchdogState::Okay;
                 vec![]

@@ -315,7 +315,7 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
             at,
         } => super::smart_charging::clear_limit(conn, station_id, *evse_id, source, at)?,
         Write::AccountingRecord(r) => {
-            conn.prepare_cached(
+            let inserted = conn.prepare_cached(
                 "INSERT INTO diameter_accounting_records
                     (session_id, record_number, record_type, origin_host, origin_realm, received_at, data)
                  VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -328,9 +328,18 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
                 r.origin_host,
                 r.origin_realm,
                 timestamp(&r.received_at),
-                r.data.to_string(),
+                serde_json::to_string(&r.data)
+                    .map_err(|e| crate::StoreError::Corrupt(format!("accounting data: {e}")))?,
             ])?;
+            if inserted == 1 {
+                super::diameter::session_after_record(conn, r)?;
+            }
         }
+        Write::AccountingSessionClosed {
+            session_id,
+            reason,
+            at,
+        } => super::diameter::close_session(conn, session_id, reason, at)?,
         Write::Answer(a) => {
             conn.prepare_cached(
                 "INSERT OR REPLACE INTO answers

@@ -407,6 +407,22 @@ pub(super) async fn charge_records(
     rows.iter().map(|r| json(r, "charge record")).collect()
 }
 
+pub(super) async fn charge_records_with_station_prefix(
+    pool: &SqlitePool,
+    prefix: &str,
+    limit: u32,
+) -> Result<Vec<ChargeRecord>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT data FROM charge_records WHERE substr(station_id, 1, length(?1)) = ?1
+         ORDER BY created_at DESC LIMIT ?2",
+    )
+    .bind(prefix)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(|r| json(r, "charge record")).collect()
+}
+
 pub(super) async fn station_notices(
     pool: &SqlitePool,
     station: &StationId,

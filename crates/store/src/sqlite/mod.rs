@@ -12,6 +12,7 @@ mod cache;
 mod charging;
 mod checkpoint;
 mod columns;
+mod diameter;
 mod efc;
 mod ledger;
 mod meter_readings;
@@ -1039,6 +1040,22 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<unicharge_core::charge_record::ChargeRecord>> {
         charging::charge_records(&self.pool, station, limit).await
+    }
+
+    async fn accounting_sessions(
+        &self,
+        state: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<crate::AccountingSessionRow>> {
+        diameter::sessions(&self.pool, state, limit).await
+    }
+
+    async fn charge_records_with_station_prefix(
+        &self,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<unicharge_core::charge_record::ChargeRecord>> {
+        charging::charge_records_with_station_prefix(&self.pool, prefix, limit).await
     }
 
     async fn upsert_efc_obe(&self, obe: &crate::efc::EfcObe) -> Result<()> {
