@@ -12,7 +12,10 @@
 
 pub mod auth;
 pub mod availability;
+pub mod certificate_management;
 pub mod commands;
+pub mod data_transfer;
+pub mod display;
 pub mod efc;
 pub mod error;
 pub mod local_list;
@@ -121,6 +124,16 @@ impl ApiState {
         smart_charging::list_composite_schedules,
         smart_charging::list_charging_limits,
         smart_charging::evse_allowed,
+        data_transfer::data_transfer,
+        certificate_management::install_certificate,
+        certificate_management::get_installed_certificate_ids,
+        certificate_management::list_installed,
+        certificate_management::delete_certificate,
+        display::set_display_message,
+        display::list_display_messages,
+        display::get_display_messages,
+        display::display_message_report,
+        display::clear_display_message,
     ),
     components(schemas(
         stations::StationView,
@@ -202,6 +215,23 @@ impl ApiState {
         smart_charging::ChargingLimitList,
         smart_charging::AllowedPeriod,
         smart_charging::AllowedView,
+        data_transfer::DataTransferBody,
+        data_transfer::DataTransferAnswerView,
+        certificate_management::InstallBody,
+        certificate_management::InstalledIdsBody,
+        certificate_management::InstalledCertificateView,
+        certificate_management::InstalledCertificateList,
+        certificate_management::DeleteBody,
+        certificate_management::DeletedView,
+        display::SetDisplayMessageBody,
+        display::MessageSetView,
+        display::MessagesSetView,
+        display::DisplayMessageView,
+        display::DisplayMessageList,
+        display::GetMessagesBody,
+        display::MessagesRequestedView,
+        display::MessageReportPartView,
+        display::DisplayMessageReportView,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -241,6 +271,9 @@ pub fn router(state: ApiState) -> Router {
         .merge(tariffs::routes())
         .merge(efc::routes())
         .merge(smart_charging::routes())
+        .merge(data_transfer::routes())
+        .merge(display::routes())
+        .merge(certificate_management::routes())
         .with_state(state);
     Router::new()
         .merge(api)

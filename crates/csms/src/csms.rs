@@ -35,6 +35,10 @@ pub struct Shared {
     /// Limits against strangers and password guessing (unregistered slots, lockouts, hash queue,
     /// verified-credential cache).
     pub guard: Guard,
+    /// Block P: the vendor extensions' DataTransfer handlers.
+    pub data_transfer: crate::data_transfer::DataTransferHandlers,
+    /// C07: the trust anchors and OCSP responder contract certificates are checked against.
+    pub contract_trust: crate::certificate_management::contract::ContractTrust,
 }
 
 /// A cheap, cloneable handle on the running CSMS.
@@ -72,6 +76,8 @@ impl Csms {
             ca,
             facts: broadcast::channel(FACT_BUFFER).0,
             local_list_locks: Default::default(),
+            data_transfer: Default::default(),
+            contract_trust: Default::default(),
         });
         let config = shared.config.clone();
         let mut listeners = Vec::new();
@@ -173,6 +179,17 @@ impl Csms {
 
     pub fn config(&self) -> &CsmsConfig {
         &self.shared.config
+    }
+
+    /// Block P: register vendor extensions' handlers of incoming DataTransfer here.
+    pub fn data_transfer_handlers(&self) -> &crate::data_transfer::DataTransferHandlers {
+        &self.shared.data_transfer
+    }
+
+    /// C07: configure the V2G / MO roots and OCSP responder contract certificates are checked
+    /// against (none configured: every contract certificate is refused).
+    pub fn contract_trust(&self) -> &crate::certificate_management::contract::ContractTrust {
+        &self.shared.contract_trust
     }
 
     /// The front door's limits and counters.

@@ -18,6 +18,7 @@ mod common;
 
 mod a_security;
 mod b_provisioning;
+mod c07_plug_and_charge;
 mod c_authorization;
 mod d_local_list;
 mod e_transactions;
@@ -27,4 +28,7 @@ mod h_reservation;
 mod i_tariff_cost;
 mod j_meter_values;
 mod k_smart_charging;
+mod m_certificates;
+mod o_display_messages;
+mod p_data_transfer;
 mod rest_operator;

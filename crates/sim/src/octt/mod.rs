@@ -22,8 +22,11 @@ pub mod h_reservation;
 pub mod i_tariff_cost;
 pub mod j_meter_values;
 pub mod k_smart_charging;
+pub mod m_certificates;
+pub mod o_display_messages;
 pub mod operator;
 mod operator_task;
+pub mod p_data_transfer;
 pub mod states;
 
 use std::future::Future;
@@ -375,7 +378,10 @@ fn scenario<'a>(
                 .or_else(|| f_remote_control::scenario(other, target, op.clone()))
                 .or_else(|| i_tariff_cost::scenario(other, target, op.clone()))
                 .or_else(|| j_meter_values::scenario(other, target, op.clone()))
-                .or_else(|| k_smart_charging::scenario(other, target, op))
+                .or_else(|| k_smart_charging::scenario(other, target, op.clone()))
+                .or_else(|| m_certificates::scenario(other, target, op.clone()))
+                .or_else(|| o_display_messages::scenario(other, target, op.clone()))
+                .or_else(|| p_data_transfer::scenario(other, target))
         }
     })
 }
@@ -782,6 +788,20 @@ pub(crate) mod stub {
                 } => (
                     "SetNetworkProfile".into(),
                     json!({"configurationSlot": configuration_slot, "connectionData": connection_data}),
+                ),
+                OperatorAction::InstallCertificate {
+                    certificate_type,
+                    certificate,
+                } => (
+                    "InstallCertificate".into(),
+                    json!({"certificateType": certificate_type, "certificate": certificate}),
+                ),
+                OperatorAction::GetInstalledCertificateIds { certificate_types } => (
+                    "GetInstalledCertificateIds".into(),
+                    match certificate_types {
+                        Some(types) => json!({ "certificateType": types }),
+                        None => json!({}),
+                    },
                 ),
                 other => return Err(format!("the stub cannot {other:?}")),
             })

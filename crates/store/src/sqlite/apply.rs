@@ -265,6 +265,7 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
         Write::EfcReport(report) => super::efc::insert_report(conn, report)?,
         Write::ChargingProfileReportPart(p) => super::smart_charging::insert_report_part(conn, p)?,
         Write::ChargingLimit(l) => super::smart_charging::upsert_limit(conn, l)?,
+        Write::DisplayMessageReportPart(p) => super::display::insert_report_part(conn, p)?,
         Write::ChargingLimitCleared {
             station_id,
             evse_id,
