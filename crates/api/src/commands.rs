@@ -123,6 +123,24 @@ fn typed_endpoint(action: Action, payload: &Value) -> Option<&'static str> {
             "POST /api/v1/stations/{id}/reports (B07/B08: the CSMS allocates the requestId and assembles the parts)"
         }
         Action::CostUpdated => "none: the CSMS sends CostUpdated itself (I02)",
+        Action::InstallCertificate => {
+            "POST /api/v1/stations/{id}/certificates/install (M05: the CSMS records what the station holds)"
+        }
+        Action::GetInstalledCertificateIds => {
+            "POST /api/v1/stations/{id}/certificates/installed (M03: the CSMS keeps what the station reports)"
+        }
+        Action::DeleteCertificate => {
+            "POST /api/v1/stations/{id}/certificates/delete (M04: the CSMS looks the hash data up and records the deletion)"
+        }
+        Action::SetDisplayMessage => {
+            "POST /api/v1/stations/{id}/display-messages (O01: the CSMS allocates the id and keeps the answer)"
+        }
+        Action::GetDisplayMessages => {
+            "POST /api/v1/stations/{id}/display-messages/reports (O03: the CSMS allocates the requestId and assembles the parts)"
+        }
+        Action::ClearDisplayMessage => {
+            "POST /api/v1/stations/{id}/display-messages/{messageId}/clear (O05: the CSMS records the removal)"
+        }
         _ => return None,
     })
 }

@@ -13,9 +13,12 @@
 pub mod accounts;
 pub mod auth;
 pub mod availability;
+pub mod certificate_management;
 pub mod commands;
+pub mod data_transfer;
 pub mod diagnostics;
 pub mod diameter;
+pub mod display;
 pub mod efc;
 pub mod error;
 pub mod export;
@@ -191,6 +194,16 @@ impl ApiState {
         diagnostics::alerts,
         diagnostics::customer_information,
         diagnostics::customer_information_report,
+        data_transfer::data_transfer,
+        certificate_management::install_certificate,
+        certificate_management::get_installed_certificate_ids,
+        certificate_management::list_installed,
+        certificate_management::delete_certificate,
+        display::set_display_message,
+        display::list_display_messages,
+        display::get_display_messages,
+        display::display_message_report,
+        display::clear_display_message,
     ),
     components(schemas(
         stations::StationView,
@@ -300,6 +313,23 @@ impl ApiState {
         diameter::DiameterPeerList,
         diameter::AccountingSessionView,
         diameter::AccountingSessionList,
+        data_transfer::DataTransferBody,
+        data_transfer::DataTransferAnswerView,
+        certificate_management::InstallBody,
+        certificate_management::InstalledIdsBody,
+        certificate_management::InstalledCertificateView,
+        certificate_management::InstalledCertificateList,
+        certificate_management::DeleteBody,
+        certificate_management::DeletedView,
+        display::SetDisplayMessageBody,
+        display::MessageSetView,
+        display::MessagesSetView,
+        display::DisplayMessageView,
+        display::DisplayMessageList,
+        display::GetMessagesBody,
+        display::MessagesRequestedView,
+        display::MessageReportPartView,
+        display::DisplayMessageReportView,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -345,6 +375,9 @@ pub fn router(state: ApiState) -> Router {
         .merge(firmware::routes())
         .merge(diagnostics::routes())
         .merge(files::routes())
+        .merge(data_transfer::routes())
+        .merge(display::routes())
+        .merge(certificate_management::routes())
         .with_state(state);
     Router::new()
         .merge(api)

@@ -39,6 +39,10 @@ pub struct Shared {
     pub site_load: crate::smart_charging::site::SiteLoadState,
     /// The files unicharge serves (firmware), if a files directory is configured.
     pub files: Option<crate::firmware::files::Files>,
+    /// Block P: the vendor extensions' DataTransfer handlers.
+    pub data_transfer: crate::data_transfer::DataTransferHandlers,
+    /// C07: the trust anchors and OCSP responder contract certificates are checked against.
+    pub contract_trust: crate::certificate_management::contract::ContractTrust,
 }
 
 /// A cheap, cloneable handle on the running CSMS.
@@ -85,6 +89,8 @@ impl Csms {
             facts: broadcast::channel(FACT_BUFFER).0,
             local_list_locks: Default::default(),
             site_load: Default::default(),
+            data_transfer: Default::default(),
+            contract_trust: Default::default(),
         });
         let config = shared.config.clone();
         let mut listeners = Vec::new();
@@ -196,6 +202,17 @@ impl Csms {
 
     pub fn config(&self) -> &CsmsConfig {
         &self.shared.config
+    }
+
+    /// Block P: register vendor extensions' handlers of incoming DataTransfer here.
+    pub fn data_transfer_handlers(&self) -> &crate::data_transfer::DataTransferHandlers {
+        &self.shared.data_transfer
+    }
+
+    /// C07: configure the V2G / MO roots and OCSP responder contract certificates are checked
+    /// against (none configured: every contract certificate is refused).
+    pub fn contract_trust(&self) -> &crate::certificate_management::contract::ContractTrust {
+        &self.shared.contract_trust
     }
 
     /// The front door's limits and counters.

@@ -36,8 +36,9 @@ use crate::effects::Effect;
 use crate::facts::Fact;
 use crate::security::pki::CaMaterial;
 use crate::{
-    authorization, availability, data_transfer, diagnostics, firmware, metering, provisioning,
-    reservation, security, smart_charging, transactions, Csms, CsmsConfig,
+    authorization, availability, certificate_management, data_transfer, diagnostics, display,
+    firmware, metering, provisioning, reservation, security, smart_charging, transactions, Csms,
+    CsmsConfig,
 };
 
 /// What a handler works with: the station and the services around it.
@@ -333,8 +334,14 @@ async fn route(
         Action::NotifyEvChargingSchedule => encode(
             smart_charging::iso15118::notify_ev_charging_schedule(ctx, decode(payload)?).await?,
         ),
+        Action::GetCertificateStatus => encode(
+            certificate_management::get_certificate_status::handle(ctx, decode(payload)?).await?,
+        ),
+        Action::NotifyDisplayMessages => {
+            encode(display::notify_display_messages::handle(ctx, decode(payload)?).await?)
+        }
         Action::DataTransfer => {
-            encode(data_transfer::data_transfer::handle(ctx, decode(payload)?).await?)
+            encode(data_transfer::incoming::handle(ctx, decode(payload)?).await?)
         }
         // A valid 2.0.1 action a station may send, not built yet: recognised, not supported
         // (unknown action names were answered NotImplemented before routing).

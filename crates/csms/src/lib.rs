@@ -11,6 +11,7 @@
 //!   [`provisioning`] (B), [`authorization`] (C), [`local_auth_list`] (D), [`transactions`] (E),
 //!   [`remote_control`] (F), [`availability`] (G), [`reservation`] (H), [`metering`] (J),
 //!   [`smart_charging`] (K),
+//!   [`certificate_management`] (M), [`display`] (O),
 //!   [`firmware`] (L), [`diagnostics`] (N), [`data_transfer`] (P). Actions of blocks not
 //!   written yet answer `NotSupported`. The REST API, the CLI and later OCPI, smart
 //!   charging and firmware campaigns call the same operations.
@@ -21,12 +22,14 @@
 
 pub mod authorization;
 pub mod availability;
+pub mod certificate_management;
 pub mod config;
 pub mod connection;
 pub mod csms;
 pub mod data_transfer;
 pub mod diagnostics;
 pub mod dispatch;
+pub mod display;
 pub mod effects;
 pub mod facts;
 pub mod firmware;

@@ -105,11 +105,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
             .map(|g| (g.paths.ca_cert.clone(), g.paths.ca_key.clone())),
         _ => anyhow::bail!("set both csms.ca_cert and csms.ca_key, or neither"),
     };
+    let contract_trust = plug_and_charge_trust(&settings.plug_and_charge)?;
     let csms = Csms::start(
         settings.csms_config(tls, certificate_authority),
         store.clone(),
     )
     .await?;
+    csms.csms.contract_trust().configure(contract_trust);
     let initial_admin_key = unicharge_api::ensure_admin_key(store.as_ref())
         .await
         .map_err(|e| {
@@ -173,4 +175,21 @@ pub fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(path)
+}
+
+/// C07: the contract-certificate trust from the settings; an unreadable file names itself.
+fn plug_and_charge_trust(
+    s: &settings::PlugAndChargeSettings,
+) -> anyhow::Result<unicharge_csms::certificate_management::contract::TrustConfig> {
+    let trust = unicharge_csms::certificate_management::contract::TrustConfig::from_pem_files(
+        &s.roots,
+        &s.intermediates,
+        s.ocsp_responder.clone(),
+        s.ocsp_timeout,
+    )
+    .map_err(|e| anyhow::anyhow!("plug_and_charge: {e}"))?;
+    if trust.roots.is_empty() {
+        tracing::info!("plug_and_charge.roots not set: contract certificates will be refused");
+    }
+    Ok(trust)
 }

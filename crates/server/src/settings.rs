@@ -61,6 +61,35 @@ pub struct Settings {
     /// ISO 17575-1 road-usage charging back end (TCP and HTTP listeners, checks, policy).
     pub efc: unicharge_efc_backend::EfcSettings,
     pub diameter: DiameterSettings,
+    /// C07 Plug & Charge: what contract certificates are checked against.
+    pub plug_and_charge: PlugAndChargeSettings,
+}
+
+/// C07 Plug & Charge. Without `roots`, every Authorize carrying a contract certificate is
+/// refused (CertChainError, idToken Invalid): a contract is never accepted unchecked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlugAndChargeSettings {
+    /// PEM files of the V2G and MO root certificates contract chains must lead to.
+    pub roots: Vec<PathBuf>,
+    /// PEM files of known sub-CAs (to check OCSP answers for `iso15118CertificateHashData`).
+    pub intermediates: Vec<PathBuf>,
+    /// Ask this OCSP responder (`http://…`) instead of the one a certificate or station names.
+    pub ocsp_responder: Option<String>,
+    /// How long an OCSP answer may take ("5s").
+    #[serde(with = "duration")]
+    pub ocsp_timeout: Duration,
+}
+
+impl Default for PlugAndChargeSettings {
+    fn default() -> Self {
+        PlugAndChargeSettings {
+            roots: Vec::new(),
+            intermediates: Vec::new(),
+            ocsp_responder: None,
+            ocsp_timeout: Duration::from_secs(5),
+        }
+    }
 }
 
 /// The `[diameter]` section: the Rf CDF (issue 13).
@@ -239,6 +268,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             efc: unicharge_efc_backend::EfcSettings::default(),
             diameter: DiameterSettings::default(),
+            plug_and_charge: PlugAndChargeSettings::default(),
         }
     }
 }
@@ -358,6 +388,14 @@ impl Settings {
         for p in [self.csms.ca_cert.as_mut(), self.csms.ca_key.as_mut()]
             .into_iter()
             .flatten()
+        {
+            fix(p);
+        }
+        for p in self
+            .plug_and_charge
+            .roots
+            .iter_mut()
+            .chain(self.plug_and_charge.intermediates.iter_mut())
         {
             fix(p);
         }

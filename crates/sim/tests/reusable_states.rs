@@ -373,6 +373,20 @@ impl Operator for StubOperator {
                 "TriggerMessage".to_string(),
                 json!({ "requestedMessage": "SignChargingStationCertificate" }),
             ),
+            OperatorAction::InstallCertificate {
+                certificate_type,
+                certificate,
+            } => (
+                "InstallCertificate".to_string(),
+                json!({"certificateType": certificate_type, "certificate": certificate}),
+            ),
+            OperatorAction::GetInstalledCertificateIds { certificate_types } => (
+                "GetInstalledCertificateIds".to_string(),
+                match certificate_types {
+                    Some(types) => json!({ "certificateType": types }),
+                    None => json!({}),
+                },
+            ),
             other => return Err(format!("the stub cannot {other:?}")),
         };
         if let Some(mutate) = &self.mutate {
@@ -910,11 +924,10 @@ async fn get_installed_certificates_answers_with_the_configured_hash_data() {
     .await
     .unwrap();
     match &operator.performed()[..] {
-        [OperatorAction::Ocpp { action, payload }] => {
-            assert_eq!(action, "GetInstalledCertificateIds");
+        [OperatorAction::GetInstalledCertificateIds { certificate_types }] => {
             assert_eq!(
-                payload,
-                &json!({"certificateType": ["CSMSRootCertificate"]})
+                certificate_types.as_deref(),
+                Some(&["CSMSRootCertificate".to_string()][..])
             );
         }
         other => panic!("{other:?}"),
@@ -1032,9 +1045,10 @@ async fn certificate_installed_accepts_the_configured_certificate() {
         )]
     );
     match &operator.performed()[..] {
-        [OperatorAction::Ocpp { action, payload }] => {
-            assert_eq!(action, "InstallCertificate");
-            assert_eq!(payload["certificateType"], "MORootCertificate");
+        [OperatorAction::InstallCertificate {
+            certificate_type, ..
+        }] => {
+            assert_eq!(certificate_type, "MORootCertificate");
         }
         other => panic!("{other:?}"),
     }

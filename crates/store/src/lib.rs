@@ -9,7 +9,9 @@
 //! one fsync serves hundreds of stations, and every caller still learns that *its* batch is
 //! durable before it answers the station ("durable before acknowledged").
 
+pub mod certificates;
 pub mod charging;
+pub mod display;
 pub mod efc;
 pub mod records;
 pub mod site_load;
@@ -20,7 +22,9 @@ pub mod tracked;
 use async_trait::async_trait;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
+pub use certificates::*;
 pub use charging::*;
+pub use display::*;
 pub use records::*;
 pub use site_load::*;
 pub use smart_charging::*;
@@ -474,6 +478,62 @@ pub trait Store: Send + Sync + 'static {
         &self,
         station: &StationId,
     ) -> Result<Vec<tracked::VariableMonitorRecord>>;
+    // --- ISO 15118 certificate management (M) ---
+
+    /// Record a certificate the station holds (installed by the CSMS or reported by the
+    /// station); seen again, it is no longer deleted.
+    async fn put_installed_certificate(&self, certificate: &InstalledCertificate) -> Result<()>;
+    /// Every certificate the CSMS knows the station holds or held (deleted ones too).
+    async fn installed_certificates(
+        &self,
+        station: &StationId,
+    ) -> Result<Vec<InstalledCertificate>>;
+    /// The station accepted a DeleteCertificate for this hash data. True if it was known.
+    async fn mark_certificate_deleted(
+        &self,
+        station: &StationId,
+        hash: &CertificateHash,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool>;
+
+    // --- display messages (O) ---
+
+    /// Keep a display message (status `Requested`) before it is sent; one with the same id is
+    /// replaced, as the station replaces it.
+    async fn put_display_message(&self, message: &DisplayMessageRecord) -> Result<()>;
+    /// The station's answer to it (or why there was none).
+    async fn set_display_message_status(
+        &self,
+        station: &StationId,
+        message_id: i64,
+        status: &str,
+        status_info: Option<&str>,
+    ) -> Result<bool>;
+    /// Every display message the CSMS sent the station (cleared ones too), by id.
+    async fn display_messages(&self, station: &StationId) -> Result<Vec<DisplayMessageRecord>>;
+    /// The station no longer holds the message. True if it was not cleared already.
+    async fn clear_display_message(
+        &self,
+        station: &StationId,
+        message_id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool>;
+    /// Keep a GetDisplayMessages request before it is sent; its requestId is allocated here
+    /// (one more than any the station was sent) and returned.
+    async fn create_display_message_report(&self, report: &DisplayMessageReport) -> Result<i64>;
+    /// The station's answer; `Unknown` completes the report (no parts follow).
+    async fn set_display_message_report_status(
+        &self,
+        station: &StationId,
+        request_id: i64,
+        status: &str,
+    ) -> Result<()>;
+    /// A report with its parts in arrival order.
+    async fn display_message_report(
+        &self,
+        station: &StationId,
+        request_id: i64,
+    ) -> Result<Option<(DisplayMessageReport, Vec<DisplayMessageReportPart>)>>;
 
     // --- operator API keys ---
 

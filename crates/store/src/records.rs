@@ -88,6 +88,8 @@ pub enum Write {
         source: String,
         at: DateTime<Utc>,
     },
+    /// One NotifyDisplayMessages part (O03/O04); the report is complete when `tbc` is false.
+    DisplayMessageReportPart(crate::DisplayMessageReportPart),
     /// A Diameter Rf accounting record (ACR) the CDF is about to acknowledge. A repeat of
     /// (session_id, record_number) is ignored.
     AccountingRecord(Box<AccountingRecordRow>),

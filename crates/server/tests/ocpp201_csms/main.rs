@@ -18,6 +18,7 @@ mod common;
 
 mod a_security;
 mod b_provisioning;
+mod c07_plug_and_charge;
 mod c_authorization;
 mod d_local_list;
 mod e_transactions;
@@ -28,5 +29,8 @@ mod i_tariff_cost;
 mod j_meter_values;
 mod k_smart_charging;
 mod l_firmware;
+mod m_certificates;
 mod n_diagnostics;
+mod o_display_messages;
+mod p_data_transfer;
 mod rest_operator;

@@ -342,6 +342,63 @@ impl RestOperator {
                 }
                 ("composite-schedules".into(), body)
             }
+            OperatorAction::InstallCertificate {
+                certificate_type,
+                certificate,
+            } => (
+                "certificates/install".into(),
+                json!({"certificateType": certificate_type, "certificate": certificate}),
+            ),
+            OperatorAction::GetInstalledCertificateIds { certificate_types } => {
+                let mut body = json!({});
+                if let Some(types) = certificate_types {
+                    body["certificateType"] = json!(types);
+                }
+                ("certificates/installed".into(), body)
+            }
+            OperatorAction::DeleteCertificate {
+                certificate_type,
+                serial_number,
+            } => {
+                let mut body = json!({});
+                if let Some(t) = certificate_type {
+                    body["certificateType"] = json!(t);
+                }
+                if let Some(s) = serial_number {
+                    body["serialNumber"] = json!(s);
+                }
+                ("certificates/delete".into(), body)
+            }
+            OperatorAction::SetDisplayMessage {
+                message,
+                allow_unknown_transaction,
+            } => {
+                let mut body = message.clone();
+                if *allow_unknown_transaction {
+                    body["allowUnknownTransaction"] = json!(true);
+                }
+                ("display-messages".into(), body)
+            }
+            OperatorAction::GetDisplayMessages {
+                ids,
+                priority,
+                state,
+            } => {
+                let mut body = json!({});
+                if let Some(ids) = ids {
+                    body["id"] = json!(ids);
+                }
+                if let Some(priority) = priority {
+                    body["priority"] = json!(priority);
+                }
+                if let Some(state) = state {
+                    body["state"] = json!(state);
+                }
+                ("display-messages/reports".into(), body)
+            }
+            OperatorAction::ClearDisplayMessage { id } => {
+                (format!("display-messages/{id}/clear"), json!({}))
+            }
             OperatorAction::UpgradeSecurityProfile {
                 security_profile,
                 configuration_slot,

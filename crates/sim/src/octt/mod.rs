@@ -23,9 +23,12 @@ pub mod i_tariff_cost;
 pub mod j_meter_values;
 pub mod k_smart_charging;
 pub mod l_firmware;
+pub mod m_certificates;
 pub mod n_diagnostics;
+pub mod o_display_messages;
 pub mod operator;
 mod operator_task;
+pub mod p_data_transfer;
 pub mod states;
 
 use std::future::Future;
@@ -379,7 +382,10 @@ fn scenario<'a>(
                 .or_else(|| j_meter_values::scenario(other, target, op.clone()))
                 .or_else(|| k_smart_charging::scenario(other, target, op.clone()))
                 .or_else(|| l_firmware::scenario(other, target, op.clone()))
-                .or_else(|| n_diagnostics::scenario(other, target, op))
+                .or_else(|| n_diagnostics::scenario(other, target, op.clone()))
+                .or_else(|| m_certificates::scenario(other, target, op.clone()))
+                .or_else(|| o_display_messages::scenario(other, target, op.clone()))
+                .or_else(|| p_data_transfer::scenario(other, target))
         }
     })
 }
@@ -786,6 +792,20 @@ pub(crate) mod stub {
                 } => (
                     "SetNetworkProfile".into(),
                     json!({"configurationSlot": configuration_slot, "connectionData": connection_data}),
+                ),
+                OperatorAction::InstallCertificate {
+                    certificate_type,
+                    certificate,
+                } => (
+                    "InstallCertificate".into(),
+                    json!({"certificateType": certificate_type, "certificate": certificate}),
+                ),
+                OperatorAction::GetInstalledCertificateIds { certificate_types } => (
+                    "GetInstalledCertificateIds".into(),
+                    match certificate_types {
+                        Some(types) => json!({ "certificateType": types }),
+                        None => json!({}),
+                    },
                 ),
                 other => return Err(format!("the stub cannot {other:?}")),
             })

@@ -123,6 +123,38 @@ pub enum OperatorAction {
     CancelReservation { reservation_id: i64 },
     /// C11/C12: clear the station's Authorization Cache.
     ClearCache,
+    /// M05: install a root certificate (`certificate_type` as OCPP spells it, PEM).
+    InstallCertificate {
+        certificate_type: String,
+        certificate: String,
+    },
+    /// M03: ask which certificates the station holds (of these types, or all).
+    GetInstalledCertificateIds {
+        certificate_types: Option<Vec<String>>,
+    },
+    /// M04: delete a certificate the CSMS looks up at the station by type and/or serial
+    /// number (GetInstalledCertificateIds first, then DeleteCertificate with the hash data the
+    /// station reported).
+    DeleteCertificate {
+        certificate_type: Option<String>,
+        serial_number: Option<String>,
+    },
+    /// O01/O02: show a message (OCPP JSON of MessageInfoType without `id`: the CSMS allocates
+    /// it and reports it back as `id`). `allow_unknown_transaction`: the operator knowingly
+    /// sends a transactionId the CSMS does not know as ongoing (TC_O_10's prerequisite).
+    SetDisplayMessage {
+        message: Value,
+        allow_unknown_transaction: bool,
+    },
+    /// O03/O04: ask for the station's display messages (all, or by ids / priority / state).
+    /// The CSMS allocates the requestId and reports it back (`requestId`).
+    GetDisplayMessages {
+        ids: Option<Vec<i64>>,
+        priority: Option<String>,
+        state: Option<String>,
+    },
+    /// O05: remove a display message by id.
+    ClearDisplayMessage { id: i64 },
     /// A05: move the station to `security_profile` (profile, priority, reset).
     UpgradeSecurityProfile {
         security_profile: u8,

@@ -56,7 +56,6 @@ use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
-use openssl::sha::sha256;
 use openssl::x509::{X509NameBuilder, X509ReqBuilder, X509VerifyResult, X509};
 use rand::Rng;
 use serde_json::json;
@@ -813,7 +812,28 @@ pub async fn get_installed_certificates(
     certificate_type: GetCertificateIdUseEnumType,
     certificate_pem: &str,
 ) -> Result<CertificateHashDataChainType, CaseError> {
-    let hash_data = certificate_hash_data(certificate_pem).map_err(|e| {
+    get_installed_certificates_hashed(
+        station,
+        target,
+        operator,
+        certificate_type,
+        certificate_pem,
+        HashAlgorithmEnumType::Sha256,
+    )
+    .await
+}
+
+/// [`get_installed_certificates`], the OCTT answering with hash data of `algorithm` (TC_M_12
+/// plays SHA-256, SHA-384 and SHA-512).
+pub async fn get_installed_certificates_hashed(
+    station: &mut Station,
+    target: &Target,
+    operator: Arc<dyn Operator>,
+    certificate_type: GetCertificateIdUseEnumType,
+    certificate_pem: &str,
+    algorithm: HashAlgorithmEnumType,
+) -> Result<CertificateHashDataChainType, CaseError> {
+    let hash_data = certificate_hash_data_with(certificate_pem, algorithm).map_err(|e| {
         CaseError::NotApplicable(format!("the configured certificate is unusable: {e}"))
     })?;
     let entry = CertificateHashDataChainType {
@@ -825,9 +845,8 @@ pub async fn get_installed_certificates(
     let mut task = OperatorTask::start(
         &operator,
         target,
-        OperatorAction::Ocpp {
-            action: "GetInstalledCertificateIds".into(),
-            payload: json!({ "certificateType": [certificate_type] }),
+        OperatorAction::GetInstalledCertificateIds {
+            certificate_types: Some(vec![certificate_type.as_str().to_string()]),
         },
         "have the CSMS send GetInstalledCertificateIdsRequest",
     );
@@ -876,12 +895,9 @@ pub async fn certificate_installed(
     let mut task = OperatorTask::start(
         &operator,
         target,
-        OperatorAction::Ocpp {
-            action: "InstallCertificate".into(),
-            payload: json!({
-                "certificateType": certificate_type,
-                "certificate": certificate_pem,
-            }),
+        OperatorAction::InstallCertificate {
+            certificate_type: certificate_type.as_str().to_string(),
+            certificate: certificate_pem.to_string(),
         },
         "have the CSMS send InstallCertificateRequest",
     );
@@ -1043,6 +1059,14 @@ pub fn station_csr(
 /// CertID), and its serial number in lowercase hex. The issuer is the next certificate in
 /// `pem`, or the certificate itself when it is self-signed.
 pub fn certificate_hash_data(pem: &str) -> Result<CertificateHashDataType, String> {
+    certificate_hash_data_with(pem, HashAlgorithmEnumType::Sha256)
+}
+
+/// [`certificate_hash_data`] with SHA-256, SHA-384 or SHA-512.
+pub fn certificate_hash_data_with(
+    pem: &str,
+    algorithm: HashAlgorithmEnumType,
+) -> Result<CertificateHashDataType, String> {
     let chain = X509::stack_from_pem(pem.as_bytes()).map_err(|e| format!("not PEM: {e}"))?;
     let cert = chain.first().ok_or("no certificate in the PEM")?;
     let issuer = match chain.get(1) {
@@ -1063,11 +1087,23 @@ pub fn certificate_hash_data(pem: &str) -> Result<CertificateHashDataType, Strin
         .map_err(|e| e.to_string())?;
     Ok(CertificateHashDataType {
         custom_data: None,
-        hash_algorithm: HashAlgorithmEnumType::Sha256,
-        issuer_name_hash: hex(&sha256(&issuer_name)),
-        issuer_key_hash: hex(&sha256(key_bits)),
+        hash_algorithm: algorithm,
+        issuer_name_hash: hex(&digest(algorithm, &issuer_name)?),
+        issuer_key_hash: hex(&digest(algorithm, key_bits)?),
         serial_number: serial,
     })
+}
+
+/// `data` hashed with `algorithm`.
+fn digest(algorithm: HashAlgorithmEnumType, data: &[u8]) -> Result<Vec<u8>, String> {
+    let md = match algorithm {
+        HashAlgorithmEnumType::Sha256 => MessageDigest::sha256(),
+        HashAlgorithmEnumType::Sha384 => MessageDigest::sha384(),
+        HashAlgorithmEnumType::Sha512 => MessageDigest::sha512(),
+    };
+    openssl::hash::hash(md, data)
+        .map(|d| d.to_vec())
+        .map_err(|e| e.to_string())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -308,6 +308,7 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
         Write::TrackedPart(p) => super::tracked::insert_part(conn, p)?,
         Write::VariableMonitor(m) => super::tracked::upsert_monitor(conn, m)?,
         Write::ChargingLimit(l) => super::smart_charging::upsert_limit(conn, l)?,
+        Write::DisplayMessageReportPart(p) => super::display::insert_report_part(conn, p)?,
         Write::ChargingLimitCleared {
             station_id,
             evse_id,

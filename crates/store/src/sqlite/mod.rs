@@ -9,10 +9,12 @@
 
 mod apply;
 mod cache;
+mod certificates;
 mod charging;
 mod checkpoint;
 mod columns;
 mod diameter;
+mod display;
 mod efc;
 mod ledger;
 mod meter_readings;
@@ -543,6 +545,97 @@ impl Store for SqliteStore {
         )>,
     > {
         smart_charging::report(&self.pool, station, request_id).await
+    }
+
+    async fn put_installed_certificate(
+        &self,
+        certificate: &crate::InstalledCertificate,
+    ) -> Result<()> {
+        certificates::put(&self.pool, certificate).await
+    }
+
+    async fn installed_certificates(
+        &self,
+        station: &StationId,
+    ) -> Result<Vec<crate::InstalledCertificate>> {
+        certificates::list(&self.pool, station).await
+    }
+
+    async fn mark_certificate_deleted(
+        &self,
+        station: &StationId,
+        hash: &crate::CertificateHash,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        certificates::mark_deleted(
+            &self.pool,
+            station,
+            &hash.hash_algorithm,
+            &hash.issuer_name_hash,
+            &hash.issuer_key_hash,
+            &hash.serial_number,
+            at,
+        )
+        .await
+    }
+
+    async fn put_display_message(&self, message: &crate::DisplayMessageRecord) -> Result<()> {
+        display::put_message(&self.pool, message).await
+    }
+
+    async fn set_display_message_status(
+        &self,
+        station: &StationId,
+        message_id: i64,
+        status: &str,
+        status_info: Option<&str>,
+    ) -> Result<bool> {
+        display::set_message_status(&self.pool, station, message_id, status, status_info).await
+    }
+
+    async fn display_messages(
+        &self,
+        station: &StationId,
+    ) -> Result<Vec<crate::DisplayMessageRecord>> {
+        display::messages(&self.pool, station).await
+    }
+
+    async fn clear_display_message(
+        &self,
+        station: &StationId,
+        message_id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        display::clear_message(&self.pool, station, message_id, at).await
+    }
+
+    async fn create_display_message_report(
+        &self,
+        report: &crate::DisplayMessageReport,
+    ) -> Result<i64> {
+        display::create_report(&self.pool, report).await
+    }
+
+    async fn set_display_message_report_status(
+        &self,
+        station: &StationId,
+        request_id: i64,
+        status: &str,
+    ) -> Result<()> {
+        display::set_report_status(&self.pool, station, request_id, status).await
+    }
+
+    async fn display_message_report(
+        &self,
+        station: &StationId,
+        request_id: i64,
+    ) -> Result<
+        Option<(
+            crate::DisplayMessageReport,
+            Vec<crate::DisplayMessageReportPart>,
+        )>,
+    > {
+        display::report(&self.pool, station, request_id).await
     }
 
     async fn add_composite_schedule(
