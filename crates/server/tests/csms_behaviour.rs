@@ -496,9 +496,9 @@ async fn broken_calls_get_the_part_4_error_code_and_the_connection_stays_open() 
         ),
         (
             "m6".into(),
-            // An action of a block not built yet (L03, publishing firmware) with a valid
-            // payload: recognised, not supported.
-            r#"[2,"m6","PublishFirmwareStatusNotification",{"status":"Idle"}]"#.into(),
+            // An action the CSMS does not serve yet (M02/M03, contract certificates from a
+            // contract-certificate service) with a valid payload: recognised, not supported.
+            r#"[2,"m6","Get15118EVCertificate",{"iso15118SchemaVersion":"urn:iso:15118:2:2013:MsgDef","action":"Install","exiRequest":"AAAA"}]"#.into(),
             ErrorCode::NotSupported,
         ),
     ];
