@@ -41,15 +41,21 @@ pub struct Cdr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_fixed_cost: Option<Price>,
     /// kWh.
+    #[serde(with = "rust_decimal::serde::float")]
     pub total_energy: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_energy_cost: Option<Price>,
     /// Hours.
+    #[serde(with = "rust_decimal::serde::float")]
     pub total_time: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_time_cost: Option<Price>,
     /// Hours.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_parking_time: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_parking_cost: Option<Price>,

@@ -25,7 +25,11 @@ pub struct ChargingProfile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<u32>,
     pub charging_rate_unit: ChargingRateUnit,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_charging_rate: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charging_profile_period: Option<Vec<ChargingProfilePeriod>>,
@@ -36,6 +40,7 @@ pub struct ChargingProfilePeriod {
     /// Seconds from the profile's start.
     pub start_period: u32,
     /// In the profile's unit (W or A).
+    #[serde(with = "rust_decimal::serde::float")]
     pub limit: Decimal,
 }
 

@@ -7,6 +7,7 @@
 //! * One module per OCPI module, named as the spec names it, holding its typed objects:
 //!   [`versions`], [`credentials`], [`locations`], [`tariffs`], [`sessions`], [`cdrs`], [`tokens`],
 //!   [`commands`], [`charging_profiles`], [`hub_client_info`]; shared classes in [`types`].
+//! * [`patch`]: applying a PATCH body to a stored object.
 //!
 //! ## Versions
 //!
@@ -19,6 +20,9 @@
 //! 2.2.1 peer that sends a value from a later release does not make us reject the object.
 //!
 //! Money and energy are [`rust_decimal::Decimal`]: exact, never a binary float in our hands.
+//! OCPI writes them as JSON numbers, so they are read from and written to JSON numbers
+//! (`rust_decimal::serde::float`): the shortest decimal text of the binary value, which is the
+//! decimal itself for the up to 15 significant digits OCPI amounts have.
 
 #[macro_use]
 mod open_enum;
@@ -30,6 +34,7 @@ pub mod commands;
 pub mod credentials;
 pub mod hub_client_info;
 pub mod locations;
+pub mod patch;
 pub mod sessions;
 pub mod tariffs;
 pub mod tokens;

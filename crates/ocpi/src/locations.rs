@@ -237,6 +237,7 @@ pub struct EnergyMix {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnergySource {
     pub source: EnergySourceCategory,
+    #[serde(with = "rust_decimal::serde::float")]
     pub percentage: Decimal,
 }
 
@@ -244,6 +245,7 @@ pub struct EnergySource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentalImpact {
     pub category: EnvironmentalImpactCategory,
+    #[serde(with = "rust_decimal::serde::float")]
     pub amount: Decimal,
 }
 
@@ -254,17 +256,41 @@ pub struct Parking {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub physical_reference: Option<String>,
     pub vehicle_types: Vec<VehicleType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_vehicle_weight: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_vehicle_height: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_vehicle_length: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_vehicle_width: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parking_space_length: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parking_space_width: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dangerous_goods_allowed: Option<bool>,
@@ -273,7 +299,11 @@ pub struct Parking {
     pub restricted_to_type: bool,
     pub reservation_required: bool,
     /// Minutes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub time_limit: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roofed: Option<bool>,

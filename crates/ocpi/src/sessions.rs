@@ -21,6 +21,7 @@ pub struct Session {
     )]
     pub end_date_time: Option<DateTime<Utc>>,
     /// Energy charged so far, kWh.
+    #[serde(with = "rust_decimal::serde::float")]
     pub kwh: Decimal,
     pub cdr_token: CdrToken,
     pub auth_method: AuthMethod,
@@ -55,6 +56,7 @@ pub struct ChargingPeriod {
 pub struct CdrDimension {
     #[serde(rename = "type")]
     pub kind: CdrDimensionType,
+    #[serde(with = "rust_decimal::serde::float")]
     pub volume: Decimal,
 }
 
@@ -97,7 +99,11 @@ pub struct ChargingPreferences {
     )]
     pub departure_time: Option<DateTime<Utc>>,
     /// kWh.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub energy_need: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discharge_allowed: Option<bool>,

@@ -55,16 +55,32 @@ pub struct Tariff {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PriceLimit {
     /// 2.2.1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub excl_vat: Option<Decimal>,
     /// 2.2.1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub incl_vat: Option<Decimal>,
     /// 2.3.0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub before_taxes: Option<Decimal>,
     /// 2.3.0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub after_taxes: Option<Decimal>,
 }
 
@@ -92,9 +108,14 @@ pub struct PriceComponent {
     pub kind: TariffDimensionType,
     /// Per unit of the dimension (kWh, hour, or per session for FLAT), excluding VAT in
     /// 2.2.1; in 2.3.0 including or excluding taxes as the tariff's `tax_included` says.
+    #[serde(with = "rust_decimal::serde::float")]
     pub price: Decimal,
     /// VAT percentage for this component.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub vat: Option<Decimal>,
     /// Billing step: seconds for TIME / PARKING_TIME, Wh for ENERGY, 1 for FLAT.
     pub step_size: u32,
@@ -112,19 +133,43 @@ pub struct TariffRestrictions {
     pub start_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_kwh: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_kwh: Option<Decimal>,
     /// A.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_current: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_current: Option<Decimal>,
     /// kW.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_power: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_power: Option<Decimal>,
     /// Seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -44,13 +44,25 @@ pub struct DisplayText {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Price {
     /// 2.2.1: price excluding VAT.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub excl_vat: Option<Decimal>,
     /// 2.2.1: price including VAT.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub incl_vat: Option<Decimal>,
     /// 2.3.0: price before taxes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub before_taxes: Option<Decimal>,
     /// 2.3.0: the taxes applied, each with its amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,8 +120,13 @@ pub struct TaxAmount {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_number: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub percentage: Option<Decimal>,
+    #[serde(with = "rust_decimal::serde::float")]
     pub amount: Decimal,
 }
 
@@ -134,6 +151,26 @@ mod tests {
 
     fn d(text: &str) -> Decimal {
         Decimal::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn amounts_are_written_as_their_decimal_text() {
+        for (amount, text) in [
+            (d("0.1") + d("0.2"), "0.3"),
+            (d("9.35"), "9.35"),
+            (d("123456789.123456"), "123456789.123456"),
+            // Tiny values come out in exponent form (valid JSON, read back exactly).
+            (d("0.000001"), "1e-6"),
+        ] {
+            let price = Price {
+                before_taxes: Some(amount),
+                ..Default::default()
+            };
+            let json = serde_json::to_string(&price).unwrap();
+            assert_eq!(json, format!("{{\"before_taxes\":{text}}}"));
+            let back: Price = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.before_taxes, Some(amount));
+        }
     }
 
     #[test]
