@@ -296,6 +296,9 @@ pub struct Parking {
     pub dangerous_goods_allowed: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<ParkingDirection>,
+    /// Can a vehicle stop, charge and drive on without reversing?
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drive_through: Option<bool>,
     pub restricted_to_type: bool,
     pub reservation_required: bool,
     /// Minutes.

@@ -28,6 +28,13 @@ pub struct Tariff {
     pub min_price: Option<PriceLimit>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_price: Option<PriceLimit>,
+    /// 2.3.0: what a payment terminal should preauthorize for a session with this tariff.
+    #[serde(
+        with = "rust_decimal::serde::float_option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub preauthorize_amount: Option<Decimal>,
     pub elements: Vec<TariffElement>,
     /// 2.3.0 (required there): do the component prices include taxes?
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -74,6 +74,8 @@ ocpi_enum! {
     TokenType {
         AdHocUser => "AD_HOC_USER",
         AppUser => "APP_USER",
+        /// 2.3.0: an ISO 15118 contract id used as token (Plug & Charge).
+        Emaid => "EMAID",
         OtherToken => "OTHER",
         Rfid => "RFID",
     }

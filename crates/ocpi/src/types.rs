@@ -131,7 +131,8 @@ pub struct TaxAmount {
 }
 
 ocpi_enum! {
-    /// The role of a party (Role).
+    /// The role of a party (Role). `HUB` is 2.2.1 only: 2.3.0 dropped it and names a hub by
+    /// `Credentials.hub_party_id`; it stays here so 2.2.1 hubs are understood.
     Role {
         Cpo => "CPO",
         Emsp => "EMSP",
