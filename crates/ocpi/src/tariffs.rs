@@ -2,7 +2,8 @@
 //!
 //! 2.3.0 differences: `tax_included` (required in 2.3.0, absent in 2.2.1) says whether
 //! component prices include taxes; `min_price` / `max_price` become PriceLimit
-//! (`before_taxes`, `after_taxes`) instead of Price (`excl_vat`, `incl_vat`).
+//! (`before_taxes`, `after_taxes`) instead of Price (`excl_vat`, `incl_vat`);
+//! `preauthorize_amount` is new.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
