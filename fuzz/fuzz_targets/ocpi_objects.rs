@@ -24,15 +24,23 @@ use unicharge_ocpi::transport::{next_link, ListQuery, ReceivedToken, Response};
 use unicharge_ocpi::versions::{VersionDetails, VersionInfo};
 
 fn object<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(body: &[u8]) {
-    let Ok(first) = serde_json::from_slice::<T>(body) else { return };
+    let Ok(first) = serde_json::from_slice::<T>(body) else {
+        return;
+    };
     let written = serde_json::to_vec(&first).expect("a read object writes");
     let second: T = serde_json::from_slice(&written).expect("what we write reads back");
     assert_eq!(second, first, "read(write(x)) != x");
-    assert_eq!(serde_json::to_vec(&second).unwrap(), written, "writing is not a fixed point");
+    assert_eq!(
+        serde_json::to_vec(&second).unwrap(),
+        written,
+        "writing is not a fixed point"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     let text = std::str::from_utf8(rest).ok();
     match selector % 12 {
         0 => object::<Location>(rest),
@@ -45,7 +53,13 @@ fuzz_target!(|data: &[u8]| {
         7 => object::<Response<Vec<VersionInfo>>>(rest),
         8 => object::<VersionDetails>(rest),
         9 => {
-            for command in ["START_SESSION", "STOP_SESSION", "RESERVE_NOW", "CANCEL_RESERVATION", "UNLOCK_CONNECTOR"] {
+            for command in [
+                "START_SESSION",
+                "STOP_SESSION",
+                "RESERVE_NOW",
+                "CANCEL_RESERVATION",
+                "UNLOCK_CONNECTOR",
+            ] {
                 let kind: CommandType = command.parse().unwrap();
                 if let Ok(parsed) = Command::from_body(&kind, rest) {
                     assert_eq!(parsed.command_type(), kind);
@@ -62,7 +76,9 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             let Some(text) = text else { return };
-            let pairs = text.split('&').map(|pair| pair.split_once('=').unwrap_or((pair, "")));
+            let pairs = text
+                .split('&')
+                .map(|pair| pair.split_once('=').unwrap_or((pair, "")));
             if let Ok(query) = ListQuery::from_pairs(pairs) {
                 for total in [0u64, 1, 99, u64::MAX] {
                     let page = query.page(100);
