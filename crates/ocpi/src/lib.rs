@@ -1,0 +1,45 @@
+//! OCPI (Open Charge Point Interface) 2.2.1 and 2.3.0 for unicharge, the pure part: no sockets,
+//! no HTTP server, no store.
+//!
+//! * [`transport`]: the rules every OCPI request and response follows (response envelope, status
+//!   codes and the HTTP status they go with, the `Authorization: Token` header, pagination,
+//!   `date_from` / `date_to`, routing and tracing headers).
+//! * One module per OCPI module, named as the spec names it, holding its typed objects:
+//!   [`versions`], [`credentials`], [`locations`], [`tariffs`], [`sessions`], [`cdrs`], [`tokens`],
+//!   [`commands`], [`charging_profiles`], [`hub_client_info`]; shared classes in [`types`].
+//! * [`patch`]: applying a PATCH body to a stored object.
+//!
+//! ## Versions
+//!
+//! One set of types serves 2.2.1 and 2.3.0. Where 2.3.0 adds a field it is an `Option` (or a
+//! possibly empty list) documented with "2.3.0"; where 2.3.0 changes a shape (prices with taxes,
+//! tariff price limits) the type holds both spellings as optional fields and documents which
+//! version uses which. [`Version`] names the version a peer negotiated; writers pick the fields
+//! of that version. 2.3.0 turns most enums into "OpenEnum"s (unknown values must be accepted):
+//! every enum here keeps an unknown value as `Other(String)` and writes it back unchanged, so a
+//! 2.2.1 peer that sends a value from a later release does not make us reject the object.
+//!
+//! Money and energy are [`rust_decimal::Decimal`]: exact, never a binary float in our hands.
+//! OCPI writes them as JSON numbers, so they are read from and written to JSON numbers
+//! (`rust_decimal::serde::float`): the shortest decimal text of the binary value, which is the
+//! decimal itself for the up to 15 significant digits OCPI amounts have.
+
+#[macro_use]
+mod open_enum;
+pub mod datetime;
+
+pub mod cdrs;
+pub mod charging_profiles;
+pub mod commands;
+pub mod credentials;
+pub mod hub_client_info;
+pub mod locations;
+pub mod patch;
+pub mod sessions;
+pub mod tariffs;
+pub mod tokens;
+pub mod transport;
+pub mod types;
+pub mod versions;
+
+pub use versions::Version;
