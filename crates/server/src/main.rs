@@ -31,6 +31,17 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// A CLI command piped into `head` should end quietly when the pipe closes, as other Unix tools
+/// do, not panic on the failed print (Rust ignores SIGPIPE by default). Never for `serve`: there
+/// a peer closing its socket must be an error on that socket, not the end of the server.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: resets one signal's disposition to the default; no handler is installed.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 async fn async_main() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -48,6 +59,9 @@ async fn async_main() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if !matches!(cli.command, Command::Serve) {
+        restore_sigpipe();
+    }
     let settings = cli.settings()?;
     match &cli.command {
         Command::Serve => serve(settings).await,

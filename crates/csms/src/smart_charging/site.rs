@@ -201,7 +201,8 @@ async fn group(csms: &Csms, id: &str) -> Result<SiteGroup, OpError> {
 pub async fn group_view(csms: &Csms, id: &str) -> Result<GroupView, OpError> {
     let group = group(csms, id).await?;
     let evses = current(csms, &group).await?;
-    let allocated = evses.iter().map(|e| e.rate).sum();
+    // A fold from +0.0: `sum` of no f64 is -0.0, which the API would show as such.
+    let allocated = evses.iter().fold(0.0, |sum, e| sum + e.rate);
     Ok(GroupView {
         group,
         evses,
