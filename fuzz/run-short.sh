@@ -34,10 +34,13 @@ for target in "${targets[@]}"; do
     # A request head may be up to 16 KiB: let inputs grow past the limit to reach the 431 path.
     if [ "$target" = ws_upgrade ]; then extra+=(-max_len=20000); fi
     mkdir -p "$scratch/$target"
+    # Committed seeds, when the target has them (a new target may not yet: start empty).
+    seeds=()
+    if [ -d "corpus/$target" ]; then seeds+=("corpus/$target"); fi
     log="$scratch/$target.log"
     echo "=== fuzz $target for ${seconds}s"
     start=$SECONDS
-    if cargo fuzz run "$target" "$scratch/$target" "corpus/$target" -- \
+    if cargo fuzz run "$target" "$scratch/$target" "${seeds[@]}" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         "${extra[@]}" >"$log" 2>&1; then
         grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" || true
