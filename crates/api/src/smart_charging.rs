@@ -593,12 +593,10 @@ pub async fn evse_allowed(
         voltage: query.voltage.unwrap_or(state.csms.config().supply_voltage),
     };
     let records = state.store.charging_profiles(&station).await?;
-    let transaction = state
-        .store
-        .transactions(&station, 1000)
+    let transaction = unicharge_csms::transactions::ongoing(state.store.as_ref(), &station)
         .await?
         .into_iter()
-        .find(|t| t.ended_at.is_none() && t.evse_id == Some(evse_id));
+        .find(|t| t.evse_id == Some(evse_id));
     let start = Utc::now();
     let periods = unicharge_csms::smart_charging::composite::evse_composite(
         &records,

@@ -141,16 +141,14 @@ async fn ongoing(
     ctx: &StationContext,
     evse_id: i64,
 ) -> Result<Option<(String, DateTime<Utc>)>, CallRefusal> {
-    Ok(ctx
-        .store
-        .transactions(&ctx.station_id, 1000)
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .find(|t| {
-            t.ended_at.is_none() && t.station_forgot_at.is_none() && t.evse_id == Some(evse_id)
-        })
-        .map(|t| (t.transaction_id, t.started_at)))
+    Ok(
+        crate::transactions::ongoing(ctx.store.as_ref(), &ctx.station_id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .find(|t| t.evse_id == Some(evse_id))
+            .map(|t| (t.transaction_id, t.started_at)),
+    )
 }
 
 /// K15: plan a TxProfile for the EV's needs; Accepted, and the profile follows the answer.

@@ -48,11 +48,9 @@ pub async fn station_view(csms: &Csms, station: &StationId) -> Result<StationVie
     let store = csms.store();
     let limits = StationLimits::from_device_model(&store.device_model(station).await?);
     let profiles = store.charging_profiles(station).await?;
-    let ongoing = store
-        .transactions(station, 1000)
+    let ongoing = crate::transactions::ongoing(store.as_ref(), station)
         .await?
         .into_iter()
-        .filter(|t| t.ended_at.is_none() && t.station_forgot_at.is_none())
         .map(|t| (t.transaction_id, t.evse_id))
         .collect();
     Ok(StationView {

@@ -200,7 +200,7 @@ async fn group(csms: &Csms, id: &str) -> Result<SiteGroup, OpError> {
 /// The group with what each EVSE with an ongoing transaction holds now.
 pub async fn group_view(csms: &Csms, id: &str) -> Result<GroupView, OpError> {
     let group = group(csms, id).await?;
-    let evses = current(csms, &group).await?;
+    let evses = current(csms, &group).await?.evses;
     // A fold from +0.0: `sum` of no f64 is -0.0, which the API would show as such.
     let allocated = evses.iter().fold(0.0, |sum, e| sum + e.rate);
     Ok(GroupView {
@@ -222,8 +222,16 @@ pub async fn history(
 
 type EvseKey = (StationId, i64, String);
 
-/// The ongoing transactions of the group's stations with the limit each holds.
-async fn current(csms: &Csms, group: &SiteGroup) -> Result<Vec<EvseAllocation>, OpError> {
+/// What a group's allocation is now: its EVSEs with ongoing transactions, and the limits still
+/// recorded for transactions that have ended since (to be withdrawn in the history).
+struct Current {
+    evses: Vec<EvseAllocation>,
+    ended: Vec<EvseKey>,
+}
+
+/// The ongoing transactions of the group's stations with the limit each holds, read from the
+/// allocation history. Reads only: [`rebalance`] records the withdrawals.
+async fn current(csms: &Csms, group: &SiteGroup) -> Result<Current, OpError> {
     let store = csms.store();
     let mut held: HashMap<EvseKey, (f64, String)> = HashMap::new();
     for a in store.site_allocations(&group.id, HISTORY).await? {
@@ -239,8 +247,8 @@ async fn current(csms: &Csms, group: &SiteGroup) -> Result<Vec<EvseAllocation>, 
     }
     let mut evses = Vec::new();
     for station in &group.stations {
-        for t in store.transactions(station, 1000).await? {
-            let (None, None, Some(evse_id)) = (t.ended_at, t.station_forgot_at, t.evse_id) else {
+        for t in crate::transactions::ongoing(store.as_ref(), station).await? {
+            let Some(evse_id) = t.evse_id else {
                 continue;
             };
             let key = (station.clone(), evse_id, t.transaction_id.clone());
@@ -262,25 +270,14 @@ async fn current(csms: &Csms, group: &SiteGroup) -> Result<Vec<EvseAllocation>, 
             });
         }
     }
-    // Still holding a limit but no longer ongoing: withdrawn with the transaction.
-    for ((station_id, evse_id, transaction_id), (rate, status)) in held {
-        if rate > 0.0 && status != "ended" {
-            let ended = SiteAllocationRecord {
-                group_id: group.id.clone(),
-                at: Utc::now(),
-                station_id,
-                evse_id,
-                transaction_id,
-                rate: 0.0,
-                unit: group.unit.clone(),
-                reason: "transaction_ended".into(),
-                status: "ended".into(),
-            };
-            store.add_site_allocation(&ended).await?;
-        }
-    }
     evses.sort_by(|a, b| (&a.station_id, a.evse_id).cmp(&(&b.station_id, b.evse_id)));
-    Ok(evses)
+    // Still holding a limit but no longer ongoing: withdrawn with the transaction.
+    let ended = held
+        .into_iter()
+        .filter(|(_, (rate, status))| *rate > 0.0 && status != "ended")
+        .map(|(key, _)| key)
+        .collect();
+    Ok(Current { evses, ended })
 }
 
 /// Limits are sent with one decimal, rounded down: rounding never exceeds the group limit.
@@ -304,7 +301,21 @@ fn per_evse(group: &SiteGroup, rate: f64, phases: i64) -> f64 {
 /// Share the group's limit among its ongoing transactions and send what changed.
 pub async fn rebalance(csms: &Csms, group: &SiteGroup, reason: &str) -> Result<(), OpError> {
     let _serial = csms.shared().site_load.serial.lock().await;
-    let evses = current(csms, group).await?;
+    let Current { evses, ended } = current(csms, group).await?;
+    for (station_id, evse_id, transaction_id) in ended {
+        let withdrawn = SiteAllocationRecord {
+            group_id: group.id.clone(),
+            at: Utc::now(),
+            station_id,
+            evse_id,
+            transaction_id,
+            rate: 0.0,
+            unit: group.unit.clone(),
+            reason: "transaction_ended".into(),
+            status: "ended".into(),
+        };
+        csms.store().add_site_allocation(&withdrawn).await?;
+    }
     let demands: Vec<Demand<usize>> = evses
         .iter()
         .enumerate()

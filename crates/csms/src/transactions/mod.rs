@@ -8,3 +8,21 @@
 pub mod cost;
 pub mod status_check;
 pub mod transaction_event;
+
+/// How many of a station's newest transactions are searched for ongoing ones: more than a
+/// station has EVSEs by far, while a long-forgotten open transaction is E14's business.
+const ONGOING_WINDOW: u32 = 1000;
+
+/// The station's ongoing transactions: not ended, and not forgotten by the station (E14).
+/// What smart charging needs to know which EVSEs charge now.
+pub async fn ongoing(
+    store: &dyn unicharge_store::Store,
+    station: &unicharge_core::StationId,
+) -> Result<Vec<unicharge_store::TransactionRecord>, unicharge_store::StoreError> {
+    Ok(store
+        .transactions(station, ONGOING_WINDOW)
+        .await?
+        .into_iter()
+        .filter(|t| t.ended_at.is_none() && t.station_forgot_at.is_none())
+        .collect())
+}
