@@ -71,7 +71,7 @@ pub async fn put_obe(
     caller: Caller,
     Path(obe_key): Path<String>,
     ApiJson(body): ApiJson<EfcObeBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EfcObe>, ApiError> {
     caller.require(ApiRole::Operator)?;
     let (manufacturer, serial) = obe_key.split_once(':').unwrap_or_default();
     if manufacturer.parse::<u16>().is_err() || hex::decode(serial).map_or(true, |s| s.is_empty()) {
@@ -109,11 +109,13 @@ pub async fn put_obe(
         created_at,
     };
     backend.register_obe(obe.clone()).await.map_err(refusal)?;
-    let mut shown = serde_json::to_value(obe).map_err(ApiError::internal)?;
-    if shown.get("macKeyHex").is_some() {
-        shown["macKeyHex"] = Value::String("(set)".into());
-    }
-    Ok(Json(shown))
+    Ok(Json(without_key(obe)))
+}
+
+/// An OBE as the API shows it: whether it has a MAC key (`"(set)"`), never the key.
+fn without_key(mut obe: EfcObe) -> EfcObe {
+    obe.mac_key_hex = obe.mac_key_hex.map(|_| "(set)".to_string());
+    obe
 }
 
 /// A contract's ledger accounts.
@@ -288,7 +290,7 @@ pub async fn list_updates(
 #[serde(rename_all = "camelCase")]
 pub struct EfcObeList {
     #[schema(value_type = Vec<Object>)]
-    pub obes: Vec<Value>,
+    pub obes: Vec<EfcObe>,
 }
 
 /// OBEs registered with the EFC back end (keys are not shown).
@@ -304,11 +306,8 @@ pub async fn list_obes(
         .efc_obes()
         .await?
         .into_iter()
-        .map(|mut o| {
-            o.mac_key_hex = o.mac_key_hex.map(|_| "(set)".to_string());
-            serde_json::to_value(o).map_err(ApiError::internal)
-        })
-        .collect::<Result<_, _>>()?;
+        .map(without_key)
+        .collect();
     Ok(Json(EfcObeList { obes }))
 }
 

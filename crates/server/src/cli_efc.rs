@@ -4,7 +4,7 @@
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::Value;
 use unicharge_api::accounts::{OpenAccountBody, OperationBody};
 use unicharge_api::efc::{EfcContractBody, EfcObeBody, QueueUpdateBody};
 use unicharge_core::ledger::Operation;
@@ -404,7 +404,7 @@ pub async fn efc(command: &EfcCommand) -> anyhow::Result<()> {
                     .transpose()
                     .map_err(|_| anyhow::anyhow!("--account {a:?}: write id or id:lowBelow"))?
                     .unwrap_or_default();
-                let mut link: EfcAccountLink = serde_json::from_value(json!({"account": account}))?;
+                let mut link = EfcAccountLink::new(account);
                 link.low_below = low_below;
                 link.fee_decimals = *fee_decimals;
                 links.push(link);

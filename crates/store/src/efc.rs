@@ -131,6 +131,19 @@ pub struct EfcAccountLink {
     pub sync_obe: bool,
 }
 
+impl EfcAccountLink {
+    /// A link to `account` with the same defaults a JSON body without the other fields gets.
+    pub fn new(account: impl Into<String>) -> Self {
+        EfcAccountLink {
+            account: account.into(),
+            low_below: rust_decimal::Decimal::ZERO,
+            fee_decimals: two(),
+            pay_unit_hex: euro(),
+            sync_obe: yes(),
+        }
+    }
+}
+
 fn two() -> u32 {
     2
 }
@@ -141,4 +154,16 @@ fn euro() -> String {
 
 fn yes() -> bool {
     true
+}
+
+#[cfg(test)]
+mod account_link_tests {
+    use super::EfcAccountLink;
+
+    #[test]
+    fn new_gives_the_defaults_of_a_body_with_only_the_account() {
+        let from_body: EfcAccountLink =
+            serde_json::from_value(serde_json::json!({"account": "acc-1"})).unwrap();
+        assert_eq!(EfcAccountLink::new("acc-1"), from_body);
+    }
 }

@@ -1,7 +1,7 @@
 //! NotifyEvent (N07, N08): each EventData is stored whole, with the fields operators filter on
 //! (component, variable, value, trigger) in columns of their own.
 
-use unicharge_ocpp::v201::{NotifyEventRequest, NotifyEventResponse};
+use unicharge_ocpp::v201::{EventDataType, NotifyEventRequest, NotifyEventResponse};
 use unicharge_store::{EventRecord, Write};
 
 use crate::dispatch::{internal, CallRefusal, Handled, StationContext};
@@ -70,9 +70,10 @@ pub async fn alerts(
                 || e.event_notification_type.ends_with("Monitor")
         })
         .map(|event| {
-            let monitor_id = serde_json::from_str::<serde_json::Value>(&event.data)
+            // `data` is the EventDataType the station sent, stored whole.
+            let monitor_id = serde_json::from_str::<EventDataType>(&event.data)
                 .ok()
-                .and_then(|d| d.get("variableMonitoringId").and_then(|v| v.as_i64()));
+                .and_then(|d| d.variable_monitoring_id);
             let monitor = monitor_id
                 .and_then(|id| monitors.iter().find(|m| m.monitor_id == id))
                 .cloned();
