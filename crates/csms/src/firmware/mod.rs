@@ -131,6 +131,15 @@ pub(crate) async fn send_tracked<R: unicharge_ocpp::v201::OcppRequest>(
     }
 }
 
+/// What the CSMS records in place of a station message when a new update cancelled a running
+/// one (L01.FR.24: the station sends nothing more for the cancelled request).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CanceledBy {
+    /// The requestId of the update that replaced it.
+    canceled_by: i64,
+}
+
 /// L01: ask the station to download and install firmware. See the module documentation.
 pub async fn update_firmware(
     csms: &Csms,
@@ -211,6 +220,10 @@ pub async fn update_firmware(
     if response.status == UpdateFirmwareStatusEnumType::AcceptedCanceled && !running.is_empty() {
         // L01.FR.24: the station cancelled the update that ran; it sends nothing more for it.
         let now = Utc::now();
+        let note = serde_json::to_string(&CanceledBy {
+            canceled_by: request_id,
+        })
+        .map_err(|e| OpError::Store(e.to_string()))?;
         let writes = running
             .iter()
             .map(|id| {
@@ -222,7 +235,7 @@ pub async fn update_firmware(
                     tbc: false,
                     status: Some("Canceled".into()),
                     final_status: true,
-                    data: serde_json::json!({"canceledBy": request_id}).to_string(),
+                    data: note.clone(),
                     received_at: now,
                 })
             })
