@@ -248,13 +248,18 @@ pub(super) fn insert(conn: &Connection, group: &[&MeterValueRecord]) -> Result<(
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
-    let (mut stored, mut packed) = match &existing {
-        Some((_, samples)) => (
-            unpack(&key, samples)?,
-            serde_json::from_str::<Vec<Value>>(samples).map_err(|e| corrupt(e.to_string()))?,
-        ),
-        None => (Vec::new(), Vec::new()),
+    // The stored samples are parsed once: kept as they are (packed) and read (stored).
+    let mut packed: Vec<Value> = match &existing {
+        Some((_, samples)) => serde_json::from_str(samples).map_err(|e| corrupt(e.to_string()))?,
+        None => Vec::new(),
     };
+    let mut stored = packed
+        .iter()
+        .map(|s| match s {
+            Value::Array(fields) => unpack_one(&key, fields),
+            other => Err(corrupt(format!("a sample is {other}"))),
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut added = Vec::new();
     for m in group {
         if stored.iter().any(|s| same_sample(s, m)) {
