@@ -9,7 +9,7 @@ use unicharge_core::charge_record::ChargeRecord;
 use unicharge_core::tariff::{Tariff, TariffAssignment};
 use unicharge_core::StationId;
 
-use super::columns::timestamp;
+use super::columns::{station_id, timestamp};
 use crate::{
     LocalList, RemoteStartRecord, ReservationRecord, Result, StoreError, TransactionFacts,
 };
@@ -80,11 +80,6 @@ pub(super) fn insert_charge_record(conn: &Connection, record: &ChargeRecord) -> 
 }
 
 // --- reads and operator writes (pool) ---
-
-fn station_id(row: &SqliteRow) -> Result<StationId> {
-    let raw: String = row.try_get("station_id")?;
-    StationId::new(raw).map_err(|e| StoreError::Corrupt(format!("station_id: {e}")))
-}
 
 /// The seqNos missing between the lowest and the highest of the transaction's events.
 ///
@@ -253,7 +248,7 @@ pub(super) async fn remote_start(pool: &SqlitePool, id: i64) -> Result<Option<Re
     row.map(|row| {
         Ok(RemoteStartRecord {
             id: row.try_get("id")?,
-            station_id: station_id(&row)?,
+            station_id: station_id(&row, "station_id")?,
             id_token: row.try_get("id_token")?,
             id_token_type: row.try_get("id_token_type")?,
             evse_id: row.try_get("evse_id")?,
@@ -268,7 +263,7 @@ pub(super) async fn remote_start(pool: &SqlitePool, id: i64) -> Result<Option<Re
 fn reservation(row: &SqliteRow) -> Result<ReservationRecord> {
     Ok(ReservationRecord {
         id: row.try_get("id")?,
-        station_id: station_id(row)?,
+        station_id: station_id(row, "station_id")?,
         evse_id: row.try_get("evse_id")?,
         connector_type: row.try_get("connector_type")?,
         id_token: row.try_get("id_token")?,
@@ -437,7 +432,7 @@ pub(super) async fn station_notices(
     rows.iter()
         .map(|row| {
             Ok(crate::StationNotice {
-                station_id: station_id(row)?,
+                station_id: station_id(row, "station_id")?,
                 kind: row.try_get("kind")?,
                 status: row.try_get("status")?,
                 request_id: row.try_get("request_id")?,

@@ -8,15 +8,8 @@ use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::Row;
 use unicharge_core::StationId;
 
-use super::columns::timestamp;
-use crate::{
-    DisplayMessageRecord, DisplayMessageReport, DisplayMessageReportPart, Result, StoreError,
-};
-
-fn station_id(row: &SqliteRow) -> Result<StationId> {
-    let raw: String = row.try_get("station_id")?;
-    StationId::new(raw).map_err(|e| StoreError::Corrupt(format!("station_id: {e}")))
-}
+use super::columns::{station_id, timestamp};
+use crate::{DisplayMessageRecord, DisplayMessageReport, DisplayMessageReportPart, Result};
 
 // --- writer side ---
 
@@ -93,7 +86,7 @@ pub(super) async fn set_message_status(
 
 fn message(row: &SqliteRow) -> Result<DisplayMessageRecord> {
     Ok(DisplayMessageRecord {
-        station_id: station_id(row)?,
+        station_id: station_id(row, "station_id")?,
         message_id: row.try_get("message_id")?,
         priority: row.try_get("priority")?,
         state: row.try_get("state")?,
@@ -184,43 +177,35 @@ pub(super) async fn report(
     station: &StationId,
     request_id: i64,
 ) -> Result<Option<(DisplayMessageReport, Vec<DisplayMessageReportPart>)>> {
-    let Some(row) = sqlx::query(
-        "SELECT * FROM display_message_reports WHERE station_id = ? AND request_id = ?",
+    super::parts::with_parts(
+        pool,
+        "display_message_reports",
+        "display_message_report_parts",
+        station,
+        request_id,
+        report_head,
+        report_part,
     )
-    .bind(station.as_str())
-    .bind(request_id)
-    .fetch_optional(pool)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let report = DisplayMessageReport {
-        station_id: station_id(&row)?,
+    .await
+}
+
+fn report_head(row: &SqliteRow) -> Result<DisplayMessageReport> {
+    Ok(DisplayMessageReport {
+        station_id: station_id(row, "station_id")?,
         request_id: row.try_get("request_id")?,
         request: row.try_get("request")?,
         status: row.try_get("status")?,
         complete: row.try_get("complete")?,
         requested_at: row.try_get("requested_at")?,
-    };
-    let rows = sqlx::query(
-        "SELECT * FROM display_message_report_parts WHERE station_id = ? AND request_id = ?
-         ORDER BY id",
-    )
-    .bind(station.as_str())
-    .bind(request_id)
-    .fetch_all(pool)
-    .await?;
-    let parts = rows
-        .iter()
-        .map(|row| {
-            Ok(DisplayMessageReportPart {
-                station_id: station_id(row)?,
-                request_id: row.try_get("request_id")?,
-                tbc: row.try_get("tbc")?,
-                messages: row.try_get("messages")?,
-                received_at: row.try_get("received_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Some((report, parts)))
+    })
+}
+
+fn report_part(row: &SqliteRow) -> Result<DisplayMessageReportPart> {
+    Ok(DisplayMessageReportPart {
+        station_id: station_id(row, "station_id")?,
+        request_id: row.try_get("request_id")?,
+        tbc: row.try_get("tbc")?,
+        messages: row.try_get("messages")?,
+        received_at: row.try_get("received_at")?,
+    })
 }

@@ -8,16 +8,11 @@ use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::Row;
 use unicharge_core::StationId;
 
-use super::columns::timestamp;
+use super::columns::{station_id, timestamp};
 use crate::{
     ChargingLimitRecord, ChargingProfileRecord, ChargingProfileReport, ChargingProfileReportPart,
-    CompositeScheduleRecord, Result, StoreError,
+    CompositeScheduleRecord, Result,
 };
-
-fn station_id(row: &SqliteRow) -> Result<StationId> {
-    let raw: String = row.try_get("station_id")?;
-    StationId::new(raw).map_err(|e| StoreError::Corrupt(format!("station_id: {e}")))
-}
 
 // --- writer side ---
 
@@ -156,7 +151,7 @@ pub(super) async fn set_profile_status(
 
 fn profile(row: &SqliteRow) -> Result<ChargingProfileRecord> {
     Ok(ChargingProfileRecord {
-        station_id: station_id(row)?,
+        station_id: station_id(row, "station_id")?,
         profile_id: row.try_get("profile_id")?,
         evse_id: row.try_get("evse_id")?,
         stack_level: row.try_get("stack_level")?,
@@ -194,20 +189,7 @@ pub(super) async fn clear_profiles(
     ids: &[i64],
     at: DateTime<Utc>,
 ) -> Result<u64> {
-    let mut n = 0;
-    for id in ids {
-        n += sqlx::query(
-            "UPDATE charging_profiles SET cleared_at = ?
-             WHERE station_id = ? AND profile_id = ? AND cleared_at IS NULL",
-        )
-        .bind(at)
-        .bind(station.as_str())
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    }
-    Ok(n)
+    super::cleared::mark_cleared(pool, "charging_profiles", "profile_id", station, ids, at).await
 }
 
 pub(super) async fn create_report(pool: &SqlitePool, r: &ChargingProfileReport) -> Result<()> {
@@ -262,47 +244,39 @@ pub(super) async fn report(
     station: &StationId,
     request_id: i64,
 ) -> Result<Option<(ChargingProfileReport, Vec<ChargingProfileReportPart>)>> {
-    let Some(row) = sqlx::query(
-        "SELECT * FROM charging_profile_reports WHERE station_id = ? AND request_id = ?",
+    super::parts::with_parts(
+        pool,
+        "charging_profile_reports",
+        "charging_profile_report_parts",
+        station,
+        request_id,
+        report_head,
+        report_part,
     )
-    .bind(station.as_str())
-    .bind(request_id)
-    .fetch_optional(pool)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let report = ChargingProfileReport {
-        station_id: station_id(&row)?,
+    .await
+}
+
+fn report_head(row: &SqliteRow) -> Result<ChargingProfileReport> {
+    Ok(ChargingProfileReport {
+        station_id: station_id(row, "station_id")?,
         request_id: row.try_get("request_id")?,
         request: row.try_get("request")?,
         status: row.try_get("status")?,
         complete: row.try_get("complete")?,
         requested_at: row.try_get("requested_at")?,
-    };
-    let rows = sqlx::query(
-        "SELECT * FROM charging_profile_report_parts WHERE station_id = ? AND request_id = ?
-         ORDER BY id",
-    )
-    .bind(station.as_str())
-    .bind(request_id)
-    .fetch_all(pool)
-    .await?;
-    let parts = rows
-        .iter()
-        .map(|row| {
-            Ok(ChargingProfileReportPart {
-                station_id: station_id(row)?,
-                request_id: row.try_get("request_id")?,
-                evse_id: row.try_get("evse_id")?,
-                charging_limit_source: row.try_get("charging_limit_source")?,
-                tbc: row.try_get("tbc")?,
-                profiles: row.try_get("profiles")?,
-                received_at: row.try_get("received_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Some((report, parts)))
+    })
+}
+
+fn report_part(row: &SqliteRow) -> Result<ChargingProfileReportPart> {
+    Ok(ChargingProfileReportPart {
+        station_id: station_id(row, "station_id")?,
+        request_id: row.try_get("request_id")?,
+        evse_id: row.try_get("evse_id")?,
+        charging_limit_source: row.try_get("charging_limit_source")?,
+        tbc: row.try_get("tbc")?,
+        profiles: row.try_get("profiles")?,
+        received_at: row.try_get("received_at")?,
+    })
 }
 
 pub(super) async fn add_composite(pool: &SqlitePool, c: &CompositeScheduleRecord) -> Result<i64> {
@@ -341,7 +315,7 @@ pub(super) async fn composites(
         .map(|row| {
             Ok(CompositeScheduleRecord {
                 id: row.try_get("id")?,
-                station_id: station_id(row)?,
+                station_id: station_id(row, "station_id")?,
                 evse_id: row.try_get("evse_id")?,
                 duration: row.try_get("duration")?,
                 charging_rate_unit: row.try_get("charging_rate_unit")?,
@@ -367,7 +341,7 @@ pub(super) async fn limits(
         .map(|row| {
             let critical: Option<i64> = row.try_get("is_grid_critical")?;
             Ok(ChargingLimitRecord {
-                station_id: station_id(row)?,
+                station_id: station_id(row, "station_id")?,
                 evse_id: row.try_get("evse_id")?,
                 source: row.try_get("source")?,
                 is_grid_critical: critical.map(|c| c != 0),

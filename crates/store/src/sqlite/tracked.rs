@@ -7,13 +7,8 @@ use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::Row;
 use unicharge_core::StationId;
 
-use super::columns::timestamp;
+use super::columns::{station_id, timestamp};
 use crate::{Result, StoreError, TrackedKind, TrackedPart, TrackedRequest, VariableMonitorRecord};
-
-fn station_id(row: &SqliteRow) -> Result<StationId> {
-    let raw: String = row.try_get("station_id")?;
-    StationId::new(raw).map_err(|e| StoreError::Corrupt(format!("station_id: {e}")))
-}
 
 fn kind_of(row: &SqliteRow) -> Result<TrackedKind> {
     let raw: String = row.try_get("kind")?;
@@ -146,7 +141,7 @@ pub(super) async fn next_request_id(
 
 fn request(row: &SqliteRow) -> Result<TrackedRequest> {
     Ok(TrackedRequest {
-        station_id: station_id(row)?,
+        station_id: station_id(row, "station_id")?,
         kind: kind_of(row)?,
         request_id: row.try_get("request_id")?,
         request: row.try_get("request")?,
@@ -208,7 +203,7 @@ pub(super) async fn one(
         .map(|row| {
             let status: Option<String> = row.try_get("status")?;
             Ok(TrackedPart {
-                station_id: station_id(row)?,
+                station_id: station_id(row, "station_id")?,
                 kind: kind_of(row)?,
                 request_id: row.try_get("request_id")?,
                 seq_no: row.try_get("seq_no")?,
@@ -256,20 +251,7 @@ pub(super) async fn clear_monitors(
     ids: &[i64],
     at: DateTime<Utc>,
 ) -> Result<u64> {
-    let mut n = 0;
-    for id in ids {
-        n += sqlx::query(
-            "UPDATE variable_monitors SET cleared_at = ?
-             WHERE station_id = ? AND monitor_id = ? AND cleared_at IS NULL",
-        )
-        .bind(at)
-        .bind(station.as_str())
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    }
-    Ok(n)
+    super::cleared::mark_cleared(pool, "variable_monitors", "monitor_id", station, ids, at).await
 }
 
 pub(super) async fn monitors(
@@ -286,7 +268,7 @@ pub(super) async fn monitors(
     rows.iter()
         .map(|row| {
             Ok(VariableMonitorRecord {
-                station_id: station_id(row)?,
+                station_id: station_id(row, "station_id")?,
                 monitor_id: row.try_get("monitor_id")?,
                 component: row.try_get("component")?,
                 component_instance: row.try_get("component_instance")?,
