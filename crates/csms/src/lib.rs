@@ -44,6 +44,7 @@ pub mod request;
 pub mod reservation;
 pub mod security;
 pub mod smart_charging;
+pub mod tracked;
 pub mod transactions;
 
 pub use config::{CsmsConfig, ServerCertConfig, TlsConfig, UnknownStationPolicy};

@@ -115,6 +115,19 @@ pub enum OpError {
 }
 
 impl OpError {
+    /// The stable label a request that got no answer is recorded with (a profile, a display
+    /// message, a tracked request, a remote start): why there was none.
+    pub fn label(&self) -> &'static str {
+        match self {
+            OpError::NotConnected(_) => "station_not_connected",
+            OpError::Timeout { .. } => "station_timeout",
+            OpError::CallError { .. } => "call_error",
+            OpError::InvalidResponse { .. } => "invalid_response",
+            OpError::Busy { .. } => "station_busy",
+            _ => "failed",
+        }
+    }
+
     pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
         OpError::Refused {
             code,

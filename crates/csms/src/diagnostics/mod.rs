@@ -33,8 +33,8 @@ use unicharge_ocpp::v201::{
 };
 use unicharge_store::{TrackedKind, TrackedPart, VariableMonitorRecord};
 
-use crate::firmware::{send_tracked, Sent};
 use crate::request::{OpError, Requester};
+use crate::tracked::{send_tracked, Sent};
 use crate::Csms;
 
 /// Which log, where to, and what period (N01).

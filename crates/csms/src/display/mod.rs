@@ -25,7 +25,6 @@ use unicharge_ocpp::v201::{
 use unicharge_store::{DisplayMessageRecord, DisplayMessageReport, TransactionRecord};
 
 use crate::request::{check_request, OpError, Requester};
-use crate::smart_charging::failure_label;
 use crate::Csms;
 
 /// What to show (O01, O02). `id` `None`: the CSMS allocates one above every id it sent the
@@ -223,7 +222,7 @@ async fn send(
         }
         Err(e) => {
             store
-                .set_display_message_status(station, id, failure_label(&e), None)
+                .set_display_message_status(station, id, e.label(), None)
                 .await?;
             Err(e)
         }

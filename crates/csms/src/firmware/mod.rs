@@ -22,9 +22,11 @@ use unicharge_ocpp::v201::{
     UnpublishFirmwareResponse, UpdateFirmwareRequest, UpdateFirmwareResponse,
     UpdateFirmwareStatusEnumType,
 };
-use unicharge_store::{TrackedKind, TrackedPart, TrackedRequest, Write};
+use unicharge_store::{TrackedKind, TrackedPart, Write};
 
-use crate::request::{check_request, OpError, Requester};
+use crate::request::{OpError, Requester};
+use crate::tracked::send_tracked;
+pub use crate::tracked::Sent;
 use crate::Csms;
 
 /// What to install (L01). The signing certificate comes from the configuration.
@@ -43,13 +45,6 @@ pub struct FirmwareUpdate {
     pub retry_interval: Option<i64>,
     /// Base64 signature of the firmware file, made with the key of the signing certificate.
     pub signature: Option<String>,
-}
-
-/// The requestId an operation was sent under, and the station's answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent<S> {
-    pub request_id: i64,
-    pub status: S,
 }
 
 /// The configured firmware-signing certificate (PEM text), if any.
@@ -77,58 +72,6 @@ pub fn signing_certificate(csms: &Csms) -> Result<Option<String>, OpError> {
         ));
     }
     Ok(Some(pem))
-}
-
-/// The stable label an unanswered request is kept with.
-fn failure_label(e: &OpError) -> &'static str {
-    crate::smart_charging::failure_label(e)
-}
-
-/// Keep `request` (kind, allocated id) before it is sent, send it, keep the answer.
-pub(crate) async fn send_tracked<R: unicharge_ocpp::v201::OcppRequest>(
-    csms: &Csms,
-    station: &StationId,
-    kind: TrackedKind,
-    request_id: i64,
-    request: &R,
-    by: &Requester,
-    answer_of: impl Fn(&R::Response) -> (String, bool),
-) -> Result<R::Response, OpError> {
-    let payload = serde_json::to_value(request).map_err(|e| OpError::Store(e.to_string()))?;
-    check_request(R::ACTION.as_str(), &payload)?;
-    if !csms.is_connected(station) {
-        return Err(OpError::NotConnected(station.clone()));
-    }
-    let store = csms.store();
-    let now = Utc::now();
-    store
-        .create_tracked_request(&TrackedRequest {
-            station_id: station.clone(),
-            kind,
-            request_id,
-            request: payload.to_string(),
-            answer: None,
-            status: None,
-            complete: false,
-            requested_at: now,
-            updated_at: now,
-        })
-        .await?;
-    match csms.request(station, request, by).await {
-        Ok(response) => {
-            let (answer, complete) = answer_of(&response);
-            store
-                .set_tracked_answer(station, kind, request_id, &answer, complete)
-                .await?;
-            Ok(response)
-        }
-        Err(e) => {
-            store
-                .set_tracked_answer(station, kind, request_id, failure_label(&e), true)
-                .await?;
-            Err(e)
-        }
-    }
 }
 
 /// What the CSMS records in place of a station message when a new update cancelled a running

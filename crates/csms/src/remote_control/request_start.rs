@@ -94,21 +94,9 @@ pub async fn request_start(
         Err(e) => {
             // Why it failed instead of an answer.
             store
-                .set_remote_start_outcome(remote_start_id, outcome_label(&e), None)
+                .set_remote_start_outcome(remote_start_id, e.label(), None)
                 .await?;
             Err(e)
         }
-    }
-}
-
-/// The stable name a failed remote start is recorded with.
-fn outcome_label(e: &OpError) -> &'static str {
-    match e {
-        OpError::NotConnected(_) => "station_not_connected",
-        OpError::Timeout { .. } => "station_timeout",
-        OpError::CallError { .. } => "call_error",
-        OpError::InvalidResponse { .. } => "invalid_response",
-        OpError::Busy { .. } => "station_busy",
-        _ => "failed",
     }
 }

@@ -102,18 +102,6 @@ fn record(
     })
 }
 
-/// The stable label a profile that got no answer is kept with.
-pub(crate) fn failure_label(e: &OpError) -> &'static str {
-    match e {
-        OpError::NotConnected(_) => "station_not_connected",
-        OpError::Timeout { .. } => "station_timeout",
-        OpError::CallError { .. } => "call_error",
-        OpError::InvalidResponse { .. } => "invalid_response",
-        OpError::Busy { .. } => "station_busy",
-        _ => "failed",
-    }
-}
-
 /// K01: check the profile against the rules and what the station holds, keep it, send it and
 /// keep the station's answer. A profile that breaks a rule is not sent
 /// ([`OpError::Refused`] with the rule's id as code).
@@ -165,7 +153,7 @@ pub async fn set_charging_profile(
         }
         Err(e) => {
             store
-                .set_charging_profile_status(station, id, failure_label(&e), None)
+                .set_charging_profile_status(station, id, e.label(), None)
                 .await?;
             Err(e)
         }

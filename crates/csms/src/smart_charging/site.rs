@@ -34,7 +34,7 @@ use unicharge_ocpp::v201::{
 };
 use unicharge_store::{SiteAllocationRecord, SiteGroup};
 
-use super::{failure_label, set_charging_profile, ProfileRequest};
+use super::{set_charging_profile, ProfileRequest};
 use crate::facts::Fact;
 use crate::request::{OpError, Requester};
 use crate::Csms;
@@ -439,7 +439,7 @@ async fn send(csms: &Csms, group: &SiteGroup, evse: &EvseAllocation, rate: f64) 
         Err(e) => {
             tracing::warn!(station = %evse.station_id, group = %group.id, evse = evse.evse_id,
                 "site limit not delivered: {e}");
-            failure_label(&e).to_string()
+            e.label().to_string()
         }
     }
 }
