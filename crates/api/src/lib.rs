@@ -36,6 +36,7 @@ pub mod tariffs;
 pub mod tokens;
 pub mod tracked;
 pub mod transactions;
+pub mod ui;
 
 use std::sync::Arc;
 
@@ -59,6 +60,8 @@ pub struct ApiState {
     pub efc: Option<unicharge_efc_backend::Backend>,
     /// The Diameter peers, when the `[diameter]` listener runs.
     pub diameter: Option<diameter::SharedPeers>,
+    /// `serve --demo`: the stations are simulated; the web UI says so on every page.
+    pub demo: bool,
 }
 
 impl ApiState {
@@ -68,7 +71,14 @@ impl ApiState {
             store,
             efc: None,
             diameter: None,
+            demo: false,
         }
+    }
+
+    /// Mark the data as simulated (`serve --demo`).
+    pub fn with_demo(mut self, demo: bool) -> Self {
+        self.demo = demo;
+        self
     }
 
     /// Route the EFC writes through this back end.
@@ -355,6 +365,7 @@ impl Modify for BearerAuth {
 
 /// The API's routes, to be merged into the HTTP server.
 pub fn router(state: ApiState) -> Router {
+    let state_for_ui = state.clone();
     let api = Router::new()
         .merge(stations::routes())
         .merge(commands::routes())
@@ -380,6 +391,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(certificate_management::routes())
         .with_state(state);
     Router::new()
+        .merge(ui::routes(state_for_ui))
         .merge(api)
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
 }

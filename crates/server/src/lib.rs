@@ -6,6 +6,7 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod cli_efc;
+pub mod demo;
 pub mod diameter;
 pub mod http;
 pub mod settings;
@@ -129,7 +130,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
     let http_addr = match settings.http.listen {
         Some(addr) => {
             let mut api_state = unicharge_api::ApiState::new(csms.csms.clone(), store.clone())
-                .with_efc(efc.clone());
+                .with_efc(efc.clone())
+                .with_demo(settings.demo);
             if let Some(d) = &diameter {
                 api_state = api_state.with_diameter(Arc::new(diameter::ApiPeers(d.peers.clone())));
             }

@@ -63,6 +63,10 @@ pub struct Settings {
     pub diameter: DiameterSettings,
     /// C07 Plug & Charge: what contract certificates are checked against.
     pub plug_and_charge: PlugAndChargeSettings,
+    /// `serve --demo`: simulated stations in-process, marked as demo data in the UI. Only from
+    /// the command line, never from a file.
+    #[serde(skip)]
+    pub demo: bool,
 }
 
 /// C07 Plug & Charge. Without `roots`, every Authorize carrying a contract certificate is
@@ -269,6 +273,7 @@ impl Default for Settings {
             efc: unicharge_efc_backend::EfcSettings::default(),
             diameter: DiameterSettings::default(),
             plug_and_charge: PlugAndChargeSettings::default(),
+            demo: false,
         }
     }
 }
