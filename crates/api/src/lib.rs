@@ -25,6 +25,7 @@ pub mod export;
 pub mod files;
 pub mod firmware;
 pub mod local_list;
+pub mod ocpi;
 pub mod provisioning;
 pub mod remote_control;
 pub mod reservations;
@@ -59,6 +60,8 @@ pub struct ApiState {
     pub efc: Option<unicharge_efc_backend::Backend>,
     /// The Diameter peers, when the `[diameter]` listener runs.
     pub diameter: Option<diameter::SharedPeers>,
+    /// The OCPI front door, when it runs: partners and locations are managed through it.
+    pub ocpi: Option<unicharge_ocpi_server::Ocpi>,
 }
 
 impl ApiState {
@@ -68,12 +71,19 @@ impl ApiState {
             store,
             efc: None,
             diameter: None,
+            ocpi: None,
         }
     }
 
     /// Route the EFC writes through this back end.
     pub fn with_efc(mut self, efc: unicharge_efc_backend::Backend) -> Self {
         self.efc = Some(efc);
+        self
+    }
+
+    /// With the OCPI front door.
+    pub fn with_ocpi(mut self, ocpi: unicharge_ocpi_server::Ocpi) -> Self {
+        self.ocpi = Some(ocpi);
         self
     }
 
@@ -368,6 +378,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(reservations::routes())
         .merge(tariffs::routes())
         .merge(efc::routes())
+        .merge(ocpi::routes())
         .merge(accounts::routes())
         .merge(diameter::routes())
         .merge(smart_charging::routes())

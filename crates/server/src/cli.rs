@@ -67,6 +67,9 @@ pub enum Command {
     /// Diameter Rf: connected peers, accounting sessions, the charge records of the CDF.
     #[command(subcommand)]
     Diameter(DiameterCommand),
+    /// OCPI roaming: partner platforms (token A, registration) and locations (via the REST API).
+    #[command(subcommand)]
+    Ocpi(crate::cli_ocpi::OcpiCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -428,7 +431,7 @@ impl ApiArgs {
     }
 
     /// Send `method` to `/api/v1/{path}` (with a JSON body if given) and print the answer.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,

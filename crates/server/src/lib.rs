@@ -6,6 +6,7 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod cli_efc;
+pub mod cli_ocpi;
 pub mod diameter;
 pub mod http;
 pub mod settings;
@@ -35,6 +36,9 @@ pub struct Server {
     pub efc_listeners: unicharge_efc_backend::transport::Listeners,
     /// The Diameter Rf CDF, unless `[diameter] listen = ""`.
     pub diameter: Option<diameter::RunningDiameter>,
+    /// The OCPI front door (under `/ocpi` on the HTTP listener), unless `[ocpi] enabled = false`
+    /// or there is no HTTP listener.
+    pub ocpi: Option<unicharge_ocpi_server::Ocpi>,
 }
 
 impl Server {
@@ -86,7 +90,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
                 settings.database_path().display()
             )
         })?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = Arc::new(store);
+    let ocpi_store: Arc<dyn unicharge_store::ocpi::OcpiStore> = store.clone();
+    let store: Arc<dyn Store> = store;
     if let Some(path) = &settings.bootstrap {
         let n = bootstrap::Bootstrap::load(path)?
             .apply(store.as_ref())
@@ -126,6 +132,19 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         _ => None,
     };
     let diameter = diameter::start(&settings.diameter, store.clone(), diameter_tls).await?;
+    let ocpi = match (settings.ocpi.enabled, settings.http.listen) {
+        (true, Some(_)) => Some(
+            unicharge_ocpi_server::Ocpi::new(
+                settings.ocpi.clone(),
+                store.clone(),
+                ocpi_store,
+                csms.csms.clone(),
+                &settings.data_dir,
+            )
+            .context("ocpi")?,
+        ),
+        _ => None,
+    };
     let http_addr = match settings.http.listen {
         Some(addr) => {
             let mut api_state = unicharge_api::ApiState::new(csms.csms.clone(), store.clone())
@@ -133,8 +152,17 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
             if let Some(d) = &diameter {
                 api_state = api_state.with_diameter(Arc::new(diameter::ApiPeers(d.peers.clone())));
             }
-            let api = unicharge_api::router(api_state);
+            if let Some(o) = &ocpi {
+                api_state = api_state.with_ocpi(o.clone());
+            }
+            let mut api = unicharge_api::router(api_state);
+            if let Some(o) = &ocpi {
+                api = api.merge(o.router());
+            }
             let bound = http::serve(addr, http::metrics_handle(), api).await?;
+            if let Some(o) = &ocpi {
+                o.set_listen_addr(bound);
+            }
             if let Some(files) = csms.csms.files() {
                 files.set_public_base(
                     settings
@@ -164,6 +192,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         efc,
         efc_listeners,
         diameter,
+        ocpi,
     })
 }
 

@@ -63,6 +63,8 @@ pub struct Settings {
     pub diameter: DiameterSettings,
     /// C07 Plug & Charge: what contract certificates are checked against.
     pub plug_and_charge: PlugAndChargeSettings,
+    /// OCPI 2.2.1 / 2.3.0 roaming, served under `/ocpi` on the HTTP listener.
+    pub ocpi: unicharge_ocpi_server::OcpiSettings,
 }
 
 /// C07 Plug & Charge. Without `roots`, every Authorize carrying a contract certificate is
@@ -269,6 +271,7 @@ impl Default for Settings {
             efc: unicharge_efc_backend::EfcSettings::default(),
             diameter: DiameterSettings::default(),
             plug_and_charge: PlugAndChargeSettings::default(),
+            ocpi: unicharge_ocpi_server::OcpiSettings::default(),
         }
     }
 }

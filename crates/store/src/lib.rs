@@ -13,6 +13,7 @@ pub mod certificates;
 pub mod charging;
 pub mod display;
 pub mod efc;
+pub mod ocpi;
 pub mod records;
 pub mod site_load;
 pub mod smart_charging;

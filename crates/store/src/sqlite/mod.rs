@@ -20,6 +20,7 @@ mod efc;
 mod ledger;
 mod meter_readings;
 mod metered_usage;
+mod ocpi;
 mod operator;
 mod parts;
 mod refresh;
