@@ -279,11 +279,11 @@ impl OnlineTariff {
 }
 
 /// The best tariff for (rating group, service identifier), or 5031's reason.
-pub fn find_tariff<'a>(
-    tariffs: &'a [OnlineTariff],
+pub fn find_tariff(
+    tariffs: &[OnlineTariff],
     rating_group: Option<u32>,
     service_identifier: Option<u32>,
-) -> Result<&'a OnlineTariff, RatingError> {
+) -> Result<&OnlineTariff, RatingError> {
     tariffs
         .iter()
         .filter_map(|t| Some((t.score(rating_group, service_identifier)?, t)))

@@ -192,6 +192,9 @@ pub struct RoSettings {
     /// Trigger-Type values (TS 32.299 §7.2.236, e.g. 2 CHANGE_IN_QOS, 3 CHANGE_IN_LOCATION)
     /// armed in every grant.
     pub triggers: Vec<i32>,
+    /// CCA-Update resets the triggers armed at INITIAL: an empty Trigger (TS 32.299
+    /// §7.2.235) instead of the Trigger-Types above.
+    pub reset_triggers_on_update: bool,
     /// Control offline charging from the OCF (TS 32.299 §6.5.8): CCA-Initial carries
     /// Service-Information{PS-Information{Offline-Charging}} with the Quota-Consumption-Time,
     /// Time-Quota-Mechanism and Envelope-Reporting configured above.
@@ -222,6 +225,7 @@ impl Default for RoSettings {
             time_quota_type: String::new(),
             base_time_interval: 0,
             triggers: vec![],
+            reset_triggers_on_update: false,
             offline_charging: false,
         }
     }

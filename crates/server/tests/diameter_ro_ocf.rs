@@ -959,6 +959,40 @@ async fn tp_ro_ocf_op_02() {
 }
 
 #[tokio::test]
+async fn tp_ro_ocf_op_03() {
+    let r = rig_with(
+        "10.00",
+        |s| {
+            s.triggers = vec![2];
+            s.reset_triggers_on_update = true;
+        },
+        tariffs(),
+    )
+    .await;
+    // Preamble: the CCA-Initial arms CHANGE_IN_QOS.
+    let a = r.initial("op03;1").await;
+    let armed = mscc_for(&a, VOICE)
+        .child("Trigger")
+        .cloned()
+        .expect("Trigger");
+    assert_eq!(armed.children().unwrap().len(), 1);
+    let mut u = ccr("op03;1", CcRequestType::Update, 1);
+    let mut m = usu(VOICE, time(60));
+    m.requested = Some(time(60));
+    u.mscc = vec![m];
+    let a = r.send_ccr(&u).await;
+    assert_cca(&a, &u, 2001);
+    let reset = mscc_for(&a, VOICE)
+        .child("Trigger")
+        .cloned()
+        .expect("Trigger");
+    assert!(
+        reset.children().unwrap().is_empty(),
+        "Trigger without Trigger-Type: reset all"
+    );
+}
+
+#[tokio::test]
 async fn tp_ro_ocf_op_04() {
     op_with_rar(
         "op04;1",

@@ -78,6 +78,7 @@ pub struct OcfConfig {
     /// (Time-Quota-Type, Base-Time-Interval).
     pub time_quota_mechanism: Option<(i32, u32)>,
     pub triggers: Vec<i32>,
+    pub reset_triggers_on_update: bool,
     pub offline_charging: bool,
     pub request_timeout: Duration,
 }
@@ -174,6 +175,7 @@ impl OcfConfig {
             )?,
             time_quota_mechanism: tqt.map(|t| (t, s.base_time_interval)),
             triggers: s.triggers.clone(),
+            reset_triggers_on_update: s.reset_triggers_on_update,
             offline_charging: s.offline_charging,
             request_timeout,
         })
@@ -688,10 +690,10 @@ impl Ocf {
     }
 
     /// The MSCC extras of a grant of `unit`: thresholds, holding/consumption time, triggers.
-    fn grant_extras(&self, unit: QuotaUnit, with_threshold: bool) -> Vec<Avp> {
+    fn grant_extras(&self, unit: QuotaUnit, update: bool) -> Vec<Avp> {
         let c = &self.config;
         let mut v = vec![];
-        if with_threshold {
+        {
             let threshold = match unit {
                 QuotaUnit::Time => c.time_quota_threshold.map(|t| ("Time-Quota-Threshold", t)),
                 QuotaUnit::Volume => c
@@ -723,7 +725,10 @@ impl Ocf {
         if let Some(e) = c.envelope_reporting {
             v.push(Avp::enumerated("Envelope-Reporting", e));
         }
-        if !c.triggers.is_empty() {
+        if update && c.reset_triggers_on_update {
+            // No Trigger-Type: every trigger armed before is reset.
+            v.push(Avp::grouped("Trigger", vec![]));
+        } else if !c.triggers.is_empty() {
             v.push(Avp::grouped(
                 "Trigger",
                 c.triggers
@@ -1027,8 +1032,9 @@ impl Ocf {
                     granted_at: now,
                 });
             }
-            plan.mscc
-                .push(out.to_avp_with(self.grant_extras(tariff.unit, true)));
+            plan.mscc.push(out.to_avp_with(
+                self.grant_extras(tariff.unit, ccr.request_type == CcRequestType::Update),
+            ));
         }
     }
 
