@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Without `--from` it runs `cargo test -p unicharge-diameter --test tp_rf_ctf` and
-//! `cargo test -p unicharge-server --test diameter_rf_cdf`.
+//! `cargo test -p unicharge-server --test diameter_rf_cdf` and `--test diameter_ro_ocf` /
+//! `--test diameter_ro_ctf` (the Ro OCF and CTF TPs, issue 14).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -33,6 +34,20 @@ const SUITES: &[&[&str]] = &[
         "unicharge-server",
         "--test",
         "diameter_rf_cdf",
+    ],
+    &[
+        "test",
+        "-p",
+        "unicharge-server",
+        "--test",
+        "diameter_ro_ocf",
+    ],
+    &[
+        "test",
+        "-p",
+        "unicharge-server",
+        "--test",
+        "diameter_ro_ctf",
     ],
 ];
 
@@ -242,7 +257,11 @@ fn render(
     let _ = writeln!(s, "Readings taken where the TP text is ambiguous (see the catalog notes): the ASR of EC_01/02 carries \
         Auth-Application-Id 3 (Rf's application); the CDF supervision timer is configurable (`[diameter] supervision`, default \
         2 × Acct-Interim-Interval); the CTF retransmission count is configurable (default 2); CTF EC_02 and EC_03 are one \
-        story (failover on DWR/DWA failure, then back) and run as one test.\n");
+        story (failover on DWR/DWA failure, then back) and run as one test. Ro OCF: a CCR-T is granted nothing \
+        (TC_09, EC_03: RFC 8506 over the TP's copy-pasted GSU); CH_01 answers CHECK_BALANCE with a GSU of what the \
+        balance buys plus Tariff-Time-Change; CP_01/02 send one MSCC per rating group; RE_01 and OP_02/04/05/06 \
+        trigger the RAR through the OCF's operator call; OP_10 ends the service through the store call behind `POST /api/v1/ro/sessions/{id}/terminate`; OP_03 resets triggers with `reset_triggers_on_update`; OP_12 \
+        reads the TP's Granted-Service-Unit in a CCR as Used-Service-Unit and Envelope-Stop-Time as Envelope-End-Time.\n");
     s.push_str(&table);
     s
 }

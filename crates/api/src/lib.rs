@@ -29,6 +29,7 @@ pub mod ocpi;
 pub mod provisioning;
 pub mod remote_control;
 pub mod reservations;
+pub mod ro;
 pub mod security;
 pub mod site_load;
 pub mod smart_charging;
@@ -155,6 +156,12 @@ impl ApiState {
         diameter::list_peers,
         diameter::list_sessions,
         diameter::list_charge_records,
+        ro::list_subscribers,
+        ro::put_subscriber,
+        ro::list_tariffs,
+        ro::put_tariff,
+        ro::list_sessions,
+        ro::terminate_session,
         remote_control::unlock_connector,
         remote_control::clear_cache,
         reservations::reserve_now,
@@ -323,6 +330,13 @@ impl ApiState {
         diameter::DiameterPeerList,
         diameter::AccountingSessionView,
         diameter::AccountingSessionList,
+        ro::SubscriberView,
+        ro::SubscriberList,
+        ro::TariffView,
+        ro::TariffList,
+        ro::RoGrantView,
+        ro::RoSessionView,
+        ro::RoSessionList,
         data_transfer::DataTransferBody,
         data_transfer::DataTransferAnswerView,
         certificate_management::InstallBody,
@@ -381,6 +395,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(ocpi::routes())
         .merge(accounts::routes())
         .merge(diameter::routes())
+        .merge(ro::routes())
         .merge(smart_charging::routes())
         .merge(site_load::routes())
         .merge(firmware::routes())

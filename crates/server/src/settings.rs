@@ -135,6 +135,102 @@ pub struct DiameterSettings {
     /// Mutual TLS: refuse peers without a client certificate. Off: a certificate is verified
     /// when presented, and the allow-list decides by Origin-Host.
     pub tls_require_client_certificate: bool,
+    /// `[diameter.ro]`: Ro online charging (the OCF, Credit-Control application 4).
+    pub ro: RoSettings,
+}
+
+/// `[diameter.ro]`: the Online Charging Function answering CCRs from the ledger (issue 14).
+/// Names of enumerated values are the AVP value names of RFC 8506 / TS 32.299.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoSettings {
+    /// Answer CCRs and advertise application 4 in CER/CEA.
+    pub enabled: bool,
+    /// Tcc, the session supervision time (RFC 8506 §13): a session with no CCR for this long
+    /// is ended and its reservations released.
+    #[serde(with = "duration")]
+    pub tcc: Duration,
+    /// How often sessions are checked against Tcc.
+    #[serde(with = "duration")]
+    pub tcc_check: Duration,
+    /// Validity-Time of each grant (seconds); 0 sends none.
+    pub validity_time: u32,
+    /// Quota-Holding-Time (idle timeout of a grant, seconds); 0 sends none.
+    pub quota_holding_time: u32,
+    /// Quota-Consumption-Time (seconds) for time grants; 0 sends none.
+    pub quota_consumption_time: u32,
+    /// Time-/Volume-/Unit-Quota-Threshold sent with grants of that kind; 0 sends none.
+    pub time_quota_threshold: u32,
+    pub volume_quota_threshold: u32,
+    pub unit_quota_threshold: u32,
+    /// Credit-Control-Failure-Handling in every CCA: TERMINATE, CONTINUE, RETRY_AND_TERMINATE;
+    /// empty sends none.
+    pub credit_control_failure_handling: String,
+    /// Direct-Debiting-Failure-Handling in direct-debiting CCAs: TERMINATE_OR_BUFFER,
+    /// CONTINUE; empty sends none.
+    pub direct_debiting_failure_handling: String,
+    /// CC-Session-Failover in every CCA: FAILOVER_NOT_SUPPORTED, FAILOVER_SUPPORTED; empty
+    /// sends none.
+    pub cc_session_failover: String,
+    /// Final-Unit-Action when credit runs out: TERMINATE, REDIRECT, RESTRICT_ACCESS.
+    pub final_unit_action: String,
+    /// Redirect-Server-Address for REDIRECT (a URL).
+    pub redirect_server_address: String,
+    /// Restriction-Filter-Rule (IPFilterRule) for RESTRICT_ACCESS.
+    pub restriction_filter_rules: Vec<String>,
+    /// The rating group granted for a CCR-Initial without Multiple-Services-Credit-Control.
+    pub default_rating_group: Option<u32>,
+    /// Grants carry G-S-U-Pool-Reference: the rating groups of a session draw on one pool
+    /// (the subscriber's account), each with its price as multiplier (RFC 8506 §5.1.2).
+    pub credit_pooling: bool,
+    /// Envelope-Reporting in grants: DO_NOT_REPORT_ENVELOPES, REPORT_ENVELOPES,
+    /// REPORT_ENVELOPES_WITH_VOLUME, REPORT_ENVELOPES_WITH_EVENTS,
+    /// REPORT_ENVELOPES_WITH_VOLUME_AND_EVENTS; empty sends none.
+    pub envelope_reporting: String,
+    /// Time-Quota-Mechanism in time grants: DISCRETE_TIME_PERIOD or CONTINUOUS_TIME_PERIOD
+    /// with `base_time_interval` seconds; empty sends none.
+    pub time_quota_type: String,
+    pub base_time_interval: u32,
+    /// Trigger-Type values (TS 32.299 §7.2.236, e.g. 2 CHANGE_IN_QOS, 3 CHANGE_IN_LOCATION)
+    /// armed in every grant.
+    pub triggers: Vec<i32>,
+    /// CCA-Update resets the triggers armed at INITIAL: an empty Trigger (TS 32.299
+    /// §7.2.235) instead of the Trigger-Types above.
+    pub reset_triggers_on_update: bool,
+    /// Control offline charging from the OCF (TS 32.299 §6.5.8): CCA-Initial carries
+    /// Service-Information{PS-Information{Offline-Charging}} with the Quota-Consumption-Time,
+    /// Time-Quota-Mechanism and Envelope-Reporting configured above.
+    pub offline_charging: bool,
+}
+
+impl Default for RoSettings {
+    fn default() -> Self {
+        RoSettings {
+            enabled: true,
+            tcc: Duration::from_secs(600),
+            tcc_check: Duration::from_secs(1),
+            validity_time: 1800,
+            quota_holding_time: 0,
+            quota_consumption_time: 0,
+            time_quota_threshold: 0,
+            volume_quota_threshold: 0,
+            unit_quota_threshold: 0,
+            credit_control_failure_handling: String::new(),
+            direct_debiting_failure_handling: String::new(),
+            cc_session_failover: String::new(),
+            final_unit_action: "TERMINATE".into(),
+            redirect_server_address: String::new(),
+            restriction_filter_rules: vec![],
+            default_rating_group: None,
+            credit_pooling: false,
+            envelope_reporting: String::new(),
+            time_quota_type: String::new(),
+            base_time_interval: 0,
+            triggers: vec![],
+            reset_triggers_on_update: false,
+            offline_charging: false,
+        }
+    }
 }
 
 impl Default for DiameterSettings {
@@ -154,6 +250,7 @@ impl Default for DiameterSettings {
             tls_key: None,
             tls_client_ca: None,
             tls_require_client_certificate: false,
+            ro: RoSettings::default(),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! - [`efc`]: an ISO 17575-1 front end (OBE) simulator for road-usage charging back ends.
 
 pub mod diameter;
+pub mod diameter_ro;
 pub mod efc;
 pub mod load;
 pub mod octt;

@@ -15,6 +15,7 @@ pub mod display;
 pub mod efc;
 pub mod ocpi;
 pub mod records;
+pub mod ro;
 pub mod site_load;
 pub mod smart_charging;
 pub mod sqlite;
@@ -299,6 +300,36 @@ pub trait Store: Send + Sync + 'static {
         state: Option<&str>,
         limit: u32,
     ) -> Result<Vec<AccountingSessionRow>>;
+    // --- Diameter Ro online charging (issue 14) ---
+
+    /// Create or replace the subscriber of a Subscription-Id.
+    async fn ro_put_subscriber(&self, s: &unicharge_core::online::Subscriber) -> Result<()>;
+    async fn ro_subscriber(
+        &self,
+        id_type: &str,
+        id_data: &str,
+    ) -> Result<Option<unicharge_core::online::Subscriber>>;
+    async fn ro_subscribers(&self) -> Result<Vec<unicharge_core::online::Subscriber>>;
+    /// Create or replace a tariff (by id).
+    async fn ro_put_tariff(&self, t: &unicharge_core::online::OnlineTariff) -> Result<()>;
+    async fn ro_tariffs(&self) -> Result<Vec<unicharge_core::online::OnlineTariff>>;
+    async fn ro_session(&self, session_id: &str) -> Result<Option<ro::RoSessionRow>>;
+    /// Sessions, most recently active first; `state` `OPEN` or `CLOSED` filters.
+    async fn ro_sessions(&self, state: Option<&str>, limit: u32) -> Result<Vec<ro::RoSessionRow>>;
+    /// Open sessions past their Tcc deadline.
+    async fn ro_expired_sessions(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ro::RoSessionRow>>;
+    /// Mark an open session for termination by the operator; false if none is open.
+    async fn ro_request_termination(&self, session_id: &str) -> Result<bool>;
+    /// The answer kept for (Session-Id, CC-Request-Number).
+    async fn ro_answer(
+        &self,
+        session_id: &str,
+        request_number: i64,
+    ) -> Result<Option<ro::RoAnswerRow>>;
+
     /// Charge records, newest first, of the stations whose id starts with `prefix` (e.g.
     /// `diameter:` for the ones the Diameter CDF produced).
     async fn charge_records_with_station_prefix(

@@ -101,6 +101,11 @@ pub enum Write {
         reason: String,
         at: DateTime<Utc>,
     },
+    /// A Diameter Ro credit-control session after a CCR (or its Tcc supervision), written with
+    /// the CCR's ledger operations and its answer.
+    RoSession(Box<crate::ro::RoSessionRow>),
+    /// The CCA given to a (Session-Id, CC-Request-Number), replayed to retransmissions.
+    RoAnswer(Box<crate::ro::RoAnswerRow>),
 }
 
 /// See [`Write::AccountingRecord`].

@@ -341,6 +341,8 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
             reason,
             at,
         } => super::diameter::close_session(conn, session_id, reason, at)?,
+        Write::RoSession(s) => super::ro::put_session(conn, s)?,
+        Write::RoAnswer(a) => super::ro::put_answer(conn, a)?,
         Write::Answer(a) => {
             conn.prepare_cached(
                 "INSERT OR REPLACE INTO answers

@@ -24,6 +24,7 @@ mod ocpi;
 mod operator;
 mod parts;
 mod refresh;
+mod ro;
 mod rows;
 mod site_load;
 mod smart_charging;
@@ -1144,6 +1145,61 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<crate::AccountingSessionRow>> {
         diameter::sessions(&self.pool, state, limit).await
+    }
+
+    async fn ro_put_subscriber(&self, s: &unicharge_core::online::Subscriber) -> Result<()> {
+        ro::put_subscriber(&self.pool, s).await
+    }
+
+    async fn ro_subscriber(
+        &self,
+        id_type: &str,
+        id_data: &str,
+    ) -> Result<Option<unicharge_core::online::Subscriber>> {
+        ro::subscriber(&self.pool, id_type, id_data).await
+    }
+
+    async fn ro_subscribers(&self) -> Result<Vec<unicharge_core::online::Subscriber>> {
+        ro::subscribers(&self.pool).await
+    }
+
+    async fn ro_put_tariff(&self, t: &unicharge_core::online::OnlineTariff) -> Result<()> {
+        ro::put_tariff(&self.pool, t).await
+    }
+
+    async fn ro_tariffs(&self) -> Result<Vec<unicharge_core::online::OnlineTariff>> {
+        ro::tariffs(&self.pool).await
+    }
+
+    async fn ro_session(&self, session_id: &str) -> Result<Option<crate::ro::RoSessionRow>> {
+        ro::session(&self.pool, session_id).await
+    }
+
+    async fn ro_sessions(
+        &self,
+        state: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<crate::ro::RoSessionRow>> {
+        ro::sessions(&self.pool, state, limit).await
+    }
+
+    async fn ro_expired_sessions(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::ro::RoSessionRow>> {
+        ro::expired_sessions(&self.pool, now).await
+    }
+
+    async fn ro_request_termination(&self, session_id: &str) -> Result<bool> {
+        ro::request_termination(&self.pool, session_id).await
+    }
+
+    async fn ro_answer(
+        &self,
+        session_id: &str,
+        request_number: i64,
+    ) -> Result<Option<crate::ro::RoAnswerRow>> {
+        ro::answer(&self.pool, session_id, request_number).await
     }
 
     async fn charge_records_with_station_prefix(
