@@ -67,6 +67,13 @@ pub enum Command {
     /// Diameter Rf: connected peers, accounting sessions, the charge records of the CDF.
     #[command(subcommand)]
     Diameter(DiameterCommand),
+    /// Test PKIs: `pki v2g-test-ca --out DIR` makes an ISO 15118-2 V2G root and sub-CAs.
+    #[command(subcommand)]
+    Pki(crate::cli_pki::PkiCommand),
+    /// Personal data of an idToken (GDPR): `token personal-data ID`, `token erase ID --yes`
+    /// (via the running server).
+    #[command(subcommand)]
+    Token(crate::cli_pki::TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -408,7 +415,7 @@ pub struct ApiArgs {
 
 impl ApiArgs {
     /// GET `/api/v1/{path}` and print the answer.
-    async fn get(&self, path: &str) -> anyhow::Result<()> {
+    pub(crate) async fn get(&self, path: &str) -> anyhow::Result<()> {
         self.send(reqwest::Method::GET, path, None).await
     }
 
@@ -428,7 +435,7 @@ impl ApiArgs {
     }
 
     /// Send `method` to `/api/v1/{path}` (with a JSON body if given) and print the answer.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
