@@ -108,17 +108,15 @@ fn verify_chain(chain: &[X509], root: &X509) -> Result<(), String> {
         untrusted.push(c.clone()).unwrap();
     }
     let mut ctx = X509StoreContext::new().unwrap();
-    let ok = ctx
-        .init(&store, &chain[0], &untrusted, |c| {
-            let ok = c.verify_cert()?;
-            Ok(if ok {
-                Ok(())
-            } else {
-                Err(c.error().to_string())
-            })
+    ctx.init(&store, &chain[0], &untrusted, |c| {
+        let ok = c.verify_cert()?;
+        Ok(if ok {
+            Ok(())
+        } else {
+            Err(c.error().to_string())
         })
-        .unwrap();
-    ok
+    })
+    .unwrap()
 }
 
 /// A03 with certificateType V2GCertificate: the CSR is Accepted, CertificateSigned brings the
