@@ -26,6 +26,7 @@ pub mod files;
 pub mod firmware;
 pub mod local_list;
 pub mod ocpi;
+pub mod personal_data;
 pub mod provisioning;
 pub mod remote_control;
 pub mod reservations;
@@ -63,6 +64,8 @@ pub struct ApiState {
     pub diameter: Option<diameter::SharedPeers>,
     /// The OCPI front door, when it runs: partners and locations are managed through it.
     pub ocpi: Option<unicharge_ocpi_server::Ocpi>,
+    /// GDPR erasure: the key of the pseudonyms (kept outside the database).
+    pub pseudonym_key: Option<Arc<Vec<u8>>>,
 }
 
 impl ApiState {
@@ -73,7 +76,14 @@ impl ApiState {
             efc: None,
             diameter: None,
             ocpi: None,
+            pseudonym_key: None,
         }
+    }
+
+    /// The key erasures pseudonymise idTokens with (`<data_dir>/pseudonym.key`).
+    pub fn with_pseudonym_key(mut self, key: Vec<u8>) -> Self {
+        self.pseudonym_key = Some(Arc::new(key));
+        self
     }
 
     /// Route the EFC writes through this back end.
@@ -129,6 +139,8 @@ impl ApiState {
         tokens::list_tokens,
         tokens::put_token,
         tokens::delete_token,
+        personal_data::get_personal_data,
+        personal_data::erase,
         local_list::get_local_list,
         local_list::send_full_list,
         local_list::send_differential_list,
@@ -253,6 +265,8 @@ impl ApiState {
         security::CertificateView,
         tokens::TokenView,
         tokens::TokenBody,
+        personal_data::PersonalDataView,
+        personal_data::ErasureView,
         local_list::ListEntry,
         local_list::LocalListEntryView,
         local_list::LocalListView,
@@ -386,6 +400,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(availability::routes())
         .merge(security::routes())
         .merge(tokens::routes())
+        .merge(personal_data::routes())
         .merge(local_list::routes())
         .merge(transactions::routes())
         .merge(remote_control::routes())

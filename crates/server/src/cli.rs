@@ -70,6 +70,13 @@ pub enum Command {
     /// OCPI roaming: partner platforms (token A, registration) and locations (via the REST API).
     #[command(subcommand)]
     Ocpi(crate::cli_ocpi::OcpiCommand),
+    /// Test PKIs: `pki v2g-test-ca --out DIR` makes an ISO 15118-2 V2G root and sub-CAs.
+    #[command(subcommand)]
+    Pki(crate::cli_pki::PkiCommand),
+    /// Personal data of an idToken (GDPR): `token personal-data ID`, `token erase ID --yes`
+    /// (via the running server).
+    #[command(subcommand)]
+    Token(crate::cli_pki::TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -446,7 +453,7 @@ pub struct ApiArgs {
 
 impl ApiArgs {
     /// GET `/api/v1/{path}` and print the answer.
-    async fn get(&self, path: &str) -> anyhow::Result<()> {
+    pub(crate) async fn get(&self, path: &str) -> anyhow::Result<()> {
         self.send(reqwest::Method::GET, path, None).await
     }
 

@@ -72,6 +72,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Efc(command) => unicharge_server::cli_efc::efc(command).await,
         Command::Diameter(command) => unicharge_server::cli::diameter(&settings, command).await,
         Command::Ocpi(command) => unicharge_server::cli_ocpi::ocpi(command).await,
+        Command::Pki(command) => unicharge_server::cli_pki::pki(command),
+        Command::Token(command) => unicharge_server::cli_pki::token(command).await,
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string(&settings)?);
             Ok(())

@@ -81,6 +81,21 @@ pub struct PlugAndChargeSettings {
     /// How long an OCSP answer may take ("5s").
     #[serde(with = "duration")]
     pub ocsp_timeout: Duration,
+    /// A02/A03 SignCertificate V2GCertificate: PEM chain of the V2G sub-CA that signs SECC
+    /// certificates (that sub-CA first, then the sub-CAs above it; not the root). With
+    /// `v2g_sub_ca_key`. Unset: such requests are Rejected. A test PKI:
+    /// `unicharge pki v2g-test-ca --out DIR`.
+    pub v2g_sub_ca_chain: Option<PathBuf>,
+    /// PEM private key of that sub-CA; must be mode 0600.
+    pub v2g_sub_ca_key: Option<PathBuf>,
+    /// Validity of the SECC certificates issued, in days (ISO 15118-2 keeps them short).
+    pub v2g_certificate_days: u32,
+    /// M01/M02 Get15118EVCertificate: `http://…` of the contract-certificate service (the JSON
+    /// interface documented in `docs/plug-and-charge.md`). Unset: answered Failed.
+    pub contract_service_url: Option<String>,
+    /// How long that service may take ("4s"; the EV gives up after 5 s).
+    #[serde(with = "duration")]
+    pub contract_service_timeout: Duration,
 }
 
 impl Default for PlugAndChargeSettings {
@@ -90,6 +105,11 @@ impl Default for PlugAndChargeSettings {
             intermediates: Vec::new(),
             ocsp_responder: None,
             ocsp_timeout: Duration::from_secs(5),
+            v2g_sub_ca_chain: None,
+            v2g_sub_ca_key: None,
+            v2g_certificate_days: unicharge_csms::certificate_management::v2g_ca::DEFAULT_SECC_DAYS,
+            contract_service_url: None,
+            contract_service_timeout: Duration::from_secs(4),
         }
     }
 }
@@ -499,6 +519,15 @@ impl Settings {
         {
             fix(p);
         }
+        for p in [
+            self.plug_and_charge.v2g_sub_ca_chain.as_mut(),
+            self.plug_and_charge.v2g_sub_ca_key.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            fix(p);
+        }
     }
 
     /// The database file.
@@ -549,6 +578,22 @@ impl Settings {
                 .firmware_signing_cert
                 .clone()
                 .map(|cert| (cert, c.firmware_signing_key.clone())),
+            v2g_sub_ca: self
+                .plug_and_charge
+                .v2g_sub_ca_chain
+                .clone()
+                .zip(self.plug_and_charge.v2g_sub_ca_key.clone()),
+            v2g_certificate_days: self.plug_and_charge.v2g_certificate_days,
+            contract_service: self
+                .plug_and_charge
+                .contract_service_url
+                .clone()
+                .map(|url| {
+                    unicharge_csms::certificate_management::ev_certificate::ContractServiceConfig {
+                        url,
+                        timeout: self.plug_and_charge.contract_service_timeout,
+                    }
+                }),
             ..CsmsConfig::default()
         }
     }

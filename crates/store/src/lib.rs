@@ -14,6 +14,7 @@ pub mod charging;
 pub mod display;
 pub mod efc;
 pub mod ocpi;
+pub mod personal_data;
 pub mod records;
 pub mod ro;
 pub mod site_load;
@@ -27,6 +28,7 @@ use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 pub use certificates::*;
 pub use charging::*;
 pub use display::*;
+pub use personal_data::{Erasure, PersonalData};
 pub use records::*;
 pub use site_load::*;
 pub use smart_charging::*;
@@ -574,4 +576,18 @@ pub trait Store: Send + Sync + 'static {
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>>;
     /// Mark a key revoked. True if it existed and was active.
     async fn revoke_api_key(&self, id: &str) -> Result<bool>;
+
+    // --- GDPR: personal data of an idToken ---
+
+    /// Everything stored about an idToken (right of access), read consistently.
+    async fn personal_data(&self, id_token: &str) -> Result<PersonalData>;
+    /// Right to be forgotten, in one transaction with its audit row: delete the token, its
+    /// local-list entries and reservations; replace it everywhere else by its keyed pseudonym
+    /// under `key` ([`personal_data::pseudonym`]). Idempotent (a second call finds nothing).
+    async fn erase_personal_data(
+        &self,
+        id_token: &str,
+        key: &[u8],
+        erased_by: &str,
+    ) -> Result<Erasure>;
 }

@@ -279,6 +279,8 @@ pub struct IssuedCertificate {
     /// The station's CertificateSignedResponse status (`Accepted` / `Rejected`), or why the
     /// certificate could not be delivered.
     pub station_status: Option<String>,
+    /// OCPP CertificateSigningUseEnumType: `ChargingStationCertificate` or `V2GCertificate`.
+    pub certificate_type: String,
 }
 
 /// One attribute of one variable of the station's device model.

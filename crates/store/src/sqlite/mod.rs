@@ -23,6 +23,7 @@ mod metered_usage;
 mod ocpi;
 mod operator;
 mod parts;
+mod personal_data;
 mod refresh;
 mod ro;
 mod rows;
@@ -789,6 +790,25 @@ impl Store for SqliteStore {
                 .execute(&self.pool)
                 .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn personal_data(&self, id_token: &str) -> Result<crate::PersonalData> {
+        let id_token = id_token.to_owned();
+        self.exclusive(move |conn, _| personal_data::personal_data(conn, &id_token))
+            .await
+    }
+
+    async fn erase_personal_data(
+        &self,
+        id_token: &str,
+        key: &[u8],
+        erased_by: &str,
+    ) -> Result<crate::Erasure> {
+        let (id_token, key, erased_by) = (id_token.to_owned(), key.to_vec(), erased_by.to_owned());
+        self.exclusive(move |conn, caches| {
+            personal_data::erase(conn, caches, &id_token, &key, &erased_by)
+        })
+        .await
     }
 
     async fn device_model(&self, station: &StationId) -> Result<Vec<VariableRecord>> {
