@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod availability;
+pub mod campaigns;
 pub mod certificate_management;
 pub mod commands;
 pub mod data_transfer;
@@ -25,6 +26,7 @@ pub mod export;
 pub mod files;
 pub mod firmware;
 pub mod local_list;
+pub mod log_files;
 pub mod provisioning;
 pub mod remote_control;
 pub mod reservations;
@@ -182,6 +184,15 @@ impl ApiState {
         files::upload_firmware,
         files::list_firmware,
         diagnostics::get_log,
+        log_files::list_log_files,
+        campaigns::start_campaign,
+        campaigns::list_campaigns,
+        campaigns::get_campaign,
+        campaigns::pause,
+        campaigns::resume,
+        campaigns::abort,
+        log_files::get_log_file,
+        log_files::log_file_content,
         diagnostics::list_logs,
         diagnostics::log_request,
         diagnostics::get_monitoring_report,
@@ -284,6 +295,14 @@ impl ApiState {
         firmware::PublishFirmwareBody,
         firmware::UnpublishFirmwareBody,
         diagnostics::GetLogBody,
+        log_files::LogFileView,
+        log_files::LogFileList,
+        campaigns::StationFilter,
+        campaigns::StartCampaignBody,
+        campaigns::CampaignStationView,
+        campaigns::CampaignCounts,
+        campaigns::CampaignView,
+        campaigns::CampaignList,
         diagnostics::LogRequested,
         diagnostics::MonitoringReportBody,
         diagnostics::MonitoringBaseBody,
@@ -375,6 +394,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(firmware::routes())
         .merge(diagnostics::routes())
         .merge(files::routes())
+        .merge(log_files::routes())
+        .merge(campaigns::routes())
         .merge(data_transfer::routes())
         .merge(display::routes())
         .merge(certificate_management::routes())

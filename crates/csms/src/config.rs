@@ -160,6 +160,13 @@ pub struct CsmsConfig {
     pub firmware_signing: Option<(PathBuf, Option<PathBuf>)>,
     /// Where the files unicharge serves (firmware) are kept. `None`: none are served.
     pub files_dir: Option<PathBuf>,
+    /// N01 log uploads to unicharge itself: the largest file a station may upload (beyond it:
+    /// HTTP 413) and how long the upload URL a GetLog carries stays valid.
+    pub log_upload_max_bytes: u64,
+    pub log_upload_validity: Duration,
+    /// L01 rollout campaigns: how often running campaigns are looked at even when no station
+    /// reported anything (timeouts, stations coming back online).
+    pub campaign_tick: Duration,
 }
 
 impl Default for CsmsConfig {
@@ -199,6 +206,9 @@ impl Default for CsmsConfig {
             credential_cache_ttl: Duration::from_secs(600),
             firmware_signing: None,
             files_dir: None,
+            log_upload_max_bytes: 64 << 20,
+            log_upload_validity: Duration::from_secs(24 * 3600),
+            campaign_tick: Duration::from_secs(10),
         }
     }
 }

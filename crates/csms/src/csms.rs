@@ -43,6 +43,8 @@ pub struct Shared {
     pub data_transfer: crate::data_transfer::DataTransferHandlers,
     /// C07: the trust anchors and OCSP responder contract certificates are checked against.
     pub contract_trust: crate::certificate_management::contract::ContractTrust,
+    /// L01 rollout campaigns: wakes their task after an operator's change.
+    pub campaigns: crate::firmware::campaign::CampaignWake,
 }
 
 /// A cheap, cloneable handle on the running CSMS.
@@ -91,6 +93,7 @@ impl Csms {
             site_load: Default::default(),
             data_transfer: Default::default(),
             contract_trust: Default::default(),
+            campaigns: Default::default(),
         });
         let config = shared.config.clone();
         let mut listeners = Vec::new();
@@ -127,6 +130,11 @@ impl Csms {
         listeners.push(tokio::spawn(prune_answers(shared.clone())));
         // Subscribed here, before the first station can connect: no transaction is missed.
         listeners.push(tokio::spawn(crate::smart_charging::site::run(
+            Csms::from_shared(shared.clone()),
+            shared.facts.subscribe(),
+        )));
+        // L01 rollout campaigns (resumes the ones a previous run left unfinished).
+        listeners.push(tokio::spawn(crate::firmware::campaign::run(
             Csms::from_shared(shared.clone()),
             shared.facts.subscribe(),
         )));
