@@ -67,6 +67,14 @@ pub enum Command {
     /// Diameter Rf: connected peers, accounting sessions, the charge records of the CDF.
     #[command(subcommand)]
     Diameter(DiameterCommand),
+    /// Firmware rollout campaigns: start, list, show (`--watch`: a progress bar), pause,
+    /// resume, abort (via the REST API).
+    #[command(subcommand)]
+    Firmware(crate::cli_firmware::FirmwareCommand),
+    /// Log files stations uploaded to unicharge (GetLog without remoteLocation): list and
+    /// download (via the REST API).
+    #[command(subcommand)]
+    LogFiles(crate::cli_firmware::LogFilesCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod cli_efc;
+pub mod cli_firmware;
 pub mod diameter;
 pub mod http;
 pub mod settings;

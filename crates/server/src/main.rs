@@ -71,6 +71,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Account(command) => unicharge_server::cli_efc::account(command).await,
         Command::Efc(command) => unicharge_server::cli_efc::efc(command).await,
         Command::Diameter(command) => unicharge_server::cli::diameter(&settings, command).await,
+        Command::Firmware(command) => unicharge_server::cli_firmware::firmware(command).await,
+        Command::LogFiles(command) => unicharge_server::cli_firmware::log_files(command).await,
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string(&settings)?);
             Ok(())
