@@ -60,10 +60,8 @@ async fn log_files(api: &Api) -> Vec<Value> {
 /// GetLog without remoteLocation through the API, answered by a hand-driven station (which
 /// uploads nothing): the upload URL the station was given.
 async fn requested_url(api: &Api, station: &mut Station) -> (i64, String) {
-    let post = api.post(
-        &format!("stations/{CP}/logs"),
-        json!({"logType": "DiagnosticsLog"}),
-    );
+    let path = format!("stations/{CP}/logs");
+    let post = api.post(&path, json!({"logType": "DiagnosticsLog"}));
     let answer = async {
         let (id, request) = station.expect_call::<GetLogRequest>().await.unwrap();
         station
