@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod availability;
+pub mod campaigns;
 pub mod certificate_management;
 pub mod commands;
 pub mod data_transfer;
@@ -27,6 +28,7 @@ pub mod firmware;
 pub mod local_list;
 pub mod ocpi;
 pub mod personal_data;
+pub mod log_files;
 pub mod provisioning;
 pub mod remote_control;
 pub mod reservations;
@@ -211,6 +213,15 @@ impl ApiState {
         files::upload_firmware,
         files::list_firmware,
         diagnostics::get_log,
+        log_files::list_log_files,
+        campaigns::start_campaign,
+        campaigns::list_campaigns,
+        campaigns::get_campaign,
+        campaigns::pause,
+        campaigns::resume,
+        campaigns::abort,
+        log_files::get_log_file,
+        log_files::log_file_content,
         diagnostics::list_logs,
         diagnostics::log_request,
         diagnostics::get_monitoring_report,
@@ -315,6 +326,14 @@ impl ApiState {
         firmware::PublishFirmwareBody,
         firmware::UnpublishFirmwareBody,
         diagnostics::GetLogBody,
+        log_files::LogFileView,
+        log_files::LogFileList,
+        campaigns::StationFilter,
+        campaigns::StartCampaignBody,
+        campaigns::CampaignStationView,
+        campaigns::CampaignCounts,
+        campaigns::CampaignView,
+        campaigns::CampaignList,
         diagnostics::LogRequested,
         diagnostics::MonitoringReportBody,
         diagnostics::MonitoringBaseBody,
@@ -416,6 +435,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(firmware::routes())
         .merge(diagnostics::routes())
         .merge(files::routes())
+        .merge(log_files::routes())
+        .merge(campaigns::routes())
         .merge(data_transfer::routes())
         .merge(display::routes())
         .merge(certificate_management::routes())

@@ -168,6 +168,13 @@ pub struct CsmsConfig {
     /// M01/M02: where Get15118EVCertificate is forwarded. `None`: answered Failed.
     pub contract_service:
         Option<crate::certificate_management::ev_certificate::ContractServiceConfig>,
+    /// N01 log uploads to unicharge itself: the largest file a station may upload (beyond it:
+    /// HTTP 413) and how long the upload URL a GetLog carries stays valid.
+    pub log_upload_max_bytes: u64,
+    pub log_upload_validity: Duration,
+    /// L01 rollout campaigns: how often running campaigns are looked at even when no station
+    /// reported anything (timeouts, stations coming back online).
+    pub campaign_tick: Duration,
 }
 
 impl Default for CsmsConfig {
@@ -210,6 +217,9 @@ impl Default for CsmsConfig {
             v2g_sub_ca: None,
             v2g_certificate_days: crate::certificate_management::v2g_ca::DEFAULT_SECC_DAYS,
             contract_service: None,
+            log_upload_max_bytes: 64 << 20,
+            log_upload_validity: Duration::from_secs(24 * 3600),
+            campaign_tick: Duration::from_secs(10),
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct Shared {
     /// M01/M02: the contract-certificate service Get15118EVCertificate goes to.
     pub contract_service:
         Option<crate::certificate_management::ev_certificate::ContractServiceConfig>,
+    /// L01 rollout campaigns: wakes their task after an operator's change.
+    pub campaigns: crate::firmware::campaign::CampaignWake,
 }
 
 /// A cheap, cloneable handle on the running CSMS.
@@ -116,6 +118,7 @@ impl Csms {
             site_load: Default::default(),
             data_transfer: Default::default(),
             contract_trust: Default::default(),
+            campaigns: Default::default(),
         });
         let config = shared.config.clone();
         let mut listeners = Vec::new();
@@ -152,6 +155,11 @@ impl Csms {
         listeners.push(tokio::spawn(prune_answers(shared.clone())));
         // Subscribed here, before the first station can connect: no transaction is missed.
         listeners.push(tokio::spawn(crate::smart_charging::site::run(
+            Csms::from_shared(shared.clone()),
+            shared.facts.subscribe(),
+        )));
+        // L01 rollout campaigns (resumes the ones a previous run left unfinished).
+        listeners.push(tokio::spawn(crate::firmware::campaign::run(
             Csms::from_shared(shared.clone()),
             shared.facts.subscribe(),
         )));

@@ -77,6 +77,14 @@ pub enum Command {
     /// (via the running server).
     #[command(subcommand)]
     Token(crate::cli_pki::TokenCommand),
+    /// Firmware rollout campaigns: start, list, show (`--watch`: a progress bar), pause,
+    /// resume, abort (via the REST API).
+    #[command(subcommand)]
+    Firmware(crate::cli_firmware::FirmwareCommand),
+    /// Log files stations uploaded to unicharge (GetLog without remoteLocation): list and
+    /// download (via the REST API).
+    #[command(subcommand)]
+    LogFiles(crate::cli_firmware::LogFilesCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -74,6 +74,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ocpi(command) => unicharge_server::cli_ocpi::ocpi(command).await,
         Command::Pki(command) => unicharge_server::cli_pki::pki(command),
         Command::Token(command) => unicharge_server::cli_pki::token(command).await,
+        Command::Firmware(command) => unicharge_server::cli_firmware::firmware(command).await,
+        Command::LogFiles(command) => unicharge_server::cli_firmware::log_files(command).await,
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string(&settings)?);
             Ok(())

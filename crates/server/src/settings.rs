@@ -316,6 +316,14 @@ pub struct CsmsSettings {
     /// The URL stations reach the HTTP listener under, for the files unicharge serves
     /// (`http://cs.example:8080`). Default: the listener's own address.
     pub files_public_url: Option<String>,
+    /// N01: the largest log file a station may upload to unicharge (bytes; beyond it HTTP 413).
+    pub log_upload_max_bytes: u64,
+    /// N01: how long the upload URL a GetLog carries stays valid ("24h").
+    #[serde(with = "duration")]
+    pub log_upload_validity: Duration,
+    /// L01 rollout campaigns: how often they are looked at when no station reports ("10s").
+    #[serde(with = "duration")]
+    pub campaign_tick: Duration,
     /// Validity of issued station certificates, in days.
     pub station_certificate_days: u32,
     /// B02: a base report (`FullInventory`, `ConfigurationInventory`, `SummaryInventory`) a
@@ -415,6 +423,9 @@ impl Default for CsmsSettings {
             firmware_signing_cert: None,
             firmware_signing_key: None,
             files_public_url: None,
+            log_upload_max_bytes: d.log_upload_max_bytes,
+            log_upload_validity: d.log_upload_validity,
+            campaign_tick: d.campaign_tick,
             station_certificate_days: d.station_certificate_days,
             boot_provisioning_report: None,
             transaction_status_check: d.transaction_status_check,
@@ -574,6 +585,9 @@ impl Settings {
             password_hash_queue: c.password_hash_queue,
             credential_cache_ttl: c.credential_cache_ttl,
             files_dir: Some(self.data_dir.join("files")),
+            log_upload_max_bytes: c.log_upload_max_bytes,
+            log_upload_validity: c.log_upload_validity,
+            campaign_tick: c.campaign_tick,
             firmware_signing: c
                 .firmware_signing_cert
                 .clone()

@@ -401,6 +401,15 @@ impl Station {
         }
     }
 
+    /// Take the CALL waiting in the inbox (after [`Station::next_call_action`]) without
+    /// decoding it: its message id and payload.
+    pub fn take_call(&mut self) -> Result<(String, Value), SimError> {
+        self.inbox
+            .pop_front()
+            .map(|(id, _, payload)| (id, payload))
+            .ok_or_else(|| SimError::Unexpected("no CALL waiting".into()))
+    }
+
     /// Wait for the CSMS to send a CALL of action `R` (schema-checked); returns its message id
     /// and typed payload.
     pub async fn expect_call<R: OcppRequest>(&mut self) -> Result<(String, R), SimError> {

@@ -9,6 +9,7 @@
 //! one fsync serves hundreds of stations, and every caller still learns that *its* batch is
 //! durable before it answers the station ("durable before acknowledged").
 
+pub mod campaigns;
 pub mod certificates;
 pub mod charging;
 pub mod display;
@@ -25,6 +26,7 @@ pub mod tracked;
 use async_trait::async_trait;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
+pub use campaigns::*;
 pub use certificates::*;
 pub use charging::*;
 pub use display::*;
@@ -590,4 +592,33 @@ pub trait Store: Send + Sync + 'static {
         key: &[u8],
         erased_by: &str,
     ) -> Result<Erasure>;
+    // --- uploaded log files (N01) and firmware rollout campaigns (L01) ---
+
+    /// Keep a log file a station uploaded (its content already durable); returns its id.
+    async fn add_log_file(&self, file: &campaigns::LogFileRecord) -> Result<i64>;
+    /// The newest `limit` log files a station uploaded, newest first.
+    async fn log_files(
+        &self,
+        station: &StationId,
+        limit: u32,
+    ) -> Result<Vec<campaigns::LogFileRecord>>;
+    async fn log_file(&self, id: i64) -> Result<Option<campaigns::LogFileRecord>>;
+    /// Keep a new campaign with its stations (one transaction); returns its id.
+    async fn create_campaign(
+        &self,
+        campaign: &campaigns::CampaignRecord,
+        stations: &[campaigns::CampaignStationRecord],
+    ) -> Result<i64>;
+    /// Replace the rows of these campaign stations (one transaction).
+    async fn put_campaign_stations(
+        &self,
+        stations: &[campaigns::CampaignStationRecord],
+    ) -> Result<()>;
+    /// True if the campaign exists.
+    async fn set_campaign_state(&self, id: i64, state: &str) -> Result<bool>;
+    /// Every campaign, newest first.
+    async fn campaigns(&self) -> Result<Vec<campaigns::CampaignRecord>>;
+    async fn campaign(&self, id: i64) -> Result<Option<campaigns::CampaignRecord>>;
+    /// A campaign's stations in start order.
+    async fn campaign_stations(&self, id: i64) -> Result<Vec<campaigns::CampaignStationRecord>>;
 }

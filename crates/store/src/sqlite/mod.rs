@@ -9,6 +9,7 @@
 
 mod apply;
 mod cache;
+mod campaigns;
 mod certificates;
 mod charging;
 mod checkpoint;
@@ -809,6 +810,50 @@ impl Store for SqliteStore {
             personal_data::erase(conn, caches, &id_token, &key, &erased_by)
         })
         .await
+    }
+
+    async fn add_log_file(&self, file: &crate::LogFileRecord) -> Result<i64> {
+        campaigns::add_log_file(&self.pool, file).await
+    }
+
+    async fn log_files(
+        &self,
+        station: &StationId,
+        limit: u32,
+    ) -> Result<Vec<crate::LogFileRecord>> {
+        campaigns::log_files(&self.pool, station, limit).await
+    }
+
+    async fn log_file(&self, id: i64) -> Result<Option<crate::LogFileRecord>> {
+        campaigns::log_file_by_id(&self.pool, id).await
+    }
+
+    async fn create_campaign(
+        &self,
+        campaign: &crate::CampaignRecord,
+        stations: &[crate::CampaignStationRecord],
+    ) -> Result<i64> {
+        campaigns::create_campaign(&self.pool, campaign, stations).await
+    }
+
+    async fn put_campaign_stations(&self, stations: &[crate::CampaignStationRecord]) -> Result<()> {
+        campaigns::put_campaign_stations(&self.pool, stations).await
+    }
+
+    async fn set_campaign_state(&self, id: i64, state: &str) -> Result<bool> {
+        campaigns::set_campaign_state(&self.pool, id, state).await
+    }
+
+    async fn campaigns(&self) -> Result<Vec<crate::CampaignRecord>> {
+        campaigns::campaigns(&self.pool).await
+    }
+
+    async fn campaign(&self, id: i64) -> Result<Option<crate::CampaignRecord>> {
+        campaigns::campaign_by_id(&self.pool, id).await
+    }
+
+    async fn campaign_stations(&self, id: i64) -> Result<Vec<crate::CampaignStationRecord>> {
+        campaigns::campaign_stations(&self.pool, id).await
     }
 
     async fn device_model(&self, station: &StationId) -> Result<Vec<VariableRecord>> {
