@@ -6,9 +6,9 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod cli_efc;
+pub mod cli_firmware;
 pub mod cli_ocpi;
 pub mod cli_pki;
-pub mod cli_firmware;
 pub mod diameter;
 pub mod http;
 pub mod settings;

@@ -30,7 +30,7 @@ fn ids(prefix: &str, n: usize) -> Vec<&'static str> {
 }
 
 async fn start(ids: &[&'static str]) -> (TestCsms, Api) {
-    let specs: Vec<StationSpec> = ids.iter().map(|id| StationSpec::new(*id, 1)).collect();
+    let specs: Vec<StationSpec> = ids.iter().map(|id| StationSpec::new(id, 1)).collect();
     let csms = TestCsms::start_with(&specs, |s| {
         s.http.listen = Some("127.0.0.1:0".parse().unwrap());
         s.csms.campaign_tick = Duration::from_secs(1);
