@@ -127,11 +127,12 @@ async fn start_session(ocpi: Ocpi, caller: Caller, s: StartSession) -> Answer {
     }
     // The eMSP vouches for the token it starts a session with.
     tokens::accept(&ocpi, caller.partner.id, &s.token).await?;
-    let id_token: IdTokenType = serde_json::from_value(serde_json::json!({
-        "idToken": s.token.uid,
-        "type": tokens::ocpp_kind(&s.token.kind),
-    }))
-    .map_err(Reply::server_error)?;
+    let id_token = IdTokenType {
+        custom_data: None,
+        additional_info: None,
+        id_token: s.token.uid.clone(),
+        r#type: tokens::ocpp_kind(&s.token.kind),
+    };
     let by = requester(&caller);
     let task_ocpi = ocpi.clone();
     tokio::spawn(async move {

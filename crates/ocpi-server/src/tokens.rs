@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use unicharge_core::tokens::IdTokenRecord;
 use unicharge_ocpi::tokens::{Token, TokenType, WhitelistType};
 use unicharge_ocpi::transport::StatusCode;
+use unicharge_ocpp::v201::IdTokenEnumType;
 use unicharge_store::ocpi::{Party, TokenRow};
 
 use crate::auth::{Caller, Registered};
@@ -18,11 +19,11 @@ use crate::scope;
 use crate::Ocpi;
 
 /// OCPI token type → OCPP IdTokenEnumType.
-pub fn ocpp_kind(kind: &TokenType) -> &'static str {
+pub fn ocpp_kind(kind: &TokenType) -> IdTokenEnumType {
     match kind {
-        TokenType::Rfid => "ISO14443",
-        TokenType::Emaid => "eMAID",
-        _ => "Central",
+        TokenType::Rfid => IdTokenEnumType::Iso14443,
+        TokenType::Emaid => IdTokenEnumType::EMaid,
+        _ => IdTokenEnumType::Central,
     }
 }
 
@@ -53,7 +54,7 @@ pub async fn accept(ocpi: &Ocpi, partner_id: i64, token: &Token) -> Result<(), R
             .store()
             .upsert_token(&IdTokenRecord {
                 id_token: token.uid.clone(),
-                kind: kind.into(),
+                kind: kind.as_str().into(),
                 status: status.into(),
                 expiry: None,
                 group_id_token: token.group_id.clone(),
@@ -62,7 +63,7 @@ pub async fn accept(ocpi: &Ocpi, partner_id: i64, token: &Token) -> Result<(), R
             .map_err(Reply::server_error)?,
         None => {
             ocpi.store()
-                .delete_token(&token.uid, kind)
+                .delete_token(&token.uid, kind.as_str())
                 .await
                 .map_err(Reply::server_error)?;
         }
