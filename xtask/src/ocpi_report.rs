@@ -15,11 +15,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 
-use crate::conformance_report::{parse_output, Outcome, TestResult};
+use crate::conformance_report::{git_output, parse_output, suite_outputs, Outcome, TestResult};
 
 const REPORT: &str = "docs/conformance/ocpi.md";
 const SUITES: &[&[&str]] = &[&["test", "-p", "unicharge-server", "--test", "ocpi_cpo"]];
@@ -156,49 +155,8 @@ fn bucs_of(test: &str) -> Vec<String> {
 }
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
-    let mut from = vec![];
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--from" => from.push(it.next().context("--from needs a file")?.clone()),
-            "-h" | "--help" => {
-                eprintln!("usage: cargo xtask ocpi-report [--from FILE]...");
-                return Ok(());
-            }
-            other => bail!("unknown argument {other:?} (usage: ocpi-report [--from FILE]...)"),
-        }
-    }
-    let outputs: Vec<(String, String)> = if from.is_empty() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        SUITES
-            .iter()
-            .map(|args| {
-                let cmd = format!("cargo {}", args.join(" "));
-                eprintln!("running `{cmd}`");
-                let out = Command::new(&cargo)
-                    .args(*args)
-                    .current_dir(root)
-                    .output()
-                    .context("could not run cargo")?;
-                let text = String::from_utf8_lossy(&out.stdout).into_owned();
-                if !text.lines().any(|l| l.starts_with("running ")) {
-                    bail!(
-                        "`{cmd}` produced no test results:\n{}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                }
-                Ok((cmd, text))
-            })
-            .collect::<Result<_>>()?
-    } else {
-        from.iter()
-            .map(|f| {
-                Ok((
-                    f.clone(),
-                    std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?,
-                ))
-            })
-            .collect::<Result<_>>()?
+    let Some(outputs) = suite_outputs(root, "ocpi-report", args, SUITES)? else {
+        return Ok(());
     };
     let mut covered: BTreeMap<String, Vec<TestResult>> = BTreeMap::new();
     let mut unfinished = vec![];
@@ -226,15 +184,7 @@ fn render(
     unfinished: &[String],
     root: &Path,
 ) -> String {
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
+    let git = |args: &[&str]| git_output(root, args);
     let head = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into());
     let dirty = git(&["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
     let mut s = String::new();
