@@ -1424,48 +1424,74 @@ fn render_action(model: &Model) -> String {
             |a| format!("{:?}", format!("{}Response", a.name)),
         ),
     ];
-    for (doc, name, ret, value) in methods {
+    let actions: Vec<(&str, &str)> = model
+        .actions
+        .iter()
+        .map(|a| (a.name.as_str(), a.variant.as_str()))
+        .collect();
+    let methods: Vec<_> = methods
+        .iter()
+        .map(|(doc, name, ret, value)| {
+            (*doc, *name, *ret, model.actions.iter().map(value).collect())
+        })
+        .collect();
+    render_action_impls(&mut out, &actions, &methods, "2.0.1");
+    out
+}
+
+/// The part of `action.rs` both versions share: the `const fn` lookups (one `match` arm per
+/// action; `methods` holds each method's doc, name, return type and per-action value, in
+/// `actions` order), `Display`, `FromStr` and `UnknownAction`. `version` names the protocol in
+/// the docs and the error text.
+fn render_action_impls(
+    out: &mut String,
+    actions: &[(&str, &str)],
+    methods: &[(&str, &str, &str, Vec<String>)],
+    version: &str,
+) {
+    for (doc, name, ret, values) in methods {
         let _ = writeln!(
             out,
             "/// {doc}\npub const fn {name}(&self) -> {ret} {{\nmatch self {{"
         );
-        for action in &model.actions {
-            let _ = writeln!(out, "Action::{} => {},", action.variant, value(action));
+        for ((_, variant), value) in actions.iter().zip(values) {
+            let _ = writeln!(out, "Action::{variant} => {value},");
         }
         out.push_str("}\n}\n\n");
     }
     out.push_str("}\n");
-    out.push_str(
-        "\nimpl std::fmt::Display for Action {\n\
-         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n\
+    let _ = write!(
+        out,
+        "\nimpl std::fmt::Display for Action {{\n\
+         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n\
          f.write_str(self.as_str())\n\
-         }\n\
-         }\n\n\
-         impl std::str::FromStr for Action {\n\
+         }}\n\
+         }}\n\n\
+         impl std::str::FromStr for Action {{\n\
          type Err = UnknownAction;\n\n\
-         /// Parses an exact, case-sensitive OCPP 2.0.1 action name.\n\
-         fn from_str(s: &str) -> Result<Self, Self::Err> {\n\
-         match s {\n",
+         /// Parses an exact, case-sensitive OCPP {version} action name.\n\
+         fn from_str(s: &str) -> Result<Self, Self::Err> {{\n\
+         match s {{\n"
     );
-    for action in &model.actions {
-        let _ = writeln!(out, "{:?} => Ok(Action::{}),", action.name, action.variant);
+    for (name, variant) in actions {
+        let _ = writeln!(out, "{name:?} => Ok(Action::{variant}),");
     }
-    out.push_str(
+    let _ = write!(
+        out,
         "_ => Err(UnknownAction(s.to_owned())),\n\
-         }\n\
-         }\n\
-         }\n\n\
-         /// The error of parsing an [`Action`]: not an OCPP 2.0.1 action name.\n\
+         }}\n\
+         }}\n\
+         }}\n\n\
+         /// The error of parsing an [`Action`]: not an OCPP {version} action name.\n\
          #[derive(Debug, Clone, PartialEq, Eq)]\n\
          pub struct UnknownAction(pub String);\n\n\
-         impl std::fmt::Display for UnknownAction {\n\
-         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n\
-         write!(f, \"unknown OCPP 2.0.1 action `{}`\", self.0)\n\
-         }\n\
-         }\n\n\
-         impl std::error::Error for UnknownAction {}\n",
+         impl std::fmt::Display for UnknownAction {{\n\
+         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n\
+         write!(f, \"unknown OCPP {version} action `{{}}`\", self.0)\n\
+         }}\n\
+         }}\n\n\
+         impl std::error::Error for UnknownAction {{}}\n"
     );
-    out
 }
 
 /// Formats generated code exactly as `cargo fmt` would (same rustfmt, the workspace's config

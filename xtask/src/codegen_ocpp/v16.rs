@@ -25,8 +25,9 @@ use std::fmt::Write as _;
 use anyhow::{anyhow, bail, ensure, Result};
 
 use super::{
-    check_keys, check_unique, constraint_line, field_name, pascal_case, render_enum, render_struct,
-    variant_name, EnumDef, Field, FieldType, Json, ObjectDef, JSON_NUMBER_MODULE,
+    check_keys, check_unique, constraint_line, field_name, pascal_case, render_action_impls,
+    render_enum, render_struct, variant_name, EnumDef, Field, FieldType, Json, ObjectDef,
+    JSON_NUMBER_MODULE,
 };
 
 pub(super) const SCHEMA_DIR: &str = "crates/ocpp/schemas/v16";
@@ -661,46 +662,17 @@ pub(super) fn render_action(model: &Model16) -> String {
             |a| format!("{:?}", format!("{}Response", a.name)),
         ),
     ];
-    for (doc, name, ret, value) in methods {
-        let _ = writeln!(
-            out,
-            "/// {doc}\npub const fn {name}(&self) -> {ret} {{\nmatch self {{"
-        );
-        for action in &model.actions {
-            let _ = writeln!(out, "Action::{} => {},", action.variant, value(action));
-        }
-        out.push_str("}\n}\n\n");
-    }
-    out.push_str("}\n");
-    out.push_str(
-        "\nimpl std::fmt::Display for Action {\n\
-         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n\
-         f.write_str(self.as_str())\n\
-         }\n\
-         }\n\n\
-         impl std::str::FromStr for Action {\n\
-         type Err = UnknownAction;\n\n\
-         /// Parses an exact, case-sensitive OCPP 1.6 action name.\n\
-         fn from_str(s: &str) -> Result<Self, Self::Err> {\n\
-         match s {\n",
-    );
-    for action in &model.actions {
-        let _ = writeln!(out, "{:?} => Ok(Action::{}),", action.name, action.variant);
-    }
-    out.push_str(
-        "_ => Err(UnknownAction(s.to_owned())),\n\
-         }\n\
-         }\n\
-         }\n\n\
-         /// The error of parsing an [`Action`]: not an OCPP 1.6 action name.\n\
-         #[derive(Debug, Clone, PartialEq, Eq)]\n\
-         pub struct UnknownAction(pub String);\n\n\
-         impl std::fmt::Display for UnknownAction {\n\
-         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n\
-         write!(f, \"unknown OCPP 1.6 action `{}`\", self.0)\n\
-         }\n\
-         }\n\n\
-         impl std::error::Error for UnknownAction {}\n",
-    );
+    let actions: Vec<(&str, &str)> = model
+        .actions
+        .iter()
+        .map(|a| (a.name.as_str(), a.variant.as_str()))
+        .collect();
+    let methods: Vec<_> = methods
+        .iter()
+        .map(|(doc, name, ret, value)| {
+            (*doc, *name, *ret, model.actions.iter().map(value).collect())
+        })
+        .collect();
+    render_action_impls(&mut out, &actions, &methods, "1.6");
     out
 }
