@@ -18,16 +18,17 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use unicharge_ocpp::v201::{
     ChargingStateEnumType, EvseType, GetLocalListVersionRequest, GetLocalListVersionResponse,
-    IdTokenEnumType, IdTokenType, MeasurandEnumType, MeterValueType, ReadingContextEnumType,
-    ReasonEnumType, RequestStartStopStatusEnumType, RequestStartTransactionRequest,
+    IdTokenEnumType, IdTokenType, ReadingContextEnumType, ReasonEnumType,
+    RequestStartStopStatusEnumType, RequestStartTransactionRequest,
     RequestStartTransactionResponse, ReserveNowRequest, ReserveNowResponse,
-    ReserveNowStatusEnumType, SampledValueType, SendLocalListRequest, SendLocalListResponse,
+    ReserveNowStatusEnumType, SendLocalListRequest, SendLocalListResponse,
     SendLocalListStatusEnumType, TransactionEventEnumType, TransactionEventRequest,
-    TransactionType, TriggerReasonEnumType,
+    TriggerReasonEnumType,
 };
 use unicharge_sim::octt::states;
 use unicharge_sim::Station;
 
+use common::payloads::{energy, transaction_event};
 use common::{StationSpec, TestCsms};
 
 const CP: &str = "CP042";
@@ -94,42 +95,18 @@ fn event(
     minutes: i64,
 ) -> TransactionEventRequest {
     let at = Utc::now() - chrono::Duration::hours(2) + chrono::Duration::minutes(minutes);
-    TransactionEventRequest {
-        custom_data: None,
-        event_type,
-        meter_value: Some(vec![MeterValueType {
-            custom_data: None,
-            timestamp: at,
-            sampled_value: vec![SampledValueType {
-                custom_data: None,
-                value: wh.into(),
-                context: Some(ReadingContextEnumType::SamplePeriodic),
-                measurand: Some(MeasurandEnumType::EnergyActiveImportRegister),
-                phase: None,
-                location: None,
-                signed_meter_value: None,
-                unit_of_measure: None,
-            }],
-        }]),
-        timestamp: at,
-        trigger_reason: trigger,
+    let mut event = transaction_event(
+        TX,
         seq_no,
-        offline: None,
-        number_of_phases_used: None,
-        cable_max_current: None,
-        reservation_id: None,
-        transaction_info: TransactionType {
-            custom_data: None,
-            transaction_id: TX.into(),
-            charging_state: Some(ChargingStateEnumType::Charging),
-            time_spent_charging: None,
-            stopped_reason: None,
-            remote_start_id: None,
-        },
-        evse: None,
-        // The station reports the token in upper case: idTokens are case-insensitive.
-        id_token: Some(token(&TOKEN.to_uppercase())),
-    }
+        event_type,
+        trigger,
+        at,
+        ChargingStateEnumType::Charging,
+    );
+    event.meter_value = Some(energy(at, wh, ReadingContextEnumType::SamplePeriodic));
+    // The station reports the token in upper case: idTokens are case-insensitive.
+    event.id_token = Some(token(&TOKEN.to_uppercase()));
+    event
 }
 
 /// Every (table, column) of the database file whose text contains `needle`, any case.

@@ -13,20 +13,20 @@ mod common;
 #[path = "ocpi_common/mod.rs"]
 mod ocpi_common;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use reqwest::Method;
 use serde_json::json;
 use unicharge_ocpp::v201::{
     AuthorizationStatusEnumType, AuthorizeRequest, ChargingStateEnumType, ConnectorStatusEnumType,
-    EvseType, IdTokenEnumType, IdTokenType, MeasurandEnumType, MeterValueType,
-    ReadingContextEnumType, ReasonEnumType, RequestStartStopStatusEnumType,
-    RequestStartTransactionRequest, RequestStartTransactionResponse, RequestStopTransactionRequest,
-    RequestStopTransactionResponse, SampledValueType, StatusNotificationRequest,
-    TransactionEventEnumType, TransactionEventRequest, TransactionType, TriggerReasonEnumType,
+    EvseType, IdTokenEnumType, IdTokenType, ReadingContextEnumType, ReasonEnumType,
+    RequestStartStopStatusEnumType, RequestStartTransactionRequest,
+    RequestStartTransactionResponse, RequestStopTransactionRequest, RequestStopTransactionResponse,
+    StatusNotificationRequest, TransactionEventEnumType, TriggerReasonEnumType,
 };
 use unicharge_sim::octt::states;
 use unicharge_sim::Station;
 
+use common::payloads::{energy, transaction_event as event};
 use common::{StationSpec, TestCsms};
 use ocpi_common::{Operator, Peer};
 
@@ -474,55 +474,6 @@ async fn b3_1_pushed_tokens_authorize_at_ocpp_stations() {
         .await;
     assert_eq!(no_date["status_code"], 2001, "PATCH without last_updated");
     station.close().await;
-}
-
-fn energy(at: DateTime<Utc>, wh: i64, context: ReadingContextEnumType) -> Vec<MeterValueType> {
-    vec![MeterValueType {
-        custom_data: None,
-        timestamp: at,
-        sampled_value: vec![SampledValueType {
-            custom_data: None,
-            value: wh.into(),
-            context: Some(context),
-            measurand: Some(MeasurandEnumType::EnergyActiveImportRegister),
-            phase: None,
-            location: None,
-            signed_meter_value: None,
-            unit_of_measure: None,
-        }],
-    }]
-}
-
-fn event(
-    tx: &str,
-    seq_no: i64,
-    event_type: TransactionEventEnumType,
-    trigger: TriggerReasonEnumType,
-    at: DateTime<Utc>,
-    state: ChargingStateEnumType,
-) -> TransactionEventRequest {
-    TransactionEventRequest {
-        custom_data: None,
-        event_type,
-        meter_value: None,
-        timestamp: at,
-        trigger_reason: trigger,
-        seq_no,
-        offline: None,
-        number_of_phases_used: None,
-        cable_max_current: None,
-        reservation_id: None,
-        transaction_info: TransactionType {
-            custom_data: None,
-            transaction_id: tx.into(),
-            charging_state: Some(state),
-            time_spent_charging: None,
-            stopped_reason: None,
-            remote_start_id: None,
-        },
-        evse: None,
-        id_token: None,
-    }
 }
 
 /// B6.1 charging with the MSP's app: START_SESSION → the CSMS's remote start → the station
