@@ -131,6 +131,73 @@ impl Options {
 
 /// `cargo test ...` arguments; two test threads unless the caller chose a number (libtest rejects
 /// the option twice).
+/// A git command's trimmed stdout in `root`, `None` when git is missing or fails (a report
+/// then says the commit is unknown rather than failing).
+pub fn git_output(root: &Path, args: &[&str]) -> Option<String> {
+    Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// The libtest output of a report's suites: read from each `--from FILE`, or (without one) from
+/// running each `cargo <suite>` in `root`. `None` when `--help` was asked for. Shared by the
+/// Diameter and OCPI reports, which take the same arguments.
+pub fn suite_outputs(
+    root: &Path,
+    name: &str,
+    args: &[String],
+    suites: &[&[&str]],
+) -> Result<Option<Vec<(String, String)>>> {
+    let mut from = vec![];
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--from" => from.push(it.next().context("--from needs a file")?.clone()),
+            "-h" | "--help" => {
+                eprintln!("usage: cargo xtask {name} [--from FILE]...");
+                return Ok(None);
+            }
+            other => bail!("unknown argument {other:?} (usage: {name} [--from FILE]...)"),
+        }
+    }
+    if !from.is_empty() {
+        return from
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?;
+                Ok((f.clone(), text))
+            })
+            .collect::<Result<_>>()
+            .map(Some);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    suites
+        .iter()
+        .map(|args| {
+            let cmd = format!("cargo {}", args.join(" "));
+            eprintln!("running `{cmd}`");
+            let out = Command::new(&cargo)
+                .args(*args)
+                .current_dir(root)
+                .output()
+                .context("could not run cargo")?;
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            if !text.lines().any(|l| l.starts_with("running ")) {
+                bail!(
+                    "`{cmd}` produced no test results:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            Ok((cmd, text))
+        })
+        .collect::<Result<_>>()
+        .map(Some)
+}
+
 fn cargo_test_command(libtest_args: &[String]) -> Vec<String> {
     let mut cmd: Vec<String> = std::iter::once("cargo")
         .chain(CARGO_TEST.iter().copied())

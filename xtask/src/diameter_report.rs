@@ -12,16 +12,16 @@
 //! ```
 //!
 //! Without `--from` it runs `cargo test -p unicharge-diameter --test tp_rf_ctf` and
-//! `cargo test -p unicharge-server --test diameter_rf_cdf`.
+//! `cargo test -p unicharge-server --test diameter_rf_cdf` and `--test diameter_ro_ocf` /
+//! `--test diameter_ro_ctf` (the Ro OCF and CTF TPs, issue 14).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::conformance_report::{parse_output, Outcome, TestResult};
+use crate::conformance_report::{git_output, parse_output, suite_outputs, Outcome, TestResult};
 
 const TPS_TSV: &str = "crates/diameter/tests/ts-103-374-2-tps.tsv";
 const REPORT: &str = "docs/conformance/diameter-rf-ro.md";
@@ -33,6 +33,20 @@ const SUITES: &[&[&str]] = &[
         "unicharge-server",
         "--test",
         "diameter_rf_cdf",
+    ],
+    &[
+        "test",
+        "-p",
+        "unicharge-server",
+        "--test",
+        "diameter_ro_ocf",
+    ],
+    &[
+        "test",
+        "-p",
+        "unicharge-server",
+        "--test",
+        "diameter_ro_ctf",
     ],
 ];
 
@@ -76,49 +90,8 @@ fn covered(test: &str) -> Vec<String> {
 }
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
-    let mut from = vec![];
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--from" => from.push(it.next().context("--from needs a file")?.clone()),
-            "-h" | "--help" => {
-                eprintln!("usage: cargo xtask diameter-report [--from FILE]...");
-                return Ok(());
-            }
-            other => bail!("unknown argument {other:?} (usage: diameter-report [--from FILE]...)"),
-        }
-    }
-    let outputs: Vec<(String, String)> = if from.is_empty() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        SUITES
-            .iter()
-            .map(|args| {
-                let cmd = format!("cargo {}", args.join(" "));
-                eprintln!("running `{cmd}`");
-                let out = Command::new(&cargo)
-                    .args(*args)
-                    .current_dir(root)
-                    .output()
-                    .context("could not run cargo")?;
-                let text = String::from_utf8_lossy(&out.stdout).into_owned();
-                if !text.lines().any(|l| l.starts_with("running ")) {
-                    bail!(
-                        "`{cmd}` produced no test results:\n{}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                }
-                Ok((cmd, text))
-            })
-            .collect::<Result<_>>()?
-    } else {
-        from.iter()
-            .map(|f| {
-                Ok((
-                    f.clone(),
-                    std::fs::read_to_string(f).with_context(|| format!("reading {f}"))?,
-                ))
-            })
-            .collect::<Result<_>>()?
+    let Some(outputs) = suite_outputs(root, "diameter-report", args, SUITES)? else {
+        return Ok(());
     };
     let mut results: BTreeMap<String, TestResult> = BTreeMap::new();
     let mut unfinished = vec![];
@@ -148,15 +121,7 @@ fn render(
     unfinished: &[String],
     root: &Path,
 ) -> String {
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
+    let git = |args: &[&str]| git_output(root, args);
     let head = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into());
     let dirty = git(&["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
     let mut s = String::new();
@@ -242,7 +207,11 @@ fn render(
     let _ = writeln!(s, "Readings taken where the TP text is ambiguous (see the catalog notes): the ASR of EC_01/02 carries \
         Auth-Application-Id 3 (Rf's application); the CDF supervision timer is configurable (`[diameter] supervision`, default \
         2 × Acct-Interim-Interval); the CTF retransmission count is configurable (default 2); CTF EC_02 and EC_03 are one \
-        story (failover on DWR/DWA failure, then back) and run as one test.\n");
+        story (failover on DWR/DWA failure, then back) and run as one test. Ro OCF: a CCR-T is granted nothing \
+        (TC_09, EC_03: RFC 8506 over the TP's copy-pasted GSU); CH_01 answers CHECK_BALANCE with a GSU of what the \
+        balance buys plus Tariff-Time-Change; CP_01/02 send one MSCC per rating group; RE_01 and OP_02/04/05/06 \
+        trigger the RAR through the OCF's operator call; OP_10 ends the service through the store call behind `POST /api/v1/ro/sessions/{{id}}/terminate`; OP_03 resets triggers with `reset_triggers_on_update`; OP_12 \
+        reads the TP's Granted-Service-Unit in a CCR as Used-Service-Unit and Envelope-Stop-Time as Envelope-End-Time.\n");
     s.push_str(&table);
     s
 }

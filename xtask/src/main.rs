@@ -5,11 +5,13 @@
 //! - `conformance-report`: run the OCTT conformance tests and write `docs/conformance/ocpp201-csms.md`.
 //! - `diameter-report`: run the Diameter Rf/Ro TP tests and write `docs/conformance/diameter-rf-ro.md`.
 //! - `efc-conformance-report`: run the ISO/TS 16407-1 EFC tests and write `docs/conformance/efc-17575.md`.
+//! - `ocpi-report`: run the OCPI tests and write `docs/conformance/ocpi.md` (seed 003 BUCs).
 
 mod codegen_ocpp;
 mod conformance_report;
 mod diameter_report;
 mod efc_conformance_report;
+mod ocpi_report;
 
 use std::path::PathBuf;
 
@@ -29,6 +31,7 @@ fn main() -> anyhow::Result<()> {
             efc_conformance_report::run(&workspace_root(), &args[1..])
         }
         Some("diameter-report") => diameter_report::run(&workspace_root(), &args[1..]),
+        Some("ocpi-report") => ocpi_report::run(&workspace_root(), &args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -36,7 +39,8 @@ fn main() -> anyhow::Result<()> {
                  codegen-ocpp [--check]   regenerate OCPP 2.0.1 message types from the schemas\n  \
                  conformance-report       run the OCTT CSMS conformance tests, write docs/conformance/ocpp201-csms.md\n  \
                  diameter-report          run the Diameter Rf/Ro TP tests, write docs/conformance/diameter-rf-ro.md
-                 efc-conformance-report   run the ISO/TS 16407-1 EFC tests, write docs/conformance/efc-17575.md"
+                 efc-conformance-report   run the ISO/TS 16407-1 EFC tests, write docs/conformance/efc-17575.md
+                 ocpi-report              run the OCPI tests, write docs/conformance/ocpi.md"
             );
             std::process::exit(2);
         }

@@ -71,7 +71,9 @@ pub fn routes() -> Router<ApiState> {
 pub struct GetLogBody {
     /// `DiagnosticsLog` or `SecurityLog`.
     pub log_type: String,
-    /// URL the station uploads the log to.
+    /// URL the station uploads the log to. Absent: the station uploads to unicharge itself
+    /// (a per-request, expiring URL on this API's port); the files are then listed at
+    /// `GET /api/v1/stations/{id}/log-files`.
     pub remote_location: Option<String>,
     pub oldest_timestamp: Option<DateTime<Utc>>,
     pub latest_timestamp: Option<DateTime<Utc>>,
@@ -104,13 +106,12 @@ pub async fn get_log(
 ) -> Result<Json<LogRequested>, ApiError> {
     let by = caller.operator()?;
     let station = station_id(&id)?;
-    let remote_location = body.remote_location.unwrap_or_default();
-    let (sent, filename) = n::get_log(
+    let (sent, filename, remote_location) = n::get_log(
         &state.csms,
         &station,
         LogRequest {
             log_type: ocpp_enum("logType", &body.log_type)?,
-            remote_location: remote_location.clone(),
+            remote_location: body.remote_location.unwrap_or_default(),
             oldest_timestamp: body.oldest_timestamp,
             latest_timestamp: body.latest_timestamp,
             retries: body.retries,

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod availability;
+pub mod campaigns;
 pub mod certificate_management;
 pub mod commands;
 pub mod data_transfer;
@@ -25,9 +26,13 @@ pub mod export;
 pub mod files;
 pub mod firmware;
 pub mod local_list;
+pub mod log_files;
+pub mod ocpi;
+pub mod personal_data;
 pub mod provisioning;
 pub mod remote_control;
 pub mod reservations;
+pub mod ro;
 pub mod security;
 pub mod site_load;
 pub mod smart_charging;
@@ -62,6 +67,10 @@ pub struct ApiState {
     pub diameter: Option<diameter::SharedPeers>,
     /// `serve --demo`: the stations are simulated; the web UI says so on every page.
     pub demo: bool,
+    /// The OCPI front door, when it runs: partners and locations are managed through it.
+    pub ocpi: Option<unicharge_ocpi_server::Ocpi>,
+    /// GDPR erasure: the key of the pseudonyms (kept outside the database).
+    pub pseudonym_key: Option<Arc<Vec<u8>>>,
 }
 
 impl ApiState {
@@ -72,6 +81,8 @@ impl ApiState {
             efc: None,
             diameter: None,
             demo: false,
+            ocpi: None,
+            pseudonym_key: None,
         }
     }
 
@@ -81,9 +92,21 @@ impl ApiState {
         self
     }
 
+    /// The key erasures pseudonymise idTokens with (`<data_dir>/pseudonym.key`).
+    pub fn with_pseudonym_key(mut self, key: Vec<u8>) -> Self {
+        self.pseudonym_key = Some(Arc::new(key));
+        self
+    }
+
     /// Route the EFC writes through this back end.
     pub fn with_efc(mut self, efc: unicharge_efc_backend::Backend) -> Self {
         self.efc = Some(efc);
+        self
+    }
+
+    /// With the OCPI front door.
+    pub fn with_ocpi(mut self, ocpi: unicharge_ocpi_server::Ocpi) -> Self {
+        self.ocpi = Some(ocpi);
         self
     }
 
@@ -128,6 +151,8 @@ impl ApiState {
         tokens::list_tokens,
         tokens::put_token,
         tokens::delete_token,
+        personal_data::get_personal_data,
+        personal_data::erase,
         local_list::get_local_list,
         local_list::send_full_list,
         local_list::send_differential_list,
@@ -155,6 +180,12 @@ impl ApiState {
         diameter::list_peers,
         diameter::list_sessions,
         diameter::list_charge_records,
+        ro::list_subscribers,
+        ro::put_subscriber,
+        ro::list_tariffs,
+        ro::put_tariff,
+        ro::list_sessions,
+        ro::terminate_session,
         remote_control::unlock_connector,
         remote_control::clear_cache,
         reservations::reserve_now,
@@ -192,6 +223,15 @@ impl ApiState {
         files::upload_firmware,
         files::list_firmware,
         diagnostics::get_log,
+        log_files::list_log_files,
+        campaigns::start_campaign,
+        campaigns::list_campaigns,
+        campaigns::get_campaign,
+        campaigns::pause,
+        campaigns::resume,
+        campaigns::abort,
+        log_files::get_log_file,
+        log_files::log_file_content,
         diagnostics::list_logs,
         diagnostics::log_request,
         diagnostics::get_monitoring_report,
@@ -246,6 +286,8 @@ impl ApiState {
         security::CertificateView,
         tokens::TokenView,
         tokens::TokenBody,
+        personal_data::PersonalDataView,
+        personal_data::ErasureView,
         local_list::ListEntry,
         local_list::LocalListEntryView,
         local_list::LocalListView,
@@ -294,6 +336,14 @@ impl ApiState {
         firmware::PublishFirmwareBody,
         firmware::UnpublishFirmwareBody,
         diagnostics::GetLogBody,
+        log_files::LogFileView,
+        log_files::LogFileList,
+        campaigns::StationFilter,
+        campaigns::StartCampaignBody,
+        campaigns::CampaignStationView,
+        campaigns::CampaignCounts,
+        campaigns::CampaignView,
+        campaigns::CampaignList,
         diagnostics::LogRequested,
         diagnostics::MonitoringReportBody,
         diagnostics::MonitoringBaseBody,
@@ -323,6 +373,13 @@ impl ApiState {
         diameter::DiameterPeerList,
         diameter::AccountingSessionView,
         diameter::AccountingSessionList,
+        ro::SubscriberView,
+        ro::SubscriberList,
+        ro::TariffView,
+        ro::TariffList,
+        ro::RoGrantView,
+        ro::RoSessionView,
+        ro::RoSessionList,
         data_transfer::DataTransferBody,
         data_transfer::DataTransferAnswerView,
         certificate_management::InstallBody,
@@ -373,19 +430,24 @@ pub fn router(state: ApiState) -> Router {
         .merge(availability::routes())
         .merge(security::routes())
         .merge(tokens::routes())
+        .merge(personal_data::routes())
         .merge(local_list::routes())
         .merge(transactions::routes())
         .merge(remote_control::routes())
         .merge(reservations::routes())
         .merge(tariffs::routes())
         .merge(efc::routes())
+        .merge(ocpi::routes())
         .merge(accounts::routes())
         .merge(diameter::routes())
+        .merge(ro::routes())
         .merge(smart_charging::routes())
         .merge(site_load::routes())
         .merge(firmware::routes())
         .merge(diagnostics::routes())
         .merge(files::routes())
+        .merge(log_files::routes())
+        .merge(campaigns::routes())
         .merge(data_transfer::routes())
         .merge(display::routes())
         .merge(certificate_management::routes())

@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod ids;
 pub mod ledger;
 pub mod metering;
+pub mod online;
 pub mod rating;
 pub mod security_profile;
 pub mod smart_charging;

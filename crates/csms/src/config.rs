@@ -160,6 +160,21 @@ pub struct CsmsConfig {
     pub firmware_signing: Option<(PathBuf, Option<PathBuf>)>,
     /// Where the files unicharge serves (firmware) are kept. `None`: none are served.
     pub files_dir: Option<PathBuf>,
+    /// A02/A03 V2GCertificate: the V2G sub-CA chain (PEM, the signing sub-CA first) and its
+    /// key (PEM, mode 0600) that sign SECC certificates. `None`: such requests are Rejected.
+    pub v2g_sub_ca: Option<(PathBuf, PathBuf)>,
+    /// Validity of the SECC certificates the V2G sub-CA issues, in days.
+    pub v2g_certificate_days: u32,
+    /// M01/M02: where Get15118EVCertificate is forwarded. `None`: answered Failed.
+    pub contract_service:
+        Option<crate::certificate_management::ev_certificate::ContractServiceConfig>,
+    /// N01 log uploads to unicharge itself: the largest file a station may upload (beyond it:
+    /// HTTP 413) and how long the upload URL a GetLog carries stays valid.
+    pub log_upload_max_bytes: u64,
+    pub log_upload_validity: Duration,
+    /// L01 rollout campaigns: how often running campaigns are looked at even when no station
+    /// reported anything (timeouts, stations coming back online).
+    pub campaign_tick: Duration,
 }
 
 impl Default for CsmsConfig {
@@ -199,6 +214,12 @@ impl Default for CsmsConfig {
             credential_cache_ttl: Duration::from_secs(600),
             firmware_signing: None,
             files_dir: None,
+            v2g_sub_ca: None,
+            v2g_certificate_days: crate::certificate_management::v2g_ca::DEFAULT_SECC_DAYS,
+            contract_service: None,
+            log_upload_max_bytes: 64 << 20,
+            log_upload_validity: Duration::from_secs(24 * 3600),
+            campaign_tick: Duration::from_secs(10),
         }
     }
 }

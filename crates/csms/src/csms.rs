@@ -43,6 +43,13 @@ pub struct Shared {
     pub data_transfer: crate::data_transfer::DataTransferHandlers,
     /// C07: the trust anchors and OCSP responder contract certificates are checked against.
     pub contract_trust: crate::certificate_management::contract::ContractTrust,
+    /// A02/A03 V2GCertificate: the V2G sub-CA that signs SECC certificates, if configured.
+    pub v2g_ca: Option<Arc<crate::certificate_management::v2g_ca::V2gSubCa>>,
+    /// M01/M02: the contract-certificate service Get15118EVCertificate goes to.
+    pub contract_service:
+        Option<crate::certificate_management::ev_certificate::ContractServiceConfig>,
+    /// L01 rollout campaigns: wakes their task after an operator's change.
+    pub campaigns: crate::firmware::campaign::CampaignWake,
 }
 
 /// A cheap, cloneable handle on the running CSMS.
@@ -79,7 +86,27 @@ impl Csms {
                 })?),
                 None => None,
             };
+        let v2g_ca = match &config.v2g_sub_ca {
+            Some((chain, key)) => Some(Arc::new(
+                crate::certificate_management::v2g_ca::V2gSubCa::load(
+                    chain,
+                    key,
+                    config.v2g_certificate_days,
+                )
+                .with_context(|| {
+                    format!(
+                        "cannot load the V2G sub-CA {} / {} (plug_and_charge.v2g_sub_ca_chain / \
+                         v2g_sub_ca_key)",
+                        chain.display(),
+                        key.display()
+                    )
+                })?,
+            )),
+            None => None,
+        };
         let shared = Arc::new(Shared {
+            v2g_ca,
+            contract_service: config.contract_service.clone(),
             files,
             guard: Guard::new(&config),
             config: Arc::new(config),
@@ -91,6 +118,7 @@ impl Csms {
             site_load: Default::default(),
             data_transfer: Default::default(),
             contract_trust: Default::default(),
+            campaigns: Default::default(),
         });
         let config = shared.config.clone();
         let mut listeners = Vec::new();
@@ -127,6 +155,11 @@ impl Csms {
         listeners.push(tokio::spawn(prune_answers(shared.clone())));
         // Subscribed here, before the first station can connect: no transaction is missed.
         listeners.push(tokio::spawn(crate::smart_charging::site::run(
+            Csms::from_shared(shared.clone()),
+            shared.facts.subscribe(),
+        )));
+        // L01 rollout campaigns (resumes the ones a previous run left unfinished).
+        listeners.push(tokio::spawn(crate::firmware::campaign::run(
             Csms::from_shared(shared.clone()),
             shared.facts.subscribe(),
         )));

@@ -337,6 +337,9 @@ async fn route(
         Action::GetCertificateStatus => encode(
             certificate_management::get_certificate_status::handle(ctx, decode(payload)?).await?,
         ),
+        Action::Get15118EvCertificate => {
+            encode(certificate_management::ev_certificate::handle(ctx, decode(payload)?).await?)
+        }
         Action::NotifyDisplayMessages => {
             encode(display::notify_display_messages::handle(ctx, decode(payload)?).await?)
         }

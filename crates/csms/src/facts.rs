@@ -65,6 +65,13 @@ pub enum Fact {
         transaction_id: String,
         stopped_reason: Option<String>,
     },
+    /// A FirmwareStatusNotification was stored (L01; what rollout campaigns follow).
+    FirmwareStatus {
+        station: StationId,
+        request_id: Option<i64>,
+        /// OCPP FirmwareStatusEnumType, e.g. `Downloading`, `Installed`.
+        status: String,
+    },
     /// A charge record was committed (its id is `{station}:{transaction}`).
     ChargeRecordCreated {
         station: StationId,
@@ -84,7 +91,8 @@ impl Fact {
             | Fact::TransactionStarted { station, .. }
             | Fact::TransactionUpdated { station, .. }
             | Fact::TransactionEnded { station, .. }
-            | Fact::ChargeRecordCreated { station, .. } => station,
+            | Fact::ChargeRecordCreated { station, .. }
+            | Fact::FirmwareStatus { station, .. } => station,
         }
     }
 }

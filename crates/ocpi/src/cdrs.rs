@@ -41,18 +41,18 @@ pub struct Cdr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_fixed_cost: Option<Price>,
     /// kWh.
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "crate::number::exact")]
     pub total_energy: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_energy_cost: Option<Price>,
     /// Hours.
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "crate::number::exact")]
     pub total_time: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_time_cost: Option<Price>,
     /// Hours.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]

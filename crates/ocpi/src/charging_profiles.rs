@@ -26,7 +26,7 @@ pub struct ChargingProfile {
     pub duration: Option<u32>,
     pub charging_rate_unit: ChargingRateUnit,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -40,7 +40,7 @@ pub struct ChargingProfilePeriod {
     /// Seconds from the profile's start.
     pub start_period: u32,
     /// In the profile's unit (W or A).
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "crate::number::exact")]
     pub limit: Decimal,
 }
 

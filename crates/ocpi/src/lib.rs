@@ -20,9 +20,8 @@
 //! 2.2.1 peer that sends a value from a later release does not make us reject the object.
 //!
 //! Money and energy are [`rust_decimal::Decimal`]: exact, never a binary float in our hands.
-//! OCPI writes them as JSON numbers, so they are read from and written to JSON numbers
-//! (`rust_decimal::serde::float`): the shortest decimal text of the binary value, which is the
-//! decimal itself for the up to 15 significant digits OCPI amounts have.
+//! OCPI writes them as JSON numbers; [`number`] reads and writes the number's text, never an
+//! `f64`, so every digit the peer sent is kept and a number too large to hold is refused (ADR 0032).
 
 #[macro_use]
 mod open_enum;
@@ -34,6 +33,7 @@ pub mod commands;
 pub mod credentials;
 pub mod hub_client_info;
 pub mod locations;
+pub mod number;
 pub mod patch;
 pub mod sessions;
 pub mod tariffs;

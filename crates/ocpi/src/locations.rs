@@ -237,7 +237,7 @@ pub struct EnergyMix {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnergySource {
     pub source: EnergySourceCategory,
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "crate::number::exact")]
     pub percentage: Decimal,
 }
 
@@ -245,7 +245,7 @@ pub struct EnergySource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentalImpact {
     pub category: EnvironmentalImpactCategory,
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "crate::number::exact")]
     pub amount: Decimal,
 }
 
@@ -257,37 +257,37 @@ pub struct Parking {
     pub physical_reference: Option<String>,
     pub vehicle_types: Vec<VehicleType>,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub max_vehicle_weight: Option<Decimal>,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub max_vehicle_height: Option<Decimal>,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub max_vehicle_length: Option<Decimal>,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub max_vehicle_width: Option<Decimal>,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub parking_space_length: Option<Decimal>,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -303,7 +303,7 @@ pub struct Parking {
     pub reservation_required: bool,
     /// Minutes.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]

@@ -21,7 +21,7 @@ pub struct Session {
     )]
     pub end_date_time: Option<DateTime<Utc>>,
     /// Energy charged so far, kWh.
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "crate::number::exact")]
     pub kwh: Decimal,
     pub cdr_token: CdrToken,
     pub auth_method: AuthMethod,
@@ -56,7 +56,7 @@ pub struct ChargingPeriod {
 pub struct CdrDimension {
     #[serde(rename = "type")]
     pub kind: CdrDimensionType,
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "crate::number::exact")]
     pub volume: Decimal,
 }
 
@@ -100,7 +100,7 @@ pub struct ChargingPreferences {
     pub departure_time: Option<DateTime<Utc>>,
     /// kWh.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]

@@ -31,7 +31,7 @@ pub struct Tariff {
     pub max_price: Option<PriceLimit>,
     /// 2.3.0: what a payment terminal should preauthorize for a session with this tariff.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -64,28 +64,28 @@ pub struct Tariff {
 pub struct PriceLimit {
     /// 2.2.1.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub excl_vat: Option<Decimal>,
     /// 2.2.1.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub incl_vat: Option<Decimal>,
     /// 2.3.0.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub before_taxes: Option<Decimal>,
     /// 2.3.0.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -116,11 +116,11 @@ pub struct PriceComponent {
     pub kind: TariffDimensionType,
     /// Per unit of the dimension (kWh, hour, or per session for FLAT), excluding VAT in
     /// 2.2.1; in 2.3.0 including or excluding taxes as the tariff's `tax_included` says.
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "crate::number::exact")]
     pub price: Decimal,
     /// VAT percentage for this component.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -142,39 +142,39 @@ pub struct TariffRestrictions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub min_kwh: Option<Decimal>,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub max_kwh: Option<Decimal>,
     /// A.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub min_current: Option<Decimal>,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub max_current: Option<Decimal>,
     /// kW.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub min_power: Option<Decimal>,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]

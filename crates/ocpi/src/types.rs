@@ -45,21 +45,21 @@ pub struct DisplayText {
 pub struct Price {
     /// 2.2.1: price excluding VAT.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub excl_vat: Option<Decimal>,
     /// 2.2.1: price including VAT.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub incl_vat: Option<Decimal>,
     /// 2.3.0: price before taxes.
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -121,12 +121,12 @@ pub struct TaxAmount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_number: Option<String>,
     #[serde(
-        with = "rust_decimal::serde::float_option",
+        with = "crate::number::exact_option",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub percentage: Option<Decimal>,
-    #[serde(with = "rust_decimal::serde::float")]
+    #[serde(with = "crate::number::exact")]
     pub amount: Decimal,
 }
 
@@ -160,8 +160,9 @@ mod tests {
             (d("0.1") + d("0.2"), "0.3"),
             (d("9.35"), "9.35"),
             (d("123456789.123456"), "123456789.123456"),
-            // Tiny values come out in exponent form (valid JSON, read back exactly).
-            (d("0.000001"), "1e-6"),
+            // Plain decimal text, never an exponent or a binary float's rounding (ADR 0032).
+            (d("0.000001"), "0.000001"),
+            (d("1234567890123456.789"), "1234567890123456.789"),
         ] {
             let price = Price {
                 before_taxes: Some(amount),

@@ -32,7 +32,7 @@
 use serde_json::{Map, Value};
 
 use crate::peer_text::bounded;
-use crate::ErrorCode;
+use crate::{ErrorCode, OcppVersion};
 
 /// The unique id of a CALL, echoed by its CALLRESULT or CALLERROR. At most 36 characters.
 pub type MessageId = String;
@@ -261,8 +261,13 @@ impl Frame {
                     }
                 };
                 let code = match items.pop() {
-                    // A peer may invent codes; keep the message, file it under GenericError.
-                    Some(Value::String(c)) => c.parse().unwrap_or(ErrorCode::GenericError),
+                    // A 1.6 peer's codes are read too ("OccurenceConstraintViolation" is the
+                    // same code); a peer may invent codes: keep the message, file it under
+                    // GenericError.
+                    Some(Value::String(c)) => c
+                        .parse()
+                        .or_else(|_| c.parse::<crate::v16::ErrorCode>().map(ErrorCode::from))
+                        .unwrap_or(ErrorCode::GenericError),
                     _ => {
                         return Err(FrameError::drop(
                             Some(&id),
@@ -288,8 +293,16 @@ impl Frame {
         }
     }
 
-    /// The frame as WebSocket text.
+    /// The frame as WebSocket text (2.0.1 spelling of error codes; see [`Frame::to_text_for`]).
     pub fn to_text(&self) -> String {
+        self.to_text_for(OcppVersion::V201)
+    }
+
+    /// The frame as WebSocket text for a peer speaking `version`: the same JSON, except that a
+    /// CALLERROR's code is written as that version spells it (1.6: `FormationViolation`,
+    /// `OccurenceConstraintViolation`, and `ProtocolError` for the two framing codes 1.6 lacks;
+    /// see [`crate::v16::ErrorCode::from_v201`]).
+    pub fn to_text_for(&self, version: OcppVersion) -> String {
         let result = match self {
             Frame::Call {
                 id,
@@ -302,7 +315,13 @@ impl Frame {
                 code,
                 description,
                 details,
-            } => serde_json::to_string(&(4, id, code.as_str(), description, details)),
+            } => {
+                let code = match version {
+                    OcppVersion::V201 => code.as_str(),
+                    OcppVersion::V16 => crate::v16::ErrorCode::from_v201(*code).as_str(),
+                };
+                serde_json::to_string(&(4, id, code, description, details))
+            }
         };
         // Serialising strings and `Value`s into a String cannot fail.
         result.unwrap_or_default()

@@ -87,10 +87,7 @@ impl Validator {
                     // jsonschema 0.60's own date-time check takes "2/26-11-21T10:00:00Z" for a
                     // date (found by fuzz/ocpp_schema); check with the parser the types decode
                     // with, keeping the 'T' jsonschema required (chrono also takes a space).
-                    .with_format("date-time", |s: &str| {
-                        matches!(s.as_bytes().get(10), Some(b'T' | b't'))
-                            && chrono::DateTime::parse_from_rfc3339(s).is_ok()
-                    })
+                    .with_format("date-time", is_date_time)
                     .build(&schema)
                     .unwrap_or_else(|e| panic!("embedded schema {name} does not compile: {e}"));
                 (*name, validator)
@@ -125,6 +122,13 @@ impl Validator {
             }),
         }
     }
+}
+
+/// The `date-time` format check of both OCPP versions: RFC 3339 as chrono parses it (the types
+/// decode with chrono), with the 'T' separator JSON Schema requires (chrono also takes a space).
+pub(crate) fn is_date_time(s: &str) -> bool {
+    matches!(s.as_bytes().get(10), Some(b'T' | b't'))
+        && chrono::DateTime::parse_from_rfc3339(s).is_ok()
 }
 
 /// The Part 4 error code for one kind of schema failure.

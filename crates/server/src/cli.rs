@@ -75,6 +75,24 @@ pub enum Command {
     /// Diameter Rf: connected peers, accounting sessions, the charge records of the CDF.
     #[command(subcommand)]
     Diameter(DiameterCommand),
+    /// OCPI roaming: partner platforms (token A, registration) and locations (via the REST API).
+    #[command(subcommand)]
+    Ocpi(crate::cli_ocpi::OcpiCommand),
+    /// Test PKIs: `pki v2g-test-ca --out DIR` makes an ISO 15118-2 V2G root and sub-CAs.
+    #[command(subcommand)]
+    Pki(crate::cli_pki::PkiCommand),
+    /// Personal data of an idToken (GDPR): `token personal-data ID`, `token erase ID --yes`
+    /// (via the running server).
+    #[command(subcommand)]
+    Token(crate::cli_pki::TokenCommand),
+    /// Firmware rollout campaigns: start, list, show (`--watch`: a progress bar), pause,
+    /// resume, abort (via the REST API).
+    #[command(subcommand)]
+    Firmware(crate::cli_firmware::FirmwareCommand),
+    /// Log files stations uploaded to unicharge (GetLog without remoteLocation): list and
+    /// download (via the REST API).
+    #[command(subcommand)]
+    LogFiles(crate::cli_firmware::LogFilesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +118,41 @@ pub enum DiameterCommand {
         /// csv or json.
         #[arg(long, default_value = "csv")]
         format: String,
+        #[arg(long, default_value = "100")]
+        limit: u32,
+    },
+    /// Ro: map a Subscription-Id to the ledger account that pays for it (via the REST API;
+    /// open and top up the account with `unicharge accounts`).
+    RoSubscriber {
+        /// END_USER_E164, END_USER_IMSI, END_USER_SIP_URI, END_USER_NAI or END_USER_PRIVATE.
+        #[arg(long, default_value = "END_USER_E164")]
+        id_type: String,
+        /// The MSISDN, IMSI, SIP URI, …
+        #[arg(long)]
+        id_data: String,
+        #[arg(long)]
+        account: String,
+        /// Refuse every service to this subscriber (4010).
+        #[arg(long)]
+        barred: bool,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Ro: create or replace a tariff from a JSON file (fields as `GET /api/v1/ro/tariffs`
+    /// shows them, e.g. {"id":"voice","ratingGroup":10,"unit":"time","currency":"EUR",
+    /// "price":"0.10","block":60,"defaultGrant":300}) via the REST API.
+    RoTariff {
+        /// The tariff as JSON.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Ro credit-control sessions, most recently active first, with their grants (reads the
+    /// database; works whether or not the server runs).
+    RoSessions {
+        /// open or closed; both when absent.
+        #[arg(long)]
+        state: Option<String>,
         #[arg(long, default_value = "100")]
         limit: u32,
     },
@@ -416,7 +469,7 @@ pub struct ApiArgs {
 
 impl ApiArgs {
     /// GET `/api/v1/{path}` and print the answer.
-    async fn get(&self, path: &str) -> anyhow::Result<()> {
+    pub(crate) async fn get(&self, path: &str) -> anyhow::Result<()> {
         self.send(reqwest::Method::GET, path, None).await
     }
 
@@ -436,7 +489,7 @@ impl ApiArgs {
     }
 
     /// Send `method` to `/api/v1/{path}` (with a JSON body if given) and print the answer.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -1150,6 +1203,58 @@ pub async fn diameter(settings: &Settings, command: &DiameterCommand) -> anyhow:
                 "csv" => print!("{}", unicharge_api::export::charge_records_csv(&records)),
                 "json" => println!("{}", serde_json::to_string_pretty(&records)?),
                 other => bail!("--format {other}: use csv or json"),
+            }
+            Ok(())
+        }
+        DiameterCommand::RoSubscriber {
+            id_type,
+            id_data,
+            account,
+            barred,
+            api,
+        } => {
+            let body = serde_json::json!({
+                "idType": id_type, "idData": id_data, "account": account, "barred": barred,
+            });
+            api.send(reqwest::Method::PUT, "ro/subscribers", Some(body))
+                .await
+        }
+        DiameterCommand::RoTariff { file, api } => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let body: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", file.display()))?;
+            api.send(reqwest::Method::PUT, "ro/tariffs", Some(body))
+                .await
+        }
+        DiameterCommand::RoSessions { state, limit } => {
+            let filter = match state.as_deref() {
+                None => None,
+                Some("open") => Some("OPEN"),
+                Some("closed") => Some("CLOSED"),
+                Some(other) => bail!("--state {other}: use open or closed"),
+            };
+            let store = open_store(settings).await?;
+            let sessions = store.ro_sessions(filter, *limit).await?;
+            if sessions.is_empty() {
+                println!("no credit-control sessions");
+            }
+            for s in sessions {
+                println!(
+                    "{}  {}  {}  subscriber {}  account {}  CC-Request-Number {}  debited {}  grants {}  last {}{}",
+                    s.session_id,
+                    s.state,
+                    s.origin_host,
+                    s.subscriber.as_deref().unwrap_or("-"),
+                    s.account.as_deref().unwrap_or("-"),
+                    s.last_request_number,
+                    s.data.debited,
+                    s.data.grants.len(),
+                    s.updated_at.to_rfc3339(),
+                    s.closed_reason
+                        .map(|r| format!("  closed by {r}"))
+                        .unwrap_or_default(),
+                );
             }
             Ok(())
         }

@@ -429,7 +429,7 @@ impl Demo {
             }
             other => {
                 // Take it out of the inbox and refuse it the OCPP way.
-                let (id, _, _) = station.take_call().await?;
+                let (id, _) = station.take_call()?;
                 let text = json!([
                     4,
                     id,

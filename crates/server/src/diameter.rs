@@ -28,12 +28,16 @@ use unicharge_store::{
 use crate::settings::DiameterSettings;
 use crate::Settings;
 
+pub mod ro;
+
 /// The running CDF.
 pub struct RunningDiameter {
     pub addr: SocketAddr,
     /// The TLS listener's address, when `[diameter] tls_listen` is set.
     pub tls_addr: Option<SocketAddr>,
     pub cdf: Arc<Cdf>,
+    /// The Ro OCF, unless `[diameter.ro] enabled = false`.
+    pub ocf: Option<Arc<ro::Ocf>>,
     pub peers: Arc<PeerTable>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -109,11 +113,27 @@ pub async fn start(
         config.supervision = s;
     }
     config.request_timeout = settings.request_timeout;
+    let ocf = if settings.ro.enabled {
+        let c = ro::OcfConfig::from_settings(
+            &settings.ro,
+            &settings.origin_host,
+            &settings.origin_realm,
+            settings.request_timeout,
+        )?;
+        peer.auth_application_ids
+            .push(unicharge_diameter::app::CREDIT_CONTROL);
+        Some(ro::Ocf::new(c, store.clone()))
+    } else {
+        None
+    };
     let cdf = Cdf::new(config, Arc::new(StoreSink(store)));
     let peers = Arc::new(PeerTable::default());
     let shared = Shared {
         config: peer,
-        handler: cdf.clone(),
+        handler: Arc::new(ro::Dispatch {
+            cdf: cdf.clone(),
+            ocf: ocf.clone(),
+        }),
         table: peers.clone(),
         duplicates: Arc::new(DuplicateCache::default()),
     };
@@ -141,11 +161,17 @@ pub async fn start(
                 .run_supervision(peers.clone(), settings.supervision_check),
         ),
     ]);
-    tracing::info!(%addr, origin_host = %settings.origin_host, "Diameter Rf CDF listening");
+    if let Some(ocf) = &ocf {
+        tasks.push(tokio::spawn(
+            ocf.clone().run_supervision(settings.ro.tcc_check),
+        ));
+    }
+    tracing::info!(%addr, origin_host = %settings.origin_host, ro = ocf.is_some(), "Diameter Rf CDF listening");
     Ok(Some(RunningDiameter {
         addr,
         tls_addr,
         cdf,
+        ocf,
         peers,
         tasks,
     }))

@@ -6,6 +6,9 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod cli_efc;
+pub mod cli_firmware;
+pub mod cli_ocpi;
+pub mod cli_pki;
 pub mod demo;
 pub mod diameter;
 pub mod http;
@@ -36,6 +39,9 @@ pub struct Server {
     pub efc_listeners: unicharge_efc_backend::transport::Listeners,
     /// The Diameter Rf CDF, unless `[diameter] listen = ""`.
     pub diameter: Option<diameter::RunningDiameter>,
+    /// The OCPI front door (under `/ocpi` on the HTTP listener), unless `[ocpi] enabled = false`
+    /// or there is no HTTP listener.
+    pub ocpi: Option<unicharge_ocpi_server::Ocpi>,
 }
 
 impl Server {
@@ -87,7 +93,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
                 settings.database_path().display()
             )
         })?;
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = Arc::new(store);
+    let ocpi_store: Arc<dyn unicharge_store::ocpi::OcpiStore> = store.clone();
+    let store: Arc<dyn Store> = store;
     if let Some(path) = &settings.bootstrap {
         let n = bootstrap::Bootstrap::load(path)?
             .apply(store.as_ref())
@@ -107,6 +115,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         _ => anyhow::bail!("set both csms.ca_cert and csms.ca_key, or neither"),
     };
     let contract_trust = plug_and_charge_trust(&settings.plug_and_charge)?;
+    check_plug_and_charge_services(&settings.plug_and_charge)?;
     let csms = Csms::start(
         settings.csms_config(tls, certificate_authority),
         store.clone(),
@@ -127,16 +136,39 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         _ => None,
     };
     let diameter = diameter::start(&settings.diameter, store.clone(), diameter_tls).await?;
+    let ocpi = match (settings.ocpi.enabled, settings.http.listen) {
+        (true, Some(_)) => Some(
+            unicharge_ocpi_server::Ocpi::new(
+                settings.ocpi.clone(),
+                store.clone(),
+                ocpi_store,
+                csms.csms.clone(),
+                &settings.data_dir,
+            )
+            .context("ocpi")?,
+        ),
+        _ => None,
+    };
     let http_addr = match settings.http.listen {
         Some(addr) => {
             let mut api_state = unicharge_api::ApiState::new(csms.csms.clone(), store.clone())
                 .with_efc(efc.clone())
-                .with_demo(settings.demo);
+                .with_demo(settings.demo)
+                .with_pseudonym_key(pseudonym_key(&settings.data_dir)?);
             if let Some(d) = &diameter {
                 api_state = api_state.with_diameter(Arc::new(diameter::ApiPeers(d.peers.clone())));
             }
-            let api = unicharge_api::router(api_state);
+            if let Some(o) = &ocpi {
+                api_state = api_state.with_ocpi(o.clone());
+            }
+            let mut api = unicharge_api::router(api_state);
+            if let Some(o) = &ocpi {
+                api = api.merge(o.router());
+            }
             let bound = http::serve(addr, http::metrics_handle(), api).await?;
+            if let Some(o) = &ocpi {
+                o.set_listen_addr(bound);
+            }
             if let Some(files) = csms.csms.files() {
                 files.set_public_base(
                     settings
@@ -166,6 +198,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         efc,
         efc_listeners,
         diameter,
+        ocpi,
     })
 }
 
@@ -177,6 +210,83 @@ pub fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(path)
+}
+
+/// The key of the GDPR pseudonyms (`<data_dir>/pseudonym.key`, 32 random bytes as hex, mode
+/// 0600), created on first start. Kept outside the database: a copy of the database alone does
+/// not turn pseudonyms back into idTokens (not even by trying every card UID). Losing it only
+/// means later erasures of the same token get another pseudonym.
+pub fn pseudonym_key(data_dir: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let path = data_dir.join("pseudonym.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    anyhow::bail!(
+                        "{} is readable by others (mode {mode:o}): run `chmod 600 {}`",
+                        path.display(),
+                        path.display()
+                    );
+                }
+            }
+            let key = hex::decode(text.trim()).ok().filter(|k| k.len() >= 32);
+            key.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{} is not 64 hex digits; restore it from the backup (a new key gives \
+                     later erasures other pseudonyms)",
+                    path.display()
+                )
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = vec![0u8; 32];
+            openssl::rand::rand_bytes(&mut key)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(&path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            file.write_all(hex::encode(&key).as_bytes())?;
+            file.sync_all()?;
+            tracing::info!(file = %path.display(), "GDPR pseudonym key created; back it up with the database");
+            Ok(key)
+        }
+        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// A02/A03 V2G sub-CA and M01/M02 contract-certificate service settings: complete, or the
+/// error names the missing half; what is not configured is logged with the setting to set.
+fn check_plug_and_charge_services(s: &settings::PlugAndChargeSettings) -> anyhow::Result<()> {
+    match (&s.v2g_sub_ca_chain, &s.v2g_sub_ca_key) {
+        (Some(_), Some(_)) => {}
+        (None, None) => tracing::info!(
+            "plug_and_charge.v2g_sub_ca_chain / v2g_sub_ca_key not set: SignCertificate for \
+             V2G certificates will be Rejected"
+        ),
+        _ => anyhow::bail!(
+            "set both plug_and_charge.v2g_sub_ca_chain and plug_and_charge.v2g_sub_ca_key, or \
+             neither"
+        ),
+    }
+    match &s.contract_service_url {
+        Some(url) if !url.starts_with("http://") => anyhow::bail!(
+            "plug_and_charge.contract_service_url = {url:?}: give an http:// URL (a pool \
+             reached over TLS sits behind an adapter; see docs/plug-and-charge.md)"
+        ),
+        Some(_) => {}
+        None => tracing::info!(
+            "plug_and_charge.contract_service_url not set: Get15118EVCertificate will be \
+             answered Failed"
+        ),
+    }
+    Ok(())
 }
 
 /// C07: the contract-certificate trust from the settings; an unreadable file names itself.

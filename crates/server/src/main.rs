@@ -74,6 +74,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Account(command) => unicharge_server::cli_efc::account(command).await,
         Command::Efc(command) => unicharge_server::cli_efc::efc(command).await,
         Command::Diameter(command) => unicharge_server::cli::diameter(&settings, command).await,
+        Command::Ocpi(command) => unicharge_server::cli_ocpi::ocpi(command).await,
+        Command::Pki(command) => unicharge_server::cli_pki::pki(command),
+        Command::Token(command) => unicharge_server::cli_pki::token(command).await,
+        Command::Firmware(command) => unicharge_server::cli_firmware::firmware(command).await,
+        Command::LogFiles(command) => unicharge_server::cli_firmware::log_files(command).await,
         Command::Config(ConfigCommand::Show) => {
             print!("{}", toml::to_string(&settings)?);
             Ok(())
@@ -114,6 +119,13 @@ async fn serve(settings: unicharge_server::Settings) -> anyhow::Result<()> {
         println!("  web UI: http://{addr}/   (log in with an API key)");
         println!("  operator API: http://{addr}/api/v1   (Swagger UI: http://{addr}/api/v1/docs)");
         println!("  metrics: http://{addr}/metrics   health: http://{addr}/health");
+    }
+    if let Some(o) = &server.ocpi {
+        println!(
+            "  OCPI 2.3.0 / 2.2.1 (CPO): {}   (add a partner and get its token A: \
+             POST /api/v1/ocpi/partners)",
+            o.versions_url()
+        );
     }
     if let Some(d) = &server.diameter {
         println!(

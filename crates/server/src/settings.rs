@@ -67,6 +67,8 @@ pub struct Settings {
     /// the command line, never from a file.
     #[serde(skip)]
     pub demo: bool,
+    /// OCPI 2.2.1 / 2.3.0 roaming, served under `/ocpi` on the HTTP listener.
+    pub ocpi: unicharge_ocpi_server::OcpiSettings,
 }
 
 /// C07 Plug & Charge. Without `roots`, every Authorize carrying a contract certificate is
@@ -83,6 +85,21 @@ pub struct PlugAndChargeSettings {
     /// How long an OCSP answer may take ("5s").
     #[serde(with = "duration")]
     pub ocsp_timeout: Duration,
+    /// A02/A03 SignCertificate V2GCertificate: PEM chain of the V2G sub-CA that signs SECC
+    /// certificates (that sub-CA first, then the sub-CAs above it; not the root). With
+    /// `v2g_sub_ca_key`. Unset: such requests are Rejected. A test PKI:
+    /// `unicharge pki v2g-test-ca --out DIR`.
+    pub v2g_sub_ca_chain: Option<PathBuf>,
+    /// PEM private key of that sub-CA; must be mode 0600.
+    pub v2g_sub_ca_key: Option<PathBuf>,
+    /// Validity of the SECC certificates issued, in days (ISO 15118-2 keeps them short).
+    pub v2g_certificate_days: u32,
+    /// M01/M02 Get15118EVCertificate: `http://…` of the contract-certificate service (the JSON
+    /// interface documented in `docs/plug-and-charge.md`). Unset: answered Failed.
+    pub contract_service_url: Option<String>,
+    /// How long that service may take ("4s"; the EV gives up after 5 s).
+    #[serde(with = "duration")]
+    pub contract_service_timeout: Duration,
 }
 
 impl Default for PlugAndChargeSettings {
@@ -92,6 +109,11 @@ impl Default for PlugAndChargeSettings {
             intermediates: Vec::new(),
             ocsp_responder: None,
             ocsp_timeout: Duration::from_secs(5),
+            v2g_sub_ca_chain: None,
+            v2g_sub_ca_key: None,
+            v2g_certificate_days: unicharge_csms::certificate_management::v2g_ca::DEFAULT_SECC_DAYS,
+            contract_service_url: None,
+            contract_service_timeout: Duration::from_secs(4),
         }
     }
 }
@@ -137,6 +159,102 @@ pub struct DiameterSettings {
     /// Mutual TLS: refuse peers without a client certificate. Off: a certificate is verified
     /// when presented, and the allow-list decides by Origin-Host.
     pub tls_require_client_certificate: bool,
+    /// `[diameter.ro]`: Ro online charging (the OCF, Credit-Control application 4).
+    pub ro: RoSettings,
+}
+
+/// `[diameter.ro]`: the Online Charging Function answering CCRs from the ledger (issue 14).
+/// Names of enumerated values are the AVP value names of RFC 8506 / TS 32.299.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoSettings {
+    /// Answer CCRs and advertise application 4 in CER/CEA.
+    pub enabled: bool,
+    /// Tcc, the session supervision time (RFC 8506 §13): a session with no CCR for this long
+    /// is ended and its reservations released.
+    #[serde(with = "duration")]
+    pub tcc: Duration,
+    /// How often sessions are checked against Tcc.
+    #[serde(with = "duration")]
+    pub tcc_check: Duration,
+    /// Validity-Time of each grant (seconds); 0 sends none.
+    pub validity_time: u32,
+    /// Quota-Holding-Time (idle timeout of a grant, seconds); 0 sends none.
+    pub quota_holding_time: u32,
+    /// Quota-Consumption-Time (seconds) for time grants; 0 sends none.
+    pub quota_consumption_time: u32,
+    /// Time-/Volume-/Unit-Quota-Threshold sent with grants of that kind; 0 sends none.
+    pub time_quota_threshold: u32,
+    pub volume_quota_threshold: u32,
+    pub unit_quota_threshold: u32,
+    /// Credit-Control-Failure-Handling in every CCA: TERMINATE, CONTINUE, RETRY_AND_TERMINATE;
+    /// empty sends none.
+    pub credit_control_failure_handling: String,
+    /// Direct-Debiting-Failure-Handling in direct-debiting CCAs: TERMINATE_OR_BUFFER,
+    /// CONTINUE; empty sends none.
+    pub direct_debiting_failure_handling: String,
+    /// CC-Session-Failover in every CCA: FAILOVER_NOT_SUPPORTED, FAILOVER_SUPPORTED; empty
+    /// sends none.
+    pub cc_session_failover: String,
+    /// Final-Unit-Action when credit runs out: TERMINATE, REDIRECT, RESTRICT_ACCESS.
+    pub final_unit_action: String,
+    /// Redirect-Server-Address for REDIRECT (a URL).
+    pub redirect_server_address: String,
+    /// Restriction-Filter-Rule (IPFilterRule) for RESTRICT_ACCESS.
+    pub restriction_filter_rules: Vec<String>,
+    /// The rating group granted for a CCR-Initial without Multiple-Services-Credit-Control.
+    pub default_rating_group: Option<u32>,
+    /// Grants carry G-S-U-Pool-Reference: the rating groups of a session draw on one pool
+    /// (the subscriber's account), each with its price as multiplier (RFC 8506 §5.1.2).
+    pub credit_pooling: bool,
+    /// Envelope-Reporting in grants: DO_NOT_REPORT_ENVELOPES, REPORT_ENVELOPES,
+    /// REPORT_ENVELOPES_WITH_VOLUME, REPORT_ENVELOPES_WITH_EVENTS,
+    /// REPORT_ENVELOPES_WITH_VOLUME_AND_EVENTS; empty sends none.
+    pub envelope_reporting: String,
+    /// Time-Quota-Mechanism in time grants: DISCRETE_TIME_PERIOD or CONTINUOUS_TIME_PERIOD
+    /// with `base_time_interval` seconds; empty sends none.
+    pub time_quota_type: String,
+    pub base_time_interval: u32,
+    /// Trigger-Type values (TS 32.299 §7.2.236, e.g. 2 CHANGE_IN_QOS, 3 CHANGE_IN_LOCATION)
+    /// armed in every grant.
+    pub triggers: Vec<i32>,
+    /// CCA-Update resets the triggers armed at INITIAL: an empty Trigger (TS 32.299
+    /// §7.2.235) instead of the Trigger-Types above.
+    pub reset_triggers_on_update: bool,
+    /// Control offline charging from the OCF (TS 32.299 §6.5.8): CCA-Initial carries
+    /// Service-Information{PS-Information{Offline-Charging}} with the Quota-Consumption-Time,
+    /// Time-Quota-Mechanism and Envelope-Reporting configured above.
+    pub offline_charging: bool,
+}
+
+impl Default for RoSettings {
+    fn default() -> Self {
+        RoSettings {
+            enabled: true,
+            tcc: Duration::from_secs(600),
+            tcc_check: Duration::from_secs(1),
+            validity_time: 1800,
+            quota_holding_time: 0,
+            quota_consumption_time: 0,
+            time_quota_threshold: 0,
+            volume_quota_threshold: 0,
+            unit_quota_threshold: 0,
+            credit_control_failure_handling: String::new(),
+            direct_debiting_failure_handling: String::new(),
+            cc_session_failover: String::new(),
+            final_unit_action: "TERMINATE".into(),
+            redirect_server_address: String::new(),
+            restriction_filter_rules: vec![],
+            default_rating_group: None,
+            credit_pooling: false,
+            envelope_reporting: String::new(),
+            time_quota_type: String::new(),
+            base_time_interval: 0,
+            triggers: vec![],
+            reset_triggers_on_update: false,
+            offline_charging: false,
+        }
+    }
 }
 
 impl Default for DiameterSettings {
@@ -156,6 +274,7 @@ impl Default for DiameterSettings {
             tls_key: None,
             tls_client_ca: None,
             tls_require_client_certificate: false,
+            ro: RoSettings::default(),
         }
     }
 }
@@ -201,6 +320,14 @@ pub struct CsmsSettings {
     /// The URL stations reach the HTTP listener under, for the files unicharge serves
     /// (`http://cs.example:8080`). Default: the listener's own address.
     pub files_public_url: Option<String>,
+    /// N01: the largest log file a station may upload to unicharge (bytes; beyond it HTTP 413).
+    pub log_upload_max_bytes: u64,
+    /// N01: how long the upload URL a GetLog carries stays valid ("24h").
+    #[serde(with = "duration")]
+    pub log_upload_validity: Duration,
+    /// L01 rollout campaigns: how often they are looked at when no station reports ("10s").
+    #[serde(with = "duration")]
+    pub campaign_tick: Duration,
     /// Validity of issued station certificates, in days.
     pub station_certificate_days: u32,
     /// B02: a base report (`FullInventory`, `ConfigurationInventory`, `SummaryInventory`) a
@@ -274,6 +401,7 @@ impl Default for Settings {
             diameter: DiameterSettings::default(),
             plug_and_charge: PlugAndChargeSettings::default(),
             demo: false,
+            ocpi: unicharge_ocpi_server::OcpiSettings::default(),
         }
     }
 }
@@ -300,6 +428,9 @@ impl Default for CsmsSettings {
             firmware_signing_cert: None,
             firmware_signing_key: None,
             files_public_url: None,
+            log_upload_max_bytes: d.log_upload_max_bytes,
+            log_upload_validity: d.log_upload_validity,
+            campaign_tick: d.campaign_tick,
             station_certificate_days: d.station_certificate_days,
             boot_provisioning_report: None,
             transaction_status_check: d.transaction_status_check,
@@ -404,6 +535,15 @@ impl Settings {
         {
             fix(p);
         }
+        for p in [
+            self.plug_and_charge.v2g_sub_ca_chain.as_mut(),
+            self.plug_and_charge.v2g_sub_ca_key.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            fix(p);
+        }
     }
 
     /// The database file.
@@ -450,10 +590,29 @@ impl Settings {
             password_hash_queue: c.password_hash_queue,
             credential_cache_ttl: c.credential_cache_ttl,
             files_dir: Some(self.data_dir.join("files")),
+            log_upload_max_bytes: c.log_upload_max_bytes,
+            log_upload_validity: c.log_upload_validity,
+            campaign_tick: c.campaign_tick,
             firmware_signing: c
                 .firmware_signing_cert
                 .clone()
                 .map(|cert| (cert, c.firmware_signing_key.clone())),
+            v2g_sub_ca: self
+                .plug_and_charge
+                .v2g_sub_ca_chain
+                .clone()
+                .zip(self.plug_and_charge.v2g_sub_ca_key.clone()),
+            v2g_certificate_days: self.plug_and_charge.v2g_certificate_days,
+            contract_service: self
+                .plug_and_charge
+                .contract_service_url
+                .clone()
+                .map(|url| {
+                    unicharge_csms::certificate_management::ev_certificate::ContractServiceConfig {
+                        url,
+                        timeout: self.plug_and_charge.contract_service_timeout,
+                    }
+                }),
             ..CsmsConfig::default()
         }
     }

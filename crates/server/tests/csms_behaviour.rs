@@ -494,13 +494,6 @@ async fn broken_calls_get_the_part_4_error_code_and_the_connection_stays_open() 
             r#"[2,"m5","Reset",{"type":"Immediate"}]"#.into(),
             ErrorCode::NotSupported,
         ),
-        (
-            "m6".into(),
-            // An action the CSMS does not serve yet (M02/M03, contract certificates from a
-            // contract-certificate service) with a valid payload: recognised, not supported.
-            r#"[2,"m6","Get15118EVCertificate",{"iso15118SchemaVersion":"urn:iso:15118:2:2013:MsgDef","action":"Install","exiRequest":"AAAA"}]"#.into(),
-            ErrorCode::NotSupported,
-        ),
     ];
     for (id, text, expected) in &cases {
         assert_eq!(

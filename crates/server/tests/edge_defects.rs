@@ -517,16 +517,20 @@ async fn p02_fr_06_data_transfer_with_any_vendor_id_is_answered_unknown_vendor_i
 }
 
 #[tokio::test]
-async fn valid_actions_not_built_yet_are_not_supported_and_unknown_names_not_implemented() {
+async fn supported_actions_never_answer_not_supported_and_unknown_names_not_implemented() {
     let csms = start_ws(&[StationSpec::new("CP001", 1)], |_| {}).await;
     let mut station = connect(&ws_options(&csms, "CP001", PASSWORD)).await;
     boot(&mut station).await;
-    // M02/M03 (contract certificates from a contract-certificate service) is not served yet.
-    let unbuilt = r#"[2,"u1","Get15118EVCertificate",{"iso15118SchemaVersion":"urn:iso:15118:2:2013:MsgDef","action":"Install","exiRequest":"AAAA"}]"#;
-    assert_eq!(
-        code_of(&answer(&mut station, "u1", unbuilt).await),
-        ErrorCode::NotSupported
-    );
+    // M01/M02 is served even without a contract-certificate service: answered Failed, naming
+    // the setting, never CALLERROR NotSupported.
+    let served = r#"[2,"u1","Get15118EVCertificate",{"iso15118SchemaVersion":"urn:iso:15118:2:2013:MsgDef","action":"Install","exiRequest":"AAAA"}]"#;
+    match answer(&mut station, "u1", served).await {
+        Frame::CallResult { payload, .. } => {
+            assert_eq!(payload["status"], "Failed", "{payload}");
+            assert_eq!(payload["statusInfo"]["reasonCode"], "NoContractService");
+        }
+        other => panic!("expected a CALLRESULT, got {other:?}"),
+    }
     let unknown = r#"[2,"u2","Sneeze",{}]"#;
     assert_eq!(
         code_of(&answer(&mut station, "u2", unknown).await),

@@ -25,14 +25,15 @@ use chrono::{DateTime, Utc};
 use reqwest::Client;
 use serde_json::{json, Value};
 use unicharge_ocpp::v201::{
-    ChargingStateEnumType, EvseType, IdTokenEnumType, IdTokenType, MeasurandEnumType,
-    MeterValueType, ReadingContextEnumType, ReasonEnumType, RequestStartStopStatusEnumType,
-    RequestStartTransactionRequest, RequestStartTransactionResponse, SampledValueType,
-    TransactionEventEnumType, TransactionEventRequest, TransactionType, TriggerReasonEnumType,
+    ChargingStateEnumType, EvseType, IdTokenEnumType, IdTokenType, ReadingContextEnumType,
+    ReasonEnumType, RequestStartStopStatusEnumType, RequestStartTransactionRequest,
+    RequestStartTransactionResponse, TransactionEventEnumType, TransactionEventRequest,
+    TriggerReasonEnumType,
 };
 use unicharge_sim::octt::states;
 use unicharge_sim::Station;
 
+use common::payloads::{energy, transaction_event};
 use common::{StationSpec, TestCsms};
 
 const CP: &str = "CP010";
@@ -75,23 +76,6 @@ impl Api {
     }
 }
 
-fn energy(at: DateTime<Utc>, wh: i64, context: ReadingContextEnumType) -> Vec<MeterValueType> {
-    vec![MeterValueType {
-        custom_data: None,
-        timestamp: at,
-        sampled_value: vec![SampledValueType {
-            custom_data: None,
-            value: wh.into(),
-            context: Some(context),
-            measurand: Some(MeasurandEnumType::EnergyActiveImportRegister),
-            phase: None,
-            location: None,
-            signed_meter_value: None,
-            unit_of_measure: None,
-        }],
-    }]
-}
-
 fn event(
     seq_no: i64,
     event_type: TransactionEventEnumType,
@@ -99,28 +83,7 @@ fn event(
     at: DateTime<Utc>,
     state: ChargingStateEnumType,
 ) -> TransactionEventRequest {
-    TransactionEventRequest {
-        custom_data: None,
-        event_type,
-        meter_value: None,
-        timestamp: at,
-        trigger_reason: trigger,
-        seq_no,
-        offline: None,
-        number_of_phases_used: None,
-        cable_max_current: None,
-        reservation_id: None,
-        transaction_info: TransactionType {
-            custom_data: None,
-            transaction_id: TX.into(),
-            charging_state: Some(state),
-            time_spent_charging: None,
-            stopped_reason: None,
-            remote_start_id: None,
-        },
-        evse: None,
-        id_token: None,
-    }
+    transaction_event(TX, seq_no, event_type, trigger, at, state)
 }
 
 #[tokio::test]

@@ -14,8 +14,9 @@ mod ui_support;
 use chrono::Utc;
 use reqwest::StatusCode;
 use unicharge_core::api_keys::ApiRole;
-use unicharge_core::{SecurityProfile, Station as StationRecord, StationId};
+use unicharge_core::{RegistrationStatus, SecurityProfile, Station as StationRecord, StationId};
 use unicharge_ocpp::v201::ResetRequest;
+use unicharge_store::{Store, Write};
 
 use common::StationSpec;
 use ui_support::Ui;
@@ -352,13 +353,23 @@ async fn ui_station_list_pages_searches_filters_and_sorts_in_the_store() {
     let store = ui.csms.server.store.clone();
     for n in 2..=120 {
         let id = StationId::new(format!("CP-{n:04}")).unwrap();
-        let mut record = StationRecord::new(id, SecurityProfile::BasicAuth, Utc::now());
-        record.model = Some(if n % 10 == 0 {
-            "Wallbox X".into()
-        } else {
-            "Pillar".into()
-        });
+        let record = StationRecord::new(id.clone(), SecurityProfile::BasicAuth, Utc::now());
         store.create_station(&record).await.unwrap();
+        // The model comes from the station's BootNotification, as in production.
+        let model = if n % 10 == 0 { "Wallbox X" } else { "Pillar" };
+        store
+            .write(vec![Write::StationBooted {
+                station_id: id,
+                at: Utc::now(),
+                reason: "PowerUp".into(),
+                model: model.into(),
+                vendor_name: "unicharge".into(),
+                serial_number: None,
+                firmware_version: None,
+                status: RegistrationStatus::Accepted,
+            }])
+            .await
+            .unwrap();
     }
     let _online = ui.booted("CP-0001").await;
     let session = ui.login(&ui.admin).await;

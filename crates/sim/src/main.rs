@@ -50,6 +50,9 @@ enum DiameterCommand {
     /// Play the CTF-role test purposes of ETSI TS 103 374-2 (MS, TC) against a CDF; one
     /// verdict line per TP.
     Tps(Box<unicharge_sim::diameter::DiameterTpsArgs>),
+    /// Ro: N credit-control sessions (CCR-Initial, CCR-Update…, CCR-Termination) at a fixed
+    /// rate against an OCF; prints CCR/s and the CCR→CCA latency p50/p99/p99.9.
+    RoLoad(Box<unicharge_sim::diameter_ro::RoLoadArgs>),
 }
 
 /// Which stations, where, and how they connect (load and storm).
@@ -230,6 +233,9 @@ async fn dispatch(command: Command) -> i32 {
             unicharge_sim::diameter::load(*args).await
         }
         Command::Diameter(DiameterCommand::Tps(args)) => unicharge_sim::diameter::tps(*args).await,
+        Command::Diameter(DiameterCommand::RoLoad(args)) => {
+            unicharge_sim::diameter_ro::load(*args).await
+        }
         Command::Efc(command) => efc_main(command).await,
     }
 }

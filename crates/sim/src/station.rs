@@ -401,24 +401,13 @@ impl Station {
         }
     }
 
-    /// Take the CSMS's next CALL whatever its action (from the inbox first): its message id,
-    /// action and payload, unchecked (for a station that answers some actions and refuses the
-    /// rest, such as the demo stations).
-    pub async fn take_call(&mut self) -> Result<(String, String, Value), SimError> {
-        if let Some(call) = self.inbox.pop_front() {
-            return Ok(call);
-        }
-        match self.next_frame("a CALL").await? {
-            Frame::Call {
-                id,
-                action,
-                payload,
-            } => Ok((id, action, payload)),
-            other => Err(SimError::Unexpected(format!(
-                "a CALLRESULT/CALLERROR {} while waiting for a CALL",
-                other.id()
-            ))),
-        }
+    /// Take the CALL waiting in the inbox (after [`Station::next_call_action`]) without
+    /// decoding it: its message id and payload.
+    pub fn take_call(&mut self) -> Result<(String, Value), SimError> {
+        self.inbox
+            .pop_front()
+            .map(|(id, _, payload)| (id, payload))
+            .ok_or_else(|| SimError::Unexpected("no CALL waiting".into()))
     }
 
     /// Wait for the CSMS to send a CALL of action `R` (schema-checked); returns its message id

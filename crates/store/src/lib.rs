@@ -9,11 +9,15 @@
 //! one fsync serves hundreds of stations, and every caller still learns that *its* batch is
 //! durable before it answers the station ("durable before acknowledged").
 
+pub mod campaigns;
 pub mod certificates;
 pub mod charging;
 pub mod display;
 pub mod efc;
+pub mod ocpi;
+pub mod personal_data;
 pub mod records;
+pub mod ro;
 pub mod site_load;
 pub mod smart_charging;
 pub mod sqlite;
@@ -23,9 +27,11 @@ pub mod views;
 use async_trait::async_trait;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
+pub use campaigns::*;
 pub use certificates::*;
 pub use charging::*;
 pub use display::*;
+pub use personal_data::{Erasure, PersonalData};
 pub use records::*;
 pub use site_load::*;
 pub use smart_charging::*;
@@ -299,6 +305,36 @@ pub trait Store: Send + Sync + 'static {
         state: Option<&str>,
         limit: u32,
     ) -> Result<Vec<AccountingSessionRow>>;
+    // --- Diameter Ro online charging (issue 14) ---
+
+    /// Create or replace the subscriber of a Subscription-Id.
+    async fn ro_put_subscriber(&self, s: &unicharge_core::online::Subscriber) -> Result<()>;
+    async fn ro_subscriber(
+        &self,
+        id_type: &str,
+        id_data: &str,
+    ) -> Result<Option<unicharge_core::online::Subscriber>>;
+    async fn ro_subscribers(&self) -> Result<Vec<unicharge_core::online::Subscriber>>;
+    /// Create or replace a tariff (by id).
+    async fn ro_put_tariff(&self, t: &unicharge_core::online::OnlineTariff) -> Result<()>;
+    async fn ro_tariffs(&self) -> Result<Vec<unicharge_core::online::OnlineTariff>>;
+    async fn ro_session(&self, session_id: &str) -> Result<Option<ro::RoSessionRow>>;
+    /// Sessions, most recently active first; `state` `OPEN` or `CLOSED` filters.
+    async fn ro_sessions(&self, state: Option<&str>, limit: u32) -> Result<Vec<ro::RoSessionRow>>;
+    /// Open sessions past their Tcc deadline.
+    async fn ro_expired_sessions(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ro::RoSessionRow>>;
+    /// Mark an open session for termination by the operator; false if none is open.
+    async fn ro_request_termination(&self, session_id: &str) -> Result<bool>;
+    /// The answer kept for (Session-Id, CC-Request-Number).
+    async fn ro_answer(
+        &self,
+        session_id: &str,
+        request_number: i64,
+    ) -> Result<Option<ro::RoAnswerRow>>;
+
     /// Charge records, newest first, of the stations whose id starts with `prefix` (e.g.
     /// `diameter:` for the ones the Diameter CDF produced).
     async fn charge_records_with_station_prefix(
@@ -567,4 +603,46 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<views::TransactionPage>;
     /// One page of charge records, newest first.
     async fn charge_record_page(&self, limit: u32, offset: u64) -> Result<views::ChargeRecordPage>;
+    // --- GDPR: personal data of an idToken ---
+
+    /// Everything stored about an idToken (right of access), read consistently.
+    async fn personal_data(&self, id_token: &str) -> Result<PersonalData>;
+    /// Right to be forgotten, in one transaction with its audit row: delete the token, its
+    /// local-list entries and reservations; replace it everywhere else by its keyed pseudonym
+    /// under `key` ([`personal_data::pseudonym`]). Idempotent (a second call finds nothing).
+    async fn erase_personal_data(
+        &self,
+        id_token: &str,
+        key: &[u8],
+        erased_by: &str,
+    ) -> Result<Erasure>;
+    // --- uploaded log files (N01) and firmware rollout campaigns (L01) ---
+
+    /// Keep a log file a station uploaded (its content already durable); returns its id.
+    async fn add_log_file(&self, file: &campaigns::LogFileRecord) -> Result<i64>;
+    /// The newest `limit` log files a station uploaded, newest first.
+    async fn log_files(
+        &self,
+        station: &StationId,
+        limit: u32,
+    ) -> Result<Vec<campaigns::LogFileRecord>>;
+    async fn log_file(&self, id: i64) -> Result<Option<campaigns::LogFileRecord>>;
+    /// Keep a new campaign with its stations (one transaction); returns its id.
+    async fn create_campaign(
+        &self,
+        campaign: &campaigns::CampaignRecord,
+        stations: &[campaigns::CampaignStationRecord],
+    ) -> Result<i64>;
+    /// Replace the rows of these campaign stations (one transaction).
+    async fn put_campaign_stations(
+        &self,
+        stations: &[campaigns::CampaignStationRecord],
+    ) -> Result<()>;
+    /// True if the campaign exists.
+    async fn set_campaign_state(&self, id: i64, state: &str) -> Result<bool>;
+    /// Every campaign, newest first.
+    async fn campaigns(&self) -> Result<Vec<campaigns::CampaignRecord>>;
+    async fn campaign(&self, id: i64) -> Result<Option<campaigns::CampaignRecord>>;
+    /// A campaign's stations in start order.
+    async fn campaign_stations(&self, id: i64) -> Result<Vec<campaigns::CampaignStationRecord>>;
 }

@@ -101,6 +101,11 @@ pub enum Write {
         reason: String,
         at: DateTime<Utc>,
     },
+    /// A Diameter Ro credit-control session after a CCR (or its Tcc supervision), written with
+    /// the CCR's ledger operations and its answer.
+    RoSession(Box<crate::ro::RoSessionRow>),
+    /// The CCA given to a (Session-Id, CC-Request-Number), replayed to retransmissions.
+    RoAnswer(Box<crate::ro::RoAnswerRow>),
 }
 
 /// See [`Write::AccountingRecord`].
@@ -274,6 +279,8 @@ pub struct IssuedCertificate {
     /// The station's CertificateSignedResponse status (`Accepted` / `Rejected`), or why the
     /// certificate could not be delivered.
     pub station_status: Option<String>,
+    /// OCPP CertificateSigningUseEnumType: `ChargingStationCertificate` or `V2GCertificate`.
+    pub certificate_type: String,
 }
 
 /// One attribute of one variable of the station's device model.

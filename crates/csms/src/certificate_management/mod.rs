@@ -8,7 +8,10 @@
 //! carries exactly the hash data the station uses).
 //!
 //! What stations send: M06 GetCertificateStatus ([`get_certificate_status`]: the OCSP
-//! answer for a V2G certificate, checked, passed on).
+//! answer for a V2G certificate, checked, passed on); M01/M02 Get15118EVCertificate
+//! ([`ev_certificate`]: forwarded to the configured contract-certificate service); A02/A03
+//! SignCertificate for a V2GCertificate ([`sign_v2g`]: signed by the configured V2G sub-CA,
+//! [`v2g_ca`]).
 //!
 //! C07 Plug & Charge: [`contract`] checks a contract certificate (chain to a configured V2G
 //! / MO root, OCSP through [`ocsp`]) before an Authorize that carries one is accepted; a
@@ -17,11 +20,14 @@
 //! The CSMS keeps what it knows each station holds ([`unicharge_store::InstalledCertificate`]).
 
 pub mod contract;
+pub mod ev_certificate;
 pub mod get_certificate_status;
 pub mod hash;
 pub mod http;
 pub mod ocsp;
 pub mod responder;
+pub mod sign_v2g;
+pub mod v2g_ca;
 
 use chrono::Utc;
 use openssl::x509::{X509VerifyResult, X509};

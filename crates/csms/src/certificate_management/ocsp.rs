@@ -6,7 +6,7 @@
 //! (`application/ocsp-request`), as OCSP responders serve it ([`super::http`]).
 //!
 //! Fail closed: an answer that is not a successful basic response, is not signed by the
-//! certificate's issuer, does not name the certificate asked about, or is outside its validity
+//! certificate's issuer (or by a responder it delegated to, RFC 6960 §4.2.2.2), does not name the certificate asked about, or is outside its validity
 //! window, is an [`OcspError`] — never a "good".
 
 use std::time::Duration;
@@ -177,6 +177,49 @@ fn same_id(a: &CertId, b: &CertId) -> bool {
         && a.serial_number == b.serial_number
 }
 
+/// RFC 6960 §4.2.2.2, "CA Designated Responder": the answer is signed by a certificate in its
+/// `certs` that `issuer` issued (its signature verifies with the issuer's key, its issuer name
+/// is the issuer's subject), that is valid `now` and whose extendedKeyUsage holds
+/// id-kp-OCSPSigning. Only such a certificate's key is tried; a certificate issued by anyone
+/// else, without the EKU, or expired, cannot vouch for the answer.
+fn signed_by_delegate(
+    basic: &BasicOcspResponse,
+    issuer: &X509Ref,
+    now: DateTime<Utc>,
+) -> Result<bool, OcspError> {
+    use openssl::x509::{X509ExtendedKeyUsage, X509VerifyResult, X509};
+    let issuer_key = issuer
+        .public_key()
+        .map_err(|e| OcspError::BadResponse(e.to_string()))?;
+    let now = openssl::asn1::Asn1Time::from_unix(now.timestamp())
+        .map_err(|e| OcspError::BadResponse(e.to_string()))?;
+    for cert in basic.certs.iter().flatten() {
+        let Ok(der) = rasn::der::encode(cert) else {
+            continue;
+        };
+        let Ok(cert) = X509::from_der(&der) else {
+            continue;
+        };
+        let delegated = issuer.issued(&cert) == X509VerifyResult::OK
+            && cert.verify(&issuer_key).unwrap_or(false)
+            && cert
+                .extended_key_usage()
+                .is_some_and(|eku| eku.contains(X509ExtendedKeyUsage::OCSP_SIGN))
+            && cert.not_before() <= now
+            && cert.not_after() >= now;
+        if !delegated {
+            continue;
+        }
+        let Ok(key) = cert.public_key() else {
+            continue;
+        };
+        if verify(&key, basic)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// How far a responder's clock may be ahead of ours.
 const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
 
@@ -206,9 +249,9 @@ pub fn read_response(
     let key = issuer
         .public_key()
         .map_err(|e| OcspError::BadResponse(e.to_string()))?;
-    // Only the issuer itself may answer: a delegated responder certificate is not accepted
-    // (fail closed; see ADR 0026).
-    if !verify(&key, &basic)? {
+    // Signed by the issuer itself, or by a responder the issuer delegated to (RFC 6960
+    // §4.2.2.2); anything else is refused (fail closed).
+    if !verify(&key, &basic)? && !signed_by_delegate(&basic, issuer, now)? {
         return Err(OcspError::BadSignature);
     }
     let single = basic

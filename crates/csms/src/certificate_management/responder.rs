@@ -30,6 +30,9 @@ use crate::security::pki::CaMaterial;
 /// An OCSP responder for the certificates of one CA.
 pub struct OcspResponder {
     ca: Arc<CaMaterial>,
+    /// A delegated responder (RFC 6960 §4.2.2.2) that signs instead of the CA, its
+    /// certificate sent in `certs`.
+    delegate: Option<CaMaterial>,
     /// Revoked serials (lower-case hex without leading zeros) and when.
     revoked: Mutex<HashMap<String, DateTime<Utc>>>,
     validity: Duration,
@@ -56,9 +59,17 @@ impl OcspResponder {
     pub fn new(ca: Arc<CaMaterial>, validity: Duration) -> Self {
         OcspResponder {
             ca,
+            delegate: None,
             revoked: Mutex::new(HashMap::new()),
             validity,
         }
+    }
+
+    /// Sign with a delegated responder's certificate and key instead of the CA's (see
+    /// [`issue_delegate`]); its certificate goes with every answer.
+    pub fn with_delegate(mut self, delegate: CaMaterial) -> Self {
+        self.delegate = Some(delegate);
+        self
     }
 
     /// From now on, answer Revoked for the certificate with this serial (hex).
@@ -141,8 +152,8 @@ impl OcspResponder {
                 }
             })
             .collect();
-        let key_hash = self
-            .ca
+        let signer = self.delegate.as_ref().unwrap_or(&self.ca);
+        let key_hash = signer
             .cert
             .public_key()
             .and_then(|k| k.public_key_to_der())
@@ -159,15 +170,30 @@ impl OcspResponder {
         };
         let signed = rasn::der::encode(&tbs)
             .map_err(|e| e.to_string())
-            .and_then(|der| sign(&self.ca.key, &der));
+            .and_then(|der| sign(&signer.key, &der));
         let Ok(signature) = signed else {
             return response_der(OcspResponseStatus::InternalError, None).unwrap_or_default();
         };
+        let certs = match &self.delegate {
+            Some(d) => match d
+                .cert
+                .to_der()
+                .map_err(|e| e.to_string())
+                .and_then(|der| rasn::der::decode(&der).map_err(|e| e.to_string()))
+            {
+                Ok(cert) => Some(vec![cert]),
+                Err(_) => {
+                    return response_der(OcspResponseStatus::InternalError, None)
+                        .unwrap_or_default()
+                }
+            },
+            None => None,
+        };
         let basic = BasicOcspResponse {
             tbs_response_data: tbs,
-            signature_algorithm: signature_algorithm(&self.ca.key),
+            signature_algorithm: signature_algorithm(&signer.key),
             signature,
-            certs: None,
+            certs,
         };
         response_der(OcspResponseStatus::Successful, Some(&basic)).unwrap_or_else(|_| malformed())
     }
@@ -220,4 +246,64 @@ impl OcspResponder {
             task,
         })
     }
+}
+
+/// Issues a delegated OCSP responder certificate (RFC 6960 §4.2.2.2) from `ca`: a fresh P-256
+/// key, CN `common_name`, extendedKeyUsage id-kp-OCSPSigning when `ocsp_signing` (without it,
+/// clients must refuse its answers), valid for `days`. For test PKIs.
+pub fn issue_delegate(
+    ca: &CaMaterial,
+    common_name: &str,
+    ocsp_signing: bool,
+    days: u32,
+) -> Result<CaMaterial, String> {
+    use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+    use openssl::x509::{X509Builder, X509Name};
+    let e = |e: openssl::error::ErrorStack| e.to_string();
+    let key = crate::security::pki::KeyKind::EcP256
+        .generate()
+        .map_err(|e| e.to_string())?;
+    let mut name = X509Name::builder().map_err(e)?;
+    name.append_entry_by_nid(openssl::nid::Nid::COMMONNAME, common_name)
+        .map_err(e)?;
+    let name = name.build();
+    let mut b = X509Builder::new().map_err(e)?;
+    b.set_version(2).map_err(e)?;
+    let mut serial = openssl::bn::BigNum::new().map_err(e)?;
+    serial
+        .rand(64, openssl::bn::MsbOption::ONE, false)
+        .map_err(e)?;
+    let serial = serial.to_asn1_integer().map_err(e)?;
+    b.set_serial_number(&serial).map_err(e)?;
+    b.set_subject_name(&name).map_err(e)?;
+    b.set_issuer_name(ca.cert.subject_name()).map_err(e)?;
+    b.set_pubkey(&key).map_err(e)?;
+    let now = Utc::now().timestamp();
+    let not_before = openssl::asn1::Asn1Time::from_unix(now - 3600).map_err(e)?;
+    let not_after =
+        openssl::asn1::Asn1Time::from_unix(now + i64::from(days) * 86_400).map_err(e)?;
+    b.set_not_before(&not_before).map_err(e)?;
+    b.set_not_after(&not_after).map_err(e)?;
+    b.append_extension(BasicConstraints::new().critical().build().map_err(e)?)
+        .map_err(e)?;
+    b.append_extension(
+        KeyUsage::new()
+            .critical()
+            .digital_signature()
+            .build()
+            .map_err(e)?,
+    )
+    .map_err(e)?;
+    let mut eku = ExtendedKeyUsage::new();
+    if ocsp_signing {
+        eku.other("OCSPSigning");
+    } else {
+        eku.client_auth();
+    }
+    b.append_extension(eku.build().map_err(e)?).map_err(e)?;
+    b.sign(&ca.key, MessageDigest::sha256()).map_err(e)?;
+    Ok(CaMaterial {
+        cert: b.build(),
+        key,
+    })
 }

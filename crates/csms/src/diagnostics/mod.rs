@@ -15,6 +15,7 @@
 
 pub mod customer_data;
 pub mod log_status;
+pub mod log_upload;
 pub mod monitoring_report;
 pub mod notify_event;
 
@@ -49,24 +50,35 @@ pub struct LogRequest {
     pub retry_interval: Option<i64>,
 }
 
-/// N01: ask the station to upload a log. See the module documentation.
+/// N01: ask the station to upload a log. See the module documentation. Without a
+/// `remote_location` the station uploads to unicharge itself ([`log_upload`]). Returns what was
+/// sent, the filename the station announced and the upload location it was given.
 pub async fn get_log(
     csms: &Csms,
     station: &StationId,
     log: LogRequest,
     by: &Requester,
-) -> Result<(Sent<LogStatusEnumType>, Option<String>), OpError> {
+) -> Result<(Sent<LogStatusEnumType>, Option<String>, String), OpError> {
     csms.registered(station).await?;
-    if log.remote_location.trim().is_empty() {
-        return Err(OpError::refused(
-            "remote_location_missing",
-            "give remoteLocation: the URL the station uploads the log to",
-        ));
-    }
     let store = csms.store();
     let request_id = store
         .next_tracked_request_id(station, TrackedKind::GetLog)
         .await?;
+    let mut log = log;
+    if log.remote_location.trim().is_empty() {
+        // Upload to unicharge itself: a URL for this station and request only, expiring.
+        let files = csms.files().ok_or_else(|| {
+            OpError::refused(
+                "remote_location_missing",
+                "give remoteLocation (the URL the station uploads the log to): this server \
+                 keeps no files to receive it itself",
+            )
+        })?;
+        let validity = chrono::Duration::from_std(csms.config().log_upload_validity)
+            .unwrap_or_else(|_| chrono::Duration::hours(24));
+        log.remote_location =
+            log_upload::upload_url(files, station.as_str(), request_id, Utc::now() + validity)?;
+    }
     let running: Vec<i64> = store
         .tracked_requests(station, TrackedKind::GetLog, 20)
         .await?
@@ -74,6 +86,7 @@ pub async fn get_log(
         .filter(|r| !r.complete)
         .map(|r| r.request_id)
         .collect();
+    let remote_location = log.remote_location.clone();
     let request = GetLogRequest {
         custom_data: None,
         log: LogParametersType {
@@ -112,6 +125,7 @@ pub async fn get_log(
             status: response.status,
         },
         response.filename,
+        remote_location,
     ))
 }
 

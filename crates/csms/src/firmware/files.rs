@@ -90,7 +90,7 @@ impl Files {
         })
     }
 
-    fn token(&self, parts: &[&str]) -> String {
+    pub(crate) fn token(&self, parts: &[&str]) -> String {
         let key = PKey::hmac(&self.key).expect("an HMAC key");
         let mut signer = Signer::new(MessageDigest::sha256(), &key).expect("an HMAC signer");
         signer
@@ -133,6 +133,11 @@ impl Files {
         let meta = serde_json::to_vec(&file).map_err(|e| OpError::Store(e.to_string()))?;
         write_durably(&path.with_extension("json"), &meta)?;
         Ok(file)
+    }
+
+    /// The files directory (firmware, uploaded logs, the token key).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     fn firmware_path(&self, sha256: &str) -> PathBuf {

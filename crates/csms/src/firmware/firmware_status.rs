@@ -55,5 +55,10 @@ pub async fn handle(
     Ok(Handled::durable(
         FirmwareStatusNotificationResponse { custom_data: None },
         writes,
-    ))
+    )
+    .with_fact(crate::facts::Fact::FirmwareStatus {
+        station: ctx.station_id.clone(),
+        request_id: req.request_id,
+        status: req.status.as_str().to_string(),
+    }))
 }

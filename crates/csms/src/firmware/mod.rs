@@ -7,10 +7,13 @@
 //!   the running one, L01.FR.24 — which is then ended here as `Canceled`) or `Rejected` (it
 //!   cannot cancel it, L01.FR.27 — the running one stays tracked).
 //! - [`firmware_status`]: FirmwareStatusNotification, tracked per requestId.
+//! - [`campaign`]: rollout campaigns, one firmware to many stations, as a client of
+//!   [`update_firmware`].
 //! - [`publish_firmware`] / [`unpublish_firmware`] (L03/L04): a local controller publishes a
 //!   firmware file to the stations behind it; [`publish_status`] tracks its
 //!   PublishFirmwareStatusNotifications.
 
+pub mod campaign;
 pub mod files;
 pub mod firmware_status;
 pub mod publish_status;
@@ -195,7 +198,7 @@ pub async fn update_firmware(
 }
 
 /// A firmware file unicharge serves, by its SHA-256.
-fn served_file<'a>(
+pub(crate) fn served_file<'a>(
     csms: &'a Csms,
     sha256: &str,
 ) -> Result<(files::FirmwareFile, &'a files::Files), OpError> {

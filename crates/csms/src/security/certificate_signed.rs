@@ -13,8 +13,13 @@ use crate::Csms;
 /// A signed certificate waiting to be delivered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
-    /// PEM, the station certificate (the CA is the CSMS root the station trusts).
+    /// PEM: the station certificate (the CA is the CSMS root the station trusts), or for a
+    /// V2GCertificate the SECC leaf followed by the V2G sub-CAs.
     pub certificate_chain: String,
+    /// ChargingStationCertificate or V2GCertificate, as sent in CertificateSignedRequest.
+    pub certificate_type: CertificateSigningUseEnumType,
+    /// The certificate's subject, as kept with it (`CN=…`).
+    pub subject: String,
     /// Hex serial number.
     pub serial: String,
     pub not_after: DateTime<Utc>,
@@ -25,18 +30,20 @@ pub async fn deliver(csms: &Csms, station: &StationId, delivery: Delivery) {
     let request = CertificateSignedRequest {
         custom_data: None,
         certificate_chain: delivery.certificate_chain.clone(),
-        certificate_type: Some(CertificateSigningUseEnumType::ChargingStationCertificate),
+        certificate_type: Some(delivery.certificate_type),
     };
     let sent_at = Utc::now();
     let station_status = match csms.request(station, &request, &Requester::Csms).await {
         Ok(answer) => answer.status.as_str().to_string(),
         Err(e) => format!("not delivered: {e}"),
     };
-    tracing::info!(station = %station, status = %station_status, "CertificateSigned answered");
+    tracing::info!(station = %station, status = %station_status,
+        certificate_type = delivery.certificate_type.as_str(), "CertificateSigned answered");
     let record = Write::IssuedCertificate(IssuedCertificate {
         station_id: station.clone(),
         serial: delivery.serial,
-        subject: format!("CN={station}"),
+        subject: delivery.subject,
+        certificate_type: delivery.certificate_type.as_str().to_string(),
         not_after: delivery.not_after,
         certificate: delivery.certificate_chain,
         issued_at: sent_at,

@@ -17,7 +17,7 @@ use super::pki::{self, PkiError};
 use crate::dispatch::{CallRefusal, Handled, StationContext};
 use crate::effects::Effect;
 
-fn rejected(reason: &str, detail: String) -> SignCertificateResponse {
+pub(crate) fn rejected(reason: &str, detail: String) -> SignCertificateResponse {
     SignCertificateResponse {
         custom_data: None,
         status: GenericStatusEnumType::Rejected,
@@ -36,15 +36,8 @@ pub async fn handle(
     let kind = req
         .certificate_type
         .unwrap_or(CertificateSigningUseEnumType::ChargingStationCertificate);
-    if kind != CertificateSigningUseEnumType::ChargingStationCertificate {
-        tracing::warn!(station = %ctx.station_id, "SignCertificate for a V2G certificate: not supported (ISO 15118 PKI is not configured)");
-        return Ok(Handled::durable(
-            rejected(
-                "NotSupported",
-                "V2G certificates are not signed by this CSMS".into(),
-            ),
-            vec![],
-        ));
+    if kind == CertificateSigningUseEnumType::V2GCertificate {
+        return crate::certificate_management::sign_v2g::handle(ctx, req).await;
     }
     let Some(ca) = ctx.ca.clone() else {
         tracing::warn!(station = %ctx.station_id, "SignCertificate Rejected: no certificate authority configured");
@@ -101,13 +94,15 @@ pub async fn handle(
     )
     .with_effect(Effect::DeliverCertificate(Box::new(Delivery {
         certificate_chain: pem,
+        certificate_type: CertificateSigningUseEnumType::ChargingStationCertificate,
+        subject: format!("CN={}", ctx.station_id),
         serial,
         not_after,
     }))))
 }
 
 /// An ASN.1 time as UTC (OpenSSL gives no direct conversion).
-fn asn1_to_utc(t: &openssl::asn1::Asn1TimeRef) -> Option<DateTime<Utc>> {
+pub(crate) fn asn1_to_utc(t: &openssl::asn1::Asn1TimeRef) -> Option<DateTime<Utc>> {
     let epoch = openssl::asn1::Asn1Time::from_unix(0).ok()?;
     let diff = epoch.diff(t).ok()?;
     DateTime::from_timestamp(i64::from(diff.days) * 86_400 + i64::from(diff.secs), 0)

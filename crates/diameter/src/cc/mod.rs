@@ -151,6 +151,16 @@ pub struct Mscc {
 }
 
 impl Mscc {
+    /// The MSCC AVP with `extra` children appended (TS 32.299 additions the typed struct does
+    /// not carry: Quota-Holding-Time, thresholds, Trigger, Envelope-Reporting, …).
+    pub fn to_avp_with(&self, extra: Vec<Avp>) -> Avp {
+        let mut a = self.to_avp();
+        if let Value::Grouped(children) = &mut a.value {
+            children.extend(extra);
+        }
+        a
+    }
+
     fn to_avp(&self) -> Avp {
         let mut c = vec![];
         if let Some(g) = &self.granted {
@@ -435,8 +445,12 @@ pub struct Cca {
 impl Cca {
     /// The answer to `request` (identifiers copied from it).
     pub fn to_message(&self, request: &Message) -> Message {
-        let mut m = Message::answer_to(request)
-            .with(Avp::utf8("Session-Id", self.session_id.clone()))
+        // answer_to copies the request's Session-Id; one Session-Id only (RFC 6733 §8.8).
+        let mut m = Message::answer_to(request);
+        if m.session_id().is_none() {
+            m.push(Avp::utf8("Session-Id", self.session_id.clone()));
+        }
+        let mut m = m
             .with(Avp::u32("Result-Code", self.result_code))
             .with(Avp::identity("Origin-Host", self.origin_host.clone()))
             .with(Avp::identity("Origin-Realm", self.origin_realm.clone()))

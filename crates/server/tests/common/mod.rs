@@ -3,6 +3,8 @@
 //! the certificates the OCTT configuration asks for.
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod payloads;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

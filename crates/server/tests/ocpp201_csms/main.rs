@@ -30,6 +30,7 @@ mod j_meter_values;
 mod k_smart_charging;
 mod l_firmware;
 mod m_certificates;
+mod m_iso15118_pki;
 mod n_diagnostics;
 mod o_display_messages;
 mod p_data_transfer;

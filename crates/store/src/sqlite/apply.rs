@@ -248,8 +248,8 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
         Write::IssuedCertificate(c) => {
             conn.prepare_cached(
                 "INSERT INTO station_certificates (station_id, serial, subject, not_after,
-                    certificate, issued_at, station_status)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    certificate, issued_at, station_status, certificate_type)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             )?
             .execute(params![
                 c.station_id.as_str(),
@@ -259,6 +259,7 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
                 c.certificate,
                 timestamp(&c.issued_at),
                 c.station_status,
+                c.certificate_type,
             ])?;
         }
         Write::TransactionEvent(e) => transaction_event(conn, e, touched)?,
@@ -341,6 +342,8 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
             reason,
             at,
         } => super::diameter::close_session(conn, session_id, reason, at)?,
+        Write::RoSession(s) => super::ro::put_session(conn, s)?,
+        Write::RoAnswer(a) => super::ro::put_answer(conn, a)?,
         Write::Answer(a) => {
             conn.prepare_cached(
                 "INSERT OR REPLACE INTO answers

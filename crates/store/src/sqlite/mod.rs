@@ -9,6 +9,7 @@
 
 mod apply;
 mod cache;
+mod campaigns;
 mod certificates;
 mod charging;
 mod checkpoint;
@@ -20,9 +21,12 @@ mod efc;
 mod ledger;
 mod meter_readings;
 mod metered_usage;
+mod ocpi;
 mod operator;
 mod parts;
+mod personal_data;
 mod refresh;
+mod ro;
 mod rows;
 mod site_load;
 mod smart_charging;
@@ -828,6 +832,69 @@ impl Store for SqliteStore {
         views::charge_record_page(&self.pool, limit, offset).await
     }
 
+    async fn personal_data(&self, id_token: &str) -> Result<crate::PersonalData> {
+        let id_token = id_token.to_owned();
+        self.exclusive(move |conn, _| personal_data::personal_data(conn, &id_token))
+            .await
+    }
+
+    async fn erase_personal_data(
+        &self,
+        id_token: &str,
+        key: &[u8],
+        erased_by: &str,
+    ) -> Result<crate::Erasure> {
+        let (id_token, key, erased_by) = (id_token.to_owned(), key.to_vec(), erased_by.to_owned());
+        self.exclusive(move |conn, caches| {
+            personal_data::erase(conn, caches, &id_token, &key, &erased_by)
+        })
+        .await
+    }
+
+    async fn add_log_file(&self, file: &crate::LogFileRecord) -> Result<i64> {
+        campaigns::add_log_file(&self.pool, file).await
+    }
+
+    async fn log_files(
+        &self,
+        station: &StationId,
+        limit: u32,
+    ) -> Result<Vec<crate::LogFileRecord>> {
+        campaigns::log_files(&self.pool, station, limit).await
+    }
+
+    async fn log_file(&self, id: i64) -> Result<Option<crate::LogFileRecord>> {
+        campaigns::log_file_by_id(&self.pool, id).await
+    }
+
+    async fn create_campaign(
+        &self,
+        campaign: &crate::CampaignRecord,
+        stations: &[crate::CampaignStationRecord],
+    ) -> Result<i64> {
+        campaigns::create_campaign(&self.pool, campaign, stations).await
+    }
+
+    async fn put_campaign_stations(&self, stations: &[crate::CampaignStationRecord]) -> Result<()> {
+        campaigns::put_campaign_stations(&self.pool, stations).await
+    }
+
+    async fn set_campaign_state(&self, id: i64, state: &str) -> Result<bool> {
+        campaigns::set_campaign_state(&self.pool, id, state).await
+    }
+
+    async fn campaigns(&self) -> Result<Vec<crate::CampaignRecord>> {
+        campaigns::campaigns(&self.pool).await
+    }
+
+    async fn campaign(&self, id: i64) -> Result<Option<crate::CampaignRecord>> {
+        campaigns::campaign_by_id(&self.pool, id).await
+    }
+
+    async fn campaign_stations(&self, id: i64) -> Result<Vec<crate::CampaignStationRecord>> {
+        campaigns::campaign_stations(&self.pool, id).await
+    }
+
     async fn device_model(&self, station: &StationId) -> Result<Vec<VariableRecord>> {
         let rows = sqlx::query(
             "SELECT * FROM device_model WHERE station_id = ?
@@ -1182,6 +1249,61 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<crate::AccountingSessionRow>> {
         diameter::sessions(&self.pool, state, limit).await
+    }
+
+    async fn ro_put_subscriber(&self, s: &unicharge_core::online::Subscriber) -> Result<()> {
+        ro::put_subscriber(&self.pool, s).await
+    }
+
+    async fn ro_subscriber(
+        &self,
+        id_type: &str,
+        id_data: &str,
+    ) -> Result<Option<unicharge_core::online::Subscriber>> {
+        ro::subscriber(&self.pool, id_type, id_data).await
+    }
+
+    async fn ro_subscribers(&self) -> Result<Vec<unicharge_core::online::Subscriber>> {
+        ro::subscribers(&self.pool).await
+    }
+
+    async fn ro_put_tariff(&self, t: &unicharge_core::online::OnlineTariff) -> Result<()> {
+        ro::put_tariff(&self.pool, t).await
+    }
+
+    async fn ro_tariffs(&self) -> Result<Vec<unicharge_core::online::OnlineTariff>> {
+        ro::tariffs(&self.pool).await
+    }
+
+    async fn ro_session(&self, session_id: &str) -> Result<Option<crate::ro::RoSessionRow>> {
+        ro::session(&self.pool, session_id).await
+    }
+
+    async fn ro_sessions(
+        &self,
+        state: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<crate::ro::RoSessionRow>> {
+        ro::sessions(&self.pool, state, limit).await
+    }
+
+    async fn ro_expired_sessions(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::ro::RoSessionRow>> {
+        ro::expired_sessions(&self.pool, now).await
+    }
+
+    async fn ro_request_termination(&self, session_id: &str) -> Result<bool> {
+        ro::request_termination(&self.pool, session_id).await
+    }
+
+    async fn ro_answer(
+        &self,
+        session_id: &str,
+        request_number: i64,
+    ) -> Result<Option<crate::ro::RoAnswerRow>> {
+        ro::answer(&self.pool, session_id, request_number).await
     }
 
     async fn charge_records_with_station_prefix(

@@ -145,6 +145,7 @@ pub fn issued_certificate(row: &SqliteRow) -> Result<IssuedCertificate> {
         certificate: row.try_get("certificate")?,
         issued_at: row.try_get("issued_at")?,
         station_status: row.try_get("station_status")?,
+        certificate_type: row.try_get("certificate_type")?,
     })
 }
 

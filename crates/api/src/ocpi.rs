@@ -1,0 +1,167 @@
+//! OCPI roaming, the operator's side: partners (create one and get its token A, register with
+//! a partner's platform, list them) and locations (place stations, add address, coordinates,
+//! opening times…). The OCPI front door itself is `unicharge_ocpi_server`; these routes call
+//! its operator operations. Tokens are shown once, on creation; listings never carry them.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use unicharge_core::api_keys::ApiRole;
+use unicharge_ocpi_server::locations::LocationData;
+use unicharge_ocpi_server::operator::{self as op, NewPartner, OperatorError, PartnerView};
+
+use crate::auth::Caller;
+use crate::error::ApiJson;
+use crate::{ApiError, ApiState};
+
+pub(crate) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route(
+            "/api/v1/ocpi/partners",
+            post(create_partner).get(list_partners),
+        )
+        .route("/api/v1/ocpi/partners/{id}/register", post(register))
+        .route(
+            "/api/v1/ocpi/locations/{party}/{location_id}",
+            put(put_location),
+        )
+        .route("/api/v1/ocpi/versions-url", get(versions_url))
+}
+
+fn ocpi(state: &ApiState) -> Result<&unicharge_ocpi_server::Ocpi, ApiError> {
+    state.ocpi.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ocpi_not_running",
+            "OCPI is not served by this server (set [ocpi] enabled = true and an [http] listen)",
+        )
+    })
+}
+
+fn refused(e: OperatorError) -> ApiError {
+    match e {
+        OperatorError::Invalid(m) => ApiError::bad_request("invalid", m),
+        OperatorError::NotFound(m) => ApiError::not_found("not_found", format!("{m} not found")),
+        OperatorError::Store(e) => e.into(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PartnerBody {
+    pub name: String,
+    /// Our parties the partner is registered with, `CC*PID`; absent: all of ours.
+    #[serde(default)]
+    pub parties: Vec<String>,
+}
+
+/// Create a partner: the answer carries its token A (shown once) and our versions URL.
+pub async fn create_partner(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<PartnerBody>,
+) -> Result<(StatusCode, Json<NewPartner>), ApiError> {
+    caller.require(ApiRole::Admin)?;
+    let ocpi = ocpi(&state)?;
+    let mut parties = Vec::new();
+    for p in &body.parties {
+        parties.push(op::parse_party(p).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid",
+                format!("party {p:?}: write it as CC*PID, e.g. NL*UNI"),
+            )
+        })?);
+    }
+    let created = op::create_partner(ocpi, &body.name, &parties)
+        .await
+        .map_err(refused)?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+pub async fn list_partners(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<PartnerView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(op::partners(ocpi(&state)?).await.map_err(refused)?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterBody {
+    /// The partner's versions endpoint.
+    pub versions_url: String,
+    /// The token A the partner issued to us.
+    pub token: String,
+}
+
+/// Register with the partner's platform (we send our token B, keep its token C).
+pub async fn register(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<RegisterBody>,
+) -> Result<Json<PartnerView>, ApiError> {
+    caller.require(ApiRole::Admin)?;
+    let ocpi = ocpi(&state)?;
+    match op::register_with(ocpi, id, &body.versions_url, &body.token).await {
+        Ok(p) => Ok(Json(PartnerView::from(&p))),
+        Err(op::RegisterError::UnknownPartner(id)) => Err(ApiError::not_found(
+            "not_found",
+            format!("no OCPI partner {id}"),
+        )),
+        Err(op::RegisterError::Store(e)) => Err(e.into()),
+        Err(e @ op::RegisterError::AlreadyRegistered(_)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_registered",
+            e.to_string(),
+        )),
+        Err(e) => Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "partner_refused",
+            e.to_string(),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LocationBody {
+    /// The location as OCPI spells it (snake_case): address, city, country, coordinates,
+    /// time_zone, opening_times, facilities, parking_type, connector…
+    pub location: LocationData,
+    /// The stations at this location; their EVSEs become the location's EVSEs.
+    #[serde(default)]
+    pub stations: Vec<String>,
+}
+
+/// Create or replace a location of one of our parties (`CC*PID`).
+pub async fn put_location(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((party, location_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<LocationBody>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    let ocpi = ocpi(&state)?;
+    let party = op::parse_party(&party).ok_or_else(|| {
+        ApiError::bad_request("invalid", format!("party {party:?}: write it as CC*PID"))
+    })?;
+    op::put_location(ocpi, &party, &location_id, &body.location, &body.stations)
+        .await
+        .map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Our OCPI versions URL (what partners are given with token A).
+pub async fn versions_url(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(
+        serde_json::json!({ "versionsUrl": ocpi(&state)?.versions_url() }),
+    ))
+}

@@ -1,0 +1,84 @@
+//! Calls to a partner's endpoints: the `Authorization: Token` header (Base64 for 2.2.x), a
+//! fresh `X-Request-ID`, the envelope read back and its status code checked.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use unicharge_ocpi::transport::{self, authorization_header, StatusCode};
+use unicharge_ocpi::Version;
+
+/// Why a call to a partner gave no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach {url}: {source}")]
+    Unreachable { url: String, source: reqwest::Error },
+    #[error("{url} answered HTTP {status}")]
+    Http { url: String, status: u16 },
+    #[error(
+        "{url} answered something that is not an OCPI envelope of the expected data: {detail}"
+    )]
+    Malformed { url: String, detail: String },
+    #[error("{url} answered OCPI status {code}: {message}")]
+    Status {
+        url: String,
+        code: StatusCode,
+        message: String,
+    },
+}
+
+pub async fn call<T: DeserializeOwned, B: Serialize>(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    version: &Version,
+    body: Option<&B>,
+) -> Result<T, ClientError> {
+    let request_id = crate::secrets::new_token()[..16].to_string();
+    let mut request = http
+        .request(method, url)
+        .header("Authorization", authorization_header(token, version))
+        .header(transport::X_REQUEST_ID, &request_id)
+        .header(transport::X_CORRELATION_ID, &request_id);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|source| ClientError::Unreachable {
+            url: url.to_string(),
+            source,
+        })?;
+    let status = response.status().as_u16();
+    let text = response
+        .text()
+        .await
+        .map_err(|source| ClientError::Unreachable {
+            url: url.to_string(),
+            source,
+        })?;
+    if !(200..300).contains(&status) {
+        return Err(ClientError::Http {
+            url: url.to_string(),
+            status,
+        });
+    }
+    let envelope: transport::Response<serde_json::Value> =
+        serde_json::from_str(&text).map_err(|e| ClientError::Malformed {
+            url: url.to_string(),
+            detail: crate::reply::bounded(&e.to_string()),
+        })?;
+    if !envelope.status_code.is_success() {
+        return Err(ClientError::Status {
+            url: url.to_string(),
+            code: envelope.status_code,
+            message: crate::reply::bounded(&envelope.status_message.unwrap_or_default()),
+        });
+    }
+    serde_json::from_value(envelope.data.unwrap_or(serde_json::Value::Null)).map_err(|e| {
+        ClientError::Malformed {
+            url: url.to_string(),
+            detail: crate::reply::bounded(&e.to_string()),
+        }
+    })
+}

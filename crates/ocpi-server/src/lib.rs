@@ -1,0 +1,171 @@
+//! OCPI 2.2.1 and 2.3.0 over HTTP: the front door roaming partners use (issue 12, ADR 0033).
+//!
+//! Everything a partner reaches is under `/ocpi` on the operator API's listener:
+//!
+//! * [`versions`]: `GET /ocpi/versions` and the version details `GET /ocpi/{version}`;
+//! * [`credentials`]: registration with tokens A / B / C, update, unregister;
+//! * CPO modules fed by the CSMS: [`locations`] (stations and operator-added location data),
+//!   [`sessions`] (OCPP transactions), [`cdrs`] (charge records), [`commands`] (START_SESSION /
+//!   STOP_SESSION → the CSMS's typed remote start / stop), [`tokens`] (eMSP tokens → CSMS tokens).
+//!
+//! Every request is tied to a [`partner`](unicharge_store::ocpi::Partner) by its credentials
+//! token ([`auth`]); every object a partner reads or writes is scoped to the parties that partner
+//! is registered with ([`scope`]). The operator creates partners and locations through
+//! [`operator`] (used by the REST API and the CLI).
+
+pub mod auth;
+pub mod cdrs;
+pub mod client;
+pub mod commands;
+pub mod credentials;
+pub mod locations;
+pub mod operator;
+pub mod reply;
+pub mod scope;
+pub mod secrets;
+pub mod sessions;
+pub mod settings;
+pub mod tokens;
+pub mod versions;
+
+use std::sync::{Arc, OnceLock};
+
+use unicharge_csms::Csms;
+use unicharge_store::ocpi::OcpiStore;
+use unicharge_store::Store;
+
+pub use settings::OcpiSettings;
+
+/// The OCPI front door: cheap to clone, shared by the HTTP handlers and the operator API.
+#[derive(Clone)]
+pub struct Ocpi(Arc<Inner>);
+
+struct Inner {
+    settings: OcpiSettings,
+    store: Arc<dyn Store>,
+    ocpi: Arc<dyn OcpiStore>,
+    csms: Csms,
+    sealer: secrets::Sealer,
+    http: reqwest::Client,
+    /// Base URL of our OCPI endpoints as partners reach them (…/ocpi), set once bound.
+    base_url: OnceLock<String>,
+}
+
+impl Ocpi {
+    /// `data_dir` holds the key that seals the tokens we send (`ocpi.key`, created 0600).
+    pub fn new(
+        settings: OcpiSettings,
+        store: Arc<dyn Store>,
+        ocpi: Arc<dyn OcpiStore>,
+        csms: Csms,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<Ocpi> {
+        settings.check()?;
+        let sealer = secrets::Sealer::load_or_create(&data_dir.join("ocpi.key"))?;
+        let http = reqwest::Client::builder()
+            .timeout(settings.partner_timeout)
+            .build()?;
+        let base_url = OnceLock::new();
+        if let Some(url) = &settings.public_url {
+            let _ = base_url.set(url.trim_end_matches('/').to_string());
+        }
+        Ok(Ocpi(Arc::new(Inner {
+            settings,
+            store,
+            ocpi,
+            csms,
+            sealer,
+            http,
+            base_url,
+        })))
+    }
+
+    /// Where the HTTP listener ended up: the base URL is `http://{addr}/ocpi` unless
+    /// `ocpi.public_url` says otherwise.
+    pub fn set_listen_addr(&self, addr: std::net::SocketAddr) {
+        let _ = self.0.base_url.set(format!("http://{addr}/ocpi"));
+    }
+
+    /// Our versions endpoint, the URL partners are given with token A.
+    pub fn versions_url(&self) -> String {
+        format!("{}/versions", self.base_url())
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.0
+            .base_url
+            .get()
+            .map(String::as_str)
+            .unwrap_or("http://localhost/ocpi")
+    }
+
+    pub fn settings(&self) -> &OcpiSettings {
+        &self.0.settings
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.0.store
+    }
+
+    pub fn ocpi_store(&self) -> &Arc<dyn OcpiStore> {
+        &self.0.ocpi
+    }
+
+    pub fn csms(&self) -> &Csms {
+        &self.0.csms
+    }
+
+    pub(crate) fn sealer(&self) -> &secrets::Sealer {
+        &self.0.sealer
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.0.http
+    }
+
+    /// The routes partners call, to merge into the HTTP server.
+    pub fn router(&self) -> axum::Router {
+        use axum::routing::{get, post, put};
+        let ocpi = axum::Router::new()
+            .route("/versions", get(versions::versions))
+            .route("/{version}", get(versions::details))
+            .route(
+                "/{version}/credentials",
+                get(credentials::get)
+                    .post(credentials::post)
+                    .put(credentials::put)
+                    .delete(credentials::delete),
+            )
+            .route("/{version}/cpo/locations", get(locations::list))
+            .route(
+                "/{version}/cpo/locations/{location_id}",
+                get(locations::one),
+            )
+            .route(
+                "/{version}/cpo/locations/{location_id}/{evse_uid}",
+                get(locations::evse),
+            )
+            .route(
+                "/{version}/cpo/locations/{location_id}/{evse_uid}/{connector_id}",
+                get(locations::connector),
+            )
+            .route("/{version}/cpo/sessions", get(sessions::list))
+            .route("/{version}/cpo/sessions/{session_id}", get(sessions::one))
+            .route(
+                "/{version}/cpo/sessions/{session_id}/charging_preferences",
+                put(sessions::charging_preferences),
+            )
+            .route("/{version}/cpo/cdrs", get(cdrs::list))
+            .route("/{version}/cpo/cdrs/{cdr_id}", get(cdrs::one))
+            .route("/{version}/cpo/commands/{command}", post(commands::post))
+            .route(
+                "/{version}/cpo/tokens/{country_code}/{party_id}/{token_uid}",
+                get(tokens::get).put(tokens::put).patch(tokens::patch),
+            )
+            // Unknown paths under /ocpi get an OCPI answer; the rest of the server keeps its own.
+            .fallback(reply::not_found)
+            .layer(axum::middleware::from_fn(reply::echo_request_ids))
+            .with_state(self.clone());
+        axum::Router::new().nest("/ocpi", ocpi)
+    }
+}

@@ -1,0 +1,290 @@
+//! Sessions module, Sender (CPO): OCPP transactions at stations of our locations, as the
+//! eMSP whose token started them sees them. A running session reports the energy metered so
+//! far (the CSMS's running aggregate); an ended one the charge record's energy and cost.
+//!
+//! Session ids are derived, stable and opaque: 32 hex digits of SHA-256 over the station and
+//! transaction id (OCPP transaction ids are unique per station only, and OCPI ids are at most
+//! 36 characters).
+//!
+//! Besides the list, `GET {sessions}/{session_id}` answers one session (a unicharge addition
+//! that no 2.2.1 / 2.3.0 client needs to know about; the eMSP side of the spec has it).
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+use unicharge_core::charge_record::{charge_record_id, ChargeRecord};
+use unicharge_core::rating::CostBreakdown;
+use unicharge_core::StationId;
+use unicharge_ocpi::cdrs::{AuthMethod, CdrToken};
+use unicharge_ocpi::sessions::{
+    ChargingPreferences, ChargingPreferencesResponse, Session, SessionStatus,
+};
+use unicharge_ocpi::tokens::Token;
+use unicharge_ocpi::transport::StatusCode;
+use unicharge_ocpi::types::Price;
+use unicharge_ocpi::Version;
+use unicharge_store::ocpi::{LocationRow, Party, TokenRow};
+use unicharge_store::records::TransactionRecord;
+
+use crate::auth::{Caller, Registered};
+use crate::locations::{self, evse_uid, LocationData};
+use crate::reply::{self, Answer, Reply};
+use crate::scope;
+use crate::Ocpi;
+
+/// A transaction at one of our locations, with the partner token it ran with.
+pub struct Roamed {
+    pub location: LocationRow,
+    pub data: LocationData,
+    pub station: StationId,
+    pub tx: TransactionRecord,
+    pub token: Token,
+}
+
+/// Opaque, stable id of an OCPI object derived from a station's transaction.
+pub fn derived_id(kind: &str, station: &StationId, transaction_id: &str) -> String {
+    let digest = Sha256::digest(format!("{kind}\n{}\n{transaction_id}", station.as_str()));
+    hex::encode(&digest[..16])
+}
+
+pub fn session_id(station: &StationId, transaction_id: &str) -> String {
+    derived_id("session", station, transaction_id)
+}
+
+/// The partner's token a transaction ran with, if it is one of the partner's.
+async fn owner_token(ocpi: &Ocpi, caller: &Caller, uid: &str) -> Result<Option<Token>, Reply> {
+    let rows: Vec<TokenRow> = ocpi
+        .ocpi_store()
+        .ocpi_tokens_by_uid(uid)
+        .await
+        .map_err(Reply::server_error)?;
+    for row in rows {
+        let own = row.partner_id == Some(caller.partner.id)
+            || scope::is_partner_party(&caller.partner, &row.party);
+        if own {
+            if let Ok(token) = serde_json::from_str::<Token>(&row.data) {
+                return Ok(Some(token));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Every transaction at locations of `parties` that ran with one of the caller's tokens.
+pub async fn visible(
+    ocpi: &Ocpi,
+    caller: &Caller,
+    parties: &[Party],
+) -> Result<Vec<Roamed>, Reply> {
+    let mut out = Vec::new();
+    for location in locations::visible_rows(ocpi, parties).await? {
+        let data = locations::data(&location)?;
+        for station in &location.stations {
+            let txs = ocpi
+                .store()
+                .transactions(station, 100_000)
+                .await
+                .map_err(Reply::server_error)?;
+            for tx in txs {
+                let Some(uid) = tx.id_token.clone() else {
+                    continue;
+                };
+                if let Some(token) = owner_token(ocpi, caller, &uid).await? {
+                    out.push(Roamed {
+                        location: location.clone(),
+                        data: data.clone(),
+                        station: station.clone(),
+                        tx,
+                        token,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn cdr_token(token: &Token) -> CdrToken {
+    CdrToken {
+        country_code: Some(token.country_code.clone()),
+        party_id: Some(token.party_id.clone()),
+        uid: token.uid.clone(),
+        kind: token.kind.clone(),
+        contract_id: token.contract_id.clone(),
+    }
+}
+
+pub fn auth_method(tx: &TransactionRecord) -> AuthMethod {
+    if tx.remote_start_id.is_some() {
+        AuthMethod::Command
+    } else {
+        AuthMethod::Whitelist
+    }
+}
+
+/// Wh → kWh, exact.
+pub fn kwh(wh: Decimal) -> Decimal {
+    (wh / Decimal::from(1000)).normalize()
+}
+
+/// Seconds → hours, to the microhour where it does not divide exactly.
+pub fn hours(seconds: i64) -> Decimal {
+    (Decimal::from(seconds) / Decimal::from(3600))
+        .round_dp(6)
+        .normalize()
+}
+
+/// A core cost as an OCPI price of `version` (2.2.1 excl/incl VAT, 2.3.0 before/after taxes).
+pub fn price(cost: &CostBreakdown, version: &Version) -> Price {
+    Price {
+        excl_vat: Some(cost.total_excl_vat),
+        incl_vat: Some(cost.total_incl_vat),
+        ..Default::default()
+    }
+    .for_version(version)
+}
+
+/// A component amount (excl. VAT) as a price: VAT pro rata is not split per component.
+pub fn component(amount: Decimal, version: &Version) -> Price {
+    Price {
+        excl_vat: Some(amount),
+        ..Default::default()
+    }
+    .for_version(version)
+}
+
+pub async fn charge_record(ocpi: &Ocpi, r: &Roamed) -> Result<Option<ChargeRecord>, Reply> {
+    if r.tx.ended_at.is_none() {
+        return Ok(None);
+    }
+    ocpi.store()
+        .charge_record(&charge_record_id(r.station.as_str(), &r.tx.transaction_id))
+        .await
+        .map_err(Reply::server_error)
+}
+
+pub async fn build(ocpi: &Ocpi, r: &Roamed, version: &Version) -> Result<Session, Reply> {
+    let record = charge_record(ocpi, r).await?;
+    let (energy_wh, total_cost, currency, last_updated) = match &record {
+        Some(rec) => (
+            rec.usage.energy_wh,
+            rec.cost.as_ref().map(|c| price(c, version)),
+            rec.cost
+                .as_ref()
+                .map_or_else(|| ocpi.settings().currency.clone(), |c| c.currency.clone()),
+            rec.created_at.max(rec.ended_at),
+        ),
+        None => {
+            let usage = ocpi
+                .store()
+                .metered_usage(&r.station, &r.tx.transaction_id)
+                .await
+                .map_err(Reply::server_error)?
+                .unwrap_or_default();
+            let mut at: DateTime<Utc> = r.tx.started_at;
+            if let Some(reading) = &usage.last_reading {
+                at = at.max(reading.timestamp);
+            }
+            if let Some(change) = &usage.last_change {
+                at = at.max(change.change.timestamp);
+            }
+            if let Some(end) = r.tx.ended_at {
+                at = at.max(end);
+            }
+            (usage.energy_wh, None, ocpi.settings().currency.clone(), at)
+        }
+    };
+    Ok(Session {
+        country_code: r.location.party.country_code.clone(),
+        party_id: r.location.party.party_id.clone(),
+        id: session_id(&r.station, &r.tx.transaction_id),
+        start_date_time: r.tx.started_at,
+        end_date_time: r.tx.ended_at,
+        kwh: kwh(energy_wh),
+        cdr_token: cdr_token(&r.token),
+        auth_method: auth_method(&r.tx),
+        authorization_reference: None,
+        location_id: r.location.id.clone(),
+        evse_uid: evse_uid(&r.station, r.tx.evse_id.unwrap_or(1)),
+        connector_id: r.tx.connector_id.unwrap_or(1).to_string(),
+        meter_id: None,
+        currency,
+        charging_periods: None,
+        total_cost,
+        status: if r.tx.ended_at.is_some() {
+            SessionStatus::Completed
+        } else {
+            SessionStatus::Active
+        },
+        last_updated,
+    })
+}
+
+pub async fn list(
+    State(ocpi): State<Ocpi>,
+    Registered(caller): Registered,
+    Path(version): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Answer {
+    let version = scope::version(&version)?;
+    let query = locations::list_query(&pairs)?;
+    // 2.2.1 mod_sessions: date_from is required on the Sender GET.
+    query
+        .dates
+        .require_from()
+        .map_err(|e| Reply::error(e.status_code(), e.to_string()))?;
+    let parties = scope::visible_parties(&caller)?;
+    let mut items = Vec::new();
+    for r in visible(&ocpi, &caller, &parties).await? {
+        let s = build(&ocpi, &r, &version).await?;
+        items.push((s.last_updated, s.id.clone(), s));
+    }
+    let endpoint = format!("{}/{}/cpo/sessions", ocpi.base_url(), version.as_str());
+    Ok(locations::page(
+        items,
+        &query,
+        ocpi.settings().max_page,
+        &endpoint,
+    ))
+}
+
+/// The caller's session with this id, else 404.
+pub async fn find(ocpi: &Ocpi, caller: &Caller, id: &str) -> Result<Roamed, Reply> {
+    let parties = scope::visible_parties(caller)?;
+    visible(ocpi, caller, &parties)
+        .await?
+        .into_iter()
+        .find(|r| session_id(&r.station, &r.tx.transaction_id) == id)
+        .ok_or_else(|| {
+            Reply::not_found_object(
+                StatusCode::CLIENT_ERROR,
+                format!("no session {}", reply::bounded(id)),
+            )
+        })
+}
+
+pub async fn one(
+    State(ocpi): State<Ocpi>,
+    Registered(caller): Registered,
+    Path((version, id)): Path<(String, String)>,
+) -> Answer {
+    let version = scope::version(&version)?;
+    let r = find(&ocpi, &caller, &id).await?;
+    Ok(Reply::ok(&build(&ocpi, &r, &version).await?))
+}
+
+/// `PUT {sessions}/{session_id}/charging_preferences`: the session must be the caller's. The
+/// preferences are not turned into a charging profile yet, which the answer says.
+pub async fn charging_preferences(
+    State(ocpi): State<Ocpi>,
+    Registered(caller): Registered,
+    Path((version, id)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Answer {
+    scope::version(&version)?;
+    let _preferences: ChargingPreferences = reply::body(&bytes, "ChargingPreferences")?;
+    find(&ocpi, &caller, &id).await?;
+    Ok(Reply::ok(&ChargingPreferencesResponse::NotPossible))
+}

@@ -1,0 +1,112 @@
+//! `[ocpi]` in the configuration file.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// OCPI settings. The defaults start without configuration: OCPI served under `/ocpi` on the
+/// operator API's listener, one CPO party `ZZ`/`UNI` (set your own), partners created by the
+/// operator (`unicharge ocpi partner-add`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OcpiSettings {
+    /// Serve OCPI at all.
+    pub enabled: bool,
+    /// Base of our OCPI URLs as partners reach them, e.g. `https://cpo.example.com/ocpi`
+    /// (behind a TLS-terminating proxy). Default: `http://{http.listen}/ocpi`.
+    pub public_url: Option<String>,
+    /// Most objects per page of a Sender GET (`X-Limit`).
+    pub max_page: u64,
+    /// Currency of sessions and CDRs that no tariff priced.
+    pub currency: String,
+    /// How long a partner's endpoint may take to answer (credentials exchange, CommandResult).
+    #[serde(with = "secs")]
+    pub partner_timeout: Duration,
+    /// The `timeout` given in a CommandResponse: how long the partner should wait for the
+    /// CommandResult.
+    #[serde(with = "secs")]
+    pub command_timeout: Duration,
+    /// Our own parties (CPO roles). Each partner is registered with some of them. (Last: a
+    /// TOML array of tables follows the plain keys.)
+    pub parties: Vec<PartySettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartySettings {
+    /// ISO 3166-1 alpha-2.
+    pub country_code: String,
+    /// Three characters (ISO 15118 / eMI3 party id).
+    pub party_id: String,
+    /// Business name shown to partners.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+}
+
+impl Default for OcpiSettings {
+    fn default() -> Self {
+        OcpiSettings {
+            enabled: true,
+            public_url: None,
+            max_page: 100,
+            currency: "EUR".into(),
+            partner_timeout: Duration::from_secs(10),
+            command_timeout: Duration::from_secs(30),
+            parties: vec![PartySettings {
+                country_code: "ZZ".into(),
+                party_id: "UNI".into(),
+                name: "unicharge".into(),
+                website: None,
+            }],
+        }
+    }
+}
+
+impl OcpiSettings {
+    /// Clear errors that name the fix.
+    pub fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.parties.is_empty(),
+            "ocpi.parties is empty: add at least one [[ocpi.parties]] (country_code, party_id, name)"
+        );
+        for p in &self.parties {
+            anyhow::ensure!(
+                p.country_code.len() == 2
+                    && p.country_code.bytes().all(|b| b.is_ascii_alphabetic()),
+                "ocpi.parties: country_code {:?} must be two letters (ISO 3166-1 alpha-2)",
+                p.country_code
+            );
+            anyhow::ensure!(
+                p.party_id.len() == 3 && p.party_id.bytes().all(|b| b.is_ascii_alphanumeric()),
+                "ocpi.parties: party_id {:?} must be three letters or digits",
+                p.party_id
+            );
+        }
+        anyhow::ensure!(self.max_page > 0, "ocpi.max_page must be at least 1");
+        Ok(())
+    }
+
+    /// Our parties, normalised to upper case.
+    pub fn own_parties(&self) -> Vec<unicharge_store::ocpi::Party> {
+        self.parties
+            .iter()
+            .map(|p| unicharge_store::ocpi::Party::new(&p.country_code, &p.party_id))
+            .collect()
+    }
+}
+
+mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,57 @@
+//! Versions module: `GET /ocpi/versions` and the version details `GET /ocpi/{version}`.
+//! Any valid token opens them, token A included (the partner needs them to register).
+
+use axum::extract::{Path, State};
+use unicharge_ocpi::versions::{Endpoint, InterfaceRole, ModuleId, VersionDetails, VersionInfo};
+use unicharge_ocpi::Version;
+
+use crate::auth::Caller;
+use crate::reply::{Answer, Reply};
+use crate::scope;
+use crate::Ocpi;
+
+pub async fn versions(State(ocpi): State<Ocpi>, _caller: Caller) -> Answer {
+    let list: Vec<VersionInfo> = Version::SUPPORTED
+        .iter()
+        .map(|v| VersionInfo {
+            version: v.clone(),
+            url: format!("{}/{}", ocpi.base_url(), v.as_str()),
+        })
+        .collect();
+    Ok(Reply::ok(&list))
+}
+
+/// The modules and roles we serve in `version`.
+pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
+    let base = format!("{}/{}", ocpi.base_url(), version.as_str());
+    let e = |id: ModuleId, role: InterfaceRole, path: &str| Endpoint {
+        identifier: id,
+        role,
+        url: format!("{base}/{path}"),
+    };
+    vec![
+        e(ModuleId::Credentials, InterfaceRole::Sender, "credentials"),
+        e(
+            ModuleId::Credentials,
+            InterfaceRole::Receiver,
+            "credentials",
+        ),
+        e(ModuleId::Locations, InterfaceRole::Sender, "cpo/locations"),
+        e(ModuleId::Sessions, InterfaceRole::Sender, "cpo/sessions"),
+        e(ModuleId::Cdrs, InterfaceRole::Sender, "cpo/cdrs"),
+        e(ModuleId::Commands, InterfaceRole::Receiver, "cpo/commands"),
+        e(ModuleId::Tokens, InterfaceRole::Receiver, "cpo/tokens"),
+    ]
+}
+
+pub async fn details(
+    State(ocpi): State<Ocpi>,
+    _caller: Caller,
+    Path(version): Path<String>,
+) -> Answer {
+    let version = scope::version(&version)?;
+    Ok(Reply::ok(&VersionDetails {
+        endpoints: endpoints(&ocpi, &version),
+        version,
+    }))
+}

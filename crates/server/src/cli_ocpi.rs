@@ -1,0 +1,106 @@
+//! `unicharge ocpi …`: roaming partners and locations, through the running server's API.
+//!
+//! ```text
+//! unicharge ocpi partner-add "Some eMSP" --party NL*UNI   # prints token A + our versions URL
+//! unicharge ocpi register 2 --versions-url https://emsp.example/ocpi/versions --token <their A>
+//! unicharge ocpi location NL*UNI LOC1 --file loc1.json --station CP001 --station CP002
+//! unicharge ocpi partners
+//! ```
+
+use anyhow::Context;
+use clap::Subcommand;
+use serde_json::json;
+
+use crate::cli::ApiArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum OcpiCommand {
+    /// Create a partner platform and print its token A (shown once) with our versions URL:
+    /// hand both to the partner, which then registers with us.
+    PartnerAdd {
+        name: String,
+        /// Our party the partner may see (`CC*PID`), repeatable; default: all of ours.
+        #[arg(long = "party")]
+        parties: Vec<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// List partners and their registration state (never tokens).
+    Partners {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Register with a partner's platform, using the token A it gave you.
+    Register {
+        /// The partner's id (from `partner-add` / `partners`).
+        id: i64,
+        #[arg(long)]
+        versions_url: String,
+        #[arg(long)]
+        token: String,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Create or replace a location of one of our parties: the OCPI location data (address,
+    /// city, country, coordinates, time_zone, opening_times, …) from a JSON file, and the
+    /// stations at it.
+    Location {
+        /// `CC*PID`, one of ours.
+        party: String,
+        id: String,
+        /// JSON file with the location data, as OCPI spells it.
+        #[arg(long)]
+        file: std::path::PathBuf,
+        #[arg(long = "station")]
+        stations: Vec<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+}
+
+pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
+    match command {
+        OcpiCommand::PartnerAdd { name, parties, api } => {
+            api.send(
+                reqwest::Method::POST,
+                "ocpi/partners",
+                Some(json!({"name": name, "parties": parties})),
+            )
+            .await
+        }
+        OcpiCommand::Partners { api } => {
+            api.send(reqwest::Method::GET, "ocpi/partners", None).await
+        }
+        OcpiCommand::Register {
+            id,
+            versions_url,
+            token,
+            api,
+        } => {
+            api.send(
+                reqwest::Method::POST,
+                &format!("ocpi/partners/{id}/register"),
+                Some(json!({"versionsUrl": versions_url, "token": token})),
+            )
+            .await
+        }
+        OcpiCommand::Location {
+            party,
+            id,
+            file,
+            stations,
+            api,
+        } => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let location: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", file.display()))?;
+            api.send(
+                reqwest::Method::PUT,
+                &format!("ocpi/locations/{party}/{id}"),
+                Some(json!({"location": location, "stations": stations})),
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! An OCPI eMSP peer for the tests: a real HTTP server on a loopback port that serves its own
+//! versions, version details and credentials (so the CPO can register with it and it with the
+//! CPO), receives CommandResults, and calls the CPO as a partner platform does.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use reqwest::Client;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+/// What the peer received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub authorization: Option<String>,
+    pub body: Value,
+}
+
+#[derive(Clone)]
+struct PeerState {
+    /// Tokens the CPO may call us with (our token A for it, then the token B/C we gave it).
+    accepted: Arc<Mutex<Vec<String>>>,
+    /// The token C we answer a credentials POST with.
+    token_c: String,
+    /// Our credentials' party.
+    country_code: String,
+    party_id: String,
+    base: Arc<Mutex<String>>,
+    /// The credentials the CPO POSTed to us.
+    posted: Arc<Mutex<Option<Value>>>,
+    results: mpsc::UnboundedSender<Received>,
+}
+
+/// A running eMSP peer.
+pub struct Peer {
+    pub base: String,
+    /// Our token B: what we give the CPO to call us with.
+    pub token_b: String,
+    /// The token we call the CPO with (A, then C); set by [`Peer::register`].
+    pub token: String,
+    pub country_code: String,
+    pub party_id: String,
+    pub results: mpsc::UnboundedReceiver<Received>,
+    state: PeerState,
+    pub client: Client,
+    /// The CPO's endpoints (module id + role → url) after registration.
+    pub endpoints: Vec<Value>,
+    pub version: String,
+    /// The body text of the last answer (to check decimals as they were written).
+    pub last_raw: Mutex<String>,
+}
+
+fn b64(token: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(token)
+}
+
+fn envelope(data: Value) -> Json<Value> {
+    Json(json!({
+        "data": data, "status_code": 1000, "timestamp": "2026-12-06T12:00:00Z"
+    }))
+}
+
+fn authorized(state: &PeerState, headers: &HeaderMap) -> bool {
+    let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    state
+        .accepted
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|t| auth == format!("Token {}", b64(t)))
+}
+
+async fn versions(
+    State(s): State<PeerState>,
+    headers: HeaderMap,
+) -> (axum::http::StatusCode, Json<Value>) {
+    if !authorized(&s, &headers) {
+        return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({})));
+    }
+    let base = s.base.lock().unwrap().clone();
+    (
+        axum::http::StatusCode::OK,
+        envelope(json!([
+            {"version": "2.2.1", "url": format!("{base}/2.2.1")},
+            {"version": "2.3.0", "url": format!("{base}/2.3.0")},
+        ])),
+    )
+}
+
+async fn details(
+    State(s): State<PeerState>,
+    Path(version): Path<String>,
+    headers: HeaderMap,
+) -> (axum::http::StatusCode, Json<Value>) {
+    if !authorized(&s, &headers) {
+        return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({})));
+    }
+    let base = s.base.lock().unwrap().clone();
+    (
+        axum::http::StatusCode::OK,
+        envelope(json!({"version": version, "endpoints": [
+            {"identifier": "credentials", "role": "RECEIVER", "url": format!("{base}/{version}/credentials")},
+            {"identifier": "commands", "role": "SENDER", "url": format!("{base}/{version}/commands")},
+        ]})),
+    )
+}
+
+async fn credentials(
+    State(s): State<PeerState>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (axum::http::StatusCode, Json<Value>) {
+    if !authorized(&s, &headers) {
+        return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({})));
+    }
+    *s.posted.lock().unwrap() = Some(body);
+    s.accepted.lock().unwrap().push(s.token_c.clone());
+    let base = s.base.lock().unwrap().clone();
+    (
+        axum::http::StatusCode::OK,
+        envelope(json!({
+            "token": s.token_c, "url": format!("{base}/versions"),
+            "roles": [{"role": "EMSP", "country_code": s.country_code, "party_id": s.party_id,
+                       "business_details": {"name": "Peer eMSP"}}],
+        })),
+    )
+}
+
+async fn command_result(
+    State(s): State<PeerState>,
+    Path((_version, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    let _ = s.results.send(Received {
+        path: id,
+        authorization: headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        body,
+    });
+    Json(json!({"status_code": 1000, "timestamp": "2026-12-06T12:00:00Z"}))
+}
+
+impl Peer {
+    /// Start a peer for eMSP party `country_code`/`party_id`.
+    pub async fn start(country_code: &str, party_id: &str) -> Peer {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let token_b = format!("peer-token-b-{party_id}-0123456789");
+        let state = PeerState {
+            accepted: Arc::new(Mutex::new(vec![token_b.clone()])),
+            token_c: format!("peer-token-c-{party_id}-0123456789"),
+            country_code: country_code.into(),
+            party_id: party_id.into(),
+            base: Arc::new(Mutex::new(String::new())),
+            posted: Arc::new(Mutex::new(None)),
+            results: tx,
+        };
+        let app = Router::new()
+            .route("/emsp/versions", get(versions))
+            .route("/emsp/{version}", get(details))
+            .route("/emsp/{version}/credentials", post(credentials))
+            .route("/emsp/{version}/commands/{id}", post(command_result))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let base = format!("http://{addr}/emsp");
+        *state.base.lock().unwrap() = base.clone();
+        Peer {
+            base,
+            token_b,
+            token: String::new(),
+            country_code: country_code.into(),
+            party_id: party_id.into(),
+            results: rx,
+            state,
+            client: Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            endpoints: Vec::new(),
+            version: String::new(),
+            last_raw: Mutex::new(String::new()),
+        }
+    }
+
+    /// Accept this token A from the CPO (when the CPO registers with us).
+    pub fn issue_token_a(&self, token: &str) {
+        self.state.accepted.lock().unwrap().push(token.into());
+    }
+
+    /// The credentials the CPO POSTed when it registered with us.
+    pub fn posted_credentials(&self) -> Option<Value> {
+        self.state.posted.lock().unwrap().clone()
+    }
+
+    pub fn token_c_we_issued(&self) -> String {
+        self.state.token_c.clone()
+    }
+
+    /// A raw call to the CPO with `token`; returns (HTTP status, headers, body).
+    pub async fn call_with(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut request = self
+            .client
+            .request(method, url)
+            .header("Authorization", format!("Token {}", b64(token)))
+            .header("X-Request-ID", "req-1")
+            .header("X-Correlation-ID", "corr-1");
+        for (k, v) in extra {
+            request = request.header(*k, *v);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        *self.last_raw.lock().unwrap() = text.clone();
+        (
+            status,
+            headers,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
+    }
+
+    /// A call with our current token.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<Value>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        self.call_with(&self.token, method, url, body, &[]).await
+    }
+
+    /// The CPO's endpoint url for a module.
+    pub fn endpoint(&self, module: &str) -> String {
+        self.endpoints
+            .iter()
+            .find(|e| e["identifier"] == module)
+            .and_then(|e| e["url"].as_str())
+            .unwrap_or_else(|| panic!("no {module} endpoint in {:?}", self.endpoints))
+            .to_string()
+    }
+
+    /// Register with the CPO: versions and details with token A, POST our credentials (token
+    /// B), keep the token C it answers with. `version` picks 2.2.1 or 2.3.0.
+    pub async fn register(&mut self, versions_url: &str, token_a: &str, version: &str) -> Value {
+        let (status, _, versions) = self
+            .call_with(token_a, reqwest::Method::GET, versions_url, None, &[])
+            .await;
+        assert_eq!(status, 200, "{versions}");
+        let url = versions["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["version"] == version)
+            .unwrap_or_else(|| panic!("no {version} in {versions}"))["url"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, _, details) = self
+            .call_with(token_a, reqwest::Method::GET, &url, None, &[])
+            .await;
+        assert_eq!(status, 200, "{details}");
+        self.endpoints = details["data"]["endpoints"].as_array().unwrap().clone();
+        self.version = version.into();
+        let credentials_url = self.endpoint("credentials");
+        let (status, _, answer) = self
+            .call_with(
+                token_a,
+                reqwest::Method::POST,
+                &credentials_url,
+                Some(json!({
+                    "token": self.token_b, "url": format!("{}/versions", self.base),
+                    "roles": [{"role": "EMSP", "country_code": self.country_code,
+                               "party_id": self.party_id,
+                               "business_details": {"name": "Peer eMSP"}}],
+                })),
+                &[],
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["status_code"], 1000, "{answer}");
+        self.token = answer["data"]["token"].as_str().unwrap().to_string();
+        answer
+    }
+
+    pub fn raw(&self) -> String {
+        self.last_raw.lock().unwrap().clone()
+    }
+
+    /// The next CommandResult, within 20 s.
+    pub async fn next_result(&mut self) -> Received {
+        tokio::time::timeout(Duration::from_secs(20), self.results.recv())
+            .await
+            .expect("a CommandResult within 20 s")
+            .expect("peer running")
+    }
+
+    pub fn response_url(&self, id: &str) -> String {
+        format!("{}/2.2.1/commands/{id}", self.base)
+    }
+}
+
+/// The operator's REST API.
+pub struct Operator {
+    pub client: Client,
+    pub base: String,
+    pub key: String,
+}
+
+impl Operator {
+    pub fn new(http: std::net::SocketAddr, key: &str) -> Operator {
+        Operator {
+            client: Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            base: format!("http://{http}/api/v1"),
+            key: key.into(),
+        }
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(
+            status.is_success(),
+            "{method} {path}: HTTP {status}: {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// A location of party `party` (`CC*PID`) holding `stations`.
+    pub async fn location(&self, party: &str, id: &str, stations: &[&str]) {
+        self.send(
+            reqwest::Method::PUT,
+            &format!("/ocpi/locations/{party}/{id}"),
+            Some(json!({
+                "location": {
+                    "name": format!("Site {id}"), "address": "Stationsplein 1", "city": "Utrecht",
+                    "postal_code": "3511 ED", "country": "NLD",
+                    "coordinates": {"latitude": "52.089444", "longitude": "5.110278"},
+                    "time_zone": "Europe/Amsterdam", "parking_type": "ON_STREET",
+                    "facilities": ["TRAIN_STATION"],
+                    "opening_times": {"twentyfourseven": true},
+                },
+                "stations": stations,
+            })),
+        )
+        .await;
+    }
+
+    /// Create a partner registered with `parties`; returns (token A, versions URL, id).
+    pub async fn partner(&self, name: &str, parties: &[&str]) -> (String, String, i64) {
+        let created = self
+            .send(
+                reqwest::Method::POST,
+                "/ocpi/partners",
+                Some(json!({"name": name, "parties": parties})),
+            )
+            .await;
+        (
+            created["tokenA"].as_str().unwrap().to_string(),
+            created["versionsUrl"].as_str().unwrap().to_string(),
+            created["partner"]["id"].as_i64().unwrap(),
+        )
+    }
+}

@@ -1,0 +1,412 @@
+//! `unicharge-sim diameter ro-load`: the Ro CTF as a load generator against any OCF.
+//!
+//! Each session is a Session Charging with Unit Reservation exchange (TS 32.299 §6.3.5):
+//! CCR-Initial asking for `--seconds` of a rating group, `--updates` CCR-Updates each reporting
+//! the granted units as used and asking again, and a CCR-Termination reporting the last ones.
+//! Sessions start at a fixed rate over one capabilities-exchanged connection (Auth-Application-Id
+//! 4); subscribers are `--msisdn-prefix` + session index modulo `--subscribers`, so the OCF must
+//! know them (e.g. provisioned through `/api/v1/ro/subscribers`). Prints a progress line every
+//! second, then CCR/s and the CCR→CCA latency p50 / p99 / p99.9 / max and the outcome counts.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use tokio::sync::Mutex;
+use unicharge_diameter::cc::{CcRequestType, Ccr, Mscc, ServiceUnit};
+use unicharge_diameter::peer::{
+    connect, DuplicateCache, PeerConfig, PeerHandle, PeerTable, RequestHandler, Shared,
+};
+use unicharge_diameter::rf::cdf::BoxFuture;
+use unicharge_diameter::rf::SubscriptionId;
+use unicharge_diameter::{app, Avp, Message};
+
+/// Arguments of `unicharge-sim diameter ro-load`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RoLoadArgs {
+    /// The OCF, e.g. 127.0.0.1:3868.
+    #[arg(long, default_value = "127.0.0.1:3868")]
+    pub ocf: SocketAddr,
+    /// How many credit-control sessions to play.
+    #[arg(long, default_value_t = 1000)]
+    pub sessions: u32,
+    /// New sessions per second.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    /// CCR-Updates per session (between INITIAL and TERMINATION, back to back).
+    #[arg(long, default_value_t = 1)]
+    pub updates: u32,
+    /// Rating-Group asked for.
+    #[arg(long, default_value_t = 10)]
+    pub rating_group: u32,
+    /// CC-Time asked for in each request (seconds).
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u32,
+    /// Subscribers are <prefix><n> (END_USER_E164), n = session index modulo `--subscribers`.
+    #[arg(long, default_value = "4917")]
+    pub msisdn_prefix: String,
+    #[arg(long, default_value_t = 100)]
+    pub subscribers: u32,
+    #[arg(long, default_value = "ctf.sim.localdomain")]
+    pub origin_host: String,
+    #[arg(long, default_value = "sim.localdomain")]
+    pub origin_realm: String,
+    #[arg(long, default_value = "unicharge.localdomain")]
+    pub destination_realm: String,
+    /// Stop starting sessions after this many seconds; absent: start all `--sessions`.
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// No progress line every second.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The subscriber of session `i`: what the OCF must know for the load to succeed.
+pub fn msisdn(args: &RoLoadArgs, i: u32) -> String {
+    format!("{}{:08}", args.msisdn_prefix, i % args.subscribers.max(1))
+}
+
+/// What a load run measured.
+#[derive(Debug, Clone, Default)]
+pub struct RoLoadReport {
+    pub sessions: u32,
+    /// CCAs with Result-Code 2001.
+    pub ok: u64,
+    pub failed: u64,
+    pub elapsed: Duration,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+}
+
+impl RoLoadReport {
+    pub fn per_second(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Answers what an OCF sends a CTF (RAR, ASR) with 2001.
+struct Answerer {
+    host: String,
+    realm: String,
+}
+
+impl RequestHandler for Answerer {
+    fn handle(&self, request: Message, _peer: PeerHandle) -> BoxFuture<'_, Option<Message>> {
+        Box::pin(async move {
+            Some(
+                Message::answer_to(&request)
+                    .with(Avp::u32("Result-Code", 2001))
+                    .with(Avp::identity("Origin-Host", &self.host))
+                    .with(Avp::identity("Origin-Realm", &self.realm)),
+            )
+        })
+    }
+}
+
+/// Opens a Ro connection (CER with Auth-Application-Id 4) to an OCF.
+pub async fn connect_ocf(
+    ocf: SocketAddr,
+    origin_host: &str,
+    origin_realm: &str,
+) -> Result<PeerHandle, String> {
+    let mut config = PeerConfig::cdf(origin_host, origin_realm);
+    config.acct_application_ids = vec![];
+    config.auth_application_ids = vec![app::CREDIT_CONTROL];
+    config.product_name = "unicharge-sim".into();
+    let shared = Shared {
+        config,
+        handler: Arc::new(Answerer {
+            host: origin_host.into(),
+            realm: origin_realm.into(),
+        }),
+        table: Arc::new(PeerTable::default()),
+        duplicates: Arc::new(DuplicateCache::default()),
+    };
+    connect(ocf, shared).await
+}
+
+/// Runs the load and returns what it measured.
+pub async fn run(args: &RoLoadArgs) -> Result<RoLoadReport, String> {
+    let peer = connect_ocf(args.ocf, &args.origin_host, &args.origin_realm).await?;
+    let hist = Arc::new(Mutex::new(
+        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram"),
+    ));
+    let counts = Arc::new(Mutex::new((0u64, 0u64)));
+    let started = Instant::now();
+    let period = Duration::from_secs_f64(1.0 / args.rate.max(0.001));
+    let stop_at = args
+        .duration
+        .map(|d| started + Duration::from_secs_f64(d.max(0.0)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut last_progress = Instant::now();
+    let mut sessions = 0;
+    for i in 0..args.sessions {
+        let due = started + period * i;
+        if stop_at.is_some_and(|t| due >= t) {
+            break;
+        }
+        sessions += 1;
+        tokio::time::sleep_until(due.into()).await;
+        let (peer, hist, task_counts, args2) =
+            (peer.clone(), hist.clone(), counts.clone(), args.clone());
+        tasks.spawn(async move {
+            let sid = format!("{};{};{i}", args2.origin_host, started.elapsed().as_nanos());
+            let time = |s: u32| ServiceUnit {
+                cc_time: Some(s),
+                ..Default::default()
+            };
+            let steps = std::iter::once(CcRequestType::Initial)
+                .chain(std::iter::repeat_n(
+                    CcRequestType::Update,
+                    args2.updates as usize,
+                ))
+                .chain(std::iter::once(CcRequestType::Termination));
+            for (n, kind) in steps.enumerate() {
+                let mscc = Mscc {
+                    rating_group: Some(args2.rating_group),
+                    requested: (kind != CcRequestType::Termination).then(|| time(args2.seconds)),
+                    used: if kind == CcRequestType::Initial {
+                        vec![]
+                    } else {
+                        vec![time(args2.seconds)]
+                    },
+                    ..Default::default()
+                };
+                let ccr = Ccr {
+                    session_id: sid.clone(),
+                    origin_host: args2.origin_host.clone(),
+                    origin_realm: args2.origin_realm.clone(),
+                    destination_realm: args2.destination_realm.clone(),
+                    service_context_id: "32260@3gpp.org".into(),
+                    request_type: kind,
+                    request_number: n as u32,
+                    requested_action: None,
+                    event_timestamp: None,
+                    subscription_ids: vec![SubscriptionId {
+                        kind: 0,
+                        data: msisdn(&args2, i),
+                    }],
+                    mscc: vec![mscc],
+                };
+                let t0 = Instant::now();
+                let outcome = peer
+                    .request(ccr.to_message(), Duration::from_secs(10))
+                    .await;
+                let us = t0.elapsed().as_micros() as u64;
+                let mut c = task_counts.lock().await;
+                match outcome {
+                    Ok(a) if a.result_code() == Some(2001) => {
+                        c.0 += 1;
+                        let _ = hist.lock().await.record(us.max(1));
+                    }
+                    _ => {
+                        c.1 += 1;
+                        break;
+                    }
+                }
+            }
+        });
+        if !args.quiet && last_progress.elapsed() >= Duration::from_secs(1) {
+            last_progress = Instant::now();
+            let c = counts.lock().await;
+            eprintln!(
+                "[{:>6.1}s] sessions started {}/{} CCA ok {} failed {}",
+                started.elapsed().as_secs_f64(),
+                i + 1,
+                args.sessions,
+                c.0,
+                c.1
+            );
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+    let elapsed = started.elapsed();
+    let (ok, failed) = *counts.lock().await;
+    let h = hist.lock().await;
+    let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    Ok(RoLoadReport {
+        sessions,
+        ok,
+        failed,
+        elapsed,
+        p50_ms: ms(0.5),
+        p99_ms: ms(0.99),
+        p999_ms: ms(0.999),
+        max_ms: h.max() as f64 / 1000.0,
+    })
+}
+
+/// `unicharge-sim diameter ro-load`.
+pub async fn load(args: RoLoadArgs) -> i32 {
+    match run(&args).await {
+        Ok(r) => {
+            println!(
+                "diameter ro-load: {} sessions, {} CCRs answered 2001 in {:.2}s ({:.0} CCR/s); failed {}",
+                r.sessions,
+                r.ok,
+                r.elapsed.as_secs_f64(),
+                r.per_second(),
+                r.failed
+            );
+            println!(
+                "CCR->CCA latency ms: p50 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
+                r.p50_ms, r.p99_ms, r.p999_ms, r.max_ms
+            );
+            i32::from(r.failed > 0)
+        }
+        Err(e) => {
+            eprintln!(
+                "error: {e} (is `unicharge serve` running with [diameter] listen = \"{}\" and [diameter.ro] enabled?)",
+                args.ocf
+            );
+            1
+        }
+    }
+}
+
+/// The Ro CTF as a client: typed CCRs over the project's CTF transport
+/// ([`unicharge_diameter::rf::ctf::Ctf`]: retransmission with the T flag and the same
+/// End-to-End id, failover to a secondary OCF, a non-volatile buffer when no OCF answers),
+/// with the per-session state the CTF-role TPs ask of it: CC-Request-Number 0, 1, 2, …, and the
+/// Credit-Control-Failure-Handling / Direct-Debiting-Failure-Handling the OCF sent overriding
+/// the local values (TP_RO_CTF_FH_01/02).
+pub mod client {
+    use std::sync::Arc;
+
+    use unicharge_diameter::cc::{CcRequestType, Cca, Ccr, Mscc, RequestedAction};
+    use unicharge_diameter::rf::ctf::{Ctf, CtfConfig, Delivery};
+    use unicharge_diameter::rf::SubscriptionId;
+    use unicharge_diameter::{app, Message, Time};
+
+    /// One credit-control session of the CTF.
+    #[derive(Debug, Clone)]
+    pub struct RoSession {
+        pub session_id: String,
+        pub next_number: u32,
+        /// CCFH in force: the OCF's value once it sent one, else the local default.
+        pub ccfh: i32,
+        /// DDFH in force, likewise.
+        pub ddfh: i32,
+        /// The last grants, per MSCC, as the OCF sent them.
+        pub grants: Vec<Mscc>,
+    }
+
+    /// What became of a CCR.
+    #[derive(Debug, Clone)]
+    pub enum Outcome {
+        Answered {
+            cca: Cca,
+            answer: Message,
+            retransmissions: u32,
+            via_secondary: bool,
+        },
+        /// No OCF answered: kept in the buffer file for replay.
+        Buffered,
+    }
+
+    pub struct RoClient {
+        pub ctf: Arc<Ctf>,
+        origin_host: String,
+        origin_realm: String,
+        destination_realm: String,
+        /// The subscriber (END_USER_E164) put in Subscription-Id.
+        pub msisdn: String,
+        /// Local CCFH / DDFH until the OCF says otherwise (RFC 8506 §5.7, §6.5).
+        pub local_ccfh: i32,
+        pub local_ddfh: i32,
+    }
+
+    impl RoClient {
+        /// `config` as for Rf; its peer advertises Auth-Application-Id 4 instead of 3.
+        pub async fn connect(mut config: CtfConfig, msisdn: &str) -> Result<RoClient, String> {
+            config.peer.acct_application_ids = vec![];
+            config.peer.auth_application_ids = vec![app::CREDIT_CONTROL];
+            let (h, r, d) = (
+                config.peer.origin_host.clone(),
+                config.peer.origin_realm.clone(),
+                config.destination_realm.clone(),
+            );
+            let ctf = Ctf::connect(config).await.map_err(|e| e.0)?;
+            Ok(RoClient {
+                ctf,
+                origin_host: h,
+                origin_realm: r,
+                destination_realm: d,
+                msisdn: msisdn.into(),
+                local_ccfh: 0,
+                local_ddfh: 0,
+            })
+        }
+
+        pub fn new_session(&self) -> RoSession {
+            RoSession {
+                session_id: self.ctf.new_session().session_id,
+                next_number: 0,
+                ccfh: self.local_ccfh,
+                ddfh: self.local_ddfh,
+                grants: vec![],
+            }
+        }
+
+        /// The next CCR of `session` (its CC-Request-Number taken).
+        pub fn ccr(
+            &self,
+            session: &mut RoSession,
+            request_type: CcRequestType,
+            requested_action: Option<RequestedAction>,
+            mscc: Vec<Mscc>,
+        ) -> Ccr {
+            let number = session.next_number;
+            session.next_number += 1;
+            Ccr {
+                session_id: session.session_id.clone(),
+                origin_host: self.origin_host.clone(),
+                origin_realm: self.origin_realm.clone(),
+                destination_realm: self.destination_realm.clone(),
+                service_context_id: "32260@3gpp.org".into(),
+                request_type,
+                request_number: number,
+                requested_action,
+                event_timestamp: Some(Time::from_utc(chrono::Utc::now())),
+                subscription_ids: vec![SubscriptionId {
+                    kind: 0,
+                    data: self.msisdn.clone(),
+                }],
+                mscc,
+            }
+        }
+
+        /// Sends a CCR and keeps what its CCA tells the session.
+        pub async fn send(&self, session: &mut RoSession, ccr: &Ccr) -> Result<Outcome, String> {
+            match self.ctf.send(ccr.to_message()).await.map_err(|e| e.0)? {
+                Delivery::Buffered => Ok(Outcome::Buffered),
+                Delivery::Answered {
+                    answer,
+                    via_secondary,
+                    retransmissions,
+                } => {
+                    let cca = Cca::parse(&answer)
+                        .ok_or_else(|| format!("not a valid CCA: {answer:?}"))?;
+                    if let Some(v) = cca.credit_control_failure_handling {
+                        session.ccfh = v;
+                    }
+                    if let Some(v) = answer.i32("Direct-Debiting-Failure-Handling") {
+                        session.ddfh = v;
+                    }
+                    if !cca.mscc.is_empty() {
+                        session.grants = cca.mscc.clone();
+                    }
+                    Ok(Outcome::Answered {
+                        cca,
+                        answer,
+                        retransmissions,
+                        via_secondary,
+                    })
+                }
+            }
+        }
+    }
+}
