@@ -15,8 +15,8 @@ use chrono::Utc;
 use reqwest::StatusCode;
 use unicharge_core::api_keys::ApiRole;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station as StationRecord, StationId};
-use unicharge_ocpp::v201::ResetRequest;
-use unicharge_store::{Store, Write};
+use unicharge_ocpp::v201::{ResetRequest, SecurityEventNotificationRequest};
+use unicharge_store::{CampaignRecord, CampaignStationRecord, Write};
 
 use common::StationSpec;
 use ui_support::Ui;
@@ -526,4 +526,132 @@ async fn ui_without_demo_mode_says_nothing_of_demo_data() {
     let ui = Ui::start(&[]).await;
     let session = ui.login(&ui.admin).await;
     assert!(!ui.get("/", Some(&session)).await.body.contains("Demo mode"));
+}
+
+#[tokio::test]
+async fn ui_reference_pages_show_tokens_tariffs_site_limits_and_campaigns_from_the_store() {
+    let ui = Ui::start(&[StationSpec::new("CP-REF", 1)]).await;
+    ui.default_tariff().await;
+    let api = format!("{}/api/v1", ui.base);
+    let token = ui
+        .http
+        .put(format!("{api}/tokens/ISO14443/BLOCKED-7"))
+        .bearer_auth(&ui.admin)
+        .json(&serde_json::json!({"status": "Blocked", "groupIdToken": "FLEET-A"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        token.status().is_success(),
+        "{}",
+        token.text().await.unwrap()
+    );
+    let group = ui
+        .http
+        .put(format!("{api}/site-groups/depot-north"))
+        .bearer_auth(&ui.admin)
+        .json(
+            &serde_json::json!({"limit": 64, "unit": "A", "stations": ["CP-REF"],
+            "minRate": 6.0, "maxRate": 32.0, "phases": 3}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(group.status(), StatusCode::OK);
+    let store = ui.csms.server.store.clone();
+    let now = Utc::now();
+    let campaign = store
+        .create_campaign(
+            &CampaignRecord {
+                id: 0,
+                name: "acme 2.1".into(),
+                state: "Running".into(),
+                firmware: "sha256:abc".into(),
+                concurrency: 2,
+                max_attempts: 1,
+                station_timeout_secs: 600,
+                created_by: "ops".into(),
+                created_at: now,
+                updated_at: now,
+            },
+            &[CampaignStationRecord {
+                campaign_id: 0,
+                station_id: StationId::new("CP-REF").unwrap(),
+                position: 1,
+                state: "Installing".into(),
+                attempts: 1,
+                request_id: Some(9),
+                last_status: Some("Downloaded".into()),
+                reason: None,
+                started_at: Some(now),
+                updated_at: now,
+            }],
+        )
+        .await
+        .unwrap();
+    let session = ui.login(&ui.admin).await;
+
+    let tokens = ui.get("/ui/tokens", Some(&session)).await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.body);
+    assert!(tokens.body.contains(">BLOCKED-7<"), "{}", tokens.body);
+    assert!(tokens.body.contains(">Blocked<") && tokens.body.contains(">FLEET-A<"));
+
+    let tariffs = ui.get("/ui/tariffs", Some(&session)).await;
+    assert!(tariffs.body.contains(">T-UI<"), "{}", tariffs.body);
+    assert!(tariffs.body.contains("0.30 EUR"), "{}", tariffs.body);
+
+    let limits = ui.get("/ui/site-limits", Some(&session)).await;
+    assert!(limits.body.contains(">depot-north<"), "{}", limits.body);
+    assert!(limits.body.contains("64 A"), "{}", limits.body);
+    assert!(limits.body.contains(r#"href="/ui/stations/CP-REF""#));
+
+    let list = ui.get("/ui/firmware-campaigns", Some(&session)).await;
+    assert!(
+        list.body
+            .contains(&format!(r#"href="/ui/firmware-campaigns/{campaign}""#)),
+        "{}",
+        list.body
+    );
+    let page = ui
+        .get(
+            &format!("/ui/firmware-campaigns/{campaign}"),
+            Some(&session),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(r#"data-progress="Installing">1<"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"data-firmware="CP-REF">Downloaded<"#));
+    let missing = ui.get("/ui/firmware-campaigns/999", Some(&session)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn ui_station_page_shows_security_events_reservations_and_the_local_list() {
+    let ui = Ui::start(&[StationSpec::new("CP-SEC", 1)]).await;
+    let mut station = ui.booted("CP-SEC").await;
+    station
+        .call(&SecurityEventNotificationRequest {
+            custom_data: None,
+            r#type: "TamperDetectionActivated".into(),
+            timestamp: Utc::now(),
+            tech_info: Some("lid opened".into()),
+        })
+        .await
+        .unwrap();
+    let session = ui.login(&ui.admin).await;
+    let page = ui.get("/ui/stations/CP-SEC", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<td>TamperDetectionActivated</td><td>lid opened</td>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("No reservation."));
+    assert!(page.body.contains("Version 0 in the CSMS"), "{}", page.body);
+    assert!(page.body.contains("No charging profile sent."));
 }

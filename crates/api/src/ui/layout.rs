@@ -19,6 +19,10 @@ pub enum Nav {
     Stations,
     Transactions,
     ChargeRecords,
+    Tokens,
+    Tariffs,
+    Firmware,
+    SiteLimits,
     None,
 }
 
@@ -81,6 +85,10 @@ impl Page {
                                     (nav_item(Nav::Stations, "/ui/stations", "Stations"))
                                     (nav_item(Nav::Transactions, "/ui/transactions", "Transactions"))
                                     (nav_item(Nav::ChargeRecords, "/ui/charge-records", "Charge records"))
+                                    (nav_item(Nav::Tokens, "/ui/tokens", "Tokens"))
+                                    (nav_item(Nav::Tariffs, "/ui/tariffs", "Tariffs"))
+                                    (nav_item(Nav::Firmware, "/ui/firmware-campaigns", "Firmware"))
+                                    (nav_item(Nav::SiteLimits, "/ui/site-limits", "Site limits"))
                                 }
                             }
                             form.logout method="post" action="/ui/logout" {

@@ -10,12 +10,14 @@
 //! Paths: `/` is the overview, everything else lives under `/ui/`.
 
 pub mod actions;
+pub mod catalog;
 pub mod chart;
 pub mod layout;
 pub mod live;
 pub mod overview;
 pub mod records;
 pub mod session;
+pub mod station_sections;
 pub mod stations;
 pub mod transactions;
 
@@ -63,6 +65,11 @@ pub fn routes(api: ApiState) -> Router {
             "/ui/stations/{id}/transactions/{transaction}",
             get(transactions::detail),
         )
+        .route("/ui/tokens", get(catalog::tokens))
+        .route("/ui/tariffs", get(catalog::tariffs))
+        .route("/ui/site-limits", get(catalog::site_limits))
+        .route("/ui/firmware-campaigns", get(catalog::campaigns))
+        .route("/ui/firmware-campaigns/{id}", get(catalog::campaign))
         .route("/ui/charge-records", get(records::list))
         .route("/ui/charge-records.csv", get(records::csv))
         .route("/ui/charge-records/{id}", get(records::detail))

@@ -204,6 +204,7 @@ async fn detail_page(state: &UiState, viewer: &Viewer, id: &str) -> Result<Page,
     let transactions = store.transactions(&station_id, 20).await?;
     let events = store.events(&station_id, 20).await?;
     let commands = store.commands(&station_id, 20).await?;
+    let more = crate::ui::station_sections::render(store.as_ref(), &station_id).await?;
     let mut running = Vec::new();
     for t in transactions.iter().filter(|t| t.ended_at.is_none()) {
         running.push((t, running_cost(state, t).await?));
@@ -290,6 +291,7 @@ async fn detail_page(state: &UiState, viewer: &Viewer, id: &str) -> Result<Page,
                 } }
             }
         }
+        (more)
     };
     Ok(Page::new(format!("Station {sid}"), Nav::Stations, body)
         .live(format!("/ui/live?station={}", seg(sid))))

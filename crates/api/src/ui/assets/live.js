@@ -83,6 +83,9 @@
       case "record":
         each("data-record", key, function (el) { el.hidden = false; });
         break;
+      case "firmware":
+        each("data-firmware", f.station, function (el) { el.textContent = f.status; });
+        break;
       case "lagged":
         window.location.reload();
         break;
