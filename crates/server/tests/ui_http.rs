@@ -655,3 +655,32 @@ async fn ui_station_page_shows_security_events_reservations_and_the_local_list()
     assert!(page.body.contains("Version 0 in the CSMS"), "{}", page.body);
     assert!(page.body.contains("No charging profile sent."));
 }
+
+#[tokio::test]
+async fn ui_roaming_page_lists_ocpi_partners_and_diameter_page_says_how_to_turn_it_on() {
+    let ui = Ui::start(&[StationSpec::new("CP-ROAM", 1)]).await;
+    let created = ui
+        .http
+        .post(format!("{}/api/v1/ocpi/partners", ui.base))
+        .bearer_auth(&ui.admin)
+        .json(&serde_json::json!({"name": "Hubject Test EMSP"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let session = ui.login(&ui.admin).await;
+    let roaming = ui.get("/ui/roaming", Some(&session)).await;
+    assert_eq!(roaming.status, StatusCode::OK, "{}", roaming.body);
+    assert!(
+        roaming.body.contains(">Hubject Test EMSP<"),
+        "{}",
+        roaming.body
+    );
+    let diameter = ui.get("/ui/diameter", Some(&session)).await;
+    assert_eq!(diameter.status, StatusCode::OK);
+    assert!(
+        diameter.body.contains("Diameter is off on this server"),
+        "{}",
+        diameter.body
+    );
+}

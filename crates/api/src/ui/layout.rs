@@ -23,6 +23,8 @@ pub enum Nav {
     Tariffs,
     Firmware,
     SiteLimits,
+    Roaming,
+    Diameter,
     None,
 }
 
@@ -89,6 +91,8 @@ impl Page {
                                     (nav_item(Nav::Tariffs, "/ui/tariffs", "Tariffs"))
                                     (nav_item(Nav::Firmware, "/ui/firmware-campaigns", "Firmware"))
                                     (nav_item(Nav::SiteLimits, "/ui/site-limits", "Site limits"))
+                                    (nav_item(Nav::Roaming, "/ui/roaming", "Roaming"))
+                                    (nav_item(Nav::Diameter, "/ui/diameter", "Diameter"))
                                 }
                             }
                             form.logout method="post" action="/ui/logout" {

@@ -12,6 +12,7 @@
 pub mod actions;
 pub mod catalog;
 pub mod chart;
+pub mod front_doors;
 pub mod layout;
 pub mod live;
 pub mod overview;
@@ -70,6 +71,8 @@ pub fn routes(api: ApiState) -> Router {
         .route("/ui/site-limits", get(catalog::site_limits))
         .route("/ui/firmware-campaigns", get(catalog::campaigns))
         .route("/ui/firmware-campaigns/{id}", get(catalog::campaign))
+        .route("/ui/roaming", get(front_doors::roaming))
+        .route("/ui/diameter", get(front_doors::diameter))
         .route("/ui/charge-records", get(records::list))
         .route("/ui/charge-records.csv", get(records::csv))
         .route("/ui/charge-records/{id}", get(records::detail))
