@@ -402,6 +402,8 @@ async fn ui_browser_operator_watches_a_station_starts_a_charge_and_sees_cost_and
     for (path, name) in [
         ("/ui/transactions", "transactions"),
         ("/ui/charge-records", "charge-records"),
+        ("/ui/tariffs", "tariffs"),
+        ("/ui/roaming", "roaming"),
         ("/", "overview"),
     ] {
         client.goto(&format!("{base}{path}")).await.unwrap();

@@ -15,7 +15,9 @@ use chrono::Utc;
 use reqwest::StatusCode;
 use unicharge_core::api_keys::ApiRole;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station as StationRecord, StationId};
-use unicharge_ocpp::v201::{ResetRequest, SecurityEventNotificationRequest};
+use unicharge_ocpp::v201::{
+    ResetRequest, SecurityEventNotificationRequest, SetVariablesRequest, SetVariablesResponse,
+};
 use unicharge_store::{CampaignRecord, CampaignStationRecord, Write};
 
 use common::StationSpec;
@@ -682,5 +684,73 @@ async fn ui_roaming_page_lists_ocpi_partners_and_diameter_page_says_how_to_turn_
         diameter.body.contains("Diameter is off on this server"),
         "{}",
         diameter.body
+    );
+}
+
+#[tokio::test]
+async fn ui_set_variable_action_sends_the_typed_set_variables_request_and_shows_the_result() {
+    let ui = Ui::start(&[StationSpec::new("CP-VAR", 1)]).await;
+    let mut station = ui.booted("CP-VAR").await;
+    let session = ui.login(&ui.key(ApiRole::Operator).await).await;
+    let csrf = ui.get("/ui/stations/CP-VAR", Some(&session)).await.csrf();
+    let path = "/ui/stations/CP-VAR/actions/set-variable";
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("component", "OCPPCommCtrlr"),
+        ("variable", "HeartbeatInterval"),
+        ("value", "120"),
+    ];
+    let confirm = ui.post(path, Some(&session), &form).await;
+    assert!(
+        confirm
+            .body
+            .contains("Set OCPPCommCtrlr.HeartbeatInterval to &quot;120&quot; on CP-VAR."),
+        "{}",
+        confirm.body
+    );
+    let pending = {
+        let http = ui.http.clone();
+        let url = format!("{}{path}", ui.base);
+        let mut confirmed: Vec<(String, String)> = form
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        confirmed.push(("confirmed".into(), "yes".into()));
+        let session = session.clone();
+        tokio::spawn(async move {
+            http.post(url)
+                .header("cookie", session)
+                .form(&confirmed)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        })
+    };
+    let (id, request) = station.expect_call::<SetVariablesRequest>().await.unwrap();
+    let item = &request.set_variable_data[0];
+    assert_eq!(
+        (
+            item.component.name.as_str(),
+            item.variable.name.as_str(),
+            item.attribute_value.as_str()
+        ),
+        ("OCPPCommCtrlr", "HeartbeatInterval", "120")
+    );
+    let response: SetVariablesResponse = serde_json::from_value(serde_json::json!({
+        "setVariableResult": [{"attributeStatus": "RebootRequired",
+            "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]
+    }))
+    .unwrap();
+    station
+        .respond::<SetVariablesRequest>(&id, &response)
+        .await
+        .unwrap();
+    let page = pending.await.unwrap();
+    assert!(
+        page.contains("The station answered <strong>RebootRequired</strong>."),
+        "{page}"
     );
 }

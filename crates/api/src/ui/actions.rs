@@ -1,5 +1,6 @@
 //! The operator's actions on a station: reset, remote start, remote stop, unlock, change
-//! availability. Each is a form on the station page; submitting it shows a confirmation page
+//! availability, trigger message, get / set variable, clear charging profiles and resend the
+//! local list. Each is a form on the station page; submitting it shows a confirmation page
 //! that says exactly what will be sent, and confirming sends it through the same typed CSMS
 //! operation the REST API calls, with the same requester (the session's API key) in the
 //! command log. Errors are shown as the API states them (status, code, message).
@@ -15,9 +16,14 @@ use axum::response::Response;
 use axum::Form;
 use maud::{html, Markup};
 use serde::Serialize;
+use unicharge_csms::local_auth_list as d;
 use unicharge_csms::remote_control::{self as f, request_start::StartRequest};
+use unicharge_csms::smart_charging::{self as k, ClearRequest};
 use unicharge_csms::{availability as g, provisioning as b};
-use unicharge_ocpp::v201::{ChangeAvailabilityRequest, EvseType, ResetRequest};
+use unicharge_ocpp::v201::{
+    ChangeAvailabilityRequest, ComponentType, EvseType, GetVariableDataType, ResetRequest,
+    SetVariableDataType, TriggerMessageRequest, VariableType,
+};
 use unicharge_store::ConnectorRecord;
 
 use crate::error::ocpp_enum;
@@ -29,7 +35,32 @@ use crate::ui::{forbidden, UiState};
 use crate::ApiError;
 
 /// The actions, as they appear in paths.
-pub const ACTIONS: [&str; 5] = ["reset", "start", "stop", "unlock", "availability"];
+pub const ACTIONS: [&str; 10] = [
+    "reset",
+    "start",
+    "stop",
+    "unlock",
+    "availability",
+    "trigger",
+    "get-variable",
+    "set-variable",
+    "clear-profiles",
+    "local-list",
+];
+
+/// The messages a TriggerMessage may ask for (MessageTriggerEnumType).
+const TRIGGERS: [&str; 10] = [
+    "BootNotification",
+    "LogStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "SignChargingStationCertificate",
+    "SignV2GCertificate",
+    "StatusNotification",
+    "TransactionEvent",
+    "PublishFirmwareStatusNotification",
+];
 
 fn action_href(station: &str, action: &str) -> String {
     format!("/ui/stations/{}/actions/{action}", seg(station))
@@ -114,6 +145,52 @@ pub fn forms(
                     input id="reset-evse" name="evse_id" type="number" min="1";
                     button type="submit" { "Reset…" }
                 }
+                form method="post" action=(action_href(station, "trigger")) aria-labelledby="trigger-h" {
+                    h3 id="trigger-h" { "Trigger message" }
+                    (csrf_field(viewer))
+                    label for="trigger-message" { "Message" }
+                    select id="trigger-message" name="requested_message" {
+                        @for t in TRIGGERS { option value=(t) { (t) } }
+                    }
+                    label for="trigger-evse" { "EVSE (empty: whole station)" }
+                    input id="trigger-evse" name="evse_id" type="number" min="1";
+                    button type="submit" { "Trigger…" }
+                }
+                form method="post" action=(action_href(station, "get-variable")) aria-labelledby="getvar-h" {
+                    h3 id="getvar-h" { "Get variable" }
+                    (csrf_field(viewer))
+                    label for="getvar-component" { "Component" }
+                    input id="getvar-component" name="component" required value="OCPPCommCtrlr";
+                    label for="getvar-variable" { "Variable" }
+                    input id="getvar-variable" name="variable" required value="HeartbeatInterval";
+                    button type="submit" { "Get…" }
+                }
+                form method="post" action=(action_href(station, "set-variable")) aria-labelledby="setvar-h" {
+                    h3 id="setvar-h" { "Set variable" }
+                    (csrf_field(viewer))
+                    label for="setvar-component" { "Component" }
+                    input id="setvar-component" name="component" required value="OCPPCommCtrlr";
+                    label for="setvar-variable" { "Variable" }
+                    input id="setvar-variable" name="variable" required value="HeartbeatInterval";
+                    label for="setvar-value" { "Value" }
+                    input id="setvar-value" name="value" required maxlength="1000";
+                    button type="submit" { "Set…" }
+                }
+                form method="post" action=(action_href(station, "clear-profiles")) aria-labelledby="clear-h" {
+                    h3 id="clear-h" { "Clear charging profiles" }
+                    (csrf_field(viewer))
+                    label for="clear-id" { "Profile id (empty: by EVSE)" }
+                    input id="clear-id" name="profile_id" type="number" min="1";
+                    label for="clear-evse" { "EVSE (empty: all; 0: station)" }
+                    input id="clear-evse" name="evse_id" type="number" min="0";
+                    button type="submit" { "Clear…" }
+                }
+                form method="post" action=(action_href(station, "local-list")) aria-labelledby="list-h" {
+                    h3 id="list-h" { "Local list" }
+                    (csrf_field(viewer))
+                    p.hint { "Send the CSMS's list again as a Full update (new version)." }
+                    button type="submit" { "Resend…" }
+                }
             }
         }
     }
@@ -169,6 +246,39 @@ enum Action {
     Stop(String),
     Unlock { evse_id: i64, connector_id: i64 },
     Availability(ChangeAvailabilityRequest),
+    Trigger(TriggerMessageRequest),
+    GetVariable(GetVariableDataType),
+    SetVariable(SetVariableDataType),
+    ClearProfiles(ClearRequest),
+    LocalList,
+}
+
+/// What the station answered to the resent local list (SendLocalList is not a REST DTO).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LocalListAnswer {
+    status: &'static str,
+    version_number: i64,
+    resent_full: bool,
+}
+
+/// A component (optionally on an EVSE) and one of its variables, both by name.
+fn component_variable(
+    form: &HashMap<String, String>,
+) -> Result<(ComponentType, VariableType), ApiError> {
+    Ok((
+        ComponentType {
+            custom_data: None,
+            evse: None,
+            name: required(form, "component")?.to_string(),
+            instance: None,
+        },
+        VariableType {
+            custom_data: None,
+            name: required(form, "variable")?.to_string(),
+            instance: None,
+        },
+    ))
 }
 
 impl Action {
@@ -203,6 +313,42 @@ impl Action {
                     required(form, "operational_status")?,
                 )?,
             }),
+            "trigger" => Action::Trigger(TriggerMessageRequest {
+                custom_data: None,
+                evse: evse(number(form, "evse_id")?, None)?,
+                requested_message: ocpp_enum(
+                    "requestedMessage",
+                    required(form, "requested_message")?,
+                )?,
+            }),
+            "get-variable" => {
+                let (component, variable) = component_variable(form)?;
+                Action::GetVariable(GetVariableDataType {
+                    custom_data: None,
+                    attribute_type: None,
+                    component,
+                    variable,
+                })
+            }
+            "set-variable" => {
+                let (component, variable) = component_variable(form)?;
+                Action::SetVariable(SetVariableDataType {
+                    custom_data: None,
+                    attribute_type: None,
+                    attribute_value: required(form, "value")?.to_string(),
+                    component,
+                    variable,
+                })
+            }
+            "clear-profiles" => Action::ClearProfiles(match number(form, "profile_id")? {
+                Some(id) => ClearRequest::Id(id),
+                None => ClearRequest::Criteria {
+                    evse_id: number(form, "evse_id")?,
+                    purpose: None,
+                    stack_level: None,
+                },
+            }),
+            "local-list" => Action::LocalList,
             other => {
                 return Err(ApiError::not_found(
                     "unknown_action",
@@ -247,6 +393,29 @@ impl Action {
                 ),
                 a.operational_status.as_str()
             ),
+            Action::Trigger(t) => format!(
+                "Ask {} to send a {}.",
+                target(t.evse.as_ref().map(|e| e.id), None),
+                t.requested_message.as_str()
+            ),
+            Action::GetVariable(g) => format!(
+                "Read {}.{} from {station}.",
+                g.component.name, g.variable.name
+            ),
+            Action::SetVariable(v) => format!(
+                "Set {}.{} to {:?} on {station}.",
+                v.component.name, v.variable.name, v.attribute_value
+            ),
+            Action::ClearProfiles(ClearRequest::Id(id)) => {
+                format!("Clear charging profile {id} on {station}.")
+            }
+            Action::ClearProfiles(ClearRequest::Criteria { evse_id, .. }) => match evse_id {
+                None => format!("Clear every charging profile on {station}."),
+                Some(e) => format!("Clear the charging profiles of EVSE {e} on {station}."),
+            },
+            Action::LocalList => {
+                format!("Send the CSMS's local authorization list to {station} as a Full update.")
+            }
         }
     }
 
@@ -277,6 +446,30 @@ impl Action {
                 connector_id,
             } => json(f::unlock_connector(csms, &id, evse_id, connector_id, &by).await?),
             Action::Availability(a) => json(g::change_availability(csms, &id, a, &by).await?),
+            Action::Trigger(t) => json(f::trigger_message(csms, &id, t, &by).await?),
+            Action::GetVariable(g) => {
+                json(b::variables::get_variables(csms, &id, vec![g], &by).await?)
+            }
+            Action::SetVariable(v) => {
+                json(b::variables::set_variables(csms, &id, vec![v], &by).await?)
+            }
+            Action::ClearProfiles(c) => json(k::clear_charging_profile(csms, &id, c, &by).await?),
+            Action::LocalList => {
+                let held = state.api.store.local_list(&id).await?;
+                let mut entries = Vec::with_capacity(held.entries.len());
+                for (id_token, kind) in held.entries {
+                    entries.push(d::ListEntry {
+                        id_token,
+                        kind: ocpp_enum("type", &kind)?,
+                    });
+                }
+                let sent = d::send_full(csms, &id, entries, &by).await?;
+                json(LocalListAnswer {
+                    status: sent.status.as_str(),
+                    version_number: sent.version_number,
+                    resent_full: sent.resent_full,
+                })
+            }
         }
     }
 }
@@ -335,8 +528,11 @@ pub async fn act(
     tracing::info!(station = %station, action = %action, key = %viewer.caller.key_id, "UI action");
     match parsed.send(&state, &station, &viewer).await {
         Ok(answer) => {
+            // `status` for most answers; the first result's `attributeStatus` for
+            // Get/SetVariables, whose answer is a list of results.
             let status = answer
                 .get("status")
+                .or_else(|| answer.get(0).and_then(|r| r.get("attributeStatus")))
                 .and_then(|s| s.as_str())
                 .unwrap_or("answered")
                 .to_string();
