@@ -35,8 +35,11 @@ fn number(value: f64) -> String {
 }
 
 /// A line over time: `points` are (time, value), drawn in time order.
-pub fn line_chart(label: &str, unit: &str, points: &[(DateTime<Utc>, f64)]) -> Markup {
-    let mut points: Vec<(DateTime<Utc>, f64)> = points
+/// One point of a time series: when, and the value.
+pub type Point = (DateTime<Utc>, f64);
+
+pub fn line_chart(label: &str, unit: &str, points: &[Point]) -> Markup {
+    let mut points: Vec<Point> = points
         .iter()
         .filter(|(_, v)| v.is_finite())
         .copied()

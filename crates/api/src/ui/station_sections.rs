@@ -9,12 +9,11 @@ use maud::{html, Markup};
 use unicharge_core::StationId;
 use unicharge_store::Store;
 
-use chrono::{DateTime, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use unicharge_ocpp::v201::CompositeScheduleType;
 use unicharge_store::CompositeScheduleRecord;
 
-use crate::ui::chart::line_chart;
+use crate::ui::chart::{line_chart, Point};
 use crate::ui::layout::{badge, opt, opt_time, time};
 
 /// Security events shown (newest first).
@@ -137,7 +136,7 @@ fn parse_schedule(record: &CompositeScheduleRecord) -> Option<CompositeScheduleT
 
 /// The schedule as a step line: each period's limit from its start until the next one starts
 /// (or the schedule's duration ends).
-fn steps(schedule: &CompositeScheduleType) -> Vec<(DateTime<Utc>, f64)> {
+fn steps(schedule: &CompositeScheduleType) -> Vec<Point> {
     let start = schedule.schedule_start;
     let periods = &schedule.charging_schedule_period;
     let mut points = Vec::with_capacity(periods.len() * 2);

@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use maud::html;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -118,7 +118,7 @@ pub fn cost_span(key: &str, cost: Option<&(Decimal, String)>) -> maud::Markup {
 }
 
 /// (energy in kWh, power in kW) series of the samples without a phase.
-fn series(samples: &[MeterValueRecord]) -> (Vec<(DateTime<Utc>, f64)>, Vec<(DateTime<Utc>, f64)>) {
+fn series(samples: &[MeterValueRecord]) -> (Vec<chart::Point>, Vec<chart::Point>) {
     let mut energy = Vec::new();
     let mut power = Vec::new();
     for s in samples.iter().filter(|s| s.phase.is_none()) {
