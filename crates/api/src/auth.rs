@@ -70,20 +70,25 @@ impl FromRequestParts<ApiState> for Caller {
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or_else(|| unauthorized("use the Bearer scheme"))?
             .trim();
-        let (id, secret) = parse_token(token).ok_or_else(|| unauthorized("not an API key"))?;
-        let key = state
-            .store
-            .get_api_key(id)
-            .await?
-            .filter(|k| k.revoked_at.is_none())
-            .filter(|k| verify_secret(&k.salt, secret, &k.secret_hash))
-            .ok_or_else(|| unauthorized("unknown or revoked API key"))?;
-        let role = key.role.parse().map_err(ApiError::internal)?;
-        Ok(Caller {
-            key_id: key.id,
-            role,
-        })
+        verify_token(state.store.as_ref(), token).await
     }
+}
+
+/// The caller an API key token (`uc_<id>_<secret>`) names, if it is a valid, unrevoked key:
+/// the one check behind the `Authorization` header and the web UI's login form.
+pub async fn verify_token(store: &dyn Store, token: &str) -> Result<Caller, ApiError> {
+    let (id, secret) = parse_token(token).ok_or_else(|| unauthorized("not an API key"))?;
+    let key = store
+        .get_api_key(id)
+        .await?
+        .filter(|k| k.revoked_at.is_none())
+        .filter(|k| verify_secret(&k.salt, secret, &k.secret_hash))
+        .ok_or_else(|| unauthorized("unknown or revoked API key"))?;
+    let role = key.role.parse().map_err(ApiError::internal)?;
+    Ok(Caller {
+        key_id: key.id,
+        role,
+    })
 }
 
 /// Create an API key; returns the token, which is shown once and stored only as a hash.

@@ -41,6 +41,7 @@ pub mod tariffs;
 pub mod tokens;
 pub mod tracked;
 pub mod transactions;
+pub mod ui;
 
 use std::sync::Arc;
 
@@ -64,6 +65,8 @@ pub struct ApiState {
     pub efc: Option<unicharge_efc_backend::Backend>,
     /// The Diameter peers, when the `[diameter]` listener runs.
     pub diameter: Option<diameter::SharedPeers>,
+    /// `serve --demo`: the stations are simulated; the web UI says so on every page.
+    pub demo: bool,
     /// The OCPI front door, when it runs: partners and locations are managed through it.
     pub ocpi: Option<unicharge_ocpi_server::Ocpi>,
     /// GDPR erasure: the key of the pseudonyms (kept outside the database).
@@ -77,9 +80,16 @@ impl ApiState {
             store,
             efc: None,
             diameter: None,
+            demo: false,
             ocpi: None,
             pseudonym_key: None,
         }
+    }
+
+    /// Mark the data as simulated (`serve --demo`).
+    pub fn with_demo(mut self, demo: bool) -> Self {
+        self.demo = demo;
+        self
     }
 
     /// The key erasures pseudonymise idTokens with (`<data_dir>/pseudonym.key`).
@@ -412,6 +422,7 @@ impl Modify for BearerAuth {
 
 /// The API's routes, to be merged into the HTTP server.
 pub fn router(state: ApiState) -> Router {
+    let state_for_ui = state.clone();
     let api = Router::new()
         .merge(stations::routes())
         .merge(commands::routes())
@@ -442,6 +453,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(certificate_management::routes())
         .with_state(state);
     Router::new()
+        .merge(ui::routes(state_for_ui))
         .merge(api)
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
 }

@@ -40,7 +40,7 @@ fn ocpi(state: &ApiState) -> Result<&unicharge_ocpi_server::Ocpi, ApiError> {
     })
 }
 
-fn refused(e: OperatorError) -> ApiError {
+pub(crate) fn refused(e: OperatorError) -> ApiError {
     match e {
         OperatorError::Invalid(m) => ApiError::bad_request("invalid", m),
         OperatorError::NotFound(m) => ApiError::not_found("not_found", format!("{m} not found")),

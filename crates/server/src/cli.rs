@@ -43,7 +43,15 @@ pub enum Command {
     ///
     /// On first start it creates the data directory, the database and, if no TLS material is
     /// configured, a local CA with RSA and ECDSA server certificates (their paths are printed).
-    Serve,
+    ///
+    /// The web UI is at http://HOST:8080/ (log in with an API key).
+    Serve {
+        /// Also run five simulated stations in-process (DEMO-01…DEMO-05) that boot, charge,
+        /// accept remote starts and go offline now and then, so the web UI shows a living
+        /// system. The UI marks everything as demo data. Never use on a production database.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Register and manage charging stations (works whether or not the server runs).
     #[command(subcommand)]
     Station(StationCommand),

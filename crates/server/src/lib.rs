@@ -9,6 +9,7 @@ pub mod cli_efc;
 pub mod cli_firmware;
 pub mod cli_ocpi;
 pub mod cli_pki;
+pub mod demo;
 pub mod diameter;
 pub mod http;
 pub mod settings;
@@ -152,6 +153,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         Some(addr) => {
             let mut api_state = unicharge_api::ApiState::new(csms.csms.clone(), store.clone())
                 .with_efc(efc.clone())
+                .with_demo(settings.demo)
                 .with_pseudonym_key(pseudonym_key(&settings.data_dir)?);
             if let Some(d) = &diameter {
                 api_state = api_state.with_diameter(Arc::new(diameter::ApiPeers(d.peers.clone())));

@@ -59,12 +59,15 @@ async fn async_main() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if !matches!(cli.command, Command::Serve) {
+    if !matches!(cli.command, Command::Serve { .. }) {
         restore_sigpipe();
     }
-    let settings = cli.settings()?;
+    let mut settings = cli.settings()?;
     match &cli.command {
-        Command::Serve => serve(settings).await,
+        Command::Serve { demo } => {
+            settings.demo = *demo;
+            serve(settings).await
+        }
         Command::Station(command) => unicharge_server::cli::station(&settings, command).await,
         Command::ApiKey(command) => unicharge_server::cli::api_key(&settings, command).await,
         Command::SiteGroup(command) => unicharge_server::cli::site_group(command).await,
@@ -113,6 +116,7 @@ async fn serve(settings: unicharge_server::Settings) -> anyhow::Result<()> {
         println!("  EFC (ISO 17575-1) charge reports, HTTP: POST http://{addr}/efc/adu");
     }
     if let Some(addr) = server.http_addr {
+        println!("  web UI: http://{addr}/   (log in with an API key)");
         println!("  operator API: http://{addr}/api/v1   (Swagger UI: http://{addr}/api/v1/docs)");
         println!("  metrics: http://{addr}/metrics   health: http://{addr}/health");
     }
@@ -166,6 +170,13 @@ async fn serve(settings: unicharge_server::Settings) -> anyhow::Result<()> {
         println!(
             "    ECDSA server certificate: {}",
             p.server_ecdsa_cert.display()
+        );
+    }
+    if settings.demo {
+        let ids = unicharge_server::demo::start_for(&server, &settings.csms.path_prefix).await?;
+        println!(
+            "  DEMO MODE: simulated stations {} (demo data; never use this data directory for real)",
+            ids.join(", ")
         );
     }
     if server.store.list_stations().await?.is_empty() {

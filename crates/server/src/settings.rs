@@ -63,6 +63,10 @@ pub struct Settings {
     pub diameter: DiameterSettings,
     /// C07 Plug & Charge: what contract certificates are checked against.
     pub plug_and_charge: PlugAndChargeSettings,
+    /// `serve --demo`: simulated stations in-process, marked as demo data in the UI. Only from
+    /// the command line, never from a file.
+    #[serde(skip)]
+    pub demo: bool,
     /// OCPI 2.2.1 / 2.3.0 roaming, served under `/ocpi` on the HTTP listener.
     pub ocpi: unicharge_ocpi_server::OcpiSettings,
 }
@@ -396,6 +400,7 @@ impl Default for Settings {
             efc: unicharge_efc_backend::EfcSettings::default(),
             diameter: DiameterSettings::default(),
             plug_and_charge: PlugAndChargeSettings::default(),
+            demo: false,
             ocpi: unicharge_ocpi_server::OcpiSettings::default(),
         }
     }

@@ -22,6 +22,7 @@ pub mod site_load;
 pub mod smart_charging;
 pub mod sqlite;
 pub mod tracked;
+pub mod views;
 
 use async_trait::async_trait;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
@@ -579,6 +580,29 @@ pub trait Store: Send + Sync + 'static {
     /// Mark a key revoked. True if it existed and was active.
     async fn revoke_api_key(&self, id: &str) -> Result<bool>;
 
+    // --- operator views (web UI): pages, never whole tables ---
+
+    /// One page of stations, filtered, searched and sorted, with the number that match.
+    async fn station_page(&self, query: &views::StationQuery) -> Result<views::StationPage>;
+    /// Stations, faults, open transactions; energy and revenue of the records since `since`.
+    async fn fleet_figures(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<views::FleetFigures>;
+    /// Energy and record count per UTC day of the charge records since `since`.
+    async fn daily_figures(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<views::DailyFigures>>;
+    /// One page of every station's transactions, newest first (only open ones if asked).
+    async fn transaction_page(
+        &self,
+        active_only: bool,
+        limit: u32,
+        offset: u64,
+    ) -> Result<views::TransactionPage>;
+    /// One page of charge records, newest first.
+    async fn charge_record_page(&self, limit: u32, offset: u64) -> Result<views::ChargeRecordPage>;
     // --- GDPR: personal data of an idToken ---
 
     /// Everything stored about an idToken (right of access), read consistently.

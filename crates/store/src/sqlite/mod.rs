@@ -31,6 +31,7 @@ mod rows;
 mod site_load;
 mod smart_charging;
 mod tracked;
+mod views;
 mod writer;
 
 use std::path::Path;
@@ -791,6 +792,44 @@ impl Store for SqliteStore {
                 .execute(&self.pool)
                 .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn station_page(
+        &self,
+        query: &crate::views::StationQuery,
+    ) -> Result<crate::views::StationPage> {
+        views::station_page(&self.pool, query).await
+    }
+
+    async fn fleet_figures(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::views::FleetFigures> {
+        views::fleet_figures(&self.pool, since).await
+    }
+
+    async fn daily_figures(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::views::DailyFigures>> {
+        views::daily_figures(&self.pool, since).await
+    }
+
+    async fn transaction_page(
+        &self,
+        active_only: bool,
+        limit: u32,
+        offset: u64,
+    ) -> Result<crate::views::TransactionPage> {
+        views::transaction_page(&self.pool, active_only, limit, offset).await
+    }
+
+    async fn charge_record_page(
+        &self,
+        limit: u32,
+        offset: u64,
+    ) -> Result<crate::views::ChargeRecordPage> {
+        views::charge_record_page(&self.pool, limit, offset).await
     }
 
     async fn personal_data(&self, id_token: &str) -> Result<crate::PersonalData> {

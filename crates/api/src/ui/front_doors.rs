@@ -1,0 +1,99 @@
+//! The other front doors, as far as they run in this process: OCPI roaming partners and the
+//! Diameter peers with their latest accounting sessions. A door that is off says how to turn
+//! it on instead of showing an empty table.
+//!
+//! The views are the REST API's own (`/api/v1/ocpi/partners`, `/api/v1/diameter/peers`,
+//! `/api/v1/diameter/sessions`), so the page and the API never disagree.
+
+use axum::extract::State;
+use axum::response::Response;
+use maud::html;
+
+use crate::diameter::AccountingSessionView;
+use crate::ui::layout::{badge, opt, opt_time, time, Nav, Page};
+use crate::ui::session::Viewer;
+use crate::ui::{error_page, UiState};
+
+/// Accounting sessions shown, newest first.
+const SESSIONS: u32 = 50;
+
+pub async fn roaming(State(state): State<UiState>, viewer: Viewer) -> Response {
+    let Some(ocpi) = &state.api.ocpi else {
+        let body = html! {
+            p.hint { "OCPI is off on this server. Turn it on with " code { "[ocpi] enabled = true" } " in the configuration file and restart." }
+        };
+        return Page::new("Roaming partners", Nav::Roaming, body).render(Some(&viewer), state.demo);
+    };
+    let partners = match unicharge_ocpi_server::operator::partners(ocpi).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&state, &viewer, crate::ocpi::refused(e)),
+    };
+    let body = html! {
+        p { "OCPI parties this CPO exchanges credentials with. Add one with " code { "unicharge ocpi partner add" } "." }
+        @if partners.is_empty() { p.empty { "No partner yet." } } @else {
+            div.scroll { table {
+                thead { tr {
+                    th scope="col" { "Partner" } th scope="col" { "Status" } th scope="col" { "Version" }
+                    th scope="col" { "Their roles" } th scope="col" { "Updated" }
+                } }
+                tbody { @for p in &partners { tr {
+                    td { (p.name) } td { (badge(&p.status)) } td { (opt(p.version.as_deref())) }
+                    td { (p.roles.join(", ")) } td { (time(&p.updated_at)) }
+                } } }
+            } }
+        }
+    };
+    Page::new("Roaming partners", Nav::Roaming, body).render(Some(&viewer), state.demo)
+}
+
+pub async fn diameter(State(state): State<UiState>, viewer: Viewer) -> Response {
+    let Some(peers) = &state.api.diameter else {
+        let body = html! {
+            p.hint { "Diameter is off on this server. Turn it on with a " code { "[diameter]" } " section (listen address, Origin-Host, Origin-Realm) and restart." }
+        };
+        return Page::new("Diameter", Nav::Diameter, body).render(Some(&viewer), state.demo);
+    };
+    let peers = peers.peers();
+    let sessions: Vec<AccountingSessionView> =
+        match state.api.store.accounting_sessions(None, SESSIONS).await {
+            Ok(rows) => rows.into_iter().map(AccountingSessionView::from).collect(),
+            Err(e) => return error_page(&state, &viewer, e.into()),
+        };
+    let body = html! {
+        section aria-labelledby="peers" {
+            h2 id="peers" { "Peers" }
+            @if peers.is_empty() { p.empty { "No peer connected." } } @else {
+                div.scroll { table {
+                    thead { tr {
+                        th scope="col" { "Origin-Host" } th scope="col" { "Realm" } th scope="col" { "Address" }
+                        th scope="col" { "State" } th scope="col" { "Watchdog" } th scope="col" { "Applications" }
+                        th scope="col" { "Last watchdog" }
+                    } }
+                    tbody { @for p in &peers { tr {
+                        td { (p.origin_host) } td { (p.origin_realm) }
+                        td { (p.address) @if p.tls { " (TLS)" } }
+                        td { (badge(&p.state)) } td { (badge(&p.watchdog)) }
+                        td { (p.applications.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")) }
+                        td { (opt_time(p.last_watchdog_at.as_ref())) }
+                    } } }
+                } }
+            }
+        }
+        section aria-labelledby="sessions" {
+            h2 id="sessions" { "Accounting sessions (Rf)" }
+            @if sessions.is_empty() { p.empty { "No accounting session yet." } } @else {
+                div.scroll { table {
+                    thead { tr {
+                        th scope="col" { "Session-Id" } th scope="col" { "From" } th scope="col" { "Subscriber" }
+                        th scope="col" { "Records" } th scope="col" { "State" } th scope="col" { "Last record" }
+                    } }
+                    tbody { @for s in &sessions { tr {
+                        td { code { (s.session_id) } } td { (s.origin_host) } td { (opt(s.subscriber.as_deref())) }
+                        td.num { (s.records) } td { (badge(&s.state)) } td { (time(&s.last_record_at)) }
+                    } } }
+                } }
+            }
+        }
+    };
+    Page::new("Diameter", Nav::Diameter, body).render(Some(&viewer), state.demo)
+}
