@@ -17,6 +17,7 @@ use unicharge_core::api_keys::ApiRole;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station as StationRecord, StationId};
 use unicharge_ocpp::v201::{
     ResetRequest, SecurityEventNotificationRequest, SetVariablesRequest, SetVariablesResponse,
+    UpdateFirmwareRequest,
 };
 use unicharge_store::{CampaignRecord, CampaignStationRecord, Write};
 
@@ -752,5 +753,72 @@ async fn ui_set_variable_action_sends_the_typed_set_variables_request_and_shows_
     assert!(
         page.contains("The station answered <strong>RebootRequired</strong>."),
         "{page}"
+    );
+}
+
+#[tokio::test]
+async fn ui_operator_starts_a_firmware_campaign_after_confirming_and_the_station_gets_update_firmware(
+) {
+    let ui = Ui::start(&[StationSpec::new("CP-FW", 1)]).await;
+    let mut station = ui.booted("CP-FW").await;
+    let uploaded = ui
+        .http
+        .post(format!("{}/api/v1/firmware?name=acme-3.0.bin", ui.base))
+        .bearer_auth(&ui.admin)
+        .body(b"acme firmware 3.0".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::OK);
+    let sha = uploaded.json::<serde_json::Value>().await.unwrap()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let session = ui.login(&ui.key(ApiRole::Operator).await).await;
+    let list = ui.get("/ui/firmware-campaigns", Some(&session)).await;
+    assert!(
+        list.body
+            .contains(&format!(r#"<option value="{sha}">acme-3.0.bin"#)),
+        "{}",
+        list.body
+    );
+    let csrf = list.csrf();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "acme 3.0 rollout"),
+        ("file", sha.as_str()),
+        ("stations", "CP-FW"),
+        ("concurrency", "1"),
+    ];
+    let confirm = ui
+        .post("/ui/firmware-campaigns", Some(&session), &form)
+        .await;
+    assert!(
+        confirm.body.contains(&format!(
+            "Install firmware {sha} on CP-FW as campaign &quot;acme 3.0 rollout&quot;, 1 at a time."
+        )),
+        "{}",
+        confirm.body
+    );
+    assert_nothing_sent(&mut station, "probe-fw").await;
+    let mut confirmed = form.to_vec();
+    confirmed.push(("confirmed", "yes"));
+    let started = ui
+        .post("/ui/firmware-campaigns", Some(&session), &confirmed)
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let location = started.location.expect("the campaign's page");
+    assert!(
+        location.starts_with("/ui/firmware-campaigns/"),
+        "{location}"
+    );
+    let (_, request) = station
+        .expect_call::<UpdateFirmwareRequest>()
+        .await
+        .unwrap();
+    assert!(
+        request.firmware.location.contains(&sha),
+        "{}",
+        request.firmware.location
     );
 }

@@ -197,11 +197,11 @@ pub fn forms(
 }
 
 /// A form field: trimmed, empty = absent.
-fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
     form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
-fn number(form: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
+pub(crate) fn number(form: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
     field(form, name)
         .map(|v| {
             v.parse::<i64>().map_err(|_| {
@@ -214,7 +214,10 @@ fn number(form: &HashMap<String, String>, name: &str) -> Result<Option<i64>, Api
         .transpose()
 }
 
-fn required<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, ApiError> {
+pub(crate) fn required<'a>(
+    form: &'a HashMap<String, String>,
+    name: &str,
+) -> Result<&'a str, ApiError> {
     field(form, name)
         .ok_or_else(|| ApiError::bad_request("invalid_request", format!("`{name}` is required")))
 }
@@ -474,6 +477,30 @@ impl Action {
     }
 }
 
+/// The confirmation step every UI action goes through: says what will be sent and posts the
+/// same form again with `confirmed=yes` (and a fresh CSRF field).
+pub(crate) fn confirmation(
+    viewer: &Viewer,
+    url: &str,
+    form: &HashMap<String, String>,
+    description: &str,
+    back: &str,
+) -> Markup {
+    html! {
+        p.confirm id="confirm-text" { (description) }
+        form method="post" action=(url) {
+            @for (k, v) in form {
+                @if k != "csrf" && k != "confirmed" { input type="hidden" name=(k) value=(v); }
+            }
+            (csrf_field(viewer))
+            input type="hidden" name="confirmed" value="yes";
+            button type="submit" id="confirm" autofocus { "Confirm" }
+            " "
+            a.button-link href=(back) { "Cancel" }
+        }
+    }
+}
+
 pub async fn act(
     State(state): State<UiState>,
     viewer: Viewer,
@@ -510,19 +537,13 @@ pub async fn act(
     };
     let description = parsed.describe(&station);
     if form.get("confirmed").map(String::as_str) != Some("yes") {
-        let body = html! {
-            p.confirm id="confirm-text" { (description) }
-            form method="post" action=(action_href(&station, &action)) {
-                @for (k, v) in &form {
-                    @if k != "csrf" && k != "confirmed" { input type="hidden" name=(k) value=(v); }
-                }
-                (csrf_field(&viewer))
-                input type="hidden" name="confirmed" value="yes";
-                button type="submit" id="confirm" autofocus { "Confirm" }
-                " "
-                a.button-link href=(back) { "Cancel" }
-            }
-        };
+        let body = confirmation(
+            &viewer,
+            &action_href(&station, &action),
+            &form,
+            &description,
+            &back,
+        );
         return page("Confirm", body, axum::http::StatusCode::OK);
     }
     tracing::info!(station = %station, action = %action, key = %viewer.caller.key_id, "UI action");

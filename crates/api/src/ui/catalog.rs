@@ -124,8 +124,19 @@ pub async fn campaigns(State(state): State<UiState>, viewer: Viewer) -> Response
         Ok(c) => c,
         Err(e) => return error_page(&state, &viewer, e.into()),
     };
+    let files = match state
+        .api
+        .csms
+        .files()
+        .map(|f| f.firmware_files())
+        .transpose()
+    {
+        Ok(f) => f.unwrap_or_default(),
+        Err(e) => return error_page(&state, &viewer, e.into()),
+    };
     let body = html! {
-        p { "Rollouts of one firmware to many stations, a few at a time. Start one with " code { "unicharge firmware campaign create" } "." }
+        p { "Rollouts of one firmware to many stations, a few at a time (also " code { "unicharge firmware campaign" } ")." }
+        @if viewer.can_act() { (crate::ui::campaign_start::form(&viewer, &files)) }
         @if campaigns.is_empty() { p.empty { "No firmware campaign yet." } } @else {
             div.scroll { table {
                 thead { tr {

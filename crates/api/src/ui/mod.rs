@@ -10,6 +10,7 @@
 //! Paths: `/` is the overview, everything else lives under `/ui/`.
 
 pub mod actions;
+pub mod campaign_start;
 pub mod catalog;
 pub mod chart;
 pub mod front_doors;
@@ -69,7 +70,10 @@ pub fn routes(api: ApiState) -> Router {
         .route("/ui/tokens", get(catalog::tokens))
         .route("/ui/tariffs", get(catalog::tariffs))
         .route("/ui/site-limits", get(catalog::site_limits))
-        .route("/ui/firmware-campaigns", get(catalog::campaigns))
+        .route(
+            "/ui/firmware-campaigns",
+            get(catalog::campaigns).post(campaign_start::start),
+        )
         .route("/ui/firmware-campaigns/{id}", get(catalog::campaign))
         .route("/ui/roaming", get(front_doors::roaming))
         .route("/ui/diameter", get(front_doors::diameter))
