@@ -16,8 +16,8 @@ use reqwest::StatusCode;
 use unicharge_core::api_keys::ApiRole;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station as StationRecord, StationId};
 use unicharge_ocpp::v201::{
-    ResetRequest, SecurityEventNotificationRequest, SetVariablesRequest, SetVariablesResponse,
-    UpdateFirmwareRequest,
+    ResetRequest, SecurityEventNotificationRequest, SetChargingProfileRequest,
+    SetChargingProfileResponse, SetVariablesRequest, SetVariablesResponse, UpdateFirmwareRequest,
 };
 use unicharge_store::{CampaignRecord, CampaignStationRecord, Write};
 
@@ -821,4 +821,106 @@ async fn ui_operator_starts_a_firmware_campaign_after_confirming_and_the_station
         "{}",
         request.firmware.location
     );
+}
+
+#[tokio::test]
+async fn ui_set_charging_limit_action_sends_a_tx_default_profile_with_that_limit() {
+    let ui = Ui::start(&[StationSpec::new("CP-LIM", 1)]).await;
+    let mut station = ui.booted("CP-LIM").await;
+    let session = ui.login(&ui.key(ApiRole::Operator).await).await;
+    let csrf = ui.get("/ui/stations/CP-LIM", Some(&session)).await.csrf();
+    let path = "/ui/stations/CP-LIM/actions/set-profile";
+    let form = vec![
+        ("csrf".to_string(), csrf),
+        ("purpose".into(), "TxDefaultProfile".into()),
+        ("profile_id".into(), "7".into()),
+        ("evse_id".into(), "0".into()),
+        ("limit".into(), "13.5".into()),
+        ("unit".into(), "A".into()),
+    ];
+    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let confirm = ui.post(path, Some(&session), &borrowed).await;
+    assert!(
+        confirm.body.contains(
+            "Limit the whole station CP-LIM to 13.5 A with TxDefaultProfile 7 (stack level 0)."
+        ),
+        "{}",
+        confirm.body
+    );
+    let pending = {
+        let http = ui.http.clone();
+        let url = format!("{}{path}", ui.base);
+        let mut confirmed = form.clone();
+        confirmed.push(("confirmed".into(), "yes".into()));
+        let session = session.clone();
+        tokio::spawn(async move {
+            http.post(url)
+                .header("cookie", session)
+                .form(&confirmed)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        })
+    };
+    let (id, request) = station
+        .expect_call::<SetChargingProfileRequest>()
+        .await
+        .unwrap();
+    assert_eq!(request.evse_id, 0);
+    let profile = &request.charging_profile;
+    assert_eq!(profile.id, 7);
+    assert_eq!(
+        profile.charging_profile_purpose.as_str(),
+        "TxDefaultProfile"
+    );
+    let schedule = &profile.charging_schedule[0];
+    assert_eq!(schedule.charging_rate_unit.as_str(), "A");
+    assert_eq!(
+        schedule.charging_schedule_period[0].limit.to_string(),
+        "13.5"
+    );
+    let response: SetChargingProfileResponse =
+        serde_json::from_value(serde_json::json!({"status": "Accepted"})).unwrap();
+    station
+        .respond::<SetChargingProfileRequest>(&id, &response)
+        .await
+        .unwrap();
+    let page = pending.await.unwrap();
+    assert!(
+        page.contains("The station answered <strong>Accepted</strong>."),
+        "{page}"
+    );
+    let station_page = ui.get("/ui/stations/CP-LIM", Some(&session)).await;
+    assert!(
+        station_page.body.contains("<td>TxDefaultProfile</td>"),
+        "{}",
+        station_page.body
+    );
+}
+
+#[tokio::test]
+async fn ui_tolling_page_lists_registered_obes() {
+    let ui = Ui::start(&[StationSpec::new("CP-EFC", 1)]).await;
+    let put = ui
+        .http
+        .put(format!("{}/api/v1/efc/obes/1:00a1b2c3", ui.base))
+        .bearer_auth(&ui.admin)
+        .json(&serde_json::json!({"label": "truck 7"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        put.status(),
+        StatusCode::OK,
+        "{}",
+        put.text().await.unwrap()
+    );
+    let session = ui.login(&ui.admin).await;
+    let page = ui.get("/ui/efc", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<td>truck 7</td>"), "{}", page.body);
+    assert!(page.body.contains("No charge report received yet."));
 }

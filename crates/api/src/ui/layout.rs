@@ -25,6 +25,7 @@ pub enum Nav {
     SiteLimits,
     Roaming,
     Diameter,
+    Efc,
     None,
 }
 
@@ -93,6 +94,7 @@ impl Page {
                                     (nav_item(Nav::SiteLimits, "/ui/site-limits", "Site limits"))
                                     (nav_item(Nav::Roaming, "/ui/roaming", "Roaming"))
                                     (nav_item(Nav::Diameter, "/ui/diameter", "Diameter"))
+                                    (nav_item(Nav::Efc, "/ui/efc", "Tolling"))
                                 }
                             }
                             form.logout method="post" action="/ui/logout" {

@@ -9,6 +9,7 @@
 //!
 //! Paths: `/` is the overview, everything else lives under `/ui/`.
 
+pub mod action_forms;
 pub mod actions;
 pub mod campaign_start;
 pub mod catalog;
@@ -77,6 +78,7 @@ pub fn routes(api: ApiState) -> Router {
         .route("/ui/firmware-campaigns/{id}", get(catalog::campaign))
         .route("/ui/roaming", get(front_doors::roaming))
         .route("/ui/diameter", get(front_doors::diameter))
+        .route("/ui/efc", get(front_doors::efc))
         .route("/ui/charge-records", get(records::list))
         .route("/ui/charge-records.csv", get(records::csv))
         .route("/ui/charge-records/{id}", get(records::detail))
