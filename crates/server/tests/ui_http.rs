@@ -902,7 +902,7 @@ async fn ui_set_charging_limit_action_sends_a_tx_default_profile_with_that_limit
 }
 
 #[tokio::test]
-async fn ui_tolling_page_lists_registered_obes() {
+async fn ui_tolling_page_lists_registered_obes_and_accounts_page_the_balances() {
     let ui = Ui::start(&[StationSpec::new("CP-EFC", 1)]).await;
     let put = ui
         .http
@@ -918,7 +918,44 @@ async fn ui_tolling_page_lists_registered_obes() {
         "{}",
         put.text().await.unwrap()
     );
+    for (path, body) in [
+        (
+            "/api/v1/accounts".to_string(),
+            serde_json::json!({"id": "fleet-7", "unit": "money:EUR", "label": "truck fleet"}),
+        ),
+        (
+            "/api/v1/accounts/fleet-7/operations".to_string(),
+            serde_json::json!({"reference": "topup-1", "operation": {"op": "topUp", "amount": "42.50"}}),
+        ),
+    ] {
+        let reply = ui
+            .http
+            .post(format!("{}{path}", ui.base))
+            .bearer_auth(&ui.admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            reply.status().is_success(),
+            "{path}: {}",
+            reply.text().await.unwrap()
+        );
+    }
     let session = ui.login(&ui.admin).await;
+    let accounts = ui.get("/ui/accounts", Some(&session)).await;
+    assert!(
+        accounts
+            .body
+            .contains("<td>fleet-7</td><td>truck fleet</td>"),
+        "{}",
+        accounts.body
+    );
+    assert!(
+        accounts.body.contains(r#"<td class="num">42.50</td>"#),
+        "{}",
+        accounts.body
+    );
     let page = ui.get("/ui/efc", Some(&session)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("<td>truck 7</td>"), "{}", page.body);

@@ -217,3 +217,29 @@ pub async fn campaign(
         .live("/ui/live")
         .render(Some(&viewer), state.demo)
 }
+
+pub async fn accounts(State(state): State<UiState>, viewer: Viewer) -> Response {
+    let accounts = match state.api.store.ledger_accounts().await {
+        Ok(a) => a,
+        Err(e) => return error_page(&state, &viewer, e.into()),
+    };
+    let body = html! {
+        p { "Prepaid and credit accounts that Diameter Ro credit control and EFC tolling debit. Open or top one up with " code { "unicharge account" } " or " code { "POST /api/v1/accounts" } "." }
+        (cut_note(accounts.len()))
+        @if accounts.is_empty() { p.empty { "No account yet." } } @else {
+            div.scroll { table {
+                thead { tr {
+                    th scope="col" { "Account" } th scope="col" { "Label" } th scope="col" { "Unit" }
+                    th scope="col" { "Balance" } th scope="col" { "Reserved" } th scope="col" { "Available" }
+                    th scope="col" { "Floor" }
+                } }
+                tbody { @for a in accounts.iter().take(MAX_ROWS) { tr {
+                    td { (a.id) } td { (a.label) } td { (a.unit) }
+                    td.num { (a.balance) } td.num { (a.reserved) } td.num { (a.available()) }
+                    td.num { (a.floor) }
+                } } }
+            } }
+        }
+    };
+    Page::new("Accounts", Nav::Accounts, body).render(Some(&viewer), state.demo)
+}

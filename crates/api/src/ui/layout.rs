@@ -23,6 +23,7 @@ pub enum Nav {
     Tariffs,
     Firmware,
     SiteLimits,
+    Accounts,
     Roaming,
     Diameter,
     Efc,
@@ -92,6 +93,7 @@ impl Page {
                                     (nav_item(Nav::Tariffs, "/ui/tariffs", "Tariffs"))
                                     (nav_item(Nav::Firmware, "/ui/firmware-campaigns", "Firmware"))
                                     (nav_item(Nav::SiteLimits, "/ui/site-limits", "Site limits"))
+                                    (nav_item(Nav::Accounts, "/ui/accounts", "Accounts"))
                                     (nav_item(Nav::Roaming, "/ui/roaming", "Roaming"))
                                     (nav_item(Nav::Diameter, "/ui/diameter", "Diameter"))
                                     (nav_item(Nav::Efc, "/ui/efc", "Tolling"))

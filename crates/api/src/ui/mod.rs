@@ -71,6 +71,7 @@ pub fn routes(api: ApiState) -> Router {
         .route("/ui/tokens", get(catalog::tokens))
         .route("/ui/tariffs", get(catalog::tariffs))
         .route("/ui/site-limits", get(catalog::site_limits))
+        .route("/ui/accounts", get(catalog::accounts))
         .route(
             "/ui/firmware-campaigns",
             get(catalog::campaigns).post(campaign_start::start),
