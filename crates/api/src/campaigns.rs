@@ -202,6 +202,17 @@ pub async fn start_campaign(
     ApiJson(body): ApiJson<StartCampaignBody>,
 ) -> Result<(axum::http::StatusCode, Json<CampaignView>), ApiError> {
     let by = caller.operator()?;
+    let spec = spec(body)?;
+    let id = c::start_campaign(&state.csms, spec, &by).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(view(&state, id, true).await?),
+    ))
+}
+
+/// The campaign a start request describes (the REST API's body, or the web UI's form turned
+/// into one), with the defaults filled in.
+pub(crate) fn spec(body: StartCampaignBody) -> Result<CampaignSpec, ApiError> {
     let stations = match (body.stations, body.filter) {
         (Some(ids), None) => Selection::List(
             ids.iter()
@@ -221,7 +232,7 @@ pub async fn start_campaign(
             ))
         }
     };
-    let spec = CampaignSpec {
+    Ok(CampaignSpec {
         name: body.name,
         firmware: CampaignFirmware {
             location: body.location.unwrap_or_default(),
@@ -235,12 +246,7 @@ pub async fn start_campaign(
         concurrency: body.concurrency.unwrap_or(10),
         max_attempts: body.max_attempts.unwrap_or(2),
         station_timeout: Duration::from_secs(body.station_timeout_secs.unwrap_or(3600)),
-    };
-    let id = c::start_campaign(&state.csms, spec, &by).await?;
-    Ok((
-        axum::http::StatusCode::CREATED,
-        Json(view(&state, id, true).await?),
-    ))
+    })
 }
 
 async fn view(state: &ApiState, id: i64, with_stations: bool) -> Result<CampaignView, ApiError> {

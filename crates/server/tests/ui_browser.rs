@@ -411,6 +411,17 @@ async fn ui_browser_operator_watches_a_station_starts_a_charge_and_sees_cost_and
     }
     reads(&client, "#energy-today", "4.000 kWh").await;
     reads(&client, "#revenue-today", "1.20 EUR").await;
+    // The revenue chart of the day's currency, its value in the chart's accessible summary.
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+    let summary = client
+        .find(Locator::Css("svg[aria-label^='Revenue incl. VAT']"))
+        .await
+        .expect("a revenue-per-day chart")
+        .attr("aria-label")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(summary.contains(&format!("{today} 1.20 EUR")), "{summary}");
 
     // Phone width: the station page still works (one column, no sideways scrolling of the page).
     client.set_window_size(390, 844).await.unwrap();

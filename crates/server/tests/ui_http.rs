@@ -16,7 +16,8 @@ use reqwest::StatusCode;
 use unicharge_core::api_keys::ApiRole;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station as StationRecord, StationId};
 use unicharge_ocpp::v201::{
-    ResetRequest, SecurityEventNotificationRequest, SetVariablesRequest, SetVariablesResponse,
+    ResetRequest, SecurityEventNotificationRequest, SetChargingProfileRequest,
+    SetChargingProfileResponse, SetVariablesRequest, SetVariablesResponse, UpdateFirmwareRequest,
 };
 use unicharge_store::{CampaignRecord, CampaignStationRecord, Write};
 
@@ -753,4 +754,210 @@ async fn ui_set_variable_action_sends_the_typed_set_variables_request_and_shows_
         page.contains("The station answered <strong>RebootRequired</strong>."),
         "{page}"
     );
+}
+
+#[tokio::test]
+async fn ui_operator_starts_a_firmware_campaign_after_confirming_and_the_station_gets_update_firmware(
+) {
+    let ui = Ui::start(&[StationSpec::new("CP-FW", 1)]).await;
+    let mut station = ui.booted("CP-FW").await;
+    let uploaded = ui
+        .http
+        .post(format!("{}/api/v1/firmware?name=acme-3.0.bin", ui.base))
+        .bearer_auth(&ui.admin)
+        .body(b"acme firmware 3.0".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::OK);
+    let sha = uploaded.json::<serde_json::Value>().await.unwrap()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let session = ui.login(&ui.key(ApiRole::Operator).await).await;
+    let list = ui.get("/ui/firmware-campaigns", Some(&session)).await;
+    assert!(
+        list.body
+            .contains(&format!(r#"<option value="{sha}">acme-3.0.bin"#)),
+        "{}",
+        list.body
+    );
+    let csrf = list.csrf();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "acme 3.0 rollout"),
+        ("file", sha.as_str()),
+        ("stations", "CP-FW"),
+        ("concurrency", "1"),
+    ];
+    let confirm = ui
+        .post("/ui/firmware-campaigns", Some(&session), &form)
+        .await;
+    assert!(
+        confirm.body.contains(&format!(
+            "Install firmware {sha} on CP-FW as campaign &quot;acme 3.0 rollout&quot;, 1 at a time."
+        )),
+        "{}",
+        confirm.body
+    );
+    assert_nothing_sent(&mut station, "probe-fw").await;
+    let mut confirmed = form.to_vec();
+    confirmed.push(("confirmed", "yes"));
+    let started = ui
+        .post("/ui/firmware-campaigns", Some(&session), &confirmed)
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let location = started.location.expect("the campaign's page");
+    assert!(
+        location.starts_with("/ui/firmware-campaigns/"),
+        "{location}"
+    );
+    let (_, request) = station
+        .expect_call::<UpdateFirmwareRequest>()
+        .await
+        .unwrap();
+    assert!(
+        request.firmware.location.contains(&sha),
+        "{}",
+        request.firmware.location
+    );
+}
+
+#[tokio::test]
+async fn ui_set_charging_limit_action_sends_a_tx_default_profile_with_that_limit() {
+    let ui = Ui::start(&[StationSpec::new("CP-LIM", 1)]).await;
+    let mut station = ui.booted("CP-LIM").await;
+    let session = ui.login(&ui.key(ApiRole::Operator).await).await;
+    let csrf = ui.get("/ui/stations/CP-LIM", Some(&session)).await.csrf();
+    let path = "/ui/stations/CP-LIM/actions/set-profile";
+    let form = vec![
+        ("csrf".to_string(), csrf),
+        ("purpose".into(), "TxDefaultProfile".into()),
+        ("profile_id".into(), "7".into()),
+        ("evse_id".into(), "0".into()),
+        ("limit".into(), "13.5".into()),
+        ("unit".into(), "A".into()),
+    ];
+    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let confirm = ui.post(path, Some(&session), &borrowed).await;
+    assert!(
+        confirm.body.contains(
+            "Limit the whole station CP-LIM to 13.5 A with TxDefaultProfile 7 (stack level 0)."
+        ),
+        "{}",
+        confirm.body
+    );
+    let pending = {
+        let http = ui.http.clone();
+        let url = format!("{}{path}", ui.base);
+        let mut confirmed = form.clone();
+        confirmed.push(("confirmed".into(), "yes".into()));
+        let session = session.clone();
+        tokio::spawn(async move {
+            http.post(url)
+                .header("cookie", session)
+                .form(&confirmed)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        })
+    };
+    let (id, request) = station
+        .expect_call::<SetChargingProfileRequest>()
+        .await
+        .unwrap();
+    assert_eq!(request.evse_id, 0);
+    let profile = &request.charging_profile;
+    assert_eq!(profile.id, 7);
+    assert_eq!(
+        profile.charging_profile_purpose.as_str(),
+        "TxDefaultProfile"
+    );
+    let schedule = &profile.charging_schedule[0];
+    assert_eq!(schedule.charging_rate_unit.as_str(), "A");
+    assert_eq!(
+        schedule.charging_schedule_period[0].limit.to_string(),
+        "13.5"
+    );
+    let response: SetChargingProfileResponse =
+        serde_json::from_value(serde_json::json!({"status": "Accepted"})).unwrap();
+    station
+        .respond::<SetChargingProfileRequest>(&id, &response)
+        .await
+        .unwrap();
+    let page = pending.await.unwrap();
+    assert!(
+        page.contains("The station answered <strong>Accepted</strong>."),
+        "{page}"
+    );
+    let station_page = ui.get("/ui/stations/CP-LIM", Some(&session)).await;
+    assert!(
+        station_page.body.contains("<td>TxDefaultProfile</td>"),
+        "{}",
+        station_page.body
+    );
+}
+
+#[tokio::test]
+async fn ui_tolling_page_lists_registered_obes_and_accounts_page_the_balances() {
+    let ui = Ui::start(&[StationSpec::new("CP-EFC", 1)]).await;
+    let put = ui
+        .http
+        .put(format!("{}/api/v1/efc/obes/1:00a1b2c3", ui.base))
+        .bearer_auth(&ui.admin)
+        .json(&serde_json::json!({"label": "truck 7"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        put.status(),
+        StatusCode::OK,
+        "{}",
+        put.text().await.unwrap()
+    );
+    for (path, body) in [
+        (
+            "/api/v1/accounts".to_string(),
+            serde_json::json!({"id": "fleet-7", "unit": "money:EUR", "label": "truck fleet"}),
+        ),
+        (
+            "/api/v1/accounts/fleet-7/operations".to_string(),
+            serde_json::json!({"reference": "topup-1", "operation": {"op": "topUp", "amount": "42.50"}}),
+        ),
+    ] {
+        let reply = ui
+            .http
+            .post(format!("{}{path}", ui.base))
+            .bearer_auth(&ui.admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            reply.status().is_success(),
+            "{path}: {}",
+            reply.text().await.unwrap()
+        );
+    }
+    let session = ui.login(&ui.admin).await;
+    let accounts = ui.get("/ui/accounts", Some(&session)).await;
+    assert!(
+        accounts
+            .body
+            .contains("<td>fleet-7</td><td>truck fleet</td>"),
+        "{}",
+        accounts.body
+    );
+    assert!(
+        accounts.body.contains(r#"<td class="num">42.50</td>"#),
+        "{}",
+        accounts.body
+    );
+    let page = ui.get("/ui/efc", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<td>truck 7</td>"), "{}", page.body);
+    assert!(page.body.contains("No charge report received yet."));
 }

@@ -74,6 +74,8 @@ pub struct DailyFigures {
     pub day: chrono::NaiveDate,
     pub energy_wh: Decimal,
     pub records: u64,
+    /// Revenue of the day's records (incl. VAT), per currency, sorted by currency.
+    pub revenue: Vec<(String, Decimal)>,
 }
 
 /// A page of transactions of all stations, newest first.

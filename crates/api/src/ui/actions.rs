@@ -18,13 +18,13 @@ use maud::{html, Markup};
 use serde::Serialize;
 use unicharge_csms::local_auth_list as d;
 use unicharge_csms::remote_control::{self as f, request_start::StartRequest};
-use unicharge_csms::smart_charging::{self as k, ClearRequest};
+use unicharge_csms::smart_charging::{self as k, ClearRequest, ProfileRequest};
 use unicharge_csms::{availability as g, provisioning as b};
 use unicharge_ocpp::v201::{
-    ChangeAvailabilityRequest, ComponentType, EvseType, GetVariableDataType, ResetRequest,
-    SetVariableDataType, TriggerMessageRequest, VariableType,
+    ChangeAvailabilityRequest, ChargingProfileKindEnumType, ChargingProfilePurposeEnumType,
+    ChargingProfileType, ChargingSchedulePeriodType, ChargingScheduleType, ComponentType, EvseType,
+    GetVariableDataType, ResetRequest, SetVariableDataType, TriggerMessageRequest, VariableType,
 };
-use unicharge_store::ConnectorRecord;
 
 use crate::error::ocpp_enum;
 use crate::stations::station_id;
@@ -35,7 +35,7 @@ use crate::ui::{forbidden, UiState};
 use crate::ApiError;
 
 /// The actions, as they appear in paths.
-pub const ACTIONS: [&str; 10] = [
+pub const ACTIONS: [&str; 11] = [
     "reset",
     "start",
     "stop",
@@ -44,164 +44,21 @@ pub const ACTIONS: [&str; 10] = [
     "trigger",
     "get-variable",
     "set-variable",
+    "set-profile",
     "clear-profiles",
     "local-list",
 ];
 
-/// The messages a TriggerMessage may ask for (MessageTriggerEnumType).
-const TRIGGERS: [&str; 10] = [
-    "BootNotification",
-    "LogStatusNotification",
-    "FirmwareStatusNotification",
-    "Heartbeat",
-    "MeterValues",
-    "SignChargingStationCertificate",
-    "SignV2GCertificate",
-    "StatusNotification",
-    "TransactionEvent",
-    "PublishFirmwareStatusNotification",
-];
-
-fn action_href(station: &str, action: &str) -> String {
+pub(crate) fn action_href(station: &str, action: &str) -> String {
     format!("/ui/stations/{}/actions/{action}", seg(station))
 }
 
-/// The action forms of the station page (only rendered for operators).
-pub fn forms(
-    viewer: &Viewer,
-    station: &str,
-    connectors: &[ConnectorRecord],
-    running: &[String],
-) -> Markup {
-    let evse_ids: Vec<i64> = {
-        let mut ids: Vec<i64> = connectors
-            .iter()
-            .map(|c| c.evse_id)
-            .filter(|e| *e > 0)
-            .collect();
-        ids.dedup();
-        ids
-    };
-    html! {
-        section.actions aria-labelledby="actions" {
-            h2 id="actions" { "Actions" }
-            p.hint { "Each action asks for confirmation before anything is sent to the station." }
-            div.action-grid {
-                form method="post" action=(action_href(station, "start")) aria-labelledby="start-h" {
-                    h3 id="start-h" { "Remote start" }
-                    (csrf_field(viewer))
-                    label for="start-token" { "Id token" }
-                    input id="start-token" name="id_token" required maxlength="36" autocomplete="off";
-                    label for="start-type" { "Token type" }
-                    select id="start-type" name="id_token_type" {
-                        @for t in ["ISO14443", "ISO15693", "Central", "eMAID", "KeyCode", "Local", "MacAddress", "NoAuthorization"] {
-                            option value=(t) { (t) }
-                        }
-                    }
-                    label for="start-evse" { "EVSE (empty: station chooses)" }
-                    input id="start-evse" name="evse_id" type="number" min="1" value=[evse_ids.first()];
-                    button type="submit" { "Start…" }
-                }
-                form method="post" action=(action_href(station, "stop")) aria-labelledby="stop-h" {
-                    h3 id="stop-h" { "Remote stop" }
-                    (csrf_field(viewer))
-                    label for="stop-tx" { "Transaction id" }
-                    input id="stop-tx" name="transaction_id" required list="running-tx" value=[running.first()];
-                    datalist id="running-tx" { @for t in running { option value=(t) {} } }
-                    button type="submit" { "Stop…" }
-                }
-                form method="post" action=(action_href(station, "unlock")) aria-labelledby="unlock-h" {
-                    h3 id="unlock-h" { "Unlock connector" }
-                    (csrf_field(viewer))
-                    label for="unlock-evse" { "EVSE" }
-                    input id="unlock-evse" name="evse_id" type="number" min="1" required value=[evse_ids.first()];
-                    label for="unlock-connector" { "Connector" }
-                    input id="unlock-connector" name="connector_id" type="number" min="1" required value="1";
-                    button type="submit" { "Unlock…" }
-                }
-                form method="post" action=(action_href(station, "availability")) aria-labelledby="avail-h" {
-                    h3 id="avail-h" { "Change availability" }
-                    (csrf_field(viewer))
-                    label for="avail-status" { "Make" }
-                    select id="avail-status" name="operational_status" {
-                        option value="Inoperative" { "Inoperative" }
-                        option value="Operative" { "Operative" }
-                    }
-                    label for="avail-evse" { "EVSE (empty: whole station)" }
-                    input id="avail-evse" name="evse_id" type="number" min="1";
-                    label for="avail-connector" { "Connector (empty: whole EVSE)" }
-                    input id="avail-connector" name="connector_id" type="number" min="1";
-                    button type="submit" { "Change…" }
-                }
-                form method="post" action=(action_href(station, "reset")) aria-labelledby="reset-h" {
-                    h3 id="reset-h" { "Reset" }
-                    (csrf_field(viewer))
-                    label for="reset-type" { "Type" }
-                    select id="reset-type" name="type" {
-                        option value="OnIdle" { "OnIdle (after running transactions)" }
-                        option value="Immediate" { "Immediate" }
-                    }
-                    label for="reset-evse" { "EVSE (empty: whole station)" }
-                    input id="reset-evse" name="evse_id" type="number" min="1";
-                    button type="submit" { "Reset…" }
-                }
-                form method="post" action=(action_href(station, "trigger")) aria-labelledby="trigger-h" {
-                    h3 id="trigger-h" { "Trigger message" }
-                    (csrf_field(viewer))
-                    label for="trigger-message" { "Message" }
-                    select id="trigger-message" name="requested_message" {
-                        @for t in TRIGGERS { option value=(t) { (t) } }
-                    }
-                    label for="trigger-evse" { "EVSE (empty: whole station)" }
-                    input id="trigger-evse" name="evse_id" type="number" min="1";
-                    button type="submit" { "Trigger…" }
-                }
-                form method="post" action=(action_href(station, "get-variable")) aria-labelledby="getvar-h" {
-                    h3 id="getvar-h" { "Get variable" }
-                    (csrf_field(viewer))
-                    label for="getvar-component" { "Component" }
-                    input id="getvar-component" name="component" required value="OCPPCommCtrlr";
-                    label for="getvar-variable" { "Variable" }
-                    input id="getvar-variable" name="variable" required value="HeartbeatInterval";
-                    button type="submit" { "Get…" }
-                }
-                form method="post" action=(action_href(station, "set-variable")) aria-labelledby="setvar-h" {
-                    h3 id="setvar-h" { "Set variable" }
-                    (csrf_field(viewer))
-                    label for="setvar-component" { "Component" }
-                    input id="setvar-component" name="component" required value="OCPPCommCtrlr";
-                    label for="setvar-variable" { "Variable" }
-                    input id="setvar-variable" name="variable" required value="HeartbeatInterval";
-                    label for="setvar-value" { "Value" }
-                    input id="setvar-value" name="value" required maxlength="1000";
-                    button type="submit" { "Set…" }
-                }
-                form method="post" action=(action_href(station, "clear-profiles")) aria-labelledby="clear-h" {
-                    h3 id="clear-h" { "Clear charging profiles" }
-                    (csrf_field(viewer))
-                    label for="clear-id" { "Profile id (empty: by EVSE)" }
-                    input id="clear-id" name="profile_id" type="number" min="1";
-                    label for="clear-evse" { "EVSE (empty: all; 0: station)" }
-                    input id="clear-evse" name="evse_id" type="number" min="0";
-                    button type="submit" { "Clear…" }
-                }
-                form method="post" action=(action_href(station, "local-list")) aria-labelledby="list-h" {
-                    h3 id="list-h" { "Local list" }
-                    (csrf_field(viewer))
-                    p.hint { "Send the CSMS's list again as a Full update (new version)." }
-                    button type="submit" { "Resend…" }
-                }
-            }
-        }
-    }
-}
-
 /// A form field: trimmed, empty = absent.
-fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
     form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
-fn number(form: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
+pub(crate) fn number(form: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
     field(form, name)
         .map(|v| {
             v.parse::<i64>().map_err(|_| {
@@ -214,7 +71,10 @@ fn number(form: &HashMap<String, String>, name: &str) -> Result<Option<i64>, Api
         .transpose()
 }
 
-fn required<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, ApiError> {
+pub(crate) fn required<'a>(
+    form: &'a HashMap<String, String>,
+    name: &str,
+) -> Result<&'a str, ApiError> {
     field(form, name)
         .ok_or_else(|| ApiError::bad_request("invalid_request", format!("`{name}` is required")))
 }
@@ -249,6 +109,7 @@ enum Action {
     Trigger(TriggerMessageRequest),
     GetVariable(GetVariableDataType),
     SetVariable(SetVariableDataType),
+    SetProfile(ProfileRequest),
     ClearProfiles(ClearRequest),
     LocalList,
 }
@@ -260,6 +121,57 @@ struct LocalListAnswer {
     status: &'static str,
     version_number: i64,
     resent_full: bool,
+}
+
+/// A constant limit from now on (one schedule period), as TxDefaultProfile or
+/// ChargingStationMaxProfile: the limit operators set by hand; anything richer goes through
+/// `PUT /api/v1/stations/{id}/charging-profiles`.
+fn constant_limit(form: &HashMap<String, String>) -> Result<ProfileRequest, ApiError> {
+    let purpose: ChargingProfilePurposeEnumType =
+        ocpp_enum("chargingProfilePurpose", required(form, "purpose")?)?;
+    let limit: rust_decimal::Decimal = required(form, "limit")?.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_request",
+            "`limit` must be a number such as 16 or 7.5",
+        )
+    })?;
+    let kind = match purpose {
+        ChargingProfilePurposeEnumType::TxDefaultProfile => ChargingProfileKindEnumType::Relative,
+        _ => ChargingProfileKindEnumType::Absolute,
+    };
+    let id = required_number(form, "profile_id")?;
+    Ok(ProfileRequest {
+        evse_id: required_number(form, "evse_id")?,
+        profile: ChargingProfileType {
+            custom_data: None,
+            id,
+            stack_level: 0,
+            charging_profile_purpose: purpose,
+            charging_profile_kind: kind,
+            recurrency_kind: None,
+            valid_from: None,
+            valid_to: None,
+            charging_schedule: vec![ChargingScheduleType {
+                custom_data: None,
+                id,
+                start_schedule: (kind == ChargingProfileKindEnumType::Absolute)
+                    .then(chrono::Utc::now),
+                duration: None,
+                charging_rate_unit: ocpp_enum("chargingRateUnit", required(form, "unit")?)?,
+                charging_schedule_period: vec![ChargingSchedulePeriodType {
+                    custom_data: None,
+                    start_period: 0,
+                    limit,
+                    number_phases: None,
+                    phase_to_use: None,
+                }],
+                min_charging_rate: None,
+                sales_tariff: None,
+            }],
+            transaction_id: None,
+        },
+        allow_without_transaction: false,
+    })
 }
 
 /// A component (optionally on an EVSE) and one of its variables, both by name.
@@ -340,6 +252,7 @@ impl Action {
                     variable,
                 })
             }
+            "set-profile" => Action::SetProfile(constant_limit(form)?),
             "clear-profiles" => Action::ClearProfiles(match number(form, "profile_id")? {
                 Some(id) => ClearRequest::Id(id),
                 None => ClearRequest::Criteria {
@@ -406,6 +319,18 @@ impl Action {
                 "Set {}.{} to {:?} on {station}.",
                 v.component.name, v.variable.name, v.attribute_value
             ),
+            Action::SetProfile(p) => {
+                let period = &p.profile.charging_schedule[0].charging_schedule_period[0];
+                format!(
+                    "Limit {} to {} {} with {} {} (stack level {}).",
+                    target(Some(p.evse_id).filter(|e| *e > 0), None),
+                    period.limit,
+                    p.profile.charging_schedule[0].charging_rate_unit.as_str(),
+                    p.profile.charging_profile_purpose.as_str(),
+                    p.profile.id,
+                    p.profile.stack_level
+                )
+            }
             Action::ClearProfiles(ClearRequest::Id(id)) => {
                 format!("Clear charging profile {id} on {station}.")
             }
@@ -453,6 +378,7 @@ impl Action {
             Action::SetVariable(v) => {
                 json(b::variables::set_variables(csms, &id, vec![v], &by).await?)
             }
+            Action::SetProfile(p) => json(k::set_charging_profile(csms, &id, p, &by).await?),
             Action::ClearProfiles(c) => json(k::clear_charging_profile(csms, &id, c, &by).await?),
             Action::LocalList => {
                 let held = state.api.store.local_list(&id).await?;
@@ -470,6 +396,30 @@ impl Action {
                     resent_full: sent.resent_full,
                 })
             }
+        }
+    }
+}
+
+/// The confirmation step every UI action goes through: says what will be sent and posts the
+/// same form again with `confirmed=yes` (and a fresh CSRF field).
+pub(crate) fn confirmation(
+    viewer: &Viewer,
+    url: &str,
+    form: &HashMap<String, String>,
+    description: &str,
+    back: &str,
+) -> Markup {
+    html! {
+        p.confirm id="confirm-text" { (description) }
+        form method="post" action=(url) {
+            @for (k, v) in form {
+                @if k != "csrf" && k != "confirmed" { input type="hidden" name=(k) value=(v); }
+            }
+            (csrf_field(viewer))
+            input type="hidden" name="confirmed" value="yes";
+            button type="submit" id="confirm" autofocus { "Confirm" }
+            " "
+            a.button-link href=(back) { "Cancel" }
         }
     }
 }
@@ -510,19 +460,13 @@ pub async fn act(
     };
     let description = parsed.describe(&station);
     if form.get("confirmed").map(String::as_str) != Some("yes") {
-        let body = html! {
-            p.confirm id="confirm-text" { (description) }
-            form method="post" action=(action_href(&station, &action)) {
-                @for (k, v) in &form {
-                    @if k != "csrf" && k != "confirmed" { input type="hidden" name=(k) value=(v); }
-                }
-                (csrf_field(&viewer))
-                input type="hidden" name="confirmed" value="yes";
-                button type="submit" id="confirm" autofocus { "Confirm" }
-                " "
-                a.button-link href=(back) { "Cancel" }
-            }
-        };
+        let body = confirmation(
+            &viewer,
+            &action_href(&station, &action),
+            &form,
+            &description,
+            &back,
+        );
         return page("Confirm", body, axum::http::StatusCode::OK);
     }
     tracing::info!(station = %station, action = %action, key = %viewer.caller.key_id, "UI action");

@@ -124,8 +124,19 @@ pub async fn campaigns(State(state): State<UiState>, viewer: Viewer) -> Response
         Ok(c) => c,
         Err(e) => return error_page(&state, &viewer, e.into()),
     };
+    let files = match state
+        .api
+        .csms
+        .files()
+        .map(|f| f.firmware_files())
+        .transpose()
+    {
+        Ok(f) => f.unwrap_or_default(),
+        Err(e) => return error_page(&state, &viewer, e.into()),
+    };
     let body = html! {
-        p { "Rollouts of one firmware to many stations, a few at a time. Start one with " code { "unicharge firmware campaign create" } "." }
+        p { "Rollouts of one firmware to many stations, a few at a time (also " code { "unicharge firmware campaign" } ")." }
+        @if viewer.can_act() { (crate::ui::campaign_start::form(&viewer, &files)) }
         @if campaigns.is_empty() { p.empty { "No firmware campaign yet." } } @else {
             div.scroll { table {
                 thead { tr {
@@ -205,4 +216,30 @@ pub async fn campaign(
     Page::new(format!("Firmware campaign {}", c.name), Nav::Firmware, body)
         .live("/ui/live")
         .render(Some(&viewer), state.demo)
+}
+
+pub async fn accounts(State(state): State<UiState>, viewer: Viewer) -> Response {
+    let accounts = match state.api.store.ledger_accounts().await {
+        Ok(a) => a,
+        Err(e) => return error_page(&state, &viewer, e.into()),
+    };
+    let body = html! {
+        p { "Prepaid and credit accounts that Diameter Ro credit control and EFC tolling debit. Open or top one up with " code { "unicharge account" } " or " code { "POST /api/v1/accounts" } "." }
+        (cut_note(accounts.len()))
+        @if accounts.is_empty() { p.empty { "No account yet." } } @else {
+            div.scroll { table {
+                thead { tr {
+                    th scope="col" { "Account" } th scope="col" { "Label" } th scope="col" { "Unit" }
+                    th scope="col" { "Balance" } th scope="col" { "Reserved" } th scope="col" { "Available" }
+                    th scope="col" { "Floor" }
+                } }
+                tbody { @for a in accounts.iter().take(MAX_ROWS) { tr {
+                    td { (a.id) } td { (a.label) } td { (a.unit) }
+                    td.num { (a.balance) } td.num { (a.reserved) } td.num { (a.available()) }
+                    td.num { (a.floor) }
+                } } }
+            } }
+        }
+    };
+    Page::new("Accounts", Nav::Accounts, body).render(Some(&viewer), state.demo)
 }

@@ -1,5 +1,6 @@
-//! The other front doors, as far as they run in this process: OCPI roaming partners and the
-//! Diameter peers with their latest accounting sessions. A door that is off says how to turn
+//! The other front doors, as far as they run in this process: OCPI roaming partners, the
+//! Diameter peers with their latest accounting sessions, and the EFC (road tolling) OBEs with
+//! their latest charge reports. A door that is off says how to turn
 //! it on instead of showing an empty table.
 //!
 //! The views are the REST API's own (`/api/v1/ocpi/partners`, `/api/v1/diameter/peers`,
@@ -16,6 +17,8 @@ use crate::ui::{error_page, UiState};
 
 /// Accounting sessions shown, newest first.
 const SESSIONS: u32 = 50;
+/// EFC charge reports shown, newest first.
+const REPORTS: u32 = 50;
 
 pub async fn roaming(State(state): State<UiState>, viewer: Viewer) -> Response {
     let Some(ocpi) = &state.api.ocpi else {
@@ -96,4 +99,59 @@ pub async fn diameter(State(state): State<UiState>, viewer: Viewer) -> Response 
         }
     };
     Page::new("Diameter", Nav::Diameter, body).render(Some(&viewer), state.demo)
+}
+
+pub async fn efc(State(state): State<UiState>, viewer: Viewer) -> Response {
+    if state.api.efc.is_none() {
+        let body = html! {
+            p.hint { "The EFC back end is off on this server. Turn it on with an " code { "[efc]" } " section (listen addresses) and restart." }
+        };
+        return Page::new("Road tolling (EFC)", Nav::Efc, body).render(Some(&viewer), state.demo);
+    }
+    let store = &state.api.store;
+    let (obes, reports) = match (
+        store.efc_obes().await,
+        store.efc_reports(None, REPORTS).await,
+    ) {
+        (Ok(o), Ok(r)) => (o, r),
+        (Err(e), _) | (_, Err(e)) => return error_page(&state, &viewer, e.into()),
+    };
+    let body = html! {
+        section aria-labelledby="obes" {
+            h2 id="obes" { "On-board units" }
+            @if obes.is_empty() { p.empty { "No OBE registered (" code { "unicharge efc obe add" } ")." } } @else {
+                div.scroll { table {
+                    thead { tr {
+                        th scope="col" { "OBE" } th scope="col" { "Label" } th scope="col" { "MAC key" }
+                        th scope="col" { "Authentication" } th scope="col" { "Registered" }
+                    } }
+                    tbody { @for o in &obes { tr {
+                        td { code { (o.obe_key) } } td { (o.label) }
+                        td { @if o.mac_key_hex.is_some() { "set" } @else { "—" } }
+                        td { @if o.require_auth { "required" } @else { "optional" } }
+                        td { (time(&o.created_at)) }
+                    } } }
+                } }
+            }
+        }
+        section aria-labelledby="reports" {
+            h2 id="reports" { "Charge reports" }
+            @if reports.is_empty() { p.empty { "No charge report received yet." } } @else {
+                div.scroll { table {
+                    thead { tr {
+                        th scope="col" { "Received" } th scope="col" { "OBE" } th scope="col" { "Counter" }
+                        th scope="col" { "Usage statements" } th scope="col" { "Fees (excl. VAT)" } th scope="col" { "Findings" }
+                    } }
+                    tbody { @for r in &reports { tr {
+                        td { (time(&r.received_at)) } td { code { (r.obe_key) } }
+                        td.num { (opt(r.counter)) @if let Some(gap) = r.counter_gap { " " span.warn { "(gap " (gap) ")" } } }
+                        td.num { (r.charge_records.len()) }
+                        td.num { (r.charge_records.iter().filter_map(|c| c.fee_excl_vat).map(u64::from).sum::<u64>()) }
+                        td { @if r.violations.is_empty() { "—" } @else { span.warn { (r.violations.join(", ")) } } }
+                    } } }
+                } }
+            }
+        }
+    };
+    Page::new("Road tolling (EFC)", Nav::Efc, body).render(Some(&viewer), state.demo)
 }

@@ -23,8 +23,10 @@ pub enum Nav {
     Tariffs,
     Firmware,
     SiteLimits,
+    Accounts,
     Roaming,
     Diameter,
+    Efc,
     None,
 }
 
@@ -91,8 +93,10 @@ impl Page {
                                     (nav_item(Nav::Tariffs, "/ui/tariffs", "Tariffs"))
                                     (nav_item(Nav::Firmware, "/ui/firmware-campaigns", "Firmware"))
                                     (nav_item(Nav::SiteLimits, "/ui/site-limits", "Site limits"))
+                                    (nav_item(Nav::Accounts, "/ui/accounts", "Accounts"))
                                     (nav_item(Nav::Roaming, "/ui/roaming", "Roaming"))
                                     (nav_item(Nav::Diameter, "/ui/diameter", "Diameter"))
+                                    (nav_item(Nav::Efc, "/ui/efc", "Tolling"))
                                 }
                             }
                             form.logout method="post" action="/ui/logout" {

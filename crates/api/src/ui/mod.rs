@@ -9,7 +9,9 @@
 //!
 //! Paths: `/` is the overview, everything else lives under `/ui/`.
 
+pub mod action_forms;
 pub mod actions;
+pub mod campaign_start;
 pub mod catalog;
 pub mod chart;
 pub mod front_doors;
@@ -69,10 +71,15 @@ pub fn routes(api: ApiState) -> Router {
         .route("/ui/tokens", get(catalog::tokens))
         .route("/ui/tariffs", get(catalog::tariffs))
         .route("/ui/site-limits", get(catalog::site_limits))
-        .route("/ui/firmware-campaigns", get(catalog::campaigns))
+        .route("/ui/accounts", get(catalog::accounts))
+        .route(
+            "/ui/firmware-campaigns",
+            get(catalog::campaigns).post(campaign_start::start),
+        )
         .route("/ui/firmware-campaigns/{id}", get(catalog::campaign))
         .route("/ui/roaming", get(front_doors::roaming))
         .route("/ui/diameter", get(front_doors::diameter))
+        .route("/ui/efc", get(front_doors::efc))
         .route("/ui/charge-records", get(records::list))
         .route("/ui/charge-records.csv", get(records::csv))
         .route("/ui/charge-records/{id}", get(records::detail))

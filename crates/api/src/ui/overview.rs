@@ -49,6 +49,29 @@ pub async fn overview(State(state): State<UiState>, viewer: Viewer) -> Response 
             )
         })
         .collect();
+    // One revenue chart per currency the period's records were charged in.
+    let currencies: std::collections::BTreeSet<&str> = daily
+        .iter()
+        .flat_map(|d| d.revenue.iter().map(|(c, _)| c.as_str()))
+        .collect();
+    let revenue_bars = |currency: &str| -> Vec<(String, f64)> {
+        (0..CHART_DAYS)
+            .rev()
+            .map(|ago| {
+                let day = (today - chrono::Duration::days(ago)).date_naive();
+                let amount = daily
+                    .iter()
+                    .find(|d| d.day == day)
+                    .and_then(|d| d.revenue.iter().find(|(c, _)| c == currency))
+                    .map(|(_, a)| *a)
+                    .unwrap_or_default();
+                (
+                    day.format("%Y-%m-%d").to_string(),
+                    amount.to_f64().unwrap_or(0.0),
+                )
+            })
+            .collect()
+    };
     let card = |label: &str, value: String, href: Option<&str>, id: &str| {
         html! {
             div.card {
@@ -85,6 +108,10 @@ pub async fn overview(State(state): State<UiState>, viewer: Viewer) -> Response 
         section aria-labelledby="per-day" {
             h2 id="per-day" { "Energy per day" }
             (chart::bar_chart(&format!("Energy of charge records, last {CHART_DAYS} days"), "kWh", &bars))
+            @for currency in &currencies {
+                h2 { "Revenue per day (" (currency) ")" }
+                (chart::bar_chart(&format!("Revenue incl. VAT of charge records, last {CHART_DAYS} days"), currency, &revenue_bars(currency)))
+            }
         }
     };
     Page::new("Overview", Nav::Overview, body).render(Some(&viewer), state.demo)

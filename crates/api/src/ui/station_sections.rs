@@ -20,6 +20,8 @@ use crate::ui::layout::{badge, opt, opt_time, time};
 const SECURITY_EVENTS: u32 = 20;
 /// Log files shown (newest first).
 const LOG_FILES: u32 = 10;
+/// Device-model variables shown; the REST API has them all.
+const VARIABLES: usize = 200;
 
 pub async fn render(store: &dyn Store, station: &StationId) -> Result<Markup, crate::ApiError> {
     let security = store.security_events(station, SECURITY_EVENTS).await?;
@@ -30,8 +32,29 @@ pub async fn render(store: &dyn Store, station: &StationId) -> Result<Markup, cr
     let certificates = store.installed_certificates(station).await?;
     let logs = store.log_files(station, LOG_FILES).await?;
     let messages = store.display_messages(station).await?;
+    let variables = store.device_model(station).await?;
     let sid = station.as_str();
     Ok(html! {
+        section aria-labelledby="device-model" {
+            h2 id="device-model" { "Device model" }
+            @if variables.is_empty() { p.empty { "Nothing reported yet (GetBaseReport / GetVariables fill it)." } } @else {
+                @if variables.len() > VARIABLES {
+                    p.hint { "The first " (VARIABLES) " of " (variables.len()) " variables; " code { "GET /api/v1/stations/" (station.as_str()) "/device-model" } " has all." }
+                }
+                div.scroll { table {
+                    thead { tr {
+                        th scope="col" { "Component" } th scope="col" { "EVSE" } th scope="col" { "Variable" }
+                        th scope="col" { "Attribute" } th scope="col" { "Value" } th scope="col" { "Mutability" }
+                    } }
+                    tbody { @for v in variables.iter().take(VARIABLES) { tr {
+                        td { (v.component) @if let Some(i) = &v.component_instance { " (" (i) ")" } }
+                        td { (opt(v.evse_id)) @if let Some(c) = v.connector_id { "/" (c) } }
+                        td { (v.variable) @if let Some(i) = &v.variable_instance { " (" (i) ")" } }
+                        td { (v.attribute_type) } td { (opt(v.value.as_deref())) } td { (opt(v.mutability.as_deref())) }
+                    } } }
+                } }
+            }
+        }
         section aria-labelledby="security" {
             h2 id="security" { "Security events" }
             @if security.is_empty() { p.empty { "No SecurityEventNotification received." } } @else {

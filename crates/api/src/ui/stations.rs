@@ -262,7 +262,7 @@ async fn detail_page(state: &UiState, viewer: &Viewer, id: &str) -> Result<Page,
             @if running.is_empty() { p.empty data-running-empty=(sid) { "None." } }
         }
         @if viewer.can_act() {
-            (crate::ui::actions::forms(viewer, sid, &connectors, &running.iter().map(|(t, _)| t.transaction_id.clone()).collect::<Vec<_>>()))
+            (crate::ui::action_forms::forms(viewer, sid, &connectors, &running.iter().map(|(t, _)| t.transaction_id.clone()).collect::<Vec<_>>()))
         }
         section aria-labelledby="transactions" {
             h2 id="transactions" { "Recent transactions" }

@@ -2,6 +2,7 @@
 //! plus one `COUNT(*)` with the same filter, both served by indexes (migration 0070), so a
 //! page of 100,000 stations costs what a page of 100 does, give or take the count.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -143,7 +144,7 @@ pub(super) async fn fleet_figures(pool: &SqlitePool, since: DateTime<Utc>) -> Re
         active_transactions: u64::try_from(active).unwrap_or(0),
         ..FleetFigures::default()
     };
-    let mut revenue = std::collections::BTreeMap::<String, Decimal>::new();
+    let mut revenue = BTreeMap::<String, Decimal>::new();
     for row in &rows {
         figures.records += 1;
         figures.energy_wh += decimal(row.try_get("energy_wh")?, "charge record energy")?;
@@ -160,25 +161,50 @@ pub(super) async fn daily_figures(
     pool: &SqlitePool,
     since: DateTime<Utc>,
 ) -> Result<Vec<DailyFigures>> {
+    // Summed here, exactly (the stored decimal texts), never as floating point in SQL.
     let rows = sqlx::query(
-        "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS records,
-                CAST(SUM(json_extract(data, '$.usage.energyWh')) AS TEXT) AS energy_wh
-         FROM charge_records WHERE created_at >= ? GROUP BY day ORDER BY day",
+        "SELECT substr(created_at, 1, 10) AS day, currency, total_incl_vat,
+                CAST(json_extract(data, '$.usage.energyWh') AS TEXT) AS energy_wh
+         FROM charge_records WHERE created_at >= ? ORDER BY created_at",
     )
     .bind(timestamp(&since))
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let day: String = row.try_get("day")?;
-            Ok(DailyFigures {
-                day: chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
-                    .map_err(|e| StoreError::Corrupt(format!("charge record day {day:?}: {e}")))?,
-                records: u64::try_from(row.try_get::<i64, _>("records")?).unwrap_or(0),
-                energy_wh: decimal(row.try_get("energy_wh")?, "charge record energy")?,
-            })
+    let mut days = BTreeMap::<String, (DailyFigures, BTreeMap<String, Decimal>)>::new();
+    for row in &rows {
+        let day: String = row.try_get("day")?;
+        let (figures, revenue) = match days.entry(day) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let date =
+                    chrono::NaiveDate::parse_from_str(e.key(), "%Y-%m-%d").map_err(|err| {
+                        StoreError::Corrupt(format!("charge record day {:?}: {err}", e.key()))
+                    })?;
+                e.insert((
+                    DailyFigures {
+                        day: date,
+                        energy_wh: Decimal::ZERO,
+                        records: 0,
+                        revenue: Vec::new(),
+                    },
+                    BTreeMap::new(),
+                ))
+            }
+        };
+        figures.records += 1;
+        figures.energy_wh += decimal(row.try_get("energy_wh")?, "charge record energy")?;
+        if let Some(currency) = row.try_get::<Option<String>, _>("currency")? {
+            *revenue.entry(currency).or_default() +=
+                decimal(row.try_get("total_incl_vat")?, "charge record total")?;
+        }
+    }
+    Ok(days
+        .into_values()
+        .map(|(mut figures, revenue)| {
+            figures.revenue = revenue.into_iter().collect();
+            figures
         })
-        .collect()
+        .collect())
 }
 
 pub(super) async fn transaction_page(
