@@ -486,3 +486,60 @@ async fn the_wal_stays_bounded_under_sustained_writes_because_the_checkpointer_r
     assert_eq!(outcome.mode, Some("TRUNCATE"));
     assert_eq!(wal_bytes(&dir), 0);
 }
+
+/// Diameter Ro reads its tariffs and the subscriber on every CCR: both come from a cache that
+/// must follow the operator's changes (a barred subscriber is barred on the next CCR, a new
+/// price applies to the next grant), and a miss must not hide a subscriber added later.
+#[tokio::test]
+async fn ro_subscribers_and_tariffs_follow_every_change() {
+    use unicharge_core::online::{OnlineTariff, QuotaUnit, Subscriber};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, StoreConfig::default()).await;
+    let msisdn = ("END_USER_E164", "491701234567");
+    assert_eq!(store.ro_subscriber(msisdn.0, msisdn.1).await.unwrap(), None);
+    let mut sub = Subscriber {
+        id_type: msisdn.0.into(),
+        id_data: msisdn.1.into(),
+        account: "acct-1".into(),
+        barred: false,
+    };
+    store.ro_put_subscriber(&sub).await.unwrap();
+    assert_eq!(
+        store.ro_subscriber(msisdn.0, msisdn.1).await.unwrap(),
+        Some(sub.clone()),
+        "a cached miss must not hide a subscriber added later"
+    );
+    sub.barred = true;
+    store.ro_put_subscriber(&sub).await.unwrap();
+    assert_eq!(
+        store.ro_subscriber(msisdn.0, msisdn.1).await.unwrap(),
+        Some(sub.clone())
+    );
+
+    let mut tariff = OnlineTariff {
+        id: "voice".into(),
+        rating_group: Some(1),
+        service_identifier: None,
+        unit: QuotaUnit::Time,
+        currency: "EUR".into(),
+        price: Decimal::new(5, 2),
+        block: 60,
+        max_grant: None,
+        default_grant: 300,
+        switch: None,
+    };
+    assert!(store.ro_tariffs().await.unwrap().is_empty());
+    store.ro_put_tariff(&tariff).await.unwrap();
+    assert_eq!(store.ro_tariffs().await.unwrap(), vec![tariff.clone()]);
+    tariff.price = Decimal::new(7, 2);
+    store.ro_put_tariff(&tariff).await.unwrap();
+    assert_eq!(store.ro_tariffs().await.unwrap(), vec![tariff.clone()]);
+    // Reopened, the table says the same as the cache did.
+    drop(store);
+    let reopened = open(&dir, StoreConfig::default()).await;
+    assert_eq!(reopened.ro_tariffs().await.unwrap(), vec![tariff]);
+    assert_eq!(
+        reopened.ro_subscriber(msisdn.0, msisdn.1).await.unwrap(),
+        Some(sub)
+    );
+}

@@ -1252,7 +1252,12 @@ impl Store for SqliteStore {
     }
 
     async fn ro_put_subscriber(&self, s: &unicharge_core::online::Subscriber) -> Result<()> {
-        ro::put_subscriber(&self.pool, s).await
+        ro::put_subscriber(&self.pool, s).await?;
+        // After the commit (the cache's rule): the next CCR reads the new row.
+        self.caches
+            .ro_subscribers
+            .remove(&(s.id_type.clone(), s.id_data.clone()));
+        Ok(())
     }
 
     async fn ro_subscriber(
@@ -1260,7 +1265,14 @@ impl Store for SqliteStore {
         id_type: &str,
         id_data: &str,
     ) -> Result<Option<unicharge_core::online::Subscriber>> {
-        ro::subscriber(&self.pool, id_type, id_data).await
+        let key = (id_type.to_owned(), id_data.to_owned());
+        let (cached, seen) = self.caches.ro_subscribers.get(&key);
+        if let Some(found) = cached {
+            return Ok(found);
+        }
+        let found = ro::subscriber(&self.pool, id_type, id_data).await?;
+        self.caches.ro_subscribers.fill(key, found.clone(), seen);
+        Ok(found)
     }
 
     async fn ro_subscribers(&self) -> Result<Vec<unicharge_core::online::Subscriber>> {
@@ -1268,11 +1280,19 @@ impl Store for SqliteStore {
     }
 
     async fn ro_put_tariff(&self, t: &unicharge_core::online::OnlineTariff) -> Result<()> {
-        ro::put_tariff(&self.pool, t).await
+        ro::put_tariff(&self.pool, t).await?;
+        self.caches.ro_tariffs.remove(&());
+        Ok(())
     }
 
     async fn ro_tariffs(&self) -> Result<Vec<unicharge_core::online::OnlineTariff>> {
-        ro::tariffs(&self.pool).await
+        let (cached, seen) = self.caches.ro_tariffs.get(&());
+        if let Some(tariffs) = cached {
+            return Ok(tariffs.as_ref().clone());
+        }
+        let tariffs = Arc::new(ro::tariffs(&self.pool).await?);
+        self.caches.ro_tariffs.fill((), tariffs.clone(), seen);
+        Ok(tariffs.as_ref().clone())
     }
 
     async fn ro_session(&self, session_id: &str) -> Result<Option<crate::ro::RoSessionRow>> {

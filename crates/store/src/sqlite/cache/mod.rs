@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use unicharge_core::metering::MeteredUsage;
+use unicharge_core::online::{OnlineTariff, Subscriber};
 use unicharge_core::tariff::{Tariff, TariffAssignment};
 use unicharge_core::tokens::IdTokenRecord;
 use unicharge_core::{Station, StationId};
@@ -78,6 +79,10 @@ pub(super) struct Caches {
     /// Filled by the writer only (a transaction enters when an event of it is committed).
     pub transactions: Coherent<TransactionKey, Arc<CachedTransaction>>,
     pub tariffs: Coherent<(), TariffSnapshot>,
+    /// Diameter Ro online tariffs, read by every CCR, changed by the operator only.
+    pub ro_tariffs: Coherent<(), Arc<Vec<OnlineTariff>>>,
+    /// Diameter Ro subscribers by (Subscription-Id-Type, data), misses (`None`) included.
+    pub ro_subscribers: Coherent<(String, String), Option<Subscriber>>,
     pub answers: Fingerprints,
     /// Ended transactions with when they were seen ended, oldest first (writer side).
     ended: Mutex<VecDeque<(Instant, TransactionKey)>>,
@@ -91,6 +96,9 @@ impl Caches {
             tokens: Coherent::new(config.tokens),
             transactions: Coherent::new(config.transactions),
             tariffs: Coherent::new(1),
+            ro_tariffs: Coherent::new(1),
+            // As many as idTokens: both are "who is this user", looked up per request.
+            ro_subscribers: Coherent::new(config.tokens),
             // One ring per cached station at most.
             answers: Fingerprints::new(config.answers_per_station, config.stations),
             ended: Mutex::new(VecDeque::new()),
