@@ -12,7 +12,9 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use unicharge_core::api_keys::ApiRole;
-use unicharge_core::ledger::{Account, LedgerError, Movement, Operation, Request, Unit};
+use unicharge_core::ledger::{
+    Account, LedgerError, Movement, MovementKind, Operation, Request, Unit,
+};
 use unicharge_store::StoreError;
 use utoipa::{IntoParams, ToSchema};
 
@@ -181,6 +183,11 @@ pub async fn apply_operation(
         .map_err(ledger_error)?;
     tracing::info!(account = %movement.account, reference = %movement.reference,
         kind = movement.operation.kind().as_str(), amount = %movement.amount, "ledger operation by the operator");
+    // A top-up can end a session's low-balance or 4012 state: its open Ro sessions are asked
+    // to re-authorize so the CTF asks for quota again now, not at its next Validity-Time.
+    if let (Some(d), MovementKind::TopUp) = (&state.diameter, movement.operation.kind()) {
+        d.ro_changed(Some(&movement.account)).await;
+    }
     Ok(Json(movement))
 }
 

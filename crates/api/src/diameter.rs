@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use unicharge_core::api_keys::ApiRole;
 use unicharge_store::AccountingSessionRow;
@@ -23,7 +24,34 @@ use crate::{ApiError, ApiState};
 /// The open peer connections, as the node sees them now.
 pub trait DiameterPeers: Send + Sync + 'static {
     fn peers(&self) -> Vec<DiameterPeerView>;
+
+    /// Ro: send an Abort-Session-Request for an open credit-control session to the CTF that
+    /// opened it; the ASA's Result-Code. `Err` names why nothing could be sent.
+    fn ro_abort<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, Result<Option<u32>, String>> {
+        let _ = session_id;
+        Box::pin(async { Err(RO_OFF.to_owned()) })
+    }
+
+    /// Ro: send a Re-Auth-Request (the CTF reports usage and asks for quota again); the RAA's
+    /// Result-Code.
+    fn ro_reauthorize<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<u32>, String>> {
+        let _ = session_id;
+        Box::pin(async { Err(RO_OFF.to_owned()) })
+    }
+
+    /// Ro: what sessions see changed (a new tariff, or a top-up of `account`): every open
+    /// session concerned (all of them when `account` is `None`) gets an RAR, in the
+    /// background. How many were asked.
+    fn ro_changed(&self, account: Option<&str>) -> BoxFuture<'_, usize> {
+        let _ = account;
+        Box::pin(async { 0 })
+    }
 }
+
+const RO_OFF: &str = "Ro online charging is off on this server ([diameter.ro])";
 
 pub(crate) fn routes() -> Router<ApiState> {
     Router::new()

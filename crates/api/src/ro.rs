@@ -33,6 +33,11 @@ pub(crate) fn routes() -> Router<ApiState> {
             "/api/v1/ro/sessions/{id}/terminate",
             post(terminate_session),
         )
+        .route("/api/v1/ro/sessions/{id}/abort", post(abort_session))
+        .route(
+            "/api/v1/ro/sessions/{id}/reauthorize",
+            post(reauthorize_session),
+        )
 }
 
 /// A subscriber: one Subscription-Id and the ledger account that pays for it.
@@ -248,6 +253,12 @@ pub async fn put_tariff(
         switch,
     };
     state.store.ro_put_tariff(&t).await?;
+    // Open sessions hold grants priced by the old tariff: each CTF is asked to re-authorize
+    // (RAR), so the new price applies from its next CCR-Update (TS 32.299 §6.5.6).
+    if let Some(d) = &state.diameter {
+        let asked = d.ro_changed(None).await;
+        tracing::info!(tariff = %t.id, sessions = asked, "Ro tariff changed: open sessions asked to re-authorize");
+    }
     Ok(Json(t.into()))
 }
 
@@ -393,5 +404,80 @@ pub async fn terminate_session(
             "unknown_session",
             format!("no open credit-control session {id}"),
         ))
+    }
+}
+
+/// What the CTF answered to an ASR or RAR the operator asked for.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerAnswer {
+    /// The answer's Result-Code (2001 DIAMETER_SUCCESS, 5002 unknown session, …); absent when
+    /// the answer carried none.
+    pub result_code: Option<u32>,
+}
+
+/// Why an ASR / RAR could not be sent: unknown or closed session 404, no connection to its CTF
+/// or no answer in time 502, Ro off 409.
+fn not_sent(state: &ApiState, id: &str, reason: String) -> ApiError {
+    if state.diameter.is_none() || reason.contains("is off") {
+        return ApiError::new(StatusCode::CONFLICT, "ro_off", reason);
+    }
+    if reason.starts_with("no open credit-control session") {
+        return ApiError::new(StatusCode::NOT_FOUND, "unknown_session", reason);
+    }
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        "ctf_unreachable",
+        format!("session {id}: {reason}"),
+    )
+}
+
+/// Abort a session now (RFC 8506 §5.5 ASR): the CTF ends the service and sends its CCR-T; the
+/// session's next CCR is answered 5003 whatever the CTF does.
+#[utoipa::path(post, path = "/api/v1/ro/sessions/{id}/abort", tag = "ro",
+    params(("id" = String, Path, description = "Session-Id")),
+    responses((status = 200, body = PeerAnswer, description = "the CTF's ASA"), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 502, body = crate::error::ErrorBody)))]
+pub async fn abort_session(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<PeerAnswer>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    let Some(d) = &state.diameter else {
+        return Err(not_sent(
+            &state,
+            &id,
+            "Diameter is off on this server".into(),
+        ));
+    };
+    match d.ro_abort(&id).await {
+        Ok(result_code) => Ok(Json(PeerAnswer { result_code })),
+        Err(reason) => Err(not_sent(&state, &id, reason)),
+    }
+}
+
+/// Ask the CTF to re-authorize a session (RFC 8506 §5.5 RAR): it reports usage and asks for
+/// new quota in a CCR-Update.
+#[utoipa::path(post, path = "/api/v1/ro/sessions/{id}/reauthorize", tag = "ro",
+    params(("id" = String, Path, description = "Session-Id")),
+    responses((status = 200, body = PeerAnswer, description = "the CTF's RAA"), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 502, body = crate::error::ErrorBody)))]
+pub async fn reauthorize_session(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<PeerAnswer>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    let Some(d) = &state.diameter else {
+        return Err(not_sent(
+            &state,
+            &id,
+            "Diameter is off on this server".into(),
+        ));
+    };
+    match d.ro_reauthorize(&id).await {
+        Ok(result_code) => Ok(Json(PeerAnswer { result_code })),
+        Err(reason) => Err(not_sent(&state, &id, reason)),
     }
 }

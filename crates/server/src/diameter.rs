@@ -224,12 +224,77 @@ async fn serve_tls(
     }
 }
 
-/// The peer table as the operator API sees it.
-pub struct ApiPeers(pub Arc<PeerTable>);
+/// The peer table (and the Ro OCF, when it runs) as the operator API sees them.
+pub struct ApiPeers {
+    pub peers: Arc<PeerTable>,
+    pub ocf: Option<Arc<ro::Ocf>>,
+}
+
+/// Open sessions an RAR sweep looks at, at most (most recently active first).
+const RAR_SWEEP: u32 = 10_000;
+
+impl ApiPeers {
+    fn ocf(&self) -> Result<&Arc<ro::Ocf>, String> {
+        self.ocf
+            .as_ref()
+            .ok_or_else(|| "Ro online charging is off on this server ([diameter.ro])".to_owned())
+    }
+}
 
 impl unicharge_api::diameter::DiameterPeers for ApiPeers {
+    fn ro_abort<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, Result<Option<u32>, String>> {
+        Box::pin(async move { self.ocf()?.abort_session(&self.peers, session_id).await })
+    }
+
+    fn ro_reauthorize<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<u32>, String>> {
+        Box::pin(async move { self.ocf()?.reauthorize(&self.peers, session_id).await })
+    }
+
+    fn ro_changed(&self, account: Option<&str>) -> BoxFuture<'_, usize> {
+        let account = account.map(str::to_owned);
+        Box::pin(async move {
+            let Ok(ocf) = self.ocf() else { return 0 };
+            let sessions = match ocf.store().ro_sessions(Some("OPEN"), RAR_SWEEP).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "open Ro sessions not read: no RAR sent");
+                    return 0;
+                }
+            };
+            let ids: Vec<String> = sessions
+                .into_iter()
+                .filter(|s| {
+                    account
+                        .as_deref()
+                        .is_none_or(|a| s.account.as_deref() == Some(a))
+                })
+                .map(|s| s.session_id)
+                .collect();
+            let count = ids.len();
+            let (ocf, peers) = (ocf.clone(), self.peers.clone());
+            // In the background, one at a time: the operator's request does not wait for
+            // every CTF, and a sweep never floods the peers.
+            tokio::spawn(async move {
+                for id in ids {
+                    match ocf.reauthorize(&peers, &id).await {
+                        Ok(code) => {
+                            tracing::debug!(session_id = %id, result_code = ?code, "RAR answered")
+                        }
+                        Err(reason) => {
+                            tracing::info!(session_id = %id, %reason, "RAR not delivered")
+                        }
+                    }
+                }
+            });
+            count
+        })
+    }
+
     fn peers(&self) -> Vec<unicharge_api::diameter::DiameterPeerView> {
-        self.0
+        self.peers
             .list()
             .into_iter()
             .map(|p| unicharge_api::diameter::DiameterPeerView {

@@ -156,7 +156,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
                 .with_demo(settings.demo)
                 .with_pseudonym_key(pseudonym_key(&settings.data_dir)?);
             if let Some(d) = &diameter {
-                api_state = api_state.with_diameter(Arc::new(diameter::ApiPeers(d.peers.clone())));
+                api_state = api_state.with_diameter(Arc::new(diameter::ApiPeers {
+                    peers: d.peers.clone(),
+                    ocf: d.ocf.clone(),
+                }));
             }
             if let Some(o) = &ocpi {
                 api_state = api_state.with_ocpi(o.clone());

@@ -124,6 +124,8 @@ async fn rig_with(
     let mut s = common::test_settings(dir.path());
     s.diameter.listen = Some("127.0.0.1:0".parse().unwrap());
     s.diameter.ro.tcc_check = Duration::from_millis(20);
+    // The operator API too, for the tests that drive the OCF as the operator does.
+    s.http.listen = Some("127.0.0.1:0".parse().unwrap());
     adjust(&mut s.diameter.ro);
     let server = unicharge_server::start(s).await.unwrap();
     let store = server.store.clone();
@@ -749,6 +751,80 @@ async fn tp_ro_ocf_re_01() {
     assert_eq!(rar.u32("Auth-Application-Id"), Some(4));
     assert_eq!(rar.i32("Re-Auth-Request-Type"), Some(0));
     assert!(rar.origin_host().is_some() && rar.origin_realm().is_some());
+}
+
+/// The operator's side of RE and of ASR, through the REST API as an operator drives it:
+/// `POST /api/v1/ro/sessions/{id}/reauthorize` sends the RAR and returns the RAA's code, a
+/// top-up of the paying account re-authorizes its open sessions by itself, `…/abort` sends
+/// the ASR; an unknown session is 404 and nothing is sent.
+#[tokio::test]
+async fn ro_operator_api_reauthorize_top_up_and_abort_reach_the_ctf() {
+    let mut r = rig().await;
+    r.initial("re01api;1").await;
+    let base = format!("http://{}", r.server.http_addr.unwrap());
+    let key = r.server.initial_admin_key.clone().unwrap();
+    let http = reqwest::Client::new();
+    let post = |path: String, body: Option<serde_json::Value>| {
+        let request = http.post(format!("{base}{path}")).bearer_auth(&key);
+        let request = match body {
+            Some(b) => request.json(&b),
+            None => request,
+        };
+        async move {
+            let reply = request.send().await.unwrap();
+            let status = reply.status().as_u16();
+            (
+                status,
+                reply.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+
+    let (status, answer) = post("/api/v1/ro/sessions/re01api;1/reauthorize".into(), None).await;
+    assert_eq!(
+        (status, answer["resultCode"].as_u64()),
+        (200, Some(2001)),
+        "{answer}"
+    );
+    let rar = r.requests.recv().await.unwrap();
+    assert_eq!(rar.header.command_code, cmd::RE_AUTH);
+    assert_eq!(rar.session_id(), Some("re01api;1"));
+    assert_eq!(rar.i32("Re-Auth-Request-Type"), Some(0));
+
+    let (status, _) = post(
+        format!("/api/v1/accounts/{ACCOUNT}/operations"),
+        Some(serde_json::json!({"reference": "re01api:topup",
+            "operation": {"op": "topUp", "amount": "5.00"}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let rar = tokio::time::timeout(Duration::from_secs(5), r.requests.recv())
+        .await
+        .expect("the top-up re-authorizes the account's open session")
+        .unwrap();
+    assert_eq!(rar.header.command_code, cmd::RE_AUTH);
+    assert_eq!(rar.session_id(), Some("re01api;1"));
+
+    let (status, answer) = post("/api/v1/ro/sessions/re01api;1/abort".into(), None).await;
+    assert_eq!(
+        (status, answer["resultCode"].as_u64()),
+        (200, Some(2001)),
+        "{answer}"
+    );
+    let asr = r.requests.recv().await.unwrap();
+    assert_eq!(asr.header.command_code, cmd::ABORT_SESSION);
+    assert_eq!(asr.session_id(), Some("re01api;1"));
+
+    let (status, answer) = post("/api/v1/ro/sessions/nope;1/reauthorize".into(), None).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (404, Some("unknown_session")),
+        "{answer}"
+    );
+    assert!(
+        r.requests.try_recv().is_err(),
+        "nothing sent for an unknown session"
+    );
 }
 
 // --- FH: failure handling ---

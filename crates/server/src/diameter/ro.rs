@@ -305,6 +305,11 @@ enum Outcome {
 }
 
 impl Ocf {
+    /// The store the OCF keeps its sessions in.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     pub fn new(config: OcfConfig, store: Arc<dyn Store>) -> Arc<Ocf> {
         Arc::new(Ocf {
             config,
