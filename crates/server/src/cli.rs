@@ -156,6 +156,21 @@ pub enum DiameterCommand {
         #[arg(long, default_value = "100")]
         limit: u32,
     },
+    /// Ro: ask the CTF of an open session to re-authorize it now (RAR): it reports usage and
+    /// asks for quota again. Prints the RAA's Result-Code (2001 = done).
+    RoReauthorize {
+        /// The Session-Id (`unicharge diameter ro-sessions --state open` lists them).
+        session_id: String,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Ro: abort an open session now (ASR): the CTF ends the service; its next CCR is
+    /// answered 5003 whatever it does. Prints the ASA's Result-Code.
+    RoAbort {
+        session_id: String,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -1226,6 +1241,17 @@ pub async fn diameter(settings: &Settings, command: &DiameterCommand) -> anyhow:
                 .with_context(|| format!("{} is not JSON", file.display()))?;
             api.send(reqwest::Method::PUT, "ro/tariffs", Some(body))
                 .await
+        }
+        DiameterCommand::RoReauthorize { session_id, api } => {
+            let path = format!(
+                "ro/sessions/{}/reauthorize",
+                crate::cli_pki::segment(session_id)
+            );
+            api.send(reqwest::Method::POST, &path, None).await
+        }
+        DiameterCommand::RoAbort { session_id, api } => {
+            let path = format!("ro/sessions/{}/abort", crate::cli_pki::segment(session_id));
+            api.send(reqwest::Method::POST, &path, None).await
         }
         DiameterCommand::RoSessions { state, limit } => {
             let filter = match state.as_deref() {

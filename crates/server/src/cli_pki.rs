@@ -74,7 +74,7 @@ pub fn pki(command: &PkiCommand) -> anyhow::Result<()> {
 }
 
 /// Percent-encoding of one path segment (RFC 3986 unreserved characters stay).
-fn segment(s: &str) -> String {
+pub(crate) fn segment(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
