@@ -55,6 +55,8 @@ pub struct StationView {
     pub last_boot_reason: Option<String>,
     pub last_boot_status: Option<String>,
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// OCPP version of its newest connection: `"1.6"` or `"2.0.1"` (null before it connected).
+    pub ocpp_version: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -74,6 +76,7 @@ impl StationView {
             last_boot_reason: s.last_boot_reason,
             last_boot_status: s.last_boot_status.map(|r| r.as_str().into()),
             last_seen_at: s.last_seen_at,
+            ocpp_version: s.ocpp_version,
             created_at: s.created_at,
         }
     }

@@ -231,6 +231,18 @@ pub trait Store: Send + Sync + 'static {
         station_version: Option<i64>,
     ) -> Result<()>;
 
+    // --- OCPP 1.6 (issue 18) ---
+
+    /// The integer transactionId of a 1.6 StartTransaction: allocated (durably) the first time
+    /// this start — station, connector, meter start time, idTag — is seen, the same id after.
+    async fn ocpp16_transaction_id(
+        &self,
+        station: &StationId,
+        connector_id: i64,
+        id_tag: &str,
+        started_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64>;
+
     // --- remote control (F) ---
 
     /// Keep a RequestStartTransaction before it is sent; returns its remoteStartId.

@@ -1073,6 +1073,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn ocpp16_transaction_id(
+        &self,
+        station: &StationId,
+        connector_id: i64,
+        id_tag: &str,
+        started_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64> {
+        charging::ocpp16_transaction_id(&self.pool, station, connector_id, id_tag, started_at).await
+    }
+
     async fn create_remote_start(
         &self,
         station: &StationId,
