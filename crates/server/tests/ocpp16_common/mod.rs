@@ -102,6 +102,7 @@ pub fn stop_request(
 }
 
 /// The operator's REST client.
+#[derive(Clone)]
 pub struct Api {
     client: Client,
     base: String,
@@ -149,6 +150,26 @@ impl Api {
         );
         body
     }
+}
+
+/// Call the API in the background while the 1.6 station takes the CALL it causes (`R`) and
+/// answers `response`; returns the CALL the station got and the API's status and body.
+pub async fn operate<R: unicharge_ocpp::v16::OcppRequest>(
+    api: &Api,
+    station: &mut Station,
+    path: &str,
+    body: Value,
+    response: R::Response,
+) -> (R, StatusCode, Value) {
+    let call = {
+        let api = api.clone();
+        let path = path.to_string();
+        tokio::spawn(async move { api.call(Method::POST, &path, Some(body)).await })
+    };
+    let (id, request) = station.expect_call16::<R>().await.unwrap();
+    station.respond16::<R>(&id, &response).await.unwrap();
+    let (status, body) = call.await.unwrap();
+    (request, status, body)
 }
 
 /// The decimal text of an amount the API returns (a string or a number).
