@@ -494,3 +494,102 @@ async fn ocpp16_core_unknown_action_is_not_implemented() {
     // The connection stays up.
     station.call16(&HeartbeatRequest {}).await.unwrap();
 }
+
+/// Issue 18's switch: a charge point boots in 1.6 and charges, reconnects speaking 2.0.1 and
+/// charges again. One station (same id, same record), two transactions, two charge records,
+/// each priced by the same tariff: 12.345 kWh → 6.32 (module docs); 10 kWh → 3.90 + 0.50 =
+/// 4.40, VAT 0.836 → 0.84, 5.24.
+#[tokio::test]
+async fn ocpp16_core_switch_to_ocpp201_keeps_identity_and_records() {
+    use common::payloads::{energy, transaction_event};
+    use unicharge_ocpp::v201::{
+        self, ChargingStateEnumType, IdTokenEnumType, IdTokenType, ReadingContextEnumType,
+        TransactionEventEnumType as E, TriggerReasonEnumType as T,
+    };
+
+    let (csms, api) = start(&[CP]).await;
+    tokens_and_tariff(&api).await;
+    let t0 = Utc::now() - chrono::Duration::hours(3);
+    let hour = |h: i64| t0 + chrono::Duration::hours(h);
+
+    // 1.6: boot, charge 12.345 kWh, stop.
+    let mut station = booted16(&csms, CP).await;
+    let started = station
+        .call16(&start_request("DRIVER-16", 10_000, hour(0)))
+        .await
+        .unwrap();
+    let tx16 = started.transaction_id;
+    station
+        .call16(&stop_request(tx16, 22_345, hour(1)))
+        .await
+        .unwrap();
+    station.close().await;
+
+    // 2.0.1: the same station id and password, another protocol.
+    let target = csms.target(CP, 1);
+    let mut station = target.connect().await.unwrap();
+    assert_eq!(station.version(), unicharge_ocpp::OcppVersion::V201);
+    unicharge_sim::octt::states::booted(&mut station, &target)
+        .await
+        .unwrap();
+    let mut first = transaction_event(
+        "TX-201",
+        0,
+        E::Started,
+        T::Authorized,
+        hour(2),
+        ChargingStateEnumType::EvConnected,
+    );
+    first.id_token = Some(IdTokenType {
+        custom_data: None,
+        additional_info: None,
+        id_token: "DRIVER-16".into(),
+        r#type: IdTokenEnumType::Iso14443,
+    });
+    first.evse = Some(v201::EvseType {
+        custom_data: None,
+        id: 1,
+        connector_id: Some(1),
+    });
+    first.meter_value = Some(energy(hour(2), 0, ReadingContextEnumType::TransactionBegin));
+    station.call(&first).await.unwrap();
+    let mut ended = transaction_event(
+        "TX-201",
+        1,
+        E::Ended,
+        T::StopAuthorized,
+        hour(3),
+        ChargingStateEnumType::EvConnected,
+    );
+    ended.meter_value = Some(energy(
+        hour(3),
+        10_000,
+        ReadingContextEnumType::TransactionEnd,
+    ));
+    let last = station.call(&ended).await.unwrap();
+    assert_eq!(last.total_cost, Some("5.24".parse().unwrap()));
+
+    let view = api.ok(Method::GET, &format!("/stations/{CP}"), None).await;
+    assert_eq!(view["ocppVersion"], "2.0.1", "{view}");
+    let listed = api
+        .ok(Method::GET, &format!("/stations/{CP}/transactions"), None)
+        .await;
+    let ids: Vec<_> = listed["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["transactionId"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        ids.contains(&tx16.to_string()) && ids.contains(&"TX-201".to_string()),
+        "{listed}"
+    );
+    for (tx, total) in [(tx16.to_string(), "6.32"), ("TX-201".to_string(), "5.24")] {
+        let record = api
+            .ok(Method::GET, &format!("/charge-records/{CP}%3A{tx}"), None)
+            .await;
+        assert_eq!(record["stationId"], CP, "{record}");
+        assert_eq!(record["idToken"], "DRIVER-16", "{record}");
+        assert_eq!(amount(&record["cost"]["totalInclVat"]), total, "{record}");
+    }
+}
