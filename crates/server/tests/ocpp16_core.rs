@@ -593,3 +593,112 @@ async fn ocpp16_core_switch_to_ocpp201_keeps_identity_and_records() {
         assert_eq!(amount(&record["cost"]["totalInclVat"]), total, "{record}");
     }
 }
+
+/// StatusNotification Charging / SuspendedEV during a transaction is its charging state, so a
+/// time-based tariff prices a 1.6 session exactly like the 2.0.1 one of `money_path.rs`:
+/// 12.345 kWh × 0.39 = 4.81, 45 charging min × 0.02 = 0.90, 15 idle min × 0.10 = 1.50, fee
+/// 0.50: 7.71 excl. VAT, 1.46 VAT, **9.17**.
+#[tokio::test]
+async fn ocpp16_core_status_notification_prices_charging_and_idle_time() {
+    let (csms, api) = start(&[CP]).await;
+    tokens_and_tariff(&api).await;
+    api.ok(
+        Method::POST,
+        "/tariffs",
+        Some(
+            json!({"id": "FLEET", "currency": "EUR", "vatPercent": "19", "pricePerKwh": "0.39",
+            "pricePerChargingMinute": "0.02", "pricePerIdleMinute": "0.10", "sessionFee": "0.50"}),
+        ),
+    )
+    .await;
+    api.ok(
+        Method::POST,
+        "/tariff-assignments",
+        Some(json!({"tariffId": "FLEET", "scope": {"scope": "tokenGroup", "groupIdToken": "FLEET-16"}})),
+    )
+    .await;
+    let mut station = booted16(&csms, CP).await;
+    let t0 = Utc::now() - chrono::Duration::hours(2);
+    let minutes = |m: i64| t0 + chrono::Duration::minutes(m);
+    let at = |connector, state, m| {
+        let mut s = status(connector, state);
+        s.timestamp = Some(minutes(m));
+        s
+    };
+    station
+        .call16(&at(1, ChargePointStatus::Preparing, 0))
+        .await
+        .unwrap();
+    let tx = station
+        .call16(&start_request("DRIVER-16", 10_000, t0))
+        .await
+        .unwrap()
+        .transaction_id;
+    station
+        .call16(&at(1, ChargePointStatus::Charging, 0))
+        .await
+        .unwrap();
+    let energy = |m: i64, wh: &str| MeterValuesRequest {
+        connector_id: 1,
+        transaction_id: Some(tx),
+        meter_value: vec![MeterValue {
+            timestamp: minutes(m),
+            sampled_value: vec![SampledValue {
+                value: wh.into(),
+                context: Some(ReadingContext::SamplePeriodic),
+                format: None,
+                measurand: Some(Measurand::EnergyActiveImportRegister),
+                phase: None,
+                location: None,
+                unit: None,
+            }],
+        }],
+    };
+    station.call16(&energy(30, "20000")).await.unwrap();
+    station.call16(&energy(45, "22345")).await.unwrap();
+    station
+        .call16(&at(1, ChargePointStatus::SuspendedEv, 45))
+        .await
+        .unwrap();
+    station
+        .call16(&stop_request(tx, 22_345, minutes(60)))
+        .await
+        .unwrap();
+    station
+        .call16(&at(1, ChargePointStatus::Finishing, 60))
+        .await
+        .unwrap();
+
+    let record = api
+        .ok(Method::GET, &format!("/charge-records/{CP}%3A{tx}"), None)
+        .await;
+    let cost = &record["cost"];
+    assert_eq!(record["tariffId"], "FLEET", "{record}");
+    assert_eq!(amount(&cost["energy"]), "4.81", "{record}");
+    assert_eq!(amount(&cost["chargingTime"]), "0.90", "{record}");
+    assert_eq!(amount(&cost["idleTime"]), "1.50", "{record}");
+    assert_eq!(amount(&cost["totalExclVat"]), "7.71", "{record}");
+    assert_eq!(amount(&cost["totalInclVat"]), "9.17", "{record}");
+    assert_eq!(record["usage"]["chargingSeconds"], 45 * 60, "{record}");
+    assert_eq!(record["usage"]["idleSeconds"], 15 * 60, "{record}");
+}
+
+/// DataTransfer goes to the same vendor routing as 2.0.1: an unknown vendor is UnknownVendorId
+/// (not a CALLERROR).
+#[tokio::test]
+async fn ocpp16_core_data_transfer() {
+    let (csms, _api) = start(&[CP]).await;
+    let mut station = booted16(&csms, CP).await;
+    let answer = station
+        .call16(&unicharge_ocpp::v16::DataTransferRequest {
+            vendor_id: "com.example.nobody".into(),
+            message_id: Some("Ping".into()),
+            data: Some("{\"x\":1}".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status,
+        unicharge_ocpp::v16::DataTransferStatus::UnknownVendorId
+    );
+}

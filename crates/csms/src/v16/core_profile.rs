@@ -61,7 +61,9 @@ pub async fn heartbeat(
 
 /// StatusNotification (1.6 section 4.9). Connector 0 is the charge point (EVSE 0). The nine
 /// 1.6 states fold into 2.0.1's five connector states: Preparing, Charging, SuspendedEV(SE)
-/// and Finishing all mean a vehicle occupies the connector. The error code is logged.
+/// and Finishing all mean a vehicle occupies the connector. The error code is logged. Charging,
+/// SuspendedEV and SuspendedEVSE also move the connector's ongoing transaction's charging state
+/// ([`super::transactions::charging_state_changed`]), so time-based tariffs price 1.6 sessions.
 pub async fn status_notification(
     ctx: &mut StationContext,
     req: v16::StatusNotificationRequest,
@@ -82,14 +84,23 @@ pub async fn status_notification(
             "1.6 StatusNotification reports an error");
     }
     let evse = convert::evse(req.connector_id);
+    let at = req.timestamp.unwrap_or_else(Utc::now);
     let request = v201::StatusNotificationRequest {
         custom_data: None,
-        timestamp: req.timestamp.unwrap_or_else(Utc::now),
+        timestamp: at,
         connector_status,
         evse_id: evse.id,
         connector_id: evse.connector_id.unwrap_or(0),
     };
-    let handled = availability::status_notification::handle(ctx, request).await?;
+    let mut handled = availability::status_notification::handle(ctx, request).await?;
+    // The charging state of the connector's transaction, committed with this answer.
+    if let Some(event) =
+        super::transactions::charging_state_changed(ctx, req.connector_id, req.status, at).await?
+    {
+        handled.writes.extend(event.writes);
+        handled.facts.extend(event.facts);
+        handled.effects.extend(event.effects);
+    }
     Ok(map(handled, |_| v16::StatusNotificationResponse {}))
 }
 
@@ -119,4 +130,37 @@ pub fn map<A, B>(handled: Handled<A>, f: impl FnOnce(A) -> B) -> Handled<B> {
         effects: handled.effects,
         facts: handled.facts,
     }
+}
+
+/// DataTransfer (1.6 section 4.3): routed by vendorId / messageId to the same registered
+/// handlers as 2.0.1 (P02). 1.6 data is a string: it is handed over as a JSON string, and an
+/// answer that is not a string is sent as its JSON text.
+pub async fn data_transfer(
+    ctx: &mut StationContext,
+    req: v16::DataTransferRequest,
+) -> Result<Handled<v16::DataTransferResponse>, CallRefusal> {
+    let request = v201::DataTransferRequest {
+        custom_data: None,
+        message_id: req.message_id,
+        data: req.data.map(serde_json::Value::String),
+        vendor_id: req.vendor_id,
+    };
+    let handled = crate::data_transfer::incoming::handle(ctx, request).await?;
+    let status = match handled.response.status {
+        v201::DataTransferStatusEnumType::Accepted => v16::DataTransferStatus::Accepted,
+        v201::DataTransferStatusEnumType::Rejected => v16::DataTransferStatus::Rejected,
+        v201::DataTransferStatusEnumType::UnknownMessageId => {
+            v16::DataTransferStatus::UnknownMessageId
+        }
+        v201::DataTransferStatusEnumType::UnknownVendorId => {
+            v16::DataTransferStatus::UnknownVendorId
+        }
+    };
+    Ok(map(handled, |r| v16::DataTransferResponse {
+        status,
+        data: r.data.map(|d| match d {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        }),
+    }))
 }

@@ -134,13 +134,18 @@ fn core_action(action: Action) -> Option<v201::Action> {
         Action::StartTransaction | Action::StopTransaction => v201::Action::TransactionEvent,
         // A MeterValues of a transaction is a TransactionEvent in the core; admitted the same.
         Action::MeterValues => v201::Action::MeterValues,
+        Action::DataTransfer => v201::Action::DataTransfer,
         _ => return None,
     })
 }
 
-/// Answers kept for retransmissions: everything that changes state (not Heartbeat, Authorize).
+/// Answers kept for retransmissions: everything that changes state (not Heartbeat, Authorize,
+/// and DataTransfer, whose handler decides what it keeps, as in 2.0.1).
 fn remembers(action: Action) -> bool {
-    !matches!(action, Action::Heartbeat | Action::Authorize)
+    !matches!(
+        action,
+        Action::Heartbeat | Action::Authorize | Action::DataTransfer
+    )
 }
 
 async fn route(
@@ -164,6 +169,7 @@ async fn route(
         Action::StopTransaction => {
             encode(transactions::stop_transaction(ctx, decode(payload)?).await?)
         }
+        Action::DataTransfer => encode(core_profile::data_transfer(ctx, decode(payload)?).await?),
         other => Err(CallRefusal::new(
             ErrorCode::NotSupported,
             format!(

@@ -243,3 +243,59 @@ fn without_cost_updates<T>(mut handled: Handled<T>) -> Handled<T> {
         .retain(|e| !matches!(e, crate::effects::Effect::CostUpdated(_)));
     handled
 }
+
+/// A 1.6 StatusNotification that says how an ongoing transaction's vehicle charges (Charging,
+/// SuspendedEV, SuspendedEVSE) is, for the core, that transaction's ChargingStateChanged event:
+/// 1.6 has no other way to say it, and the charging / idle minutes of a tariff are priced from
+/// it. `None` when the status is not such a state or no transaction is ongoing on the connector.
+pub async fn charging_state_changed(
+    ctx: &mut StationContext,
+    connector_id: i64,
+    status: v16::ChargePointStatus,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Handled<v201::TransactionEventResponse>>, CallRefusal> {
+    use v201::ChargingStateEnumType as C;
+    let state = match status {
+        v16::ChargePointStatus::Charging => C::Charging,
+        v16::ChargePointStatus::SuspendedEv => C::SuspendedEv,
+        v16::ChargePointStatus::SuspendedEvse => C::SuspendedEvse,
+        _ => return Ok(None),
+    };
+    if connector_id == 0 {
+        return Ok(None);
+    }
+    let ongoing = transactions::ongoing(ctx.store.as_ref(), &ctx.station_id)
+        .await
+        .map_err(internal)?;
+    let Some(tx) = ongoing
+        .into_iter()
+        .find(|t| t.evse_id == Some(connector_id))
+    else {
+        return Ok(None);
+    };
+    let Ok(transaction_id) = tx.transaction_id.parse::<i64>() else {
+        return Ok(None); // a 2.0.1 transaction left open: not ours to move
+    };
+    if tx.charging_state.as_deref() == Some(state.as_str()) {
+        return Ok(None);
+    }
+    let mut info = transaction(transaction_id, None);
+    info.charging_state = Some(state);
+    let event = v201::TransactionEventRequest {
+        custom_data: None,
+        event_type: TransactionEventEnumType::Updated,
+        meter_value: None,
+        timestamp: at,
+        trigger_reason: TriggerReasonEnumType::ChargingStateChanged,
+        seq_no: tx.last_seq_no + 1,
+        offline: None,
+        number_of_phases_used: None,
+        cable_max_current: None,
+        reservation_id: None,
+        transaction_info: info,
+        evse: Some(convert::evse(connector_id)),
+        id_token: None,
+    };
+    let handled = transactions::transaction_event::handle(ctx, event).await?;
+    Ok(Some(without_cost_updates(handled)))
+}
