@@ -10,8 +10,8 @@
 //! cargo xtask ocpp16-report [--from FILE]...
 //! ```
 //!
-//! Without `--from` it runs `cargo test -p unicharge-server --test ocpp16_core` and
-//! `--test ocpp16_operator`.
+//! Without `--from` it runs `cargo test -p unicharge-server --test ocpp16_core`,
+//! `--test ocpp16_operator` and `--test ocpp16_profiles`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -18,6 +18,7 @@
 pub mod convert;
 pub mod core_profile;
 pub mod outgoing;
+pub mod profiles;
 pub mod transactions;
 
 use std::str::FromStr;

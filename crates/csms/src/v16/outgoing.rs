@@ -14,6 +14,7 @@
 //! | GetVariables | GetConfiguration | keys = variable names; unknownKey → UnknownVariable |
 //! | TriggerMessage | TriggerMessage | the five messages both versions name alike |
 //! | ClearCache | ClearCache | same |
+//! | Local Auth List, Reservation, Smart Charging | see [`super::profiles`] | |
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -28,11 +29,11 @@ use crate::request::OpError;
 pub struct Translated {
     pub action: v16::Action,
     pub payload: Value,
-    back: Back,
+    pub(super) back: Back,
 }
 
 /// What the translation back needs to know of the request.
-enum Back {
+pub(super) enum Back {
     RemoteStart,
     RemoteStop,
     Reset,
@@ -42,6 +43,8 @@ enum Back {
     GetConfiguration(Vec<v201::GetVariableDataType>),
     Trigger,
     ClearCache,
+    /// Local Auth List, Reservation, Smart Charging ([`super::profiles`]).
+    Profile(super::profiles::ProfileBack),
 }
 
 /// Translate a (schema-valid) 2.0.1 request for a 1.6 station.
@@ -201,10 +204,13 @@ pub fn request(action: Action, payload: &Value) -> Result<Translated, OpError> {
             Back::ClearCache,
         ),
         other => {
+            if let Some(translated) = super::profiles::request(other, payload) {
+                return translated;
+            }
             return Err(refuse(
                 other,
                 "OCPP 1.6 has no equivalent of this request (or it is not translated yet)",
-            ))
+            ));
         }
     };
     Ok(Translated {
@@ -348,6 +354,7 @@ impl Translated {
                     status_info: None,
                 })
             }
+            Back::Profile(back) => super::profiles::answer(back, answer),
             Back::ClearCache => {
                 let a: v16::ClearCacheResponse = parse(answer)?;
                 let status = match a.status {
@@ -393,7 +400,7 @@ pub fn refuse(action: Action, why: impl std::fmt::Display) -> OpError {
     )
 }
 
-fn decode<T: DeserializeOwned>(action: Action, payload: &Value) -> Result<T, OpError> {
+pub(super) fn decode<T: DeserializeOwned>(action: Action, payload: &Value) -> Result<T, OpError> {
     serde_json::from_value(payload.clone()).map_err(|e| OpError::InvalidRequest {
         action: action.as_str().to_string(),
         path: String::new(),
@@ -402,14 +409,14 @@ fn decode<T: DeserializeOwned>(action: Action, payload: &Value) -> Result<T, OpE
     })
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Value, OpError> {
+pub(super) fn encode<T: Serialize>(value: &T) -> Result<Value, OpError> {
     serde_json::to_value(value).map_err(|e| OpError::Store(format!("cannot encode: {e}")))
 }
 
-fn parse<T: DeserializeOwned>(answer: Value) -> Result<T, String> {
+pub(super) fn parse<T: DeserializeOwned>(answer: Value) -> Result<T, String> {
     serde_json::from_value(answer).map_err(|e| format!("1.6 answer does not decode: {e}"))
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<Value, String> {
+pub(super) fn to_json<T: Serialize>(value: &T) -> Result<Value, String> {
     serde_json::to_value(value).map_err(|e| e.to_string())
 }
