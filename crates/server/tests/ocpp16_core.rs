@@ -465,7 +465,7 @@ async fn ocpp16_core_stop_transaction() {
         .as_array()
         .unwrap_or_else(|| panic!("{records}"))
         .iter()
-        .filter(|r| r["transactionId"] == tx.to_string())
+        .filter(|r| r["transactionId"] == json!(tx.to_string()))
         .count();
     assert_eq!(ours, 1, "{records}");
 }

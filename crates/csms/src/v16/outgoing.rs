@@ -152,6 +152,13 @@ pub fn request(action: Action, payload: &Value) -> Result<Translated, OpError> {
                     "1.6 configuration keys have only the Actual value",
                 ));
             }
+            // ChangeConfiguration.req: value is CiString500 (a 2.0.1 attributeValue may be 1000).
+            if item.attribute_value.chars().count() > 500 {
+                return Err(refuse(
+                    action,
+                    "a 1.6 configuration value has at most 500 characters",
+                ));
+            }
             let req = v16::ChangeConfigurationRequest {
                 key: item.variable.name.clone(),
                 value: item.attribute_value.clone(),
@@ -419,4 +426,106 @@ pub(super) fn parse<T: DeserializeOwned>(answer: Value) -> Result<T, String> {
 
 pub(super) fn to_json<T: Serialize>(value: &T) -> Result<Value, String> {
     serde_json::to_value(value).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicharge_ocpp::Direction;
+
+    /// Every translation of a schema-valid 2.0.1 request is a schema-valid 1.6 request (or a
+    /// refusal), and every schema-valid 1.6 answer reads back as a schema-valid 2.0.1 answer.
+    fn round_trip(action: Action, request: Value, answer16: Value) -> Result<Value, OpError> {
+        unicharge_ocpp::Validator::global()
+            .validate(action.as_str(), Direction::Request, &request)
+            .expect("test input is a valid 2.0.1 request");
+        let translated = self::request(action, &request)?;
+        v16::Validator::global()
+            .validate(
+                translated.action.as_str(),
+                Direction::Request,
+                &translated.payload,
+            )
+            .unwrap_or_else(|v| panic!("{} → invalid 1.6 request: {v}", action.as_str()));
+        v16::Validator::global()
+            .validate(translated.action.as_str(), Direction::Response, &answer16)
+            .expect("test answer is a valid 1.6 confirmation");
+        let back = translated.answer(answer16).unwrap();
+        unicharge_ocpp::Validator::global()
+            .validate(action.as_str(), Direction::Response, &back)
+            .unwrap_or_else(|v| panic!("{} ← invalid 2.0.1 answer: {v}", action.as_str()));
+        Ok(back)
+    }
+
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn translations_keep_both_schemas() {
+        let cases = [
+            (
+                Action::Reset,
+                r#"{"type":"OnIdle"}"#,
+                r#"{"status":"Rejected"}"#,
+            ),
+            (
+                Action::RequestStopTransaction,
+                r#"{"transactionId":"42"}"#,
+                r#"{"status":"Accepted"}"#,
+            ),
+            (
+                Action::UnlockConnector,
+                r#"{"evseId":3,"connectorId":1}"#,
+                r#"{"status":"NotSupported"}"#,
+            ),
+            (
+                Action::GetVariables,
+                r#"{"getVariableData":[{"component":{"name":"X"},"variable":{"name":"K"}}]}"#,
+                r#"{"configurationKey":[{"key":"K","readonly":true}]}"#,
+            ),
+            (
+                Action::SetVariables,
+                r#"{"setVariableData":[{"component":{"name":"X"},"variable":{"name":"K"},"attributeValue":"v"}]}"#,
+                r#"{"status":"NotSupported"}"#,
+            ),
+            (
+                Action::TriggerMessage,
+                r#"{"requestedMessage":"Heartbeat"}"#,
+                r#"{"status":"NotImplemented"}"#,
+            ),
+        ];
+        for (action, request, answer) in cases {
+            round_trip(action, json(request), json(answer)).unwrap();
+        }
+    }
+
+    #[test]
+    fn what_1_6_cannot_carry_is_refused_not_sent_invalid() {
+        let long = "v".repeat(501);
+        let refused = [
+            (Action::Reset, r#"{"type":"Immediate","evseId":1}"#.to_string()),
+            (Action::RequestStopTransaction, r#"{"transactionId":"TX-1"}"#.to_string()),
+            (Action::UnlockConnector, r#"{"evseId":1,"connectorId":2}"#.to_string()),
+            (
+                Action::SetVariables,
+                format!(
+                    r#"{{"setVariableData":[{{"component":{{"name":"X"}},"variable":{{"name":"K"}},"attributeValue":"{long}"}}]}}"#
+                ),
+            ),
+            (
+                Action::RequestStartTransaction,
+                r#"{"remoteStartId":1,"idToken":{"idToken":"ABCDEFGHIJKLMNOPQRSTU","type":"Central"}}"#
+                    .to_string(),
+            ),
+            (Action::TriggerMessage, r#"{"requestedMessage":"SignV2GCertificate"}"#.to_string()),
+            (Action::GetBaseReport, r#"{"requestId":1,"reportBase":"FullInventory"}"#.to_string()),
+        ];
+        for (action, request) in refused {
+            match round_trip(action, json(&request), Value::Null) {
+                Err(OpError::Refused { code, .. }) => assert_eq!(code, "not_expressible_in_ocpp16"),
+                other => panic!("{}: {other:?}", action.as_str()),
+            }
+        }
+    }
 }
