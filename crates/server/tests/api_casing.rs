@@ -270,6 +270,7 @@ async fn the_station_view_is_camel_case() {
             "lastBootStatus",
             "lastSeenAt",
             "model",
+            "ocppVersion",
             "registration",
             "securityProfile",
             "serialNumber",
