@@ -1,5 +1,5 @@
 //! OCPP 1.6J feature profiles beyond Core — Local Auth List Management, Reservation, Smart
-//! Charging — through the same operator REST endpoints as 2.0.1, against a real server over real
+//! Charging, and Firmware Management's notifications — through the same operator REST endpoints as 2.0.1, against a real server over real
 //! sockets (issue 18). Each test is named `ocpp16_<profile>_<message>` and asserts the 1.6
 //! request the charge point got and the API's answer.
 
@@ -17,10 +17,12 @@ use unicharge_ocpp::v16::{
     CancelReservationStatus, ChargingProfileKindType, ChargingProfilePurposeType,
     ChargingProfileStatus, ChargingRateUnitType, ChargingSchedule, ChargingSchedulePeriod,
     ClearChargingProfileRequest, ClearChargingProfileResponse, ClearChargingProfileStatus,
-    GetCompositeScheduleRequest, GetCompositeScheduleResponse, GetCompositeScheduleStatus,
-    GetLocalListVersionRequest, GetLocalListVersionResponse, ReservationStatus, ReserveNowRequest,
-    ReserveNowResponse, SendLocalListRequest, SendLocalListResponse, SetChargingProfileRequest,
-    SetChargingProfileResponse, UpdateStatus, UpdateType,
+    DiagnosticsStatus, DiagnosticsStatusNotificationRequest, FirmwareStatus,
+    FirmwareStatusNotificationRequest, GetCompositeScheduleRequest, GetCompositeScheduleResponse,
+    GetCompositeScheduleStatus, GetLocalListVersionRequest, GetLocalListVersionResponse,
+    ReservationStatus, ReserveNowRequest, ReserveNowResponse, SendLocalListRequest,
+    SendLocalListResponse, SetChargingProfileRequest, SetChargingProfileResponse, UpdateStatus,
+    UpdateType,
 };
 
 use ocpp16_common::{booted16, operate, start};
@@ -289,4 +291,54 @@ async fn ocpp16_smart_charging_get_composite_schedule() {
     let text = body.to_string();
     assert!(text.contains("7400"), "{body}");
     assert!(text.contains("Accepted"), "{body}");
+}
+
+/// FirmwareStatusNotification: kept as a station notice like 2.0.1's (L01), same status names.
+#[tokio::test]
+async fn ocpp16_firmware_firmware_status_notification() {
+    let (csms, _api) = start(&[CP]).await;
+    let mut station = booted16(&csms, CP).await;
+    for status in [
+        FirmwareStatus::Downloading,
+        FirmwareStatus::InstallationFailed,
+    ] {
+        station
+            .call16(&FirmwareStatusNotificationRequest { status })
+            .await
+            .unwrap();
+    }
+    let id = unicharge_core::StationId::new(CP).unwrap();
+    let notices = csms.server.store.station_notices(&id, 10).await.unwrap();
+    let statuses: Vec<_> = notices
+        .iter()
+        .filter(|n| n.kind == "FirmwareStatusNotification")
+        .map(|n| n.status.as_str())
+        .collect();
+    // Newest first.
+    assert_eq!(
+        statuses,
+        ["InstallationFailed", "Downloading"],
+        "{notices:?}"
+    );
+}
+
+/// DiagnosticsStatusNotification: a log upload's status (N01); UploadFailed is UploadFailure.
+#[tokio::test]
+async fn ocpp16_firmware_diagnostics_status_notification() {
+    let (csms, _api) = start(&[CP]).await;
+    let mut station = booted16(&csms, CP).await;
+    station
+        .call16(&DiagnosticsStatusNotificationRequest {
+            status: DiagnosticsStatus::UploadFailed,
+        })
+        .await
+        .unwrap();
+    let id = unicharge_core::StationId::new(CP).unwrap();
+    let notices = csms.server.store.station_notices(&id, 10).await.unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.kind == "LogStatusNotification" && n.status == "UploadFailure"),
+        "{notices:?}"
+    );
 }

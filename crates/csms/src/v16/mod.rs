@@ -17,6 +17,7 @@
 
 pub mod convert;
 pub mod core_profile;
+pub mod firmware;
 pub mod outgoing;
 pub mod profiles;
 pub mod transactions;
@@ -136,6 +137,8 @@ fn core_action(action: Action) -> Option<v201::Action> {
         // A MeterValues of a transaction is a TransactionEvent in the core; admitted the same.
         Action::MeterValues => v201::Action::MeterValues,
         Action::DataTransfer => v201::Action::DataTransfer,
+        Action::FirmwareStatusNotification => v201::Action::FirmwareStatusNotification,
+        Action::DiagnosticsStatusNotification => v201::Action::LogStatusNotification,
         _ => return None,
     })
 }
@@ -171,6 +174,12 @@ async fn route(
             encode(transactions::stop_transaction(ctx, decode(payload)?).await?)
         }
         Action::DataTransfer => encode(core_profile::data_transfer(ctx, decode(payload)?).await?),
+        Action::FirmwareStatusNotification => {
+            encode(firmware::firmware_status_notification(ctx, decode(payload)?).await?)
+        }
+        Action::DiagnosticsStatusNotification => {
+            encode(firmware::diagnostics_status_notification(ctx, decode(payload)?).await?)
+        }
         other => Err(CallRefusal::new(
             ErrorCode::NotSupported,
             format!(
