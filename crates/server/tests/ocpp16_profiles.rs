@@ -342,3 +342,66 @@ async fn ocpp16_firmware_diagnostics_status_notification() {
         "{notices:?}"
     );
 }
+
+/// SignCertificate (security whitepaper): the CSR is signed by the CSMS's CA, Accepted, and
+/// the chain delivered with a 1.6 CertificateSigned after the answer.
+#[tokio::test]
+async fn ocpp16_security_sign_certificate() {
+    use unicharge_ocpp::v16::{
+        CertificateSignedRequest, CertificateSignedResponse, CertificateSignedStatusEnumType,
+        GenericStatusEnumType, SignCertificateRequest,
+    };
+    let (csms, _api) = start(&[CP]).await;
+    let mut station = booted16(&csms, CP).await;
+    let (_key, csr) = unicharge_sim::octt::states::station_csr(CP).unwrap();
+    let answer = station
+        .call16(&SignCertificateRequest { csr })
+        .await
+        .unwrap();
+    assert_eq!(answer.status, GenericStatusEnumType::Accepted);
+    let (id, signed) = station
+        .expect_call16::<CertificateSignedRequest>()
+        .await
+        .unwrap();
+    station
+        .respond16::<CertificateSignedRequest>(
+            &id,
+            &CertificateSignedResponse {
+                status: CertificateSignedStatusEnumType::Accepted,
+            },
+        )
+        .await
+        .unwrap();
+    let leaf = openssl::x509::X509::stack_from_pem(signed.certificate_chain.as_bytes()).unwrap();
+    let cn = leaf[0]
+        .subject_name()
+        .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+        .next()
+        .unwrap()
+        .data()
+        .as_slice()
+        .to_vec();
+    let cn = String::from_utf8(cn).unwrap();
+    assert_eq!(cn, CP);
+}
+
+/// SecurityEventNotification (security whitepaper): stored like 2.0.1's (A04).
+#[tokio::test]
+async fn ocpp16_security_security_event_notification() {
+    let (csms, _api) = start(&[CP]).await;
+    let mut station = booted16(&csms, CP).await;
+    station
+        .call16(&unicharge_ocpp::v16::SecurityEventNotificationRequest {
+            r#type: "FirmwareUpdated".into(),
+            timestamp: Utc::now(),
+            tech_info: Some("1.6.1".into()),
+        })
+        .await
+        .unwrap();
+    let id = unicharge_core::StationId::new(CP).unwrap();
+    let events = csms.server.store.security_events(&id, 10).await.unwrap();
+    assert!(
+        format!("{events:?}").contains("FirmwareUpdated"),
+        "{events:?}"
+    );
+}

@@ -20,6 +20,7 @@ pub mod core_profile;
 pub mod firmware;
 pub mod outgoing;
 pub mod profiles;
+pub mod security;
 pub mod transactions;
 
 use std::str::FromStr;
@@ -139,6 +140,10 @@ fn core_action(action: Action) -> Option<v201::Action> {
         Action::DataTransfer => v201::Action::DataTransfer,
         Action::FirmwareStatusNotification => v201::Action::FirmwareStatusNotification,
         Action::DiagnosticsStatusNotification => v201::Action::LogStatusNotification,
+        Action::SecurityEventNotification => v201::Action::SecurityEventNotification,
+        Action::SignCertificate => v201::Action::SignCertificate,
+        Action::LogStatusNotification => v201::Action::LogStatusNotification,
+        Action::SignedFirmwareStatusNotification => v201::Action::FirmwareStatusNotification,
         _ => return None,
     })
 }
@@ -179,6 +184,16 @@ async fn route(
         }
         Action::DiagnosticsStatusNotification => {
             encode(firmware::diagnostics_status_notification(ctx, decode(payload)?).await?)
+        }
+        Action::SecurityEventNotification => {
+            encode(security::security_event_notification(ctx, decode(payload)?).await?)
+        }
+        Action::SignCertificate => encode(security::sign_certificate(ctx, decode(payload)?).await?),
+        Action::LogStatusNotification => {
+            encode(security::log_status_notification(ctx, decode(payload)?).await?)
+        }
+        Action::SignedFirmwareStatusNotification => {
+            encode(security::signed_firmware_status_notification(ctx, decode(payload)?).await?)
         }
         other => Err(CallRefusal::new(
             ErrorCode::NotSupported,

@@ -14,6 +14,7 @@
 //! | GetVariables | GetConfiguration | keys = variable names; unknownKey → UnknownVariable |
 //! | TriggerMessage | TriggerMessage | the five messages both versions name alike |
 //! | ClearCache | ClearCache | same |
+//! | CertificateSigned | CertificateSigned (security whitepaper) | a V2G certificate |
 //! | Local Auth List, Reservation, Smart Charging | see [`super::profiles`] | |
 
 use serde::de::DeserializeOwned;
@@ -43,6 +44,7 @@ pub(super) enum Back {
     GetConfiguration(Vec<v201::GetVariableDataType>),
     Trigger,
     ClearCache,
+    CertificateSigned,
     /// Local Auth List, Reservation, Smart Charging ([`super::profiles`]).
     Profile(super::profiles::ProfileBack),
 }
@@ -205,6 +207,23 @@ pub fn request(action: Action, payload: &Value) -> Result<Translated, OpError> {
             };
             (v16::Action::TriggerMessage, encode(&req)?, Back::Trigger)
         }
+        Action::CertificateSigned => {
+            let r: v201::CertificateSignedRequest = decode(action, payload)?;
+            if r.certificate_type == Some(v201::CertificateSigningUseEnumType::V2GCertificate) {
+                return Err(refuse(
+                    action,
+                    "1.6 installs only the charge point certificate",
+                ));
+            }
+            let req = v16::CertificateSignedRequest {
+                certificate_chain: r.certificate_chain,
+            };
+            (
+                v16::Action::CertificateSigned,
+                encode(&req)?,
+                Back::CertificateSigned,
+            )
+        }
         Action::ClearCache => (
             v16::Action::ClearCache,
             encode(&v16::ClearCacheRequest {})?,
@@ -362,6 +381,22 @@ impl Translated {
                 })
             }
             Back::Profile(back) => super::profiles::answer(back, answer),
+            Back::CertificateSigned => {
+                let a: v16::CertificateSignedResponse = parse(answer)?;
+                let status = match a.status {
+                    v16::CertificateSignedStatusEnumType::Accepted => {
+                        v201::CertificateSignedStatusEnumType::Accepted
+                    }
+                    v16::CertificateSignedStatusEnumType::Rejected => {
+                        v201::CertificateSignedStatusEnumType::Rejected
+                    }
+                };
+                to_json(&v201::CertificateSignedResponse {
+                    custom_data: None,
+                    status,
+                    status_info: None,
+                })
+            }
             Back::ClearCache => {
                 let a: v16::ClearCacheResponse = parse(answer)?;
                 let status = match a.status {
