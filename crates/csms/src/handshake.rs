@@ -44,6 +44,9 @@ pub struct UpgradeRequest {
     pub key: String,
     /// The OCPP version the offered subprotocols select ([`negotiate`]).
     pub version: OcppVersion,
+    /// Every OCPP version offered (for a station whose operator prefers another, see
+    /// [`prefer`]).
+    pub offered: Vec<OcppVersion>,
     /// Bytes read past the request head (a well-behaved client sends none before the 101).
     pub leftover: Vec<u8>,
 }
@@ -183,8 +186,13 @@ pub fn parse_request(
         .map(|k| k.trim().to_string())
         .filter(|k| !k.is_empty())
         .ok_or_else(|| Refusal::new(400, "Sec-WebSocket-Key missing"))?;
-    let offered = header("sec-websocket-protocol");
-    let version = negotiate(offered.iter().flat_map(|v| v.split(','))).ok_or_else(|| {
+    let protocols = header("sec-websocket-protocol");
+    let offered: Vec<OcppVersion> = protocols
+        .iter()
+        .flat_map(|v| v.split(','))
+        .filter_map(|p| OcppVersion::from_subprotocol(p.trim()))
+        .collect();
+    let version = negotiate(protocols.iter().flat_map(|v| v.split(','))).ok_or_else(|| {
         Refusal::new(
             400,
             format!("Sec-WebSocket-Protocol must offer {SUBPROTOCOL_V201} or {SUBPROTOCOL_V16}"),
@@ -202,8 +210,17 @@ pub fn parse_request(
         basic,
         key,
         version,
+        offered,
         leftover,
     })
+}
+
+/// The version of a connection once the station is known: its operator's preference
+/// (`"1.6"` / `"2.0.1"`) when the station offered it, else the negotiated one.
+pub fn prefer(request: &UpgradeRequest, preferred: Option<&str>) -> OcppVersion {
+    preferred
+        .and_then(|p| request.offered.iter().copied().find(|v| v.as_str() == p))
+        .unwrap_or(request.version)
 }
 
 /// The version a station's subprotocol offer selects: 2.0.1 when offered, else 1.6, else none.
@@ -352,6 +369,19 @@ mod tests {
             let req = parse_request(&head(&lines), "/ocpp", vec![]).unwrap();
             assert_eq!(req.version, version, "{offer}");
         }
+    }
+
+    #[test]
+    fn an_operator_preference_wins_only_when_offered() {
+        let mut lines = UPGRADE.to_vec();
+        lines.push("Sec-WebSocket-Protocol: ocpp2.0.1, ocpp1.6");
+        let both = parse_request(&head(&lines), "/ocpp", vec![]).unwrap();
+        assert_eq!(prefer(&both, Some("1.6")), OcppVersion::V16);
+        assert_eq!(prefer(&both, None), OcppVersion::V201);
+        let mut lines = UPGRADE.to_vec();
+        lines.push("Sec-WebSocket-Protocol: ocpp2.0.1");
+        let one = parse_request(&head(&lines), "/ocpp", vec![]).unwrap();
+        assert_eq!(prefer(&one, Some("1.6")), OcppVersion::V201);
     }
 
     #[test]

@@ -173,6 +173,8 @@ async fn upgrade<S>(
         }
     };
     let station = admitted.station;
+    let mut request = request;
+    request.version = handshake::prefer(&request, station.preferred_ocpp_version.as_deref());
     let csms = crate::Csms::from_shared(shared.clone());
     if admitted.registered {
         // A05: a pending profile upgrade takes effect once the station connected at it.

@@ -271,6 +271,7 @@ async fn the_station_view_is_camel_case() {
             "lastSeenAt",
             "model",
             "ocppVersion",
+            "preferredOcppVersion",
             "registration",
             "securityProfile",
             "serialNumber",

@@ -63,8 +63,9 @@ async fn tokens_and_tariff(api: &Api) {
     .await;
 }
 
-/// Negotiation: `ocpp1.6` alone selects 1.6, both select 2.0.1; the API shows the version of
-/// the newest connection; the same admission rules (a wrong password is 401 in 1.6 too).
+/// Negotiation: `ocpp1.6` alone selects 1.6, both select 2.0.1 unless the operator prefers 1.6
+/// for the station; the API shows the version of the newest connection; the same admission
+/// rules (a wrong password is 401 in 1.6 too).
 #[tokio::test]
 async fn ocpp16_core_negotiation() {
     let (csms, api) = start(&[CP]).await;
@@ -84,6 +85,33 @@ async fn ocpp16_core_negotiation() {
         .unwrap();
     let view = api.ok(Method::GET, &format!("/stations/{CP}"), None).await;
     assert_eq!(view["ocppVersion"], "2.0.1", "{view}");
+    station.close().await;
+
+    // The operator prefers 1.6 for this station: offering both now selects 1.6.
+    let (status, body) = api
+        .call(
+            Method::PATCH,
+            &format!("/stations/{CP}"),
+            Some(json!({"preferredOcppVersion": "1.5"})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{body}");
+    let view = api
+        .ok(
+            Method::PATCH,
+            &format!("/stations/{CP}"),
+            Some(json!({"preferredOcppVersion": "1.6"})),
+        )
+        .await;
+    assert_eq!(view["preferredOcppVersion"], "1.6", "{view}");
+    let station = Station::connect(&both).await.unwrap();
+    assert_eq!(station.version(), unicharge_ocpp::OcppVersion::V16);
+    station.close().await;
+    // A preference the station does not offer is not forced on it.
+    let mut only201 = options16(&csms, CP);
+    only201.subprotocols = vec!["ocpp2.0.1".into()];
+    let station = Station::connect(&only201).await.unwrap();
+    assert_eq!(station.version(), unicharge_ocpp::OcppVersion::V201);
     station.close().await;
 
     let mut wrong = options16(&csms, CP);

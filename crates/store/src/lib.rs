@@ -90,6 +90,13 @@ pub trait Store: Send + Sync + 'static {
         id: &StationId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool>;
+    /// The OCPP version (`"1.6"`, `"2.0.1"`) the station gets when it offers both (`None`: the
+    /// CSMS default, 2.0.1). True if the station exists.
+    async fn set_preferred_ocpp_version(
+        &self,
+        id: &StationId,
+        version: Option<&str>,
+    ) -> Result<bool>;
     /// Accept, park or refuse the station at its next boot. True if the station exists.
     async fn set_registration(&self, id: &StationId, status: RegistrationStatus) -> Result<bool>;
 

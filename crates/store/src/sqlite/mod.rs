@@ -395,6 +395,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_preferred_ocpp_version(
+        &self,
+        id: &StationId,
+        version: Option<&str>,
+    ) -> Result<bool> {
+        let value = version.map_or(rusqlite::types::Value::Null, |v| v.to_owned().into());
+        self.set_station_column(id, StationColumn::PreferredOcppVersion, value)
+            .await
+    }
+
     async fn set_registration(&self, id: &StationId, status: RegistrationStatus) -> Result<bool> {
         let value = status.as_str().to_owned().into();
         self.set_station_column(id, StationColumn::Registration, value)
