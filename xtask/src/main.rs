@@ -6,12 +6,14 @@
 //! - `diameter-report`: run the Diameter Rf/Ro TP tests and write `docs/conformance/diameter-rf-ro.md`.
 //! - `efc-conformance-report`: run the ISO/TS 16407-1 EFC tests and write `docs/conformance/efc-17575.md`.
 //! - `ocpi-report`: run the OCPI tests and write `docs/conformance/ocpi.md` (seed 003 BUCs).
+//! - `ocpp16-report`: run the OCPP 1.6J tests and write `docs/conformance/ocpp16.md`.
 
 mod codegen_ocpp;
 mod conformance_report;
 mod diameter_report;
 mod efc_conformance_report;
 mod ocpi_report;
+mod ocpp16_report;
 
 use std::path::PathBuf;
 
@@ -32,6 +34,7 @@ fn main() -> anyhow::Result<()> {
         }
         Some("diameter-report") => diameter_report::run(&workspace_root(), &args[1..]),
         Some("ocpi-report") => ocpi_report::run(&workspace_root(), &args[1..]),
+        Some("ocpp16-report") => ocpp16_report::run(&workspace_root(), &args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -40,7 +43,8 @@ fn main() -> anyhow::Result<()> {
                  conformance-report       run the OCTT CSMS conformance tests, write docs/conformance/ocpp201-csms.md\n  \
                  diameter-report          run the Diameter Rf/Ro TP tests, write docs/conformance/diameter-rf-ro.md
                  efc-conformance-report   run the ISO/TS 16407-1 EFC tests, write docs/conformance/efc-17575.md
-                 ocpi-report              run the OCPI tests, write docs/conformance/ocpi.md"
+                 ocpi-report              run the OCPI tests, write docs/conformance/ocpi.md
+                 ocpp16-report            run the OCPP 1.6J tests, write docs/conformance/ocpp16.md"
             );
             std::process::exit(2);
         }

@@ -55,6 +55,10 @@ pub struct StationView {
     pub last_boot_reason: Option<String>,
     pub last_boot_status: Option<String>,
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// OCPP version of its newest connection: `"1.6"` or `"2.0.1"` (null before it connected).
+    pub ocpp_version: Option<String>,
+    /// The version it gets when it offers both (null: 2.0.1).
+    pub preferred_ocpp_version: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -74,6 +78,8 @@ impl StationView {
             last_boot_reason: s.last_boot_reason,
             last_boot_status: s.last_boot_status.map(|r| r.as_str().into()),
             last_seen_at: s.last_seen_at,
+            ocpp_version: s.ocpp_version,
+            preferred_ocpp_version: s.preferred_ocpp_version,
             created_at: s.created_at,
         }
     }
@@ -114,6 +120,9 @@ pub struct UpdateStation {
     /// next connection on. (To change the password on the station too, use the password
     /// rotation operation.)
     pub password: Option<String>,
+    /// `"1.6"` or `"2.0.1"`: the version the station gets when it offers both; `""` resets to
+    /// the default (2.0.1). Takes effect at its next connection.
+    pub preferred_ocpp_version: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -340,6 +349,17 @@ pub async fn update_station(
         .as_ref()
         .map(hash)
         .transpose()?;
+    let preferred = match body.preferred_ocpp_version.as_deref() {
+        None => None,
+        Some("") => Some(None),
+        Some(v @ ("1.6" | "2.0.1")) => Some(Some(v)),
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_ocpp_version",
+                format!("preferredOcppVersion {other:?}: use \"1.6\", \"2.0.1\" or \"\" (default)"),
+            ))
+        }
+    };
     if let Some(p) = profile.filter(|p| *p != SecurityProfile::TlsClientCert) {
         let current = state.store.get_station(&id).await?;
         if password_hash.is_none() && current.is_some_and(|s| s.password_hash.is_none()) {
@@ -357,6 +377,9 @@ pub async fn update_station(
     }
     if let Some(h) = &password_hash {
         state.store.set_password_hash(&id, Some(h)).await?;
+    }
+    if let Some(v) = preferred {
+        state.store.set_preferred_ocpp_version(&id, v).await?;
     }
     get_station(State(state), caller, Path(id.to_string())).await
 }

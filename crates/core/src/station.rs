@@ -61,6 +61,12 @@ pub struct Station {
     /// When the first-boot provisioning step finished (B02), if the CSMS runs one.
     pub provisioned_at: Option<DateTime<Utc>>,
     pub connected: bool,
+    /// The OCPP version of its newest connection (`"1.6"` or `"2.0.1"`), if it ever connected.
+    #[serde(default)]
+    pub ocpp_version: Option<String>,
+    /// The version it gets when it offers both 1.6 and 2.0.1 (`None`: 2.0.1).
+    #[serde(default)]
+    pub preferred_ocpp_version: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -82,6 +88,8 @@ impl Station {
             last_boot_status: None,
             last_seen_at: None,
             provisioned_at: None,
+            ocpp_version: None,
+            preferred_ocpp_version: None,
             connected: false,
             created_at: now,
         }

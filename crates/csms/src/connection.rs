@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 use unicharge_core::{RegistrationStatus, SecurityProfile, StationId};
 use unicharge_ocpp::v201::{Action, Initiator};
-use unicharge_ocpp::{Direction, ErrorCode, Frame, FrameError, Validator};
+use unicharge_ocpp::{v16, Direction, ErrorCode, Frame, FrameError, OcppVersion, Validator};
 use unicharge_store::Write;
 
 use crate::dispatch::{dispatch, StationContext};
@@ -80,6 +80,8 @@ pub struct ConnectionHandle {
     pub generation: u64,
     /// The security profile this connection offered.
     pub profile: SecurityProfile,
+    /// The OCPP version this connection speaks (chosen by the subprotocol at the upgrade).
+    pub version: OcppVersion,
     pub connected_at: DateTime<Utc>,
     commands: mpsc::Sender<Command>,
 }
@@ -93,17 +95,7 @@ impl ConnectionHandle {
         action: &str,
         payload: Value,
     ) -> Result<CallOutcome, CallFailure> {
-        let known: Action = action.parse().map_err(|_| {
-            CallFailure::InvalidRequest(format!("{action} is not an OCPP 2.0.1 action"))
-        })?;
-        if known.initiator() == Initiator::ChargingStation {
-            return Err(CallFailure::InvalidRequest(format!(
-                "{action} is sent by charging stations, not by a CSMS"
-            )));
-        }
-        Validator::global()
-            .validate(action, Direction::Request, &payload)
-            .map_err(|v| CallFailure::InvalidRequest(v.to_string()))?;
+        check_outgoing(self.version, action, &payload)?;
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(Command::Call(Box::new(CallCommand {
@@ -120,6 +112,48 @@ impl ConnectionHandle {
     /// Ask the task to close the connection (e.g. replaced by a newer one).
     pub async fn close(&self, reason: &'static str) {
         let _ = self.commands.send(Command::Close { reason }).await;
+    }
+}
+
+/// A CSMS-initiated CALL must be one a CSMS sends, in the connection's version, and conform to
+/// that version's schema: nothing invalid is ever sent.
+fn check_outgoing(version: OcppVersion, action: &str, payload: &Value) -> Result<(), CallFailure> {
+    let from_station = match version {
+        OcppVersion::V201 => {
+            let known: Action = action.parse().map_err(|_| {
+                CallFailure::InvalidRequest(format!("{action} is not an OCPP 2.0.1 action"))
+            })?;
+            known.initiator() == Initiator::ChargingStation
+        }
+        OcppVersion::V16 => {
+            let known: v16::Action = action.parse().map_err(|_| {
+                CallFailure::InvalidRequest(format!("{action} is not an OCPP 1.6 action"))
+            })?;
+            known.initiator() == v16::Initiator::ChargePoint
+        }
+    };
+    if from_station {
+        return Err(CallFailure::InvalidRequest(format!(
+            "{action} is sent by charging stations, not by a CSMS"
+        )));
+    }
+    validate(version, action, Direction::Request, payload).map_err(CallFailure::InvalidRequest)
+}
+
+/// Check a payload against the schema of the connection's version; the violation as text.
+pub(crate) fn validate(
+    version: OcppVersion,
+    action: &str,
+    direction: Direction,
+    payload: &Value,
+) -> Result<(), String> {
+    match version {
+        OcppVersion::V201 => Validator::global()
+            .validate(action, direction, payload)
+            .map_err(|v| v.to_string()),
+        OcppVersion::V16 => v16::Validator::global()
+            .validate(action, direction, payload)
+            .map_err(|v| v.to_string()),
     }
 }
 
@@ -166,12 +200,18 @@ pub struct Registration {
 impl Registration {
     /// Make a new connection the station's current one (the previous one, if any, is closed
     /// once this one starts).
-    pub fn new(station_id: StationId, profile: SecurityProfile, registry: Arc<Registry>) -> Self {
+    pub fn new(
+        station_id: StationId,
+        profile: SecurityProfile,
+        version: OcppVersion,
+        registry: Arc<Registry>,
+    ) -> Self {
         let (commands_tx, commands) = mpsc::channel(COMMAND_CHANNEL);
         let handle = ConnectionHandle {
             station_id,
             generation: registry.next_generation(),
             profile,
+            version,
             connected_at: Utc::now(),
             commands: commands_tx,
         };
@@ -262,11 +302,18 @@ async fn run<S>(
     if ctx.registered {
         let written = ctx
             .store
-            .write(vec![Write::Connection {
-                station_id: station.clone(),
-                at: Utc::now(),
-                connected: true,
-            }])
+            .write(vec![
+                Write::Connection {
+                    station_id: station.clone(),
+                    at: Utc::now(),
+                    connected: true,
+                },
+                // The version is the station's until its next connection says otherwise.
+                Write::StationOcppVersion {
+                    station_id: station.clone(),
+                    version: ctx.version.as_str().to_string(),
+                },
+            ])
             .await;
         if written.is_ok() {
             ctx.csms.publish(Fact::StationConnected {
@@ -276,7 +323,11 @@ async fn run<S>(
         }
     }
 
-    if ctx.registered && ctx.boot_status == Some(RegistrationStatus::Accepted) {
+    // 1.6 has no GetTransactionStatus: E14 is 2.0.1 only.
+    if ctx.registered
+        && ctx.boot_status == Some(RegistrationStatus::Accepted)
+        && ctx.version == OcppVersion::V201
+    {
         // E14: a station that was Accepted and merely reconnected (no boot) may have queued
         // transaction events; ask about its transactions (after the configured delay, and only
         // if it is still Accepted then). Otherwise the check waits for an Accepted boot.
@@ -330,7 +381,10 @@ async fn run<S>(
                 payload: call.payload,
             };
             tracing::debug!(station = %station, message_id = %id, action = %call.action, "CALL sent");
-            if let Err(e) = sink.send(Message::Text(frame.to_text().into())).await {
+            if let Err(e) = sink
+                .send(Message::Text(frame.to_text_for(ctx.version).into()))
+                .await
+            {
                 let _ = call.reply.send(Err(CallFailure::ConnectionClosed));
                 tracing::info!(station = %station, error = %e, "send failed");
                 break;
@@ -374,7 +428,7 @@ async fn run<S>(
                         let (reply, effects) =
                             Box::pin(on_text(&mut ctx, text.as_str(), &mut in_flight)).await;
                         if let Some(frame) = reply {
-                            if let Err(e) = sink.send(Message::Text(frame.to_text().into())).await {
+                            if let Err(e) = sink.send(Message::Text(frame.to_text_for(ctx.version).into())).await {
                                 break format!("send failed: {e}");
                             }
                         }
@@ -496,20 +550,23 @@ async fn on_text(
             action,
             payload,
         }) => {
-            let (frame, effects) = dispatch(ctx, &id, &action, payload).await;
+            let (frame, effects) = match ctx.version {
+                OcppVersion::V201 => dispatch(ctx, &id, &action, payload).await,
+                OcppVersion::V16 => crate::v16::dispatch(ctx, &id, &action, payload).await,
+            };
             return (Some(frame), effects);
         }
         Ok(Frame::CallResult { id, payload }) => {
             match take_matching(in_flight, &id) {
                 Some(call) => {
-                    let outcome = Validator::global()
-                        .validate(&call.action, Direction::Response, &payload)
-                        .map(|_| payload)
-                        .map_err(|v| {
-                            tracing::warn!(station = %ctx.station_id, message_id = %id,
+                    let outcome =
+                        validate(ctx.version, &call.action, Direction::Response, &payload)
+                            .map(|_| payload)
+                            .map_err(|v| {
+                                tracing::warn!(station = %ctx.station_id, message_id = %id,
                                 action = %call.action, violation = %v, "invalid CALLRESULT");
-                            CallFailure::InvalidResponse(v.to_string())
-                        });
+                                CallFailure::InvalidResponse(v)
+                            });
                     let _ = call.reply.send(outcome);
                 }
                 None => tracing::warn!(station = %ctx.station_id, message_id = %id,

@@ -64,6 +64,9 @@ pub struct StationContext {
     /// E14: the transaction status check of this connection has been scheduled (at connection
     /// for a station whose last boot was Accepted, else at its Accepted boot): once only.
     pub status_check_scheduled: bool,
+    /// The OCPP version of this connection: 1.6 CALLs go through [`crate::v16`], which
+    /// translates them to the handlers here.
+    pub version: unicharge_ocpp::OcppVersion,
 }
 
 impl StationContext {
@@ -190,6 +193,46 @@ async fn answer(
             format!("{action_name} is sent by a CSMS, not to it"),
         ));
     }
+    admit_call(ctx, action)?;
+    Validator::global()
+        .validate(action_name, Direction::Request, &payload)
+        .map_err(|v| CallRefusal::new(v.code(), v.to_string()))?;
+
+    let request_hash = hash_payload(&payload);
+    if remembers(action) {
+        if let Some(response) = stored_answer(ctx, id, action_name, &request_hash).await? {
+            return Ok((response, Vec::new()));
+        }
+    }
+
+    let handled = route(ctx, action, payload).await?;
+    let response = handled.response;
+    Validator::global()
+        .validate(action_name, Direction::Response, &response)
+        .map_err(|v| {
+            tracing::error!(station = %ctx.station_id, action = action_name, violation = %v,
+                "our own answer breaks the schema");
+            CallRefusal::new(
+                ErrorCode::InternalError,
+                "the CSMS produced an invalid answer",
+            )
+        })?;
+    commit(
+        ctx,
+        id,
+        action_name,
+        request_hash,
+        Handled {
+            response,
+            ..handled
+        },
+    )
+    .await
+}
+
+/// The registration rules every CALL passes, whatever its OCPP version; `action` is the 2.0.1
+/// action (a 1.6 CALL is checked as the 2.0.1 action it becomes).
+pub(crate) fn admit_call(ctx: &StationContext, action: Action) -> Result<(), CallRefusal> {
     let rejected = ctx.boot_status == Some(RegistrationStatus::Rejected) || !ctx.registered;
     if rejected && action != Action::BootNotification {
         // B03: a rejected (or unregistered) station may only boot again.
@@ -209,40 +252,49 @@ async fn answer(
             "station is Pending: only BootNotification and messages the CSMS requested are accepted",
         ));
     }
-    Validator::global()
-        .validate(action_name, Direction::Request, &payload)
-        .map_err(|v| CallRefusal::new(v.code(), v.to_string()))?;
+    Ok(())
+}
 
-    let request_hash = hash_payload(&payload);
-    if remembers(action) && ctx.registered {
-        if let Some(stored) = ctx
-            .store
-            .find_answer(&ctx.station_id, id)
-            .await
-            .map_err(internal)?
-        {
-            if stored.action == action_name && stored.request_hash == request_hash {
-                tracing::info!(station = %ctx.station_id, message_id = id, action = action_name,
-                    "retransmitted CALL answered with the stored answer");
-                metrics::counter!("ocpp_retransmissions_total").increment(1);
-                let response = serde_json::from_str(&stored.response).map_err(internal)?;
-                return Ok((response, Vec::new()));
-            }
-        }
+/// The answer kept for this very CALL (same message id, action and payload), if it is a
+/// retransmission of one already answered.
+pub(crate) async fn stored_answer(
+    ctx: &StationContext,
+    id: &str,
+    action_name: &str,
+    request_hash: &str,
+) -> Result<Option<Value>, CallRefusal> {
+    if !ctx.registered {
+        return Ok(None);
     }
+    let Some(stored) = ctx
+        .store
+        .find_answer(&ctx.station_id, id)
+        .await
+        .map_err(internal)?
+    else {
+        return Ok(None);
+    };
+    if stored.action != action_name || stored.request_hash != request_hash {
+        return Ok(None);
+    }
+    tracing::info!(station = %ctx.station_id, message_id = id, action = action_name,
+        "retransmitted CALL answered with the stored answer");
+    metrics::counter!("ocpp_retransmissions_total").increment(1);
+    Ok(Some(
+        serde_json::from_str(&stored.response).map_err(internal)?,
+    ))
+}
 
-    let handled = route(ctx, action, payload).await?;
+/// Commit a handled CALL's writes with its answer (kept for retransmissions when the handler
+/// asks), then publish its facts: "durable before acknowledged", for every OCPP version.
+pub(crate) async fn commit(
+    ctx: &StationContext,
+    id: &str,
+    action_name: &str,
+    request_hash: String,
+    handled: Handled<Value>,
+) -> Result<(Value, Vec<Effect>), CallRefusal> {
     let response = handled.response;
-    Validator::global()
-        .validate(action_name, Direction::Response, &response)
-        .map_err(|v| {
-            tracing::error!(station = %ctx.station_id, action = action_name, violation = %v,
-                "our own answer breaks the schema");
-            CallRefusal::new(
-                ErrorCode::InternalError,
-                "the CSMS produced an invalid answer",
-            )
-        })?;
     if !ctx.registered {
         // An unknown station: answer, but keep nothing (no table fills up with strangers).
         return Ok((response, Vec::new()));
@@ -357,7 +409,7 @@ async fn route(
 
 /// Schema-valid JSON into the typed request. Failing here means the generated types and the
 /// schema disagree: a bug of ours, reported as a FormatViolation with the reason.
-fn decode<T: DeserializeOwned>(payload: Value) -> Result<T, CallRefusal> {
+pub(crate) fn decode<T: DeserializeOwned>(payload: Value) -> Result<T, CallRefusal> {
     serde_json::from_value(payload).map_err(|e| {
         CallRefusal::new(
             ErrorCode::FormatViolation,
@@ -366,7 +418,7 @@ fn decode<T: DeserializeOwned>(payload: Value) -> Result<T, CallRefusal> {
     })
 }
 
-fn encode<T: Serialize>(handled: Handled<T>) -> Result<Handled<Value>, CallRefusal> {
+pub(crate) fn encode<T: Serialize>(handled: Handled<T>) -> Result<Handled<Value>, CallRefusal> {
     Ok(Handled {
         response: serde_json::to_value(&handled.response).map_err(internal)?,
         writes: handled.writes,
@@ -377,7 +429,7 @@ fn encode<T: Serialize>(handled: Handled<T>) -> Result<Handled<Value>, CallRefus
 }
 
 /// Hex SHA-256 of the payload's canonical text (serde_json sorts object keys).
-fn hash_payload(payload: &Value) -> String {
+pub(crate) fn hash_payload(payload: &Value) -> String {
     hex::encode(Sha256::digest(payload.to_string().as_bytes()))
 }
 

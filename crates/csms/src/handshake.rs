@@ -9,13 +9,17 @@
 //! |---|---|
 //! | not `GET {prefix}/{stationId}`, a station id that is not an OCPP identifierString once
 //! percent-decoded (control characters, spaces, more than 48 characters), or an unknown station | 404 |
-//! | not a WebSocket upgrade, or no `ocpp2.0.1` subprotocol offered | 400 |
+//! | not a WebSocket upgrade, or neither `ocpp2.0.1` nor `ocpp1.6` offered | 400 |
 //! | missing or wrong credentials, username ≠ station id, profile too low, certificate CN ≠ id, too many wrong passwords | 401 |
 //! | too many unregistered stations held, or too many password checks at once | 503 |
 //!
 //! Nothing a client sends reaches a log line unbounded or unescaped: the station id is validated
 //! here (a `%0D%0A` in it once forged a whole log line), and refusal reasons quoting the request
 //! print through [`Bounded`].
+//!
+//! Version negotiation (issue 18): one endpoint serves OCPP 2.0.1 and 1.6. The station's offer
+//! picks the version of the connection; a station offering both gets 2.0.1 (the richer protocol,
+//! and what a dual-protocol charger is expected to prefer), see [`negotiate`].
 
 use std::time::Duration;
 
@@ -24,7 +28,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use unicharge_core::StationId;
 use unicharge_ocpp::peer_text::Bounded;
-use unicharge_ocpp::SUBPROTOCOL_V201;
+use unicharge_ocpp::{OcppVersion, SUBPROTOCOL_V16, SUBPROTOCOL_V201};
 
 /// Largest request head read before giving up (OCTT and real stations send well under 2 KiB).
 const MAX_HEAD: usize = 16 * 1024;
@@ -38,6 +42,11 @@ pub struct UpgradeRequest {
     pub basic: Option<BasicCredentials>,
     /// `Sec-WebSocket-Key`.
     pub key: String,
+    /// The OCPP version the offered subprotocols select ([`negotiate`]).
+    pub version: OcppVersion,
+    /// Every OCPP version offered (for a station whose operator prefers another, see
+    /// [`prefer`]).
+    pub offered: Vec<OcppVersion>,
     /// Bytes read past the request head (a well-behaved client sends none before the 101).
     pub leftover: Vec<u8>,
 }
@@ -177,17 +186,18 @@ pub fn parse_request(
         .map(|k| k.trim().to_string())
         .filter(|k| !k.is_empty())
         .ok_or_else(|| Refusal::new(400, "Sec-WebSocket-Key missing"))?;
-    // Subprotocol names are case-sensitive (RFC 6455, 4.1).
-    let offers_ocpp201 = header("sec-websocket-protocol")
+    let protocols = header("sec-websocket-protocol");
+    let offered: Vec<OcppVersion> = protocols
         .iter()
         .flat_map(|v| v.split(','))
-        .any(|p| p.trim() == SUBPROTOCOL_V201);
-    if !offers_ocpp201 {
-        return Err(Refusal::new(
+        .filter_map(|p| OcppVersion::from_subprotocol(p.trim()))
+        .collect();
+    let version = negotiate(protocols.iter().flat_map(|v| v.split(','))).ok_or_else(|| {
+        Refusal::new(
             400,
-            format!("Sec-WebSocket-Protocol must offer {SUBPROTOCOL_V201}"),
-        ));
-    }
+            format!("Sec-WebSocket-Protocol must offer {SUBPROTOCOL_V201} or {SUBPROTOCOL_V16}"),
+        )
+    })?;
     let basic = match header("authorization").first() {
         Some(value) => Some(
             parse_basic(value)
@@ -199,8 +209,28 @@ pub fn parse_request(
         station_id,
         basic,
         key,
+        version,
+        offered,
         leftover,
     })
+}
+
+/// The version of a connection once the station is known: its operator's preference
+/// (`"1.6"` / `"2.0.1"`) when the station offered it, else the negotiated one.
+pub fn prefer(request: &UpgradeRequest, preferred: Option<&str>) -> OcppVersion {
+    preferred
+        .and_then(|p| request.offered.iter().copied().find(|v| v.as_str() == p))
+        .unwrap_or(request.version)
+}
+
+/// The version a station's subprotocol offer selects: 2.0.1 when offered, else 1.6, else none.
+/// Names are exact and case-sensitive (RFC 6455, 4.1); the order of the offer does not matter
+/// (a charger lists what it speaks, the server chooses).
+pub fn negotiate<'a>(offered: impl Iterator<Item = &'a str>) -> Option<OcppVersion> {
+    offered
+        .filter_map(|p| OcppVersion::from_subprotocol(p.trim()))
+        // 2.0.1 sorts after 1.6: the highest offered wins.
+        .max()
 }
 
 /// `/ocpp/CP001` → `CP001` (percent-decoded) when the prefix matches and one segment follows.
@@ -248,15 +278,20 @@ pub fn parse_basic(value: &str) -> Option<BasicCredentials> {
     })
 }
 
-/// Answer `101 Switching Protocols`, selecting `ocpp2.0.1`.
-pub async fn accept<S: AsyncWrite + Unpin>(stream: &mut S, key: &str) -> std::io::Result<()> {
+/// Answer `101 Switching Protocols`, selecting the negotiated version's subprotocol.
+pub async fn accept<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    key: &str,
+    version: OcppVersion,
+) -> std::io::Result<()> {
     let response = format!(
         "HTTP/1.1 101 Switching Protocols\r\n\
          Upgrade: websocket\r\n\
          Connection: Upgrade\r\n\
          Sec-WebSocket-Accept: {}\r\n\
-         Sec-WebSocket-Protocol: {SUBPROTOCOL_V201}\r\n\r\n",
-        derive_accept_key(key.as_bytes())
+         Sec-WebSocket-Protocol: {}\r\n\r\n",
+        derive_accept_key(key.as_bytes()),
+        version.subprotocol()
     );
     stream.write_all(response.as_bytes()).await?;
     stream.flush().await
@@ -321,9 +356,38 @@ mod tests {
     }
 
     #[test]
-    fn without_the_ocpp201_subprotocol_the_upgrade_is_a_400() {
+    fn the_offer_picks_the_version_and_both_prefer_2_0_1() {
+        for (offer, version) in [
+            ("ocpp1.6, ocpp2.0.1", OcppVersion::V201),
+            ("ocpp2.0.1,ocpp1.6", OcppVersion::V201),
+            ("ocpp1.6", OcppVersion::V16),
+            ("ocpp1.5, ocpp1.6", OcppVersion::V16),
+        ] {
+            let mut lines = UPGRADE.to_vec();
+            let header = format!("Sec-WebSocket-Protocol: {offer}");
+            lines.push(&header);
+            let req = parse_request(&head(&lines), "/ocpp", vec![]).unwrap();
+            assert_eq!(req.version, version, "{offer}");
+        }
+    }
+
+    #[test]
+    fn an_operator_preference_wins_only_when_offered() {
         let mut lines = UPGRADE.to_vec();
-        lines.push("Sec-WebSocket-Protocol: ocpp1.6");
+        lines.push("Sec-WebSocket-Protocol: ocpp2.0.1, ocpp1.6");
+        let both = parse_request(&head(&lines), "/ocpp", vec![]).unwrap();
+        assert_eq!(prefer(&both, Some("1.6")), OcppVersion::V16);
+        assert_eq!(prefer(&both, None), OcppVersion::V201);
+        let mut lines = UPGRADE.to_vec();
+        lines.push("Sec-WebSocket-Protocol: ocpp2.0.1");
+        let one = parse_request(&head(&lines), "/ocpp", vec![]).unwrap();
+        assert_eq!(prefer(&one, Some("1.6")), OcppVersion::V201);
+    }
+
+    #[test]
+    fn without_an_ocpp_subprotocol_the_upgrade_is_a_400() {
+        let mut lines = UPGRADE.to_vec();
+        lines.push("Sec-WebSocket-Protocol: OCPP1.6, ocpp1.5, ocpp2.1");
         assert_eq!(
             parse_request(&head(&lines), "/ocpp", vec![])
                 .unwrap_err()

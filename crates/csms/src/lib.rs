@@ -46,6 +46,7 @@ pub mod security;
 pub mod smart_charging;
 pub mod tracked;
 pub mod transactions;
+pub mod v16;
 
 pub use config::{CsmsConfig, ServerCertConfig, TlsConfig, UnknownStationPolicy};
 pub use connection::{CallFailure, CallOutcome};

@@ -173,6 +173,8 @@ async fn upgrade<S>(
         }
     };
     let station = admitted.station;
+    let mut request = request;
+    request.version = handshake::prefer(&request, station.preferred_ocpp_version.as_deref());
     let csms = crate::Csms::from_shared(shared.clone());
     if admitted.registered {
         // A05: a pending profile upgrade takes effect once the station connected at it.
@@ -187,9 +189,10 @@ async fn upgrade<S>(
     let registration = Registration::new(
         station.id.clone(),
         admitted.profile,
+        request.version,
         shared.registry.clone(),
     );
-    if let Err(e) = handshake::accept(&mut stream, &request.key).await {
+    if let Err(e) = handshake::accept(&mut stream, &request.key, request.version).await {
         tracing::info!(station = %station.id, %peer, "upgrade failed: {e}");
         registration.abandon();
         return;
@@ -212,7 +215,8 @@ async fn upgrade<S>(
         Some(ws_config),
     )
     .await;
-    tracing::info!(station = %station.id, %peer, profile = %admitted.profile, "connected");
+    tracing::info!(station = %station.id, %peer, profile = %admitted.profile,
+        ocpp = %request.version, "connected");
     let ctx = StationContext {
         station_id: station.id.clone(),
         store: shared.store.clone(),
@@ -224,6 +228,7 @@ async fn upgrade<S>(
         csms,
         solicited: Default::default(),
         status_check_scheduled: false,
+        version: request.version,
     };
     registration.start(
         ws,

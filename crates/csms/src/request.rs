@@ -22,7 +22,7 @@ use chrono::Utc;
 use serde_json::Value;
 use unicharge_core::StationId;
 use unicharge_ocpp::v201::{Action, Initiator, OcppRequest};
-use unicharge_ocpp::{Direction, ErrorCode, SchemaViolation, Validator};
+use unicharge_ocpp::{Direction, ErrorCode, OcppVersion, SchemaViolation, Validator};
 use unicharge_store::{CommandRecord, StoreError, Write};
 
 use crate::connection::CallFailure;
@@ -246,13 +246,32 @@ impl Csms {
         check_request(action.as_str(), &payload)?;
         let logged = redact(action, &payload);
         let sent_at = Utc::now();
-        let outcome = match self.connection(station) {
-            None => Err(OpError::NotConnected(station.clone())),
-            Some(connection) => connection
-                .call(action.as_str(), payload)
-                .await
-                .map_err(|failure| classify(station, action, failure)),
-        };
+        let outcome =
+            match self.connection(station) {
+                None => Err(OpError::NotConnected(station.clone())),
+                Some(connection) if connection.version == OcppVersion::V16 => {
+                    // The same operation for a 1.6 station: translated there and back (or refused
+                    // before anything is sent when 1.6 cannot express it).
+                    let translated = crate::v16::outgoing::request(action, &payload)?;
+                    match connection
+                        .call(translated.action.as_str(), translated.payload.clone())
+                        .await
+                    {
+                        Ok(answer) => translated.answer(answer).map_err(|violation| {
+                            OpError::InvalidResponse {
+                                station: station.clone(),
+                                action,
+                                violation,
+                            }
+                        }),
+                        Err(failure) => Err(classify(station, action, failure)),
+                    }
+                }
+                Some(connection) => connection
+                    .call(action.as_str(), payload)
+                    .await
+                    .map_err(|failure| classify(station, action, failure)),
+            };
         let (label, response) = match &outcome {
             Ok(answer) => ("result", Some(answer.to_string())),
             Err(e) => (e.log_label(), LoggedFailure::of(e).map(|f| f.to_json())),

@@ -270,6 +270,8 @@ async fn the_station_view_is_camel_case() {
             "lastBootStatus",
             "lastSeenAt",
             "model",
+            "ocppVersion",
+            "preferredOcppVersion",
             "registration",
             "securityProfile",
             "serialNumber",

@@ -263,10 +263,11 @@ async fn upgrade_without_any_subprotocol_is_refused_with_400() {
 }
 
 #[tokio::test]
-async fn upgrade_offering_only_ocpp16_is_refused_with_400() {
+async fn upgrade_offering_no_ocpp_version_served_is_refused_with_400() {
     let csms = start_ws(&[StationSpec::new("CP001", 1)], |_| {}).await;
     let mut options = ws_options(&csms, "CP001");
-    options.subprotocols = vec!["ocpp1.6".into()];
+    // Issue 18: ocpp1.6 is served now (tests/ocpp16_core.rs); 1.5 and 2.1 are not.
+    options.subprotocols = vec!["ocpp1.5".into(), "ocpp2.1".into()];
     assert_eq!(refusal_status(&options).await, 400);
     // Subprotocol names are case-sensitive (RFC 6455).
     options.subprotocols = vec!["OCPP2.0.1".into()];

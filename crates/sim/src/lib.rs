@@ -1,4 +1,4 @@
-//! A charging-station simulator for OCPP 2.0.1.
+//! A charging-station simulator for OCPP 2.0.1 and 1.6J ([`station16`]).
 //!
 //! - [`station`]: one simulated station's connection: ws or wss (TLS options down to the cipher
 //!   suite and protocol version, client certificates), HTTP Basic, and typed OCPP calls in both
@@ -17,6 +17,7 @@ pub mod efc;
 pub mod load;
 pub mod octt;
 pub mod station;
+pub mod station16;
 pub mod tls;
 
 pub use station::{ConnectError, ConnectOptions, DeviceDataLimits, SimError, Station};

@@ -25,7 +25,9 @@ use unicharge_ocpp::v201::{
     GetVariableResultType, GetVariableStatusEnumType, GetVariablesRequest, GetVariablesResponse,
     OcppRequest,
 };
-use unicharge_ocpp::{Direction, ErrorCode, Frame, Validator, SUBPROTOCOL_V201};
+use unicharge_ocpp::{
+    Direction, ErrorCode, Frame, OcppVersion, Validator, SUBPROTOCOL_V16, SUBPROTOCOL_V201,
+};
 
 use crate::tls::{TlsClientOptions, TlsInfo};
 
@@ -59,6 +61,12 @@ impl ConnectOptions {
         }
     }
 
+    /// Speak OCPP 1.6J: offer only `ocpp1.6` (see [`Station::call16`]).
+    pub fn ocpp16(mut self) -> Self {
+        self.subprotocols = vec![SUBPROTOCOL_V16.to_string()];
+        self
+    }
+
     pub fn basic(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
         self.basic = Some((user.into(), password.into()));
         self
@@ -89,7 +97,7 @@ pub enum ConnectError {
     Http(u16),
     #[error("WebSocket upgrade failed: {0}")]
     WebSocket(String),
-    #[error("CSMS selected subprotocol {0:?}, not ocpp2.0.1")]
+    #[error("CSMS selected subprotocol {0:?}, not one the station offered")]
     Subprotocol(Option<String>),
     #[error("no connection within {0:?}")]
     Timeout(Duration),
@@ -194,7 +202,9 @@ pub struct Station {
     id_prefix: String,
     next_id: u64,
     /// CALLs from the CSMS that arrived while we waited for something else.
-    inbox: VecDeque<(String, String, Value)>,
+    pub(crate) inbox: VecDeque<(String, String, Value)>,
+    /// The version the CSMS selected; it decides which schemas check the CSMS's messages.
+    version: OcppVersion,
 }
 
 impl Station {
@@ -291,9 +301,11 @@ impl Station {
             .get("Sec-WebSocket-Protocol")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        if selected.as_deref() != Some(SUBPROTOCOL_V201) {
-            return Err(ConnectError::Subprotocol(selected));
-        }
+        let version = selected
+            .as_deref()
+            .filter(|s| opts.subprotocols.iter().any(|o| o == s))
+            .and_then(OcppVersion::from_subprotocol)
+            .ok_or_else(|| ConnectError::Subprotocol(selected.clone()))?;
         Ok(Station {
             ws,
             tls,
@@ -301,12 +313,18 @@ impl Station {
             id_prefix: format!("{:08x}", rand::random::<u32>()),
             next_id: 0,
             inbox: VecDeque::new(),
+            version,
         })
     }
 
     /// The message id of the last CALL this station sent.
     pub fn last_call_id(&self) -> Option<String> {
         (self.next_id > 0).then(|| format!("{}-{}", self.id_prefix, self.next_id))
+    }
+
+    /// The OCPP version the CSMS selected for this connection.
+    pub fn version(&self) -> OcppVersion {
+        self.version
     }
 
     /// What the TLS handshake negotiated (wss only).
@@ -336,9 +354,15 @@ impl Station {
         self.send_text(&frame.to_text()).await?;
         match self.await_answer(&id).await? {
             Frame::CallResult { payload, .. } => {
-                Validator::global()
-                    .validate(action, Direction::Response, &payload)
-                    .map_err(|v| SimError::Schema(format!("{action}Response: {v}")))?;
+                match self.version {
+                    OcppVersion::V201 => Validator::global()
+                        .validate(action, Direction::Response, &payload)
+                        .map_err(|v| v.to_string()),
+                    OcppVersion::V16 => unicharge_ocpp::v16::Validator::global()
+                        .validate(action, Direction::Response, &payload)
+                        .map_err(|v| v.to_string()),
+                }
+                .map_err(|v| SimError::Schema(format!("{action}Response: {v}")))?;
                 Ok(payload)
             }
             Frame::CallError {

@@ -91,6 +91,13 @@ pub trait Store: Send + Sync + 'static {
         id: &StationId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool>;
+    /// The OCPP version (`"1.6"`, `"2.0.1"`) the station gets when it offers both (`None`: the
+    /// CSMS default, 2.0.1). True if the station exists.
+    async fn set_preferred_ocpp_version(
+        &self,
+        id: &StationId,
+        version: Option<&str>,
+    ) -> Result<bool>;
     /// Accept, park or refuse the station at its next boot. True if the station exists.
     async fn set_registration(&self, id: &StationId, status: RegistrationStatus) -> Result<bool>;
 
@@ -231,6 +238,18 @@ pub trait Store: Send + Sync + 'static {
         last_status: Option<&str>,
         station_version: Option<i64>,
     ) -> Result<()>;
+
+    // --- OCPP 1.6 (issue 18) ---
+
+    /// The integer transactionId of a 1.6 StartTransaction: allocated (durably) the first time
+    /// this start — station, connector, meter start time, idTag — is seen, the same id after.
+    async fn ocpp16_transaction_id(
+        &self,
+        station: &StationId,
+        connector_id: i64,
+        id_tag: &str,
+        started_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64>;
 
     // --- remote control (F) ---
 

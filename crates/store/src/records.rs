@@ -24,6 +24,12 @@ pub enum Write {
         at: DateTime<Utc>,
         connected: bool,
     },
+    /// The OCPP version (`"1.6"`, `"2.0.1"`) of the station's newest connection: a station that
+    /// speaks both may switch between connections and keeps its identity (issue 18).
+    StationOcppVersion {
+        station_id: StationId,
+        version: String,
+    },
     /// A StatusNotification.
     ConnectorStatus {
         station_id: StationId,

@@ -140,6 +140,18 @@ pub async fn message_limits<R: ItemsRequest>(
     if count <= 1 {
         return Ok(MessageLimits::default());
     }
+    if csms
+        .connection(station)
+        .is_some_and(|c| c.version == unicharge_ocpp::OcppVersion::V16)
+    {
+        // 1.6 has no DeviceDataCtrlr to ask: GetConfiguration takes any number of keys, and
+        // ChangeConfiguration sets one key, so SetVariables goes one item per message.
+        let one_at_a_time = R::LIMIT_INSTANCE == "SetVariables";
+        return Ok(MessageLimits {
+            items: one_at_a_time.then_some(1),
+            bytes: None,
+        });
+    }
     let model = csms.store().device_model(station).await?;
     let mut limits = MessageLimits::default();
     for (variable, slot) in [

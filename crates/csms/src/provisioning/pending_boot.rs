@@ -22,9 +22,14 @@ use crate::dispatch::StationContext;
 use crate::request::Requester;
 use crate::Csms;
 
-/// True when this boot must be answered Pending for provisioning.
+/// True when this boot must be answered Pending for provisioning. Not for a 1.6 connection:
+/// 1.6 has no device-model report to wait for (its configuration is read with
+/// GetConfiguration), so it would stay Pending for ever.
 pub fn pending(ctx: &StationContext, provisioned: bool) -> bool {
-    ctx.registered && !provisioned && ctx.config.boot_provisioning_report.is_some()
+    ctx.registered
+        && !provisioned
+        && ctx.config.boot_provisioning_report.is_some()
+        && ctx.version == unicharge_ocpp::OcppVersion::V201
 }
 
 /// What a station may send after the CSMS sent it `action` with `payload`: the triggered

@@ -100,6 +100,7 @@ impl Session {
             csms: running.csms.clone(),
             solicited: Default::default(),
             status_check_scheduled: false,
+            version: unicharge_ocpp::OcppVersion::V201,
         };
         Session {
             _dir: dir,

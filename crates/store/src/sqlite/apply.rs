@@ -122,6 +122,14 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
             ])?;
             touched.stations.insert(station_id.clone());
         }
+        Write::StationOcppVersion {
+            station_id,
+            version,
+        } => {
+            conn.prepare_cached("UPDATE stations SET ocpp_version = ? WHERE id = ?")?
+                .execute(params![version, station_id.as_str()])?;
+            touched.stations.insert(station_id.clone());
+        }
         Write::ConnectorStatus {
             station_id,
             evse_id,

@@ -200,6 +200,32 @@ pub(super) async fn set_local_list_station_state(
     Ok(())
 }
 
+/// See [`crate::Store::ocpp16_transaction_id`]. One statement: the insert that does nothing
+/// on a repeated start, then the row's id (committed before the caller answers the station).
+pub(super) async fn ocpp16_transaction_id(
+    pool: &SqlitePool,
+    station: &StationId,
+    connector_id: i64,
+    id_tag: &str,
+    started_at: chrono::DateTime<Utc>,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO ocpp16_transactions (station_id, connector_id, id_tag, started_at, created_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (station_id, connector_id, started_at, id_tag)
+         DO UPDATE SET id_tag = excluded.id_tag
+         RETURNING id",
+    )
+    .bind(station.as_str())
+    .bind(connector_id)
+    .bind(id_tag)
+    .bind(started_at)
+    .bind(Utc::now())
+    .fetch_one(pool)
+    .await?;
+    Ok(id)
+}
+
 pub(super) async fn create_remote_start(
     pool: &SqlitePool,
     station: &StationId,

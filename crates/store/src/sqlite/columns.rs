@@ -120,6 +120,8 @@ pub(super) fn station(row: &impl Columns) -> Result<Station> {
         last_seen_at: row.time("last_seen_at")?,
         provisioned_at: row.time("provisioned_at")?,
         connected: row.flag("connected")?,
+        ocpp_version: row.text("ocpp_version")?,
+        preferred_ocpp_version: row.text("preferred_ocpp_version")?,
         created_at: row.required_time("created_at")?,
     })
 }

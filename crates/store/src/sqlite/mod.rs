@@ -396,6 +396,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_preferred_ocpp_version(
+        &self,
+        id: &StationId,
+        version: Option<&str>,
+    ) -> Result<bool> {
+        let value = version.map_or(rusqlite::types::Value::Null, |v| v.to_owned().into());
+        self.set_station_column(id, StationColumn::PreferredOcppVersion, value)
+            .await
+    }
+
     async fn set_registration(&self, id: &StationId, status: RegistrationStatus) -> Result<bool> {
         let value = status.as_str().to_owned().into();
         self.set_station_column(id, StationColumn::Registration, value)
@@ -1110,6 +1120,16 @@ impl Store for SqliteStore {
     ) -> Result<()> {
         charging::set_local_list_station_state(&self.pool, station, last_status, station_version)
             .await
+    }
+
+    async fn ocpp16_transaction_id(
+        &self,
+        station: &StationId,
+        connector_id: i64,
+        id_tag: &str,
+        started_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64> {
+        charging::ocpp16_transaction_id(&self.pool, station, connector_id, id_tag, started_at).await
     }
 
     async fn create_remote_start(

@@ -133,6 +133,9 @@ pub(super) fn set_station_column(
         }
         StationColumn::ProvisionedAt => "UPDATE stations SET provisioned_at = ? WHERE id = ?",
         StationColumn::Registration => "UPDATE stations SET registration = ? WHERE id = ?",
+        StationColumn::PreferredOcppVersion => {
+            "UPDATE stations SET preferred_ocpp_version = ? WHERE id = ?"
+        }
     };
     let changed = committed(conn, |tx| {
         Ok(tx
@@ -151,6 +154,7 @@ pub(super) enum StationColumn {
     PendingSecurityProfile,
     ProvisionedAt,
     Registration,
+    PreferredOcppVersion,
 }
 
 pub(super) fn mark_transaction_forgotten(
