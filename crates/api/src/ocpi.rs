@@ -23,6 +23,7 @@ pub(crate) fn routes() -> Router<ApiState> {
             post(create_partner).get(list_partners),
         )
         .route("/api/v1/ocpi/partners/{id}/register", post(register))
+        .route("/api/v1/ocpi/partners/{id}/outbox", get(outbox))
         .route(
             "/api/v1/ocpi/locations/{party}/{location_id}",
             put(put_location),
@@ -153,6 +154,31 @@ pub async fn put_location(
         .await
         .map_err(refused)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OutboxQuery {
+    /// Most recent pushes to list (default 100, at most 1000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// The partner's push outbox (ADR 0038): pending / delivered / failing counts and the most
+/// recent pushes with their attempts and last error, to see why a partner is behind.
+pub async fn outbox(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    axum::extract::Query(query): axum::extract::Query<OutboxQuery>,
+) -> Result<Json<op::OutboxView>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(
+        op::outbox(ocpi(&state)?, id, limit)
+            .await
+            .map_err(refused)?,
+    ))
 }
 
 /// Our OCPI versions URL (what partners are given with token A).

@@ -8,6 +8,9 @@
 //!   [`sessions`] (OCPP transactions), [`cdrs`] (charge records), [`commands`] (START_SESSION /
 //!   STOP_SESSION → the CSMS's typed remote start / stop), [`tokens`] (eMSP tokens → CSMS tokens).
 //!
+//! Pushes to partners' Receiver endpoints ([`push`]: EVSE status, sessions, CDRs, tariffs) go
+//! through a durable outbox delivered by the [`outbox`] worker (ADR 0038).
+//!
 //! Every request is tied to a [`partner`](unicharge_store::ocpi::Partner) by its credentials
 //! token ([`auth`]); every object a partner reads or writes is scoped to the parties that partner
 //! is registered with ([`scope`]). The operator creates partners and locations through
@@ -20,6 +23,8 @@ pub mod commands;
 pub mod credentials;
 pub mod locations;
 pub mod operator;
+pub mod outbox;
+pub mod push;
 pub mod reply;
 pub mod scope;
 pub mod secrets;
@@ -49,10 +54,15 @@ struct Inner {
     http: reqwest::Client,
     /// Base URL of our OCPI endpoints as partners reach them (…/ocpi), set once bound.
     base_url: OnceLock<String>,
+    /// Wakes the outbox worker when a push is written.
+    outbox: outbox::Wakeup,
 }
 
 impl Ocpi {
     /// `data_dir` holds the key that seals the tokens we send (`ocpi.key`, created 0600).
+    ///
+    /// Called inside the Tokio runtime, it also starts the pushes: a subscriber to the CSMS's
+    /// facts (subscribed here, so no fact after start-up is missed) and the outbox worker.
     pub fn new(
         settings: OcpiSettings,
         store: Arc<dyn Store>,
@@ -69,7 +79,9 @@ impl Ocpi {
         if let Some(url) = &settings.public_url {
             let _ = base_url.set(url.trim_end_matches('/').to_string());
         }
-        Ok(Ocpi(Arc::new(Inner {
+        let facts = csms.subscribe();
+        let wakeup = outbox::Wakeup::default();
+        let this = Ocpi(Arc::new(Inner {
             settings,
             store,
             ocpi,
@@ -77,7 +89,21 @@ impl Ocpi {
             sealer,
             http,
             base_url,
-        })))
+            outbox: wakeup.clone(),
+        }));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(push::run(this.clone(), facts));
+                runtime.spawn(outbox::run(this.clone(), wakeup));
+            }
+            Err(_) => tracing::warn!("OCPI pushes not started: no Tokio runtime"),
+        }
+        Ok(this)
+    }
+
+    /// Wake the outbox worker: a push was written.
+    pub fn wake_outbox(&self) {
+        self.0.outbox.wake();
     }
 
     /// Where the HTTP listener ended up: the base URL is `http://{addr}/ocpi` unless

@@ -175,3 +175,72 @@ pub async fn put_location(
     ocpi.ocpi_store().put_ocpi_location(&row).await?;
     Ok(())
 }
+
+/// One push in a partner's outbox, as the operator sees it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushView {
+    pub id: i64,
+    /// OCPI module: `locations`, `sessions`, `cdrs`, `tariffs`.
+    pub module: String,
+    pub object_key: String,
+    pub method: String,
+    /// Appended to the partner's Receiver endpoint.
+    pub path: String,
+    /// `PENDING` or `DELIVERED`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: chrono::DateTime<Utc>,
+    /// Why the last attempt failed (bounded), while it is pending.
+    pub last_error: Option<String>,
+    pub created_at: chrono::DateTime<Utc>,
+    pub delivered_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// A partner's outbox: depth, failing pushes, and the most recent pushes (newest first).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxView {
+    pub partner_id: i64,
+    pub pending: i64,
+    pub delivered: i64,
+    /// Pending pushes that failed at least once (the partner is down or refuses them).
+    pub failing: i64,
+    pub pushes: Vec<PushView>,
+}
+
+/// The partner's outbox with its `limit` most recent pushes.
+pub async fn outbox(ocpi: &Ocpi, partner_id: i64, limit: u32) -> Result<OutboxView, OperatorError> {
+    let store = ocpi.ocpi_store();
+    if store.ocpi_partner(partner_id).await?.is_none() {
+        return Err(OperatorError::NotFound(format!(
+            "OCPI partner {partner_id}"
+        )));
+    }
+    let counts = store.ocpi_push_counts(partner_id).await?;
+    let pushes = store
+        .ocpi_pushes(partner_id, limit)
+        .await?
+        .into_iter()
+        .map(|p| PushView {
+            id: p.id,
+            module: p.module,
+            object_key: p.object_key,
+            method: p.method,
+            path: p.path,
+            status: p.status,
+            attempts: p.attempts,
+            next_attempt_at: p.next_attempt_at,
+            last_error: p.last_error,
+            created_at: p.created_at,
+            delivered_at: p.delivered_at,
+        })
+        .collect();
+    Ok(OutboxView {
+        partner_id,
+        pending: counts.pending,
+        delivered: counts.delivered,
+        failing: counts.failing,
+        pushes,
+    })
+}

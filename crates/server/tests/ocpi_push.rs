@@ -1,0 +1,395 @@
+//! OCPI Sender pushes (CPO → eMSP, ADR 0038) over real HTTP: a station played by the
+//! simulator over a real WebSocket changes status and charges; the eMSP peer
+//! (tests/ocpi_common, an axum server on a loopback port) publishes Receiver endpoints for
+//! locations, sessions, CDRs and tariffs and records what arrives there. Retries run on
+//! millisecond backoff (`ocpi.push_retry_*`), so nothing here sleeps.
+//!
+//! Amounts are those of `ocpi_cpo.rs` / `money_path.rs`: one hour, 12.345 kWh, 45 min
+//! charging, 15 min idle, fee 0.50, VAT 19 % → 7.71 excl. VAT, 9.17 incl. VAT.
+
+#[path = "common/mod.rs"]
+mod common;
+#[path = "ocpi_common/mod.rs"]
+mod ocpi_common;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use reqwest::Method;
+use serde_json::json;
+use unicharge_ocpp::v201::{
+    ChargingStateEnumType, ConnectorStatusEnumType, EvseType, IdTokenEnumType, IdTokenType,
+    ReadingContextEnumType, ReasonEnumType, StatusNotificationRequest, TransactionEventEnumType,
+    TriggerReasonEnumType,
+};
+use unicharge_sim::octt::states;
+use unicharge_sim::Station;
+
+use common::payloads::{energy, transaction_event as event};
+use common::{StationSpec, TestCsms};
+use ocpi_common::{Operator, Peer, Pushed};
+
+const CP1: &str = "CP-PUSH-1";
+
+/// A CPO with party NL*UNI, station CP1 at location LOC1, pushes retried after 20–100 ms.
+async fn cpo() -> (TestCsms, Operator) {
+    let csms = TestCsms::start_with(&[StationSpec::new(CP1, 1)], |s| {
+        s.http.listen = Some("127.0.0.1:0".parse().unwrap());
+        s.ocpi.push_retry_initial = Duration::from_millis(20);
+        s.ocpi.push_retry_max = Duration::from_millis(100);
+        s.ocpi.parties = vec![unicharge_ocpi_server::settings::PartySettings {
+            country_code: "NL".into(),
+            party_id: "UNI".into(),
+            name: "Unicharge NL".into(),
+            website: None,
+        }];
+    })
+    .await;
+    let operator = Operator::new(
+        csms.server.http_addr.unwrap(),
+        csms.server.initial_admin_key.as_ref().unwrap(),
+    );
+    operator.location("NL*UNI", "LOC1", &[CP1]).await;
+    (csms, operator)
+}
+
+async fn status(station: &mut Station, status: ConnectorStatusEnumType) {
+    station
+        .call(&StatusNotificationRequest {
+            custom_data: None,
+            timestamp: Utc::now(),
+            connector_status: status,
+            evse_id: 1,
+            connector_id: 1,
+        })
+        .await
+        .unwrap();
+}
+
+fn base64_of(token: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(token)
+}
+
+fn evse_path() -> String {
+    format!("/NL/UNI/LOC1/{CP1}*1")
+}
+
+fn is_evse(p: &Pushed) -> bool {
+    p.module == "locations" && p.path == evse_path()
+}
+
+/// B1.1 up-to-date location information, pushed: a StatusNotification becomes a PATCH of the
+/// EVSE at the eMSP's Locations Receiver (AVAILABLE, then CHARGING for Occupied), with the
+/// token the eMSP gave us, X-Request-ID / X-Correlation-ID and OCPI-from / to. The eMSP answers
+/// the first PATCH with HTTP 500: it gets the same PATCH again (same correlation id, new request
+/// id) before the CHARGING one — one EVSE's updates arrive in order. The outbox in the API
+/// shows the retried push delivered after two attempts.
+#[tokio::test]
+async fn b1_1_evse_status_pushed_in_order_and_retried_after_500() {
+    let (csms, operator) = cpo().await;
+    let (token_a, versions_url, partner_id) = operator.partner("Peer eMSP", &["NL*UNI"]).await;
+    let mut peer = Peer::start("NL", "EMA").await;
+    peer.register(&versions_url, &token_a, "2.2.1").await;
+    peer.fail_next_pushes(1);
+
+    let target = csms.target(CP1, 1);
+    let mut station: Station = target.connect().await.unwrap();
+    states::booted(&mut station, &target).await.unwrap();
+    status(&mut station, ConnectorStatusEnumType::Available).await;
+    let (_, refused) = peer.next_push(is_evse).await;
+    assert!(!refused.accepted);
+    assert_eq!(refused.method, "PATCH");
+    assert_eq!(refused.body["status"], "AVAILABLE", "{:?}", refused.body);
+    let (_, again) = peer.next_push(is_evse).await;
+    assert!(again.accepted, "the retry is accepted");
+    assert_eq!(again.body, refused.body, "the retry sends the same PATCH");
+    assert_eq!(
+        again.header("x-correlation-id"),
+        refused.header("x-correlation-id")
+    );
+    assert_ne!(again.header("x-request-id"), refused.header("x-request-id"));
+    assert!(again.header("x-request-id").is_some());
+    assert_eq!(
+        again.header("authorization"),
+        Some(format!("Token {}", base64_of(&peer.token_b)).as_str()),
+        "pushed with the token the eMSP gave us (Base64 in 2.2.1)"
+    );
+    assert_eq!(again.header("ocpi-from-country-code"), Some("NL"));
+    assert_eq!(again.header("ocpi-from-party-id"), Some("UNI"));
+    assert_eq!(again.header("ocpi-to-country-code"), Some("NL"));
+    assert_eq!(again.header("ocpi-to-party-id"), Some("EMA"));
+    assert!(
+        again.body["last_updated"].is_string(),
+        "PATCH carries last_updated"
+    );
+
+    status(&mut station, ConnectorStatusEnumType::Occupied).await;
+    let (before, charging) = peer
+        .next_push(|p| is_evse(p) && p.body["status"] == "CHARGING")
+        .await;
+    assert!(charging.accepted);
+    for p in before.iter().filter(|p| is_evse(p)) {
+        assert_eq!(
+            p.body["status"], "AVAILABLE",
+            "no update overtakes an older one"
+        );
+    }
+
+    let outbox = operator
+        .send(
+            Method::GET,
+            &format!("/ocpi/partners/{partner_id}/outbox"),
+            None,
+        )
+        .await;
+    assert_eq!(outbox["partnerId"], partner_id);
+    assert_eq!(outbox["pending"], 0, "{outbox}");
+    let first = outbox["pushes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|p| p["module"] == "locations")
+        .unwrap()
+        .clone();
+    assert_eq!(first["status"], "DELIVERED", "{outbox}");
+    assert_eq!(first["attempts"], 2, "{outbox}");
+    assert_eq!(first["method"], "PATCH");
+    assert!(
+        first["lastError"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("500"),
+        "{first}"
+    );
+    station.close().await;
+}
+
+/// B5.2 all CDRs for invoicing, pushed: a transaction with the eMSP's token becomes Session
+/// PUTs at its Sessions Receiver (ACTIVE, then COMPLETED with the priced total) and one CDR
+/// POST whose total_cost is the amount the core rated, exact. The eMSP is down when the
+/// transaction ends: the outbox shows the pushes failing, and when the eMSP is back it gets
+/// the session update and the CDR, once.
+#[tokio::test]
+async fn b5_2_session_and_cdr_pushed_with_priced_total_after_emsp_outage() {
+    let (csms, operator) = cpo().await;
+    operator
+        .send(
+            Method::POST,
+            "/tariffs",
+            Some(json!({
+                "id": "ROAMING", "currency": "EUR", "vatPercent": "19", "pricePerKwh": "0.39",
+                "pricePerChargingMinute": "0.02", "pricePerIdleMinute": "0.10",
+                "sessionFee": "0.50",
+            })),
+        )
+        .await;
+    operator
+        .send(
+            Method::POST,
+            "/tariff-assignments",
+            Some(json!({"tariffId": "ROAMING", "scope": {"scope": "station", "stationId": CP1}})),
+        )
+        .await;
+    let (token_a, versions_url, partner_id) = operator.partner("Peer eMSP", &["NL*UNI"]).await;
+    let mut peer = Peer::start("NL", "EMA").await;
+    peer.register(&versions_url, &token_a, "2.2.1").await;
+    let tokens = peer.endpoint("tokens");
+    let (code, _, put) = peer
+        .call(
+            Method::PUT,
+            &format!("{tokens}/NL/EMA/04A1B2C3D4?type=RFID"),
+            Some(json!({
+                "country_code": "NL", "party_id": "EMA", "uid": "04A1B2C3D4", "type": "RFID",
+                "contract_id": "NL-EMA-C12345678-X", "issuer": "Peer eMSP", "valid": true,
+                "whitelist": "ALWAYS", "last_updated": "2026-12-06T10:00:00Z",
+            })),
+        )
+        .await;
+    assert_eq!((code, put["status_code"].as_i64()), (200, Some(1000)));
+
+    let target = csms.target(CP1, 1);
+    let mut station: Station = target.connect().await.unwrap();
+    states::booted(&mut station, &target).await.unwrap();
+    const TX: &str = "TX-PUSH-1";
+    let t0 = Utc::now() - chrono::Duration::hours(2);
+    let minutes = |m: i64| t0 + chrono::Duration::minutes(m);
+    let mut first = event(
+        TX,
+        0,
+        TransactionEventEnumType::Started,
+        TriggerReasonEnumType::Authorized,
+        t0,
+        ChargingStateEnumType::Charging,
+    );
+    first.id_token = Some(IdTokenType {
+        custom_data: None,
+        additional_info: None,
+        id_token: "04A1B2C3D4".into(),
+        r#type: IdTokenEnumType::Iso14443,
+    });
+    first.evse = Some(EvseType {
+        custom_data: None,
+        id: 1,
+        connector_id: Some(1),
+    });
+    first.meter_value = Some(energy(t0, 10_000, ReadingContextEnumType::TransactionBegin));
+    station.call(&first).await.unwrap();
+    let is_session = |p: &Pushed| p.module == "sessions";
+    let (_, active) = peer.next_push(is_session).await;
+    assert_eq!(active.method, "PUT");
+    assert!(active.accepted);
+    let session_id = active.body["id"].as_str().unwrap().to_string();
+    assert_eq!(active.path, format!("/NL/UNI/{session_id}"));
+    assert_eq!(active.body["status"], "ACTIVE");
+    assert_eq!(active.body["cdr_token"]["uid"], "04A1B2C3D4");
+    assert_eq!(active.body["location_id"], "LOC1");
+    assert_eq!(active.header("ocpi-to-party-id"), Some("EMA"));
+
+    // The eMSP goes down; the station charges on and ends the transaction.
+    peer.set_down(true);
+    let mut periodic = event(
+        TX,
+        1,
+        TransactionEventEnumType::Updated,
+        TriggerReasonEnumType::MeterValuePeriodic,
+        minutes(30),
+        ChargingStateEnumType::Charging,
+    );
+    periodic.transaction_info.charging_state = None;
+    periodic.meter_value = Some(energy(
+        minutes(30),
+        20_000,
+        ReadingContextEnumType::SamplePeriodic,
+    ));
+    station.call(&periodic).await.unwrap();
+    let mut suspended = event(
+        TX,
+        2,
+        TransactionEventEnumType::Updated,
+        TriggerReasonEnumType::ChargingStateChanged,
+        minutes(45),
+        ChargingStateEnumType::SuspendedEv,
+    );
+    suspended.meter_value = Some(energy(
+        minutes(45),
+        22_345,
+        ReadingContextEnumType::SamplePeriodic,
+    ));
+    station.call(&suspended).await.unwrap();
+    let mut ended = event(
+        TX,
+        3,
+        TransactionEventEnumType::Ended,
+        TriggerReasonEnumType::EvDeparted,
+        minutes(60),
+        ChargingStateEnumType::Idle,
+    );
+    ended.transaction_info.stopped_reason = Some(ReasonEnumType::EvDisconnected);
+    ended.meter_value = Some(energy(
+        minutes(60),
+        22_345,
+        ReadingContextEnumType::TransactionEnd,
+    ));
+    let last = station.call(&ended).await.unwrap();
+    assert_eq!(last.total_cost, Some("9.17".parse().unwrap()));
+
+    // The CDR is tried while the eMSP is down: refused, kept pending in the outbox.
+    let (_, refused) = peer.next_push(|p| p.module == "cdrs").await;
+    assert!(!refused.accepted);
+    assert_eq!(refused.method, "POST");
+    let outbox = operator
+        .send(
+            Method::GET,
+            &format!("/ocpi/partners/{partner_id}/outbox"),
+            None,
+        )
+        .await;
+    assert!(outbox["pending"].as_i64().unwrap() >= 2, "{outbox}");
+    assert!(outbox["failing"].as_i64().unwrap() >= 2, "{outbox}");
+    let cdr_row = outbox["pushes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["module"] == "cdrs")
+        .unwrap_or_else(|| panic!("the CDR is in the outbox while the eMSP is down: {outbox}"))
+        .clone();
+    assert_eq!(cdr_row["method"], "POST");
+    assert_eq!(cdr_row["status"], "PENDING");
+    assert!(
+        cdr_row["lastError"].as_str().unwrap().contains("500"),
+        "{cdr_row}"
+    );
+
+    // Back up: everything arrives, the session updates in order, the CDR once.
+    peer.set_down(false);
+    let mut accepted: Vec<Pushed> = Vec::new();
+    let done = |seen: &[Pushed]| {
+        seen.iter().any(|p| p.module == "cdrs")
+            && seen
+                .iter()
+                .any(|p| p.module == "sessions" && p.body["total_cost"].is_object())
+    };
+    while !done(&accepted) {
+        let (_, p) = peer.next_push(|p| p.accepted).await;
+        accepted.push(p);
+    }
+    let sessions: Vec<&Pushed> = accepted.iter().filter(|p| p.module == "sessions").collect();
+    let kwh: Vec<f64> = sessions
+        .iter()
+        .map(|p| p.body["kwh"].as_f64().unwrap())
+        .collect();
+    assert!(
+        kwh.windows(2).all(|w| w[0] <= w[1]),
+        "session updates arrive in the order they happened: {kwh:?}"
+    );
+    let completed = sessions.last().unwrap();
+    assert_eq!(completed.body["id"], session_id.as_str());
+    assert_eq!(
+        completed.body["status"], "COMPLETED",
+        "{:?}",
+        completed.body
+    );
+    assert_eq!(completed.body["kwh"].to_string(), "12.345");
+    assert_eq!(completed.body["total_cost"]["excl_vat"].to_string(), "7.71");
+    assert_eq!(completed.body["total_cost"]["incl_vat"].to_string(), "9.17");
+    let cdr = accepted.iter().find(|p| p.module == "cdrs").unwrap();
+    assert_eq!(cdr.method, "POST");
+    assert_eq!(cdr.path, "");
+    assert_eq!(
+        cdr.body, refused.body,
+        "the CDR sent is the one refused before"
+    );
+    assert_eq!(cdr.body["id"].as_str().unwrap().len(), 32);
+    assert_eq!(cdr.body["session_id"], session_id.as_str());
+    assert_eq!(cdr.body["total_cost"]["excl_vat"].to_string(), "7.71");
+    assert_eq!(cdr.body["total_cost"]["incl_vat"].to_string(), "9.17");
+    assert_eq!(cdr.body["total_energy"].to_string(), "12.345");
+    assert_eq!(
+        cdr.body["total_energy_cost"]["excl_vat"].to_string(),
+        "4.81"
+    );
+    assert_eq!(cdr.body["total_fixed_cost"]["excl_vat"].to_string(), "0.5");
+    assert_eq!(cdr.body["cdr_token"]["contract_id"], "NL-EMA-C12345678-X");
+    assert_eq!(cdr.header("ocpi-to-party-id"), Some("EMA"));
+
+    // Once: the outbox holds one CDR push, delivered.
+    let outbox = operator
+        .send(
+            Method::GET,
+            &format!("/ocpi/partners/{partner_id}/outbox"),
+            None,
+        )
+        .await;
+    let cdrs: Vec<_> = outbox["pushes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["module"] == "cdrs")
+        .collect();
+    assert_eq!(cdrs.len(), 1, "{outbox}");
+    assert_eq!(cdrs[0]["status"], "DELIVERED");
+    assert!(cdrs[0]["attempts"].as_i64().unwrap() >= 2);
+    station.close().await;
+}
