@@ -6,7 +6,8 @@
 //! * [`credentials`]: registration with tokens A / B / C, update, unregister;
 //! * CPO modules fed by the CSMS: [`locations`] (stations and operator-added location data),
 //!   [`sessions`] (OCPP transactions), [`cdrs`] (charge records), [`commands`] (START_SESSION /
-//!   STOP_SESSION → the CSMS's typed remote start / stop), [`tokens`] (eMSP tokens → CSMS tokens).
+//!   STOP_SESSION → the CSMS's typed remote start / stop), [`tokens`] (eMSP tokens → CSMS tokens),
+//!   [`tariffs`] (the core tariffs that price sessions).
 //!
 //! Pushes to partners' Receiver endpoints ([`push`]: EVSE status, sessions, CDRs, tariffs) go
 //! through a durable outbox delivered by the [`outbox`] worker (ADR 0038).
@@ -30,6 +31,7 @@ pub mod scope;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod tariffs;
 pub mod tokens;
 pub mod versions;
 
@@ -181,6 +183,7 @@ impl Ocpi {
                 "/{version}/cpo/sessions/{session_id}/charging_preferences",
                 put(sessions::charging_preferences),
             )
+            .route("/{version}/cpo/tariffs", get(tariffs::list))
             .route("/{version}/cpo/cdrs", get(cdrs::list))
             .route("/{version}/cpo/cdrs/{cdr_id}", get(cdrs::one))
             .route("/{version}/cpo/commands/{command}", post(commands::post))

@@ -41,7 +41,8 @@ pub struct Push<'a> {
     pub key: String,
     pub method: &'a str,
     pub path: String,
-    pub body: String,
+    /// None for a DELETE.
+    pub body: Option<String>,
     pub from: Party,
     pub to: Option<Party>,
 }
@@ -64,7 +65,7 @@ pub async fn enqueue(ocpi: &Ocpi, partner: &Partner, push: Push<'_>) -> Result<(
         object_key: push.key,
         method: push.method.to_string(),
         path: push.path,
-        body: Some(push.body),
+        body: push.body,
         from: Some(push.from),
         to: push.to,
         status: "PENDING".into(),
@@ -107,7 +108,7 @@ pub fn partner_party(partner: &Partner) -> Option<Party> {
         .map(|r| Party::new(&r.country_code, &r.party_id))
 }
 
-fn json<T: Serialize>(value: &T) -> Result<String, Reply> {
+pub(crate) fn json<T: Serialize>(value: &T) -> Result<String, Reply> {
     serde_json::to_string(value).map_err(Reply::server_error)
 }
 
@@ -215,7 +216,7 @@ async fn evse_changed(ocpi: &Ocpi, station: &StationId, evse: Option<i64>) -> Re
                     key: format!("evse:{path}"),
                     method: "PATCH",
                     path,
-                    body: json(&patch)?,
+                    body: Some(json(&patch)?),
                     from: party.clone(),
                     to: partner_party(&partner),
                 },
@@ -284,7 +285,7 @@ async fn transaction_changed(
                 key: format!("session:{}", session.id),
                 method: "PUT",
                 path: format!("/{}/{}/{}", party.country_code, party.party_id, session.id),
-                body: json(&session)?,
+                body: Some(json(&session)?),
                 from: party.clone(),
                 to: to.clone(),
             },
@@ -303,7 +304,7 @@ async fn transaction_changed(
                     key: format!("cdr:{}", cdr.id),
                     method: "POST",
                     path: String::new(),
-                    body: json(&cdr)?,
+                    body: Some(json(&cdr)?),
                     from: party.clone(),
                     to,
                 },

@@ -161,6 +161,7 @@ async fn b8_1_credentials_handshake_tokens_a_b_c_both_directions() {
         "locations SENDER",
         "sessions SENDER",
         "cdrs SENDER",
+        "tariffs SENDER",
         "commands RECEIVER",
         "tokens RECEIVER",
     ] {

@@ -393,3 +393,133 @@ async fn b5_2_session_and_cdr_pushed_with_priced_total_after_emsp_outage() {
     assert!(cdrs[0]["attempts"].as_i64().unwrap() >= 2);
     station.close().await;
 }
+
+/// B2.1 the CPO informs MSPs about the roaming tariff: the core tariff that prices sessions is
+/// served at the Tariffs Sender (paged, date filters, 2.2.1 and 2.3.0 spelling) with exact
+/// per-unit prices (per kWh, per hour charging and parking, per session, VAT), and every
+/// create / change / delete is pushed to the eMSP's Tariffs Receiver (PUT / DELETE).
+#[tokio::test]
+async fn b2_1_tariffs_served_paged_and_pushed_on_change() {
+    let (_csms, operator) = cpo().await;
+    let (token_a, versions_url, _) = operator.partner("Peer eMSP", &["NL*UNI"]).await;
+    let mut peer = Peer::start("NL", "EMA").await;
+    peer.register(&versions_url, &token_a, "2.2.1").await;
+    let tariff = |id: &str, per_kwh: &str| {
+        json!({
+            "id": id, "currency": "EUR", "vatPercent": "19", "pricePerKwh": per_kwh,
+            "pricePerChargingMinute": "0.02", "pricePerIdleMinute": "0.10",
+            "sessionFee": "0.50",
+            "displayText": [{"language": "en", "text": "Roaming price"}],
+        })
+    };
+    let is_tariff = |p: &Pushed| p.module == "tariffs";
+
+    operator
+        .send(Method::POST, "/tariffs", Some(tariff("ROAMING", "0.39")))
+        .await;
+    let (_, put) = peer.next_push(is_tariff).await;
+    assert_eq!(put.method, "PUT");
+    assert_eq!(put.path, "/NL/UNI/ROAMING");
+    assert!(put.accepted);
+    assert_eq!(put.header("ocpi-from-party-id"), Some("UNI"));
+    let t = &put.body;
+    assert_eq!(t["country_code"], "NL");
+    assert_eq!(t["party_id"], "UNI");
+    assert_eq!(t["id"], "ROAMING");
+    assert_eq!(t["currency"], "EUR");
+    assert_eq!(t["tariff_alt_text"][0]["text"], "Roaming price");
+    assert!(t.get("tax_included").is_none(), "2.2.1 has no tax_included");
+    let components: Vec<String> = t["elements"][0]["price_components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} vat {} step {}",
+                c["type"].as_str().unwrap(),
+                c["price"],
+                c["vat"],
+                c["step_size"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        components,
+        [
+            "ENERGY 0.39 vat 19 step 1",
+            "TIME 1.2 vat 19 step 1",
+            "PARKING_TIME 6 vat 19 step 1",
+            "FLAT 0.5 vat 19 step 1",
+        ]
+    );
+
+    operator
+        .send(Method::POST, "/tariffs", Some(tariff("NIGHT", "0.25")))
+        .await;
+    let (_, night) = peer.next_push(is_tariff).await;
+    assert_eq!(night.path, "/NL/UNI/NIGHT");
+
+    // The Sender GET: paged, the endpoint published in version details.
+    let tariffs = peer.endpoint("tariffs");
+    let (code, headers, page) = peer
+        .call(Method::GET, &format!("{tariffs}?limit=1"), None)
+        .await;
+    assert_eq!(code, 200, "{page}");
+    assert_eq!(headers["x-total-count"], "2");
+    assert_eq!(
+        headers["x-limit"], "100",
+        "X-Limit: the server's maximum page"
+    );
+    assert_eq!(page["data"].as_array().unwrap().len(), 1);
+    let link = headers["link"].to_str().unwrap().to_string();
+    assert!(link.contains("offset=1"), "{link}");
+    // Exact as written on the wire.
+    let (_, _, all) = peer.call(Method::GET, &tariffs, None).await;
+    let raw = peer.raw();
+    assert!(raw.contains(r#""price":0.39"#), "{raw}");
+    assert!(raw.contains(r#""price":1.2,"#), "{raw}");
+    let ids: Vec<&str> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ROAMING", "NIGHT"], "ordered by last_updated");
+    // 2.3.0 spelling.
+    let (_, _, v230) = peer
+        .call(Method::GET, &tariffs.replace("/2.2.1/", "/2.3.0/"), None)
+        .await;
+    assert_eq!(v230["data"][0]["tax_included"], "NO", "{v230}");
+
+    // A price change: pushed again, with a later last_updated; date_from sees only it.
+    operator
+        .send(Method::POST, "/tariffs", Some(tariff("ROAMING", "0.45")))
+        .await;
+    let (_, changed) = peer.next_push(is_tariff).await;
+    assert_eq!(changed.path, "/NL/UNI/ROAMING");
+    assert_eq!(
+        changed.body["elements"][0]["price_components"][0]["price"].to_string(),
+        "0.45"
+    );
+    let since = changed.body["last_updated"].as_str().unwrap().to_string();
+    assert!(since.as_str() > put.body["last_updated"].as_str().unwrap());
+    let (_, _, recent) = peer
+        .call(Method::GET, &format!("{tariffs}?date_from={since}"), None)
+        .await;
+    let ids: Vec<&str> = recent["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ROAMING"], "{recent}");
+
+    // Unchanged tariffs are not pushed again; a deleted one is DELETEd at the eMSP.
+    operator.send(Method::DELETE, "/tariffs/NIGHT", None).await;
+    let (skipped, deleted) = peer.next_push(is_tariff).await;
+    assert!(skipped.iter().all(|p| !is_tariff(p)), "{skipped:?}");
+    assert_eq!(deleted.method, "DELETE");
+    assert_eq!(deleted.path, "/NL/UNI/NIGHT");
+    let (_, _, left) = peer.call(Method::GET, &tariffs, None).await;
+    assert_eq!(left["data"].as_array().unwrap().len(), 1, "{left}");
+}

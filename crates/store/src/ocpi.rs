@@ -163,4 +163,8 @@ pub trait OcpiOutbox: Send + Sync + 'static {
         fingerprint: &str,
         now: DateTime<Utc>,
     ) -> Result<(DateTime<Utc>, bool)>;
+    /// Ids of every tariff with a recorded fingerprint.
+    async fn ocpi_tariff_ids(&self) -> Result<Vec<String>>;
+    /// Forget a deleted tariff's fingerprint. True if it was recorded.
+    async fn forget_ocpi_tariff(&self, tariff_id: &str) -> Result<bool>;
 }

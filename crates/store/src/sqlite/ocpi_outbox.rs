@@ -197,4 +197,20 @@ impl OcpiOutbox for SqliteStore {
         tx.commit().await?;
         Ok((now, true))
     }
+
+    async fn ocpi_tariff_ids(&self) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT tariff_id FROM ocpi_tariff_versions ORDER BY tariff_id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn forget_ocpi_tariff(&self, tariff_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM ocpi_tariff_versions WHERE tariff_id = ?")
+            .bind(tariff_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
 }
