@@ -244,6 +244,7 @@ impl ApiState {
         display::get_display_messages,
         display::display_message_report,
         display::clear_display_message,
+        ocpi::outbox,
     ),
     components(schemas(
         stations::StationView,
@@ -306,6 +307,8 @@ impl ApiState {
         reservations::ReservationList,
         tariffs::TariffTextDoc,
         tariffs::TariffDoc,
+        ocpi::PushDoc,
+        ocpi::OutboxDoc,
         tariffs::TariffList,
         tariffs::AssignmentBody,
         tariffs::AssignmentView,

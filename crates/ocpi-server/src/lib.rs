@@ -31,6 +31,7 @@ pub mod scope;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod sweep;
 pub mod tariffs;
 pub mod tokens;
 pub mod versions;
@@ -96,6 +97,7 @@ impl Ocpi {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(push::run(this.clone(), facts));
+                runtime.spawn(sweep::run(this.clone()));
                 runtime.spawn(outbox::run(this.clone(), wakeup));
             }
             Err(_) => tracing::warn!("OCPI pushes not started: no Tokio runtime"),

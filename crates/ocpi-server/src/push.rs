@@ -287,30 +287,46 @@ async fn transaction_changed(
                 path: format!("/{}/{}/{}", party.country_code, party.party_id, session.id),
                 body: Some(json(&session)?),
                 from: party.clone(),
-                to: to.clone(),
+                to,
             },
         )
         .await?;
         if !recorded {
             continue;
         }
-        if let Some(record) = sessions::charge_record(ocpi, &roamed).await? {
-            let cdr = cdrs::build(ocpi, &roamed, &record, &version);
-            enqueue(
-                ocpi,
-                &partner,
-                Push {
-                    module: "cdrs",
-                    key: format!("cdr:{}", cdr.id),
-                    method: "POST",
-                    path: String::new(),
-                    body: Some(json(&cdr)?),
-                    from: party.clone(),
-                    to,
-                },
-            )
-            .await?;
-        }
+        enqueue_cdr(ocpi, &partner, &roamed, &version).await?;
     }
     Ok(())
+}
+
+/// POST the CDR of an ended, recorded transaction to `partner` (once: a second enqueue of the
+/// same CDR is ignored by the store).
+pub async fn enqueue_cdr(
+    ocpi: &Ocpi,
+    partner: &Partner,
+    roamed: &Roamed,
+    version: &unicharge_ocpi::Version,
+) -> Result<(), Reply> {
+    let Some(record) = sessions::charge_record(ocpi, roamed).await? else {
+        return Ok(());
+    };
+    let cdr = cdrs::build(ocpi, roamed, &record, version);
+    let party = &roamed.location.party;
+    enqueue(
+        ocpi,
+        partner,
+        Push {
+            module: "cdrs",
+            key: format!("cdr:{}", cdr.id),
+            method: "POST",
+            path: String::new(),
+            body: Some(json(&cdr)?),
+            from: party.clone(),
+            to: Some(Party::new(
+                &roamed.token.country_code,
+                &roamed.token.party_id,
+            )),
+        },
+    )
+    .await
 }

@@ -169,33 +169,32 @@ impl OcpiOutbox for SqliteStore {
         fingerprint: &str,
         now: DateTime<Utc>,
     ) -> Result<(DateTime<Utc>, bool)> {
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "SELECT fingerprint, last_updated FROM ocpi_tariff_versions WHERE tariff_id = ?",
-        )
-        .bind(tariff_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = row {
-            if row.try_get::<String, _>("fingerprint")? == fingerprint {
-                let at =
-                    parse_timestamp(&row.try_get::<String, _>("last_updated")?, "last_updated")?;
-                return Ok((at, false));
-            }
-        }
-        sqlx::query(
+        // One statement, not read-then-write in a transaction: in WAL mode a read snapshot
+        // that another connection wrote past cannot be upgraded to a write (SQLITE_BUSY
+        // without waiting), while a lone write waits for the lock.
+        let changed = sqlx::query(
             "INSERT INTO ocpi_tariff_versions (tariff_id, fingerprint, last_updated)
              VALUES (?, ?, ?)
              ON CONFLICT (tariff_id) DO UPDATE SET fingerprint = excluded.fingerprint,
-                last_updated = excluded.last_updated",
+                last_updated = excluded.last_updated
+             WHERE ocpi_tariff_versions.fingerprint <> excluded.fingerprint",
         )
         .bind(tariff_id)
         .bind(fingerprint)
         .bind(timestamp(&now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok((now, true))
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            > 0;
+        if changed {
+            return Ok((now, true));
+        }
+        let at: String =
+            sqlx::query_scalar("SELECT last_updated FROM ocpi_tariff_versions WHERE tariff_id = ?")
+                .bind(tariff_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((parse_timestamp(&at, "last_updated")?, false))
     }
 
     async fn ocpi_tariff_ids(&self) -> Result<Vec<String>> {
