@@ -173,6 +173,10 @@ pub async fn put_location(
         stations: ids,
     };
     ocpi.ocpi_store().put_ocpi_location(&row).await?;
+    // Partners hear of it now, not at their next GET (Locations push, ADR 0038).
+    if let Err(e) = crate::push::location_changed(ocpi, party, id).await {
+        tracing::warn!(location = id, error = %e.body, "OCPI: cannot enqueue the location push");
+    }
     Ok(())
 }
 

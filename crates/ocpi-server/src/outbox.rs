@@ -70,6 +70,12 @@ pub async fn run(ocpi: Ocpi, wakeup: Wakeup) {
         for row in &due {
             deliver(&ocpi, row).await;
         }
+        let mut partners: Vec<i64> = due.iter().map(|r| r.partner_id).collect();
+        partners.sort_unstable();
+        partners.dedup();
+        for partner in partners {
+            record_depth(&ocpi, partner).await;
+        }
         if due.len() as u32 == settings.push_batch {
             continue;
         }
@@ -91,6 +97,18 @@ pub async fn run(ocpi: Ocpi, wakeup: Wakeup) {
             _ = wakeup.0.notified() => {}
             _ = tokio::time::sleep(wait) => {}
         }
+    }
+}
+
+/// `ocpi_outbox_pending` / `ocpi_outbox_failing` per partner in `/metrics`, set after each
+/// round that touched the partner (so a partner that is down shows its growing backlog at
+/// every retry).
+async fn record_depth(ocpi: &Ocpi, partner_id: i64) {
+    if let Ok(counts) = ocpi.ocpi_store().ocpi_push_counts(partner_id).await {
+        let partner = partner_id.to_string();
+        metrics::gauge!("ocpi_outbox_pending", "partner" => partner.clone())
+            .set(counts.pending as f64);
+        metrics::gauge!("ocpi_outbox_failing", "partner" => partner).set(counts.failing as f64);
     }
 }
 
@@ -147,7 +165,12 @@ async fn attempt(ocpi: &Ocpi, row: &PushRow) -> Result<(), String> {
 async fn deliver(ocpi: &Ocpi, row: &PushRow) {
     let now: DateTime<Utc> = Utc::now();
     let store = ocpi.ocpi_store();
-    let recorded = match attempt(ocpi, row).await {
+    let outcome = attempt(ocpi, row).await;
+    metrics::counter!("ocpi_push_attempts_total",
+        "module" => row.module.clone(),
+        "outcome" => if outcome.is_ok() { "delivered" } else { "failed" })
+    .increment(1);
+    let recorded = match outcome {
         Ok(()) => {
             tracing::debug!(partner = row.partner_id, push = row.id, module = %row.module,
                 method = %row.method, key = %row.object_key, "OCPI push delivered");

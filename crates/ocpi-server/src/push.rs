@@ -167,6 +167,45 @@ async fn on_fact(ocpi: &Ocpi, fact: &Fact) -> Result<(), Reply> {
     }
 }
 
+/// The ordering key of a location and its EVSEs.
+fn location_key(party: &Party, location_id: &str) -> String {
+    format!(
+        "location:/{}/{}/{location_id}",
+        party.country_code, party.party_id
+    )
+}
+
+/// PUT the whole location (the operator created or changed it) to the partners registered with
+/// its party. Unpublished locations are not pushed.
+pub async fn location_changed(ocpi: &Ocpi, party: &Party, location_id: &str) -> Result<(), Reply> {
+    let Some(row) = ocpi
+        .ocpi_store()
+        .ocpi_location(party, location_id)
+        .await
+        .map_err(Reply::server_error)?
+    else {
+        return Ok(());
+    };
+    let location = locations::build(ocpi, &row).await?;
+    if !location.publish {
+        return Ok(());
+    }
+    let body = json(&location)?;
+    for partner in partners_of(ocpi, party).await? {
+        let push = Push {
+            module: "locations",
+            key: location_key(party, location_id),
+            method: "PUT",
+            path: format!("/{}/{}/{location_id}", party.country_code, party.party_id),
+            body: Some(body.clone()),
+            from: party.clone(),
+            to: partner_party(&partner),
+        };
+        enqueue(ocpi, &partner, push).await?;
+    }
+    Ok(())
+}
+
 /// PATCH the status of the station's EVSEs (one, or all of them) to the location's partners.
 async fn evse_changed(ocpi: &Ocpi, station: &StationId, evse: Option<i64>) -> Result<(), Reply> {
     let store = ocpi.ocpi_store();
@@ -213,7 +252,9 @@ async fn evse_changed(ocpi: &Ocpi, station: &StationId, evse: Option<i64>) -> Re
                 &partner,
                 Push {
                     module: "locations",
-                    key: format!("evse:{path}"),
+                    // One order for a location and its EVSEs: a PATCH never overtakes the PUT
+                    // that created the location at the eMSP.
+                    key: location_key(&party, &location_id),
                     method: "PATCH",
                     path,
                     body: Some(json(&patch)?),

@@ -113,7 +113,8 @@ fn is_evse(p: &Pushed) -> bool {
     p.module == "locations" && p.path == evse_path()
 }
 
-/// B1.1 up-to-date location information, pushed: a StatusNotification becomes a PATCH of the
+/// B1.1 up-to-date location information, pushed: a location the operator changes is PUT to
+/// the eMSP's Locations Receiver; a StatusNotification becomes a PATCH of the
 /// EVSE at the eMSP's Locations Receiver (AVAILABLE, then CHARGING for Occupied), with the
 /// token the eMSP gave us, X-Request-ID / X-Correlation-ID and OCPI-from / to. The eMSP answers
 /// the first PATCH with HTTP 500: it gets the same PATCH again (same correlation id, new request
@@ -125,6 +126,16 @@ async fn b1_1_evse_status_pushed_in_order_and_retried_after_500() {
     let (token_a, versions_url, partner_id) = operator.partner("Peer eMSP", &["NL*UNI"]).await;
     let mut peer = Peer::start("NL", "EMA").await;
     peer.register(&versions_url, &token_a, "2.2.1").await;
+    // The operator changes the location: the whole Location is PUT to the eMSP.
+    operator.location("NL*UNI", "LOC1", &[CP1]).await;
+    let (_, location) = peer.next_push(|p| p.module == "locations").await;
+    assert_eq!(location.method, "PUT");
+    assert_eq!(location.path, "/NL/UNI/LOC1");
+    assert!(location.accepted);
+    assert_eq!(location.body["id"], "LOC1");
+    assert_eq!(location.body["name"], "Site LOC1");
+    assert_eq!(location.body["address"], "Stationsplein 1");
+    assert_eq!(location.body["coordinates"]["latitude"], "52.089444");
     peer.fail_next_pushes(1);
 
     let target = csms.target(CP1, 1);
@@ -186,7 +197,7 @@ async fn b1_1_evse_status_pushed_in_order_and_retried_after_500() {
         .unwrap()
         .iter()
         .rev()
-        .find(|p| p["module"] == "locations")
+        .find(|p| p["module"] == "locations" && p["method"] == "PATCH")
         .unwrap()
         .clone();
     assert_eq!(first["status"], "DELIVERED", "{outbox}");
@@ -355,6 +366,27 @@ async fn b5_2_session_and_cdr_pushed_with_priced_total_after_emsp_outage() {
     assert!(
         cdr_row["lastError"].as_str().unwrap().contains("500"),
         "{cdr_row}"
+    );
+
+    // The failures are in /metrics (Prometheus text): attempts by module and outcome, and the
+    // outbox depth per partner.
+    let metrics = reqwest::get(format!("http://{}/metrics", csms.server.http_addr.unwrap()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("ocpi_push_attempts_total{")
+                && l.contains(r#"module="cdrs""#)
+                && l.contains(r#"outcome="failed""#)),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ocpi_outbox_pending{partner="),
+        "{metrics}"
     );
 
     // Back up: everything arrives, the session updates in order, the CDR once.
