@@ -144,7 +144,6 @@ const NOT_COVERED: &[(&str, &str)] = &[
         "B8.2",
         "role updates are published only through credentials PUT by the partner",
     ),
-    ("B8.4", "HubClientInfo not built"),
     ("B8.5", "signed payloads extension not built"),
     ("B9.1", "loyalty: not in any OCPI module"),
 ];

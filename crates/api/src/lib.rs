@@ -245,6 +245,7 @@ impl ApiState {
         display::display_message_report,
         display::clear_display_message,
         ocpi::outbox,
+        ocpi::hub_clients,
     ),
     components(schemas(
         stations::StationView,
@@ -309,6 +310,7 @@ impl ApiState {
         tariffs::TariffDoc,
         ocpi::PushDoc,
         ocpi::OutboxDoc,
+        ocpi::ClientInfoDoc,
         tariffs::TariffList,
         tariffs::AssignmentBody,
         tariffs::AssignmentView,

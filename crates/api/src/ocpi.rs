@@ -25,6 +25,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         )
         .route("/api/v1/ocpi/partners/{id}/register", post(register))
         .route("/api/v1/ocpi/partners/{id}/outbox", get(outbox))
+        .route("/api/v1/ocpi/partners/{id}/clients", get(hub_clients))
         .route(
             "/api/v1/ocpi/locations/{party}/{location_id}",
             put(put_location),
@@ -225,6 +226,40 @@ pub async fn outbox(
         op::outbox(ocpi(&state)?, id, limit)
             .await
             .map_err(refused)?,
+    ))
+}
+
+/// A party behind a hub partner (OpenAPI description of `op::ClientInfoView`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiHubClient)]
+pub struct ClientInfoDoc {
+    /// `CC*PID`.
+    pub party: String,
+    /// OCPI role: CPO, EMSP, NSP…
+    pub role: String,
+    /// CONNECTED, OFFLINE, PLANNED, SUSPENDED.
+    pub status: String,
+    pub last_updated: chrono::DateTime<chrono::Utc>,
+}
+
+/// The parties a hub partner reported through HubClientInfo (B8.4), with their connection
+/// status at the hub.
+#[utoipa::path(get, path = "/api/v1/ocpi/partners/{id}/clients", tag = "ocpi",
+    params(("id" = i64, Path, description = "The hub partner's id")),
+    responses(
+        (status = 200, body = Vec<ClientInfoDoc>),
+        (status = 404, description = "No such partner", body = crate::error::ErrorBody),
+        (status = 503, description = "OCPI is not served", body = crate::error::ErrorBody),
+    ))]
+pub async fn hub_clients(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<op::ClientInfoView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(
+        op::hub_clients(ocpi(&state)?, id).await.map_err(refused)?,
     ))
 }
 

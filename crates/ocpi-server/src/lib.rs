@@ -7,7 +7,8 @@
 //! * CPO modules fed by the CSMS: [`locations`] (stations and operator-added location data),
 //!   [`sessions`] (OCPP transactions), [`cdrs`] (charge records), [`commands`] (START_SESSION /
 //!   STOP_SESSION → the CSMS's typed remote start / stop), [`tokens`] (eMSP tokens → CSMS tokens),
-//!   [`tariffs`] (the core tariffs that price sessions).
+//!   [`tariffs`] (the core tariffs that price sessions), [`hub_client_info`] (a hub's connected
+//!   parties).
 //!
 //! Pushes to partners' Receiver endpoints ([`push`]: EVSE status, sessions, CDRs, tariffs) go
 //! through a durable outbox delivered by the [`outbox`] worker (ADR 0038).
@@ -22,6 +23,7 @@ pub mod cdrs;
 pub mod client;
 pub mod commands;
 pub mod credentials;
+pub mod hub_client_info;
 pub mod locations;
 pub mod operator;
 pub mod outbox;
@@ -186,6 +188,10 @@ impl Ocpi {
                 put(sessions::charging_preferences),
             )
             .route("/{version}/cpo/tariffs", get(tariffs::list))
+            .route(
+                "/{version}/cpo/hubclientinfo/{country_code}/{party_id}",
+                get(hub_client_info::get).put(hub_client_info::put),
+            )
             .route("/{version}/cpo/cdrs", get(cdrs::list))
             .route("/{version}/cpo/cdrs/{cdr_id}", get(cdrs::one))
             .route("/{version}/cpo/commands/{command}", post(commands::post))

@@ -248,3 +248,44 @@ pub async fn outbox(ocpi: &Ocpi, partner_id: i64, limit: u32) -> Result<OutboxVi
         pushes,
     })
 }
+
+/// A party connected to a hub partner, as the hub last reported it (HubClientInfo).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientInfoView {
+    /// `CC*PID`.
+    pub party: String,
+    /// OCPI role: CPO, EMSP, NSP…
+    pub role: String,
+    /// CONNECTED, OFFLINE, PLANNED, SUSPENDED.
+    pub status: String,
+    pub last_updated: chrono::DateTime<Utc>,
+}
+
+/// What a hub partner told us about the parties connected to it.
+pub async fn hub_clients(
+    ocpi: &Ocpi,
+    partner_id: i64,
+) -> Result<Vec<ClientInfoView>, OperatorError> {
+    let store = ocpi.ocpi_store();
+    if store.ocpi_partner(partner_id).await?.is_none() {
+        return Err(OperatorError::NotFound(format!(
+            "OCPI partner {partner_id}"
+        )));
+    }
+    let mut out = Vec::new();
+    for row in store.ocpi_client_infos(partner_id).await? {
+        let Ok(info) =
+            serde_json::from_str::<unicharge_ocpi::hub_client_info::ClientInfo>(&row.data)
+        else {
+            continue;
+        };
+        out.push(ClientInfoView {
+            party: format!("{}*{}", row.party.country_code, row.party.party_id),
+            role: info.role.as_str().to_string(),
+            status: info.status.as_str().to_string(),
+            last_updated: row.last_updated,
+        });
+    }
+    Ok(out)
+}

@@ -42,6 +42,11 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
         e(ModuleId::Tariffs, InterfaceRole::Sender, "cpo/tariffs"),
         e(ModuleId::Commands, InterfaceRole::Receiver, "cpo/commands"),
         e(ModuleId::Tokens, InterfaceRole::Receiver, "cpo/tokens"),
+        e(
+            ModuleId::HubClientInfo,
+            InterfaceRole::Receiver,
+            "cpo/hubclientinfo",
+        ),
     ]
 }
 

@@ -72,7 +72,7 @@ pub struct TokenRow {
 
 /// Partners, locations, tokens; and, through [`OcpiOutbox`], the push outbox.
 #[async_trait]
-pub trait OcpiStore: OcpiOutbox + Send + Sync + 'static {
+pub trait OcpiStore: OcpiOutbox + OcpiHub + Send + Sync + 'static {
     /// Create a partner (its `id` is ignored); returns the new id.
     async fn create_ocpi_partner(&self, partner: &Partner) -> Result<i64>;
     /// Replace a partner's row and parties. True if it exists.
@@ -167,4 +167,27 @@ pub trait OcpiOutbox: Send + Sync + 'static {
     async fn ocpi_tariff_ids(&self) -> Result<Vec<String>>;
     /// Forget a deleted tariff's fingerprint. True if it was recorded.
     async fn forget_ocpi_tariff(&self, tariff_id: &str) -> Result<bool>;
+}
+
+/// What a hub partner says about a party connected to it (migration 0063).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientInfoRow {
+    pub partner_id: i64,
+    pub party: Party,
+    /// The OCPI `ClientInfo` object, JSON.
+    pub data: String,
+    pub last_updated: DateTime<Utc>,
+}
+
+/// HubClientInfo received from hub partners (migration 0063).
+#[async_trait]
+pub trait OcpiHub: Send + Sync + 'static {
+    async fn put_ocpi_client_info(&self, info: &ClientInfoRow) -> Result<()>;
+    async fn ocpi_client_info(
+        &self,
+        partner_id: i64,
+        party: &Party,
+    ) -> Result<Option<ClientInfoRow>>;
+    /// Everything a hub told us, ordered by party.
+    async fn ocpi_client_infos(&self, partner_id: i64) -> Result<Vec<ClientInfoRow>>;
 }

@@ -72,6 +72,8 @@ pub struct Peer {
     pub token: String,
     pub country_code: String,
     pub party_id: String,
+    /// The role we register with (EMSP unless [`Peer::with_role`] says otherwise).
+    pub role: String,
     pub results: mpsc::UnboundedReceiver<Received>,
     pub pushes: mpsc::UnboundedReceiver<Pushed>,
     state: PeerState,
@@ -273,6 +275,7 @@ impl Peer {
             token: String::new(),
             country_code: country_code.into(),
             party_id: party_id.into(),
+            role: "EMSP".into(),
             results: rx,
             pushes: push_rx,
             state,
@@ -284,6 +287,12 @@ impl Peer {
             version: String::new(),
             last_raw: Mutex::new(String::new()),
         }
+    }
+
+    /// Register with another role than EMSP (e.g. HUB).
+    pub fn with_role(mut self, role: &str) -> Peer {
+        self.role = role.into();
+        self
     }
 
     /// Answer the next `n` pushes with HTTP 500.
@@ -413,7 +422,7 @@ impl Peer {
                 &credentials_url,
                 Some(json!({
                     "token": self.token_b, "url": format!("{}/versions", self.base),
-                    "roles": [{"role": "EMSP", "country_code": self.country_code,
+                    "roles": [{"role": self.role, "country_code": self.country_code,
                                "party_id": self.party_id,
                                "business_details": {"name": "Peer eMSP"}}],
                 })),
