@@ -25,6 +25,10 @@ use crate::auth::REGISTERED;
 use crate::client::{self, Addressed};
 use crate::Ocpi;
 
+/// The outbox module of CommandResults: their `path` is the absolute `response_url` the partner
+/// gave with the command, not a path under a Receiver endpoint.
+pub const COMMAND_RESULT: &str = "commands";
+
 /// Wakes the worker when a push is enqueued.
 #[derive(Clone, Default)]
 pub struct Wakeup(Arc<Notify>);
@@ -128,8 +132,13 @@ async fn attempt(ocpi: &Ocpi, row: &PushRow) -> Result<(), String> {
     if partner.status != REGISTERED {
         return Err(format!("the partner is {}, not REGISTERED", partner.status));
     }
-    let base = receiver_url(&partner, &row.module)
-        .ok_or_else(|| format!("the partner published no {} RECEIVER endpoint", row.module))?;
+    let url = if row.module == COMMAND_RESULT {
+        row.path.clone()
+    } else {
+        let base = receiver_url(&partner, &row.module)
+            .ok_or_else(|| format!("the partner published no {} RECEIVER endpoint", row.module))?;
+        format!("{base}{}", row.path)
+    };
     let (token, version) = crate::credentials::outgoing(ocpi, &partner)
         .ok_or("we hold no token to call the partner with (register again)")?;
     let method = reqwest::Method::from_bytes(row.method.as_bytes())
@@ -147,7 +156,6 @@ async fn attempt(ocpi: &Ocpi, row: &PushRow) -> Result<(), String> {
         routing: &routing,
         correlation_id: &correlation,
     };
-    let url = format!("{base}{}", row.path);
     client::call_addressed::<IgnoredAny, _>(
         ocpi.http(),
         method,

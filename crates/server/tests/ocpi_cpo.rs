@@ -46,6 +46,9 @@ async fn cpo(max_page: u64) -> (TestCsms, Operator) {
         |s| {
             s.http.listen = Some("127.0.0.1:0".parse().unwrap());
             s.ocpi.max_page = max_page;
+            // Pushes and CommandResults refused by a peer are retried at once (ADR 0038).
+            s.ocpi.push_retry_initial = std::time::Duration::from_millis(20);
+            s.ocpi.push_retry_max = std::time::Duration::from_millis(100);
             s.ocpi.parties = vec![
                 party("NL", "UNI", "Unicharge NL"),
                 party("DE", "ABC", "Abc Laden"),
@@ -661,7 +664,9 @@ async fn b6_1_start_session_command_to_cdr_with_exact_amounts() {
         .await;
     assert_eq!(stop["data"]["result"], "UNKNOWN_SESSION");
 
-    // STOP_SESSION by the owner → RequestStopTransaction.
+    // STOP_SESSION by the owner → RequestStopTransaction. The eMSP refuses the first
+    // CommandResult (HTTP 500): it is sent again from the outbox.
+    peer.fail_next_results(1);
     let (_, _, stop) = peer
         .call(
             Method::POST,
@@ -691,6 +696,7 @@ async fn b6_1_start_session_command_to_cdr_with_exact_amounts() {
         (result.path.as_str(), &result.body["result"]),
         ("stop-1", &json!("ACCEPTED"))
     );
+    assert_eq!(peer.refused_results(), 1, "delivered on the retry");
 
     let mut suspended = event(
         TX,

@@ -61,6 +61,9 @@ struct PeerState {
     fail_next: Arc<std::sync::atomic::AtomicUsize>,
     /// Answer every push with HTTP 500 while set (the eMSP is down).
     down: Arc<std::sync::atomic::AtomicBool>,
+    /// Answer the next N CommandResults with HTTP 500; counts those refused.
+    fail_results: Arc<std::sync::atomic::AtomicUsize>,
+    refused_results: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A running eMSP peer.
@@ -172,7 +175,18 @@ async fn command_result(
     Path((_version, id)): Path<(String, String)>,
     headers: HeaderMap,
     Json(body): Json<Value>,
-) -> Json<Value> {
+) -> (axum::http::StatusCode, Json<Value>) {
+    use std::sync::atomic::Ordering;
+    if s.fail_results
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        s.refused_results.fetch_add(1, Ordering::SeqCst);
+        return (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"status_code": 3000, "timestamp": "2026-12-06T12:00:00Z"})),
+        );
+    }
     let _ = s.results.send(Received {
         path: id,
         authorization: headers
@@ -181,7 +195,10 @@ async fn command_result(
             .map(str::to_string),
         body,
     });
-    Json(json!({"status_code": 1000, "timestamp": "2026-12-06T12:00:00Z"}))
+    (
+        axum::http::StatusCode::OK,
+        Json(json!({"status_code": 1000, "timestamp": "2026-12-06T12:00:00Z"})),
+    )
 }
 
 /// Any call to one of our Receiver endpoints: recorded, then answered 1000 or (down) 500.
@@ -249,6 +266,8 @@ impl Peer {
             pushes: push_tx,
             fail_next: Arc::default(),
             down: Arc::default(),
+            fail_results: Arc::default(),
+            refused_results: Arc::default(),
         };
         let app = Router::new()
             .route("/emsp/versions", get(versions))
@@ -287,6 +306,20 @@ impl Peer {
             version: String::new(),
             last_raw: Mutex::new(String::new()),
         }
+    }
+
+    /// Answer the next `n` CommandResults with HTTP 500.
+    pub fn fail_next_results(&self, n: usize) {
+        self.state
+            .fail_results
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many CommandResults we refused so far.
+    pub fn refused_results(&self) -> usize {
+        self.state
+            .refused_results
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Register with another role than EMSP (e.g. HUB).
