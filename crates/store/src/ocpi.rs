@@ -146,7 +146,8 @@ pub trait OcpiOutbox: Send + Sync + 'static {
     /// Pending pushes due at `now`, oldest first, each the oldest pending one of its object
     /// (so one object's pushes go out in order).
     async fn due_ocpi_pushes(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<PushRow>>;
-    /// When the next pending push is due, if any.
+    /// When the next pending push is due, if any (counting only the oldest pending push of
+    /// each object: the others wait behind it).
     async fn next_ocpi_push_due(&self) -> Result<Option<DateTime<Utc>>>;
     async fn ocpi_push_delivered(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
     /// A failed attempt: counted, with the error and when to try again.

@@ -101,8 +101,13 @@ impl OcpiOutbox for SqliteStore {
     }
 
     async fn next_ocpi_push_due(&self) -> Result<Option<DateTime<Utc>>> {
+        // Only the oldest pending push of each object can be due (the others wait behind it).
         let ms: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(next_attempt_ms) FROM ocpi_outbox WHERE status = 'PENDING'",
+            "SELECT MIN(next_attempt_ms) FROM ocpi_outbox o
+             WHERE status = 'PENDING'
+               AND NOT EXISTS (SELECT 1 FROM ocpi_outbox e
+                   WHERE e.partner_id = o.partner_id AND e.object_key = o.object_key
+                     AND e.status = 'PENDING' AND e.id < o.id)",
         )
         .fetch_one(&self.pool)
         .await?;
