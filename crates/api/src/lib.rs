@@ -256,6 +256,8 @@ impl ApiState {
         display::get_display_messages,
         display::display_message_report,
         display::clear_display_message,
+        ocpi::outbox,
+        ocpi::hub_clients,
     ),
     components(schemas(
         stations::StationView,
@@ -318,6 +320,9 @@ impl ApiState {
         reservations::ReservationList,
         tariffs::TariffTextDoc,
         tariffs::TariffDoc,
+        ocpi::PushDoc,
+        ocpi::OutboxDoc,
+        ocpi::ClientInfoDoc,
         tariffs::TariffList,
         tariffs::AssignmentBody,
         tariffs::AssignmentView,

@@ -7,10 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use unicharge_core::api_keys::ApiRole;
 use unicharge_ocpi_server::locations::LocationData;
 use unicharge_ocpi_server::operator::{self as op, NewPartner, OperatorError, PartnerView};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::ApiJson;
@@ -23,6 +24,8 @@ pub(crate) fn routes() -> Router<ApiState> {
             post(create_partner).get(list_partners),
         )
         .route("/api/v1/ocpi/partners/{id}/register", post(register))
+        .route("/api/v1/ocpi/partners/{id}/outbox", get(outbox))
+        .route("/api/v1/ocpi/partners/{id}/clients", get(hub_clients))
         .route(
             "/api/v1/ocpi/locations/{party}/{location_id}",
             put(put_location),
@@ -153,6 +156,111 @@ pub async fn put_location(
         .await
         .map_err(refused)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct OutboxQuery {
+    /// Most recent pushes to list (default 100, at most 1000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// One push to a roaming partner (OpenAPI description of `op::PushView`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiPush)]
+pub struct PushDoc {
+    pub id: i64,
+    /// OCPI module: `locations`, `sessions`, `cdrs`, `tariffs`.
+    pub module: String,
+    /// The object pushed; pushes of one object go out in order.
+    pub object_key: String,
+    /// `PUT`, `PATCH`, `POST`, `DELETE`.
+    pub method: String,
+    /// Appended to the partner's Receiver endpoint URL.
+    pub path: String,
+    /// `PENDING` or `DELIVERED`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: chrono::DateTime<chrono::Utc>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub delivered_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A partner's push outbox (OpenAPI description of `op::OutboxView`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiOutbox)]
+pub struct OutboxDoc {
+    pub partner_id: i64,
+    pub pending: i64,
+    pub delivered: i64,
+    /// Pending pushes that failed at least once (the partner is down or refuses them).
+    pub failing: i64,
+    /// Most recent first.
+    pub pushes: Vec<PushDoc>,
+}
+
+/// The partner's push outbox (ADR 0038): pending / delivered / failing counts and the most
+/// recent pushes with their attempts and last error, to see why a partner is behind.
+#[utoipa::path(get, path = "/api/v1/ocpi/partners/{id}/outbox", tag = "ocpi",
+    params(("id" = i64, Path, description = "The partner's id"), OutboxQuery),
+    responses(
+        (status = 200, body = OutboxDoc),
+        (status = 404, description = "No such partner", body = crate::error::ErrorBody),
+        (status = 503, description = "OCPI is not served", body = crate::error::ErrorBody),
+    ))]
+pub async fn outbox(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    axum::extract::Query(query): axum::extract::Query<OutboxQuery>,
+) -> Result<Json<op::OutboxView>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(
+        op::outbox(ocpi(&state)?, id, limit)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// A party behind a hub partner (OpenAPI description of `op::ClientInfoView`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiHubClient)]
+pub struct ClientInfoDoc {
+    /// `CC*PID`.
+    pub party: String,
+    /// OCPI role: CPO, EMSP, NSP…
+    pub role: String,
+    /// CONNECTED, OFFLINE, PLANNED, SUSPENDED.
+    pub status: String,
+    pub last_updated: chrono::DateTime<chrono::Utc>,
+}
+
+/// The parties a hub partner reported through HubClientInfo (B8.4), with their connection
+/// status at the hub.
+#[utoipa::path(get, path = "/api/v1/ocpi/partners/{id}/clients", tag = "ocpi",
+    params(("id" = i64, Path, description = "The hub partner's id")),
+    responses(
+        (status = 200, body = Vec<ClientInfoDoc>),
+        (status = 404, description = "No such partner", body = crate::error::ErrorBody),
+        (status = 503, description = "OCPI is not served", body = crate::error::ErrorBody),
+    ))]
+pub async fn hub_clients(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<op::ClientInfoView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(
+        op::hub_clients(ocpi(&state)?, id).await.map_err(refused)?,
+    ))
 }
 
 /// Our OCPI versions URL (what partners are given with token A).

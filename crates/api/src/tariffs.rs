@@ -186,6 +186,10 @@ pub async fn put_tariff(
         .iter()
         .any(|t| t.id == tariff.id);
     state.store.put_tariff(&tariff).await?;
+    if let Some(ocpi) = &state.ocpi {
+        // Roaming partners see the new price (OCPI Tariffs push, ADR 0038).
+        unicharge_ocpi_server::tariffs::changed(ocpi).await;
+    }
     let status = if existed {
         StatusCode::OK
     } else {
@@ -225,6 +229,9 @@ pub async fn delete_tariff(
 ) -> Result<StatusCode, ApiError> {
     caller.require(ApiRole::Operator)?;
     if state.store.delete_tariff(&id).await? {
+        if let Some(ocpi) = &state.ocpi {
+            unicharge_ocpi_server::tariffs::changed(ocpi).await;
+        }
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(unknown_tariff(&id))

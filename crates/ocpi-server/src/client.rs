@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use unicharge_ocpi::transport::{self, authorization_header, StatusCode};
+use unicharge_ocpi::transport::{self, authorization_header, Routing, StatusCode};
 use unicharge_ocpi::Version;
 
 /// Why a call to a partner gave no usable answer.
@@ -34,11 +34,40 @@ pub async fn call<T: DeserializeOwned, B: Serialize>(
     body: Option<&B>,
 ) -> Result<T, ClientError> {
     let request_id = crate::secrets::new_token()[..16].to_string();
+    let to = Addressed {
+        routing: &Routing::default(),
+        correlation_id: &request_id,
+    };
+    call_addressed(http, method, url, token, version, body, &to).await
+}
+
+/// Who a call is from and to, and the conversation it belongs to.
+pub struct Addressed<'a> {
+    /// `OCPI-from-*` / `OCPI-to-*` (none on a plain peer-to-peer call).
+    pub routing: &'a Routing,
+    /// `X-Correlation-ID`: the same on every retry of one push, so the partner can tie them.
+    pub correlation_id: &'a str,
+}
+
+/// [`call`] with routing headers and a given correlation id; `X-Request-ID` is fresh per call.
+pub async fn call_addressed<T: DeserializeOwned, B: Serialize>(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    version: &Version,
+    body: Option<&B>,
+    to: &Addressed<'_>,
+) -> Result<T, ClientError> {
+    let request_id = crate::secrets::new_token()[..16].to_string();
     let mut request = http
         .request(method, url)
         .header("Authorization", authorization_header(token, version))
         .header(transport::X_REQUEST_ID, &request_id)
-        .header(transport::X_CORRELATION_ID, &request_id);
+        .header(transport::X_CORRELATION_ID, to.correlation_id);
+    for (name, value) in to.routing.headers() {
+        request = request.header(name, value);
+    }
     if let Some(body) = body {
         request = request.json(body);
     }

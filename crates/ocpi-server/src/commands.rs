@@ -18,8 +18,6 @@ use unicharge_ocpp::v201::{IdTokenType, RequestStartStopStatusEnumType};
 use unicharge_store::ocpi::Party;
 
 use crate::auth::{Caller, Registered};
-use crate::client::call;
-use crate::credentials::outgoing;
 use crate::locations::parse_evse_uid;
 use crate::reply::{self, Answer, Reply};
 use crate::{scope, sessions, tokens, Ocpi};
@@ -195,33 +193,38 @@ fn failed(e: &OpError) -> CommandResultType {
     }
 }
 
+/// The CommandResult goes through the outbox (ADR 0038): retried with backoff until the
+/// partner's `response_url` accepts it, instead of being lost when the eMSP is briefly down.
 async fn send_result(ocpi: &Ocpi, caller: &Caller, url: &str, result: CommandResultType) {
-    let Some((token, version)) = outgoing(ocpi, &caller.partner) else {
-        tracing::warn!(
-            partner = caller.partner.id,
-            "no token to send the CommandResult with"
-        );
-        return;
-    };
     let body = CommandResult {
         result: result.clone(),
         message: None,
     };
-    match call::<serde_json::Value, _>(
-        ocpi.http(),
-        reqwest::Method::POST,
-        url,
-        &token,
-        &version,
-        Some(&body),
-    )
-    .await
-    {
-        Ok(_) => {
-            tracing::info!(partner = caller.partner.id, result = %result, "CommandResult sent")
+    let Some(from) = caller.partner.parties.first().cloned() else {
+        return;
+    };
+    let enqueued = match crate::push::json(&body) {
+        Ok(body) => {
+            let push = crate::push::Push {
+                module: crate::outbox::COMMAND_RESULT,
+                // A partner may reuse a response_url: each result is its own object.
+                key: format!("command:{}", crate::secrets::new_token()),
+                method: "POST",
+                path: url.to_string(),
+                body: Some(body),
+                from,
+                to: crate::push::partner_party(&caller.partner),
+            };
+            crate::push::enqueue(ocpi, &caller.partner, push).await
+        }
+        Err(e) => Err(e),
+    };
+    match enqueued {
+        Ok(()) => {
+            tracing::info!(partner = caller.partner.id, result = %result, "CommandResult queued")
         }
         Err(e) => {
-            tracing::warn!(partner = caller.partner.id, error = %e, "CommandResult not delivered")
+            tracing::warn!(partner = caller.partner.id, error = %e.body, "CommandResult not queued")
         }
     }
 }

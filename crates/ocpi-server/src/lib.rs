@@ -6,7 +6,12 @@
 //! * [`credentials`]: registration with tokens A / B / C, update, unregister;
 //! * CPO modules fed by the CSMS: [`locations`] (stations and operator-added location data),
 //!   [`sessions`] (OCPP transactions), [`cdrs`] (charge records), [`commands`] (START_SESSION /
-//!   STOP_SESSION → the CSMS's typed remote start / stop), [`tokens`] (eMSP tokens → CSMS tokens).
+//!   STOP_SESSION → the CSMS's typed remote start / stop), [`tokens`] (eMSP tokens → CSMS tokens),
+//!   [`tariffs`] (the core tariffs that price sessions), [`hub_client_info`] (a hub's connected
+//!   parties).
+//!
+//! Pushes to partners' Receiver endpoints ([`push`]: EVSE status, sessions, CDRs, tariffs) go
+//! through a durable outbox delivered by the [`outbox`] worker (ADR 0038).
 //!
 //! Every request is tied to a [`partner`](unicharge_store::ocpi::Partner) by its credentials
 //! token ([`auth`]); every object a partner reads or writes is scoped to the parties that partner
@@ -18,13 +23,18 @@ pub mod cdrs;
 pub mod client;
 pub mod commands;
 pub mod credentials;
+pub mod hub_client_info;
 pub mod locations;
 pub mod operator;
+pub mod outbox;
+pub mod push;
 pub mod reply;
 pub mod scope;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod sweep;
+pub mod tariffs;
 pub mod tokens;
 pub mod versions;
 
@@ -49,10 +59,15 @@ struct Inner {
     http: reqwest::Client,
     /// Base URL of our OCPI endpoints as partners reach them (…/ocpi), set once bound.
     base_url: OnceLock<String>,
+    /// Wakes the outbox worker when a push is written.
+    outbox: outbox::Wakeup,
 }
 
 impl Ocpi {
     /// `data_dir` holds the key that seals the tokens we send (`ocpi.key`, created 0600).
+    ///
+    /// Called inside the Tokio runtime, it also starts the pushes: a subscriber to the CSMS's
+    /// facts (subscribed here, so no fact after start-up is missed) and the outbox worker.
     pub fn new(
         settings: OcpiSettings,
         store: Arc<dyn Store>,
@@ -69,7 +84,9 @@ impl Ocpi {
         if let Some(url) = &settings.public_url {
             let _ = base_url.set(url.trim_end_matches('/').to_string());
         }
-        Ok(Ocpi(Arc::new(Inner {
+        let facts = csms.subscribe();
+        let wakeup = outbox::Wakeup::default();
+        let this = Ocpi(Arc::new(Inner {
             settings,
             store,
             ocpi,
@@ -77,7 +94,22 @@ impl Ocpi {
             sealer,
             http,
             base_url,
-        })))
+            outbox: wakeup.clone(),
+        }));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(push::run(this.clone(), facts));
+                runtime.spawn(sweep::run(this.clone()));
+                runtime.spawn(outbox::run(this.clone(), wakeup));
+            }
+            Err(_) => tracing::warn!("OCPI pushes not started: no Tokio runtime"),
+        }
+        Ok(this)
+    }
+
+    /// Wake the outbox worker: a push was written.
+    pub fn wake_outbox(&self) {
+        self.0.outbox.wake();
     }
 
     /// Where the HTTP listener ended up: the base URL is `http://{addr}/ocpi` unless
@@ -154,6 +186,11 @@ impl Ocpi {
             .route(
                 "/{version}/cpo/sessions/{session_id}/charging_preferences",
                 put(sessions::charging_preferences),
+            )
+            .route("/{version}/cpo/tariffs", get(tariffs::list))
+            .route(
+                "/{version}/cpo/hubclientinfo/{country_code}/{party_id}",
+                get(hub_client_info::get).put(hub_client_info::put),
             )
             .route("/{version}/cpo/cdrs", get(cdrs::list))
             .route("/{version}/cpo/cdrs/{cdr_id}", get(cdrs::one))

@@ -173,5 +173,119 @@ pub async fn put_location(
         stations: ids,
     };
     ocpi.ocpi_store().put_ocpi_location(&row).await?;
+    // Partners hear of it now, not at their next GET (Locations push, ADR 0038).
+    if let Err(e) = crate::push::location_changed(ocpi, party, id).await {
+        tracing::warn!(location = id, error = %e.body, "OCPI: cannot enqueue the location push");
+    }
     Ok(())
+}
+
+/// One push in a partner's outbox, as the operator sees it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushView {
+    pub id: i64,
+    /// OCPI module: `locations`, `sessions`, `cdrs`, `tariffs`.
+    pub module: String,
+    pub object_key: String,
+    pub method: String,
+    /// Appended to the partner's Receiver endpoint.
+    pub path: String,
+    /// `PENDING` or `DELIVERED`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: chrono::DateTime<Utc>,
+    /// Why the last attempt failed (bounded), while it is pending.
+    pub last_error: Option<String>,
+    pub created_at: chrono::DateTime<Utc>,
+    pub delivered_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// A partner's outbox: depth, failing pushes, and the most recent pushes (newest first).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxView {
+    pub partner_id: i64,
+    pub pending: i64,
+    pub delivered: i64,
+    /// Pending pushes that failed at least once (the partner is down or refuses them).
+    pub failing: i64,
+    pub pushes: Vec<PushView>,
+}
+
+/// The partner's outbox with its `limit` most recent pushes.
+pub async fn outbox(ocpi: &Ocpi, partner_id: i64, limit: u32) -> Result<OutboxView, OperatorError> {
+    let store = ocpi.ocpi_store();
+    if store.ocpi_partner(partner_id).await?.is_none() {
+        return Err(OperatorError::NotFound(format!(
+            "OCPI partner {partner_id}"
+        )));
+    }
+    let counts = store.ocpi_push_counts(partner_id).await?;
+    let pushes = store
+        .ocpi_pushes(partner_id, limit)
+        .await?
+        .into_iter()
+        .map(|p| PushView {
+            id: p.id,
+            module: p.module,
+            object_key: p.object_key,
+            method: p.method,
+            path: p.path,
+            status: p.status,
+            attempts: p.attempts,
+            next_attempt_at: p.next_attempt_at,
+            last_error: p.last_error,
+            created_at: p.created_at,
+            delivered_at: p.delivered_at,
+        })
+        .collect();
+    Ok(OutboxView {
+        partner_id,
+        pending: counts.pending,
+        delivered: counts.delivered,
+        failing: counts.failing,
+        pushes,
+    })
+}
+
+/// A party connected to a hub partner, as the hub last reported it (HubClientInfo).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientInfoView {
+    /// `CC*PID`.
+    pub party: String,
+    /// OCPI role: CPO, EMSP, NSP…
+    pub role: String,
+    /// CONNECTED, OFFLINE, PLANNED, SUSPENDED.
+    pub status: String,
+    pub last_updated: chrono::DateTime<Utc>,
+}
+
+/// What a hub partner told us about the parties connected to it.
+pub async fn hub_clients(
+    ocpi: &Ocpi,
+    partner_id: i64,
+) -> Result<Vec<ClientInfoView>, OperatorError> {
+    let store = ocpi.ocpi_store();
+    if store.ocpi_partner(partner_id).await?.is_none() {
+        return Err(OperatorError::NotFound(format!(
+            "OCPI partner {partner_id}"
+        )));
+    }
+    let mut out = Vec::new();
+    for row in store.ocpi_client_infos(partner_id).await? {
+        let Ok(info) =
+            serde_json::from_str::<unicharge_ocpi::hub_client_info::ClientInfo>(&row.data)
+        else {
+            continue;
+        };
+        out.push(ClientInfoView {
+            party: format!("{}*{}", row.party.country_code, row.party.party_id),
+            role: info.role.as_str().to_string(),
+            status: info.status.as_str().to_string(),
+            last_updated: row.last_updated,
+        });
+    }
+    Ok(out)
 }

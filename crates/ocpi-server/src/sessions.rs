@@ -25,7 +25,7 @@ use unicharge_ocpi::tokens::Token;
 use unicharge_ocpi::transport::StatusCode;
 use unicharge_ocpi::types::Price;
 use unicharge_ocpi::Version;
-use unicharge_store::ocpi::{LocationRow, Party, TokenRow};
+use unicharge_store::ocpi::{LocationRow, Partner, Party, TokenRow};
 use unicharge_store::records::TransactionRecord;
 
 use crate::auth::{Caller, Registered};
@@ -54,15 +54,19 @@ pub fn session_id(station: &StationId, transaction_id: &str) -> String {
 }
 
 /// The partner's token a transaction ran with, if it is one of the partner's.
-async fn owner_token(ocpi: &Ocpi, caller: &Caller, uid: &str) -> Result<Option<Token>, Reply> {
+pub async fn owner_token(
+    ocpi: &Ocpi,
+    partner: &Partner,
+    uid: &str,
+) -> Result<Option<Token>, Reply> {
     let rows: Vec<TokenRow> = ocpi
         .ocpi_store()
         .ocpi_tokens_by_uid(uid)
         .await
         .map_err(Reply::server_error)?;
     for row in rows {
-        let own = row.partner_id == Some(caller.partner.id)
-            || scope::is_partner_party(&caller.partner, &row.party);
+        let own =
+            row.partner_id == Some(partner.id) || scope::is_partner_party(partner, &row.party);
         if own {
             if let Ok(token) = serde_json::from_str::<Token>(&row.data) {
                 return Ok(Some(token));
@@ -91,7 +95,7 @@ pub async fn visible(
                 let Some(uid) = tx.id_token.clone() else {
                     continue;
                 };
-                if let Some(token) = owner_token(ocpi, caller, &uid).await? {
+                if let Some(token) = owner_token(ocpi, &caller.partner, &uid).await? {
                     out.push(Roamed {
                         location: location.clone(),
                         data: data.clone(),

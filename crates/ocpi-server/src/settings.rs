@@ -26,6 +26,15 @@ pub struct OcpiSettings {
     /// CommandResult.
     #[serde(with = "secs")]
     pub command_timeout: Duration,
+    /// First wait before a failed push to a partner is tried again; doubled per failure.
+    #[serde(with = "secs")]
+    pub push_retry_initial: Duration,
+    /// Longest wait between two tries of a push (a partner that is down gets retried at least
+    /// this often, and everything pending reaches it when it is back).
+    #[serde(with = "secs")]
+    pub push_retry_max: Duration,
+    /// Pushes the outbox worker sends per round.
+    pub push_batch: u32,
     /// Our own parties (CPO roles). Each partner is registered with some of them. (Last: a
     /// TOML array of tables follows the plain keys.)
     pub parties: Vec<PartySettings>,
@@ -53,6 +62,9 @@ impl Default for OcpiSettings {
             currency: "EUR".into(),
             partner_timeout: Duration::from_secs(10),
             command_timeout: Duration::from_secs(30),
+            push_retry_initial: Duration::from_secs(10),
+            push_retry_max: Duration::from_secs(30 * 60),
+            push_batch: 50,
             parties: vec![PartySettings {
                 country_code: "ZZ".into(),
                 party_id: "UNI".into(),
@@ -84,6 +96,11 @@ impl OcpiSettings {
             );
         }
         anyhow::ensure!(self.max_page > 0, "ocpi.max_page must be at least 1");
+        anyhow::ensure!(
+            self.push_retry_max >= self.push_retry_initial,
+            "ocpi.push_retry_max must be at least ocpi.push_retry_initial"
+        );
+        anyhow::ensure!(self.push_batch > 0, "ocpi.push_batch must be at least 1");
         Ok(())
     }
 

@@ -39,8 +39,14 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
         e(ModuleId::Locations, InterfaceRole::Sender, "cpo/locations"),
         e(ModuleId::Sessions, InterfaceRole::Sender, "cpo/sessions"),
         e(ModuleId::Cdrs, InterfaceRole::Sender, "cpo/cdrs"),
+        e(ModuleId::Tariffs, InterfaceRole::Sender, "cpo/tariffs"),
         e(ModuleId::Commands, InterfaceRole::Receiver, "cpo/commands"),
         e(ModuleId::Tokens, InterfaceRole::Receiver, "cpo/tokens"),
+        e(
+            ModuleId::HubClientInfo,
+            InterfaceRole::Receiver,
+            "cpo/hubclientinfo",
+        ),
     ]
 }
 

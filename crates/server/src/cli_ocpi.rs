@@ -5,6 +5,8 @@
 //! unicharge ocpi register 2 --versions-url https://emsp.example/ocpi/versions --token <their A>
 //! unicharge ocpi location NL*UNI LOC1 --file loc1.json --station CP001 --station CP002
 //! unicharge ocpi partners
+//! unicharge ocpi outbox 2 --limit 20          # pushes to partner 2: pending, failing, last error
+//! unicharge ocpi clients 3                    # parties a hub partner reported (HubClientInfo)
 //! ```
 
 use anyhow::Context;
@@ -38,6 +40,26 @@ pub enum OcpiCommand {
         versions_url: String,
         #[arg(long)]
         token: String,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Show the pushes to a partner (EVSE status, sessions, CDRs, tariffs, CommandResults):
+    /// how many are pending or failing, and the most recent ones with their last error. A
+    /// growing `pending` with `failing` means the partner is down or refuses them; they are
+    /// retried with backoff (`ocpi.push_retry_initial` / `ocpi.push_retry_max`).
+    Outbox {
+        /// The partner's id (from `partners`).
+        id: i64,
+        /// Most recent pushes to list.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// The parties a hub partner reported as connected to it (HubClientInfo).
+    Clients {
+        /// The hub partner's id.
+        id: i64,
         #[command(flatten)]
         api: ApiArgs,
     },
@@ -81,6 +103,22 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
                 reqwest::Method::POST,
                 &format!("ocpi/partners/{id}/register"),
                 Some(json!({"versionsUrl": versions_url, "token": token})),
+            )
+            .await
+        }
+        OcpiCommand::Outbox { id, limit, api } => {
+            api.send(
+                reqwest::Method::GET,
+                &format!("ocpi/partners/{id}/outbox?limit={limit}"),
+                None,
+            )
+            .await
+        }
+        OcpiCommand::Clients { id, api } => {
+            api.send(
+                reqwest::Method::GET,
+                &format!("ocpi/partners/{id}/clients"),
+                None,
             )
             .await
         }

@@ -46,6 +46,9 @@ async fn cpo(max_page: u64) -> (TestCsms, Operator) {
         |s| {
             s.http.listen = Some("127.0.0.1:0".parse().unwrap());
             s.ocpi.max_page = max_page;
+            // Pushes and CommandResults refused by a peer are retried at once (ADR 0038).
+            s.ocpi.push_retry_initial = std::time::Duration::from_millis(20);
+            s.ocpi.push_retry_max = std::time::Duration::from_millis(100);
             s.ocpi.parties = vec![
                 party("NL", "UNI", "Unicharge NL"),
                 party("DE", "ABC", "Abc Laden"),
@@ -161,8 +164,10 @@ async fn b8_1_credentials_handshake_tokens_a_b_c_both_directions() {
         "locations SENDER",
         "sessions SENDER",
         "cdrs SENDER",
+        "tariffs SENDER",
         "commands RECEIVER",
         "tokens RECEIVER",
+        "hubclientinfo RECEIVER",
     ] {
         assert!(
             modules.contains(&m.to_string()),
@@ -659,7 +664,9 @@ async fn b6_1_start_session_command_to_cdr_with_exact_amounts() {
         .await;
     assert_eq!(stop["data"]["result"], "UNKNOWN_SESSION");
 
-    // STOP_SESSION by the owner → RequestStopTransaction.
+    // STOP_SESSION by the owner → RequestStopTransaction. The eMSP refuses the first
+    // CommandResult (HTTP 500): it is sent again from the outbox.
+    peer.fail_next_results(1);
     let (_, _, stop) = peer
         .call(
             Method::POST,
@@ -689,6 +696,7 @@ async fn b6_1_start_session_command_to_cdr_with_exact_amounts() {
         (result.path.as_str(), &result.body["result"]),
         ("stop-1", &json!("ACCEPTED"))
     );
+    assert_eq!(peer.refused_results(), 1, "delivered on the retry");
 
     let mut suspended = event(
         TX,
@@ -793,4 +801,93 @@ async fn b6_1_start_session_command_to_cdr_with_exact_amounts() {
 fn base64_of(token: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(token)
+}
+
+/// B8.4 kept updated of connections to a Hub: a hub partner (HUB role in its credentials) PUTs
+/// ClientInfo for the parties connected to it at our HubClientInfo Receiver (published in
+/// version details); we answer GET with what it said and show it to the operator. A URL / body
+/// mismatch gets 2001; a partner without a HUB role is refused (404).
+#[tokio::test]
+async fn b8_4_hub_client_info_received_from_the_hub_only() {
+    let (_csms, operator) = cpo(100).await;
+    let (token_a, versions_url, hub_id) = operator.partner("Roaming hub", &["NL*UNI"]).await;
+    let mut hub = Peer::start("DE", "HUB").await.with_role("HUB");
+    hub.register(&versions_url, &token_a, "2.2.1").await;
+    let receiver = hub.endpoint("hubclientinfo");
+    let info = |status: &str| {
+        json!({
+            "country_code": "NL", "party_id": "EMB", "role": "EMSP", "status": status,
+            "last_updated": "2026-12-06T12:00:00Z",
+        })
+    };
+    let (code, _, put) = hub
+        .call(
+            Method::PUT,
+            &format!("{receiver}/NL/EMB"),
+            Some(info("CONNECTED")),
+        )
+        .await;
+    assert_eq!(
+        (code, put["status_code"].as_i64()),
+        (200, Some(1000)),
+        "{put}"
+    );
+    let (_, _, got) = hub
+        .call(Method::GET, &format!("{receiver}/NL/EMB"), None)
+        .await;
+    assert_eq!(got["data"]["status"], "CONNECTED", "{got}");
+    assert_eq!(got["data"]["role"], "EMSP");
+    // The party goes offline at the hub.
+    hub.call(
+        Method::PUT,
+        &format!("{receiver}/NL/EMB"),
+        Some(info("OFFLINE")),
+    )
+    .await;
+    let (_, _, got) = hub
+        .call(Method::GET, &format!("{receiver}/NL/EMB"), None)
+        .await;
+    assert_eq!(got["data"]["status"], "OFFLINE");
+    let clients = operator
+        .send(
+            Method::GET,
+            &format!("/ocpi/partners/{hub_id}/clients"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        clients,
+        json!([{"party": "NL*EMB", "role": "EMSP", "status": "OFFLINE",
+                "lastUpdated": "2026-12-06T12:00:00Z"}])
+    );
+    // URL and body disagree: 2001, nothing stored.
+    let (_, _, mismatch) = hub
+        .call(
+            Method::PUT,
+            &format!("{receiver}/NL/XYZ"),
+            Some(info("CONNECTED")),
+        )
+        .await;
+    assert_eq!(mismatch["status_code"], 2001);
+    let (code, _, _) = hub
+        .call(Method::GET, &format!("{receiver}/NL/XYZ"), None)
+        .await;
+    assert_eq!(code, 404);
+
+    // An eMSP is not a hub.
+    let (token_a, _, _) = operator.partner("Peer eMSP", &["NL*UNI"]).await;
+    let mut emsp = Peer::start("NL", "EMA").await;
+    emsp.register(&versions_url, &token_a, "2.2.1").await;
+    let (code, _, refused) = emsp
+        .call(
+            Method::PUT,
+            &format!("{receiver}/NL/EMB"),
+            Some(info("SUSPENDED")),
+        )
+        .await;
+    assert_eq!(code, 404, "{refused}");
+    let (_, _, got) = hub
+        .call(Method::GET, &format!("{receiver}/NL/EMB"), None)
+        .await;
+    assert_eq!(got["data"]["status"], "OFFLINE", "unchanged by the eMSP");
 }

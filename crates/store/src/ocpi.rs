@@ -70,8 +70,9 @@ pub struct TokenRow {
     pub last_updated: DateTime<Utc>,
 }
 
+/// Partners, locations, tokens; and, through [`OcpiOutbox`], the push outbox.
 #[async_trait]
-pub trait OcpiStore: Send + Sync + 'static {
+pub trait OcpiStore: OcpiOutbox + OcpiHub + Send + Sync + 'static {
     /// Create a partner (its `id` is ignored); returns the new id.
     async fn create_ocpi_partner(&self, partner: &Partner) -> Result<i64>;
     /// Replace a partner's row and parties. True if it exists.
@@ -95,4 +96,99 @@ pub trait OcpiStore: Send + Sync + 'static {
     async fn ocpi_token(&self, party: &Party, uid: &str, kind: &str) -> Result<Option<TokenRow>>;
     /// Every token with this uid (any party, any type).
     async fn ocpi_tokens_by_uid(&self, uid: &str) -> Result<Vec<TokenRow>>;
+}
+
+/// A push waiting for, or done by, the outbox worker (migration 0061, ADR 0038).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushRow {
+    /// 0 when enqueueing; the row id (delivery order) when read back.
+    pub id: i64,
+    pub partner_id: i64,
+    /// OCPI module id of the partner's Receiver endpoint: `locations`, `sessions`, `cdrs`,
+    /// `tariffs`.
+    pub module: String,
+    /// The object pushed; rows of one key are delivered in order.
+    pub object_key: String,
+    /// `PUT`, `PATCH`, `POST`, `DELETE`.
+    pub method: String,
+    /// Appended to the Receiver endpoint URL (`/NL/UNI/LOC1/CP1*1`, empty for a CDR POST).
+    pub path: String,
+    /// JSON body.
+    pub body: Option<String>,
+    /// `OCPI-from-*`: our party that owns the object.
+    pub from: Option<Party>,
+    /// `OCPI-to-*`: the partner's party the object is for.
+    pub to: Option<Party>,
+    /// `PENDING` or `DELIVERED`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Outbox depth of one partner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushCounts {
+    pub pending: i64,
+    pub delivered: i64,
+    /// Pending rows that failed at least once.
+    pub failing: i64,
+}
+
+/// The OCPI push outbox and tariff versions (migrations 0061, 0062).
+#[async_trait]
+pub trait OcpiOutbox: Send + Sync + 'static {
+    /// Add a push; returns its id, or `None` when it was a POST already enqueued for this
+    /// partner and object (a CDR is sent once).
+    async fn enqueue_ocpi_push(&self, push: &PushRow) -> Result<Option<i64>>;
+    /// Pending pushes due at `now`, oldest first, each the oldest pending one of its object
+    /// (so one object's pushes go out in order).
+    async fn due_ocpi_pushes(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<PushRow>>;
+    /// When the next pending push is due, if any (counting only the oldest pending push of
+    /// each object: the others wait behind it).
+    async fn next_ocpi_push_due(&self) -> Result<Option<DateTime<Utc>>>;
+    async fn ocpi_push_delivered(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
+    /// A failed attempt: counted, with the error and when to try again.
+    async fn ocpi_push_failed(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> Result<()>;
+    /// A partner's pushes, newest first.
+    async fn ocpi_pushes(&self, partner_id: i64, limit: u32) -> Result<Vec<PushRow>>;
+    async fn ocpi_push_counts(&self, partner_id: i64) -> Result<PushCounts>;
+
+    /// Record a tariff's fingerprint; returns the tariff's `last_updated`: `now` when the
+    /// fingerprint is new or changed (and `true`), else the stored time (and `false`).
+    async fn ocpi_tariff_version(
+        &self,
+        tariff_id: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(DateTime<Utc>, bool)>;
+    /// Ids of every tariff with a recorded fingerprint.
+    async fn ocpi_tariff_ids(&self) -> Result<Vec<String>>;
+    /// Forget a deleted tariff's fingerprint. True if it was recorded.
+    async fn forget_ocpi_tariff(&self, tariff_id: &str) -> Result<bool>;
+}
+
+/// What a hub partner says about a party connected to it (migration 0063).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientInfoRow {
+    pub partner_id: i64,
+    pub party: Party,
+    /// The OCPI `ClientInfo` object, JSON.
+    pub data: String,
+    pub last_updated: DateTime<Utc>,
+}
+
+/// HubClientInfo received from hub partners (migration 0063).
+#[async_trait]
+pub trait OcpiHub: Send + Sync + 'static {
+    async fn put_ocpi_client_info(&self, info: &ClientInfoRow) -> Result<()>;
+    async fn ocpi_client_info(
+        &self,
+        partner_id: i64,
+        party: &Party,
+    ) -> Result<Option<ClientInfoRow>>;
+    /// Everything a hub told us, ordered by party.
+    async fn ocpi_client_infos(&self, partner_id: i64) -> Result<Vec<ClientInfoRow>>;
 }

@@ -23,6 +23,26 @@ pub struct Received {
     pub body: Value,
 }
 
+/// A push the CPO sent to one of our Receiver endpoints (answered or refused).
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    pub method: String,
+    /// OCPI module of the endpoint: locations, sessions, cdrs, tariffs.
+    pub module: String,
+    /// The rest of the path after the module's endpoint URL (`/NL/UNI/LOC1/CP*1`, or empty).
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Value,
+    /// Whether we answered 200 / 1000 (false: we were "down" and answered 500).
+    pub accepted: bool,
+}
+
+impl Pushed {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
 #[derive(Clone)]
 struct PeerState {
     /// Tokens the CPO may call us with (our token A for it, then the token B/C we gave it).
@@ -36,6 +56,14 @@ struct PeerState {
     /// The credentials the CPO POSTed to us.
     posted: Arc<Mutex<Option<Value>>>,
     results: mpsc::UnboundedSender<Received>,
+    pushes: mpsc::UnboundedSender<Pushed>,
+    /// Answer the next N pushes with HTTP 500.
+    fail_next: Arc<std::sync::atomic::AtomicUsize>,
+    /// Answer every push with HTTP 500 while set (the eMSP is down).
+    down: Arc<std::sync::atomic::AtomicBool>,
+    /// Answer the next N CommandResults with HTTP 500; counts those refused.
+    fail_results: Arc<std::sync::atomic::AtomicUsize>,
+    refused_results: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A running eMSP peer.
@@ -47,7 +75,10 @@ pub struct Peer {
     pub token: String,
     pub country_code: String,
     pub party_id: String,
+    /// The role we register with (EMSP unless [`Peer::with_role`] says otherwise).
+    pub role: String,
     pub results: mpsc::UnboundedReceiver<Received>,
+    pub pushes: mpsc::UnboundedReceiver<Pushed>,
     state: PeerState,
     pub client: Client,
     /// The CPO's endpoints (module id + role → url) after registration.
@@ -110,6 +141,10 @@ async fn details(
         envelope(json!({"version": version, "endpoints": [
             {"identifier": "credentials", "role": "RECEIVER", "url": format!("{base}/{version}/credentials")},
             {"identifier": "commands", "role": "SENDER", "url": format!("{base}/{version}/commands")},
+            {"identifier": "locations", "role": "RECEIVER", "url": format!("{base}/{version}/receiver/locations")},
+            {"identifier": "sessions", "role": "RECEIVER", "url": format!("{base}/{version}/receiver/sessions")},
+            {"identifier": "cdrs", "role": "RECEIVER", "url": format!("{base}/{version}/receiver/cdrs")},
+            {"identifier": "tariffs", "role": "RECEIVER", "url": format!("{base}/{version}/receiver/tariffs")},
         ]})),
     )
 }
@@ -140,7 +175,18 @@ async fn command_result(
     Path((_version, id)): Path<(String, String)>,
     headers: HeaderMap,
     Json(body): Json<Value>,
-) -> Json<Value> {
+) -> (axum::http::StatusCode, Json<Value>) {
+    use std::sync::atomic::Ordering;
+    if s.fail_results
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        s.refused_results.fetch_add(1, Ordering::SeqCst);
+        return (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"status_code": 3000, "timestamp": "2026-12-06T12:00:00Z"})),
+        );
+    }
     let _ = s.results.send(Received {
         path: id,
         authorization: headers
@@ -149,13 +195,65 @@ async fn command_result(
             .map(str::to_string),
         body,
     });
-    Json(json!({"status_code": 1000, "timestamp": "2026-12-06T12:00:00Z"}))
+    (
+        axum::http::StatusCode::OK,
+        Json(json!({"status_code": 1000, "timestamp": "2026-12-06T12:00:00Z"})),
+    )
+}
+
+/// Any call to one of our Receiver endpoints: recorded, then answered 1000 or (down) 500.
+async fn receiver(
+    State(s): State<PeerState>,
+    method: axum::http::Method,
+    Path(params): Path<Vec<(String, String)>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> (axum::http::StatusCode, Json<Value>) {
+    use std::sync::atomic::Ordering;
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let rest = param("rest");
+    let failing = s.down.load(Ordering::SeqCst)
+        || s.fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+    let _ = s.pushes.send(Pushed {
+        method: method.to_string(),
+        module: param("module"),
+        path: if rest.is_empty() {
+            rest
+        } else {
+            format!("/{rest}")
+        },
+        accepted: !failing && authorized(&s, &headers),
+        headers: headers.clone(),
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    });
+    if !authorized(&s, &headers) {
+        return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({})));
+    }
+    if failing {
+        return (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"status_code": 3000, "timestamp": "2026-12-06T12:00:00Z"})),
+        );
+    }
+    (
+        axum::http::StatusCode::OK,
+        Json(json!({"status_code": 1000, "timestamp": "2026-12-06T12:00:00Z"})),
+    )
 }
 
 impl Peer {
     /// Start a peer for eMSP party `country_code`/`party_id`.
     pub async fn start(country_code: &str, party_id: &str) -> Peer {
         let (tx, rx) = mpsc::unbounded_channel();
+        let (push_tx, push_rx) = mpsc::unbounded_channel();
         let token_b = format!("peer-token-b-{party_id}-0123456789");
         let state = PeerState {
             accepted: Arc::new(Mutex::new(vec![token_b.clone()])),
@@ -165,12 +263,25 @@ impl Peer {
             base: Arc::new(Mutex::new(String::new())),
             posted: Arc::new(Mutex::new(None)),
             results: tx,
+            pushes: push_tx,
+            fail_next: Arc::default(),
+            down: Arc::default(),
+            fail_results: Arc::default(),
+            refused_results: Arc::default(),
         };
         let app = Router::new()
             .route("/emsp/versions", get(versions))
             .route("/emsp/{version}", get(details))
             .route("/emsp/{version}/credentials", post(credentials))
             .route("/emsp/{version}/commands/{id}", post(command_result))
+            .route(
+                "/emsp/{version}/receiver/{module}",
+                axum::routing::any(receiver),
+            )
+            .route(
+                "/emsp/{version}/receiver/{module}/{*rest}",
+                axum::routing::any(receiver),
+            )
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -183,7 +294,9 @@ impl Peer {
             token: String::new(),
             country_code: country_code.into(),
             party_id: party_id.into(),
+            role: "EMSP".into(),
             results: rx,
+            pushes: push_rx,
             state,
             client: Client::builder()
                 .timeout(Duration::from_secs(30))
@@ -192,6 +305,56 @@ impl Peer {
             endpoints: Vec::new(),
             version: String::new(),
             last_raw: Mutex::new(String::new()),
+        }
+    }
+
+    /// Answer the next `n` CommandResults with HTTP 500.
+    pub fn fail_next_results(&self, n: usize) {
+        self.state
+            .fail_results
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many CommandResults we refused so far.
+    pub fn refused_results(&self) -> usize {
+        self.state
+            .refused_results
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Register with another role than EMSP (e.g. HUB).
+    pub fn with_role(mut self, role: &str) -> Peer {
+        self.role = role.into();
+        self
+    }
+
+    /// Answer the next `n` pushes with HTTP 500.
+    pub fn fail_next_pushes(&self, n: usize) {
+        self.state
+            .fail_next
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// While `down`, answer every push with HTTP 500.
+    pub fn set_down(&self, down: bool) {
+        self.state
+            .down
+            .store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The next push (accepted or refused) that `wanted` picks, within 20 s; the ones it
+    /// skips are returned too, in arrival order, as the first element.
+    pub async fn next_push(&mut self, wanted: impl Fn(&Pushed) -> bool) -> (Vec<Pushed>, Pushed) {
+        let mut skipped = Vec::new();
+        loop {
+            let p = tokio::time::timeout(Duration::from_secs(20), self.pushes.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no wanted push within 20 s; got {skipped:#?}"))
+                .expect("peer running");
+            if wanted(&p) {
+                return (skipped, p);
+            }
+            skipped.push(p);
         }
     }
 
@@ -292,7 +455,7 @@ impl Peer {
                 &credentials_url,
                 Some(json!({
                     "token": self.token_b, "url": format!("{}/versions", self.base),
-                    "roles": [{"role": "EMSP", "country_code": self.country_code,
+                    "roles": [{"role": self.role, "country_code": self.country_code,
                                "party_id": self.party_id,
                                "business_details": {"name": "Peer eMSP"}}],
                 })),

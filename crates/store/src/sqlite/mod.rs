@@ -22,6 +22,8 @@ mod ledger;
 mod meter_readings;
 mod metered_usage;
 mod ocpi;
+mod ocpi_hub;
+mod ocpi_outbox;
 mod operator;
 mod parts;
 mod personal_data;
