@@ -671,11 +671,22 @@ async fn ui_roaming_page_lists_ocpi_partners_and_diameter_page_says_how_to_turn_
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
+    let partner_id = created.json::<serde_json::Value>().await.unwrap()["partner"]["id"]
+        .as_i64()
+        .unwrap();
     let session = ui.login(&ui.admin).await;
     let roaming = ui.get("/ui/roaming", Some(&session)).await;
     assert_eq!(roaming.status, StatusCode::OK, "{}", roaming.body);
     assert!(
         roaming.body.contains(">Hubject Test EMSP<"),
+        "{}",
+        roaming.body
+    );
+    // Nothing pushed to it yet: an empty outbox, nothing failing.
+    assert!(
+        roaming
+            .body
+            .contains(&format!(r#"data-outbox-pending="{partner_id}">0</td>"#)),
         "{}",
         roaming.body
     );

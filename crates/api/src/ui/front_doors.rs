@@ -31,17 +31,30 @@ pub async fn roaming(State(state): State<UiState>, viewer: Viewer) -> Response {
         Ok(p) => p,
         Err(e) => return error_page(&state, &viewer, crate::ocpi::refused(e)),
     };
+    // Each partner's push outbox: what is still to be delivered, and what keeps failing.
+    let mut outboxes = Vec::with_capacity(partners.len());
+    for p in &partners {
+        match unicharge_ocpi_server::operator::outbox(ocpi, p.id, 0).await {
+            Ok(o) => outboxes.push(o),
+            Err(e) => return error_page(&state, &viewer, crate::ocpi::refused(e)),
+        }
+    }
     let body = html! {
         p { "OCPI parties this CPO exchanges credentials with. Add one with " code { "unicharge ocpi partner add" } "." }
         @if partners.is_empty() { p.empty { "No partner yet." } } @else {
             div.scroll { table {
                 thead { tr {
                     th scope="col" { "Partner" } th scope="col" { "Status" } th scope="col" { "Version" }
-                    th scope="col" { "Their roles" } th scope="col" { "Updated" }
+                    th scope="col" { "Their roles" } th scope="col" { "Pushes pending" }
+                    th scope="col" { "Failing" } th scope="col" { "Delivered" } th scope="col" { "Updated" }
                 } }
-                tbody { @for p in &partners { tr {
+                tbody { @for (p, o) in partners.iter().zip(&outboxes) { tr {
                     td { (p.name) } td { (badge(&p.status)) } td { (opt(p.version.as_deref())) }
-                    td { (p.roles.join(", ")) } td { (time(&p.updated_at)) }
+                    td { (p.roles.join(", ")) }
+                    td.num data-outbox-pending=(p.id) { (o.pending) }
+                    td.num { @if o.failing > 0 { span.warn { (o.failing) } } @else { "0" } }
+                    td.num { (o.delivered) }
+                    td { (time(&p.updated_at)) }
                 } } }
             } }
         }
