@@ -41,10 +41,11 @@ fn main() -> anyhow::Result<()> {
                  commands:\n  \
                  codegen-ocpp [--check]   regenerate OCPP 2.0.1 message types from the schemas\n  \
                  conformance-report       run the OCTT CSMS conformance tests, write docs/conformance/ocpp201-csms.md\n  \
-                 diameter-report          run the Diameter Rf/Ro TP tests, write docs/conformance/diameter-rf-ro.md
-                 efc-conformance-report   run the ISO/TS 16407-1 EFC tests, write docs/conformance/efc-17575.md
-                 ocpi-report              run the OCPI tests, write docs/conformance/ocpi.md
-                 ocpp16-report            run the OCPP 1.6J tests, write docs/conformance/ocpp16.md"
+                 diameter-report          run the Diameter Rf/Ro TP tests, write docs/conformance/diameter-rf-ro.md\n  \
+                 efc-conformance-report   run the ISO/TS 16407-1 EFC tests, write docs/conformance/efc-17575.md\n  \
+                 ocpi-report              run the OCPI tests, write docs/conformance/ocpi.md\n  \
+                 ocpp16-report            run the OCPP 1.6J tests, write docs/conformance/ocpp16.md\n\n\
+                 Every report command takes --from LOG to read a saved `cargo test` output instead of running."
             );
             std::process::exit(2);
         }
