@@ -403,7 +403,13 @@ async fn ui_browser_operator_watches_a_station_starts_a_charge_and_sees_cost_and
         ("/ui/transactions", "transactions"),
         ("/ui/charge-records", "charge-records"),
         ("/ui/tariffs", "tariffs"),
+        ("/ui/tokens", "tokens"),
+        ("/ui/firmware-campaigns", "firmware-campaigns"),
+        ("/ui/site-limits", "site-limits"),
+        ("/ui/accounts", "accounts"),
         ("/ui/roaming", "roaming"),
+        ("/ui/diameter", "diameter"),
+        ("/ui/efc", "tolling"),
         ("/", "overview"),
     ] {
         client.goto(&format!("{base}{path}")).await.unwrap();

@@ -27,7 +27,7 @@ pub fn form(viewer: &Viewer, files: &[FirmwareFile]) -> Markup {
         section aria-labelledby="start-campaign" {
             h2 id="start-campaign" { "Start a campaign" }
             @if files.is_empty() {
-                p.hint { "Upload a firmware file first: " code { "unicharge firmware upload FILE" } "." }
+                p.hint { "Upload a firmware file first: " code { "POST /api/v1/firmware?name=FILE" } " (the file as the body)" "." }
             } @else {
                 form.stacked method="post" action=(URL) {
                     (csrf_field(viewer))

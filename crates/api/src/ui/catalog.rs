@@ -33,7 +33,7 @@ pub async fn tokens(State(state): State<UiState>, viewer: Viewer) -> Response {
         Err(e) => return error_page(&state, &viewer, e.into()),
     };
     let body = html! {
-        p { (tokens.len()) " idTokens · add or block one with " code { "unicharge token" } " or " code { "PUT /api/v1/tokens/{id}" } }
+        p { (tokens.len()) " idTokens · add or block one with " code { "PUT /api/v1/tokens/{type}/{idToken}" } }
         (cut_note(tokens.len()))
         @if tokens.is_empty() { p.empty { "No idToken yet." } } @else {
             div.scroll { table {
@@ -57,7 +57,7 @@ pub async fn tariffs(State(state): State<UiState>, viewer: Viewer) -> Response {
         Err(e) => return error_page(&state, &viewer, e.into()),
     };
     let body = html! {
-        p { "Prices as charged (excl. VAT). Set them with " code { "unicharge tariff" } " or " code { "PUT /api/v1/tariffs/{id}" } "." }
+        p { "Prices as charged (excl. VAT). Set them with " code { "POST /api/v1/tariffs" } " and assign them with " code { "POST /api/v1/tariff-assignments" } "." }
         @if tariffs.is_empty() { p.empty { "No tariff: transactions are not rated." } } @else {
             div.scroll { table {
                 thead { tr {
@@ -95,7 +95,7 @@ pub async fn site_limits(State(state): State<UiState>, viewer: Viewer) -> Respon
     }
     let body = html! {
         p { "Each group shares one limit among its stations; the CSMS re-allocates when a transaction starts or ends." }
-        @if groups.is_empty() { p.empty { "No site group. Create one with " code { "PUT /api/v1/site-groups/{id}" } "." } } @else {
+        @if groups.is_empty() { p.empty { "No site group. Create one with " code { "unicharge site-group set" } " or " code { "PUT /api/v1/site-groups/{id}" } "." } } @else {
             div.scroll { table {
                 thead { tr {
                     th scope="col" { "Group" } th scope="col" { "Limit" } th scope="col" { "Stations" }
@@ -135,7 +135,7 @@ pub async fn campaigns(State(state): State<UiState>, viewer: Viewer) -> Response
         Err(e) => return error_page(&state, &viewer, e.into()),
     };
     let body = html! {
-        p { "Rollouts of one firmware to many stations, a few at a time (also " code { "unicharge firmware campaign" } ")." }
+        p { "Rollouts of one firmware to many stations, a few at a time (also " code { "unicharge firmware campaign start" } ")." }
         @if viewer.can_act() { (crate::ui::campaign_start::form(&viewer, &files)) }
         @if campaigns.is_empty() { p.empty { "No firmware campaign yet." } } @else {
             div.scroll { table {

@@ -40,7 +40,7 @@ pub async fn roaming(State(state): State<UiState>, viewer: Viewer) -> Response {
         }
     }
     let body = html! {
-        p { "OCPI parties this CPO exchanges credentials with. Add one with " code { "unicharge ocpi partner add" } "." }
+        p { "OCPI parties this CPO exchanges credentials with. Add one with " code { "unicharge ocpi partner-add" } "." }
         @if partners.is_empty() { p.empty { "No partner yet." } } @else {
             div.scroll { table {
                 thead { tr {
@@ -132,7 +132,7 @@ pub async fn efc(State(state): State<UiState>, viewer: Viewer) -> Response {
     let body = html! {
         section aria-labelledby="obes" {
             h2 id="obes" { "On-board units" }
-            @if obes.is_empty() { p.empty { "No OBE registered (" code { "unicharge efc obe add" } ")." } } @else {
+            @if obes.is_empty() { p.empty { "No OBE registered (" code { "unicharge efc obe" } ")." } } @else {
                 div.scroll { table {
                     thead { tr {
                         th scope="col" { "OBE" } th scope="col" { "Label" } th scope="col" { "MAC key" }
