@@ -405,3 +405,107 @@ async fn ocpp16_security_security_event_notification() {
         "{events:?}"
     );
 }
+
+/// UpdateFirmware through the same REST endpoint as for 2.0.1: the 1.6 request carries the
+/// location, retrieve date and retries, the empty 1.6 answer reads Accepted, and the 1.6
+/// FirmwareStatusNotifications (which name no request) are followed under the requestId the
+/// operator got, up to Installed.
+#[tokio::test]
+async fn ocpp16_firmware_update_firmware() {
+    use unicharge_ocpp::v16::{UpdateFirmwareRequest, UpdateFirmwareResponse};
+    let (csms, api) = start(&[CP]).await;
+    let mut station = booted16(&csms, CP).await;
+    let retrieve = Utc::now() + chrono::Duration::minutes(5);
+    let (request, status, body) = operate::<UpdateFirmwareRequest>(
+        &api,
+        &mut station,
+        &format!("/stations/{CP}/firmware/updates"),
+        json!({"location": "https://fw.example/acme-2.0.bin",
+            "retrieveDateTime": retrieve.to_rfc3339(), "retries": 3, "retryInterval": 60}),
+        UpdateFirmwareResponse {},
+    )
+    .await;
+    assert!(status.is_success(), "{status} {body}");
+    assert_eq!(request.location, "https://fw.example/acme-2.0.bin");
+    assert_eq!(request.retrieve_date.timestamp(), retrieve.timestamp());
+    assert_eq!(
+        (request.retries, request.retry_interval),
+        (Some(3), Some(60))
+    );
+    assert_eq!(body["status"], "Accepted", "{body}");
+    let request_id = body["requestId"].as_i64().expect("a requestId");
+    for status in [FirmwareStatus::Downloading, FirmwareStatus::Installed] {
+        station
+            .call16(&FirmwareStatusNotificationRequest { status })
+            .await
+            .unwrap();
+    }
+    let (status, tracked) = api
+        .call(
+            Method::GET,
+            &format!("/stations/{CP}/firmware/updates/{request_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tracked}");
+    assert_eq!(tracked["status"], "Installed", "{tracked}");
+    assert_eq!(tracked["complete"], true, "{tracked}");
+
+    // An install time is 2.0.1 only (1.6 installs once downloaded): 400, nothing sent.
+    let (status, refused) = api
+        .call(
+            Method::POST,
+            &format!("/stations/{CP}/firmware/updates"),
+            Some(json!({"location": "https://fw.example/acme-2.1.bin",
+                "retrieveDateTime": retrieve.to_rfc3339(),
+                "installDateTime": (retrieve + chrono::Duration::hours(1)).to_rfc3339()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"], "not_expressible_in_ocpp16", "{refused}");
+}
+
+/// GetLog (DiagnosticsLog) through the same REST endpoint: a 1.6 GetDiagnostics with the
+/// location and time window; the fileName comes back as the filename, and the 1.6
+/// DiagnosticsStatusNotification is followed under the requestId, up to Uploaded.
+#[tokio::test]
+async fn ocpp16_firmware_get_diagnostics() {
+    use unicharge_ocpp::v16::{GetDiagnosticsRequest, GetDiagnosticsResponse};
+    let (csms, api) = start(&[CP]).await;
+    let mut station = booted16(&csms, CP).await;
+    let oldest = Utc::now() - chrono::Duration::hours(2);
+    let (request, status, body) = operate::<GetDiagnosticsRequest>(
+        &api,
+        &mut station,
+        &format!("/stations/{CP}/logs"),
+        json!({"logType": "DiagnosticsLog", "remoteLocation": "ftp://logs.example/cp16/",
+            "oldestTimestamp": oldest.to_rfc3339()}),
+        GetDiagnosticsResponse {
+            file_name: Some("diag-cp16.zip".into()),
+        },
+    )
+    .await;
+    assert!(status.is_success(), "{status} {body}");
+    assert_eq!(request.location, "ftp://logs.example/cp16/");
+    assert_eq!(
+        request.start_time.map(|t| t.timestamp()),
+        Some(oldest.timestamp())
+    );
+    assert_eq!(body["status"], "Accepted", "{body}");
+    let request_id = body["requestId"].as_i64().expect("a requestId");
+    station
+        .call16(&DiagnosticsStatusNotificationRequest {
+            status: DiagnosticsStatus::Uploaded,
+        })
+        .await
+        .unwrap();
+    let (status, tracked) = api
+        .call(
+            Method::GET,
+            &format!("/stations/{CP}/logs/{request_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tracked}");
+    assert_eq!(tracked["status"], "Uploaded", "{tracked}");
+}

@@ -16,6 +16,7 @@
 //! | ClearCache | ClearCache | same |
 //! | CertificateSigned | CertificateSigned (security whitepaper) | a V2G certificate |
 //! | Local Auth List, Reservation, Smart Charging | see [`super::profiles`] | |
+//! | UpdateFirmware, GetLog | see [`super::firmware`] | |
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -47,6 +48,8 @@ pub(super) enum Back {
     CertificateSigned,
     /// Local Auth List, Reservation, Smart Charging ([`super::profiles`]).
     Profile(super::profiles::ProfileBack),
+    /// UpdateFirmware, GetDiagnostics ([`super::firmware`]).
+    Firmware(super::firmware::FirmwareBack),
 }
 
 /// Translate a (schema-valid) 2.0.1 request for a 1.6 station.
@@ -233,6 +236,14 @@ pub fn request(action: Action, payload: &Value) -> Result<Translated, OpError> {
             if let Some(translated) = super::profiles::request(other, payload) {
                 return translated;
             }
+            if let Some(translated) = super::firmware::request(other, payload) {
+                let (action, payload, back) = translated?;
+                return Ok(Translated {
+                    action,
+                    payload,
+                    back: Back::Firmware(back),
+                });
+            }
             return Err(refuse(
                 other,
                 "OCPP 1.6 has no equivalent of this request (or it is not translated yet)",
@@ -381,6 +392,7 @@ impl Translated {
                 })
             }
             Back::Profile(back) => super::profiles::answer(back, answer),
+            Back::Firmware(back) => super::firmware::answer(back, answer),
             Back::CertificateSigned => {
                 let a: v16::CertificateSignedResponse = parse(answer)?;
                 let status = match a.status {
