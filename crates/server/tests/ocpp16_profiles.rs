@@ -463,6 +463,21 @@ async fn ocpp16_firmware_update_firmware() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert_eq!(refused["error"], "not_expressible_in_ocpp16", "{refused}");
+    // 2.0.1 takes any string as the location; 1.6 wants a URI: refused, not sent invalid.
+    let (status, refused) = api
+        .call(
+            Method::POST,
+            &format!("/stations/{CP}/firmware/updates"),
+            Some(json!({"location": "acme 2.1.bin", "retrieveDateTime": retrieve.to_rfc3339()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"], "not_expressible_in_ocpp16", "{refused}");
+    // Nothing reached the charge point in between: its next message is answered normally.
+    station
+        .call16(&unicharge_ocpp::v16::HeartbeatRequest {})
+        .await
+        .unwrap();
 }
 
 /// GetLog (DiagnosticsLog) through the same REST endpoint: a 1.6 GetDiagnostics with the

@@ -100,11 +100,33 @@ pub fn request(
     action: Action,
     payload: &Value,
 ) -> Option<Result<(v16::Action, Value, FirmwareBack), OpError>> {
-    Some(match action {
+    let translated = match action {
         Action::UpdateFirmware => update_firmware(action, payload),
         Action::GetLog => get_diagnostics(action, payload),
         _ => return None,
-    })
+    };
+    Some(translated.and_then(|t| carried(action, t)))
+}
+
+/// The 1.6 request must meet the 1.6 schema: its `location` is a URI there, while 2.0.1 takes
+/// any string. What 1.6 cannot carry is refused (400) here, never sent invalid.
+fn carried(
+    action: Action,
+    (action16, payload, back): (v16::Action, Value, FirmwareBack),
+) -> Result<(v16::Action, Value, FirmwareBack), OpError> {
+    match v16::Validator::global().validate(
+        action16.as_str(),
+        unicharge_ocpp::Direction::Request,
+        &payload,
+    ) {
+        Ok(()) => Ok((action16, payload, back)),
+        Err(why) => Err(refuse(
+            action,
+            format!(
+                "its 1.6 form breaks the 1.6 schema ({why}); a location must be an absolute URI"
+            ),
+        )),
+    }
 }
 
 fn update_firmware(
