@@ -59,7 +59,10 @@ fuzz_target!(|data: &[u8]| {
         .validate(translated.action.as_str(), Direction::Response, &answer)
         .is_ok();
     let back = translated.answer(answer);
-    if valid16 {
+    // Production only translates schema-valid 2.0.1 requests (the operation validates first), so
+    // the answer is held to the 2.0.1 schema only for those: an over-long component name in an
+    // invalid request is echoed back over-long, which no real call can do.
+    if valid16 && valid201 {
         let back = back.unwrap_or_else(|e| panic!("valid 1.6 answer not translated: {e}"));
         if let Err(v) = Validator::global().validate(action.as_str(), Direction::Response, &back) {
             panic!("valid 1.6 answer became an invalid 2.0.1 {} response: {v}", action.as_str());
