@@ -102,9 +102,15 @@ fuzz_target!(|input: &[u8]| {
         assert!(!request.station_id.contains('/'));
         assert!(!request.key.is_empty());
         let _ = StationId::new(request.station_id.as_str());
+        // The negotiated version is one the station offered.
+        assert!(request.offered.contains(&request.version), "{request:?}");
         RUNTIME.with(|rt| {
-            rt.block_on(handshake::accept(&mut tokio::io::sink(), &request.key))
-                .expect("writing to a sink")
+            rt.block_on(handshake::accept(
+                &mut tokio::io::sink(),
+                &request.key,
+                request.version,
+            ))
+            .expect("writing to a sink")
         });
     }
 
