@@ -13,11 +13,25 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::Utc;
 use rand::Rng;
-use serde_json::{json, Value};
+use rust_decimal::prelude::FromPrimitive;
+use rust_decimal::Decimal;
+use serde_json::Value;
 use unicharge_core::credentials::GeneratedPassword;
 use unicharge_core::{SecurityProfile, Station as StationRecord, StationId};
+use unicharge_ocpp::v201::{
+    BootNotificationRequest, BootReasonEnumType, ChangeAvailabilityRequest,
+    ChangeAvailabilityResponse, ChangeAvailabilityStatusEnumType, ChargingStateEnumType,
+    ChargingStationType, ConnectorStatusEnumType, EvseType, IdTokenEnumType, IdTokenType,
+    MeasurandEnumType, MeterValueType, OperationalStatusEnumType, ReadingContextEnumType,
+    ReasonEnumType, RequestStartStopStatusEnumType, RequestStartTransactionRequest,
+    RequestStartTransactionResponse, RequestStopTransactionRequest, RequestStopTransactionResponse,
+    ResetRequest, ResetResponse, ResetStatusEnumType, SampledValueType, StatusNotificationRequest,
+    TransactionEventEnumType, TransactionEventRequest, TransactionType, TriggerReasonEnumType,
+    UnitOfMeasureType, UnlockConnectorRequest, UnlockConnectorResponse, UnlockStatusEnumType,
+};
+use unicharge_ocpp::{ErrorCode, Frame};
 use unicharge_sim::{ConnectOptions, SimError, Station};
 use unicharge_store::Store;
 
@@ -125,10 +139,6 @@ async fn run(id: String, n: usize, mut options: ConnectOptions) {
     }
 }
 
-fn ts(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 /// A session on one EVSE.
 #[derive(Debug, Clone)]
 struct Session {
@@ -161,39 +171,117 @@ impl Demo {
         }
     }
 
-    async fn status(&self, station: &mut Station, evse: i64, status: &str) -> Result<(), SimError> {
-        station
-            .call_raw(
-                "StatusNotification",
-                json!({"timestamp": ts(Utc::now()), "connectorStatus": status, "evseId": evse, "connectorId": 1}),
-            )
-            .await
-            .map(|_| ())
+    async fn status(
+        &self,
+        station: &mut Station,
+        evse: i64,
+        status: ConnectorStatusEnumType,
+    ) -> Result<(), SimError> {
+        let request = StatusNotificationRequest {
+            custom_data: None,
+            timestamp: Utc::now(),
+            connector_status: status,
+            evse_id: evse,
+            connector_id: 1,
+        };
+        station.call(&request).await.map(|_| ())
     }
 
-    fn meter(&self, evse: i64, context: &str, power_w: f64) -> Value {
-        json!([{"timestamp": ts(Utc::now()), "sampledValue": [
-            {"value": (self.registers[&evse]).round(), "context": context,
-             "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "Wh"}},
-            {"value": power_w.round(), "context": context, "measurand": "Power.Active.Import",
-             "unitOfMeasure": {"unit": "W"}}]}])
+    /// The EVSE's energy register and its power now, as one meterValue.
+    fn meter(
+        &self,
+        evse: i64,
+        context: ReadingContextEnumType,
+        power_w: f64,
+    ) -> Vec<MeterValueType> {
+        let sampled = |value: f64, measurand, unit: &str| SampledValueType {
+            custom_data: None,
+            value: Decimal::from_f64(value.round()).unwrap_or_default(),
+            context: Some(context),
+            measurand: Some(measurand),
+            phase: None,
+            location: None,
+            signed_meter_value: None,
+            unit_of_measure: Some(UnitOfMeasureType {
+                custom_data: None,
+                unit: Some(unit.into()),
+                multiplier: None,
+            }),
+        };
+        vec![MeterValueType {
+            custom_data: None,
+            timestamp: Utc::now(),
+            sampled_value: vec![
+                sampled(
+                    self.registers[&evse],
+                    MeasurandEnumType::EnergyActiveImportRegister,
+                    "Wh",
+                ),
+                sampled(power_w, MeasurandEnumType::PowerActiveImport, "W"),
+            ],
+        }]
+    }
+
+    /// A TransactionEvent of this station, now.
+    fn event(
+        event_type: TransactionEventEnumType,
+        trigger_reason: TriggerReasonEnumType,
+        seq_no: i64,
+        transaction_info: TransactionType,
+        meter_value: Vec<MeterValueType>,
+    ) -> TransactionEventRequest {
+        TransactionEventRequest {
+            custom_data: None,
+            event_type,
+            meter_value: Some(meter_value),
+            timestamp: Utc::now(),
+            trigger_reason,
+            seq_no,
+            offline: None,
+            number_of_phases_used: None,
+            cable_max_current: None,
+            reservation_id: None,
+            transaction_info,
+            evse: None,
+            id_token: None,
+        }
+    }
+
+    fn transaction(
+        transaction_id: &str,
+        charging_state: ChargingStateEnumType,
+        stopped_reason: Option<ReasonEnumType>,
+    ) -> TransactionType {
+        TransactionType {
+            custom_data: None,
+            transaction_id: transaction_id.to_owned(),
+            charging_state: Some(charging_state),
+            time_spent_charging: None,
+            stopped_reason,
+            remote_start_id: None,
+        }
     }
 
     /// Connected for `online_for`: boot, report, then serve calls and tick.
     async fn live(&mut self, station: &mut Station, online_for: Duration) -> Result<(), SimError> {
-        station
-            .call_raw(
-                "BootNotification",
-                json!({"reason": "PowerUp", "chargingStation": {"model": self.model,
-                       "vendorName": "unicharge demo", "serialNumber": format!("SN-{}", self.id),
-                       "firmwareVersion": "1.4.2"}}),
-            )
-            .await?;
+        let boot = BootNotificationRequest {
+            custom_data: None,
+            charging_station: ChargingStationType {
+                custom_data: None,
+                serial_number: Some(format!("SN-{}", self.id)),
+                model: self.model.into(),
+                modem: None,
+                vendor_name: "unicharge demo".into(),
+                firmware_version: Some("1.4.2".into()),
+            },
+            reason: BootReasonEnumType::PowerUp,
+        };
+        station.call(&boot).await?;
         for evse in 1..=EVSES {
             let status = if self.sessions.contains_key(&evse) {
-                "Occupied"
+                ConnectorStatusEnumType::Occupied
             } else {
-                "Available"
+                ConnectorStatusEnumType::Available
             };
             self.status(station, evse, status).await?;
         }
@@ -239,22 +327,37 @@ impl Demo {
                 target_wh: rng.gen_range(8000.0..40000.0),
             }
         };
-        self.status(station, evse, "Occupied").await?;
-        let mut info = json!({"transactionId": transaction_id, "chargingState": "Charging"});
-        if let Some(id) = remote_start_id {
-            info["remoteStartId"] = id.into();
-        }
-        station
-            .call_raw(
-                "TransactionEvent",
-                json!({"eventType": "Started", "timestamp": ts(Utc::now()),
-                       "triggerReason": if remote_start_id.is_some() { "RemoteStart" } else { "Authorized" },
-                       "seqNo": 0, "transactionInfo": info,
-                       "evse": {"id": evse, "connectorId": 1},
-                       "idToken": {"idToken": token, "type": "ISO14443"},
-                       "meterValue": self.meter(evse, "Transaction.Begin", session.power_w)}),
-            )
+        self.status(station, evse, ConnectorStatusEnumType::Occupied)
             .await?;
+        let mut info = Self::transaction(&transaction_id, ChargingStateEnumType::Charging, None);
+        info.remote_start_id = remote_start_id;
+        let mut started = Self::event(
+            TransactionEventEnumType::Started,
+            if remote_start_id.is_some() {
+                TriggerReasonEnumType::RemoteStart
+            } else {
+                TriggerReasonEnumType::Authorized
+            },
+            0,
+            info,
+            self.meter(
+                evse,
+                ReadingContextEnumType::TransactionBegin,
+                session.power_w,
+            ),
+        );
+        started.evse = Some(EvseType {
+            custom_data: None,
+            id: evse,
+            connector_id: Some(1),
+        });
+        started.id_token = Some(IdTokenType {
+            custom_data: None,
+            id_token: token.to_owned(),
+            r#type: IdTokenEnumType::Iso14443,
+            additional_info: None,
+        });
+        station.call(&started).await?;
         self.sessions.insert(evse, session);
         Ok(())
     }
@@ -263,24 +366,30 @@ impl Demo {
         &mut self,
         station: &mut Station,
         evse: i64,
-        reason: &str,
+        reason: ReasonEnumType,
     ) -> Result<(), SimError> {
         let Some(mut session) = self.sessions.remove(&evse) else {
             return Ok(());
         };
         session.seq_no += 1;
-        station
-            .call_raw(
-                "TransactionEvent",
-                json!({"eventType": "Ended", "timestamp": ts(Utc::now()),
-                       "triggerReason": if reason == "Remote" { "RemoteStop" } else { "EVCommunicationLost" },
-                       "seqNo": session.seq_no,
-                       "transactionInfo": {"transactionId": session.transaction_id,
-                                           "chargingState": "Idle", "stoppedReason": reason},
-                       "meterValue": self.meter(evse, "Transaction.End", 0.0)}),
-            )
-            .await?;
-        self.status(station, evse, "Available").await
+        let ended = Self::event(
+            TransactionEventEnumType::Ended,
+            if reason == ReasonEnumType::Remote {
+                TriggerReasonEnumType::RemoteStop
+            } else {
+                TriggerReasonEnumType::EvCommunicationLost
+            },
+            session.seq_no,
+            Self::transaction(
+                &session.transaction_id,
+                ChargingStateEnumType::Idle,
+                Some(reason),
+            ),
+            self.meter(evse, ReadingContextEnumType::TransactionEnd, 0.0),
+        );
+        station.call(&ended).await?;
+        self.status(station, evse, ConnectorStatusEnumType::Available)
+            .await
     }
 
     async fn tick(&mut self, station: &mut Station, elapsed: Duration) -> Result<(), SimError> {
@@ -320,32 +429,25 @@ impl Demo {
                 )
             };
             if done {
-                self.end_session(station, evse, "EVDisconnected").await?;
+                self.end_session(station, evse, ReasonEnumType::EvDisconnected)
+                    .await?;
                 continue;
             }
             let (transaction_id, seq_no, power) = update;
-            station
-                .call_raw(
-                    "TransactionEvent",
-                    json!({"eventType": "Updated", "timestamp": ts(Utc::now()),
-                           "triggerReason": "MeterValuePeriodic", "seqNo": seq_no,
-                           "transactionInfo": {"transactionId": transaction_id, "chargingState": "Charging"},
-                           "meterValue": self.meter(evse, "Sample.Periodic", power)}),
-                )
-                .await?;
+            let updated = Self::event(
+                TransactionEventEnumType::Updated,
+                TriggerReasonEnumType::MeterValuePeriodic,
+                seq_no,
+                Self::transaction(&transaction_id, ChargingStateEnumType::Charging, None),
+                self.meter(evse, ReadingContextEnumType::SamplePeriodic, power),
+            );
+            station.call(&updated).await?;
         }
         Ok(())
     }
 
     /// Answer the CSMS's CALL `action` (waiting first in the station's inbox).
     async fn answer(&mut self, station: &mut Station, action: &str) -> Result<(), SimError> {
-        use unicharge_ocpp::v201::{
-            ChangeAvailabilityRequest, RequestStartTransactionRequest,
-            RequestStopTransactionRequest, ResetRequest, UnlockConnectorRequest,
-        };
-        fn typed<T: serde::de::DeserializeOwned>(v: Value) -> T {
-            serde_json::from_value(v).expect("a schema-valid demo answer")
-        }
         match action {
             "RequestStartTransaction" => {
                 let (id, request) = station
@@ -357,12 +459,18 @@ impl Demo {
                         .unwrap_or(1)
                 });
                 let free = (1..=EVSES).contains(&evse) && !self.sessions.contains_key(&evse);
-                let status = if free { "Accepted" } else { "Rejected" };
+                let answer = RequestStartTransactionResponse {
+                    custom_data: None,
+                    status: if free {
+                        RequestStartStopStatusEnumType::Accepted
+                    } else {
+                        RequestStartStopStatusEnumType::Rejected
+                    },
+                    status_info: None,
+                    transaction_id: None,
+                };
                 station
-                    .respond::<RequestStartTransactionRequest>(
-                        &id,
-                        &typed(json!({"status": status})),
-                    )
+                    .respond::<RequestStartTransactionRequest>(&id, &answer)
                     .await?;
                 if free {
                     let token = request.id_token.id_token.clone();
@@ -379,25 +487,34 @@ impl Demo {
                     .iter()
                     .find(|(_, s)| s.transaction_id == request.transaction_id)
                     .map(|(e, _)| *e);
-                let status = if evse.is_some() {
-                    "Accepted"
-                } else {
-                    "Rejected"
+                let answer = RequestStopTransactionResponse {
+                    custom_data: None,
+                    status: if evse.is_some() {
+                        RequestStartStopStatusEnumType::Accepted
+                    } else {
+                        RequestStartStopStatusEnumType::Rejected
+                    },
+                    status_info: None,
                 };
                 station
-                    .respond::<RequestStopTransactionRequest>(
-                        &id,
-                        &typed(json!({"status": status})),
-                    )
+                    .respond::<RequestStopTransactionRequest>(&id, &answer)
                     .await?;
                 if let Some(evse) = evse {
-                    self.end_session(station, evse, "Remote").await?;
+                    self.end_session(station, evse, ReasonEnumType::Remote)
+                        .await?;
                 }
             }
             "UnlockConnector" => {
                 let (id, _) = station.expect_call::<UnlockConnectorRequest>().await?;
                 station
-                    .respond::<UnlockConnectorRequest>(&id, &typed(json!({"status": "Unlocked"})))
+                    .respond::<UnlockConnectorRequest>(
+                        &id,
+                        &UnlockConnectorResponse {
+                            custom_data: None,
+                            status: UnlockStatusEnumType::Unlocked,
+                            status_info: None,
+                        },
+                    )
                     .await?;
             }
             "ChangeAvailability" => {
@@ -405,16 +522,20 @@ impl Demo {
                 station
                     .respond::<ChangeAvailabilityRequest>(
                         &id,
-                        &typed(json!({"status": "Accepted"})),
+                        &ChangeAvailabilityResponse {
+                            custom_data: None,
+                            status: ChangeAvailabilityStatusEnumType::Accepted,
+                            status_info: None,
+                        },
                     )
                     .await?;
                 let evses: Vec<i64> = match &request.evse {
                     Some(e) => vec![e.id],
                     None => (1..=EVSES).collect(),
                 };
-                let status = match request.operational_status.as_str() {
-                    "Inoperative" => "Unavailable",
-                    _ => "Available",
+                let status = match request.operational_status {
+                    OperationalStatusEnumType::Inoperative => ConnectorStatusEnumType::Unavailable,
+                    OperationalStatusEnumType::Operative => ConnectorStatusEnumType::Available,
                 };
                 for evse in evses.into_iter().filter(|e| !self.sessions.contains_key(e)) {
                     self.status(station, evse, status).await?;
@@ -423,21 +544,27 @@ impl Demo {
             "Reset" => {
                 let (id, _) = station.expect_call::<ResetRequest>().await?;
                 station
-                    .respond::<ResetRequest>(&id, &typed(json!({"status": "Accepted"})))
+                    .respond::<ResetRequest>(
+                        &id,
+                        &ResetResponse {
+                            custom_data: None,
+                            status: ResetStatusEnumType::Accepted,
+                            status_info: None,
+                        },
+                    )
                     .await?;
                 return Err(SimError::Unexpected("reset: rebooting".into()));
             }
             other => {
                 // Take it out of the inbox and refuse it the OCPP way.
                 let (id, _) = station.take_call()?;
-                let text = json!([
-                    4,
+                let refusal = Frame::CallError {
                     id,
-                    "NotImplemented",
-                    format!("the demo station does not do {other}"),
-                    {}
-                ]);
-                station.send_text(&text.to_string()).await?;
+                    code: ErrorCode::NotImplemented,
+                    description: format!("the demo station does not do {other}"),
+                    details: Value::Object(Default::default()),
+                };
+                station.send_text(&refusal.to_text()).await?;
             }
         }
         Ok(())
