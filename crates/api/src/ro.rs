@@ -444,17 +444,7 @@ pub async fn abort_session(
     Path(id): Path<String>,
 ) -> Result<Json<PeerAnswer>, ApiError> {
     caller.require(ApiRole::Operator)?;
-    let Some(d) = &state.diameter else {
-        return Err(not_sent(
-            &state,
-            &id,
-            "Diameter is off on this server".into(),
-        ));
-    };
-    match d.ro_abort(&id).await {
-        Ok(result_code) => Ok(Json(PeerAnswer { result_code })),
-        Err(reason) => Err(not_sent(&state, &id, reason)),
-    }
+    peer_call(&state, &id, |d, id| d.ro_abort(id)).await
 }
 
 /// Ask the CTF to re-authorize a session (RFC 8506 §5.5 RAR): it reports usage and asks for
@@ -469,15 +459,23 @@ pub async fn reauthorize_session(
     Path(id): Path<String>,
 ) -> Result<Json<PeerAnswer>, ApiError> {
     caller.require(ApiRole::Operator)?;
+    peer_call(&state, &id, |d, id| d.ro_reauthorize(id)).await
+}
+
+/// Send one operator request (ASR, RAR) to a session's CTF and return its answer's code.
+async fn peer_call<'a>(
+    state: &'a ApiState,
+    id: &'a str,
+    call: impl FnOnce(
+        &'a dyn crate::diameter::DiameterPeers,
+        &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<u32>, String>>,
+) -> Result<Json<PeerAnswer>, ApiError> {
     let Some(d) = &state.diameter else {
-        return Err(not_sent(
-            &state,
-            &id,
-            "Diameter is off on this server".into(),
-        ));
+        return Err(not_sent(state, id, "Diameter is off on this server".into()));
     };
-    match d.ro_reauthorize(&id).await {
+    match call(d.as_ref(), id).await {
         Ok(result_code) => Ok(Json(PeerAnswer { result_code })),
-        Err(reason) => Err(not_sent(&state, &id, reason)),
+        Err(reason) => Err(not_sent(state, id, reason)),
     }
 }
