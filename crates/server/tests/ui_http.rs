@@ -260,26 +260,11 @@ async fn ui_action_needs_the_csrf_token_then_a_confirmation_then_sends_the_typed
     assert_nothing_sent(&mut station, "probe-2").await;
 
     // Confirmed: the station gets a ResetRequest and the page shows its answer.
-    let pending = {
-        let http = ui.http.clone();
-        let url = format!("{}{path}", ui.base);
-        let (session, csrf) = (session.clone(), csrf.clone());
-        tokio::spawn(async move {
-            http.post(url)
-                .header("cookie", session)
-                .form(&[
-                    ("csrf", csrf.as_str()),
-                    ("type", "Immediate"),
-                    ("confirmed", "yes"),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        })
-    };
+    let pending = ui.confirm_in_background(
+        path,
+        &session,
+        &[("csrf", csrf.as_str()), ("type", "Immediate")],
+    );
     let (id, request) = station.expect_call::<ResetRequest>().await.unwrap();
     assert_eq!(request.r#type.as_str(), "Immediate");
     assert_eq!(request.evse_id, None);
@@ -720,27 +705,7 @@ async fn ui_set_variable_action_sends_the_typed_set_variables_request_and_shows_
         "{}",
         confirm.body
     );
-    let pending = {
-        let http = ui.http.clone();
-        let url = format!("{}{path}", ui.base);
-        let mut confirmed: Vec<(String, String)> = form
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        confirmed.push(("confirmed".into(), "yes".into()));
-        let session = session.clone();
-        tokio::spawn(async move {
-            http.post(url)
-                .header("cookie", session)
-                .form(&confirmed)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        })
-    };
+    let pending = ui.confirm_in_background(path, &session, &form);
     let (id, request) = station.expect_call::<SetVariablesRequest>().await.unwrap();
     let item = &request.set_variable_data[0];
     assert_eq!(
@@ -858,24 +823,7 @@ async fn ui_set_charging_limit_action_sends_a_tx_default_profile_with_that_limit
         "{}",
         confirm.body
     );
-    let pending = {
-        let http = ui.http.clone();
-        let url = format!("{}{path}", ui.base);
-        let mut confirmed = form.clone();
-        confirmed.push(("confirmed".into(), "yes".into()));
-        let session = session.clone();
-        tokio::spawn(async move {
-            http.post(url)
-                .header("cookie", session)
-                .form(&confirmed)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        })
-    };
+    let pending = ui.confirm_in_background(path, &session, &borrowed);
     let (id, request) = station
         .expect_call::<SetChargingProfileRequest>()
         .await

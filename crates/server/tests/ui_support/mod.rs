@@ -115,6 +115,30 @@ impl Ui {
         Answer::read(request.send().await.expect("POST answered")).await
     }
 
+    /// POST `form` with `confirmed=yes` (the confirmation step's second submit) in the
+    /// background, while the test plays the station; resolves to the result page's HTML.
+    pub fn confirm_in_background(
+        &self,
+        path: &str,
+        session: &str,
+        form: &[(&str, &str)],
+    ) -> tokio::task::JoinHandle<String> {
+        let mut confirmed: Vec<(String, String)> = form
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        confirmed.push(("confirmed".into(), "yes".into()));
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, session)
+            .form(&confirmed);
+        tokio::spawn(async move {
+            let reply = request.send().await.expect("POST answered");
+            reply.text().await.expect("a result page")
+        })
+    }
+
     /// Log in with `token`; returns the `Cookie` header value of the session.
     pub async fn login(&self, token: &str) -> String {
         let answer = self.post("/ui/login", None, &[("token", token)]).await;
