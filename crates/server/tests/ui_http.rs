@@ -806,16 +806,15 @@ async fn ui_set_charging_limit_action_sends_a_tx_default_profile_with_that_limit
     let session = ui.login(&ui.key(ApiRole::Operator).await).await;
     let csrf = ui.get("/ui/stations/CP-LIM", Some(&session)).await.csrf();
     let path = "/ui/stations/CP-LIM/actions/set-profile";
-    let form = vec![
-        ("csrf".to_string(), csrf),
-        ("purpose".into(), "TxDefaultProfile".into()),
-        ("profile_id".into(), "7".into()),
-        ("evse_id".into(), "0".into()),
-        ("limit".into(), "13.5".into()),
-        ("unit".into(), "A".into()),
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("purpose", "TxDefaultProfile"),
+        ("profile_id", "7"),
+        ("evse_id", "0"),
+        ("limit", "13.5"),
+        ("unit", "A"),
     ];
-    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let confirm = ui.post(path, Some(&session), &borrowed).await;
+    let confirm = ui.post(path, Some(&session), &form).await;
     assert!(
         confirm.body.contains(
             "Limit the whole station CP-LIM to 13.5 A with TxDefaultProfile 7 (stack level 0)."
@@ -823,7 +822,7 @@ async fn ui_set_charging_limit_action_sends_a_tx_default_profile_with_that_limit
         "{}",
         confirm.body
     );
-    let pending = ui.confirm_in_background(path, &session, &borrowed);
+    let pending = ui.confirm_in_background(path, &session, &form);
     let (id, request) = station
         .expect_call::<SetChargingProfileRequest>()
         .await
