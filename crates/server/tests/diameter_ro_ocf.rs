@@ -1455,6 +1455,7 @@ async fn ro_ocf_sim_load() {
         destination_realm: OCF_REALM.into(),
         duration: None,
         quiet: true,
+        tls: Default::default(),
     };
     let store = r.server.store.clone();
     for n in 0..args.subscribers {

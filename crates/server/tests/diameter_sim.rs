@@ -18,6 +18,7 @@ async fn the_sim_plays_the_ctf_tps_and_a_short_load_against_our_cdf() {
         origin_realm: "sim-tps.example".into(),
         destination_realm: "unicharge.localdomain".into(),
         msisdn: "491700000042".into(),
+        tls: Default::default(),
     })
     .await;
     assert_eq!(status, 0, "every played TP passes");
@@ -35,6 +36,7 @@ async fn the_sim_plays_the_ctf_tps_and_a_short_load_against_our_cdf() {
         origin_realm: "sim-load.example".into(),
         destination_realm: "unicharge.localdomain".into(),
         duration: None,
+        tls: Default::default(),
     })
     .await;
     assert_eq!(status, 0, "no failed ACR");

@@ -1,6 +1,7 @@
 //! Diameter over TLS (RFC 6733 §2.1, §13): the CDF's TLS listener with mutual authentication,
 //! driven by a real OpenSSL client: a peer with a certificate from the configured CA is served
-//! (CER/CEA and an ACR over TLS), a peer without one or offering only TLS 1.1 is refused.
+//! (CER/CEA and an ACR over TLS), a peer without one or offering only TLS 1.1 is refused; the
+//! simulator's CTF (`unicharge-sim diameter load --tls …`) runs its load over mutual TLS.
 
 mod common;
 
@@ -158,5 +159,90 @@ async fn a_peer_offering_only_tls_1_1_is_refused() {
     let (cert, key) = client_cert(dir.path(), &paths);
     let result = tls(addr, &paths, Some((&cert, &key)), Some(SslVersion::TLS1_1)).await;
     assert!(result.is_err(), "TLS 1.1 must not be accepted");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_sim_ctf_runs_its_load_and_tps_over_mutual_tls() {
+    use unicharge_sim::diameter::{load, tps, DiameterLoadArgs, DiameterTpsArgs};
+    use unicharge_sim::diameter_tls::DiameterTlsArgs;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr, paths) = server(dir.path()).await;
+    let (cert, key) = client_cert(dir.path(), &paths);
+    let tls = DiameterTlsArgs {
+        tls: true,
+        tls_ca: Some(paths.ca_cert.clone()),
+        tls_cert: Some(cert),
+        tls_key: Some(key),
+        tls_server_name: "localhost".into(),
+    };
+    let status = load(DiameterLoadArgs {
+        cdf: addr,
+        sessions: 10,
+        rate: 10_000.0,
+        interims: 2,
+        origin_host: CTF_HOST.into(),
+        origin_realm: "tls-test.example".into(),
+        destination_realm: "unicharge.localdomain".into(),
+        duration: None,
+        tls: tls.clone(),
+    })
+    .await;
+    assert_eq!(status, 0, "every ACR answered 2001 over TLS");
+    let closed = server
+        .store
+        .accounting_sessions(Some("CLOSED"), 100)
+        .await
+        .unwrap();
+    assert_eq!(closed.len(), 10);
+    assert!(
+        closed.iter().all(|s| s.records == 4),
+        "START, 2 INTERIM, STOP"
+    );
+    let peers = server.diameter.as_ref().unwrap().peers.list();
+    assert!(peers.iter().all(|p| p.tls), "only TLS peers: {peers:?}");
+
+    // The server certificate is checked against the CA and the name: a wrong name fails.
+    let status = tps(DiameterTpsArgs {
+        cdf: addr,
+        origin_host: CTF_HOST.into(),
+        origin_realm: "tls-test.example".into(),
+        destination_realm: "unicharge.localdomain".into(),
+        msisdn: "491700000042".into(),
+        tls: DiameterTlsArgs {
+            tls_server_name: "not-the-cdf.example".into(),
+            ..tls.clone()
+        },
+    })
+    .await;
+    assert_ne!(
+        status, 0,
+        "a server certificate for another name is refused"
+    );
+    // And without the client certificate the CDF refuses the sim.
+    let status = tps(DiameterTpsArgs {
+        cdf: addr,
+        origin_host: CTF_HOST.into(),
+        origin_realm: "tls-test.example".into(),
+        destination_realm: "unicharge.localdomain".into(),
+        msisdn: "491700000042".into(),
+        tls: DiameterTlsArgs {
+            tls_cert: None,
+            tls_key: None,
+            ..tls.clone()
+        },
+    })
+    .await;
+    assert_ne!(status, 0, "mutual TLS: no client certificate, no Diameter");
+    let status = tps(DiameterTpsArgs {
+        cdf: addr,
+        origin_host: CTF_HOST.into(),
+        origin_realm: "tls-test.example".into(),
+        destination_realm: "unicharge.localdomain".into(),
+        msisdn: "491700000042".into(),
+        tls,
+    })
+    .await;
+    assert_eq!(status, 0, "the CTF TPs pass over TLS");
     server.shutdown().await;
 }

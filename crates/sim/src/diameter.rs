@@ -40,6 +40,9 @@ pub struct DiameterLoadArgs {
     /// absent: start all `--sessions`.
     #[arg(long)]
     pub duration: Option<f64>,
+    /// TLS to the CDF.
+    #[command(flatten)]
+    pub tls: crate::diameter_tls::DiameterTlsArgs,
 }
 
 #[derive(Default)]
@@ -57,6 +60,13 @@ pub async fn load(args: DiameterLoadArgs) -> i32 {
         args.cdf,
     );
     config.max_retransmissions = 1;
+    config.dialer = match args.tls.dialer() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let ctf = match Ctf::connect(config).await {
         Ok(c) => c,
         Err(e) => {
@@ -165,6 +175,9 @@ pub struct DiameterTpsArgs {
     /// The subscriber (E.164) put in Subscription-Id.
     #[arg(long, default_value = "491700000000")]
     pub msisdn: String,
+    /// TLS to the CDF.
+    #[command(flatten)]
+    pub tls: crate::diameter_tls::DiameterTlsArgs,
 }
 
 /// Checks an ACA as every CTF TP expects it: an answer (R = 0, T = 0, reserved bits 0,
@@ -227,6 +240,13 @@ pub async fn tps(args: DiameterTpsArgs) -> i32 {
         args.cdf,
     );
     config.max_retransmissions = 0;
+    config.dialer = match args.tls.dialer() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let ctf = match Ctf::connect(config).await {
         Ok(c) => c,
         Err(e) => {

@@ -16,7 +16,7 @@ use hdrhistogram::Histogram;
 use tokio::sync::Mutex;
 use unicharge_diameter::cc::{CcRequestType, Ccr, Mscc, ServiceUnit};
 use unicharge_diameter::peer::{
-    connect, DuplicateCache, PeerConfig, PeerHandle, PeerTable, RequestHandler, Shared,
+    Dialer, DuplicateCache, PeerConfig, PeerHandle, PeerTable, RequestHandler, Shared,
 };
 use unicharge_diameter::rf::cdf::BoxFuture;
 use unicharge_diameter::rf::SubscriptionId;
@@ -60,6 +60,9 @@ pub struct RoLoadArgs {
     /// No progress line every second.
     #[arg(long)]
     pub quiet: bool,
+    /// TLS to the OCF.
+    #[command(flatten)]
+    pub tls: crate::diameter_tls::DiameterTlsArgs,
 }
 
 /// The subscriber of session `i`: what the OCF must know for the load to succeed.
@@ -106,11 +109,13 @@ impl RequestHandler for Answerer {
     }
 }
 
-/// Opens a Ro connection (CER with Auth-Application-Id 4) to an OCF.
+/// Opens a Ro connection (CER with Auth-Application-Id 4) to an OCF, over TCP or what
+/// `dialer` opens (TLS).
 pub async fn connect_ocf(
     ocf: SocketAddr,
     origin_host: &str,
     origin_realm: &str,
+    dialer: &dyn Dialer,
 ) -> Result<PeerHandle, String> {
     let mut config = PeerConfig::cdf(origin_host, origin_realm);
     config.acct_application_ids = vec![];
@@ -125,12 +130,13 @@ pub async fn connect_ocf(
         table: Arc::new(PeerTable::default()),
         duplicates: Arc::new(DuplicateCache::default()),
     };
-    connect(ocf, shared).await
+    dialer.dial(ocf, shared).await
 }
 
 /// Runs the load and returns what it measured.
 pub async fn run(args: &RoLoadArgs) -> Result<RoLoadReport, String> {
-    let peer = connect_ocf(args.ocf, &args.origin_host, &args.origin_realm).await?;
+    let dialer = args.tls.dialer()?;
+    let peer = connect_ocf(args.ocf, &args.origin_host, &args.origin_realm, &*dialer).await?;
     let hist = Arc::new(Mutex::new(
         Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram"),
     ));

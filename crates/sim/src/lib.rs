@@ -13,6 +13,7 @@
 pub mod device;
 pub mod diameter;
 pub mod diameter_ro;
+pub mod diameter_tls;
 pub mod efc;
 pub mod load;
 pub mod octt;

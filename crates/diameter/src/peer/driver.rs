@@ -281,6 +281,32 @@ pub async fn connect(addr: SocketAddr, shared: Shared) -> Result<PeerHandle, Str
     connect_over(stream, addr, false, shared).await
 }
 
+/// How a client opens its transport to a peer. [`TcpDialer`] is plain TCP; TLS is supplied by
+/// the application (this crate carries no TLS library): it dials, completes its handshake and
+/// hands the stream to [`connect_over`] with `tls = true`.
+pub trait Dialer: Send + Sync + std::fmt::Debug + 'static {
+    /// Opens the transport to `addr` and exchanges capabilities over it.
+    fn dial(
+        &self,
+        addr: SocketAddr,
+        shared: Shared,
+    ) -> crate::rf::cdf::BoxFuture<'static, Result<PeerHandle, String>>;
+}
+
+/// Plain TCP (RFC 6733 §2.1), the default transport of clients.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpDialer;
+
+impl Dialer for TcpDialer {
+    fn dial(
+        &self,
+        addr: SocketAddr,
+        shared: Shared,
+    ) -> crate::rf::cdf::BoxFuture<'static, Result<PeerHandle, String>> {
+        Box::pin(connect(addr, shared))
+    }
+}
+
 /// Like [`connect`], naming the Origin-Host expected at `addr`, so that if that host dials us
 /// at the same moment the two connections hold an election (RFC 6733 §5.6.4): the loser's
 /// outgoing connection is dropped and this returns `Err`, the peer then being reachable over

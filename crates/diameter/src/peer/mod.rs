@@ -8,8 +8,8 @@ pub mod duplicates;
 pub mod state;
 
 pub use driver::{
-    accept_over, command_label, connect, connect_over, connect_to, serve, PeerHandle, PeerInfo,
-    PeerTable, RequestError, RequestHandler, Shared,
+    accept_over, command_label, connect, connect_over, connect_to, serve, Dialer, PeerHandle,
+    PeerInfo, PeerTable, RequestError, RequestHandler, Shared, TcpDialer,
 };
 pub use duplicates::DuplicateCache;
 pub use state::{

@@ -26,7 +26,9 @@ use crate::dictionary::{app, cmd};
 use crate::header::CommandFlags;
 use crate::message::Message;
 use crate::peer::driver::Shared;
-use crate::peer::{connect, DuplicateCache, PeerConfig, PeerHandle, PeerTable, RequestHandler};
+use crate::peer::{
+    Dialer, DuplicateCache, PeerConfig, PeerHandle, PeerTable, RequestHandler, TcpDialer,
+};
 
 /// CTF settings.
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub struct CtfConfig {
     pub buffer_path: Option<PathBuf>,
     /// What one unit of Acct-Interim-Interval lasts (RFC 6733: a second). Tests shrink it.
     pub interim_unit: Duration,
+    /// How connections to the CDFs are opened: TCP unless the application supplies TLS.
+    pub dialer: Arc<dyn Dialer>,
 }
 
 impl CtfConfig {
@@ -62,6 +66,7 @@ impl CtfConfig {
             max_retransmissions: 2,
             buffer_path: None,
             interim_unit: Duration::from_secs(1),
+            dialer: Arc::new(TcpDialer),
         }
     }
 }
@@ -150,9 +155,13 @@ impl Ctf {
             table: Arc::new(PeerTable::default()),
             duplicates: Arc::new(DuplicateCache::default()),
         };
-        let primary = connect(config.primary, shared.clone()).await.ok();
+        let primary = config
+            .dialer
+            .dial(config.primary, shared.clone())
+            .await
+            .ok();
         let secondary = match config.secondary {
-            Some(a) => connect(a, shared.clone()).await.ok(),
+            Some(a) => config.dialer.dial(a, shared.clone()).await.ok(),
             None => None,
         };
         if primary.is_none() && secondary.is_none() && config.buffer_path.is_none() {
@@ -289,7 +298,12 @@ impl Ctf {
         if let Some(h) = Self::live(slot).await {
             return Some(h);
         }
-        let h = connect(addr, self.shared.clone()).await.ok()?;
+        let h = self
+            .config
+            .dialer
+            .dial(addr, self.shared.clone())
+            .await
+            .ok()?;
         *slot.lock().await = Some(h.clone());
         Some(h)
     }
