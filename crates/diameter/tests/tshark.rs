@@ -152,10 +152,8 @@ fn credit_control_messages() -> Vec<(&'static str, Message)> {
 
 /// Raw IPv4 pcap (LINKTYPE_RAW), one packet per message, each its own TCP stream to 3868.
 fn pcap(messages: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for v in [0xa1b2_c3d4u32] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
+    // Global header: magic, version 2.4, zone, sigfigs, snaplen, link type.
+    let mut out = 0xa1b2_c3d4u32.to_le_bytes().to_vec();
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&4u16.to_le_bytes());
     for v in [0u32, 0, 262_144, 101] {
