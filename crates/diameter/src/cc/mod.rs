@@ -9,6 +9,8 @@
 //! units, Tariff-Time-Change, Tariff-Change-Usage), Rating-Group, Service-Identifier,
 //! Validity-Time, a per-MSCC Result-Code, Final-Unit-Indication and G-S-U-Pool-Reference.
 
+pub mod quota;
+
 use crate::avp::{Avp, Time, Value};
 use crate::dictionary::{app, cmd};
 use crate::error::{result_code, AvpError};
