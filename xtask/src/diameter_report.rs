@@ -48,6 +48,13 @@ const SUITES: &[&[&str]] = &[
         "--test",
         "diameter_ro_ctf",
     ],
+    &[
+        "test",
+        "-p",
+        "unicharge-server",
+        "--test",
+        "diameter_ro_ctf_quota",
+    ],
 ];
 
 struct Tp {

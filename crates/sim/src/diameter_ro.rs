@@ -282,10 +282,12 @@ pub async fn load(args: RoLoadArgs) -> i32 {
 pub mod client {
     use std::sync::Arc;
 
+    use chrono::{DateTime, Utc};
+    use unicharge_diameter::cc::quota::{Due, GrantRejected, Quota, QuotaPolicy, ReportingReason};
     use unicharge_diameter::cc::{CcRequestType, Cca, Ccr, Mscc, RequestedAction};
     use unicharge_diameter::rf::ctf::{Ctf, CtfConfig, Delivery};
     use unicharge_diameter::rf::SubscriptionId;
-    use unicharge_diameter::{app, Message, Time};
+    use unicharge_diameter::{app, Avp, Message, Time};
 
     /// One credit-control session of the CTF.
     #[derive(Debug, Clone)]
@@ -298,6 +300,17 @@ pub mod client {
         pub ddfh: i32,
         /// The last grants, per MSCC, as the OCF sent them.
         pub grants: Vec<Mscc>,
+        /// The quotas being consumed (one per granted MSCC), see [`Quota`].
+        pub quotas: Vec<Quota>,
+        /// Set when a CCA carried a grant the client cannot take (the session must end,
+        /// RFC 8506 §5.1.2: Termination-Cause DIAMETER_BAD_ANSWER).
+        pub rejected_grant: Option<GrantRejected>,
+        /// Set when the OCF refused an interim request (5003 DIAMETER_AUTHORIZATION_REJECTED,
+        /// 5030 USER_UNKNOWN, 4012 CREDIT_LIMIT_REACHED): the service ends with a CCR-T.
+        pub must_terminate: Option<u32>,
+        /// Refund-Information from the last CCA (TS 32.299 §7.2.182), to be sent back
+        /// unchanged with a refund (TP_RO_CTF_TC_05).
+        pub refund_information: Option<Vec<u8>>,
     }
 
     /// What became of a CCR.
@@ -323,6 +336,8 @@ pub mod client {
         /// Local CCFH / DDFH until the OCF says otherwise (RFC 8506 §5.7, §6.5).
         pub local_ccfh: i32,
         pub local_ddfh: i32,
+        /// Quota handling where the OCF says nothing (local QHT, tariff-change support).
+        pub quota_policy: QuotaPolicy,
     }
 
     impl RoClient {
@@ -344,6 +359,7 @@ pub mod client {
                 msisdn: msisdn.into(),
                 local_ccfh: 0,
                 local_ddfh: 0,
+                quota_policy: QuotaPolicy::default(),
             })
         }
 
@@ -354,6 +370,10 @@ pub mod client {
                 ccfh: self.local_ccfh,
                 ddfh: self.local_ddfh,
                 grants: vec![],
+                quotas: vec![],
+                rejected_grant: None,
+                must_terminate: None,
+                refund_information: None,
             }
         }
 
@@ -387,7 +407,19 @@ pub mod client {
 
         /// Sends a CCR and keeps what its CCA tells the session.
         pub async fn send(&self, session: &mut RoSession, ccr: &Ccr) -> Result<Outcome, String> {
-            match self.ctf.send(ccr.to_message()).await.map_err(|e| e.0)? {
+            self.send_message(session, ccr.to_message(), Utc::now())
+                .await
+        }
+
+        /// Sends a CCR built as a message (with AVPs the typed [`Ccr`] does not carry: usage
+        /// reports, Termination-Cause), taking its CCA's grants as of `now`.
+        pub async fn send_message(
+            &self,
+            session: &mut RoSession,
+            ccr: Message,
+            now: DateTime<Utc>,
+        ) -> Result<Outcome, String> {
+            match self.ctf.send(ccr).await.map_err(|e| e.0)? {
                 Delivery::Buffered => Ok(Outcome::Buffered),
                 Delivery::Answered {
                     answer,
@@ -405,6 +437,19 @@ pub mod client {
                     if !cca.mscc.is_empty() {
                         session.grants = cca.mscc.clone();
                     }
+                    self.take_grants(session, &cca, &answer, now);
+                    if matches!(cca.result_code, 5003 | 5030 | 4012)
+                        && cca.request_type == CcRequestType::Update
+                    {
+                        session.must_terminate = Some(cca.result_code);
+                    }
+                    if let Some(r) = answer
+                        .avps_named("Multiple-Services-Credit-Control")
+                        .find_map(|m| m.child("Refund-Information"))
+                        .and_then(Avp::as_bytes)
+                    {
+                        session.refund_information = Some(r.to_vec());
+                    }
                     Ok(Outcome::Answered {
                         cca,
                         answer,
@@ -413,6 +458,152 @@ pub mod client {
                     })
                 }
             }
+        }
+
+        /// Replaces the quota of each MSCC that carries a grant (same rating group and
+        /// service identifiers), or refuses the grant as the policy says.
+        fn take_grants(
+            &self,
+            session: &mut RoSession,
+            cca: &Cca,
+            answer: &Message,
+            now: DateTime<Utc>,
+        ) {
+            let raws: Vec<&Avp> = answer
+                .avps_named("Multiple-Services-Credit-Control")
+                .collect();
+            for (typed, raw) in cca.mscc.iter().zip(raws) {
+                if typed.granted.is_none() {
+                    continue;
+                }
+                match Quota::grant(typed, raw, now, self.quota_policy) {
+                    Ok(q) => {
+                        session.quotas.retain(|o| {
+                            o.rating_group != q.rating_group
+                                || o.service_identifiers != q.service_identifiers
+                        });
+                        session.quotas.push(q);
+                    }
+                    Err(e) => session.rejected_grant = Some(e),
+                }
+            }
+        }
+
+        /// User traffic on the quota of `rating_group`: octets each way and service events.
+        pub fn traffic(
+            &self,
+            session: &mut RoSession,
+            rating_group: u32,
+            at: DateTime<Utc>,
+            input: u64,
+            output: u64,
+            events: u64,
+        ) {
+            if let Some(q) = session
+                .quotas
+                .iter_mut()
+                .find(|q| q.rating_group == Some(rating_group))
+            {
+                q.traffic(at, input, output, events);
+            }
+        }
+
+        /// What the quotas ask for at `now`.
+        pub fn due(&self, session: &RoSession, now: DateTime<Utc>) -> Vec<Due> {
+            session.quotas.iter().filter_map(|q| q.due(now)).collect()
+        }
+
+        /// A CCR-Update reporting every quota with something due at `now` (its reason),
+        /// or `None` when nothing is due. Final units are not reported here: the caller
+        /// applies the Final-Unit-Action (see [`Self::termination`]).
+        pub fn update_for_due(
+            &self,
+            session: &mut RoSession,
+            now: DateTime<Utc>,
+        ) -> Option<Message> {
+            // Credit pools (RFC 8506 §5.1.2): exhausted when their quotas used the credits
+            // they brought together.
+            let mut pools: std::collections::HashMap<u32, (f64, f64)> = Default::default();
+            for (id, granted, used) in session.quotas.iter().filter_map(|q| q.pool_credits(now)) {
+                let e = pools.entry(id).or_default();
+                e.0 += granted;
+                e.1 += used;
+            }
+            let mut reports = vec![];
+            for q in &mut session.quotas {
+                let pool_out = q
+                    .pool_id()
+                    .and_then(|p| pools.get(&p))
+                    .is_some_and(|(granted, used)| used >= granted);
+                if pool_out {
+                    reports.push(q.report(ReportingReason::PoolExhausted, now));
+                } else if let Some(Due::Report(reason)) = q.due(now) {
+                    reports.push(q.report(reason, now));
+                }
+            }
+            if reports.is_empty() {
+                return None;
+            }
+            let mut m = self
+                .ccr(session, CcRequestType::Update, None, vec![])
+                .to_message();
+            m.avps.extend(reports);
+            Some(m)
+        }
+
+        /// A CCR-Update reporting every quota for `reason` (FORCED_REAUTHORISATION after a
+        /// RAR, RATING_CONDITION_CHANGE, …).
+        pub fn update_reporting(
+            &self,
+            session: &mut RoSession,
+            reason: ReportingReason,
+            now: DateTime<Utc>,
+        ) -> Message {
+            let reports: Vec<Avp> = session
+                .quotas
+                .iter_mut()
+                .map(|q| q.report(reason, now))
+                .collect();
+            let mut m = self
+                .ccr(session, CcRequestType::Update, None, vec![])
+                .to_message();
+            m.avps.extend(reports);
+            m
+        }
+
+        /// The CCR-Termination: each quota's last usage (Reporting-Reason FINAL), and the
+        /// Termination-Cause when given (DIAMETER_BAD_ANSWER after a refused grant).
+        pub fn termination(
+            &self,
+            session: &mut RoSession,
+            now: DateTime<Utc>,
+            termination_cause: Option<i32>,
+        ) -> Message {
+            let reports: Vec<Avp> = session
+                .quotas
+                .iter_mut()
+                .map(|q| q.report(ReportingReason::Final, now))
+                .collect();
+            session.quotas.clear();
+            let mut m = self
+                .ccr(session, CcRequestType::Termination, None, vec![])
+                .to_message();
+            if let Some(c) = termination_cause {
+                m.avps.push(Avp::enumerated("Termination-Cause", c));
+            }
+            m.avps.extend(reports);
+            m
+        }
+
+        /// Session-Ids the OCF sent a RAR for since the last call (RFC 8506 §5.5).
+        pub fn take_reauthorizations(&self) -> Vec<String> {
+            std::mem::take(
+                &mut *self
+                    .ctf
+                    .rar_received
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()),
+            )
         }
     }
 }

@@ -164,8 +164,8 @@ pub struct Quota {
     tariff_change: Option<DateTime<Utc>>,
     /// Trigger-Types armed by the OCF (TS 32.299 §7.2.208).
     pub triggers: Vec<i32>,
-    /// The G-S-U-Pool-Reference (pool id, multiplier) the grant draws on.
-    pub pool: Option<(u32, f64)>,
+    /// The G-S-U-Pool-Reference the grant draws on: pool id, CC-Unit-Type, multiplier.
+    pool: Option<(u32, i32, f64)>,
     /// Usage since the last report, before and after the tariff switch.
     before: Usage,
     after: Usage,
@@ -204,6 +204,7 @@ impl Quota {
         let pool = mscc.gsu_pool_reference.first().map(|p| {
             (
                 p.pool_id,
+                p.unit_type,
                 p.value_digits as f64 * 10f64.powi(p.exponent.unwrap_or(0)),
             )
         });
@@ -410,8 +411,43 @@ impl Quota {
             .is_some_and(|g| self.total.units >= g)
     }
 
+    /// A pooled grant is not exhausted on its own: the pool is (see [`Self::pool_credits`]).
     fn exhausted(&self, now: DateTime<Utc>) -> bool {
-        self.time_exhausted(now) || self.volume_exhausted() || self.units_exhausted()
+        self.pool.is_none()
+            && (self.time_exhausted(now) || self.volume_exhausted() || self.units_exhausted())
+    }
+
+    /// The credit pool this quota draws on (RFC 8506 §5.1.2): its id, and the credits this
+    /// grant brought to it and has used so far (units × the G-S-U-Pool-Reference
+    /// multiplier, in the pool's CC-Unit-Type). The pool is exhausted when the credits used
+    /// by all its quotas reach the credits they brought.
+    pub fn pool_credits(&self, now: DateTime<Utc>) -> Option<(u32, f64, f64)> {
+        let (id, unit, multiplier) = self.pool?;
+        let g = &self.granted;
+        let t = &self.total;
+        let (granted, used) = match unit {
+            0 => (
+                g.cc_time.map(f64::from),
+                self.time_used_ms(now) as f64 / 1000.0,
+            ),
+            2 => (
+                g.cc_total_octets.map(|v| v as f64),
+                (t.input + t.output) as f64,
+            ),
+            3 => (g.cc_input_octets.map(|v| v as f64), t.input as f64),
+            4 => (g.cc_output_octets.map(|v| v as f64), t.output as f64),
+            5 => (
+                g.cc_service_specific_units.map(|v| v as f64),
+                t.units as f64,
+            ),
+            _ => return None,
+        };
+        Some((id, granted? * multiplier, used * multiplier))
+    }
+
+    /// The credit pool this quota draws on, if any.
+    pub fn pool_id(&self) -> Option<u32> {
+        self.pool.map(|p| p.0)
     }
 
     fn threshold_reached(&self, now: DateTime<Utc>) -> bool {
@@ -465,13 +501,25 @@ impl Quota {
     pub fn report(&mut self, reason: ReportingReason, now: DateTime<Utc>) -> Avp {
         let exhausted_time = self.time_exhausted(now);
         self.close_idle(now);
-        // Traffic still flowing: its envelope is counted up to now (on the BTI grid).
-        if let Some(end) = self
-            .open
-            .as_ref()
-            .map(|e| self.rounded_end(e.start, now.max(e.end)))
-        {
-            self.close_open(end);
+        // Traffic still flowing: its envelope is reported up to now (on the BTI grid for a
+        // time-quota mechanism, which counts the whole current period), and consumption
+        // goes on after the report: a continuous service from now, a QCT envelope until
+        // QCT after the last packet.
+        if let Some((start, last)) = self.open.as_ref().map(|e| (e.start, e.end)) {
+            self.close_open(self.rounded_end(start, now.max(last)));
+            if self.mechanism.is_none() {
+                self.open = Some(Envelope {
+                    start: now,
+                    end: if self.consumption_time.is_some() {
+                        last
+                    } else {
+                        now
+                    },
+                    input_octets: 0,
+                    output_octets: 0,
+                    events: 0,
+                });
+            }
         }
         let kinds = self.kinds();
         let mut usus: Vec<(ServiceUnit, Option<ReportingReason>)> = vec![];
@@ -751,6 +799,43 @@ mod tests {
         assert_eq!(
             q.due(t(32)),
             Some(Due::Report(ReportingReason::QuotaHoldingTime))
+        );
+    }
+}
+
+#[cfg(test)]
+mod continuing {
+    use super::*;
+
+    #[test]
+    fn a_continuous_service_keeps_consuming_after_a_report() {
+        let t = |s: i64| DateTime::from_timestamp(1_733_486_400 + s, 0).unwrap();
+        let mscc = Mscc {
+            rating_group: Some(10),
+            granted: Some(ServiceUnit {
+                cc_time: Some(600),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let raw = mscc.to_avp_with(vec![]);
+        let mut q = Quota::grant(&mscc, &raw, t(0), QuotaPolicy::default()).unwrap();
+        q.traffic(t(0), 0, 0, 0);
+        let time = |m: &Avp| {
+            m.children()
+                .unwrap()
+                .iter()
+                .find(|c| c.name() == "Used-Service-Unit")
+                .and_then(|u| u.child("CC-Time"))
+                .and_then(Avp::as_u32)
+        };
+        assert_eq!(
+            time(&q.report(ReportingReason::RatingConditionChange, t(30))),
+            Some(30)
+        );
+        assert_eq!(
+            time(&q.report(ReportingReason::ForcedReauthorisation, t(40))),
+            Some(10)
         );
     }
 }

@@ -94,6 +94,7 @@ struct CtfRequests {
     origin_host: String,
     origin_realm: String,
     asr: Arc<AtomicU32>,
+    rar: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl RequestHandler for CtfRequests {
@@ -103,11 +104,23 @@ impl RequestHandler for CtfRequests {
         _peer: PeerHandle,
     ) -> super::cdf::BoxFuture<'_, Option<Message>> {
         Box::pin(async move {
-            let code = if request.header.command_code == cmd::ABORT_SESSION {
-                self.asr.fetch_add(1, Ordering::Relaxed);
-                2001
-            } else {
-                3001
+            let code = match request.header.command_code {
+                cmd::ABORT_SESSION => {
+                    self.asr.fetch_add(1, Ordering::Relaxed);
+                    2001
+                }
+                // Ro (RFC 8506 §5.5): the OCF asks for re-authorization; the client answers
+                // and re-authorizes with a CCR-Update (queued for the session's owner).
+                cmd::RE_AUTH => {
+                    if let Some(id) = request.session_id() {
+                        self.rar
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(id.to_owned());
+                    }
+                    2001
+                }
+                _ => 3001,
             };
             tracing::info!(session_id = ?request.session_id(), command = request.header.command_code, "request from the CDF");
             let mut a = Message::answer_to(&request)
@@ -139,18 +152,22 @@ pub struct Ctf {
     buffer_lock: Mutex<()>,
     /// ASRs received from the CDF, for tests and the sim's report.
     pub asr_received: Arc<AtomicU32>,
+    /// Session-Ids of RARs received (Ro), oldest first, until taken by the client.
+    pub rar_received: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Ctf {
     /// Connects to the primary CDF (and the secondary, if configured and reachable).
     pub async fn connect(config: CtfConfig) -> Result<Arc<Ctf>, CtfError> {
         let asr_received = Arc::new(AtomicU32::new(0));
+        let rar_received = Arc::new(std::sync::Mutex::new(Vec::new()));
         let shared = Shared {
             config: config.peer.clone(),
             handler: Arc::new(CtfRequests {
                 origin_host: config.peer.origin_host.clone(),
                 origin_realm: config.peer.origin_realm.clone(),
                 asr: asr_received.clone(),
+                rar: rar_received.clone(),
             }),
             table: Arc::new(PeerTable::default()),
             duplicates: Arc::new(DuplicateCache::default()),
@@ -175,6 +192,7 @@ impl Ctf {
             sessions: AtomicU32::new(0),
             buffer_lock: Mutex::new(()),
             asr_received,
+            rar_received,
         }))
     }
 
