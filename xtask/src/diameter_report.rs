@@ -53,7 +53,7 @@ const SUITES: &[&[&str]] = &[
         "-p",
         "unicharge-server",
         "--test",
-        "diameter_ro_ctf_quota",
+        "diameter_ro_ctf_procedures",
     ],
 ];
 

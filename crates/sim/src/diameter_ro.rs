@@ -313,6 +313,21 @@ pub mod client {
         pub refund_information: Option<Vec<u8>>,
     }
 
+    /// What the service does when no OCF answered a CCR (RFC 8506 §5.7 for sessions by
+    /// Credit-Control-Failure-Handling, §6.5 for events by Direct-Debiting-Failure-Handling).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum FailureAction {
+        /// CCFH TERMINATE / RETRY_AND_TERMINATE (the alternate was tried), or DDFH
+        /// TERMINATE_OR_BUFFER when the request is known not to have been delivered.
+        TerminateService,
+        /// CCFH CONTINUE: the service goes on without credit control.
+        ContinueService,
+        /// DDFH CONTINUE: the service is granted and the request kept for later delivery.
+        ContinueAndBuffer,
+        /// DDFH TERMINATE_OR_BUFFER when the request may have been delivered: keep it.
+        Buffer,
+    }
+
     /// What became of a CCR.
     #[derive(Debug, Clone)]
     pub enum Outcome {
@@ -593,6 +608,30 @@ pub mod client {
             }
             m.avps.extend(reports);
             m
+        }
+
+        /// What to do after no OCF answered a CCR of `session` (primary, retransmissions and
+        /// the alternate exhausted by [`Ctf::send`]): the OCF's CCFH / DDFH if it sent one,
+        /// else the local value. `maybe_delivered`: the request went out and timed out (it
+        /// may have reached an OCF), as opposed to never leaving (no connection).
+        pub fn on_no_answer(
+            &self,
+            session: &RoSession,
+            event: bool,
+            maybe_delivered: bool,
+        ) -> FailureAction {
+            if event {
+                match session.ddfh {
+                    1 => FailureAction::ContinueAndBuffer,
+                    _ if maybe_delivered => FailureAction::Buffer,
+                    _ => FailureAction::TerminateService,
+                }
+            } else {
+                match session.ccfh {
+                    1 => FailureAction::ContinueService,
+                    _ => FailureAction::TerminateService,
+                }
+            }
         }
 
         /// Session-Ids the OCF sent a RAR for since the last call (RFC 8506 §5.5).

@@ -1,6 +1,7 @@
 //! ETSI TS 103 374-2 (Ro, CTF role), the procedures that need the client to *behave*:
 //! quota holding and consumption time, reporting reasons, envelopes, time-quota mechanisms,
-//! tariff changes, final units, re-authorization, refused updates and refunds.
+//! tariff changes, final units, re-authorization, refused updates, refunds, failover to a
+//! secondary OCF and failure handling (CCFH / DDFH).
 //!
 //! The tester plays the OCF: a scripted Diameter server on real TCP answers each CCR with the
 //! CCA the TP prescribes and records what the CTF (`unicharge_sim::diameter_ro::client`,
@@ -24,8 +25,9 @@ use unicharge_diameter::peer::{
 };
 use unicharge_diameter::rf::cdf::BoxFuture;
 use unicharge_diameter::rf::ctf::CtfConfig;
+use unicharge_diameter::tap::{Direction, Mode, Tap};
 use unicharge_diameter::{app, cmd, Avp, Message, Time};
-use unicharge_sim::diameter_ro::client::{Outcome, RoClient, RoSession};
+use unicharge_sim::diameter_ro::client::{FailureAction, Outcome, RoClient, RoSession};
 
 const CTF_HOST: &str = "ctf.iut.example";
 const DATA: u32 = 20;
@@ -66,10 +68,14 @@ struct Rig {
     table: Arc<PeerTable>,
 }
 
-async fn rig_with(
-    policy: QuotaPolicy,
+/// A scripted OCF on loopback: its address, what it received, its peer table.
+async fn ocf(
     script: impl Fn(&Message) -> (u32, Vec<Avp>) + Send + Sync + 'static,
-) -> Rig {
+) -> (
+    std::net::SocketAddr,
+    Arc<Mutex<Vec<Message>>>,
+    Arc<PeerTable>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -89,10 +95,24 @@ async fn rig_with(
             duplicates: Arc::new(DuplicateCache::default()),
         },
     ));
-    let mut c = CtfConfig::new(CTF_HOST, "iut.example", "tester.example", addr);
+    (addr, seen, table)
+}
+
+fn ctf_config(primary: std::net::SocketAddr) -> CtfConfig {
+    let mut c = CtfConfig::new(CTF_HOST, "iut.example", "tester.example", primary);
     c.request_timeout = Duration::from_millis(500);
     c.max_retransmissions = 0;
-    let mut ctf = RoClient::connect(c, "4915100000002").await.unwrap();
+    c
+}
+
+async fn rig_with(
+    policy: QuotaPolicy,
+    script: impl Fn(&Message) -> (u32, Vec<Avp>) + Send + Sync + 'static,
+) -> Rig {
+    let (addr, seen, table) = ocf(script).await;
+    let mut ctf = RoClient::connect(ctf_config(addr), "4915100000002")
+        .await
+        .unwrap();
     ctf.quota_policy = policy;
     Rig { ctf, seen, table }
 }
@@ -533,6 +553,66 @@ async fn tp_ro_ctf_op_08() {
             .child("CC-Time")
             .and_then(Avp::as_u32),
         Some(30)
+    );
+}
+
+#[tokio::test]
+async fn tp_ro_ctf_op_09() {
+    let r = rig(|m| {
+        let fui = Avp::grouped(
+            "Final-Unit-Indication",
+            vec![
+                Avp::enumerated("Final-Unit-Action", 1),
+                Avp::grouped(
+                    "Redirect-Server",
+                    vec![
+                        Avp::enumerated("Redirect-Address-Type", 2),
+                        Avp::utf8("Redirect-Server-Address", "sip:topup@tester.example"),
+                    ],
+                ),
+            ],
+        );
+        match kind(m) {
+            1 => (2001, vec![grant(VOICE, time(60), vec![])]),
+            2 => (2001, vec![grant(VOICE, time(20), vec![fui])]),
+            _ => (2001, vec![]),
+        }
+    })
+    .await;
+    let mut b = r.ctf.new_session();
+    r.initial(&mut b, VOICE, time(60)).await;
+    r.ctf.traffic(&mut b, VOICE, t(0), 0, 0, 0);
+    let ccr = r.ctf.update_for_due(&mut b, t(60)).expect("60 s used");
+    r.send(&mut b, ccr, t(60)).await;
+    // The final 20 s end in a REDIRECT: the call to user B ends (CCR-T) and the user is
+    // redirected, which is a new credit-control session (CCR-I) towards the redirect target.
+    r.ctf.traffic(&mut b, VOICE, t(60), 0, 0, 0);
+    let due = r.ctf.due(&b, t(80));
+    let target = match &due[..] {
+        [Due::FinalUnits(f)] if f.action == 1 => f.redirect_server.clone().unwrap().1,
+        other => panic!("expected a REDIRECT, got {other:?}"),
+    };
+    assert_eq!(target, "sip:topup@tester.example");
+    let ccr = r.ctf.termination(&mut b, t(80), None);
+    r.send(&mut b, ccr, t(80)).await;
+    let t_req = r.last();
+    assert_eq!(kind(&t_req), CcRequestType::Termination as i32);
+    assert_eq!(t_req.u32("CC-Request-Number"), Some(2));
+    assert_eq!(
+        usus(msccs(&t_req)[0])[0]
+            .child("CC-Time")
+            .and_then(Avp::as_u32),
+        Some(20)
+    );
+    let mut c = r.ctf.new_session();
+    r.initial(&mut c, VOICE, time(60)).await;
+    let i_req = r.last();
+    assert_eq!(kind(&i_req), CcRequestType::Initial as i32);
+    assert_eq!(i_req.u32("CC-Request-Number"), Some(0));
+    assert_ne!(
+        i_req.session_id(),
+        t_req.session_id(),
+        "a new session for user C"
     );
 }
 
@@ -1067,5 +1147,315 @@ async fn tp_ro_ctf_tc_05() {
             .child("Refund-Information")
             .and_then(Avp::as_bytes),
         Some(&token[..])
+    );
+}
+
+// --- Failover and failure handling ----------------------------------------------------------
+
+/// An OCF's answer to an EVENT: Cost-Information (price enquiry) or Remaining-Balance.
+fn money(name: &str, digits: i64) -> Avp {
+    Avp::grouped(
+        name,
+        vec![
+            Avp::grouped(
+                "Unit-Value",
+                vec![
+                    Avp::named("Value-Digits", unicharge_diameter::Value::Integer64(digits)),
+                    Avp::named("Exponent", unicharge_diameter::Value::Integer32(-2)),
+                ],
+            ),
+            Avp::u32("Currency-Code", 978),
+        ],
+    )
+}
+
+fn answering_events(tag: i64) -> impl Fn(&Message) -> (u32, Vec<Avp>) + Send + Sync {
+    move |m| match m.i32("Requested-Action") {
+        Some(3) => (2001, vec![money("Cost-Information", tag)]),
+        _ => (2001, vec![money("Remaining-Balance", tag)]),
+    }
+}
+
+fn price_enquiry(r: &RoClient, s: &mut RoSession) -> Message {
+    r.ccr(
+        s,
+        CcRequestType::Event,
+        Some(RequestedAction::PriceEnquiry),
+        vec![Mscc {
+            service_identifiers: vec![30],
+            ..Default::default()
+        }],
+    )
+    .to_message()
+}
+
+fn cost(answer: &Message, name: &str) -> Option<i64> {
+    answer
+        .avp(name)?
+        .child("Unit-Value")?
+        .child("Value-Digits")?
+        .as_i64()
+}
+
+/// Sends and returns (answer, answered by the secondary).
+async fn send_routed(ctf: &RoClient, s: &mut RoSession, m: Message) -> (Message, bool) {
+    match ctf.send_message(s, m, t(0)).await.unwrap() {
+        Outcome::Answered {
+            answer,
+            via_secondary,
+            ..
+        } => (answer, via_secondary),
+        Outcome::Buffered => panic!("no OCF answered"),
+    }
+}
+
+#[tokio::test]
+async fn tp_ro_ctf_fa_01_and_fa_02() {
+    // Primary (behind a tap that can kill it) and secondary, telling their answers apart.
+    let (primary, primary_seen, _) = ocf(answering_events(111)).await;
+    let tap = Tap::start(primary).await.unwrap();
+    let (secondary, secondary_seen, _) = ocf(answering_events(222)).await;
+    let mut c = ctf_config(tap.addr);
+    c.secondary = Some(secondary);
+    c.request_timeout = Duration::from_millis(200);
+    let ctf = RoClient::connect(c, "4915100000002").await.unwrap();
+    let mut s = ctf.new_session();
+    // FA_01: the primary stops; the price enquiry goes to the secondary.
+    tap.set_mode(Mode::Blackhole);
+    let m = price_enquiry(&ctf, &mut s);
+    let (answer, via_secondary) = send_routed(&ctf, &mut s, m).await;
+    assert!(via_secondary);
+    assert_eq!(
+        cost(&answer, "Cost-Information"),
+        Some(222),
+        "the secondary's price"
+    );
+    let on_secondary = secondary_seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(kind(&on_secondary), CcRequestType::Event as i32);
+    assert_eq!(
+        on_secondary.i32("Requested-Action"),
+        Some(3),
+        "PRICE_ENQUIRY"
+    );
+    assert_eq!(
+        msccs(&on_secondary)[0]
+            .child("Service-Identifier")
+            .and_then(Avp::as_u32),
+        Some(30)
+    );
+    assert!(
+        primary_seen.lock().unwrap().is_empty(),
+        "nothing reached the dead primary"
+    );
+    // FA_02: the primary is back; the next enquiry goes to it.
+    tap.set_mode(Mode::Forward);
+    let m = price_enquiry(&ctf, &mut s);
+    let (answer, via_secondary) = send_routed(&ctf, &mut s, m).await;
+    assert!(!via_secondary);
+    assert_eq!(
+        cost(&answer, "Cost-Information"),
+        Some(111),
+        "the primary's price"
+    );
+    assert_eq!(primary_seen.lock().unwrap().len(), 1);
+    assert_eq!(secondary_seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn tp_ro_ctf_fa_03_and_fa_04() {
+    // FA_03: the primary is down from the start (nothing listens on its port).
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let (secondary, secondary_seen, _) = ocf(answering_events(222)).await;
+    let mut c = ctf_config(port);
+    c.secondary = Some(secondary);
+    let ctf = RoClient::connect(c, "4915100000002").await.unwrap();
+    let mut s = ctf.new_session();
+    let m = ctf
+        .ccr(
+            &mut s,
+            CcRequestType::Initial,
+            None,
+            vec![requested(VOICE, time(60))],
+        )
+        .to_message();
+    let (answer, via_secondary) = send_routed(&ctf, &mut s, m).await;
+    assert!(via_secondary);
+    assert_eq!(cost(&answer, "Remaining-Balance"), Some(222));
+    assert_eq!(kind(secondary_seen.lock().unwrap().last().unwrap()), 1);
+    // FA_04: the primary starts on its port; the balance check goes to it.
+    let listener = tokio::net::TcpListener::bind(port).await.unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut config = PeerConfig::cdf("ocf.tester.example", "tester.example");
+    config.acct_application_ids = vec![];
+    config.auth_application_ids = vec![app::CREDIT_CONTROL];
+    tokio::spawn(serve(
+        listener,
+        Shared {
+            config,
+            handler: Arc::new(Ocf {
+                script: Box::new(answering_events(111)),
+                seen: seen.clone(),
+            }),
+            table: Arc::default(),
+            duplicates: Arc::new(DuplicateCache::default()),
+        },
+    ));
+    let mut s = ctf.new_session();
+    let m = ctf
+        .ccr(
+            &mut s,
+            CcRequestType::Event,
+            Some(RequestedAction::CheckBalance),
+            vec![],
+        )
+        .to_message();
+    let (answer, via_secondary) = send_routed(&ctf, &mut s, m).await;
+    assert!(!via_secondary, "back on the primary");
+    assert_eq!(cost(&answer, "Remaining-Balance"), Some(111));
+    let on_primary = seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(on_primary.i32("Requested-Action"), Some(2), "CHECK_BALANCE");
+}
+
+/// Primary and secondary behind taps; the primary's CCA carries `extra` (CCFH / DDFH).
+async fn failing_pair(extra: Avp, buffer: Option<std::path::PathBuf>) -> (RoClient, Tap, Tap) {
+    let e = extra.clone();
+    let (primary, _, _) = ocf(move |m| match kind(m) {
+        1 => (2001, vec![grant(VOICE, time(60), vec![]), e.clone()]),
+        _ => (2001, vec![e.clone()]),
+    })
+    .await;
+    let (secondary, _, _) = ocf(|_| (2001, vec![])).await;
+    let (tp, ts) = (
+        Tap::start(primary).await.unwrap(),
+        Tap::start(secondary).await.unwrap(),
+    );
+    let mut c = ctf_config(tp.addr);
+    c.secondary = Some(ts.addr);
+    c.request_timeout = Duration::from_millis(200);
+    c.buffer_path = buffer;
+    let ctf = RoClient::connect(c, "4915100000002").await.unwrap();
+    (ctf, tp, ts)
+}
+
+#[tokio::test]
+async fn tp_ro_ctf_fh_01() {
+    // Local CCFH TERMINATE; the OCF's CCA-I says CONTINUE, which wins.
+    let (mut ctf, tp, ts) =
+        failing_pair(Avp::enumerated("Credit-Control-Failure-Handling", 1), None).await;
+    ctf.local_ccfh = 0;
+    let mut s = ctf.new_session();
+    assert_eq!(s.ccfh, 0);
+    let m = ctf
+        .ccr(
+            &mut s,
+            CcRequestType::Initial,
+            None,
+            vec![requested(VOICE, time(60))],
+        )
+        .to_message();
+    send_routed(&ctf, &mut s, m).await;
+    assert_eq!(s.ccfh, 1, "the OCF's CCFH overrides the local one");
+    // Both OCFs stop answering: the CCR goes to the primary, then (T flag) to the secondary.
+    tp.set_mode(Mode::Blackhole);
+    ts.set_mode(Mode::Blackhole);
+    let m = ctf
+        .ccr(
+            &mut s,
+            CcRequestType::Initial,
+            None,
+            vec![requested(VOICE, time(60))],
+        )
+        .to_message();
+    let result = ctf.send_message(&mut s, m, t(1)).await;
+    assert!(result.is_err(), "no answer and no buffer: {result:?}");
+    let on_secondary = ts.seen(Direction::Up, cmd::CREDIT_CONTROL);
+    assert_eq!(on_secondary.len(), 1);
+    assert!(
+        on_secondary[0].message.header.flags.retransmit(),
+        "T flag on failover"
+    );
+    assert_eq!(
+        kind(&on_secondary[0].message),
+        CcRequestType::Initial as i32
+    );
+    assert!(on_secondary[0]
+        .message
+        .avp("Multiple-Services-Credit-Control")
+        .is_some());
+    assert_eq!(
+        ctf.on_no_answer(&s, false, true),
+        FailureAction::ContinueService,
+        "CONTINUE from the OCF: the service goes on"
+    );
+    // Without the override the local TERMINATE would have ended it.
+    let fresh = ctf.new_session();
+    assert_eq!(
+        ctf.on_no_answer(&fresh, false, true),
+        FailureAction::TerminateService
+    );
+}
+
+#[tokio::test]
+async fn tp_ro_ctf_fh_02() {
+    let dir = tempfile::tempdir().unwrap();
+    let buffer = dir.path().join("ro-buffer");
+    // Local DDFH CONTINUE; the OCF says TERMINATE_OR_BUFFER.
+    let (mut ctf, tp, ts) = failing_pair(
+        Avp::enumerated("Direct-Debiting-Failure-Handling", 0),
+        Some(buffer.clone()),
+    )
+    .await;
+    ctf.local_ddfh = 1;
+    let mut s = ctf.new_session();
+    let debit = |ctf: &RoClient, s: &mut RoSession| {
+        ctf.ccr(
+            s,
+            CcRequestType::Event,
+            Some(RequestedAction::DirectDebiting),
+            vec![Mscc {
+                service_identifiers: vec![30],
+                requested: Some(ServiceUnit {
+                    cc_service_specific_units: Some(1),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+        )
+        .to_message()
+    };
+    let m = debit(&ctf, &mut s);
+    send_routed(&ctf, &mut s, m).await;
+    assert_eq!(s.ddfh, 0, "the OCF's DDFH overrides the local one");
+    tp.set_mode(Mode::Blackhole);
+    let m = debit(&ctf, &mut s);
+    // The secondary is reachable but we check the T-flagged copy reached it, then make it fail
+    // too so the request ends in the buffer.
+    ts.set_mode(Mode::Blackhole);
+    let outcome = ctf.send_message(&mut s, m, t(1)).await.unwrap();
+    assert!(matches!(outcome, Outcome::Buffered));
+    let on_secondary = ts.seen(Direction::Up, cmd::CREDIT_CONTROL);
+    assert_eq!(on_secondary.len(), 1);
+    assert!(
+        on_secondary[0].message.header.flags.retransmit(),
+        "T flag to the secondary"
+    );
+    assert_eq!(kind(&on_secondary[0].message), CcRequestType::Event as i32);
+    assert_eq!(
+        ctf.on_no_answer(&s, true, true),
+        FailureAction::Buffer,
+        "TERMINATE_OR_BUFFER, possibly delivered: kept for later"
+    );
+    assert_eq!(
+        ctf.on_no_answer(&s, true, false),
+        FailureAction::TerminateService
+    );
+    let stored = std::fs::read_to_string(&buffer).unwrap();
+    assert_eq!(
+        stored.lines().count(),
+        1,
+        "the debit is in the non-volatile buffer"
     );
 }
