@@ -26,10 +26,13 @@ pub trait DiameterPeers: Send + Sync + 'static {
     fn peers(&self) -> Vec<DiameterPeerView>;
 
     /// Ro: send an Abort-Session-Request for an open credit-control session to the CTF that
-    /// opened it; the ASA's Result-Code. `Err` names why nothing could be sent.
-    fn ro_abort<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, Result<Option<u32>, String>> {
+    /// opened it; the ASA's Result-Code. `Err` says why nothing could be sent or answered.
+    fn ro_abort<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<u32>, RoCallError>> {
         let _ = session_id;
-        Box::pin(async { Err(RO_OFF.to_owned()) })
+        Box::pin(async { Err(RoCallError::Off) })
     }
 
     /// Ro: send a Re-Auth-Request (the CTF reports usage and asks for quota again); the RAA's
@@ -37,9 +40,9 @@ pub trait DiameterPeers: Send + Sync + 'static {
     fn ro_reauthorize<'a>(
         &'a self,
         session_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<u32>, String>> {
+    ) -> BoxFuture<'a, Result<Option<u32>, RoCallError>> {
         let _ = session_id;
-        Box::pin(async { Err(RO_OFF.to_owned()) })
+        Box::pin(async { Err(RoCallError::Off) })
     }
 
     /// Ro: what sessions see changed (a new tariff, or a top-up of `account`): every open
@@ -51,7 +54,22 @@ pub trait DiameterPeers: Send + Sync + 'static {
     }
 }
 
-const RO_OFF: &str = "Ro online charging is off on this server ([diameter.ro])";
+/// Why an operator call to a CTF about a Ro session (ASR, RAR) was not answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoCallError {
+    /// The node runs no OCF (409).
+    #[error("Ro online charging is off on this server ([diameter.ro])")]
+    Off,
+    /// No open session by that Session-Id (404).
+    #[error("no open credit-control session {0}")]
+    UnknownSession(String),
+    /// The CTF that holds the session is not connected, or did not answer in time (502).
+    #[error("{0}")]
+    Unreachable(String),
+    /// The store failed while looking the session up (500).
+    #[error("store: {0}")]
+    Store(String),
+}
 
 pub(crate) fn routes() -> Router<ApiState> {
     Router::new()

@@ -17,6 +17,7 @@ use unicharge_store::ro::RoSessionRow;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
+use crate::diameter::RoCallError;
 use crate::error::ApiJson;
 use crate::transactions::{limit, ApiQuery};
 use crate::{ApiError, ApiState};
@@ -196,7 +197,8 @@ pub async fn list_tariffs(
         .store
         .ro_tariffs()
         .await?
-        .into_iter()
+        .iter()
+        .cloned()
         .map(Into::into)
         .collect();
     Ok(Json(TariffList { tariffs }))
@@ -418,18 +420,19 @@ pub struct PeerAnswer {
 
 /// Why an ASR / RAR could not be sent: unknown or closed session 404, no connection to its CTF
 /// or no answer in time 502, Ro off 409.
-fn not_sent(state: &ApiState, id: &str, reason: String) -> ApiError {
-    if state.diameter.is_none() || reason.contains("is off") {
-        return ApiError::new(StatusCode::CONFLICT, "ro_off", reason);
+fn not_sent(id: &str, e: RoCallError) -> ApiError {
+    match e {
+        RoCallError::Off => ApiError::new(StatusCode::CONFLICT, "ro_off", e.to_string()),
+        RoCallError::UnknownSession(_) => {
+            ApiError::new(StatusCode::NOT_FOUND, "unknown_session", e.to_string())
+        }
+        RoCallError::Unreachable(_) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "ctf_unreachable",
+            format!("session {id}: {e}"),
+        ),
+        RoCallError::Store(_) => ApiError::internal(e),
     }
-    if reason.starts_with("no open credit-control session") {
-        return ApiError::new(StatusCode::NOT_FOUND, "unknown_session", reason);
-    }
-    ApiError::new(
-        StatusCode::BAD_GATEWAY,
-        "ctf_unreachable",
-        format!("session {id}: {reason}"),
-    )
 }
 
 /// Abort a session now (RFC 8506 §5.5 ASR): the CTF ends the service and sends its CCR-T; the
@@ -469,13 +472,13 @@ async fn peer_call<'a>(
     call: impl FnOnce(
         &'a dyn crate::diameter::DiameterPeers,
         &'a str,
-    ) -> futures_util::future::BoxFuture<'a, Result<Option<u32>, String>>,
+    ) -> futures_util::future::BoxFuture<'a, Result<Option<u32>, RoCallError>>,
 ) -> Result<Json<PeerAnswer>, ApiError> {
     let Some(d) = &state.diameter else {
-        return Err(not_sent(state, id, "Diameter is off on this server".into()));
+        return Err(not_sent(id, RoCallError::Off));
     };
     match call(d.as_ref(), id).await {
         Ok(result_code) => Ok(Json(PeerAnswer { result_code })),
-        Err(reason) => Err(not_sent(state, id, reason)),
+        Err(e) => Err(not_sent(id, e)),
     }
 }

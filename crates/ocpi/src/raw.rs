@@ -107,8 +107,18 @@ mod tests {
             fields(r#"{"uid":"A","n":1}"#).unwrap(),
             fields(r#"{"uid":"B","n":2}"#).unwrap(),
         ];
-        assert!(upsert(&mut items, "uid", "B", fields(r#"{"uid":"B","n":3}"#).unwrap()));
-        assert!(!upsert(&mut items, "uid", "C", fields(r#"{"uid":"C"}"#).unwrap()));
+        assert!(upsert(
+            &mut items,
+            "uid",
+            "B",
+            fields(r#"{"uid":"B","n":3}"#).unwrap()
+        ));
+        assert!(!upsert(
+            &mut items,
+            "uid",
+            "C",
+            fields(r#"{"uid":"C"}"#).unwrap()
+        ));
         let mut outer = Fields::new();
         set_list(&mut outer, "evses", &items);
         assert_eq!(

@@ -234,22 +234,25 @@ pub struct ApiPeers {
 const RAR_SWEEP: u32 = 10_000;
 
 impl ApiPeers {
-    fn ocf(&self) -> Result<&Arc<ro::Ocf>, String> {
-        self.ocf
-            .as_ref()
-            .ok_or_else(|| "Ro online charging is off on this server ([diameter.ro])".to_owned())
+    fn ocf(&self) -> Result<&Arc<ro::Ocf>, RoCallError> {
+        self.ocf.as_ref().ok_or(RoCallError::Off)
     }
 }
 
+use unicharge_api::diameter::RoCallError;
+
 impl unicharge_api::diameter::DiameterPeers for ApiPeers {
-    fn ro_abort<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, Result<Option<u32>, String>> {
+    fn ro_abort<'a>(
+        &'a self,
+        session_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<u32>, RoCallError>> {
         Box::pin(async move { self.ocf()?.abort_session(&self.peers, session_id).await })
     }
 
     fn ro_reauthorize<'a>(
         &'a self,
         session_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<u32>, String>> {
+    ) -> BoxFuture<'a, Result<Option<u32>, RoCallError>> {
         Box::pin(async move { self.ocf()?.reauthorize(&self.peers, session_id).await })
     }
 
@@ -257,22 +260,20 @@ impl unicharge_api::diameter::DiameterPeers for ApiPeers {
         let account = account.map(str::to_owned);
         Box::pin(async move {
             let Ok(ocf) = self.ocf() else { return 0 };
-            let sessions = match ocf.store().ro_sessions(Some("OPEN"), RAR_SWEEP).await {
+            // A top-up concerns one account's sessions (found by index); a tariff change
+            // every open session.
+            let sessions = match &account {
+                Some(a) => ocf.store().ro_open_sessions_of(a, RAR_SWEEP).await,
+                None => ocf.store().ro_sessions(Some("OPEN"), RAR_SWEEP).await,
+            };
+            let sessions = match sessions {
                 Ok(s) => s,
                 Err(e) => {
                     tracing::error!(error = %e, "open Ro sessions not read: no RAR sent");
                     return 0;
                 }
             };
-            let ids: Vec<String> = sessions
-                .into_iter()
-                .filter(|s| {
-                    account
-                        .as_deref()
-                        .is_none_or(|a| s.account.as_deref() == Some(a))
-                })
-                .map(|s| s.session_id)
-                .collect();
+            let ids: Vec<String> = sessions.into_iter().map(|s| s.session_id).collect();
             let count = ids.len();
             let (ocf, peers) = (ocf.clone(), self.peers.clone());
             // In the background, one at a time: the operator's request does not wait for

@@ -336,8 +336,13 @@ pub trait Store: Send + Sync + 'static {
     async fn ro_subscribers(&self) -> Result<Vec<unicharge_core::online::Subscriber>>;
     /// Create or replace a tariff (by id).
     async fn ro_put_tariff(&self, t: &unicharge_core::online::OnlineTariff) -> Result<()>;
-    async fn ro_tariffs(&self) -> Result<Vec<unicharge_core::online::OnlineTariff>>;
+    /// Every tariff, shared: the OCF reads them on each CCR, from memory after the first.
+    async fn ro_tariffs(&self)
+        -> Result<std::sync::Arc<Vec<unicharge_core::online::OnlineTariff>>>;
     async fn ro_session(&self, session_id: &str) -> Result<Option<ro::RoSessionRow>>;
+    /// The open sessions charged to `account` (RAR on a top-up), by index, at most `limit`.
+    async fn ro_open_sessions_of(&self, account: &str, limit: u32)
+        -> Result<Vec<ro::RoSessionRow>>;
     /// Sessions, most recently active first; `state` `OPEN` or `CLOSED` filters.
     async fn ro_sessions(&self, state: Option<&str>, limit: u32) -> Result<Vec<ro::RoSessionRow>>;
     /// Open sessions past their Tcc deadline.

@@ -530,14 +530,14 @@ async fn ro_subscribers_and_tariffs_follow_every_change() {
     };
     assert!(store.ro_tariffs().await.unwrap().is_empty());
     store.ro_put_tariff(&tariff).await.unwrap();
-    assert_eq!(store.ro_tariffs().await.unwrap(), vec![tariff.clone()]);
+    assert_eq!(*store.ro_tariffs().await.unwrap(), vec![tariff.clone()]);
     tariff.price = Decimal::new(7, 2);
     store.ro_put_tariff(&tariff).await.unwrap();
-    assert_eq!(store.ro_tariffs().await.unwrap(), vec![tariff.clone()]);
+    assert_eq!(*store.ro_tariffs().await.unwrap(), vec![tariff.clone()]);
     // Reopened, the table says the same as the cache did.
     drop(store);
     let reopened = open(&dir, StoreConfig::default()).await;
-    assert_eq!(reopened.ro_tariffs().await.unwrap(), vec![tariff]);
+    assert_eq!(*reopened.ro_tariffs().await.unwrap(), vec![tariff]);
     assert_eq!(
         reopened.ro_subscriber(msisdn.0, msisdn.1).await.unwrap(),
         Some(sub)

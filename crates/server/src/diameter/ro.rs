@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use unicharge_api::diameter::RoCallError;
 use unicharge_core::ledger::{Account, Operation, Request, Unit};
 use unicharge_core::online::{
     currency_numeric, find_tariff, quota, subscription_id_type_name, unit_value, OnlineTariff,
@@ -1236,18 +1237,18 @@ impl Ocf {
         &self,
         peers: &PeerTable,
         session_id: &str,
-    ) -> Result<Option<u32>, String> {
+    ) -> Result<Option<u32>, RoCallError> {
         let s = self
             .store
             .ro_session(session_id)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| RoCallError::Store(e.to_string()))?
             .filter(|s| s.state == "OPEN")
-            .ok_or_else(|| format!("no open credit-control session {session_id}"))?;
+            .ok_or_else(|| RoCallError::UnknownSession(session_id.to_owned()))?;
         self.store
             .ro_request_termination(session_id)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| RoCallError::Store(e.to_string()))?;
         let asr = Message::request(cmd::ABORT_SESSION, app::CREDIT_CONTROL, 0, 0)
             .with(Avp::utf8("Session-Id", session_id))
             .with(Avp::identity("Origin-Host", &self.config.origin_host))
@@ -1264,14 +1265,14 @@ impl Ocf {
         &self,
         peers: &PeerTable,
         session_id: &str,
-    ) -> Result<Option<u32>, String> {
+    ) -> Result<Option<u32>, RoCallError> {
         let s = self
             .store
             .ro_session(session_id)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| RoCallError::Store(e.to_string()))?
             .filter(|s| s.state == "OPEN")
-            .ok_or_else(|| format!("no open credit-control session {session_id}"))?;
+            .ok_or_else(|| RoCallError::UnknownSession(session_id.to_owned()))?;
         let rar = Message::request(cmd::RE_AUTH, app::CREDIT_CONTROL, 0, 0)
             .with(Avp::utf8("Session-Id", session_id))
             .with(Avp::identity("Origin-Host", &self.config.origin_host))
@@ -1284,14 +1285,19 @@ impl Ocf {
         self.send(peers, &s.origin_host, rar).await
     }
 
-    async fn send(&self, peers: &PeerTable, host: &str, m: Message) -> Result<Option<u32>, String> {
+    async fn send(
+        &self,
+        peers: &PeerTable,
+        host: &str,
+        m: Message,
+    ) -> Result<Option<u32>, RoCallError> {
         let peer = peers
             .get(host)
-            .ok_or_else(|| format!("no open connection to {host}"))?;
+            .ok_or_else(|| RoCallError::Unreachable(format!("no open connection to {host}")))?;
         let answer = peer
             .request(m, self.config.request_timeout)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| RoCallError::Unreachable(e.to_string()))?;
         Ok(answer.result_code())
     }
 }

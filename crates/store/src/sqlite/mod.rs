@@ -1307,14 +1307,22 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn ro_tariffs(&self) -> Result<Vec<unicharge_core::online::OnlineTariff>> {
+    async fn ro_tariffs(&self) -> Result<Arc<Vec<unicharge_core::online::OnlineTariff>>> {
         let (cached, seen) = self.caches.ro_tariffs.get(&());
         if let Some(tariffs) = cached {
-            return Ok(tariffs.as_ref().clone());
+            return Ok(tariffs);
         }
         let tariffs = Arc::new(ro::tariffs(&self.pool).await?);
         self.caches.ro_tariffs.fill((), tariffs.clone(), seen);
-        Ok(tariffs.as_ref().clone())
+        Ok(tariffs)
+    }
+
+    async fn ro_open_sessions_of(
+        &self,
+        account: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::ro::RoSessionRow>> {
+        ro::open_sessions_of(&self.pool, account, limit).await
     }
 
     async fn ro_session(&self, session_id: &str) -> Result<Option<crate::ro::RoSessionRow>> {

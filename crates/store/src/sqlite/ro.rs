@@ -120,6 +120,25 @@ pub(super) async fn sessions(
     .collect()
 }
 
+/// Open sessions charged to `account` (index `ro_sessions_open_by_account`, migration 0090).
+pub(super) async fn open_sessions_of(
+    pool: &SqlitePool,
+    account: &str,
+    limit: u32,
+) -> Result<Vec<RoSessionRow>> {
+    sqlx::query(
+        "SELECT * FROM ro_sessions WHERE account_id = ?1 AND state = 'OPEN'
+         ORDER BY session_id LIMIT ?2",
+    )
+    .bind(account)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(session_row)
+    .collect()
+}
+
 /// Open sessions whose Tcc deadline is at or before `now`.
 pub(super) async fn expired_sessions(
     pool: &SqlitePool,
