@@ -19,7 +19,8 @@ use unicharge_store::Store;
 
 use crate::Settings;
 
-/// unicharge: an open charging back end. Today: an OCPP 2.0.1 CSMS.
+/// unicharge: an open charging back end: an OCPP 2.0.1 and 1.6J CSMS, OCPI roaming, Diameter
+/// Rf / Ro charging and ISO 17575 road-tolling in one server.
 ///
 /// Start with `unicharge serve` (no configuration needed), then register a station with
 /// `unicharge station add CP001 --generate-password` and point it at ws://HOST:8180/ocpp/CP001.
@@ -72,13 +73,15 @@ pub enum Command {
     /// with TxProfiles as transactions start and end (via the REST API).
     #[command(subcommand)]
     SiteGroup(SiteGroupCommand),
-    /// Diameter Rf: connected peers, accounting sessions, the charge records of the CDF.
+    /// Diameter Rf / Ro: connected peers, accounting sessions, the CDF's charge records, and
+    /// re-authorizing or aborting credit-control sessions.
     #[command(subcommand)]
     Diameter(DiameterCommand),
     /// OCPI roaming: partner platforms (token A, registration) and locations (via the REST API).
     #[command(subcommand)]
     Ocpi(crate::cli_ocpi::OcpiCommand),
-    /// Test PKIs: `pki v2g-test-ca --out DIR` makes an ISO 15118-2 V2G root and sub-CAs.
+    /// Certificates: `pki client-cert NAME --out DIR` from the local CA (Diameter mutual TLS,
+    /// lab stations), `pki v2g-test-ca --out DIR` for an ISO 15118-2 V2G test root and sub-CAs.
     #[command(subcommand)]
     Pki(crate::cli_pki::PkiCommand),
     /// Personal data of an idToken (GDPR): `token personal-data ID`, `token erase ID --yes`

@@ -25,6 +25,23 @@ pub enum PkiCommand {
         #[arg(long, default_value_t = 365)]
         days: u32,
     },
+    /// Issue a client certificate from the local CA that `serve` generated (data directory,
+    /// `tls/`): for a Diameter peer when `[diameter] tls_require_client_certificate` is on
+    /// (`unicharge-sim diameter load --tls --tls-cert … --tls-key …`), or a lab station on
+    /// security profile 3. Writes NAME.pem and NAME.key.pem (0600) to --out.
+    ///
+    /// With your own CA configured (`[csms.tls] client_ca`), issue certificates from that CA
+    /// instead: this command only knows the generated one.
+    ClientCert {
+        /// Common name: the peer's Origin-Host, or the station id.
+        name: String,
+        /// Directory to write to (created; existing files are never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        /// Validity in days.
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,8 +65,9 @@ pub enum TokenCommand {
     },
 }
 
-pub fn pki(command: &PkiCommand) -> anyhow::Result<()> {
+pub fn pki(settings: &crate::Settings, command: &PkiCommand) -> anyhow::Result<()> {
     match command {
+        PkiCommand::ClientCert { name, out, days } => client_cert(settings, name, out, *days),
         PkiCommand::V2gTestCa { out, org, days } => {
             let pki = v2g_ca::generate_test_pki(org, *days).map_err(anyhow::Error::msg)?;
             let files = v2g_ca::write_test_pki(out, &pki).map_err(anyhow::Error::msg)?;
@@ -71,6 +89,49 @@ pub fn pki(command: &PkiCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn client_cert(
+    settings: &crate::Settings,
+    name: &str,
+    out: &std::path::Path,
+    days: i64,
+) -> anyhow::Result<()> {
+    use unicharge_csms::security::pki;
+    let tls = settings.data_dir.join("tls");
+    let paths = pki::PkiPaths::in_dir(&tls);
+    if !paths.ca_cert.exists() {
+        anyhow::bail!(
+            "no local CA in {}: start `unicharge serve` once (with the same --data-dir) so it \
+             generates one",
+            tls.display()
+        );
+    }
+    let ca = pki::load_ca(&paths.ca_cert, &paths.ca_key)
+        .map_err(|e| anyhow::anyhow!("cannot read the local CA in {}: {e}", tls.display()))?;
+    let (cert, key) = pki::issue_client_certificate(&ca, pki::KeyKind::EcP256, name, 0, days)
+        .map_err(|e| anyhow::anyhow!("cannot issue the certificate: {e}"))?;
+    std::fs::create_dir_all(out)?;
+    let file = |suffix: &str| out.join(format!("{}{suffix}", segment(name)));
+    let (cert_path, key_path) = (file(".pem"), file(".key.pem"));
+    for p in [&cert_path, &key_path] {
+        if p.exists() {
+            anyhow::bail!("{} exists: choose another --out or remove it", p.display());
+        }
+    }
+    pki::write_pem(&cert_path, &pki::certificate_to_pem(&cert)?, false)?;
+    pki::write_pem(&key_path, &pki::private_key_to_pem(&key)?, true)?;
+    println!(
+        "client certificate for {name:?}, valid {days} days, issued by {}",
+        paths.ca_cert.display()
+    );
+    println!("  certificate: {}", cert_path.display());
+    println!("  private key: {} (0600)", key_path.display());
+    println!(
+        "  the CA to verify the server with: {}",
+        paths.ca_cert.display()
+    );
+    Ok(())
 }
 
 /// Percent-encoding of one path segment (RFC 3986 unreserved characters stay).

@@ -75,7 +75,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Efc(command) => unicharge_server::cli_efc::efc(command).await,
         Command::Diameter(command) => unicharge_server::cli::diameter(&settings, command).await,
         Command::Ocpi(command) => unicharge_server::cli_ocpi::ocpi(command).await,
-        Command::Pki(command) => unicharge_server::cli_pki::pki(command),
+        Command::Pki(command) => unicharge_server::cli_pki::pki(&settings, command),
         Command::Token(command) => unicharge_server::cli_pki::token(command).await,
         Command::Firmware(command) => unicharge_server::cli_firmware::firmware(command).await,
         Command::LogFiles(command) => unicharge_server::cli_firmware::log_files(command).await,
