@@ -31,6 +31,18 @@ pub(crate) fn routes() -> Router<ApiState> {
             put(put_location),
         )
         .route("/api/v1/ocpi/versions-url", get(versions_url))
+        // The eMSP role (ADR 0039).
+        .route(
+            "/api/v1/ocpi/partners/{id}/received/{module}",
+            get(received),
+        )
+        .route("/api/v1/ocpi/partners/{id}/commands", get(list_commands))
+        .route(
+            "/api/v1/ocpi/partners/{id}/commands/{command}",
+            post(send_command),
+        )
+        .route("/api/v1/ocpi/tokens", get(list_tokens))
+        .route("/api/v1/ocpi/tokens/{party}/{uid}", put(put_token))
 }
 
 fn ocpi(state: &ApiState) -> Result<&unicharge_ocpi_server::Ocpi, ApiError> {
@@ -48,6 +60,7 @@ pub(crate) fn refused(e: OperatorError) -> ApiError {
         OperatorError::Invalid(m) => ApiError::bad_request("invalid", m),
         OperatorError::NotFound(m) => ApiError::not_found("not_found", format!("{m} not found")),
         OperatorError::Store(e) => e.into(),
+        OperatorError::Partner(m) => ApiError::new(StatusCode::BAD_GATEWAY, "partner_refused", m),
     }
 }
 
@@ -271,5 +284,90 @@ pub async fn versions_url(
     caller.require(ApiRole::ReadOnly)?;
     Ok(Json(
         serde_json::json!({ "versionsUrl": ocpi(&state)?.versions_url() }),
+    ))
+}
+
+/// What CPO partner `id` pushed to our eMSP Receiver endpoints: `locations`, `tariffs`,
+/// `sessions` or `cdrs` (sessions and CDRs with kWh and total cost), in arrival order.
+pub async fn received(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, module)): Path<(i64, String)>,
+) -> Result<Json<Vec<unicharge_ocpi_server::emsp::views::ReceivedView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::views::received(ocpi(&state)?, id, &module)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// Send a command (START_SESSION, STOP_SESSION, RESERVE_NOW, CANCEL_RESERVATION,
+/// UNLOCK_CONNECTOR) to CPO partner `id`; answers with the CPO's CommandResponse. The
+/// CommandResult arrives later: `GET …/commands` shows it.
+pub async fn send_command(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, command)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<unicharge_ocpi_server::emsp::commands::CommandRequest>,
+) -> Result<Json<unicharge_ocpi_server::emsp::commands::CommandView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::commands::send(ocpi(&state)?, id, &command, &body)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// The commands sent to CPO partner `id`, newest first, with response and result.
+pub async fn list_commands(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<unicharge_ocpi_server::emsp::commands::CommandView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::commands::list(ocpi(&state)?, id)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// Create or replace a token of one of our eMSP parties (`CC*PID`); the body is the OCPI
+/// Token (OCPI spelling). It is pushed to the CPO partners registered with that party.
+pub async fn put_token(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((party, uid)): Path<(String, String)>,
+    ApiJson(token): ApiJson<unicharge_ocpi_server::emsp::tokens::Token>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    let party = op::parse_party(&party).ok_or_else(|| {
+        ApiError::bad_request("invalid", format!("party {party:?}: write it as CC*PID"))
+    })?;
+    if op::parse_party(&format!("{}*{}", token.country_code, token.party_id)) != Some(party)
+        || token.uid != uid
+    {
+        return Err(ApiError::bad_request(
+            "invalid",
+            "the token's country_code, party_id and uid must be those of the URL",
+        ));
+    }
+    unicharge_ocpi_server::emsp::tokens::put(ocpi(&state)?, &token)
+        .await
+        .map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The tokens of our eMSP parties (OCPI spelling).
+pub async fn list_tokens(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<unicharge_ocpi_server::emsp::tokens::Token>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::tokens::all(ocpi(&state)?)
+            .await
+            .map_err(refused)?,
     ))
 }
