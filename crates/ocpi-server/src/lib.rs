@@ -62,6 +62,10 @@ struct Inner {
     base_url: OnceLock<String>,
     /// Wakes the outbox worker when a push is written.
     outbox: outbox::Wakeup,
+    /// Held while a location is written and its PUT enqueued, and while a status change
+    /// enqueues EVSE PATCHes: a PATCH is never enqueued ahead of the PUT that brings its
+    /// location to the partner (which would refuse it with 2003 and hold the queue).
+    location_pushes: tokio::sync::Mutex<()>,
 }
 
 impl Ocpi {
@@ -96,6 +100,7 @@ impl Ocpi {
             http,
             base_url,
             outbox: wakeup.clone(),
+            location_pushes: tokio::sync::Mutex::new(()),
         }));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -106,6 +111,11 @@ impl Ocpi {
             Err(_) => tracing::warn!("OCPI pushes not started: no Tokio runtime"),
         }
         Ok(this)
+    }
+
+    /// Serialises location writes with EVSE status pushes (see `Inner::location_pushes`).
+    pub(crate) async fn location_pushes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.0.location_pushes.lock().await
     }
 
     /// Wake the outbox worker: a push was written.

@@ -181,6 +181,7 @@ pub async fn put_location(
         last_updated: Utc::now(),
         stations: ids,
     };
+    let _ordered = ocpi.location_pushes().await;
     ocpi.ocpi_store().put_ocpi_location(&row).await?;
     // Partners hear of it now, not at their next GET (Locations push, ADR 0038).
     if let Err(e) = crate::push::location_changed(ocpi, party, id).await {

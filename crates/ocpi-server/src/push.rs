@@ -209,6 +209,7 @@ pub async fn location_changed(ocpi: &Ocpi, party: &Party, location_id: &str) -> 
 
 /// PATCH the status of the station's EVSEs (one, or all of them) to the location's partners.
 async fn evse_changed(ocpi: &Ocpi, station: &StationId, evse: Option<i64>) -> Result<(), Reply> {
+    let _ordered = ocpi.location_pushes().await;
     let store = ocpi.ocpi_store();
     let Some((party, location_id)) = store
         .ocpi_location_of_station(station)

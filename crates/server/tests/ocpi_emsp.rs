@@ -495,3 +495,451 @@ async fn emsp_tariffs_sessions_cdrs_received_cdr_stored_once() {
     assert_eq!(tariffs.len(), 1);
     assert_eq!(tariffs[0]["lastUpdated"], "2026-12-06T09:30:00Z");
 }
+
+// ------------------------------------------------------------ two unicharge instances
+
+const CP: &str = "CP-EMSP-1";
+
+/// A free loopback port (the eMSP restarts on the same one: its partners keep its URLs).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A unicharge eMSP in a runtime of its own, so that stopping it stops everything it runs
+/// (HTTP listener, outbox worker) as a process exit would; its database stays in `dir`.
+struct EmspInstance {
+    runtime: Option<tokio::runtime::Runtime>,
+    http: std::net::SocketAddr,
+    admin_key: Option<String>,
+}
+
+impl EmspInstance {
+    async fn start(dir: &std::path::Path, port: u16) -> EmspInstance {
+        let mut settings = common::test_settings(dir);
+        settings.http.listen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+        settings.ocpi.push_retry_initial = Duration::from_millis(20);
+        settings.ocpi.push_retry_max = Duration::from_millis(100);
+        settings.ocpi.parties = vec![PartySettings::emsp("NL", "EMS", "Unicharge eMSP")];
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        runtime.spawn(async move {
+            let server = unicharge_server::start(settings)
+                .await
+                .expect("the eMSP starts");
+            let _ = tx.send((server.http_addr.unwrap(), server.initial_admin_key.clone()));
+            let _running = server;
+            std::future::pending::<()>().await;
+        });
+        let (http, admin_key) = rx.await.unwrap();
+        EmspInstance {
+            runtime: Some(runtime),
+            http,
+            admin_key,
+        }
+    }
+
+    /// Stop it: every task of its runtime ends, its listener closes.
+    async fn stop(mut self) {
+        let runtime = self.runtime.take().unwrap();
+        tokio::task::spawn_blocking(move || runtime.shutdown_timeout(Duration::from_secs(10)))
+            .await
+            .unwrap();
+    }
+}
+
+/// Read `path` from the operator API until `ready` holds (within 20 s). No sleep: each read is
+/// an HTTP round trip, and the wait ends as soon as the value is there.
+async fn when(operator: &Operator, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let value = operator.send(Method::GET, path, None).await;
+        if ready(&value) {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} never got there: {value:#}"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+fn component(tariff: &Value, kind: &str) -> rust_decimal::Decimal {
+    let c = tariff["elements"][0]["price_components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {tariff}"));
+    c["price"].to_string().parse().unwrap()
+}
+
+fn dimension(cdr: &Value, kind: &str) -> rust_decimal::Decimal {
+    cdr["charging_periods"][0]["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["type"] == kind)
+        .map_or(rust_decimal::Decimal::ZERO, |d| {
+            d["volume"].to_string().parse().unwrap()
+        })
+}
+
+/// B6.1 / B5.2 / B8.1 between two unicharge instances: the eMSP registers with the CPO
+/// (token A from the CPO's operator API → versions → credentials → token C, 2.3.0, the
+/// highest both speak), pushes its driver's token to the CPO's Tokens Receiver, receives
+/// the location (and EVSE status) and the tariff, starts the session with START_SESSION
+/// (CommandResponse ACCEPTED, CommandResult ACCEPTED at its response_url) and receives the
+/// ACTIVE session. The eMSP is stopped; the session ends at the station; the CPO's pushes
+/// fail; the eMSP starts again on its database and gets the COMPLETED session and the CDR,
+/// once, whose total is what the tariff the eMSP received gives for the CDR's energy and
+/// times: 7.71 excl. VAT, 9.17 incl. VAT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
+    use chrono::Utc;
+    use rust_decimal::Decimal;
+    use unicharge_ocpp::v201::{
+        AuthorizationStatusEnumType, ChargingStateEnumType, ConnectorStatusEnumType, EvseType,
+        ReadingContextEnumType, ReasonEnumType, RequestStartStopStatusEnumType,
+        RequestStartTransactionRequest, RequestStartTransactionResponse, StatusNotificationRequest,
+        TransactionEventEnumType, TriggerReasonEnumType,
+    };
+    use unicharge_sim::octt::states;
+    use unicharge_sim::Station;
+
+    use common::payloads::{energy, transaction_event as event};
+
+    // The CPO instance: party NL*CPO, station CP.
+    let cpo = TestCsms::start_with(&[common::StationSpec::new(CP, 1)], |s| {
+        s.http.listen = Some("127.0.0.1:0".parse().unwrap());
+        s.ocpi.push_retry_initial = Duration::from_millis(20);
+        s.ocpi.push_retry_max = Duration::from_millis(100);
+        s.ocpi.parties = vec![PartySettings::cpo("NL", "CPO", "Unicharge CPO")];
+    })
+    .await;
+    let cpo_op = Operator::new(
+        cpo.server.http_addr.unwrap(),
+        cpo.server.initial_admin_key.as_ref().unwrap(),
+    );
+    // The eMSP instance: party NL*EMS, its own database.
+    let emsp_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let emsp = EmspInstance::start(emsp_dir.path(), port).await;
+    let key = emsp.admin_key.clone().unwrap();
+    let emsp_op = Operator::new(emsp.http, &key);
+
+    // Registration: the CPO's operator issues token A; the eMSP's operator registers with it.
+    let (token_a, versions_url, emsp_at_cpo) = cpo_op.partner("Unicharge eMSP", &["NL*CPO"]).await;
+    let created = emsp_op
+        .send(
+            Method::POST,
+            "/ocpi/partners",
+            Some(json!({"name": "Unicharge CPO", "parties": ["NL*EMS"]})),
+        )
+        .await;
+    let cpo_at_emsp = created["partner"]["id"].as_i64().unwrap();
+    let registered = emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{cpo_at_emsp}/register"),
+            Some(json!({"versionsUrl": versions_url, "token": token_a})),
+        )
+        .await;
+    assert_eq!(registered["status"], "REGISTERED", "{registered}");
+    assert_eq!(registered["version"], "2.3.0");
+    assert_eq!(registered["roles"], json!(["NL*CPO CPO"]));
+    let partners = cpo_op.send(Method::GET, "/ocpi/partners", None).await;
+    let at_cpo = partners
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == emsp_at_cpo)
+        .unwrap();
+    assert_eq!(at_cpo["status"], "REGISTERED");
+    assert_eq!(at_cpo["roles"], json!(["NL*EMS EMSP"]));
+
+    // The eMSP's driver token, pushed to the CPO (through the eMSP's outbox).
+    emsp_op
+        .send(
+            Method::PUT,
+            "/ocpi/tokens/NL*EMS/APP-USER-1",
+            Some(json!({
+                "country_code": "NL", "party_id": "EMS", "uid": "APP-USER-1", "type": "APP_USER",
+                "contract_id": "NL-EMS-C00000001-X", "issuer": "Unicharge eMSP", "valid": true,
+                "whitelist": "ALLOWED", "last_updated": "2026-12-06T10:00:00Z",
+            })),
+        )
+        .await;
+    let outbox = when(
+        &emsp_op,
+        &format!("/ocpi/partners/{cpo_at_emsp}/outbox"),
+        |o| {
+            o["pushes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["module"] == "tokens" && p["status"] == "DELIVERED")
+        },
+    )
+    .await;
+    let token_push = outbox["pushes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["module"] == "tokens")
+        .unwrap();
+    assert_eq!(token_push["path"], "/NL/EMS/APP-USER-1?type=APP_USER");
+    let csms_tokens = cpo_op.send(Method::GET, "/tokens", None).await;
+    assert!(
+        csms_tokens.to_string().contains("APP-USER-1"),
+        "the pushed token is a CSMS token at the CPO: {csms_tokens}"
+    );
+
+    // The station is up; the CPO's operator places it in a location and prices it.
+    let target = cpo.target(CP, 1);
+    let mut station: Station = target.connect().await.unwrap();
+    states::booted(&mut station, &target).await.unwrap();
+    let status = |s: ConnectorStatusEnumType| StatusNotificationRequest {
+        custom_data: None,
+        timestamp: Utc::now(),
+        connector_status: s,
+        evse_id: 1,
+        connector_id: 1,
+    };
+    station
+        .call(&status(ConnectorStatusEnumType::Available))
+        .await
+        .unwrap();
+    cpo_op.location("NL*CPO", "LOC1", &[CP]).await;
+    cpo_op
+        .send(
+            Method::POST,
+            "/tariffs",
+            Some(json!({
+                "id": "ROAMING", "currency": "EUR", "vatPercent": "19", "pricePerKwh": "0.39",
+                "pricePerChargingMinute": "0.02", "pricePerIdleMinute": "0.10",
+                "sessionFee": "0.50",
+            })),
+        )
+        .await;
+    cpo_op
+        .send(
+            Method::POST,
+            "/tariff-assignments",
+            Some(json!({"tariffId": "ROAMING", "scope": {"scope": "station", "stationId": CP}})),
+        )
+        .await;
+    let received_path = |module: &str| format!("/ocpi/partners/{cpo_at_emsp}/received/{module}");
+    let locations = when(&emsp_op, &received_path("locations"), |l| {
+        l.as_array().is_some_and(|l| !l.is_empty())
+    })
+    .await;
+    let location = &locations[0];
+    assert_eq!(location["party"], "NL*CPO");
+    assert_eq!(location["id"], "LOC1");
+    assert_eq!(location["object"]["address"], "Stationsplein 1");
+    let evse_uid = format!("{CP}*1");
+    assert_eq!(location["object"]["evses"][0]["uid"], evse_uid.as_str());
+    let tariffs = when(&emsp_op, &received_path("tariffs"), |t| {
+        t.as_array().is_some_and(|t| !t.is_empty())
+    })
+    .await;
+    let tariff = tariffs[0]["object"].clone();
+    assert_eq!(tariff["id"], "ROAMING");
+
+    // START_SESSION from the eMSP's operator API.
+    let command = emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{cpo_at_emsp}/commands/START_SESSION"),
+            Some(json!({"locationId": "LOC1", "evseUid": evse_uid, "tokenUid": "APP-USER-1"})),
+        )
+        .await;
+    assert_eq!(command["command"], "START_SESSION");
+    assert_eq!(command["response"], "ACCEPTED", "{command}");
+    let command_id = command["id"].as_str().unwrap().to_string();
+    let (call_id, request) = station
+        .expect_call::<RequestStartTransactionRequest>()
+        .await
+        .unwrap();
+    assert_eq!(request.id_token.id_token, "APP-USER-1");
+    assert_eq!(request.evse_id, Some(1));
+    station
+        .respond::<RequestStartTransactionRequest>(
+            &call_id,
+            &RequestStartTransactionResponse {
+                custom_data: None,
+                status: RequestStartStopStatusEnumType::Accepted,
+                status_info: None,
+                transaction_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    let commands = when(
+        &emsp_op,
+        &format!("/ocpi/partners/{cpo_at_emsp}/commands"),
+        |c| c[0]["result"].is_string(),
+    )
+    .await;
+    assert_eq!(commands[0]["id"], command_id.as_str());
+    assert_eq!(commands[0]["result"], "ACCEPTED", "{commands}");
+
+    // The station charges.
+    const TX: &str = "TX-EMSP-1";
+    let t0 = Utc::now() - chrono::Duration::hours(2);
+    let minutes = |m: i64| t0 + chrono::Duration::minutes(m);
+    let mut first = event(
+        TX,
+        0,
+        TransactionEventEnumType::Started,
+        TriggerReasonEnumType::RemoteStart,
+        t0,
+        ChargingStateEnumType::Charging,
+    );
+    first.transaction_info.remote_start_id = Some(request.remote_start_id);
+    first.id_token = Some(request.id_token.clone());
+    first.evse = Some(EvseType {
+        custom_data: None,
+        id: 1,
+        connector_id: Some(1),
+    });
+    first.meter_value = Some(energy(t0, 10_000, ReadingContextEnumType::TransactionBegin));
+    let answer = station.call(&first).await.unwrap();
+    assert_eq!(
+        answer.id_token_info.unwrap().status,
+        AuthorizationStatusEnumType::Accepted
+    );
+    let sessions = when(&emsp_op, &received_path("sessions"), |s| {
+        s.as_array().is_some_and(|s| !s.is_empty())
+    })
+    .await;
+    assert_eq!(sessions[0]["status"], "ACTIVE", "{sessions}");
+    assert_eq!(sessions[0]["object"]["cdr_token"]["uid"], "APP-USER-1");
+    assert_eq!(sessions[0]["object"]["auth_method"], "COMMAND");
+    let session_id = sessions[0]["id"].as_str().unwrap().to_string();
+
+    // The eMSP goes down; the session ends meanwhile.
+    emsp.stop().await;
+    let mut periodic = event(
+        TX,
+        1,
+        TransactionEventEnumType::Updated,
+        TriggerReasonEnumType::MeterValuePeriodic,
+        minutes(30),
+        ChargingStateEnumType::Charging,
+    );
+    periodic.transaction_info.charging_state = None;
+    periodic.meter_value = Some(energy(
+        minutes(30),
+        20_000,
+        ReadingContextEnumType::SamplePeriodic,
+    ));
+    station.call(&periodic).await.unwrap();
+    let mut suspended = event(
+        TX,
+        2,
+        TransactionEventEnumType::Updated,
+        TriggerReasonEnumType::ChargingStateChanged,
+        minutes(45),
+        ChargingStateEnumType::SuspendedEv,
+    );
+    suspended.meter_value = Some(energy(
+        minutes(45),
+        22_345,
+        ReadingContextEnumType::SamplePeriodic,
+    ));
+    station.call(&suspended).await.unwrap();
+    let mut ended = event(
+        TX,
+        3,
+        TransactionEventEnumType::Ended,
+        TriggerReasonEnumType::EvDeparted,
+        minutes(60),
+        ChargingStateEnumType::Idle,
+    );
+    ended.transaction_info.stopped_reason = Some(ReasonEnumType::EvDisconnected);
+    ended.meter_value = Some(energy(
+        minutes(60),
+        22_345,
+        ReadingContextEnumType::TransactionEnd,
+    ));
+    let last = station.call(&ended).await.unwrap();
+    assert_eq!(last.total_cost, Some("9.17".parse().unwrap()));
+    // The CPO tried the CDR and failed: the eMSP is not there.
+    let cdr_push = |o: &Value| -> Option<Value> {
+        o["pushes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["module"] == "cdrs")
+            .cloned()
+    };
+    let outbox = when(
+        &cpo_op,
+        &format!("/ocpi/partners/{emsp_at_cpo}/outbox"),
+        |o| cdr_push(o).is_some_and(|c| c["lastError"].is_string()),
+    )
+    .await;
+    assert_eq!(cdr_push(&outbox).unwrap()["status"], "PENDING");
+
+    // The eMSP is back on its database: the CDR arrives.
+    let emsp = EmspInstance::start(emsp_dir.path(), port).await;
+    let emsp_op = Operator::new(emsp.http, &key);
+    let cdrs = when(&emsp_op, &received_path("cdrs"), |c| {
+        c.as_array().is_some_and(|c| !c.is_empty())
+    })
+    .await;
+    assert_eq!(cdrs.as_array().unwrap().len(), 1);
+    let cdr = &cdrs[0];
+    assert_eq!(cdr["party"], "NL*CPO");
+    assert_eq!(cdr["sessionId"], session_id.as_str());
+    assert_eq!(cdr["kwh"], "12.345");
+    assert_eq!(cdr["currency"], "EUR");
+    assert_eq!(cdr["totalCost"]["exclVat"], "7.71", "{cdr}");
+    assert_eq!(cdr["totalCost"]["inclVat"], "9.17", "{cdr}");
+    // The cost of the tariff the eMSP received, for the CDR's energy and times.
+    let object = &cdr["object"];
+    let cents = |d: Decimal| d.round_dp(2);
+    let excl = cents(dimension(object, "ENERGY") * component(&tariff, "ENERGY"))
+        + cents(dimension(object, "TIME") * component(&tariff, "TIME"))
+        + cents(dimension(object, "PARKING_TIME") * component(&tariff, "PARKING_TIME"))
+        + component(&tariff, "FLAT");
+    let vat: Decimal = tariff["elements"][0]["price_components"][0]["vat"]
+        .to_string()
+        .parse()
+        .unwrap_or_else(|_| "19".parse().unwrap());
+    let incl = cents(excl * (Decimal::ONE + vat / Decimal::from(100)));
+    assert_eq!(excl.normalize().to_string(), "7.71", "from {tariff}");
+    assert_eq!(cdr["totalCost"]["exclVat"], excl.normalize().to_string());
+    assert_eq!(cdr["totalCost"]["inclVat"], incl.normalize().to_string());
+    let sessions = when(&emsp_op, &received_path("sessions"), |s| {
+        s[0]["status"] == "COMPLETED"
+    })
+    .await;
+    assert_eq!(sessions[0]["totalCost"]["inclVat"], "9.17");
+    // Once: one CDR push at the CPO, delivered.
+    let outbox = when(
+        &cpo_op,
+        &format!("/ocpi/partners/{emsp_at_cpo}/outbox"),
+        |o| cdr_push(o).is_some_and(|c| c["status"] == "DELIVERED"),
+    )
+    .await;
+    let cdr_pushes = outbox["pushes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["module"] == "cdrs")
+        .count();
+    assert_eq!(cdr_pushes, 1);
+    station.close().await;
+    emsp.stop().await;
+}
