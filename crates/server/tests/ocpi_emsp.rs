@@ -609,7 +609,8 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
     use unicharge_ocpp::v201::{
         AuthorizationStatusEnumType, ChargingStateEnumType, ConnectorStatusEnumType, EvseType,
         ReadingContextEnumType, ReasonEnumType, RequestStartStopStatusEnumType,
-        RequestStartTransactionRequest, RequestStartTransactionResponse, StatusNotificationRequest,
+        RequestStartTransactionRequest, RequestStartTransactionResponse,
+        RequestStopTransactionRequest, RequestStopTransactionResponse, StatusNotificationRequest,
         TransactionEventEnumType, TriggerReasonEnumType,
     };
     use unicharge_sim::octt::states;
@@ -827,6 +828,64 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
     assert_eq!(sessions[0]["object"]["auth_method"], "COMMAND");
     let session_id = sessions[0]["id"].as_str().unwrap().to_string();
 
+    // UNLOCK_CONNECTOR: this CPO does not support it, and its CommandResponse says so.
+    let unlock = emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{cpo_at_emsp}/commands/UNLOCK_CONNECTOR"),
+            Some(json!({"locationId": "LOC1", "evseUid": evse_uid, "connectorId": "1"})),
+        )
+        .await;
+    assert_eq!(unlock["response"], "NOT_SUPPORTED", "{unlock}");
+    // STOP_SESSION for the driver → RequestStopTransaction at the station → CommandResult.
+    let stop = emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{cpo_at_emsp}/commands/STOP_SESSION"),
+            Some(json!({"sessionId": session_id})),
+        )
+        .await;
+    assert_eq!(stop["response"], "ACCEPTED", "{stop}");
+    let (call_id, stop_request) = station
+        .expect_call::<RequestStopTransactionRequest>()
+        .await
+        .unwrap();
+    assert_eq!(stop_request.transaction_id, TX);
+    station
+        .respond::<RequestStopTransactionRequest>(
+            &call_id,
+            &RequestStopTransactionResponse {
+                custom_data: None,
+                status: RequestStartStopStatusEnumType::Accepted,
+                status_info: None,
+            },
+        )
+        .await
+        .unwrap();
+    let stop_id = stop["id"].as_str().unwrap().to_string();
+    let commands = when(
+        &emsp_op,
+        &format!("/ocpi/partners/{cpo_at_emsp}/commands"),
+        |c| c[0]["id"] == stop_id.as_str() && c[0]["result"].is_string(),
+    )
+    .await;
+    assert_eq!(commands[0]["command"], "STOP_SESSION");
+    assert_eq!(commands[0]["result"], "ACCEPTED", "{commands}");
+    assert_eq!(commands.as_array().unwrap().len(), 3);
+    // A command with a missing field is refused by the eMSP itself.
+    let refused = emsp_op
+        .client
+        .post(format!(
+            "{}/ocpi/partners/{cpo_at_emsp}/commands/STOP_SESSION",
+            emsp_op.base
+        ))
+        .bearer_auth(&emsp_op.key)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+
     // The eMSP goes down; the session ends meanwhile.
     emsp.stop().await;
     let mut periodic = event(
@@ -942,4 +1001,116 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
     assert_eq!(cdr_pushes, 1);
     station.close().await;
     emsp.stop().await;
+}
+
+/// The Tokens Sender of the eMSP: the operator's tokens of our eMSP party, served to a CPO
+/// paged (X-Total-Count, Link) and filtered by last_updated (date_from inclusive, date_to
+/// exclusive); real-time authorization answers ALLOWED with an authorization reference,
+/// BLOCKED for an invalid token, 404 / 2004 for a token we do not have (or of another type).
+/// A token of a party that is not an eMSP party of ours is refused by the operator API.
+#[tokio::test]
+async fn emsp_tokens_sender_paged_and_realtime_authorization() {
+    let (_emsp, operator) = emsp().await;
+    for (uid, valid, at) in [
+        ("TOK-1", true, "2026-12-06T10:00:00Z"),
+        ("TOK-2", false, "2026-12-06T11:00:00Z"),
+        ("TOK-3", true, "2026-12-06T12:00:00Z"),
+    ] {
+        operator
+            .send(
+                Method::PUT,
+                &format!("/ocpi/tokens/NL*EMS/{uid}"),
+                Some(json!({
+                    "country_code": "NL", "party_id": "EMS", "uid": uid, "type": "RFID",
+                    "contract_id": format!("NL-EMS-C{uid}"), "issuer": "Unicharge eMSP",
+                    "valid": valid, "whitelist": "ALWAYS", "last_updated": at,
+                })),
+            )
+            .await;
+    }
+    let not_ours = operator
+        .client
+        .put(format!("{}/ocpi/tokens/DE*XYZ/TOK-9", operator.base))
+        .bearer_auth(&operator.key)
+        .json(&json!({
+            "country_code": "DE", "party_id": "XYZ", "uid": "TOK-9", "type": "RFID",
+            "contract_id": "C", "issuer": "x", "valid": true, "whitelist": "ALWAYS",
+            "last_updated": "2026-12-06T10:00:00Z",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_ours.status(), 400);
+    let listed = operator.send(Method::GET, "/ocpi/tokens", None).await;
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+
+    let (peer, _) = cpo_peer(&operator, "NL", "TNM").await;
+    let tokens = peer.endpoint("tokens");
+    let (code, headers, page) = peer
+        .call(Method::GET, &format!("{tokens}?limit=2"), None)
+        .await;
+    assert_eq!(code, 200, "{page}");
+    assert_eq!(headers["x-total-count"], "3");
+    let uids: Vec<&str> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["uid"].as_str().unwrap())
+        .collect();
+    assert_eq!(uids, ["TOK-1", "TOK-2"]);
+    assert!(
+        headers["link"].to_str().unwrap().contains("offset=2"),
+        "{headers:?}"
+    );
+    let (_, _, window) = peer
+        .call(
+            Method::GET,
+            &format!("{tokens}?date_from=2026-12-06T11:00:00Z&date_to=2026-12-06T12:00:00Z"),
+            None,
+        )
+        .await;
+    let uids: Vec<&str> = window["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["uid"].as_str().unwrap())
+        .collect();
+    assert_eq!(uids, ["TOK-2"], "date_from inclusive, date_to exclusive");
+
+    let (code, _, allowed) = peer
+        .call(
+            Method::POST,
+            &format!("{tokens}/TOK-1/authorize"),
+            Some(json!({"location_id": "LOC1", "evse_uids": ["3256"]})),
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(allowed["data"]["allowed"], "ALLOWED", "{allowed}");
+    assert_eq!(allowed["data"]["token"]["contract_id"], "NL-EMS-CTOK-1");
+    assert_eq!(allowed["data"]["location"]["location_id"], "LOC1");
+    assert!(allowed["data"]["authorization_reference"].is_string());
+    let (_, _, blocked) = peer
+        .call(
+            Method::POST,
+            &format!("{tokens}/TOK-2/authorize?type=RFID"),
+            None,
+        )
+        .await;
+    assert_eq!(blocked["data"]["allowed"], "BLOCKED", "{blocked}");
+    assert!(blocked["data"]["authorization_reference"].is_null());
+    let (code, _, unknown) = peer
+        .call(Method::POST, &format!("{tokens}/TOK-404/authorize"), None)
+        .await;
+    assert_eq!((code, unknown["status_code"].as_i64()), (404, Some(2004)));
+    let (code, _, other_type) = peer
+        .call(
+            Method::POST,
+            &format!("{tokens}/TOK-1/authorize?type=APP_USER"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (code, other_type["status_code"].as_i64()),
+        (404, Some(2004))
+    );
 }
