@@ -41,6 +41,10 @@ pub(crate) fn routes() -> Router<ApiState> {
             "/api/v1/ocpi/partners/{id}/commands/{command}",
             post(send_command),
         )
+        .route(
+            "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-preferences",
+            put(put_charging_preferences),
+        )
         .route("/api/v1/ocpi/tokens", get(list_tokens))
         .route("/api/v1/ocpi/tokens/{party}/{uid}", put(put_token))
 }
@@ -367,6 +371,22 @@ pub async fn list_tokens(
     caller.require(ApiRole::ReadOnly)?;
     Ok(Json(
         unicharge_ocpi_server::emsp::tokens::all(ocpi(&state)?)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// Send the driver's charging preferences for a session CPO partner `id` pushed to us; answers
+/// with the CPO's ChargingPreferencesResponse (`ACCEPTED`, `NOT_POSSIBLE`, …).
+pub async fn put_charging_preferences(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, session_id)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<unicharge_ocpi_server::emsp::preferences::PreferencesRequest>,
+) -> Result<Json<unicharge_ocpi_server::emsp::preferences::PreferencesView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::preferences::set(ocpi(&state)?, id, &session_id, &body)
             .await
             .map_err(refused)?,
     ))

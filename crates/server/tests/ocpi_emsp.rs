@@ -637,6 +637,19 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
     let key = emsp.admin_key.clone().unwrap();
     let emsp_op = Operator::new(emsp.http, &key);
 
+    // A token the eMSP has before it knows the CPO: pushed when the registration completes.
+    emsp_op
+        .send(
+            Method::PUT,
+            "/ocpi/tokens/NL*EMS/04AABBCCDD",
+            Some(json!({
+                "country_code": "NL", "party_id": "EMS", "uid": "04AABBCCDD", "type": "RFID",
+                "contract_id": "NL-EMS-C00000002-Y", "issuer": "Unicharge eMSP", "valid": true,
+                "whitelist": "ALWAYS", "last_updated": "2026-12-06T09:00:00Z",
+            })),
+        )
+        .await;
+
     // Registration: the CPO's operator issues token A; the eMSP's operator registers with it.
     let (token_a, versions_url, emsp_at_cpo) = cpo_op.partner("Unicharge eMSP", &["NL*CPO"]).await;
     let created = emsp_op
@@ -682,13 +695,7 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
     let outbox = when(
         &emsp_op,
         &format!("/ocpi/partners/{cpo_at_emsp}/outbox"),
-        |o| {
-            o["pushes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|p| p["module"] == "tokens" && p["status"] == "DELIVERED")
-        },
+        |o| o["delivered"] == 2,
     )
     .await;
     let token_push = outbox["pushes"]
@@ -702,6 +709,10 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
     assert!(
         csms_tokens.to_string().contains("APP-USER-1"),
         "the pushed token is a CSMS token at the CPO: {csms_tokens}"
+    );
+    assert!(
+        csms_tokens.to_string().contains("04AABBCCDD"),
+        "the token held before registration too: {csms_tokens}"
     );
 
     // The station is up; the CPO's operator places it in a location and prices it.
@@ -827,6 +838,31 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
     assert_eq!(sessions[0]["object"]["cdr_token"]["uid"], "APP-USER-1");
     assert_eq!(sessions[0]["object"]["auth_method"], "COMMAND");
     let session_id = sessions[0]["id"].as_str().unwrap().to_string();
+
+    // Charging preferences for the running session, to the CPO's Sessions Sender: this CPO
+    // does not turn them into a charging profile yet and answers NOT_POSSIBLE.
+    let preferences = emsp_op
+        .send(
+            Method::PUT,
+            &format!("/ocpi/partners/{cpo_at_emsp}/sessions/{session_id}/charging-preferences"),
+            Some(json!({"profileType": "FAST", "energyNeed": "20.5",
+                        "departureTime": "2026-12-06T18:00:00Z"})),
+        )
+        .await;
+    assert_eq!(preferences["sessionId"], session_id.as_str());
+    assert_eq!(preferences["result"], "NOT_POSSIBLE", "{preferences}");
+    let unknown_session = emsp_op
+        .client
+        .put(format!(
+            "{}/ocpi/partners/{cpo_at_emsp}/sessions/NOPE/charging-preferences",
+            emsp_op.base
+        ))
+        .bearer_auth(&emsp_op.key)
+        .json(&json!({"profileType": "FAST"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown_session.status(), 404);
 
     // UNLOCK_CONNECTOR: this CPO does not support it, and its CommandResponse says so.
     let unlock = emsp_op

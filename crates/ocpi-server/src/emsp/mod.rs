@@ -10,6 +10,8 @@
 //!   `response_url`, and the asynchronous CommandResult received there.
 //! * [`tokens`]: our drivers' tokens — the Tokens Sender (GET, paged), pushes to CPO partners
 //!   (through the outbox), real-time authorization.
+//! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
+//! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
 //! * [`views`]: what the operator API shows of all this.
 //!
 //! A partner reaches these endpoints only once registered with one of our eMSP parties, and
@@ -17,6 +19,7 @@
 
 pub mod cdrs;
 pub mod commands;
+pub mod preferences;
 pub mod raw;
 pub mod receiver;
 pub mod scope;
