@@ -293,6 +293,14 @@ pub async fn versions_url(
 
 /// What CPO partner `id` pushed to our eMSP Receiver endpoints: `locations`, `tariffs`,
 /// `sessions` or `cdrs` (sessions and CDRs with kWh and total cost), in arrival order.
+#[utoipa::path(get, path = "/api/v1/ocpi/partners/{id}/received/{module}", tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id"),
+        ("module" = String, Path, description = "locations, tariffs, sessions or cdrs")),
+    responses(
+        (status = 200, body = Vec<ReceivedDoc>),
+        (status = 404, description = "No such partner or module", body = crate::error::ErrorBody),
+        (status = 503, description = "OCPI is not served", body = crate::error::ErrorBody),
+    ))]
 pub async fn received(
     State(state): State<ApiState>,
     caller: Caller,
@@ -309,6 +317,16 @@ pub async fn received(
 /// Send a command (START_SESSION, STOP_SESSION, RESERVE_NOW, CANCEL_RESERVATION,
 /// UNLOCK_CONNECTOR) to CPO partner `id`; answers with the CPO's CommandResponse. The
 /// CommandResult arrives later: `GET …/commands` shows it.
+#[utoipa::path(post, path = "/api/v1/ocpi/partners/{id}/commands/{command}", tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id"),
+        ("command" = String, Path, description = "START_SESSION, STOP_SESSION, RESERVE_NOW, CANCEL_RESERVATION or UNLOCK_CONNECTOR")),
+    request_body = CommandRequestDoc,
+    responses(
+        (status = 200, body = CommandDoc),
+        (status = 400, description = "A field the command needs is missing", body = crate::error::ErrorBody),
+        (status = 404, description = "No such partner or token", body = crate::error::ErrorBody),
+        (status = 502, description = "The CPO refused or did not answer", body = crate::error::ErrorBody),
+    ))]
 pub async fn send_command(
     State(state): State<ApiState>,
     caller: Caller,
@@ -324,6 +342,9 @@ pub async fn send_command(
 }
 
 /// The commands sent to CPO partner `id`, newest first, with response and result.
+#[utoipa::path(get, path = "/api/v1/ocpi/partners/{id}/commands", tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id")),
+    responses((status = 200, body = Vec<CommandDoc>)))]
 pub async fn list_commands(
     State(state): State<ApiState>,
     caller: Caller,
@@ -390,4 +411,69 @@ pub async fn put_charging_preferences(
             .await
             .map_err(refused)?,
     ))
+}
+
+/// A price as the operator API writes money (decimal strings).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiCost)]
+pub struct CostDoc {
+    pub excl_vat: Option<String>,
+    pub incl_vat: Option<String>,
+}
+
+/// An object a CPO partner pushed (OpenAPI description of `emsp::views::ReceivedView`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiReceived)]
+pub struct ReceivedDoc {
+    pub partner_id: i64,
+    /// The CPO party that owns it, `CC*PID`.
+    pub party: String,
+    pub id: String,
+    pub last_updated: chrono::DateTime<chrono::Utc>,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    /// Sessions: `ACTIVE`, `COMPLETED`, …
+    pub status: Option<String>,
+    /// Sessions: kWh so far; CDRs: total energy (decimal string).
+    pub kwh: Option<String>,
+    pub currency: Option<String>,
+    pub total_cost: Option<CostDoc>,
+    pub session_id: Option<String>,
+    /// The OCPI object as the partner sent it (OCPI spelling).
+    pub object: serde_json::Value,
+}
+
+/// A command for a CPO partner (OpenAPI description of `emsp::commands::CommandRequest`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiCommandRequest)]
+pub struct CommandRequestDoc {
+    pub location_id: Option<String>,
+    pub evse_uid: Option<String>,
+    pub connector_id: Option<String>,
+    /// One of our own tokens (START_SESSION, RESERVE_NOW).
+    pub token_uid: Option<String>,
+    pub token_type: Option<String>,
+    pub session_id: Option<String>,
+    pub reservation_id: Option<String>,
+    pub expiry_date: Option<chrono::DateTime<chrono::Utc>>,
+    pub authorization_reference: Option<String>,
+}
+
+/// A command sent to a CPO partner (OpenAPI description of `emsp::commands::CommandView`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiCommand)]
+pub struct CommandDoc {
+    pub id: String,
+    pub partner_id: i64,
+    pub command: String,
+    /// The CPO's CommandResponse result.
+    pub response: Option<String>,
+    /// The CommandResult, once the CPO sent it.
+    pub result: Option<String>,
+    pub message: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub result_at: Option<chrono::DateTime<chrono::Utc>>,
 }

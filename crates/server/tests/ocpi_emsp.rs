@@ -873,6 +873,25 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         )
         .await;
     assert_eq!(unlock["response"], "NOT_SUPPORTED", "{unlock}");
+    let reserve = emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{cpo_at_emsp}/commands/RESERVE_NOW"),
+            Some(
+                json!({"locationId": "LOC1", "evseUid": evse_uid, "tokenUid": "04AABBCCDD",
+                        "reservationId": "R-1", "expiryDate": "2026-12-06T20:00:00Z"}),
+            ),
+        )
+        .await;
+    assert_eq!(reserve["response"], "NOT_SUPPORTED", "{reserve}");
+    let cancel = emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{cpo_at_emsp}/commands/CANCEL_RESERVATION"),
+            Some(json!({"reservationId": "R-1"})),
+        )
+        .await;
+    assert_eq!(cancel["response"], "NOT_SUPPORTED", "{cancel}");
     // STOP_SESSION for the driver → RequestStopTransaction at the station → CommandResult.
     let stop = emsp_op
         .send(
@@ -907,7 +926,23 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
     .await;
     assert_eq!(commands[0]["command"], "STOP_SESSION");
     assert_eq!(commands[0]["result"], "ACCEPTED", "{commands}");
-    assert_eq!(commands.as_array().unwrap().len(), 3);
+    let sent: Vec<&str> = commands
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "STOP_SESSION",
+            "CANCEL_RESERVATION",
+            "RESERVE_NOW",
+            "UNLOCK_CONNECTOR",
+            "START_SESSION"
+        ],
+        "newest first"
+    );
     // A command with a missing field is refused by the eMSP itself.
     let refused = emsp_op
         .client
@@ -1077,6 +1112,15 @@ async fn emsp_tokens_sender_paged_and_realtime_authorization() {
         .await
         .unwrap();
     assert_eq!(not_ours.status(), 400);
+    // The operator's eMSP routes are in the OpenAPI document.
+    let doc = operator.send(Method::GET, "/openapi.json", None).await;
+    for path in [
+        "/api/v1/ocpi/partners/{id}/received/{module}",
+        "/api/v1/ocpi/partners/{id}/commands",
+        "/api/v1/ocpi/partners/{id}/commands/{command}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} not documented");
+    }
     let listed = operator.send(Method::GET, "/ocpi/tokens", None).await;
     assert_eq!(listed.as_array().unwrap().len(), 3);
 
