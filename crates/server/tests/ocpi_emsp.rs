@@ -630,6 +630,10 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         cpo.server.http_addr.unwrap(),
         cpo.server.initial_admin_key.as_ref().unwrap(),
     );
+    // The CPO's operator places the station in a location before it ever booted (and before
+    // the eMSP registered): the eMSP first hears of the EVSE as a status PATCH, which it
+    // refuses as unknown (2003); the CPO then PUTs the whole location.
+    cpo_op.location("NL*CPO", "LOC1", &[CP]).await;
     // The eMSP instance: party NL*EMS, its own database.
     let emsp_dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -715,7 +719,7 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         "the token held before registration too: {csms_tokens}"
     );
 
-    // The station is up; the CPO's operator places it in a location and prices it.
+    // The station is up; the CPO's operator prices it.
     let target = cpo.target(CP, 1);
     let mut station: Station = target.connect().await.unwrap();
     states::booted(&mut station, &target).await.unwrap();
@@ -730,7 +734,6 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         .call(&status(ConnectorStatusEnumType::Available))
         .await
         .unwrap();
-    cpo_op.location("NL*CPO", "LOC1", &[CP]).await;
     cpo_op
         .send(
             Method::POST,
@@ -760,6 +763,33 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
     assert_eq!(location["object"]["address"], "Stationsplein 1");
     let evse_uid = format!("{CP}*1");
     assert_eq!(location["object"]["evses"][0]["uid"], evse_uid.as_str());
+    assert_eq!(location["object"]["evses"][0]["status"], "AVAILABLE");
+    let outbox = cpo_op
+        .send(
+            Method::GET,
+            &format!("/ocpi/partners/{emsp_at_cpo}/outbox"),
+            None,
+        )
+        .await;
+    let location_pushes: Vec<String> = outbox["pushes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .filter(|p| p["module"] == "locations")
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["method"].as_str().unwrap(),
+                p["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(location_pushes[0], format!("PATCH /NL/CPO/LOC1/{evse_uid}"));
+    assert!(
+        location_pushes.contains(&"PUT /NL/CPO/LOC1".to_string()),
+        "the refused PATCH, then the whole location: {location_pushes:?}"
+    );
     let tariffs = when(&emsp_op, &received_path("tariffs"), |t| {
         t.as_array().is_some_and(|t| !t.is_empty())
     })
