@@ -7,7 +7,7 @@
 //! * One module per OCPI module, named as the spec names it, holding its typed objects:
 //!   [`versions`], [`credentials`], [`locations`], [`tariffs`], [`sessions`], [`cdrs`], [`tokens`],
 //!   [`commands`], [`charging_profiles`], [`hub_client_info`]; shared classes in [`types`].
-//! * [`patch`]: applying a PATCH body to a stored object.
+//! * [`patch`]: applying a PATCH body to a stored object; [`raw`]: the same on stored JSON text.
 //!
 //! ## Versions
 //!
@@ -35,6 +35,7 @@ pub mod hub_client_info;
 pub mod locations;
 pub mod number;
 pub mod patch;
+pub mod raw;
 pub mod sessions;
 pub mod tariffs;
 pub mod tokens;
