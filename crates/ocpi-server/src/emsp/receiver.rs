@@ -272,8 +272,9 @@ pub async fn get_location(
     Registered(caller): Registered,
     Path((version, cc, pid, location)): Path<LocationPath>,
 ) -> Answer {
-    let t = target(&ocpi, &caller, &cc, &pid, location, None, None)
-        .map_err(|_| unknown("location", ""))?;
+    // A party that is not the caller's: its objects do not exist for the caller.
+    let missing = unknown("location", &location);
+    let t = target(&ocpi, &caller, &cc, &pid, location, None, None).map_err(|_| missing)?;
     read_location(ocpi, caller, &version, t).await
 }
 
@@ -302,8 +303,8 @@ pub async fn get_evse(
     Registered(caller): Registered,
     Path((version, cc, pid, location, evse)): Path<EvsePath>,
 ) -> Answer {
-    let t = target(&ocpi, &caller, &cc, &pid, location, Some(evse), None)
-        .map_err(|_| unknown("location", ""))?;
+    let missing = unknown("location", &location);
+    let t = target(&ocpi, &caller, &cc, &pid, location, Some(evse), None).map_err(|_| missing)?;
     read_location(ocpi, caller, &version, t).await
 }
 
@@ -348,6 +349,7 @@ pub async fn get_connector(
     Registered(caller): Registered,
     Path((version, cc, pid, location, evse, connector)): Path<ConnectorPath>,
 ) -> Answer {
+    let missing = unknown("location", &location);
     let t = target(
         &ocpi,
         &caller,
@@ -357,7 +359,7 @@ pub async fn get_connector(
         Some(evse),
         Some(connector),
     )
-    .map_err(|_| unknown("location", ""))?;
+    .map_err(|_| missing)?;
     read_location(ocpi, caller, &version, t).await
 }
 
