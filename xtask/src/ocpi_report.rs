@@ -10,8 +10,9 @@
 //! cargo xtask ocpi-report [--from FILE]...
 //! ```
 //!
-//! Without `--from` it runs `cargo test -p unicharge-server --test ocpi_cpo` and `--test
-//! ocpi_push` (the Sender pushes to a mock eMSP).
+//! Without `--from` it runs `cargo test -p unicharge-server --test ocpi_cpo`, `--test
+//! ocpi_push` (the Sender pushes to a mock eMSP) and `--test ocpi_emsp` (the eMSP role, two
+//! unicharge instances roaming).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -25,6 +26,8 @@ const REPORT: &str = "docs/conformance/ocpi.md";
 const SUITES: &[&[&str]] = &[
     &["test", "-p", "unicharge-server", "--test", "ocpi_cpo"],
     &["test", "-p", "unicharge-server", "--test", "ocpi_push"],
+    // The eMSP role: unicharge's Receivers, and two unicharge instances roaming (ADR 0039).
+    &["test", "-p", "unicharge-server", "--test", "ocpi_emsp"],
 ];
 
 /// The BUCs of seed 003 (OCPI 3.0 requirements, section "Business use cases").

@@ -31,6 +31,22 @@ pub(crate) fn routes() -> Router<ApiState> {
             put(put_location),
         )
         .route("/api/v1/ocpi/versions-url", get(versions_url))
+        // The eMSP role (ADR 0039).
+        .route(
+            "/api/v1/ocpi/partners/{id}/received/{module}",
+            get(received),
+        )
+        .route("/api/v1/ocpi/partners/{id}/commands", get(list_commands))
+        .route(
+            "/api/v1/ocpi/partners/{id}/commands/{command}",
+            post(send_command),
+        )
+        .route(
+            "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-preferences",
+            put(put_charging_preferences),
+        )
+        .route("/api/v1/ocpi/tokens", get(list_tokens))
+        .route("/api/v1/ocpi/tokens/{party}/{uid}", put(put_token))
 }
 
 fn ocpi(state: &ApiState) -> Result<&unicharge_ocpi_server::Ocpi, ApiError> {
@@ -48,6 +64,7 @@ pub(crate) fn refused(e: OperatorError) -> ApiError {
         OperatorError::Invalid(m) => ApiError::bad_request("invalid", m),
         OperatorError::NotFound(m) => ApiError::not_found("not_found", format!("{m} not found")),
         OperatorError::Store(e) => e.into(),
+        OperatorError::Partner(m) => ApiError::new(StatusCode::BAD_GATEWAY, "partner_refused", m),
     }
 }
 
@@ -272,4 +289,191 @@ pub async fn versions_url(
     Ok(Json(
         serde_json::json!({ "versionsUrl": ocpi(&state)?.versions_url() }),
     ))
+}
+
+/// What CPO partner `id` pushed to our eMSP Receiver endpoints: `locations`, `tariffs`,
+/// `sessions` or `cdrs` (sessions and CDRs with kWh and total cost), in arrival order.
+#[utoipa::path(get, path = "/api/v1/ocpi/partners/{id}/received/{module}", tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id"),
+        ("module" = String, Path, description = "locations, tariffs, sessions or cdrs")),
+    responses(
+        (status = 200, body = Vec<ReceivedDoc>),
+        (status = 404, description = "No such partner or module", body = crate::error::ErrorBody),
+        (status = 503, description = "OCPI is not served", body = crate::error::ErrorBody),
+    ))]
+pub async fn received(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, module)): Path<(i64, String)>,
+) -> Result<Json<Vec<unicharge_ocpi_server::emsp::views::ReceivedView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::views::received(ocpi(&state)?, id, &module)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// Send a command (START_SESSION, STOP_SESSION, RESERVE_NOW, CANCEL_RESERVATION,
+/// UNLOCK_CONNECTOR) to CPO partner `id`; answers with the CPO's CommandResponse. The
+/// CommandResult arrives later: `GET …/commands` shows it.
+#[utoipa::path(post, path = "/api/v1/ocpi/partners/{id}/commands/{command}", tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id"),
+        ("command" = String, Path, description = "START_SESSION, STOP_SESSION, RESERVE_NOW, CANCEL_RESERVATION or UNLOCK_CONNECTOR")),
+    request_body = CommandRequestDoc,
+    responses(
+        (status = 200, body = CommandDoc),
+        (status = 400, description = "A field the command needs is missing", body = crate::error::ErrorBody),
+        (status = 404, description = "No such partner or token", body = crate::error::ErrorBody),
+        (status = 502, description = "The CPO refused or did not answer", body = crate::error::ErrorBody),
+    ))]
+pub async fn send_command(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, command)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<unicharge_ocpi_server::emsp::commands::CommandRequest>,
+) -> Result<Json<unicharge_ocpi_server::emsp::commands::CommandView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::commands::send(ocpi(&state)?, id, &command, &body)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// The commands sent to CPO partner `id`, newest first, with response and result.
+#[utoipa::path(get, path = "/api/v1/ocpi/partners/{id}/commands", tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id")),
+    responses((status = 200, body = Vec<CommandDoc>)))]
+pub async fn list_commands(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<unicharge_ocpi_server::emsp::commands::CommandView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::commands::list(ocpi(&state)?, id)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// Create or replace a token of one of our eMSP parties (`CC*PID`); the body is the OCPI
+/// Token (OCPI spelling). It is pushed to the CPO partners registered with that party.
+pub async fn put_token(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((party, uid)): Path<(String, String)>,
+    ApiJson(token): ApiJson<unicharge_ocpi_server::emsp::tokens::Token>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    let party = op::parse_party(&party).ok_or_else(|| {
+        ApiError::bad_request("invalid", format!("party {party:?}: write it as CC*PID"))
+    })?;
+    if op::parse_party(&format!("{}*{}", token.country_code, token.party_id)) != Some(party)
+        || token.uid != uid
+    {
+        return Err(ApiError::bad_request(
+            "invalid",
+            "the token's country_code, party_id and uid must be those of the URL",
+        ));
+    }
+    unicharge_ocpi_server::emsp::tokens::put(ocpi(&state)?, &token)
+        .await
+        .map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The tokens of our eMSP parties (OCPI spelling).
+pub async fn list_tokens(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<Vec<unicharge_ocpi_server::emsp::tokens::Token>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::tokens::all(ocpi(&state)?)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// Send the driver's charging preferences for a session CPO partner `id` pushed to us; answers
+/// with the CPO's ChargingPreferencesResponse (`ACCEPTED`, `NOT_POSSIBLE`, …).
+pub async fn put_charging_preferences(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, session_id)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<unicharge_ocpi_server::emsp::preferences::PreferencesRequest>,
+) -> Result<Json<unicharge_ocpi_server::emsp::preferences::PreferencesView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::preferences::set(ocpi(&state)?, id, &session_id, &body)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// A price as the operator API writes money (decimal strings).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiCost)]
+pub struct CostDoc {
+    pub excl_vat: Option<String>,
+    pub incl_vat: Option<String>,
+}
+
+/// An object a CPO partner pushed (OpenAPI description of `emsp::views::ReceivedView`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiReceived)]
+pub struct ReceivedDoc {
+    pub partner_id: i64,
+    /// The CPO party that owns it, `CC*PID`.
+    pub party: String,
+    pub id: String,
+    pub last_updated: chrono::DateTime<chrono::Utc>,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    /// Sessions: `ACTIVE`, `COMPLETED`, …
+    pub status: Option<String>,
+    /// Sessions: kWh so far; CDRs: total energy (decimal string).
+    pub kwh: Option<String>,
+    pub currency: Option<String>,
+    pub total_cost: Option<CostDoc>,
+    pub session_id: Option<String>,
+    /// The OCPI object as the partner sent it (OCPI spelling).
+    pub object: serde_json::Value,
+}
+
+/// A command for a CPO partner (OpenAPI description of `emsp::commands::CommandRequest`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiCommandRequest)]
+pub struct CommandRequestDoc {
+    pub location_id: Option<String>,
+    pub evse_uid: Option<String>,
+    pub connector_id: Option<String>,
+    /// One of our own tokens (START_SESSION, RESERVE_NOW).
+    pub token_uid: Option<String>,
+    pub token_type: Option<String>,
+    pub session_id: Option<String>,
+    pub reservation_id: Option<String>,
+    pub expiry_date: Option<chrono::DateTime<chrono::Utc>>,
+    pub authorization_reference: Option<String>,
+}
+
+/// A command sent to a CPO partner (OpenAPI description of `emsp::commands::CommandView`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiCommand)]
+pub struct CommandDoc {
+    pub id: String,
+    pub partner_id: i64,
+    pub command: String,
+    /// The CPO's CommandResponse result.
+    pub response: Option<String>,
+    /// The CommandResult, once the CPO sent it.
+    pub result: Option<String>,
+    pub message: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub result_at: Option<chrono::DateTime<chrono::Utc>>,
 }

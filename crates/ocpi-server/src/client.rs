@@ -12,7 +12,13 @@ pub enum ClientError {
     #[error("cannot reach {url}: {source}")]
     Unreachable { url: String, source: reqwest::Error },
     #[error("{url} answered HTTP {status}")]
-    Http { url: String, status: u16 },
+    Http {
+        url: String,
+        status: u16,
+        /// The OCPI status code of the envelope that came with it, if any (a 404 carries
+        /// 2003 for an unknown location).
+        code: Option<StatusCode>,
+    },
     #[error(
         "{url} answered something that is not an OCPI envelope of the expected data: {detail}"
     )]
@@ -87,9 +93,13 @@ pub async fn call_addressed<T: DeserializeOwned, B: Serialize>(
             source,
         })?;
     if !(200..300).contains(&status) {
+        let code = serde_json::from_str::<transport::Response<serde::de::IgnoredAny>>(&text)
+            .ok()
+            .map(|e| e.status_code);
         return Err(ClientError::Http {
             url: url.to_string(),
             status,
+            code,
         });
     }
     let envelope: transport::Response<serde_json::Value> =

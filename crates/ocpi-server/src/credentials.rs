@@ -11,7 +11,8 @@
 //! versions URL and the token A it issued; we read its versions and details, issue our token
 //! B, POST our credentials, and keep the token C it answers with.
 //!
-//! Our credentials list one CPO role per party of ours the partner is registered with.
+//! Our credentials list one role (CPO or EMSP, as configured) per party of ours the partner is
+//! registered with.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -42,7 +43,7 @@ pub fn ours(ocpi: &Ocpi, partner: &Partner, token: String) -> Credentials {
                     && s.party_id.eq_ignore_ascii_case(&p.party_id)
             });
             CredentialsRole {
-                role: Role::Cpo,
+                role: settings.map_or(Role::Cpo, |s| s.role.clone()),
                 business_details: BusinessDetails {
                     name: settings.map_or_else(|| "unicharge".into(), |s| s.name.clone()),
                     website: settings.and_then(|s| s.website.clone()),
@@ -191,6 +192,7 @@ async fn exchange(ocpi: Ocpi, caller: Caller, called: String, bytes: Bytes) -> A
         version = found.version.as_str(),
         "OCPI partner registered with us"
     );
+    crate::emsp::tokens::partner_registered(&ocpi, &partner).await;
     Ok(Reply::ok(&ours(&ocpi, &partner, token_c)))
 }
 
@@ -295,6 +297,7 @@ pub async fn register_with(
         version = found.version.as_str(),
         "registered with OCPI partner"
     );
+    crate::emsp::tokens::partner_registered(ocpi, &partner).await;
     Ok(partner)
 }
 

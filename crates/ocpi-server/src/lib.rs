@@ -23,6 +23,7 @@ pub mod cdrs;
 pub mod client;
 pub mod commands;
 pub mod credentials;
+pub mod emsp;
 pub mod hub_client_info;
 pub mod locations;
 pub mod operator;
@@ -61,6 +62,10 @@ struct Inner {
     base_url: OnceLock<String>,
     /// Wakes the outbox worker when a push is written.
     outbox: outbox::Wakeup,
+    /// Held while a location is written and its PUT enqueued, and while a status change
+    /// enqueues EVSE PATCHes: a PATCH is never enqueued ahead of the PUT that brings its
+    /// location to the partner (which would refuse it with 2003 and hold the queue).
+    location_pushes: tokio::sync::Mutex<()>,
 }
 
 impl Ocpi {
@@ -95,6 +100,7 @@ impl Ocpi {
             http,
             base_url,
             outbox: wakeup.clone(),
+            location_pushes: tokio::sync::Mutex::new(()),
         }));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -105,6 +111,11 @@ impl Ocpi {
             Err(_) => tracing::warn!("OCPI pushes not started: no Tokio runtime"),
         }
         Ok(this)
+    }
+
+    /// Serialises location writes with EVSE status pushes (see `Inner::location_pushes`).
+    pub(crate) async fn location_pushes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.0.location_pushes.lock().await
     }
 
     /// Wake the outbox worker: a push was written.
@@ -199,10 +210,55 @@ impl Ocpi {
                 "/{version}/cpo/tokens/{country_code}/{party_id}/{token_uid}",
                 get(tokens::get).put(tokens::put).patch(tokens::patch),
             )
+            .merge(emsp_routes())
             // Unknown paths under /ocpi get an OCPI answer; the rest of the server keeps its own.
             .fallback(reply::not_found)
             .layer(axum::middleware::from_fn(reply::echo_request_ids))
             .with_state(self.clone());
         axum::Router::new().nest("/ocpi", ocpi)
     }
+}
+
+/// The eMSP role's endpoints (ADR 0039), published in version details when we have an eMSP
+/// party.
+fn emsp_routes() -> axum::Router<Ocpi> {
+    use axum::routing::{get, post};
+    use emsp::{cdrs as c, commands as cmd, receiver as r, tokens as t};
+    axum::Router::new()
+        .route(
+            "/{version}/emsp/locations/{country_code}/{party_id}/{location_id}",
+            get(r::get_location)
+                .put(r::put_location)
+                .patch(r::patch_location),
+        )
+        .route(
+            "/{version}/emsp/locations/{country_code}/{party_id}/{location_id}/{evse_uid}",
+            get(r::get_evse).put(r::put_evse).patch(r::patch_evse),
+        )
+        .route(
+            "/{version}/emsp/locations/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}",
+            get(r::get_connector)
+                .put(r::put_connector)
+                .patch(r::patch_connector),
+        )
+        .route(
+            "/{version}/emsp/tariffs/{country_code}/{party_id}/{tariff_id}",
+            get(r::get_tariff)
+                .put(r::put_tariff)
+                .delete(r::delete_tariff),
+        )
+        .route(
+            "/{version}/emsp/sessions/{country_code}/{party_id}/{session_id}",
+            get(r::get_session)
+                .put(r::put_session)
+                .patch(r::patch_session),
+        )
+        .route("/{version}/emsp/cdrs", post(c::post))
+        .route(
+            "/{version}/emsp/cdrs/{country_code}/{party_id}/{cdr_id}",
+            get(c::get),
+        )
+        .route("/{version}/emsp/commands/{command_id}", post(cmd::result))
+        .route("/{version}/emsp/tokens", get(t::list))
+        .route("/{version}/emsp/tokens/{token_uid}/authorize", post(t::authorize))
 }

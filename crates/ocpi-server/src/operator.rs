@@ -20,6 +20,9 @@ pub enum OperatorError {
     Invalid(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// The partner's platform refused or did not answer.
+    #[error("the partner's platform: {0}")]
+    Partner(String),
     #[error("store: {0}")]
     Store(#[from] unicharge_store::StoreError),
 }
@@ -151,6 +154,12 @@ pub async fn put_location(
     stations: &[String],
 ) -> Result<(), OperatorError> {
     own_party(ocpi, party)?;
+    if ocpi.settings().role_of(party) != Some(unicharge_ocpi::types::Role::Cpo) {
+        return Err(OperatorError::Invalid(format!(
+            "{}*{} is an eMSP party of ours: locations belong to CPO parties",
+            party.country_code, party.party_id
+        )));
+    }
     if id.is_empty() || id.len() > 36 {
         return Err(OperatorError::Invalid(
             "a location id has 1 to 36 characters".into(),
@@ -172,6 +181,7 @@ pub async fn put_location(
         last_updated: Utc::now(),
         stations: ids,
     };
+    let _ordered = ocpi.location_pushes().await;
     ocpi.ocpi_store().put_ocpi_location(&row).await?;
     // Partners hear of it now, not at their next GET (Locations push, ADR 0038).
     if let Err(e) = crate::push::location_changed(ocpi, party, id).await {

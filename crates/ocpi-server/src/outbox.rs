@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use tokio::sync::Notify;
-use unicharge_ocpi::transport::Routing;
+use unicharge_ocpi::transport::{Routing, StatusCode};
 use unicharge_ocpi::types::PartyId;
 use unicharge_ocpi::versions::{Endpoint, InterfaceRole};
 use unicharge_store::ocpi::{Partner, Party, PushRow};
@@ -121,30 +121,40 @@ fn party_id(p: &Option<Party>) -> Option<PartyId> {
         .map(|p| PartyId::new(&p.country_code, &p.party_id))
 }
 
-/// Why a push could not be sent this time.
-async fn attempt(ocpi: &Ocpi, row: &PushRow) -> Result<(), String> {
+/// Why a push could not be sent this time: the reason, and the OCPI status code when the
+/// partner answered with one.
+async fn attempt(ocpi: &Ocpi, row: &PushRow) -> Result<(), (String, Option<StatusCode>)> {
+    let plain = |e: String| (e, None);
     let partner = ocpi
         .ocpi_store()
         .ocpi_partner(row.partner_id)
         .await
-        .map_err(|e| format!("store: {e}"))?
-        .ok_or("the partner was deleted")?;
+        .map_err(|e| plain(format!("store: {e}")))?
+        .ok_or_else(|| plain("the partner was deleted".into()))?;
     if partner.status != REGISTERED {
-        return Err(format!("the partner is {}, not REGISTERED", partner.status));
+        return Err(plain(format!(
+            "the partner is {}, not REGISTERED",
+            partner.status
+        )));
     }
     let url = if row.module == COMMAND_RESULT {
         row.path.clone()
     } else {
-        let base = receiver_url(&partner, &row.module)
-            .ok_or_else(|| format!("the partner published no {} RECEIVER endpoint", row.module))?;
+        let base = receiver_url(&partner, &row.module).ok_or_else(|| {
+            plain(format!(
+                "the partner published no {} RECEIVER endpoint",
+                row.module
+            ))
+        })?;
         format!("{base}{}", row.path)
     };
-    let (token, version) = crate::credentials::outgoing(ocpi, &partner)
-        .ok_or("we hold no token to call the partner with (register again)")?;
+    let (token, version) = crate::credentials::outgoing(ocpi, &partner).ok_or_else(|| {
+        plain("we hold no token to call the partner with (register again)".into())
+    })?;
     let method = reqwest::Method::from_bytes(row.method.as_bytes())
-        .map_err(|_| format!("bad method {}", row.method))?;
+        .map_err(|_| plain(format!("bad method {}", row.method)))?;
     let body = match &row.body {
-        Some(text) => Some(RawValue::from_string(text.clone()).map_err(|e| e.to_string())?),
+        Some(text) => Some(RawValue::from_string(text.clone()).map_err(|e| plain(e.to_string()))?),
         None => None,
     };
     let routing = Routing {
@@ -167,7 +177,14 @@ async fn attempt(ocpi: &Ocpi, row: &PushRow) -> Result<(), String> {
     )
     .await
     .map(|_| ())
-    .map_err(|e| crate::reply::bounded(&e.to_string()))
+    .map_err(|e| {
+        let code = match &e {
+            client::ClientError::Status { code, .. } => Some(*code),
+            client::ClientError::Http { code, .. } => *code,
+            _ => None,
+        };
+        (crate::reply::bounded(&e.to_string()), code)
+    })
 }
 
 async fn deliver(ocpi: &Ocpi, row: &PushRow) {
@@ -179,12 +196,37 @@ async fn deliver(ocpi: &Ocpi, row: &PushRow) {
         "outcome" => if outcome.is_ok() { "delivered" } else { "failed" })
     .increment(1);
     let recorded = match outcome {
+        Err((error, Some(code)))
+            if code == StatusCode::UNKNOWN_LOCATION
+                && row.module == "locations"
+                && row.method == "PATCH" =>
+        {
+            // The partner does not have the location or EVSE this PATCH updates (the location
+            // was pushed before the EVSE existed, or before the partner registered): send it
+            // the whole location instead, behind this row in the same order.
+            match crate::push::resend_location(ocpi, row).await {
+                Ok(()) => {
+                    tracing::info!(partner = row.partner_id, push = row.id, key = %row.object_key,
+                        %error, "OCPI PATCH refused as unknown; the whole location is PUT instead");
+                    store.ocpi_push_delivered(row.id, now).await
+                }
+                Err(e) => {
+                    let s = ocpi.settings();
+                    let wait = backoff(s.push_retry_initial, s.push_retry_max, row.attempts);
+                    let retry_at =
+                        now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                    store
+                        .ocpi_push_failed(row.id, &crate::reply::bounded(&e.body), retry_at)
+                        .await
+                }
+            }
+        }
         Ok(()) => {
             tracing::debug!(partner = row.partner_id, push = row.id, module = %row.module,
                 method = %row.method, key = %row.object_key, "OCPI push delivered");
             store.ocpi_push_delivered(row.id, now).await
         }
-        Err(error) => {
+        Err((error, _)) => {
             let s = ocpi.settings();
             let wait = backoff(s.push_retry_initial, s.push_retry_max, row.attempts);
             tracing::warn!(partner = row.partner_id, push = row.id, module = %row.module,

@@ -207,8 +207,59 @@ pub async fn location_changed(ocpi: &Ocpi, party: &Party, location_id: &str) -> 
     Ok(())
 }
 
+/// PUT the whole location to the partner of `row`, a location PATCH the partner refused as
+/// unknown (2003): it lacks the location or the EVSE (see [`crate::outbox`]).
+pub async fn resend_location(ocpi: &Ocpi, row: &PushRow) -> Result<(), Reply> {
+    let _ordered = ocpi.location_pushes().await;
+    let Some(path) = row.object_key.strip_prefix("location:/") else {
+        return Err(Reply::server_error(format!(
+            "not a location key: {}",
+            row.object_key
+        )));
+    };
+    let mut parts = path.splitn(3, '/');
+    let (Some(cc), Some(pid), Some(location_id)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Reply::server_error(format!(
+            "not a location key: {}",
+            row.object_key
+        )));
+    };
+    let party = Party::new(cc, pid);
+    let store = ocpi.ocpi_store();
+    let Some(partner) = store
+        .ocpi_partner(row.partner_id)
+        .await
+        .map_err(Reply::server_error)?
+    else {
+        return Ok(());
+    };
+    let Some(location) = store
+        .ocpi_location(&party, location_id)
+        .await
+        .map_err(Reply::server_error)?
+    else {
+        return Ok(());
+    };
+    let location = locations::build(ocpi, &location).await?;
+    if !location.publish {
+        return Ok(());
+    }
+    let push = Push {
+        module: "locations",
+        key: location_key(&party, location_id),
+        method: "PUT",
+        path: format!("/{}/{}/{location_id}", party.country_code, party.party_id),
+        body: Some(json(&location)?),
+        from: party.clone(),
+        to: partner_party(&partner),
+    };
+    enqueue(ocpi, &partner, push).await
+}
+
 /// PATCH the status of the station's EVSEs (one, or all of them) to the location's partners.
 async fn evse_changed(ocpi: &Ocpi, station: &StationId, evse: Option<i64>) -> Result<(), Reply> {
+    let _ordered = ocpi.location_pushes().await;
     let store = ocpi.ocpi_store();
     let Some((party, location_id)) = store
         .ocpi_location_of_station(station)

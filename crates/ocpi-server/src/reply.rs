@@ -145,6 +145,7 @@ fn lower(name: &'static str) -> &'static str {
         transport::OCPI_FROM_PARTY_ID => "ocpi-from-party-id",
         transport::OCPI_TO_COUNTRY_CODE => "ocpi-to-country-code",
         transport::OCPI_TO_PARTY_ID => "ocpi-to-party-id",
+        crate::emsp::cdrs::LOCATION => "location",
         _ => "x-ocpi-unknown",
     }
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+pub use unicharge_ocpi::types::Role;
 
 /// OCPI settings. The defaults start without configuration: OCPI served under `/ocpi` on the
 /// operator API's listener, one CPO party `ZZ`/`UNI` (set your own), partners created by the
@@ -35,8 +36,8 @@ pub struct OcpiSettings {
     pub push_retry_max: Duration,
     /// Pushes the outbox worker sends per round.
     pub push_batch: u32,
-    /// Our own parties (CPO roles). Each partner is registered with some of them. (Last: a
-    /// TOML array of tables follows the plain keys.)
+    /// Our own parties, each a CPO or an eMSP (`role`). Each partner is registered with some
+    /// of them. (Last: a TOML array of tables follows the plain keys.)
     pub parties: Vec<PartySettings>,
 }
 
@@ -51,6 +52,40 @@ pub struct PartySettings {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
+    /// `CPO` (default: our stations, served by the Sender modules) or `EMSP` (our drivers:
+    /// CPO partners push their locations, tariffs, sessions and CDRs to our Receiver
+    /// endpoints, ADR 0039). One platform may hold parties of both roles.
+    #[serde(default = "cpo_role")]
+    pub role: Role,
+}
+
+fn cpo_role() -> Role {
+    Role::Cpo
+}
+
+impl PartySettings {
+    /// A CPO party.
+    pub fn cpo(country_code: &str, party_id: &str, name: &str) -> PartySettings {
+        PartySettings {
+            country_code: country_code.into(),
+            party_id: party_id.into(),
+            name: name.into(),
+            website: None,
+            role: Role::Cpo,
+        }
+    }
+
+    /// An eMSP party.
+    pub fn emsp(country_code: &str, party_id: &str, name: &str) -> PartySettings {
+        PartySettings {
+            role: Role::Emsp,
+            ..PartySettings::cpo(country_code, party_id, name)
+        }
+    }
+
+    pub fn party(&self) -> unicharge_store::ocpi::Party {
+        unicharge_store::ocpi::Party::new(&self.country_code, &self.party_id)
+    }
 }
 
 impl Default for OcpiSettings {
@@ -70,6 +105,7 @@ impl Default for OcpiSettings {
                 party_id: "UNI".into(),
                 name: "unicharge".into(),
                 website: None,
+                role: Role::Cpo,
             }],
         }
     }
@@ -94,6 +130,13 @@ impl OcpiSettings {
                 "ocpi.parties: party_id {:?} must be three letters or digits",
                 p.party_id
             );
+            anyhow::ensure!(
+                matches!(p.role, Role::Cpo | Role::Emsp),
+                "ocpi.parties: {}*{} has role {}: use CPO or EMSP",
+                p.country_code,
+                p.party_id,
+                p.role
+            );
         }
         anyhow::ensure!(self.max_page > 0, "ocpi.max_page must be at least 1");
         anyhow::ensure!(
@@ -110,6 +153,23 @@ impl OcpiSettings {
             .iter()
             .map(|p| unicharge_store::ocpi::Party::new(&p.country_code, &p.party_id))
             .collect()
+    }
+
+    /// Our parties of one role (CPO or EMSP).
+    pub fn parties_with_role(&self, role: &Role) -> Vec<unicharge_store::ocpi::Party> {
+        self.parties
+            .iter()
+            .filter(|p| &p.role == role)
+            .map(PartySettings::party)
+            .collect()
+    }
+
+    /// The role of our party `party` (None: not one of ours).
+    pub fn role_of(&self, party: &unicharge_store::ocpi::Party) -> Option<Role> {
+        self.parties
+            .iter()
+            .find(|p| &p.party() == party)
+            .map(|p| p.role.clone())
     }
 }
 

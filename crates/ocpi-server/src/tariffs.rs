@@ -147,7 +147,10 @@ async fn push_changes(
     changed: &[(CoreTariff, DateTime<Utc>)],
     gone: &[String],
 ) -> Result<(), Reply> {
-    for party in ocpi.settings().own_parties() {
+    for party in ocpi
+        .settings()
+        .parties_with_role(&unicharge_ocpi::types::Role::Cpo)
+    {
         for partner in push::partners_of(ocpi, &party).await? {
             let version = crate::credentials::outgoing(ocpi, &partner)
                 .map(|(_, v)| v)
@@ -205,7 +208,10 @@ pub async fn list(
     let parties = scope::visible_parties(&caller)?;
     let tariffs = sync(&ocpi).await?;
     let mut items = Vec::new();
-    for party in &parties {
+    let cpo = ocpi
+        .settings()
+        .parties_with_role(&unicharge_ocpi::types::Role::Cpo);
+    for party in parties.iter().filter(|p| cpo.contains(p)) {
         for (t, at) in &tariffs {
             let tariff = to_ocpi(t, party, *at, &version);
             let key = format!("{}/{}/{}", party.country_code, party.party_id, t.id);

@@ -2,6 +2,7 @@
 //! Any valid token opens them, token A included (the partner needs them to register).
 
 use axum::extract::{Path, State};
+use unicharge_ocpi::types::Role;
 use unicharge_ocpi::versions::{Endpoint, InterfaceRole, ModuleId, VersionDetails, VersionInfo};
 use unicharge_ocpi::Version;
 
@@ -29,25 +30,47 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
         role,
         url: format!("{base}/{path}"),
     };
-    vec![
+    let mut out = vec![
         e(ModuleId::Credentials, InterfaceRole::Sender, "credentials"),
         e(
             ModuleId::Credentials,
             InterfaceRole::Receiver,
             "credentials",
         ),
-        e(ModuleId::Locations, InterfaceRole::Sender, "cpo/locations"),
-        e(ModuleId::Sessions, InterfaceRole::Sender, "cpo/sessions"),
-        e(ModuleId::Cdrs, InterfaceRole::Sender, "cpo/cdrs"),
-        e(ModuleId::Tariffs, InterfaceRole::Sender, "cpo/tariffs"),
-        e(ModuleId::Commands, InterfaceRole::Receiver, "cpo/commands"),
-        e(ModuleId::Tokens, InterfaceRole::Receiver, "cpo/tokens"),
-        e(
-            ModuleId::HubClientInfo,
-            InterfaceRole::Receiver,
-            "cpo/hubclientinfo",
-        ),
-    ]
+    ];
+    let settings = ocpi.settings();
+    if !settings.parties_with_role(&Role::Cpo).is_empty() {
+        out.extend([
+            e(ModuleId::Locations, InterfaceRole::Sender, "cpo/locations"),
+            e(ModuleId::Sessions, InterfaceRole::Sender, "cpo/sessions"),
+            e(ModuleId::Cdrs, InterfaceRole::Sender, "cpo/cdrs"),
+            e(ModuleId::Tariffs, InterfaceRole::Sender, "cpo/tariffs"),
+            e(ModuleId::Commands, InterfaceRole::Receiver, "cpo/commands"),
+            e(ModuleId::Tokens, InterfaceRole::Receiver, "cpo/tokens"),
+            e(
+                ModuleId::HubClientInfo,
+                InterfaceRole::Receiver,
+                "cpo/hubclientinfo",
+            ),
+        ]);
+    }
+    // The eMSP role (ADR 0039): Receivers of what CPOs push, the Commands Sender (where
+    // CommandResults arrive) and the Tokens Sender.
+    if !settings.parties_with_role(&Role::Emsp).is_empty() {
+        out.extend([
+            e(
+                ModuleId::Locations,
+                InterfaceRole::Receiver,
+                "emsp/locations",
+            ),
+            e(ModuleId::Tariffs, InterfaceRole::Receiver, "emsp/tariffs"),
+            e(ModuleId::Sessions, InterfaceRole::Receiver, "emsp/sessions"),
+            e(ModuleId::Cdrs, InterfaceRole::Receiver, "emsp/cdrs"),
+            e(ModuleId::Commands, InterfaceRole::Sender, "emsp/commands"),
+            e(ModuleId::Tokens, InterfaceRole::Sender, "emsp/tokens"),
+        ]);
+    }
+    out
 }
 
 pub async fn details(

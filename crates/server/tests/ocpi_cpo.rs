@@ -72,6 +72,7 @@ fn party(cc: &str, pid: &str, name: &str) -> unicharge_ocpi_server::settings::Pa
         party_id: pid.into(),
         name: name.into(),
         website: None,
+        role: unicharge_ocpi_server::settings::Role::Cpo,
     }
 }
 

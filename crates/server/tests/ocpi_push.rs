@@ -42,6 +42,7 @@ async fn cpo() -> (TestCsms, Operator) {
             party_id: "UNI".into(),
             name: "Unicharge NL".into(),
             website: None,
+            role: unicharge_ocpi_server::settings::Role::Cpo,
         }];
     })
     .await;
@@ -672,6 +673,7 @@ async fn b5_2_cdr_missing_from_the_outbox_is_swept_at_start() {
         party_id: "UNI".into(),
         name: "Unicharge NL".into(),
         website: None,
+        role: unicharge_ocpi_server::settings::Role::Cpo,
     }];
     let _restarted = unicharge_server::start(settings).await.unwrap();
     let (_, again) = peer.next_push(|p| p.module == "cdrs" && p.accepted).await;

@@ -72,7 +72,7 @@ pub struct TokenRow {
 
 /// Partners, locations, tokens; and, through [`OcpiOutbox`], the push outbox.
 #[async_trait]
-pub trait OcpiStore: OcpiOutbox + OcpiHub + Send + Sync + 'static {
+pub trait OcpiStore: OcpiOutbox + OcpiHub + OcpiEmsp + Send + Sync + 'static {
     /// Create a partner (its `id` is ignored); returns the new id.
     async fn create_ocpi_partner(&self, partner: &Partner) -> Result<i64>;
     /// Replace a partner's row and parties. True if it exists.
@@ -191,4 +191,97 @@ pub trait OcpiHub: Send + Sync + 'static {
     ) -> Result<Option<ClientInfoRow>>;
     /// Everything a hub told us, ordered by party.
     async fn ocpi_client_infos(&self, partner_id: i64) -> Result<Vec<ClientInfoRow>>;
+}
+
+/// An object a CPO partner pushed to one of our Receiver endpoints (migration 0064).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedRow {
+    pub partner_id: i64,
+    /// `locations`, `tariffs`, `sessions`, `cdrs`.
+    pub module: String,
+    /// The CPO party that owns the object (from the URL, or the CDR's own fields).
+    pub party: Party,
+    pub id: String,
+    /// The OCPI object, JSON.
+    pub data: String,
+    pub last_updated: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A command we sent to a CPO partner and, once it arrived, its CommandResult.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandSentRow {
+    /// The last segment of the response_url we gave.
+    pub id: String,
+    pub partner_id: i64,
+    pub command: String,
+    /// The command object, JSON.
+    pub request: String,
+    /// The CommandResponse, JSON.
+    pub response: Option<String>,
+    /// The CommandResult, JSON.
+    pub result: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub result_at: Option<DateTime<Utc>>,
+}
+
+/// A token of one of our eMSP parties.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnTokenRow {
+    pub party: Party,
+    pub uid: String,
+    pub kind: String,
+    /// The OCPI `Token` object, JSON.
+    pub data: String,
+    pub last_updated: DateTime<Utc>,
+}
+
+/// The eMSP role's records (migration 0064).
+#[async_trait]
+pub trait OcpiEmsp: Send + Sync + 'static {
+    /// Create or replace a received object.
+    async fn put_ocpi_received(&self, row: &ReceivedRow) -> Result<()>;
+    /// Insert a received object unless it is there already (CDRs: never replaced). True when
+    /// inserted.
+    async fn insert_ocpi_received_once(&self, row: &ReceivedRow) -> Result<bool>;
+    async fn ocpi_received(
+        &self,
+        partner_id: i64,
+        module: &str,
+        party: &Party,
+        id: &str,
+    ) -> Result<Option<ReceivedRow>>;
+    /// Received objects of a module, of one partner or of all, in arrival order.
+    async fn ocpi_received_list(
+        &self,
+        partner_id: Option<i64>,
+        module: &str,
+    ) -> Result<Vec<ReceivedRow>>;
+    /// True if it existed.
+    async fn delete_ocpi_received(
+        &self,
+        partner_id: i64,
+        module: &str,
+        party: &Party,
+        id: &str,
+    ) -> Result<bool>;
+
+    async fn create_ocpi_command(&self, row: &CommandSentRow) -> Result<()>;
+    /// Record the CommandResponse the CPO answered with.
+    async fn ocpi_command_response(&self, id: &str, response: &str) -> Result<()>;
+    /// Record the CommandResult. True if the command exists.
+    async fn ocpi_command_result(&self, id: &str, result: &str, at: DateTime<Utc>) -> Result<bool>;
+    async fn ocpi_command(&self, id: &str) -> Result<Option<CommandSentRow>>;
+    /// A partner's commands, newest first.
+    async fn ocpi_commands(&self, partner_id: i64) -> Result<Vec<CommandSentRow>>;
+
+    async fn put_ocpi_own_token(&self, token: &OwnTokenRow) -> Result<()>;
+    async fn ocpi_own_token(
+        &self,
+        party: &Party,
+        uid: &str,
+        kind: &str,
+    ) -> Result<Option<OwnTokenRow>>;
+    /// Every token of our eMSP parties.
+    async fn ocpi_own_tokens(&self) -> Result<Vec<OwnTokenRow>>;
 }

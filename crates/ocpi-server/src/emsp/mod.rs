@@ -1,0 +1,33 @@
+//! The eMSP role (issue 12 item 3, ADR 0039): what a platform with an `EMSP` party does.
+//!
+//! * [`receiver`]: the Receiver endpoints CPO partners push to — Locations (PUT / PATCH of a
+//!   location, EVSE or connector), Tariffs (PUT / DELETE), Sessions (PUT / PATCH) — and
+//!   [`cdrs`] (POST, and GET of the URL the POST answers with). Everything is stored per
+//!   partner and per CPO party (the `country_code` / `party_id` of the URL), as the partner
+//!   sent it (JSON text, so amounts stay exact).
+//! * [`commands`]: the Commands Sender — START_SESSION, STOP_SESSION, RESERVE_NOW,
+//!   CANCEL_RESERVATION, UNLOCK_CONNECTOR sent to a CPO's Commands Receiver with our own
+//!   `response_url`, and the asynchronous CommandResult received there.
+//! * [`tokens`]: our drivers' tokens — the Tokens Sender (GET, paged), pushes to CPO partners
+//!   (through the outbox), real-time authorization.
+//! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
+//! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
+//! * [`views`]: what the operator API shows of all this.
+//!
+//! A partner reaches these endpoints only once registered with one of our eMSP parties, and
+//! only for CPO parties among its own credentials roles ([`scope`]).
+
+pub mod cdrs;
+pub mod commands;
+pub mod preferences;
+pub mod raw;
+pub mod receiver;
+pub mod scope;
+pub mod tokens;
+pub mod views;
+
+/// Module names of the received objects (the `module` column of `ocpi_received`).
+pub const LOCATIONS: &str = "locations";
+pub const TARIFFS: &str = "tariffs";
+pub const SESSIONS: &str = "sessions";
+pub const CDRS: &str = "cdrs";

@@ -1,0 +1,262 @@
+//! The OCPI eMSP role's records (migration 0064): objects CPO partners pushed to us, commands
+//! we sent, tokens of our eMSP parties. Operator- and partner-rate writes: through the pool.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::columns::{parse_timestamp, timestamp};
+use super::SqliteStore;
+use crate::ocpi::{CommandSentRow, OcpiEmsp, OwnTokenRow, Party, ReceivedRow};
+use crate::Result;
+
+fn party(row: &SqliteRow) -> Result<Party> {
+    Ok(Party {
+        country_code: row.try_get("country_code")?,
+        party_id: row.try_get("party_id")?,
+    })
+}
+
+fn at(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>> {
+    parse_timestamp(&row.try_get::<String, _>(column)?, column)
+}
+
+fn received_row(row: &SqliteRow) -> Result<ReceivedRow> {
+    Ok(ReceivedRow {
+        partner_id: row.try_get("partner_id")?,
+        module: row.try_get("module")?,
+        party: party(row)?,
+        id: row.try_get("id")?,
+        data: row.try_get("data")?,
+        last_updated: at(row, "last_updated")?,
+        received_at: at(row, "received_at")?,
+    })
+}
+
+fn command_row(row: &SqliteRow) -> Result<CommandSentRow> {
+    let result_at: Option<String> = row.try_get("result_at")?;
+    Ok(CommandSentRow {
+        id: row.try_get("id")?,
+        partner_id: row.try_get("partner_id")?,
+        command: row.try_get("command")?,
+        request: row.try_get("request")?,
+        response: row.try_get("response")?,
+        result: row.try_get("result")?,
+        created_at: at(row, "created_at")?,
+        result_at: result_at
+            .map(|t| parse_timestamp(&t, "result_at"))
+            .transpose()?,
+    })
+}
+
+fn token_row(row: &SqliteRow) -> Result<OwnTokenRow> {
+    Ok(OwnTokenRow {
+        party: party(row)?,
+        uid: row.try_get("uid")?,
+        kind: row.try_get("type")?,
+        data: row.try_get("data")?,
+        last_updated: at(row, "last_updated")?,
+    })
+}
+
+const INSERT_RECEIVED: &str = "INSERT INTO ocpi_received
+    (partner_id, module, country_code, party_id, id, data, last_updated, received_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+fn bind_received<'q>(
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    row: &'q ReceivedRow,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    query
+        .bind(row.partner_id)
+        .bind(&row.module)
+        .bind(&row.party.country_code)
+        .bind(&row.party.party_id)
+        .bind(&row.id)
+        .bind(&row.data)
+        .bind(timestamp(&row.last_updated))
+        .bind(timestamp(&row.received_at))
+}
+
+#[async_trait]
+impl OcpiEmsp for SqliteStore {
+    async fn put_ocpi_received(&self, row: &ReceivedRow) -> Result<()> {
+        let sql = format!(
+            "{INSERT_RECEIVED} ON CONFLICT (partner_id, module, country_code, party_id, id)
+             DO UPDATE SET data = excluded.data, last_updated = excluded.last_updated,
+                received_at = excluded.received_at"
+        );
+        bind_received(sqlx::query(&sql), row)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_ocpi_received_once(&self, row: &ReceivedRow) -> Result<bool> {
+        let sql = format!("{INSERT_RECEIVED} ON CONFLICT DO NOTHING");
+        let done = bind_received(sqlx::query(&sql), row)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn ocpi_received(
+        &self,
+        partner_id: i64,
+        module: &str,
+        party: &Party,
+        id: &str,
+    ) -> Result<Option<ReceivedRow>> {
+        let row = sqlx::query(
+            "SELECT * FROM ocpi_received WHERE partner_id = ? AND module = ?
+             AND country_code = ? AND party_id = ? AND id = ?",
+        )
+        .bind(partner_id)
+        .bind(module)
+        .bind(&party.country_code)
+        .bind(&party.party_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(received_row).transpose()
+    }
+
+    async fn ocpi_received_list(
+        &self,
+        partner_id: Option<i64>,
+        module: &str,
+    ) -> Result<Vec<ReceivedRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM ocpi_received WHERE module = ?1 AND (?2 IS NULL OR partner_id = ?2)
+             ORDER BY rowid",
+        )
+        .bind(module)
+        .bind(partner_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(received_row).collect()
+    }
+
+    async fn delete_ocpi_received(
+        &self,
+        partner_id: i64,
+        module: &str,
+        party: &Party,
+        id: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM ocpi_received WHERE partner_id = ? AND module = ?
+             AND country_code = ? AND party_id = ? AND id = ?",
+        )
+        .bind(partner_id)
+        .bind(module)
+        .bind(&party.country_code)
+        .bind(&party.party_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn create_ocpi_command(&self, row: &CommandSentRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ocpi_commands_sent
+             (id, partner_id, command, request, response, result, created_at, result_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&row.id)
+        .bind(row.partner_id)
+        .bind(&row.command)
+        .bind(&row.request)
+        .bind(&row.response)
+        .bind(&row.result)
+        .bind(timestamp(&row.created_at))
+        .bind(row.result_at.as_ref().map(timestamp))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn ocpi_command_response(&self, id: &str, response: &str) -> Result<()> {
+        sqlx::query("UPDATE ocpi_commands_sent SET response = ? WHERE id = ?")
+            .bind(response)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn ocpi_command_result(&self, id: &str, result: &str, at: DateTime<Utc>) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE ocpi_commands_sent SET result = ?, result_at = ? WHERE id = ?")
+                .bind(result)
+                .bind(timestamp(&at))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn ocpi_command(&self, id: &str) -> Result<Option<CommandSentRow>> {
+        let row = sqlx::query("SELECT * FROM ocpi_commands_sent WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(command_row).transpose()
+    }
+
+    async fn ocpi_commands(&self, partner_id: i64) -> Result<Vec<CommandSentRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM ocpi_commands_sent WHERE partner_id = ? ORDER BY rowid DESC",
+        )
+        .bind(partner_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(command_row).collect()
+    }
+
+    async fn put_ocpi_own_token(&self, token: &OwnTokenRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ocpi_own_tokens (country_code, party_id, uid, type, data, last_updated)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (country_code, party_id, uid, type) DO UPDATE SET
+                data = excluded.data, last_updated = excluded.last_updated",
+        )
+        .bind(&token.party.country_code)
+        .bind(&token.party.party_id)
+        .bind(&token.uid)
+        .bind(&token.kind)
+        .bind(&token.data)
+        .bind(timestamp(&token.last_updated))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn ocpi_own_token(
+        &self,
+        party: &Party,
+        uid: &str,
+        kind: &str,
+    ) -> Result<Option<OwnTokenRow>> {
+        let row = sqlx::query(
+            "SELECT * FROM ocpi_own_tokens
+             WHERE country_code = ? AND party_id = ? AND uid = ? AND type = ?",
+        )
+        .bind(&party.country_code)
+        .bind(&party.party_id)
+        .bind(uid)
+        .bind(kind)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(token_row).transpose()
+    }
+
+    async fn ocpi_own_tokens(&self) -> Result<Vec<OwnTokenRow>> {
+        let rows = sqlx::query("SELECT * FROM ocpi_own_tokens ORDER BY rowid")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(token_row).collect()
+    }
+}
