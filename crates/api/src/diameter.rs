@@ -45,6 +45,13 @@ pub trait DiameterPeers: Send + Sync + 'static {
         Box::pin(async { Err(RoCallError::Off) })
     }
 
+    /// Ro: a subscriber was barred (`subscriber` as `TYPE:data`): each of its open sessions on
+    /// `account` is aborted (ASR, and its next CCR answered 5003), in the background. How many.
+    fn ro_barred<'a>(&'a self, subscriber: &'a str, account: &'a str) -> BoxFuture<'a, usize> {
+        let _ = (subscriber, account);
+        Box::pin(async { 0 })
+    }
+
     /// Ro: what sessions see changed (a new tariff, or a top-up of `account`): every open
     /// session concerned (all of them when `account` is `None`) gets an RAR, in the
     /// background. How many were asked.

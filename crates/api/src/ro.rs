@@ -128,6 +128,16 @@ pub async fn put_subscriber(
             barred: body.barred,
         })
         .await?;
+    // Barring is a rule that ends service now (issue 14, item 7), not at the next session.
+    if body.barred {
+        if let Some(d) = &state.diameter {
+            let key = format!("{id_type}:{}", body.id_data);
+            let n = d.ro_barred(&key, &body.account).await;
+            if n > 0 {
+                tracing::info!(subscriber = %key, sessions = n, "subscriber barred: open sessions aborted");
+            }
+        }
+    }
     Ok(Json(SubscriberView { id_type, ..body }))
 }
 

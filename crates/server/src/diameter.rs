@@ -256,6 +256,38 @@ impl unicharge_api::diameter::DiameterPeers for ApiPeers {
         Box::pin(async move { self.ocf()?.reauthorize(&self.peers, session_id).await })
     }
 
+    fn ro_barred<'a>(&'a self, subscriber: &'a str, account: &'a str) -> BoxFuture<'a, usize> {
+        Box::pin(async move {
+            let Ok(ocf) = self.ocf() else { return 0 };
+            let ids: Vec<String> = match ocf.store().ro_open_sessions_of(account, RAR_SWEEP).await {
+                Ok(s) => s
+                    .into_iter()
+                    .filter(|s| s.subscriber.as_deref() == Some(subscriber))
+                    .map(|s| s.session_id)
+                    .collect(),
+                Err(e) => {
+                    tracing::error!(error = %e, "open Ro sessions not read: no ASR sent");
+                    return 0;
+                }
+            };
+            let count = ids.len();
+            let (ocf, peers) = (ocf.clone(), self.peers.clone());
+            tokio::spawn(async move {
+                for id in ids {
+                    match ocf.abort_session(&peers, &id).await {
+                        Ok(code) => {
+                            tracing::info!(session_id = %id, result_code = ?code, "barred: ASR answered")
+                        }
+                        Err(reason) => {
+                            tracing::info!(session_id = %id, %reason, "barred: ASR not delivered")
+                        }
+                    }
+                }
+            });
+            count
+        })
+    }
+
     fn ro_changed(&self, account: Option<&str>) -> BoxFuture<'_, usize> {
         let account = account.map(str::to_owned);
         Box::pin(async move {

@@ -815,6 +815,33 @@ async fn ro_operator_api_reauthorize_top_up_and_abort_reach_the_ctf() {
     assert_eq!(asr.header.command_code, cmd::ABORT_SESSION);
     assert_eq!(asr.session_id(), Some("re01api;1"));
 
+    // Barring the subscriber is a rule that ends its open sessions: an ASR, then 5003.
+    r.initial("re01api;2").await;
+    let put = http
+        .put(format!("{base}/api/v1/ro/subscribers"))
+        .bearer_auth(&key)
+        .json(
+            &serde_json::json!({"idType": "END_USER_E164", "idData": MSISDN,
+            "account": ACCOUNT, "barred": true}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 200);
+    // Both of the subscriber's sessions are still open (the CTF never sent the first one's
+    // CCR-T after its abort): each gets an ASR.
+    let mut aborted = vec![];
+    for _ in 0..2 {
+        let asr = tokio::time::timeout(Duration::from_secs(5), r.requests.recv())
+            .await
+            .expect("barring aborts the subscriber's open sessions")
+            .unwrap();
+        assert_eq!(asr.header.command_code, cmd::ABORT_SESSION);
+        aborted.push(asr.session_id().unwrap().to_owned());
+    }
+    aborted.sort();
+    assert_eq!(aborted, ["re01api;1", "re01api;2"]);
+
     let (status, answer) = post("/api/v1/ro/sessions/nope;1/reauthorize".into(), None).await;
     assert_eq!(
         (status, answer["error"].as_str()),
