@@ -5,7 +5,7 @@
 //!
 //! | 2.0.1 request | 1.6 request | reading |
 //! |---|---|---|
-//! | RequestStartTransaction | RemoteStartTransaction | evseId → connectorId; no charging profile (yet) |
+//! | RequestStartTransaction | RemoteStartTransaction | evseId → connectorId; chargingProfile (TxProfile) → chargingProfile; remoteStartId linked to the StartTransaction that follows |
 //! | RequestStopTransaction | RemoteStopTransaction | transactionId must be a 1.6 (integer) id |
 //! | Reset | Reset | Immediate → Hard, OnIdle → Soft; no per-EVSE reset in 1.6 |
 //! | UnlockConnector | UnlockConnector | EVSE n, connector 1 → connector n; NotSupported → UnlockFailed |
@@ -61,16 +61,28 @@ pub fn request(action: Action, payload: &Value) -> Result<Translated, OpError> {
     let (action16, payload, back) = match action {
         Action::RequestStartTransaction => {
             let r: v201::RequestStartTransactionRequest = decode(action, payload)?;
-            if r.charging_profile.is_some() {
-                return Err(refuse(
-                    action,
-                    "a charging profile with a remote start is not translated to 1.6 yet; start without one",
-                ));
-            }
+            // 1.6 section 5.11: the profile of a remote start is a TxProfile without a
+            // transactionId (the transaction does not exist yet); 2.0.1 K05 asks the same.
+            let charging_profile = match r.charging_profile {
+                Some(p) => {
+                    if p.charging_profile_purpose != v201::ChargingProfilePurposeEnumType::TxProfile
+                        || p.transaction_id.is_some()
+                    {
+                        return Err(refuse(
+                            action,
+                            "the profile of a 1.6 remote start is a TxProfile without a transactionId",
+                        ));
+                    }
+                    Some(super::profiles::charging_profile(action, p)?)
+                }
+                None => None,
+            };
+            // The remoteStartId has no 1.6 field: the StartTransaction that follows is linked
+            // to it by station and idTag (see [`super::transactions`]).
             let req = v16::RemoteStartTransactionRequest {
                 connector_id: r.evse_id,
                 id_tag: id_tag(action, &r.id_token.id_token)?,
-                charging_profile: None,
+                charging_profile,
             };
             (
                 v16::Action::RemoteStartTransaction,
@@ -206,8 +218,7 @@ pub fn request(action: Action, payload: &Value) -> Result<Translated, OpError> {
         Action::TriggerMessage => {
             let r: v201::TriggerMessageRequest = decode(action, payload)?;
             let name = r.requested_message.as_str();
-            let Some(requested_message) =
-                by_name(&v16::MessageTrigger::ALL, name, |m| m.as_str())
+            let Some(requested_message) = by_name(&v16::MessageTrigger::ALL, name, |m| m.as_str())
             else {
                 let (action16, payload, back) = super::security::extended_trigger(&r)
                     .ok_or_else(|| refuse(action, format!("1.6 cannot trigger {name}")))??;

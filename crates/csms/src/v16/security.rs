@@ -133,7 +133,12 @@ fn carried(
             unicharge_ocpp::Direction::Request,
             &payload,
         )
-        .map_err(|why| refuse(action, format!("its 1.6 form breaks the 1.6 schema ({why})")))?;
+        .map_err(|why| {
+            refuse(
+                action,
+                format!("its 1.6 form breaks the 1.6 schema ({why})"),
+            )
+        })?;
     Ok((action16, payload, back))
 }
 
@@ -263,7 +268,11 @@ pub fn answer(back: &SecurityBack, answer: Value) -> Result<Value, String> {
             let a: v16::InstallCertificateResponse = parse(answer)?;
             to_json(&v201::InstallCertificateResponse {
                 custom_data: None,
-                status: same(&v201::InstallCertificateStatusEnumType::ALL, a.status.as_str(), |s| s.as_str())?,
+                status: same(
+                    &v201::InstallCertificateStatusEnumType::ALL,
+                    a.status.as_str(),
+                    |s| s.as_str(),
+                )?,
                 status_info: None,
             })
         }
@@ -297,7 +306,11 @@ pub fn answer(back: &SecurityBack, answer: Value) -> Result<Value, String> {
             let a: v16::DeleteCertificateResponse = parse(answer)?;
             to_json(&v201::DeleteCertificateResponse {
                 custom_data: None,
-                status: same(&v201::DeleteCertificateStatusEnumType::ALL, a.status.as_str(), |s| s.as_str())?,
+                status: same(
+                    &v201::DeleteCertificateStatusEnumType::ALL,
+                    a.status.as_str(),
+                    |s| s.as_str(),
+                )?,
                 status_info: None,
             })
         }
@@ -305,7 +318,11 @@ pub fn answer(back: &SecurityBack, answer: Value) -> Result<Value, String> {
             let a: v16::ExtendedTriggerMessageResponse = parse(answer)?;
             to_json(&v201::TriggerMessageResponse {
                 custom_data: None,
-                status: same(&v201::TriggerMessageStatusEnumType::ALL, a.status.as_str(), |s| s.as_str())?,
+                status: same(
+                    &v201::TriggerMessageStatusEnumType::ALL,
+                    a.status.as_str(),
+                    |s| s.as_str(),
+                )?,
                 status_info: None,
             })
         }
@@ -315,9 +332,11 @@ pub fn answer(back: &SecurityBack, answer: Value) -> Result<Value, String> {
 fn hash_data(h: v16::CertificateHashDataType) -> Result<v201::CertificateHashDataType, String> {
     Ok(v201::CertificateHashDataType {
         custom_data: None,
-        hash_algorithm: same(&v201::HashAlgorithmEnumType::ALL, h.hash_algorithm.as_str(), |a| {
-            a.as_str()
-        })?,
+        hash_algorithm: same(
+            &v201::HashAlgorithmEnumType::ALL,
+            h.hash_algorithm.as_str(),
+            |a| a.as_str(),
+        )?,
         issuer_name_hash: h.issuer_name_hash,
         issuer_key_hash: h.issuer_key_hash,
         serial_number: h.serial_number,
