@@ -56,8 +56,28 @@ pub(super) enum Back {
     Security(super::security::SecurityBack),
 }
 
-/// Translate a (schema-valid) 2.0.1 request for a 1.6 station.
+/// Translate a (schema-valid) 2.0.1 request for a 1.6 station. The 1.6 form is checked
+/// against the 1.6 schema here, so what 1.6 cannot carry (a charging-schedule limit that is not
+/// a multiple of 0.1, a location that is not a URI, …) is refused with the reason (400), never
+/// sent invalid.
 pub fn request(action: Action, payload: &Value) -> Result<Translated, OpError> {
+    let translated = translate(action, payload)?;
+    v16::Validator::global()
+        .validate(
+            translated.action.as_str(),
+            unicharge_ocpp::Direction::Request,
+            &translated.payload,
+        )
+        .map_err(|why| {
+            refuse(
+                action,
+                format!("its 1.6 form breaks the 1.6 schema ({why})"),
+            )
+        })?;
+    Ok(translated)
+}
+
+fn translate(action: Action, payload: &Value) -> Result<Translated, OpError> {
     let (action16, payload, back) = match action {
         Action::RequestStartTransaction => {
             let r: v201::RequestStartTransactionRequest = decode(action, payload)?;
@@ -685,6 +705,10 @@ mod tests {
                 r#"{"requestId":4,"firmware":{"location":"https://fw.example/a.bin","retrieveDateTime":"2026-01-01T00:00:00Z","signature":"c2ln"}}"#.to_string(),
             ),
             (Action::TriggerMessage, r#"{"requestedMessage":"TransactionEvent"}"#.to_string()),
+            (
+                Action::RequestStartTransaction,
+                r#"{"remoteStartId":1,"idToken":{"idToken":"T","type":"Central"},"chargingProfile":{"id":1,"stackLevel":0,"chargingProfilePurpose":"TxProfile","chargingProfileKind":"Relative","chargingSchedule":[{"id":1,"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":13.55}]}]}}"#.to_string(),
+            ),
         ];
         for (action, request) in refused {
             match round_trip(action, json(&request), Value::Null) {

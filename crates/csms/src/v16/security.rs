@@ -112,34 +112,13 @@ pub fn request(
     action: Action,
     payload: &Value,
 ) -> Option<Result<(v16::Action, Value, SecurityBack), OpError>> {
-    let translated = match action {
+    // The 1.6 form is checked against the 1.6 schema by [`super::outgoing::request`].
+    Some(match action {
         Action::InstallCertificate => install_certificate(action, payload),
         Action::GetInstalledCertificateIds => get_installed_certificate_ids(action, payload),
         Action::DeleteCertificate => delete_certificate(action, payload),
         _ => return None,
-    };
-    Some(translated.and_then(|t| carried(action, t)))
-}
-
-/// The 1.6 request must meet the 1.6 schema; what 1.6 cannot carry is refused (400) here,
-/// never sent invalid.
-fn carried(
-    action: Action,
-    (action16, payload, back): (v16::Action, Value, SecurityBack),
-) -> Result<(v16::Action, Value, SecurityBack), OpError> {
-    v16::Validator::global()
-        .validate(
-            action16.as_str(),
-            unicharge_ocpp::Direction::Request,
-            &payload,
-        )
-        .map_err(|why| {
-            refuse(
-                action,
-                format!("its 1.6 form breaks the 1.6 schema ({why})"),
-            )
-        })?;
-    Ok((action16, payload, back))
+    })
 }
 
 fn install_certificate(
