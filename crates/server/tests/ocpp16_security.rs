@@ -39,6 +39,8 @@ async fn start() -> (TestCsms, Api) {
         let cert = s.data_dir.with_file_name("firmware-signing.pem");
         std::fs::write(&cert, SIGNING_CERTIFICATE).unwrap();
         s.csms.firmware_signing_cert = Some(cert);
+        // Campaigns look at their stations this often (the campaign test).
+        s.csms.campaign_tick = std::time::Duration::from_millis(50);
     })
     .await;
     let api = Api::new(&csms);
@@ -567,4 +569,63 @@ async fn ocpp16_security_certificate_signed() {
             "{issued}"
         );
     }
+}
+
+/// A firmware campaign over a 1.6 station is the same campaign: with a signing certificate
+/// configured its UpdateFirmware goes as SignedUpdateFirmware under the requestId the campaign
+/// tracks, and the station's SignedFirmwareStatusNotification Installed completes it.
+#[tokio::test]
+async fn ocpp16_security_signed_update_firmware_campaign() {
+    let (csms, api) = start().await;
+    let mut station = booted16(&csms, CP).await;
+    let mut security = Security16::default();
+    let created = api
+        .ok(
+            Method::POST,
+            "/firmware-campaigns",
+            Some(
+                json!({"name": "acme 3.0 on 1.6", "location": "https://fw.example/acme-3.0.bin",
+                "signature": "c2lnbmF0dXJl", "stations": [CP]}),
+            ),
+        )
+        .await;
+    let campaign = created["id"].as_i64().expect("a campaign id");
+    let action = station.serve16_security(&mut security).await.unwrap();
+    assert_eq!(action, v16::Action::SignedUpdateFirmware);
+    let sent = security.last_signed_update.take().unwrap();
+    assert_eq!(sent.firmware.signature, "c2lnbmF0dXJl");
+    for status in [
+        FirmwareStatusEnumType::Downloading,
+        FirmwareStatusEnumType::SignatureVerified,
+        FirmwareStatusEnumType::Installed,
+    ] {
+        station
+            .call16(&SignedFirmwareStatusNotificationRequest {
+                status,
+                request_id: Some(sent.request_id),
+            })
+            .await
+            .unwrap();
+    }
+    // The campaign task follows its stations every tick (50 ms here): poll its view, bounded.
+    let mut done = Value::Null;
+    for _ in 0..400 {
+        done = api
+            .ok(
+                Method::GET,
+                &format!("/firmware-campaigns/{campaign}"),
+                None,
+            )
+            .await;
+        if done["state"] == "Completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(done["state"], "Completed", "{done}");
+    let ours = &done["stations"][0];
+    assert_eq!(ours["stationId"], CP, "{done}");
+    assert_eq!(ours["state"], "Installed", "{done}");
+    assert_eq!(ours["requestId"], sent.request_id, "{done}");
+    assert_eq!(ours["lastStatus"], "Installed", "{done}");
 }
