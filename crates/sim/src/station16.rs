@@ -1,6 +1,8 @@
 //! The OCPP 1.6J side of a simulated [`Station`] (issue 18): a station connected with
 //! [`crate::ConnectOptions::ocpp16`] sends and answers typed 1.6 messages, each checked against
-//! the official 1.6 schemas like the 2.0.1 ones.
+//! the official 1.6 schemas like the 2.0.1 ones. [`Security16`] is the charge point's side of
+//! the security whitepaper (edition 3): the root certificates it holds, GetLog,
+//! SignedUpdateFirmware and ExtendedTriggerMessage, answered by [`Station::serve16_security`].
 
 use std::str::FromStr;
 
