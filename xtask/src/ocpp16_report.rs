@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Without `--from` it runs `cargo test -p unicharge-server --test ocpp16_core`,
-//! `--test ocpp16_operator` and `--test ocpp16_profiles`.
+//! `--test ocpp16_operator`, `--test ocpp16_profiles` and `--test ocpp16_security`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -30,6 +30,20 @@ const SUITES: &[&[&str]] = &[
         "unicharge-server",
         "--test",
         "ocpp16_operator",
+    ],
+    &[
+        "test",
+        "-p",
+        "unicharge-server",
+        "--test",
+        "ocpp16_profiles",
+    ],
+    &[
+        "test",
+        "-p",
+        "unicharge-server",
+        "--test",
+        "ocpp16_security",
     ],
 ];
 

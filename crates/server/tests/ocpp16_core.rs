@@ -730,3 +730,84 @@ async fn ocpp16_core_data_transfer() {
         unicharge_ocpp::v16::DataTransferStatus::UnknownVendorId
     );
 }
+
+/// The load generator's half-and-half fleet (`unicharge-sim load --ocpp16-percent 50`) against
+/// a real server: every other station speaks 1.6 and plays the same sessions as
+/// StartTransaction / MeterValues / StopTransaction with the transactionId the CSMS allocated;
+/// no message is refused, and the 1.6 stations' transactions are stored with their events.
+/// (The figures are measured with a release build: docs/benchmarks.md.)
+#[tokio::test]
+async fn load_mix_with_half_the_stations_on_ocpp16() {
+    use unicharge_sim::load::{self, Endpoint, StationCredentials};
+    const IDS: [&str; 4] = ["LOAD16-0", "LOAD16-1", "LOAD16-2", "LOAD16-3"];
+    let (csms, api) = start(&IDS).await;
+    let plan = load::LoadPlan {
+        endpoint: Endpoint {
+            ws_url: Some(csms.ws_base()),
+            wss_url: None,
+            profile: 1,
+            ca: None,
+            cert_dir: None,
+            timeout: std::time::Duration::from_secs(10),
+        },
+        stations: IDS
+            .iter()
+            .map(|id| StationCredentials {
+                id: id.to_string(),
+                password: Some(common::PASSWORD.to_string()),
+            })
+            .collect(),
+        mix: load::Mix {
+            updates_per_session: 2,
+            meter_values_every: 1,
+            authorize_percent: 50,
+            ..load::Mix::default()
+        },
+        pace: load::Pace::ClosedLoop,
+        // Closed loop for as long as it takes the 4 stations to play a few sessions each.
+        duration: std::time::Duration::from_millis(1500),
+        connect_concurrency: 4,
+        progress: None,
+        ocpp16_percent: 50,
+    };
+    // The generator runs on one thread, as `unicharge-sim load` does.
+    let report = tokio::task::spawn_blocking(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(load::run(&plan))
+    })
+    .await
+    .unwrap();
+    assert_eq!(report.connected, 4, "{report:?}");
+    assert!(report.errors.is_empty(), "{report:?}");
+    for kind in [
+        "StartTransaction (1.6)",
+        "MeterValues of a transaction (1.6)",
+        "StopTransaction (1.6)",
+        "TransactionEvent Started",
+        "TransactionEvent Ended",
+    ] {
+        assert!(report.by_kind[kind] > 0, "{kind}: {report:?}");
+    }
+    // Stations 1 and 3 spoke 1.6: their transactions are the core's, with integer ids and
+    // their StartTransaction, MeterValues and StopTransaction as events.
+    for id in ["LOAD16-1", "LOAD16-3"] {
+        let station = api.ok(Method::GET, &format!("/stations/{id}"), None).await;
+        assert_eq!(station["ocppVersion"], "1.6", "{station}");
+        let list = api
+            .ok(Method::GET, &format!("/stations/{id}/transactions"), None)
+            .await;
+        let first = &list["transactions"].as_array().expect("transactions")[0];
+        assert!(
+            first["transactionId"]
+                .as_str()
+                .unwrap()
+                .parse::<i64>()
+                .is_ok(),
+            "{list}"
+        );
+        assert!(first["events"].as_i64().unwrap() >= 2, "{list}");
+    }
+}

@@ -50,19 +50,114 @@ async fn ocpp16_core_remote_start_transaction() {
     assert_eq!(body["status"], "Accepted", "{body}");
     assert!(body["remoteStartId"].is_i64(), "{body}");
 
-    // A charging profile with the start is not translated (yet): 400 before anything is sent.
+    // A profile that is not a TxProfile cannot go with a 1.6 remote start: 400, nothing sent.
     let (status, body) = api
         .call(
             Method::POST,
             &format!("/stations/{CP}/transactions/start"),
             Some(json!({"idToken": {"idToken": "DRIVER-R", "type": "ISO14443"}, "evseId": 1,
-                "chargingProfile": {"id": 1, "stackLevel": 0, "chargingProfilePurpose": "TxProfile",
+                "chargingProfile": {"id": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
                 "chargingProfileKind": "Relative", "chargingSchedule": [{"id": 1,
                 "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}]}]}})),
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["error"], "not_expressible_in_ocpp16", "{body}");
+}
+
+/// RemoteStartTransaction with a charging profile: the operator's TxProfile reaches the charge
+/// point as the 1.6 chargingProfile, and the StartTransaction that follows (same idTag and
+/// connector) is linked to the remoteStartId the operator got, which the API shows on the
+/// transaction. A local start of another idTag, and one after a refused remote start, are not
+/// linked.
+#[tokio::test]
+async fn ocpp16_core_remote_start_transaction_with_charging_profile() {
+    use unicharge_ocpp::v16::{
+        ChargingProfileKindType, ChargingProfilePurposeType, ChargingRateUnitType,
+    };
+    let (csms, api) = start(&[CP]).await;
+    for tag in ["DRIVER-P", "DRIVER-L"] {
+        api.ok(
+            Method::PUT,
+            &format!("/tokens/ISO14443/{tag}"),
+            Some(json!({"status": "Accepted"})),
+        )
+        .await;
+    }
+    let mut station = booted16(&csms, CP).await;
+    let (request, status, body) = operate::<RemoteStartTransactionRequest>(
+        &api,
+        &mut station,
+        &format!("/stations/{CP}/transactions/start"),
+        json!({"idToken": {"idToken": "DRIVER-P", "type": "ISO14443"}, "evseId": 1,
+            "chargingProfile": {"id": 71, "stackLevel": 2, "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Relative", "chargingSchedule": [{"id": 1,
+            "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 13.5},
+            {"startPeriod": 600, "limit": 8}]}]}}),
+        RemoteStartTransactionResponse {
+            status: RemoteStartStopStatus::Accepted,
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let remote_start_id = body["remoteStartId"].as_i64().expect("a remoteStartId");
+    let profile = request.charging_profile.expect("the TxProfile goes along");
+    assert_eq!(profile.charging_profile_id, 71);
+    assert_eq!(profile.stack_level, 2);
+    assert_eq!(
+        profile.charging_profile_purpose,
+        ChargingProfilePurposeType::TxProfile
+    );
+    assert_eq!(
+        profile.charging_profile_kind,
+        ChargingProfileKindType::Relative
+    );
+    assert_eq!(profile.transaction_id, None);
+    let schedule = profile.charging_schedule;
+    assert_eq!(schedule.charging_rate_unit, ChargingRateUnitType::A);
+    let periods: Vec<_> = schedule
+        .charging_schedule_period
+        .iter()
+        .map(|p| (p.start_period, p.limit.to_string()))
+        .collect();
+    assert_eq!(periods, [(0, "13.5".to_string()), (600, "8".to_string())]);
+
+    // The charge point starts it: the transaction carries the operator's remoteStartId.
+    let started = station
+        .call16(&start_request("DRIVER-P", 100, Utc::now()))
+        .await
+        .unwrap();
+    let tx = api
+        .ok(
+            Method::GET,
+            &format!("/stations/{CP}/transactions/{}", started.transaction_id),
+            None,
+        )
+        .await;
+    assert_eq!(tx["remoteStartId"], remote_start_id, "{tx}");
+
+    // A refused remote start links nothing; neither does a start of another idTag.
+    let (_, _, body) = operate::<RemoteStartTransactionRequest>(
+        &api,
+        &mut station,
+        &format!("/stations/{CP}/transactions/start"),
+        json!({"idToken": {"idToken": "DRIVER-L", "type": "ISO14443"}, "evseId": 2}),
+        RemoteStartTransactionResponse {
+            status: RemoteStartStopStatus::Rejected,
+        },
+    )
+    .await;
+    assert_eq!(body["status"], "Rejected", "{body}");
+    let mut local = start_request("DRIVER-L", 0, Utc::now());
+    local.connector_id = 2;
+    let started = station.call16(&local).await.unwrap();
+    let tx = api
+        .ok(
+            Method::GET,
+            &format!("/stations/{CP}/transactions/{}", started.transaction_id),
+            None,
+        )
+        .await;
+    assert!(tx["remoteStartId"].is_null(), "{tx}");
 }
 
 /// RemoteStopTransaction: the CSMS-allocated integer id goes back as a number; a transaction id

@@ -128,6 +128,10 @@ struct LoadArgs {
     /// Heartbeat every this many seconds (default: the interval the CSMS gives at boot).
     #[arg(long)]
     heartbeat_interval: Option<u64>,
+    /// Percentage of the stations that speak OCPP 1.6J (the same sessions as StartTransaction /
+    /// MeterValues / StopTransaction), evenly spread: 50 is a half-and-half fleet.
+    #[arg(long, default_value = "0", value_parser = clap::value_parser!(u32).range(0..=100))]
+    ocpp16_percent: u32,
     /// No progress line on stderr.
     #[arg(long)]
     quiet: bool,
@@ -469,6 +473,7 @@ async fn load(args: LoadArgs) -> i32 {
         duration: Duration::from_secs_f64(args.duration.max(0.0)),
         connect_concurrency: args.connect_concurrency,
         progress: (!args.quiet).then_some(Duration::from_secs(1)),
+        ocpp16_percent: args.ocpp16_percent,
     };
     let report = load::run(&plan).await;
     print_report(&report, args.stations.json);

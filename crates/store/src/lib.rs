@@ -269,6 +269,16 @@ pub trait Store: Send + Sync + 'static {
         transaction_id: Option<&str>,
     ) -> Result<()>;
     async fn remote_start(&self, id: i64) -> Result<Option<RemoteStartRecord>>;
+    /// OCPP 1.6: the newest remote start for this station and idToken, on this EVSE or none,
+    /// created at or after `since`, not refused (Requested or Accepted) and not yet linked to a
+    /// transaction — the one a 1.6 StartTransaction (which names none) answers.
+    async fn open_remote_start(
+        &self,
+        station: &StationId,
+        id_token: &str,
+        evse_id: i64,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<i64>>;
 
     // --- reservations (H) ---
 

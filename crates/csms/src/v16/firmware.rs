@@ -11,8 +11,14 @@
 //!
 //! | 2.0.1 request | 1.6 request | reading / refused (400) when |
 //! |---|---|---|
-//! | UpdateFirmware | UpdateFirmware | location, retrieveDateTime → retrieveDate, retries, retryInterval; the empty 1.6 answer is Accepted; refused for a signed firmware (signature / signing certificate: SignedUpdateFirmware is not translated yet) and an installDateTime |
-//! | GetLog (DiagnosticsLog) | GetDiagnostics | remoteLocation → location, oldest / latest timestamp → start / stop time; fileName → filename (Accepted), no fileName → Rejected (nothing to upload); a SecurityLog is refused |
+//! | UpdateFirmware (unsigned) | UpdateFirmware | location, retrieveDateTime → retrieveDate, retries, retryInterval; the empty 1.6 answer is Accepted; refused for an installDateTime |
+//! | UpdateFirmware (signingCertificate + signature) | SignedUpdateFirmware (security whitepaper) | field for field, requestId kept, so SignedFirmwareStatusNotification names the same request; refused when only one of the two is given |
+//! | GetLog (DiagnosticsLog) | GetDiagnostics | remoteLocation → location, oldest / latest timestamp → start / stop time; fileName → filename (Accepted), no fileName → Rejected (nothing to upload) |
+//! | GetLog (SecurityLog) | GetLog (security whitepaper) | field for field, requestId kept, so LogStatusNotification names the same request |
+//!
+//! Why a diagnostics log still goes as GetDiagnostics: every 1.6 charge point with the Firmware
+//! Management profile answers it, while the whitepaper's GetLog needs the security extension;
+//! the security log exists only in the whitepaper (ADR 0036).
 
 use serde_json::Value;
 use unicharge_ocpp::v16;
@@ -92,7 +98,9 @@ pub async fn diagnostics_status_notification(
 /// What the translation back needs of a firmware request.
 pub enum FirmwareBack {
     UpdateFirmware,
+    SignedUpdateFirmware,
     GetDiagnostics,
+    GetLog,
 }
 
 /// UpdateFirmware / GetLog for a 1.6 charge point; `None` for other actions.
@@ -135,11 +143,34 @@ fn update_firmware(
 ) -> Result<(v16::Action, Value, FirmwareBack), OpError> {
     let r: v201::UpdateFirmwareRequest = decode(action, payload)?;
     let f = r.firmware;
-    if f.signature.is_some() || f.signing_certificate.is_some() {
-        return Err(refuse(
-            action,
-            "a signed firmware needs SignedUpdateFirmware, not translated yet: send it unsigned or update over 2.0.1",
-        ));
+    match (f.signing_certificate, f.signature) {
+        (None, None) => {}
+        // A secure update (L01): the whitepaper's SignedUpdateFirmware carries it whole.
+        (Some(signing_certificate), Some(signature)) => {
+            let req = v16::SignedUpdateFirmwareRequest {
+                retries: r.retries,
+                retry_interval: r.retry_interval,
+                request_id: r.request_id,
+                firmware: v16::FirmwareType {
+                    location: f.location,
+                    retrieve_date_time: f.retrieve_date_time,
+                    install_date_time: f.install_date_time,
+                    signing_certificate,
+                    signature,
+                },
+            };
+            return Ok((
+                v16::Action::SignedUpdateFirmware,
+                encode(&req)?,
+                FirmwareBack::SignedUpdateFirmware,
+            ));
+        }
+        _ => {
+            return Err(refuse(
+                action,
+                "1.6 SignedUpdateFirmware needs both the signing certificate and the signature",
+            ))
+        }
     }
     if f.install_date_time.is_some() {
         return Err(refuse(
@@ -165,11 +196,19 @@ fn get_diagnostics(
     payload: &Value,
 ) -> Result<(v16::Action, Value, FirmwareBack), OpError> {
     let r: v201::GetLogRequest = decode(action, payload)?;
-    if r.log_type != v201::LogEnumType::DiagnosticsLog {
-        return Err(refuse(
-            action,
-            "1.6 GetDiagnostics uploads the diagnostics log only (the security log needs the whitepaper's GetLog, not translated yet)",
-        ));
+    if r.log_type == v201::LogEnumType::SecurityLog {
+        let req = v16::GetLogRequest {
+            log: v16::LogParametersType {
+                remote_location: r.log.remote_location,
+                oldest_timestamp: r.log.oldest_timestamp,
+                latest_timestamp: r.log.latest_timestamp,
+            },
+            log_type: v16::LogEnumType::SecurityLog,
+            request_id: r.request_id,
+            retries: r.retries,
+            retry_interval: r.retry_interval,
+        };
+        return Ok((v16::Action::GetLog, encode(&req)?, FirmwareBack::GetLog));
     }
     let req = v16::GetDiagnosticsRequest {
         location: r.log.remote_location,
@@ -195,6 +234,35 @@ pub fn answer(back: &FirmwareBack, answer: Value) -> Result<Value, String> {
                 custom_data: None,
                 status: v201::UpdateFirmwareStatusEnumType::Accepted,
                 status_info: None,
+            })
+        }
+        // Same statuses under the same names (Accepted, Rejected, AcceptedCanceled,
+        // InvalidCertificate, RevokedCertificate).
+        FirmwareBack::SignedUpdateFirmware => {
+            let a: v16::SignedUpdateFirmwareResponse = parse(answer)?;
+            let status = by_name(
+                &v201::UpdateFirmwareStatusEnumType::ALL,
+                a.status.as_str(),
+                |s| s.as_str(),
+            )
+            .ok_or_else(|| format!("no 2.0.1 UpdateFirmware status {}", a.status.as_str()))?;
+            to_json(&v201::UpdateFirmwareResponse {
+                custom_data: None,
+                status,
+                status_info: None,
+            })
+        }
+        FirmwareBack::GetLog => {
+            let a: v16::GetLogResponse = parse(answer)?;
+            let status = by_name(&v201::LogStatusEnumType::ALL, a.status.as_str(), |s| {
+                s.as_str()
+            })
+            .ok_or_else(|| format!("no 2.0.1 GetLog status {}", a.status.as_str()))?;
+            to_json(&v201::GetLogResponse {
+                custom_data: None,
+                status,
+                status_info: None,
+                filename: a.filename,
             })
         }
         // No fileName: the charge point has no diagnostics to upload.

@@ -5,7 +5,7 @@
 //!
 //! | 2.0.1 request | 1.6 request | reading |
 //! |---|---|---|
-//! | RequestStartTransaction | RemoteStartTransaction | evseId → connectorId; no charging profile (yet) |
+//! | RequestStartTransaction | RemoteStartTransaction | evseId → connectorId; chargingProfile (TxProfile) → chargingProfile; remoteStartId linked to the StartTransaction that follows |
 //! | RequestStopTransaction | RemoteStopTransaction | transactionId must be a 1.6 (integer) id |
 //! | Reset | Reset | Immediate → Hard, OnIdle → Soft; no per-EVSE reset in 1.6 |
 //! | UnlockConnector | UnlockConnector | EVSE n, connector 1 → connector n; NotSupported → UnlockFailed |
@@ -13,10 +13,12 @@
 //! | SetVariables (one item) | ChangeConfiguration | key = variable name; NotSupported → UnknownVariable |
 //! | GetVariables | GetConfiguration | keys = variable names; unknownKey → UnknownVariable |
 //! | TriggerMessage | TriggerMessage | the five messages both versions name alike |
+//! | TriggerMessage (LogStatusNotification, SignChargingStationCertificate) | ExtendedTriggerMessage | see [`super::security`] |
+//! | InstallCertificate, GetInstalledCertificateIds, DeleteCertificate | the same (security whitepaper) | see [`super::security`] |
 //! | ClearCache | ClearCache | same |
 //! | CertificateSigned | CertificateSigned (security whitepaper) | a V2G certificate |
 //! | Local Auth List, Reservation, Smart Charging | see [`super::profiles`] | |
-//! | UpdateFirmware, GetLog | see [`super::firmware`] | |
+//! | UpdateFirmware (signed → SignedUpdateFirmware), GetLog (SecurityLog → GetLog) | see [`super::firmware`] | |
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -50,23 +52,57 @@ pub(super) enum Back {
     Profile(super::profiles::ProfileBack),
     /// UpdateFirmware, GetDiagnostics ([`super::firmware`]).
     Firmware(super::firmware::FirmwareBack),
+    /// Certificate management, ExtendedTriggerMessage ([`super::security`]).
+    Security(super::security::SecurityBack),
 }
 
-/// Translate a (schema-valid) 2.0.1 request for a 1.6 station.
+/// Translate a (schema-valid) 2.0.1 request for a 1.6 station. The 1.6 form is checked
+/// against the 1.6 schema here, so what 1.6 cannot carry (a charging-schedule limit that is not
+/// a multiple of 0.1, a location that is not a URI, …) is refused with the reason (400), never
+/// sent invalid.
 pub fn request(action: Action, payload: &Value) -> Result<Translated, OpError> {
+    let translated = translate(action, payload)?;
+    v16::Validator::global()
+        .validate(
+            translated.action.as_str(),
+            unicharge_ocpp::Direction::Request,
+            &translated.payload,
+        )
+        .map_err(|why| {
+            refuse(
+                action,
+                format!("its 1.6 form breaks the 1.6 schema ({why})"),
+            )
+        })?;
+    Ok(translated)
+}
+
+fn translate(action: Action, payload: &Value) -> Result<Translated, OpError> {
     let (action16, payload, back) = match action {
         Action::RequestStartTransaction => {
             let r: v201::RequestStartTransactionRequest = decode(action, payload)?;
-            if r.charging_profile.is_some() {
-                return Err(refuse(
-                    action,
-                    "a charging profile with a remote start is not translated to 1.6 yet; start without one",
-                ));
-            }
+            // 1.6 section 5.11: the profile of a remote start is a TxProfile without a
+            // transactionId (the transaction does not exist yet); 2.0.1 K05 asks the same.
+            let charging_profile = match r.charging_profile {
+                Some(p) => {
+                    if p.charging_profile_purpose != v201::ChargingProfilePurposeEnumType::TxProfile
+                        || p.transaction_id.is_some()
+                    {
+                        return Err(refuse(
+                            action,
+                            "the profile of a 1.6 remote start is a TxProfile without a transactionId",
+                        ));
+                    }
+                    Some(super::profiles::charging_profile(action, p)?)
+                }
+                None => None,
+            };
+            // The remoteStartId has no 1.6 field: the StartTransaction that follows is linked
+            // to it by station and idTag (see [`super::transactions`]).
             let req = v16::RemoteStartTransactionRequest {
                 connector_id: r.evse_id,
                 id_tag: id_tag(action, &r.id_token.id_token)?,
-                charging_profile: None,
+                charging_profile,
             };
             (
                 v16::Action::RemoteStartTransaction,
@@ -202,8 +238,16 @@ pub fn request(action: Action, payload: &Value) -> Result<Translated, OpError> {
         Action::TriggerMessage => {
             let r: v201::TriggerMessageRequest = decode(action, payload)?;
             let name = r.requested_message.as_str();
-            let requested_message = by_name(&v16::MessageTrigger::ALL, name, |m| m.as_str())
-                .ok_or_else(|| refuse(action, format!("1.6 cannot trigger {name}")))?;
+            let Some(requested_message) = by_name(&v16::MessageTrigger::ALL, name, |m| m.as_str())
+            else {
+                let (action16, payload, back) = super::security::extended_trigger(&r)
+                    .ok_or_else(|| refuse(action, format!("1.6 cannot trigger {name}")))??;
+                return Ok(Translated {
+                    action: action16,
+                    payload,
+                    back: Back::Security(back),
+                });
+            };
             let req = v16::TriggerMessageRequest {
                 requested_message,
                 connector_id: r.evse.map(|e| e.id),
@@ -235,6 +279,14 @@ pub fn request(action: Action, payload: &Value) -> Result<Translated, OpError> {
         other => {
             if let Some(translated) = super::profiles::request(other, payload) {
                 return translated;
+            }
+            if let Some(translated) = super::security::request(other, payload) {
+                let (action, payload, back) = translated?;
+                return Ok(Translated {
+                    action,
+                    payload,
+                    back: Back::Security(back),
+                });
             }
             if let Some(translated) = super::firmware::request(other, payload) {
                 let (action, payload, back) = translated?;
@@ -393,6 +445,7 @@ impl Translated {
             }
             Back::Profile(back) => super::profiles::answer(back, answer),
             Back::Firmware(back) => super::firmware::answer(back, answer),
+            Back::Security(back) => super::security::answer(back, answer),
             Back::CertificateSigned => {
                 let a: v16::CertificateSignedResponse = parse(answer)?;
                 let status = match a.status {
@@ -541,10 +594,81 @@ mod tests {
                 r#"{"requestedMessage":"Heartbeat"}"#,
                 r#"{"status":"NotImplemented"}"#,
             ),
+            (
+                Action::TriggerMessage,
+                r#"{"requestedMessage":"SignChargingStationCertificate"}"#,
+                r#"{"status":"Accepted"}"#,
+            ),
+            (
+                Action::InstallCertificate,
+                r#"{"certificateType":"CSMSRootCertificate","certificate":"-----BEGIN CERTIFICATE-----"}"#,
+                r#"{"status":"Failed"}"#,
+            ),
+            (
+                Action::DeleteCertificate,
+                r#"{"certificateHashData":{"hashAlgorithm":"SHA384","issuerNameHash":"aa","issuerKeyHash":"bb","serialNumber":"0c"}}"#,
+                r#"{"status":"NotFound"}"#,
+            ),
+            (
+                Action::GetLog,
+                r#"{"logType":"SecurityLog","requestId":9,"log":{"remoteLocation":"https://logs.example/up"}}"#,
+                r#"{"status":"AcceptedCanceled","filename":"sec.log"}"#,
+            ),
+            (
+                Action::UpdateFirmware,
+                r#"{"requestId":4,"firmware":{"location":"https://fw.example/a.bin","retrieveDateTime":"2026-01-01T00:00:00Z","installDateTime":"2026-01-01T01:00:00Z","signingCertificate":"PEM","signature":"c2ln"}}"#,
+                r#"{"status":"InvalidCertificate"}"#,
+            ),
         ];
         for (action, request, answer) in cases {
             round_trip(action, json(request), json(answer)).unwrap();
         }
+    }
+
+    /// The whitepaper messages carry what 2.0.1 gave them: the type asked for comes back on
+    /// every hash entry, statuses keep their names, requestIds stay.
+    #[test]
+    fn security_whitepaper_translations_keep_the_values() {
+        let back = round_trip(
+            Action::GetInstalledCertificateIds,
+            json(r#"{"certificateType":["ManufacturerRootCertificate"]}"#),
+            json(
+                r#"{"status":"Accepted","certificateHashData":[{"hashAlgorithm":"SHA256","issuerNameHash":"n1","issuerKeyHash":"k1","serialNumber":"01"}]}"#,
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            back,
+            json(
+                r#"{"status":"Accepted","certificateHashDataChain":[{"certificateType":"ManufacturerRootCertificate","certificateHashData":{"hashAlgorithm":"SHA256","issuerNameHash":"n1","issuerKeyHash":"k1","serialNumber":"01"}}]}"#
+            )
+        );
+        let sent = request(
+            Action::UpdateFirmware,
+            &json(
+                r#"{"requestId":4,"retries":2,"firmware":{"location":"https://fw.example/a.bin","retrieveDateTime":"2026-01-01T00:00:00Z","signingCertificate":"PEM","signature":"c2ln"}}"#,
+            ),
+        )
+        .unwrap();
+        assert_eq!(sent.action, v16::Action::SignedUpdateFirmware);
+        assert_eq!(sent.payload["requestId"], 4);
+        assert_eq!(sent.payload["firmware"]["signature"], "c2ln");
+        let sent = request(
+            Action::TriggerMessage,
+            &json(r#"{"requestedMessage":"LogStatusNotification","evse":{"id":2}}"#),
+        )
+        .unwrap();
+        assert_eq!(sent.action, v16::Action::ExtendedTriggerMessage);
+        assert_eq!(
+            sent.payload,
+            json(r#"{"requestedMessage":"LogStatusNotification","connectorId":2}"#)
+        );
+        let sent = request(
+            Action::TriggerMessage,
+            &json(r#"{"requestedMessage":"FirmwareStatusNotification"}"#),
+        )
+        .unwrap();
+        assert_eq!(sent.action, v16::Action::TriggerMessage);
     }
 
     #[test]
@@ -567,6 +691,24 @@ mod tests {
             ),
             (Action::TriggerMessage, r#"{"requestedMessage":"SignV2GCertificate"}"#.to_string()),
             (Action::GetBaseReport, r#"{"requestId":1,"reportBase":"FullInventory"}"#.to_string()),
+            (
+                Action::InstallCertificate,
+                r#"{"certificateType":"V2GRootCertificate","certificate":"PEM"}"#.to_string(),
+            ),
+            (Action::GetInstalledCertificateIds, "{}".to_string()),
+            (
+                Action::GetInstalledCertificateIds,
+                r#"{"certificateType":["CSMSRootCertificate","ManufacturerRootCertificate"]}"#.to_string(),
+            ),
+            (
+                Action::UpdateFirmware,
+                r#"{"requestId":4,"firmware":{"location":"https://fw.example/a.bin","retrieveDateTime":"2026-01-01T00:00:00Z","signature":"c2ln"}}"#.to_string(),
+            ),
+            (Action::TriggerMessage, r#"{"requestedMessage":"TransactionEvent"}"#.to_string()),
+            (
+                Action::RequestStartTransaction,
+                r#"{"remoteStartId":1,"idToken":{"idToken":"T","type":"Central"},"chargingProfile":{"id":1,"stackLevel":0,"chargingProfilePurpose":"TxProfile","chargingProfileKind":"Relative","chargingSchedule":[{"id":1,"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":13.55}]}]}}"#.to_string(),
+            ),
         ];
         for (action, request) in refused {
             match round_trip(action, json(&request), Value::Null) {

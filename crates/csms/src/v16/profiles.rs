@@ -180,7 +180,23 @@ fn reserve_now(action: Action, payload: &Value) -> Result<Parts, OpError> {
 
 fn set_charging_profile(action: Action, payload: &Value) -> Result<Parts, OpError> {
     let r: v201::SetChargingProfileRequest = decode(action, payload)?;
-    let p = r.charging_profile;
+    let req = v16::SetChargingProfileRequest {
+        connector_id: r.evse_id,
+        cs_charging_profiles: charging_profile(action, r.charging_profile)?,
+    };
+    Ok((
+        v16::Action::SetChargingProfile,
+        encode(&req),
+        ProfileBack::SetChargingProfile,
+    ))
+}
+
+/// A 2.0.1 charging profile as the 1.6 one (SetChargingProfile's csChargingProfiles,
+/// RemoteStartTransaction's chargingProfile), or the refusal of what 1.6 cannot carry.
+pub(super) fn charging_profile(
+    action: Action,
+    p: v201::ChargingProfileType,
+) -> Result<v16::ChargingProfile, OpError> {
     let purpose = purpose16(p.charging_profile_purpose).ok_or_else(|| {
         refuse(
             action,
@@ -225,41 +241,33 @@ fn set_charging_profile(action: Action, payload: &Value) -> Result<Parts, OpErro
         |x| x.as_str(),
     )
     .ok_or_else(|| refuse(action, "unknown charging rate unit"))?;
-    let req = v16::SetChargingProfileRequest {
-        connector_id: r.evse_id,
-        cs_charging_profiles: v16::ChargingProfile {
-            charging_profile_id: p.id,
-            transaction_id,
-            stack_level: p.stack_level,
-            charging_profile_purpose: purpose,
-            charging_profile_kind: kind,
-            recurrency_kind: p
-                .recurrency_kind
-                .and_then(|k| by_name(&v16::RecurrencyKindType::ALL, k.as_str(), |x| x.as_str())),
-            valid_from: p.valid_from,
-            valid_to: p.valid_to,
-            charging_schedule: v16::ChargingSchedule {
-                duration: schedule.duration,
-                start_schedule: schedule.start_schedule,
-                charging_rate_unit: unit,
-                charging_schedule_period: schedule
-                    .charging_schedule_period
-                    .into_iter()
-                    .map(|s| v16::ChargingSchedulePeriod {
-                        start_period: s.start_period,
-                        limit: s.limit,
-                        number_phases: s.number_phases,
-                    })
-                    .collect(),
-                min_charging_rate: schedule.min_charging_rate,
-            },
+    Ok(v16::ChargingProfile {
+        charging_profile_id: p.id,
+        transaction_id,
+        stack_level: p.stack_level,
+        charging_profile_purpose: purpose,
+        charging_profile_kind: kind,
+        recurrency_kind: p
+            .recurrency_kind
+            .and_then(|k| by_name(&v16::RecurrencyKindType::ALL, k.as_str(), |x| x.as_str())),
+        valid_from: p.valid_from,
+        valid_to: p.valid_to,
+        charging_schedule: v16::ChargingSchedule {
+            duration: schedule.duration,
+            start_schedule: schedule.start_schedule,
+            charging_rate_unit: unit,
+            charging_schedule_period: schedule
+                .charging_schedule_period
+                .into_iter()
+                .map(|s| v16::ChargingSchedulePeriod {
+                    start_period: s.start_period,
+                    limit: s.limit,
+                    number_phases: s.number_phases,
+                })
+                .collect(),
+            min_charging_rate: schedule.min_charging_rate,
         },
-    };
-    Ok((
-        v16::Action::SetChargingProfile,
-        encode(&req),
-        ProfileBack::SetChargingProfile,
-    ))
+    })
 }
 
 /// The 1.6 purpose of a 2.0.1 one (`None`: ChargingStationExternalConstraints, which 1.6 lacks).

@@ -9,6 +9,11 @@
 //!   id, gets the same id. The core keys the transaction by its decimal text.
 //! - **seqNo.** StartTransaction is seqNo 0; each later message of the transaction takes the
 //!   stored transaction's last seqNo + 1 (one station connection answers its CALLs in order).
+//! - **remoteStartId.** 1.6 StartTransaction names no remote start. A start is linked to the
+//!   operator's newest remote start of the same station and idTag on that connector (or on
+//!   none) that the station did not refuse, that no transaction answered yet, and that is at
+//!   most [`REMOTE_START_WINDOW`] old; the transaction then carries its remoteStartId (trigger
+//!   RemoteStart) exactly as a 2.0.1 one would, and the API shows the link.
 //! - **Meter readings.** meterStart / meterStop are Energy.Active.Import.Register readings in Wh
 //!   with context Transaction.Begin / Transaction.End, beside the transactionData samples.
 
@@ -22,6 +27,12 @@ use super::convert;
 use super::core_profile::map;
 use crate::dispatch::{internal, CallRefusal, Handled, StationContext};
 use crate::{metering, transactions};
+
+/// How long after a RemoteStartTransaction a StartTransaction with its idTag is taken as its
+/// answer: a charge point starts once the driver plugs in, which 1.6 bounds by the
+/// ConnectionTimeOut key (typically a minute or two); ten minutes leaves room for slow plugs
+/// without linking a local start long after.
+pub const REMOTE_START_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
 
 /// StartTransaction (1.6 section 4.8).
 pub async fn start_transaction(
@@ -39,8 +50,21 @@ pub async fn start_transaction(
         )
         .await
         .map_err(internal)?;
+    // The operator's remote start this start answers, if any (1.6 names none).
+    let remote_start_id = ctx
+        .store
+        .open_remote_start(
+            &ctx.station_id,
+            &req.id_tag,
+            req.connector_id,
+            chrono::Utc::now() - REMOTE_START_WINDOW,
+        )
+        .await
+        .map_err(internal)?;
     tracing::info!(station = %ctx.station_id, connector = req.connector_id, transaction_id,
-        "1.6 StartTransaction: transactionId allocated");
+        remote_start_id, "1.6 StartTransaction: transactionId allocated");
+    let mut transaction_info = transaction(transaction_id, None);
+    transaction_info.remote_start_id = remote_start_id;
     let event = v201::TransactionEventRequest {
         custom_data: None,
         event_type: TransactionEventEnumType::Started,
@@ -50,13 +74,17 @@ pub async fn start_transaction(
             ReadingContextEnumType::TransactionBegin,
         )]),
         timestamp: req.timestamp,
-        trigger_reason: TriggerReasonEnumType::Authorized,
+        trigger_reason: if remote_start_id.is_some() {
+            TriggerReasonEnumType::RemoteStart
+        } else {
+            TriggerReasonEnumType::Authorized
+        },
         seq_no: 0,
         offline: None,
         number_of_phases_used: None,
         cable_max_current: None,
         reservation_id: req.reservation_id,
-        transaction_info: transaction(transaction_id, None),
+        transaction_info,
         evse: Some(convert::evse(req.connector_id)),
         id_token: Some(id_token),
     };

@@ -6,7 +6,7 @@ use chrono::Utc;
 use unicharge_ocpp::v201::{
     ConnectorStatusEnumType, RegistrationStatusEnumType, StatusNotificationRequest,
 };
-use unicharge_ocpp::{ErrorCode, Frame};
+use unicharge_ocpp::{v16, ErrorCode, Frame};
 
 use super::stations::{Endpoint, StationCredentials};
 use super::stats::{ErrorKind, Stats};
@@ -20,8 +20,43 @@ pub async fn connect_and_boot(
     endpoint: &Endpoint,
     credentials: &StationCredentials,
 ) -> Result<(Station, Duration), String> {
-    let options = endpoint.options(credentials)?;
+    connect_and_boot_as(endpoint, credentials, false).await
+}
+
+/// [`connect_and_boot`] offering only `ocpp1.6` when `ocpp16` (a 1.6 BootNotification then).
+pub async fn connect_and_boot_as(
+    endpoint: &Endpoint,
+    credentials: &StationCredentials,
+    ocpp16: bool,
+) -> Result<(Station, Duration), String> {
+    let mut options = endpoint.options(credentials)?;
+    if ocpp16 {
+        options = options.ocpp16();
+    }
     let mut station = Station::connect(&options).await.map_err(connect_reason)?;
+    if ocpp16 {
+        let boot = station
+            .call16(&v16::BootNotificationRequest {
+                charge_point_vendor: "Unicharge-Sim".into(),
+                charge_point_model: "Load-1.6".into(),
+                charge_point_serial_number: Some(credentials.id.chars().take(25).collect()),
+                charge_box_serial_number: None,
+                firmware_version: None,
+                iccid: None,
+                imsi: None,
+                meter_type: None,
+                meter_serial_number: None,
+            })
+            .await
+            .map_err(|e| format!("boot: {}", sim_reason(&e)))?;
+        if boot.status != v16::RegistrationStatus::Accepted {
+            return Err(format!("boot {}", boot.status.as_str()));
+        }
+        return Ok((
+            station,
+            Duration::from_secs(u64::try_from(boot.interval).unwrap_or(0)),
+        ));
+    }
     let target = endpoint.target(credentials);
     let boot = station
         .call(&boot_request(&target))
@@ -38,6 +73,21 @@ pub async fn connect_and_boot(
 
 /// Report the single connector Available, as a station does after booting.
 pub async fn report_connector(station: &mut Station) -> Result<(), String> {
+    if station.version() == unicharge_ocpp::OcppVersion::V16 {
+        return station
+            .call16(&v16::StatusNotificationRequest {
+                connector_id: 1,
+                error_code: v16::ChargePointErrorCode::NoError,
+                info: None,
+                status: v16::ChargePointStatus::Available,
+                timestamp: Some(Utc::now()),
+                vendor_id: None,
+                vendor_error_code: None,
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("StatusNotification: {}", sim_reason(&e)));
+    }
     station
         .call(&StatusNotificationRequest {
             custom_data: None,
@@ -72,13 +122,13 @@ fn sim_reason(e: &SimError) -> String {
     }
 }
 
-/// Wait for the answer to CALL `id`. CALLs from the CSMS meanwhile are refused with CALLERROR
-/// NotSupported (a load station implements none) and counted.
+/// Wait for the answer to CALL `id`; its payload. CALLs from the CSMS meanwhile are refused
+/// with CALLERROR NotSupported (a load station implements none) and counted.
 pub async fn await_answer(
     station: &mut Station,
     id: &str,
     stats: &std::cell::RefCell<Stats>,
-) -> Result<(), ErrorKind> {
+) -> Result<serde_json::Value, ErrorKind> {
     loop {
         let text = match station.next_text("the answer").await {
             Ok(text) => text,
@@ -86,7 +136,7 @@ pub async fn await_answer(
             Err(_) => return Err(ErrorKind::Closed),
         };
         match Frame::parse(&text) {
-            Ok(Frame::CallResult { id: got, .. }) if got == id => return Ok(()),
+            Ok(Frame::CallResult { id: got, payload }) if got == id => return Ok(payload),
             Ok(Frame::CallError { id: got, code, .. }) if got == id => {
                 return Err(ErrorKind::CallError(code))
             }

@@ -15,8 +15,9 @@ use tokio::sync::Semaphore;
 use tokio::task::{JoinSet, LocalSet};
 use tokio::time::Instant;
 
-use super::connect::{await_answer, connect_and_boot, report_connector};
-use super::mix::{Mix, Script};
+use super::connect::{await_answer, connect_and_boot_as, report_connector};
+use super::mix::{Mix, Outgoing, Script};
+use super::mix16::Script16;
 use super::schedule::{Pace, Schedule};
 use super::stations::{Endpoint, StationCredentials};
 use super::stats::{progress_line, ErrorKind, Report, RunFacts, Stats};
@@ -43,6 +44,38 @@ pub struct LoadPlan {
     pub connect_concurrency: usize,
     /// A progress line on stderr this often; `None`: quiet.
     pub progress: Option<Duration>,
+    /// Percentage of the stations that speak OCPP 1.6J ([`super::mix16`]), evenly spread
+    /// over the list (50: every other station); the rest speak 2.0.1.
+    pub ocpp16_percent: u32,
+}
+
+/// Whether station `index` (from 0) of the list speaks 1.6: exactly `percent` of every 100,
+/// evenly spread.
+pub fn speaks_ocpp16(index: usize, percent: u32) -> bool {
+    let p = u64::from(percent.min(100));
+    let n = index as u64 + 1;
+    (n * p) / 100 != ((n - 1) * p) / 100
+}
+
+/// A station's script in the version it speaks.
+enum AnyScript {
+    V201(Script),
+    V16(Script16),
+}
+
+impl AnyScript {
+    fn next(&mut self, now: std::time::Instant) -> Outgoing {
+        match self {
+            AnyScript::V201(s) => s.next(now),
+            AnyScript::V16(s) => s.next(now),
+        }
+    }
+
+    fn answered(&mut self, outgoing: &Outgoing, payload: &serde_json::Value) {
+        if let AnyScript::V16(s) = self {
+            s.answered(outgoing.kind(), payload);
+        }
+    }
 }
 
 /// Connect and boot every station, then play the mix. Must be awaited on a current-thread
@@ -71,7 +104,11 @@ async fn run_local(plan: &LoadPlan) -> Report {
     let mut set = JoinSet::new();
     let connected = stations.len();
     for (index, (station, heartbeat)) in stations.into_iter().enumerate() {
-        let script = Script::new(plan.mix.clone(), run_id.clone(), heartbeat);
+        let script = if station.version() == unicharge_ocpp::OcppVersion::V16 {
+            AnyScript::V16(Script16::new(plan.mix.clone(), heartbeat))
+        } else {
+            AnyScript::V201(Script::new(plan.mix.clone(), run_id.clone(), heartbeat))
+        };
         let player = Player {
             index,
             run_id: run_id.clone(),
@@ -116,13 +153,14 @@ async fn connect_all(plan: &LoadPlan) -> (Vec<(Station, Duration)>, BTreeMap<Str
         let permits = permits.clone();
         let endpoint = plan.endpoint.clone();
         let credentials = credentials.clone();
+        let ocpp16 = speaks_ocpp16(i, plan.ocpp16_percent);
         set.spawn_local(async move {
             let _permit = permits.acquire().await.expect("never closed");
             // A CSMS shedding admissions answers 503: retry as a station would, with back-off,
             // so the load phase starts with every station (the storm command counts them).
             let mut attempt = 0u32;
             let (mut station, heartbeat) = loop {
-                match connect_and_boot(&endpoint, &credentials).await {
+                match connect_and_boot_as(&endpoint, &credentials, ocpp16).await {
                     Err(reason) if reason == "HTTP 503" && attempt < CONNECT_RETRIES => {
                         attempt += 1;
                         tokio::time::sleep(CONNECT_BACKOFF * attempt).await;
@@ -160,7 +198,7 @@ struct Player {
 }
 
 impl Player {
-    async fn play(self, mut station: Station, mut script: Script) {
+    async fn play(self, mut station: Station, mut script: AnyScript) {
         let mut buf = Vec::with_capacity(2048);
         let mut id = String::with_capacity(32);
         let mut answered_at = self.start;
@@ -201,10 +239,12 @@ impl Player {
             };
             answered_at = Instant::now();
             match result {
-                Ok(()) => self
-                    .stats
-                    .borrow_mut()
-                    .answered(outgoing.kind(), answered_at - sent),
+                Ok(payload) => {
+                    script.answered(&outgoing, &payload);
+                    self.stats
+                        .borrow_mut()
+                        .answered(outgoing.kind(), answered_at - sent);
+                }
                 Err(kind) => {
                     self.stats.borrow_mut().error(kind);
                     if kind == ErrorKind::Closed {
@@ -229,5 +269,20 @@ async fn progress(every: Duration, start: Instant, stats: Rc<RefCell<Stats>>) {
         let rate = (answered - last.1) as f64 / (now - last.0).as_secs_f64();
         eprintln!("{}", progress_line(now - start, rate, &stats));
         last = (now, answered);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::speaks_ocpp16;
+
+    #[test]
+    fn the_1_6_share_is_exact_and_evenly_spread() {
+        let half: Vec<bool> = (0..6).map(|i| speaks_ocpp16(i, 50)).collect();
+        assert_eq!(half, [false, true, false, true, false, true]);
+        for percent in [0, 10, 33, 50, 100] {
+            let n = (0..1000).filter(|&i| speaks_ocpp16(i, percent)).count();
+            assert_eq!(n, 10 * percent as usize, "{percent}%");
+        }
     }
 }

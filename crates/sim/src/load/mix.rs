@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use unicharge_ocpp::v16;
 use unicharge_ocpp::v201::{
     AuthorizeRequest, ChargingStateEnumType, ConnectorStatusEnumType, EvseType, HeartbeatRequest,
     IdTokenEnumType, IdTokenType, MeasurandEnumType, MeterValueType, MeterValuesRequest,
@@ -76,10 +77,15 @@ pub enum Kind {
     TransactionEventUpdated,
     TransactionEventEnded,
     MeterValues,
+    /// OCPP 1.6 ([`super::mix16`]): the start, MeterValues of a transaction (2.0.1's
+    /// `Updated`), the stop.
+    StartTransaction,
+    MeterValuesOfTransaction,
+    StopTransaction,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Heartbeat,
         Kind::StatusNotification,
         Kind::Authorize,
@@ -87,6 +93,9 @@ impl Kind {
         Kind::TransactionEventUpdated,
         Kind::TransactionEventEnded,
         Kind::MeterValues,
+        Kind::StartTransaction,
+        Kind::MeterValuesOfTransaction,
+        Kind::StopTransaction,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +107,9 @@ impl Kind {
             Kind::TransactionEventUpdated => "TransactionEvent Updated",
             Kind::TransactionEventEnded => "TransactionEvent Ended",
             Kind::MeterValues => "MeterValues",
+            Kind::StartTransaction => "StartTransaction (1.6)",
+            Kind::MeterValuesOfTransaction => "MeterValues of a transaction (1.6)",
+            Kind::StopTransaction => "StopTransaction (1.6)",
         }
     }
 
@@ -114,6 +126,13 @@ pub enum Outgoing {
     Authorize(AuthorizeRequest),
     TransactionEvent(Box<TransactionEventRequest>),
     MeterValues(MeterValuesRequest),
+    /// OCPP 1.6J ([`super::mix16`]).
+    Heartbeat16(v16::HeartbeatRequest),
+    StatusNotification16(v16::StatusNotificationRequest),
+    Authorize16(v16::AuthorizeRequest),
+    StartTransaction16(v16::StartTransactionRequest),
+    MeterValues16(Box<v16::MeterValuesRequest>),
+    StopTransaction16(v16::StopTransactionRequest),
 }
 
 impl Outgoing {
@@ -128,6 +147,15 @@ impl Outgoing {
                 TransactionEventEnumType::Ended => Kind::TransactionEventEnded,
             },
             Outgoing::MeterValues(_) => Kind::MeterValues,
+            Outgoing::Heartbeat16(_) => Kind::Heartbeat,
+            Outgoing::StatusNotification16(_) => Kind::StatusNotification,
+            Outgoing::Authorize16(_) => Kind::Authorize,
+            Outgoing::StartTransaction16(_) => Kind::StartTransaction,
+            Outgoing::MeterValues16(m) if m.transaction_id.is_some() => {
+                Kind::MeterValuesOfTransaction
+            }
+            Outgoing::MeterValues16(_) => Kind::MeterValues,
+            Outgoing::StopTransaction16(_) => Kind::StopTransaction,
         }
     }
 
@@ -150,6 +178,12 @@ impl Outgoing {
             Outgoing::Authorize(r) => write_call(buf, id, r),
             Outgoing::TransactionEvent(r) => write_call(buf, id, r.as_ref()),
             Outgoing::MeterValues(r) => write_call(buf, id, r),
+            Outgoing::Heartbeat16(r) => write_call16(buf, id, r),
+            Outgoing::StatusNotification16(r) => write_call16(buf, id, r),
+            Outgoing::Authorize16(r) => write_call16(buf, id, r),
+            Outgoing::StartTransaction16(r) => write_call16(buf, id, r),
+            Outgoing::MeterValues16(r) => write_call16(buf, id, r.as_ref()),
+            Outgoing::StopTransaction16(r) => write_call16(buf, id, r),
         }
     }
 
@@ -164,6 +198,17 @@ impl Outgoing {
 
 fn write_call<R: OcppRequest>(buf: &mut Vec<u8>, id: &str, request: &R) -> serde_json::Result<()> {
     // Message ids are made by the generator (hex and digits): nothing to escape.
+    let _ = write!(buf, "[2,\"{id}\",\"{}\",", R::ACTION.as_str());
+    serde_json::to_writer(&mut *buf, request)?;
+    buf.push(b']');
+    Ok(())
+}
+
+fn write_call16<R: v16::OcppRequest>(
+    buf: &mut Vec<u8>,
+    id: &str,
+    request: &R,
+) -> serde_json::Result<()> {
     let _ = write!(buf, "[2,\"{id}\",\"{}\",", R::ACTION.as_str());
     serde_json::to_writer(&mut *buf, request)?;
     buf.push(b']');

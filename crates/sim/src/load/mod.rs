@@ -3,6 +3,7 @@
 //! - [`mix`]: what a station sends — charging sessions (StatusNotification, Authorize,
 //!   TransactionEvent Started / Updated with 8 sampled values / Ended, MeterValues) and
 //!   Heartbeats, as typed OCPP requests written straight into a reused buffer.
+//! - [`mix16`]: the same sessions as an OCPP 1.6J charge point plays them (`--ocpp16-percent`).
 //! - [`schedule`]: when, at a fixed aggregate rate with a linear ramp (or closed loop).
 //! - [`driver`]: the run: connect and boot, play, progress line, [`stats::Report`].
 //! - [`storm`]: a reconnect storm: every station connects and boots as fast as allowed.
@@ -13,6 +14,7 @@
 pub mod connect;
 pub mod driver;
 pub mod mix;
+pub mod mix16;
 pub mod schedule;
 pub mod stations;
 pub mod stats;

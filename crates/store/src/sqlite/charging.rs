@@ -266,6 +266,29 @@ pub(super) async fn set_remote_start_outcome(
     Ok(())
 }
 
+pub(super) async fn open_remote_start(
+    pool: &SqlitePool,
+    station: &StationId,
+    id_token: &str,
+    evse_id: i64,
+    since: chrono::DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let id = sqlx::query_scalar(
+        "SELECT id FROM remote_starts
+         WHERE station_id = ? AND id_token = ? AND transaction_id IS NULL
+           AND (evse_id IS NULL OR evse_id = ?) AND status IN ('Requested', 'Accepted')
+           AND created_at >= ?
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(station.as_str())
+    .bind(id_token)
+    .bind(evse_id)
+    .bind(since)
+    .fetch_optional(pool)
+    .await?;
+    Ok(id)
+}
+
 pub(super) async fn remote_start(pool: &SqlitePool, id: i64) -> Result<Option<RemoteStartRecord>> {
     let row = sqlx::query("SELECT * FROM remote_starts WHERE id = ?")
         .bind(id)

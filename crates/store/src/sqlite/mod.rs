@@ -1158,6 +1158,16 @@ impl Store for SqliteStore {
         charging::remote_start(&self.pool, id).await
     }
 
+    async fn open_remote_start(
+        &self,
+        station: &StationId,
+        id_token: &str,
+        evse_id: i64,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<i64>> {
+        charging::open_remote_start(&self.pool, station, id_token, evse_id, since).await
+    }
+
     async fn create_reservation(&self, reservation: &ReservationRecord) -> Result<i64> {
         charging::create_reservation(&self.pool, reservation).await
     }
