@@ -308,7 +308,8 @@ pub fn issue_server_certificate(
 /// CN = `common_name` (the station's identity / serial number, A00.FR.405), extendedKeyUsage
 /// clientAuth.
 ///
-/// Validity runs from now + `not_before_days_offset` days for `days` days. A negative offset with
+/// Validity runs from now + `not_before_days_offset` days for `days` days (an offset of 0 starts
+/// a day early, as the CA does, against clock skew). A negative offset with
 /// `days` smaller than its magnitude creates an already expired certificate (OCTT TC_A_08 uses
 /// one); that is deliberate.
 pub fn issue_client_certificate(
@@ -323,8 +324,16 @@ pub fn issue_client_certificate(
             "a client certificate needs a positive number of days, got {days}"
         )));
     }
+    // "Valid from now" is backdated like every certificate we issue: a verifier whose clock
+    // is a little behind (or a clock stepped back by NTP) must not see "not yet valid".
+    let backdate = if not_before_days_offset == 0 {
+        BACKDATE_SECS
+    } else {
+        0
+    };
     let start = not_before_days_offset
         .checked_mul(SECS_PER_DAY)
+        .map(|s| s - backdate)
         .ok_or_else(|| PkiError::InvalidValidity("not-before offset out of range".into()))?;
     let end = days
         .checked_mul(SECS_PER_DAY)
