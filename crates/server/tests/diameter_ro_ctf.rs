@@ -8,10 +8,8 @@ mod common;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::Utc;
 use rust_decimal::Decimal;
-use unicharge_core::ledger::{Account, Operation, Request, Unit};
-use unicharge_core::online::{OnlineTariff, QuotaUnit, Subscriber};
+use unicharge_core::online::{OnlineTariff, QuotaUnit};
 use unicharge_diameter::cc::{CcRequestType, Mscc, RequestedAction, ServiceUnit};
 use unicharge_diameter::rf::ctf::CtfConfig;
 use unicharge_diameter::tap::{Direction, Mode, Tap};
@@ -42,36 +40,7 @@ async fn rig_with(max_retransmissions: u32, buffer: bool) -> Rig {
     s.diameter.listen = Some("127.0.0.1:0".parse().unwrap());
     let server = unicharge_server::start(s).await.unwrap();
     let store = server.store.clone();
-    store
-        .ledger_open(
-            &Account::open(
-                ACCOUNT,
-                Unit::Money("EUR".into()),
-                Decimal::ZERO,
-                Utc::now(),
-            )
-            .unwrap(),
-        )
-        .await
-        .unwrap();
-    store
-        .ledger_apply(&Request {
-            account: ACCOUNT.into(),
-            reference: "test:topup".into(),
-            operation: Operation::TopUp { amount: d("10") },
-            at: Utc::now(),
-        })
-        .await
-        .unwrap();
-    store
-        .ro_put_subscriber(&Subscriber {
-            id_type: "END_USER_E164".into(),
-            id_data: MSISDN.into(),
-            account: ACCOUNT.into(),
-            barred: false,
-        })
-        .await
-        .unwrap();
+    common::ro_subscriber(&*store, ACCOUNT, MSISDN, d("10")).await;
     let t = |id: &str, rg: Option<u32>, si: Option<u32>, unit, price: &str, block| OnlineTariff {
         id: id.into(),
         rating_group: rg,

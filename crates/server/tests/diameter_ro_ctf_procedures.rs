@@ -76,7 +76,19 @@ async fn ocf(
     Arc<Mutex<Vec<Message>>>,
     Arc<PeerTable>,
 ) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ocf_at("127.0.0.1:0".parse().unwrap(), script).await
+}
+
+/// [`ocf`] on a given address (a primary that comes up on the port the CTF was given).
+async fn ocf_at(
+    at: std::net::SocketAddr,
+    script: impl Fn(&Message) -> (u32, Vec<Avp>) + Send + Sync + 'static,
+) -> (
+    std::net::SocketAddr,
+    Arc<Mutex<Vec<Message>>>,
+    Arc<PeerTable>,
+) {
+    let listener = tokio::net::TcpListener::bind(at).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let table = Arc::new(PeerTable::default());
@@ -931,17 +943,7 @@ async fn tp_ro_ctf_ch_05() {
     let ccr = r.ctf.termination(&mut s, t(100), None);
     r.send(&mut s, ccr, t(100)).await;
     let last = r.last();
-    let split: Vec<(i32, u64)> = usus(msccs(&last)[0])
-        .iter()
-        .map(|u| {
-            (
-                u.child("Tariff-Change-Usage")
-                    .and_then(Avp::as_i32)
-                    .unwrap(),
-                u64::from(u.child("CC-Time").and_then(Avp::as_u32).unwrap()),
-            )
-        })
-        .collect();
+    let split = tcu_split(&last, "CC-Time");
     assert_eq!(
         split,
         vec![(0, 60), (1, 40)],
@@ -1286,23 +1288,7 @@ async fn tp_ro_ctf_fa_03_and_fa_04() {
     assert_eq!(cost(&answer, "Remaining-Balance"), Some(222));
     assert_eq!(kind(secondary_seen.lock().unwrap().last().unwrap()), 1);
     // FA_04: the primary starts on its port; the balance check goes to it.
-    let listener = tokio::net::TcpListener::bind(port).await.unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let mut config = PeerConfig::cdf("ocf.tester.example", "tester.example");
-    config.acct_application_ids = vec![];
-    config.auth_application_ids = vec![app::CREDIT_CONTROL];
-    tokio::spawn(serve(
-        listener,
-        Shared {
-            config,
-            handler: Arc::new(Ocf {
-                script: Box::new(answering_events(111)),
-                seen: seen.clone(),
-            }),
-            table: Arc::default(),
-            duplicates: Arc::new(DuplicateCache::default()),
-        },
-    ));
+    let (_, seen, _) = ocf_at(port, answering_events(111)).await;
     let mut s = ctf.new_session();
     let m = ctf
         .ccr(

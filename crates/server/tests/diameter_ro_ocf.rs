@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::Utc;
 use rust_decimal::Decimal;
 use tokio::sync::mpsc;
-use unicharge_core::ledger::{Account, Operation, Request, Unit};
+use unicharge_core::ledger::Account;
 use unicharge_core::online::{OnlineTariff, QuotaUnit, Subscriber, TariffSwitch};
 use unicharge_diameter::cc::{CcRequestType, Ccr, Mscc, RequestedAction, ServiceUnit};
 use unicharge_diameter::peer::{
@@ -129,33 +129,7 @@ async fn rig_with(
     adjust(&mut s.diameter.ro);
     let server = unicharge_server::start(s).await.unwrap();
     let store = server.store.clone();
-    let now = Utc::now();
-    store
-        .ledger_open(
-            &Account::open(ACCOUNT, Unit::Money("EUR".into()), Decimal::ZERO, now).unwrap(),
-        )
-        .await
-        .unwrap();
-    if d(balance) > Decimal::ZERO {
-        store
-            .ledger_apply(&Request {
-                account: ACCOUNT.into(),
-                reference: "test:topup".into(),
-                operation: Operation::TopUp { amount: d(balance) },
-                at: now,
-            })
-            .await
-            .unwrap();
-    }
-    store
-        .ro_put_subscriber(&Subscriber {
-            id_type: "END_USER_E164".into(),
-            id_data: MSISDN.into(),
-            account: ACCOUNT.into(),
-            barred: false,
-        })
-        .await
-        .unwrap();
+    common::ro_subscriber(&*store, ACCOUNT, MSISDN, d(balance)).await;
     for t in tariffs {
         store.ro_put_tariff(&t).await.unwrap();
     }
@@ -1486,31 +1460,8 @@ async fn ro_ocf_sim_load() {
     };
     let store = r.server.store.clone();
     for n in 0..args.subscribers {
-        let id = format!("load-{n}");
-        store
-            .ledger_open(
-                &Account::open(&id, Unit::Money("EUR".into()), Decimal::ZERO, Utc::now()).unwrap(),
-            )
-            .await
-            .unwrap();
-        store
-            .ledger_apply(&Request {
-                account: id.clone(),
-                reference: "test:topup".into(),
-                operation: Operation::TopUp { amount: d("1000") },
-                at: Utc::now(),
-            })
-            .await
-            .unwrap();
-        store
-            .ro_put_subscriber(&Subscriber {
-                id_type: "END_USER_E164".into(),
-                id_data: unicharge_sim::diameter_ro::msisdn(&args, n),
-                account: id,
-                barred: false,
-            })
-            .await
-            .unwrap();
+        let msisdn = unicharge_sim::diameter_ro::msisdn(&args, n);
+        common::ro_subscriber(&*store, &format!("load-{n}"), &msisdn, d("1000")).await;
     }
     let report = unicharge_sim::diameter_ro::run(&args).await.unwrap();
     eprintln!(

@@ -4,15 +4,15 @@
 //! CC-Session-Failover FAILOVER_SUPPORTED); the second node finds the session and its
 //! reservation in the store, debits the used units once, and closes it.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::Utc;
 use rust_decimal::Decimal;
-use unicharge_core::ledger::{Account, Operation, Request, Unit};
-use unicharge_core::online::{OnlineTariff, QuotaUnit, Subscriber};
+use unicharge_core::online::{OnlineTariff, QuotaUnit};
 use unicharge_diameter::cc::{CcRequestType, Mscc, ServiceUnit};
 use unicharge_diameter::rf::ctf::CtfConfig;
 use unicharge_sim::diameter_ro::client::{Outcome, RoClient};
@@ -132,36 +132,7 @@ async fn ro_session_continues_on_a_second_node_after_the_first_is_killed() {
     // Provision the account, subscriber and tariff in the shared store before the nodes run.
     {
         let store = SqliteStore::open(&db, Durability::Full).await.unwrap();
-        store
-            .ledger_open(
-                &Account::open(
-                    ACCOUNT,
-                    Unit::Money("EUR".into()),
-                    Decimal::ZERO,
-                    Utc::now(),
-                )
-                .unwrap(),
-            )
-            .await
-            .unwrap();
-        store
-            .ledger_apply(&Request {
-                account: ACCOUNT.into(),
-                reference: "test:topup".into(),
-                operation: Operation::TopUp { amount: d("5.00") },
-                at: Utc::now(),
-            })
-            .await
-            .unwrap();
-        store
-            .ro_put_subscriber(&Subscriber {
-                id_type: "END_USER_E164".into(),
-                id_data: MSISDN.into(),
-                account: ACCOUNT.into(),
-                barred: false,
-            })
-            .await
-            .unwrap();
+        common::ro_subscriber(&store, ACCOUNT, MSISDN, d("5.00")).await;
         store
             .ro_put_tariff(&OnlineTariff {
                 id: "voice".into(),

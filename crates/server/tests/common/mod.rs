@@ -169,3 +169,47 @@ impl TestCsms {
 pub fn assert_pass(case: &str, verdict: Verdict) {
     assert_eq!(verdict, Verdict::Pass, "{case} did not pass");
 }
+
+/// An online-charging subscriber (END_USER_E164 `msisdn`) on a new money account in EUR,
+/// topped up with `balance` when it is above zero: what every Ro test provisions first.
+pub async fn ro_subscriber<S: unicharge_store::Store + ?Sized>(
+    store: &S,
+    account: &str,
+    msisdn: &str,
+    balance: rust_decimal::Decimal,
+) {
+    use unicharge_core::ledger::{Account, Operation, Request, Unit};
+    let now = chrono::Utc::now();
+    store
+        .ledger_open(
+            &Account::open(
+                account,
+                Unit::Money("EUR".into()),
+                rust_decimal::Decimal::ZERO,
+                now,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    if balance > rust_decimal::Decimal::ZERO {
+        store
+            .ledger_apply(&Request {
+                account: account.into(),
+                reference: "test:topup".into(),
+                operation: Operation::TopUp { amount: balance },
+                at: now,
+            })
+            .await
+            .unwrap();
+    }
+    store
+        .ro_put_subscriber(&unicharge_core::online::Subscriber {
+            id_type: "END_USER_E164".into(),
+            id_data: msisdn.into(),
+            account: account.into(),
+            barred: false,
+        })
+        .await
+        .unwrap();
+}
