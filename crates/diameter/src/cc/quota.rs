@@ -470,20 +470,21 @@ impl Quota {
         time || volume || units
     }
 
-    /// Which quota types were granted (time, volume, units).
-    fn kinds(&self) -> (bool, bool, bool) {
+    /// Which quota types were granted: [time, volume, units].
+    fn kinds(&self) -> [bool; 3] {
         let g = &self.granted;
-        (
+        [
             g.cc_time.is_some(),
             g.cc_total_octets.is_some()
                 || g.cc_input_octets.is_some()
                 || g.cc_output_octets.is_some(),
             g.cc_service_specific_units.is_some(),
-        )
+        ]
     }
 
-    fn unit_of(&self, u: Usage, kinds: (bool, bool, bool), tcu: Option<i32>) -> ServiceUnit {
-        let (time, volume, units) = kinds;
+    /// A Used-Service-Unit with the quota types `kinds` ([time, volume, units]) of `u`.
+    fn unit_of(&self, u: Usage, kinds: [bool; 3], tcu: Option<i32>) -> ServiceUnit {
+        let [time, volume, units] = kinds;
         ServiceUnit {
             cc_time: time.then(|| u32::try_from((u.time_ms + 999) / 1000).unwrap_or(u32::MAX)),
             cc_total_octets: volume.then_some(u.input + u.output),
@@ -531,35 +532,31 @@ impl Quota {
             all.add(self.after);
             vec![(all, None)]
         };
-        let per_type = reason == ReportingReason::QuotaExhausted
-            && [kinds.0, kinds.1, kinds.2].iter().filter(|k| **k).count() > 1;
+        // Exhaustion of one of several quota types: one USU per type, the exhausted one says
+        // so, the others carry OTHER_QUOTA_TYPE (TS 32.299 §7.2.175).
+        let exhausted = [
+            exhausted_time,
+            self.volume_exhausted(),
+            self.units_exhausted(),
+        ];
+        let per_type =
+            reason == ReportingReason::QuotaExhausted && kinds.iter().filter(|k| **k).count() > 1;
         for (usage, tcu) in sides {
             if per_type {
-                // One USU per quota type: the exhausted one says so, the others carry
-                // OTHER_QUOTA_TYPE (TS 32.299 §7.2.175).
-                let exhausted = [
-                    exhausted_time,
-                    self.volume_exhausted(),
-                    self.units_exhausted(),
-                ];
-                let mine = [
-                    (true, false, false),
-                    (false, true, false),
-                    (false, false, true),
-                ];
-                for (i, k) in mine.into_iter().enumerate() {
-                    if [kinds.0, kinds.1, kinds.2][i] {
-                        let r = if exhausted[i] {
-                            ReportingReason::QuotaExhausted
-                        } else {
-                            ReportingReason::OtherQuotaType
-                        };
-                        usus.push((self.unit_of(usage, k, tcu), Some(r)));
-                    }
+                for i in (0..3).filter(|i| kinds[*i]) {
+                    let mut only = [false; 3];
+                    only[i] = true;
+                    let r = if exhausted[i] {
+                        ReportingReason::QuotaExhausted
+                    } else {
+                        ReportingReason::OtherQuotaType
+                    };
+                    usus.push((self.unit_of(usage, only, tcu), Some(r)));
                 }
             } else {
-                let k = if kinds == (false, false, false) {
-                    (true, false, false)
+                // Nothing granted that we know of: report the time the service ran.
+                let k = if kinds == [false; 3] {
+                    [true, false, false]
                 } else {
                     kinds
                 };
@@ -801,11 +798,6 @@ mod tests {
             Some(Due::Report(ReportingReason::QuotaHoldingTime))
         );
     }
-}
-
-#[cfg(test)]
-mod continuing {
-    use super::*;
 
     #[test]
     fn a_continuous_service_keeps_consuming_after_a_report() {
