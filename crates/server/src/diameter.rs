@@ -241,6 +241,41 @@ impl ApiPeers {
 
 use unicharge_api::diameter::RoCallError;
 
+/// What a background sweep over open Ro sessions sends to each session's CTF.
+#[derive(Debug, Clone, Copy)]
+enum Sweep {
+    /// RAR: a top-up or a tariff change.
+    Reauthorize,
+    /// ASR: the subscriber was barred.
+    Abort,
+}
+
+impl ApiPeers {
+    /// Sends `what` for each session in the background, one at a time: the operator's request
+    /// does not wait for every CTF, and a sweep never floods the peers. How many sessions.
+    fn sweep(&self, ocf: &Arc<ro::Ocf>, ids: Vec<String>, what: Sweep) -> usize {
+        let count = ids.len();
+        let (ocf, peers) = (ocf.clone(), self.peers.clone());
+        tokio::spawn(async move {
+            for id in ids {
+                let result = match what {
+                    Sweep::Reauthorize => ocf.reauthorize(&peers, &id).await,
+                    Sweep::Abort => ocf.abort_session(&peers, &id).await,
+                };
+                match result {
+                    Ok(code) => {
+                        tracing::debug!(session_id = %id, request = ?what, result_code = ?code, "answered")
+                    }
+                    Err(reason) => {
+                        tracing::info!(session_id = %id, request = ?what, %reason, "not delivered")
+                    }
+                }
+            }
+        });
+        count
+    }
+}
+
 impl unicharge_api::diameter::DiameterPeers for ApiPeers {
     fn ro_abort<'a>(
         &'a self,
@@ -270,21 +305,7 @@ impl unicharge_api::diameter::DiameterPeers for ApiPeers {
                     return 0;
                 }
             };
-            let count = ids.len();
-            let (ocf, peers) = (ocf.clone(), self.peers.clone());
-            tokio::spawn(async move {
-                for id in ids {
-                    match ocf.abort_session(&peers, &id).await {
-                        Ok(code) => {
-                            tracing::info!(session_id = %id, result_code = ?code, "barred: ASR answered")
-                        }
-                        Err(reason) => {
-                            tracing::info!(session_id = %id, %reason, "barred: ASR not delivered")
-                        }
-                    }
-                }
-            });
-            count
+            self.sweep(ocf, ids, Sweep::Abort)
         })
     }
 
@@ -306,23 +327,7 @@ impl unicharge_api::diameter::DiameterPeers for ApiPeers {
                 }
             };
             let ids: Vec<String> = sessions.into_iter().map(|s| s.session_id).collect();
-            let count = ids.len();
-            let (ocf, peers) = (ocf.clone(), self.peers.clone());
-            // In the background, one at a time: the operator's request does not wait for
-            // every CTF, and a sweep never floods the peers.
-            tokio::spawn(async move {
-                for id in ids {
-                    match ocf.reauthorize(&peers, &id).await {
-                        Ok(code) => {
-                            tracing::debug!(session_id = %id, result_code = ?code, "RAR answered")
-                        }
-                        Err(reason) => {
-                            tracing::info!(session_id = %id, %reason, "RAR not delivered")
-                        }
-                    }
-                }
-            });
-            count
+            self.sweep(ocf, ids, Sweep::Reauthorize)
         })
     }
 
