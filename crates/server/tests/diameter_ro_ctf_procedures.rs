@@ -12,7 +12,12 @@
 //! OP_01 / OP_03 expect "Volume-Quota-Threshold; Granted-Service-Unit" in a CCR, which a client
 //! never sends; TS 32.299 §5.1.2.2.4 returns the quota with a Used-Service-Unit and
 //! Reporting-Reason QHT, which is what is asserted. CH_03 / CH_06's rejecting CCR is a
-//! CCR-Termination with Termination-Cause DIAMETER_BAD_ANSWER (RFC 8506 §5.1.2).
+//! CCR-Termination with Termination-Cause DIAMETER_BAD_ANSWER (RFC 8506 §5.1.2). FH_01's last
+//! CCR carries Alternate-Charged-Party-Address "indicating a different OCF server", an IMS
+//! charged-party AVP that cannot mean that; the test asserts what RFC 8506 §5.7 asks instead:
+//! the T-flagged failover to the secondary and the OCF's CCFH overriding the local one. OP_09's
+//! "user B" / "user C" are read as the charged session that ends (CCR-T) and the new session
+//! towards the redirect target (CCR-I).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
