@@ -11,8 +11,8 @@
 //! ```
 //!
 //! Without `--from` it runs `cargo test -p unicharge-server --test ocpi_cpo`, `--test
-//! ocpi_push` (the Sender pushes to a mock eMSP) and `--test ocpi_emsp` (the eMSP role, two
-//! unicharge instances roaming).
+//! ocpi_push` (the Sender pushes to a mock eMSP), `--test ocpi_emsp` (the eMSP role, two
+//! unicharge instances roaming) and `--test ocpi_commands` (reservations and unlock).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,6 +28,8 @@ const SUITES: &[&[&str]] = &[
     &["test", "-p", "unicharge-server", "--test", "ocpi_push"],
     // The eMSP role: unicharge's Receivers, and two unicharge instances roaming (ADR 0039).
     &["test", "-p", "unicharge-server", "--test", "ocpi_emsp"],
+    // RESERVE_NOW, CANCEL_RESERVATION, UNLOCK_CONNECTOR at the CPO.
+    &["test", "-p", "unicharge-server", "--test", "ocpi_commands"],
 ];
 
 /// The BUCs of seed 003 (OCPI 3.0 requirements, section "Business use cases").
@@ -131,11 +133,6 @@ const NOT_COVERED: &[(&str, &str)] = &[
     ("B4.3", "pseudonymised session feed not built"),
     ("B4.4", "driver messages extension not built"),
     ("B4.5", "driver messages extension not built"),
-    (
-        "B6.2",
-        "START / STOP_SESSION work (B6.1); UNLOCK_CONNECTOR answered NOT_SUPPORTED",
-    ),
-    ("B6.3", "RESERVE_NOW answered NOT_SUPPORTED"),
     (
         "B7.1",
         "charging preferences accepted for the caller's sessions only, answered NOT_POSSIBLE",

@@ -610,8 +610,10 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         AuthorizationStatusEnumType, ChargingStateEnumType, ConnectorStatusEnumType, EvseType,
         ReadingContextEnumType, ReasonEnumType, RequestStartStopStatusEnumType,
         RequestStartTransactionRequest, RequestStartTransactionResponse,
-        RequestStopTransactionRequest, RequestStopTransactionResponse, StatusNotificationRequest,
-        TransactionEventEnumType, TriggerReasonEnumType,
+        RequestStopTransactionRequest, RequestStopTransactionResponse, ReserveNowRequest,
+        ReserveNowResponse, ReserveNowStatusEnumType, StatusNotificationRequest,
+        TransactionEventEnumType, TriggerReasonEnumType, UnlockConnectorRequest,
+        UnlockConnectorResponse, UnlockStatusEnumType,
     };
     use unicharge_sim::octt::states;
     use unicharge_sim::Station;
@@ -894,7 +896,8 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         .unwrap();
     assert_eq!(unknown_session.status(), 404);
 
-    // UNLOCK_CONNECTOR: this CPO does not support it, and its CommandResponse says so.
+    // UNLOCK_CONNECTOR while charging: the station refuses, and the eMSP's command row gets
+    // the CommandResult REJECTED.
     let unlock = emsp_op
         .send(
             Method::POST,
@@ -902,18 +905,70 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
             Some(json!({"locationId": "LOC1", "evseUid": evse_uid, "connectorId": "1"})),
         )
         .await;
-    assert_eq!(unlock["response"], "NOT_SUPPORTED", "{unlock}");
+    assert_eq!(unlock["response"], "ACCEPTED", "{unlock}");
+    let (call_id, unlock_request) = station
+        .expect_call::<UnlockConnectorRequest>()
+        .await
+        .unwrap();
+    assert_eq!(
+        (unlock_request.evse_id, unlock_request.connector_id),
+        (1, 1)
+    );
+    station
+        .respond::<UnlockConnectorRequest>(
+            &call_id,
+            &UnlockConnectorResponse {
+                custom_data: None,
+                status: UnlockStatusEnumType::OngoingAuthorizedTransaction,
+                status_info: None,
+            },
+        )
+        .await
+        .unwrap();
+    let unlock_id = unlock["id"].as_str().unwrap().to_string();
+    let commands = when(
+        &emsp_op,
+        &format!("/ocpi/partners/{cpo_at_emsp}/commands"),
+        |c| c[0]["id"] == unlock_id.as_str() && c[0]["result"].is_string(),
+    )
+    .await;
+    assert_eq!(commands[0]["result"], "REJECTED", "{commands}");
+    // RESERVE_NOW on the occupied EVSE: the station says Occupied → EVSE_OCCUPIED.
+    let expiry = (Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
     let reserve = emsp_op
         .send(
             Method::POST,
             &format!("/ocpi/partners/{cpo_at_emsp}/commands/RESERVE_NOW"),
             Some(
                 json!({"locationId": "LOC1", "evseUid": evse_uid, "tokenUid": "04AABBCCDD",
-                        "reservationId": "R-1", "expiryDate": "2026-12-06T20:00:00Z"}),
+                        "reservationId": "R-1", "expiryDate": expiry}),
             ),
         )
         .await;
-    assert_eq!(reserve["response"], "NOT_SUPPORTED", "{reserve}");
+    assert_eq!(reserve["response"], "ACCEPTED", "{reserve}");
+    let (call_id, reserve_request) = station.expect_call::<ReserveNowRequest>().await.unwrap();
+    assert_eq!(reserve_request.id_token.id_token, "04AABBCCDD");
+    station
+        .respond::<ReserveNowRequest>(
+            &call_id,
+            &ReserveNowResponse {
+                custom_data: None,
+                status: ReserveNowStatusEnumType::Occupied,
+                status_info: None,
+            },
+        )
+        .await
+        .unwrap();
+    let reserve_id = reserve["id"].as_str().unwrap().to_string();
+    let commands = when(
+        &emsp_op,
+        &format!("/ocpi/partners/{cpo_at_emsp}/commands"),
+        |c| c[0]["id"] == reserve_id.as_str() && c[0]["result"].is_string(),
+    )
+    .await;
+    assert_eq!(commands[0]["result"], "EVSE_OCCUPIED", "{commands}");
+    // Cancelling the reservation the station refused: UNKNOWN_RESERVATION, station not asked
+    // (its next call is the RequestStopTransaction below).
     let cancel = emsp_op
         .send(
             Method::POST,
@@ -921,7 +976,15 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
             Some(json!({"reservationId": "R-1"})),
         )
         .await;
-    assert_eq!(cancel["response"], "NOT_SUPPORTED", "{cancel}");
+    assert_eq!(cancel["response"], "ACCEPTED", "{cancel}");
+    let cancel_id = cancel["id"].as_str().unwrap().to_string();
+    let commands = when(
+        &emsp_op,
+        &format!("/ocpi/partners/{cpo_at_emsp}/commands"),
+        |c| c[0]["id"] == cancel_id.as_str() && c[0]["result"].is_string(),
+    )
+    .await;
+    assert_eq!(commands[0]["result"], "UNKNOWN_RESERVATION", "{commands}");
     // STOP_SESSION for the driver → RequestStopTransaction at the station → CommandResult.
     let stop = emsp_op
         .send(

@@ -72,7 +72,9 @@ pub struct TokenRow {
 
 /// Partners, locations, tokens; and, through [`OcpiOutbox`], the push outbox.
 #[async_trait]
-pub trait OcpiStore: OcpiOutbox + OcpiHub + OcpiEmsp + Send + Sync + 'static {
+pub trait OcpiStore:
+    OcpiOutbox + OcpiHub + OcpiEmsp + crate::ocpi_reservations::OcpiReservations + Send + Sync + 'static
+{
     /// Create a partner (its `id` is ignored); returns the new id.
     async fn create_ocpi_partner(&self, partner: &Partner) -> Result<i64>;
     /// Replace a partner's row and parties. True if it exists.

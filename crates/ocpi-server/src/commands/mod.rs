@@ -3,19 +3,25 @@
 //! uses, with `Requester::RoamingPartner`). The CommandResponse says whether we took the
 //! command; the station's answer follows as a CommandResult POSTed to `response_url`.
 //!
-//! RESERVE_NOW, CANCEL_RESERVATION and UNLOCK_CONNECTOR are answered NOT_SUPPORTED for now.
+//! RESERVE_NOW and CANCEL_RESERVATION ([`reservation`]) become the CSMS's H01 / H02, and
+//! UNLOCK_CONNECTOR ([`unlock`]) its F05, in the same way.
+
+mod reservation;
+mod unlock;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use unicharge_core::StationId;
 use unicharge_csms::remote_control::{self as f, request_start::StartRequest};
 use unicharge_csms::request::{OpError, Requester};
 use unicharge_ocpi::commands::{
     Command, CommandError, CommandResponse, CommandResponseType, CommandResult, CommandResultType,
     CommandType, StartSession, StopSession,
 };
+use unicharge_ocpi::tokens::Token;
 use unicharge_ocpi::types::DisplayText;
 use unicharge_ocpp::v201::{IdTokenType, RequestStartStopStatusEnumType};
-use unicharge_store::ocpi::Party;
+use unicharge_store::ocpi::{LocationRow, Party};
 
 use crate::auth::{Caller, Registered};
 use crate::locations::parse_evse_uid;
@@ -59,11 +65,104 @@ pub async fn post(
     match command {
         Command::StartSession(s) => start_session(ocpi, caller, s).await,
         Command::StopSession(s) => stop_session(ocpi, caller, s).await,
-        other => Ok(response(
-            &ocpi,
-            CommandResponseType::NotSupported,
-            Some(&format!("{} is not supported yet", other.command_type())),
+        Command::ReserveNow(r) => reservation::reserve_now(ocpi, caller, r).await,
+        Command::CancelReservation(c) => reservation::cancel(ocpi, caller, c).await,
+        Command::UnlockConnector(u) => unlock::unlock_connector(ocpi, caller, u).await,
+    }
+}
+
+/// The location `id` of one of the parties the caller is registered with (2003 otherwise: a
+/// partner never learns that another party's location exists).
+async fn location(ocpi: &Ocpi, caller: &Caller, id: &str) -> Result<LocationRow, Reply> {
+    for party in &scope::visible_parties(caller)? {
+        if let Some(row) = ocpi
+            .ocpi_store()
+            .ocpi_location(party, id)
+            .await
+            .map_err(Reply::server_error)?
+        {
+            return Ok(row);
+        }
+    }
+    Err(Reply::unknown_location(format!(
+        "no location {}",
+        reply::bounded(id)
+    )))
+}
+
+/// The eMSP may only vouch for tokens of the roles it registered.
+fn token_of_partner(caller: &Caller, token: &Token) -> Result<(), Reply> {
+    if scope::is_partner_party(
+        &caller.partner,
+        &Party::new(&token.country_code, &token.party_id),
+    ) {
+        Ok(())
+    } else {
+        Err(Reply::invalid(
+            "the token's country_code / party_id is not one of the roles you registered",
+        ))
+    }
+}
+
+/// The station and EVSE an `evse_uid` of the location names: one the location publishes (a
+/// connector of it has reported), 2003 otherwise.
+async fn named_evse(
+    ocpi: &Ocpi,
+    location: &LocationRow,
+    uid: &str,
+) -> Result<(StationId, i64), Reply> {
+    let unknown = || {
+        Reply::unknown_location(format!(
+            "location {} has no EVSE {}",
+            location.id,
+            reply::bounded(uid)
+        ))
+    };
+    let (station, evse) = parse_evse_uid(uid, &location.stations).ok_or_else(unknown)?;
+    let connectors = ocpi
+        .csms()
+        .store()
+        .connectors(station)
+        .await
+        .map_err(Reply::server_error)?;
+    if !connectors.iter().any(|c| c.evse_id == evse) {
+        return Err(unknown());
+    }
+    Ok((station.clone(), evse))
+}
+
+/// [`named_evse`]; without an `evse_uid`, the location's only station (any EVSE of it).
+async fn evse(
+    ocpi: &Ocpi,
+    location: &LocationRow,
+    evse_uid: Option<&str>,
+) -> Result<(StationId, Option<i64>), Reply> {
+    match evse_uid {
+        Some(uid) => named_evse(ocpi, location, uid)
+            .await
+            .map(|(station, evse)| (station, Some(evse))),
+        None if location.stations.len() == 1 => Ok((location.stations[0].clone(), None)),
+        None => Err(Reply::invalid(
+            "evse_uid is required: the location has several stations",
         )),
+    }
+}
+
+fn offline(ocpi: &Ocpi) -> Reply {
+    response(
+        ocpi,
+        CommandResponseType::Rejected,
+        Some("the charging station is offline"),
+    )
+}
+
+/// The OCPP idToken of an OCPI token.
+fn id_token(token: &Token) -> IdTokenType {
+    IdTokenType {
+        custom_data: None,
+        additional_info: None,
+        id_token: token.uid.clone(),
+        r#type: tokens::ocpp_kind(&token.kind),
     }
 }
 
@@ -74,63 +173,15 @@ fn requester(caller: &Caller) -> Requester {
 }
 
 async fn start_session(ocpi: Ocpi, caller: Caller, s: StartSession) -> Answer {
-    let parties = scope::visible_parties(&caller)?;
-    let mut location = None;
-    for party in &parties {
-        if let Some(row) = ocpi
-            .ocpi_store()
-            .ocpi_location(party, &s.location_id)
-            .await
-            .map_err(Reply::server_error)?
-        {
-            location = Some(row);
-            break;
-        }
-    }
-    let location = location.ok_or_else(|| {
-        Reply::unknown_location(format!("no location {}", reply::bounded(&s.location_id)))
-    })?;
-    if !scope::is_partner_party(
-        &caller.partner,
-        &Party::new(&s.token.country_code, &s.token.party_id),
-    ) {
-        return Err(Reply::invalid(
-            "the token's country_code / party_id is not one of the roles you registered",
-        ));
-    }
-    let (station, evse_id) = match &s.evse_uid {
-        Some(uid) => {
-            let (station, evse) = parse_evse_uid(uid, &location.stations).ok_or_else(|| {
-                Reply::unknown_location(format!(
-                    "location {} has no EVSE {}",
-                    location.id,
-                    reply::bounded(uid)
-                ))
-            })?;
-            (station.clone(), Some(evse))
-        }
-        None if location.stations.len() == 1 => (location.stations[0].clone(), None),
-        None => {
-            return Err(Reply::invalid(
-                "evse_uid is required: the location has several stations",
-            ))
-        }
-    };
+    let location = location(&ocpi, &caller, &s.location_id).await?;
+    token_of_partner(&caller, &s.token)?;
+    let (station, evse_id) = evse(&ocpi, &location, s.evse_uid.as_deref()).await?;
     if !ocpi.csms().is_connected(&station) {
-        return Ok(response(
-            &ocpi,
-            CommandResponseType::Rejected,
-            Some("the charging station is offline"),
-        ));
+        return Ok(offline(&ocpi));
     }
     // The eMSP vouches for the token it starts a session with.
     tokens::accept(&ocpi, caller.partner.id, &s.token).await?;
-    let id_token = IdTokenType {
-        custom_data: None,
-        additional_info: None,
-        id_token: s.token.uid.clone(),
-        r#type: tokens::ocpp_kind(&s.token.kind),
-    };
+    let id_token = id_token(&s.token);
     let by = requester(&caller);
     let task_ocpi = ocpi.clone();
     tokio::spawn(async move {
@@ -186,6 +237,7 @@ async fn stop_session(ocpi: Ocpi, caller: Caller, s: StopSession) -> Answer {
     Ok(response(&ocpi, CommandResponseType::Accepted, None))
 }
 
+/// An operation that got no answer from the station timed out; anything else failed.
 fn failed(e: &OpError) -> CommandResultType {
     match e {
         OpError::Timeout { .. } => CommandResultType::Timeout,
@@ -196,9 +248,20 @@ fn failed(e: &OpError) -> CommandResultType {
 /// The CommandResult goes through the outbox (ADR 0038): retried with backoff until the
 /// partner's `response_url` accepts it, instead of being lost when the eMSP is briefly down.
 async fn send_result(ocpi: &Ocpi, caller: &Caller, url: &str, result: CommandResultType) {
+    send_result_saying(ocpi, caller, url, result, None).await
+}
+
+/// [`send_result`] with a message for the driver or the helpdesk (why it was refused).
+async fn send_result_saying(
+    ocpi: &Ocpi,
+    caller: &Caller,
+    url: &str,
+    result: CommandResultType,
+    message: Option<&str>,
+) {
     let body = CommandResult {
         result: result.clone(),
-        message: None,
+        message: message.and_then(text),
     };
     let Some(from) = caller.partner.parties.first().cloned() else {
         return;
