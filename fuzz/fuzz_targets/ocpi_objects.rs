@@ -16,6 +16,7 @@ use serde::Serialize;
 use unicharge_ocpi::cdrs::Cdr;
 use unicharge_ocpi::commands::{Command, CommandType};
 use unicharge_ocpi::credentials::Credentials;
+use unicharge_ocpi::driver_messages::{DriverMessage, DriverMessageRequest};
 use unicharge_ocpi::locations::Location;
 use unicharge_ocpi::sessions::Session;
 use unicharge_ocpi::tariffs::Tariff;
@@ -65,6 +66,9 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(parsed.command_type(), kind);
                 }
             }
+            // The driver-messages extension (ADR 0042) rides on the command pattern.
+            object::<DriverMessageRequest>(rest);
+            object::<DriverMessage>(rest);
         }
         10 => {
             let Some(text) = text else { return };

@@ -12,7 +12,8 @@
 //!
 //! Without `--from` it runs `cargo test -p unicharge-server --test ocpi_cpo`, `--test
 //! ocpi_push` (the Sender pushes to a mock eMSP), `--test ocpi_emsp` (the eMSP role, two
-//! unicharge instances roaming) and `--test ocpi_commands` (reservations and unlock).
+//! unicharge instances roaming), `--test ocpi_commands` (reservations and unlock) and `--test
+//! ocpi_driver_messages` (the driver-messages extension).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -30,6 +31,8 @@ const SUITES: &[&[&str]] = &[
     &["test", "-p", "unicharge-server", "--test", "ocpi_emsp"],
     // RESERVE_NOW, CANCEL_RESERVATION, UNLOCK_CONNECTOR at the CPO.
     &["test", "-p", "unicharge-server", "--test", "ocpi_commands"],
+    // The driver-messages extension module (ADR 0042), two instances.
+    &["test", "-p", "unicharge-server", "--test", "ocpi_driver_messages"],
 ];
 
 /// The BUCs of seed 003 (OCPI 3.0 requirements, section "Business use cases").
@@ -131,8 +134,6 @@ const NOT_COVERED: &[(&str, &str)] = &[
     ("B3.6", "Plug & Charge CCP: outside OCPI (ISO 15118 PKI)"),
     ("B4.2", "session limits extension not built"),
     ("B4.3", "pseudonymised session feed not built"),
-    ("B4.4", "driver messages extension not built"),
-    ("B4.5", "driver messages extension not built"),
     (
         "B7.1",
         "charging preferences accepted for the caller's sessions only, answered NOT_POSSIBLE",

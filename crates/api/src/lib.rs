@@ -260,6 +260,8 @@ impl ApiState {
         ocpi::hub_clients,
         ocpi::received,
         ocpi::send_command,
+        ocpi::send_driver_message,
+        ocpi::push_driver_message,
         ocpi::list_commands,
     ),
     components(schemas(
@@ -330,6 +332,9 @@ impl ApiState {
         ocpi::ReceivedDoc,
         ocpi::CommandRequestDoc,
         ocpi::CommandDoc,
+        ocpi::DriverMessageDoc,
+        ocpi::DriverMessageSentDoc,
+        ocpi::PushDriverMessageDoc,
         tariffs::TariffList,
         tariffs::AssignmentBody,
         tariffs::AssignmentView,

@@ -47,6 +47,12 @@ pub(crate) fn routes() -> Router<ApiState> {
         )
         .route("/api/v1/ocpi/tokens", get(list_tokens))
         .route("/api/v1/ocpi/tokens/{party}/{uid}", put(put_token))
+        // The driver-messages extension module (B4.4 / B4.5).
+        .route(
+            "/api/v1/ocpi/partners/{id}/sessions/{session_id}/driver-messages",
+            post(send_driver_message),
+        )
+        .route("/api/v1/ocpi/driver-messages", post(push_driver_message))
 }
 
 fn ocpi(state: &ApiState) -> Result<&unicharge_ocpi_server::Ocpi, ApiError> {
@@ -65,6 +71,12 @@ pub(crate) fn refused(e: OperatorError) -> ApiError {
         OperatorError::NotFound(m) => ApiError::not_found("not_found", format!("{m} not found")),
         OperatorError::Store(e) => e.into(),
         OperatorError::Partner(m) => ApiError::new(StatusCode::BAD_GATEWAY, "partner_refused", m),
+        OperatorError::Unsupported(m) => {
+            ApiError::new(StatusCode::CONFLICT, "partner_unsupported", m)
+        }
+        OperatorError::Internal(m) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ocpi_failed", m)
+        }
     }
 }
 
@@ -411,6 +423,94 @@ pub async fn put_charging_preferences(
             .await
             .map_err(refused)?,
     ))
+}
+
+/// eMSP role, B4.4: ask CPO partner `id` to show a message to the driver of session
+/// `session_id` (one it pushed us) at the EVSE. Travels as a command: the answer is the CPO's
+/// CommandResponse, the CommandResult follows (`GET …/commands`, command `DRIVER_MESSAGE`).
+#[utoipa::path(post, path = "/api/v1/ocpi/partners/{id}/sessions/{session_id}/driver-messages",
+    tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id"),
+        ("session_id" = String, Path, description = "A session the CPO pushed us")),
+    request_body = DriverMessageDoc,
+    responses(
+        (status = 200, body = CommandDoc),
+        (status = 400, description = "No text, or an unknown priority", body = crate::error::ErrorBody),
+        (status = 404, description = "No such partner or session", body = crate::error::ErrorBody),
+        (status = 409, description = "The CPO does not publish the driver-messages extension", body = crate::error::ErrorBody),
+        (status = 502, description = "The CPO refused or did not answer", body = crate::error::ErrorBody),
+    ))]
+pub async fn send_driver_message(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, session_id)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<unicharge_ocpi_server::emsp::driver_messages::DriverMessageBody>,
+) -> Result<Json<unicharge_ocpi_server::emsp::commands::CommandView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::driver_messages::send(ocpi(&state)?, id, &session_id, body)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// CPO role, B4.5: a message for the driver of a roaming transaction (OpenAPI description of
+/// `driver_messages::PushRequest`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiDriverMessageToMsp)]
+pub struct PushDriverMessageDoc {
+    pub station_id: String,
+    pub transaction_id: String,
+    /// `[{"language": "en", "text": "…"}]`
+    #[schema(value_type = Vec<Object>)]
+    pub message: Vec<serde_json::Value>,
+}
+
+/// CPO role, B4.5: queue a message for the driver of a roaming transaction to the eMSP whose
+/// token runs it (through the outbox; `GET …/partners/{id}/outbox` shows the delivery).
+#[utoipa::path(post, path = "/api/v1/ocpi/driver-messages", tag = "ocpi",
+    request_body = PushDriverMessageDoc,
+    responses(
+        (status = 200, body = DriverMessageSentDoc),
+        (status = 404, description = "No such station, transaction or roaming token", body = crate::error::ErrorBody),
+        (status = 409, description = "The eMSP does not publish the driver-messages extension", body = crate::error::ErrorBody),
+    ))]
+pub async fn push_driver_message(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<unicharge_ocpi_server::driver_messages::PushRequest>,
+) -> Result<Json<unicharge_ocpi_server::driver_messages::SentDriverMessage>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        unicharge_ocpi_server::driver_messages::send(ocpi(&state)?, body)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// A driver message for a CPO partner (OpenAPI description of
+/// `emsp::driver_messages::DriverMessageBody`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiDriverMessage)]
+pub struct DriverMessageDoc {
+    /// `[{"language": "en", "text": "…"}]`
+    #[schema(value_type = Vec<Object>)]
+    pub message: Vec<serde_json::Value>,
+    /// `NORMAL` (default), `IN_FRONT`, `ALWAYS_FRONT`.
+    pub priority: Option<String>,
+    pub display_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What `POST /api/v1/ocpi/driver-messages` queued.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiDriverMessageSent)]
+pub struct DriverMessageSentDoc {
+    pub id: String,
+    pub session_id: String,
+    pub partner_ids: Vec<i64>,
 }
 
 /// A price as the operator API writes money (decimal strings).

@@ -23,6 +23,7 @@ pub mod cdrs;
 pub mod client;
 pub mod commands;
 pub mod credentials;
+pub mod driver_messages;
 pub mod emsp;
 pub mod hub_client_info;
 pub mod locations;
@@ -207,6 +208,10 @@ impl Ocpi {
             .route("/{version}/cpo/cdrs/{cdr_id}", get(cdrs::one))
             .route("/{version}/cpo/commands/{command}", post(commands::post))
             .route(
+                "/{version}/cpo/x-unicharge-drivermessages/{session_id}",
+                post(driver_messages::post),
+            )
+            .route(
                 "/{version}/cpo/tokens/{country_code}/{party_id}/{token_uid}",
                 get(tokens::get).put(tokens::put).patch(tokens::patch),
             )
@@ -259,6 +264,10 @@ fn emsp_routes() -> axum::Router<Ocpi> {
             get(c::get),
         )
         .route("/{version}/emsp/commands/{command_id}", post(cmd::result))
+        .route(
+            "/{version}/emsp/x-unicharge-drivermessages/{country_code}/{party_id}/{session_id}",
+            post(emsp::driver_messages::post),
+        )
         .route("/{version}/emsp/tokens", get(t::list))
         .route("/{version}/emsp/tokens/{token_uid}/authorize", post(t::authorize))
 }

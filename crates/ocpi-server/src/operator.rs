@@ -25,6 +25,19 @@ pub enum OperatorError {
     Partner(String),
     #[error("store: {0}")]
     Store(#[from] unicharge_store::StoreError),
+    /// The partner does not support what was asked (e.g. an extension module it does not
+    /// publish).
+    #[error("{0}")]
+    Unsupported(String),
+    /// Our own OCPI side failed (the OCPI error it would have answered a partner with).
+    #[error("OCPI: {0}")]
+    Internal(String),
+}
+
+impl From<crate::reply::Reply> for OperatorError {
+    fn from(reply: crate::reply::Reply) -> Self {
+        OperatorError::Internal(crate::reply::bounded(&reply.body))
+    }
 }
 
 /// A partner as the operator sees it: never a token.

@@ -2,6 +2,7 @@
 //! Any valid token opens them, token A included (the partner needs them to register).
 
 use axum::extract::{Path, State};
+use unicharge_ocpi::driver_messages::MODULE_ID;
 use unicharge_ocpi::types::Role;
 use unicharge_ocpi::versions::{Endpoint, InterfaceRole, ModuleId, VersionDetails, VersionInfo};
 use unicharge_ocpi::Version;
@@ -52,6 +53,12 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
                 InterfaceRole::Receiver,
                 "cpo/hubclientinfo",
             ),
+            // Extension (B4.4): messages for the driver at the EVSE.
+            e(
+                ModuleId::Other(MODULE_ID.into()),
+                InterfaceRole::Receiver,
+                &format!("cpo/{MODULE_ID}"),
+            ),
         ]);
     }
     // The eMSP role (ADR 0039): Receivers of what CPOs push, the Commands Sender (where
@@ -68,6 +75,12 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
             e(ModuleId::Cdrs, InterfaceRole::Receiver, "emsp/cdrs"),
             e(ModuleId::Commands, InterfaceRole::Sender, "emsp/commands"),
             e(ModuleId::Tokens, InterfaceRole::Sender, "emsp/tokens"),
+            // Extension (B4.5): a CPO's messages for our drivers.
+            e(
+                ModuleId::Other(MODULE_ID.into()),
+                InterfaceRole::Receiver,
+                &format!("emsp/{MODULE_ID}"),
+            ),
         ]);
     }
     out

@@ -7,6 +7,7 @@
 //! * One module per OCPI module, named as the spec names it, holding its typed objects:
 //!   [`versions`], [`credentials`], [`locations`], [`tariffs`], [`sessions`], [`cdrs`], [`tokens`],
 //!   [`commands`], [`charging_profiles`], [`hub_client_info`]; shared classes in [`types`].
+//! * [`driver_messages`]: a unicharge extension module (B4.4 / B4.5 of the OCPI 3.0 use cases).
 //! * [`patch`]: applying a PATCH body to a stored object; [`raw`]: the same on stored JSON text.
 //!
 //! ## Versions
@@ -31,6 +32,7 @@ pub mod cdrs;
 pub mod charging_profiles;
 pub mod commands;
 pub mod credentials;
+pub mod driver_messages;
 pub mod hub_client_info;
 pub mod locations;
 pub mod number;

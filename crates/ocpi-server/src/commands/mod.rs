@@ -28,14 +28,14 @@ use crate::locations::parse_evse_uid;
 use crate::reply::{self, Answer, Reply};
 use crate::{scope, sessions, tokens, Ocpi};
 
-fn text(message: &str) -> Option<Vec<DisplayText>> {
+pub(crate) fn text(message: &str) -> Option<Vec<DisplayText>> {
     Some(vec![DisplayText {
         language: "en".into(),
         text: message.into(),
     }])
 }
 
-fn response(ocpi: &Ocpi, result: CommandResponseType, message: Option<&str>) -> Reply {
+pub(crate) fn response(ocpi: &Ocpi, result: CommandResponseType, message: Option<&str>) -> Reply {
     Reply::ok(&CommandResponse {
         result,
         timeout: u32::try_from(ocpi.settings().command_timeout.as_secs()).unwrap_or(u32::MAX),
@@ -148,7 +148,7 @@ async fn evse(
     }
 }
 
-fn offline(ocpi: &Ocpi) -> Reply {
+pub(crate) fn offline(ocpi: &Ocpi) -> Reply {
     response(
         ocpi,
         CommandResponseType::Rejected,
@@ -166,7 +166,7 @@ fn id_token(token: &Token) -> IdTokenType {
     }
 }
 
-fn requester(caller: &Caller) -> Requester {
+pub(crate) fn requester(caller: &Caller) -> Requester {
     Requester::RoamingPartner {
         party: format!("ocpi-partner-{}", caller.partner.id),
     }
@@ -238,7 +238,7 @@ async fn stop_session(ocpi: Ocpi, caller: Caller, s: StopSession) -> Answer {
 }
 
 /// An operation that got no answer from the station timed out; anything else failed.
-fn failed(e: &OpError) -> CommandResultType {
+pub(crate) fn failed(e: &OpError) -> CommandResultType {
     match e {
         OpError::Timeout { .. } => CommandResultType::Timeout,
         _ => CommandResultType::Failed,
@@ -252,7 +252,7 @@ async fn send_result(ocpi: &Ocpi, caller: &Caller, url: &str, result: CommandRes
 }
 
 /// [`send_result`] with a message for the driver or the helpdesk (why it was refused).
-async fn send_result_saying(
+pub(crate) async fn send_result_saying(
     ocpi: &Ocpi,
     caller: &Caller,
     url: &str,

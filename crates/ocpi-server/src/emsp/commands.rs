@@ -167,16 +167,24 @@ async fn body(
     }
 }
 
-/// Send a command to CPO partner `partner_id`; answers once the CPO's CommandResponse is
-/// stored (the CommandResult follows at our response_url).
-pub async fn send(
+/// A registered CPO partner's Receiver endpoint of a module, and how to call it.
+pub(super) struct Target {
+    pub partner_id: i64,
+    pub url: String,
+    pub token: String,
+    pub version: unicharge_ocpi::Version,
+}
+
+/// Partner `partner_id`, registered, with a `module` RECEIVER endpoint (`what` names it for
+/// the operator when it has none).
+pub(super) async fn target(
     ocpi: &Ocpi,
     partner_id: i64,
-    command: &str,
-    req: &CommandRequest,
-) -> Result<CommandView, OperatorError> {
-    let store = ocpi.ocpi_store();
-    let partner = store
+    module: &str,
+    what: &str,
+) -> Result<Target, OperatorError> {
+    let partner = ocpi
+        .ocpi_store()
         .ocpi_partner(partner_id)
         .await?
         .ok_or_else(|| OperatorError::NotFound(format!("OCPI partner {partner_id}")))?;
@@ -186,28 +194,49 @@ pub async fn send(
             partner.status
         )));
     }
-    let kind: CommandType = command
-        .parse()
-        .unwrap_or(CommandType::Other(command.into()));
-    let url = receiver_url(&partner, "commands").ok_or_else(|| {
-        OperatorError::Invalid(format!(
-            "OCPI partner {partner_id} publishes no Commands RECEIVER endpoint (is it a CPO?)"
+    let url = receiver_url(&partner, module).ok_or_else(|| {
+        OperatorError::Unsupported(format!(
+            "OCPI partner {partner_id} publishes no {what} RECEIVER endpoint ({module})"
         ))
     })?;
     let (token, version) = crate::credentials::outgoing(ocpi, &partner).ok_or_else(|| {
         OperatorError::Invalid("we hold no token to call the partner with (register again)".into())
     })?;
+    Ok(Target {
+        partner_id,
+        url,
+        token,
+        version,
+    })
+}
+
+/// A new command id and the `response_url` its CommandResult is to be POSTed to.
+pub(super) fn new_response_url(ocpi: &Ocpi, target: &Target) -> (String, String) {
     let id = crate::secrets::new_token()[..24].to_string();
-    let response_url = format!(
+    let url = format!(
         "{}/{}/emsp/commands/{id}",
         ocpi.base_url(),
-        version.as_str()
+        target.version.as_str()
     );
-    let request = body(ocpi, &kind, req, response_url).await?;
+    (id, url)
+}
+
+/// Keep the command row (`label` names it to the operator), POST `request` to `url`, keep the
+/// CommandResponse the partner answers with.
+pub(super) async fn dispatch(
+    ocpi: &Ocpi,
+    target: &Target,
+    id: String,
+    label: &str,
+    url: &str,
+    request: String,
+) -> Result<CommandView, OperatorError> {
+    let store = ocpi.ocpi_store();
+    let partner_id = target.partner_id;
     let mut row = CommandSentRow {
         id: id.clone(),
         partner_id,
-        command: kind.as_str().to_string(),
+        command: label.to_string(),
         request: request.clone(),
         response: None,
         result: None,
@@ -220,9 +249,9 @@ pub async fn send(
     let answer: Result<CommandResponse, _> = client::call(
         ocpi.http(),
         reqwest::Method::POST,
-        &format!("{url}/{}", kind.as_str()),
-        &token,
-        &version,
+        url,
+        &target.token,
+        &target.version,
         Some(&raw),
     )
     .await;
@@ -232,7 +261,7 @@ pub async fn send(
                 .map_err(|e| OperatorError::Invalid(e.to_string()))?;
             store.ocpi_command_response(&id, &text).await?;
             row.response = Some(text);
-            tracing::info!(partner = partner_id, command = %kind, id = %id,
+            tracing::info!(partner = partner_id, command = %label, id = %id,
                 response = %response.result, "OCPI command sent");
             // A CommandResult may have overtaken the response: read the row back.
             Ok(CommandView::from(
@@ -240,10 +269,28 @@ pub async fn send(
             ))
         }
         Err(e) => {
-            tracing::warn!(partner = partner_id, command = %kind, error = %e, "OCPI command not taken");
+            tracing::warn!(partner = partner_id, command = %label, error = %e, "OCPI command not taken");
             Err(OperatorError::Partner(e.to_string()))
         }
     }
+}
+
+/// Send a command to CPO partner `partner_id`; answers once the CPO's CommandResponse is
+/// stored (the CommandResult follows at our response_url).
+pub async fn send(
+    ocpi: &Ocpi,
+    partner_id: i64,
+    command: &str,
+    req: &CommandRequest,
+) -> Result<CommandView, OperatorError> {
+    let kind: CommandType = command
+        .parse()
+        .unwrap_or(CommandType::Other(command.into()));
+    let target = target(ocpi, partner_id, "commands", "Commands (is it a CPO?)").await?;
+    let (id, response_url) = new_response_url(ocpi, &target);
+    let request = body(ocpi, &kind, req, response_url).await?;
+    let url = format!("{}/{}", target.url, kind.as_str());
+    dispatch(ocpi, &target, id, kind.as_str(), &url, request).await
 }
 
 /// The commands sent to a partner, newest first.

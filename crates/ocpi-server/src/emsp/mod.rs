@@ -11,7 +11,7 @@
 //! * [`tokens`]: our drivers' tokens — the Tokens Sender (GET, paged), pushes to CPO partners
 //!   (through the outbox), real-time authorization.
 //! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
-//! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
+//! * [`driver_messages`]: the driver-messages extension module (B4.4 sent, B4.5 received).
 //! * [`views`]: what the operator API shows of all this.
 //!
 //! A partner reaches these endpoints only once registered with one of our eMSP parties, and
@@ -19,6 +19,7 @@
 
 pub mod cdrs;
 pub mod commands;
+pub mod driver_messages;
 pub mod preferences;
 pub mod raw;
 pub mod receiver;
@@ -31,3 +32,5 @@ pub const LOCATIONS: &str = "locations";
 pub const TARIFFS: &str = "tariffs";
 pub const SESSIONS: &str = "sessions";
 pub const CDRS: &str = "cdrs";
+/// Driver messages a CPO sent us (the extension module `x-unicharge-drivermessages`).
+pub const DRIVER_MESSAGES: &str = "drivermessages";

@@ -45,6 +45,27 @@ fn sender_url(endpoints: &str, module: &str) -> Option<String> {
         .map(|e| e.url.trim_end_matches('/').to_string())
 }
 
+/// The partner pushed us session `session_id` (else 404: we only speak of sessions we know).
+pub(super) async fn known_session(
+    ocpi: &Ocpi,
+    partner_id: i64,
+    session_id: &str,
+) -> Result<(), OperatorError> {
+    let known = ocpi
+        .ocpi_store()
+        .ocpi_received_list(Some(partner_id), SESSIONS)
+        .await?
+        .iter()
+        .any(|s| s.id == session_id);
+    if known {
+        Ok(())
+    } else {
+        Err(OperatorError::NotFound(format!(
+            "session {session_id} of OCPI partner {partner_id}"
+        )))
+    }
+}
+
 pub async fn set(
     ocpi: &Ocpi,
     partner_id: i64,
@@ -57,16 +78,7 @@ pub async fn set(
         .await?
         .filter(|p| p.status == REGISTERED)
         .ok_or_else(|| OperatorError::NotFound(format!("registered OCPI partner {partner_id}")))?;
-    let known = store
-        .ocpi_received_list(Some(partner_id), SESSIONS)
-        .await?
-        .iter()
-        .any(|s| s.id == session_id);
-    if !known {
-        return Err(OperatorError::NotFound(format!(
-            "session {session_id} of OCPI partner {partner_id}"
-        )));
-    }
+    known_session(ocpi, partner_id, session_id).await?;
     let energy_need = match &req.energy_need {
         Some(text) => Some(text.parse().map_err(|_| {
             OperatorError::Invalid(format!(

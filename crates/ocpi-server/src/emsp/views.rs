@@ -7,11 +7,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use unicharge_ocpi::cdrs::Cdr;
+use unicharge_ocpi::driver_messages::DriverMessage;
 use unicharge_ocpi::sessions::Session;
 use unicharge_ocpi::types::Price;
 use unicharge_store::ocpi::ReceivedRow;
 
-use super::{CDRS, LOCATIONS, SESSIONS, TARIFFS};
+use super::{CDRS, DRIVER_MESSAGES, LOCATIONS, SESSIONS, TARIFFS};
 use crate::operator::OperatorError;
 use crate::Ocpi;
 
@@ -91,21 +92,27 @@ fn view(row: ReceivedRow) -> Option<ReceivedView> {
                 v.session_id = c.session_id;
             }
         }
+        DRIVER_MESSAGES => {
+            if let Ok(m) = serde_json::from_str::<DriverMessage>(&row.data) {
+                v.session_id = Some(m.session_id);
+            }
+        }
         _ => {}
     }
     Some(v)
 }
 
-/// What partner `partner_id` pushed of `module` (`locations`, `tariffs`, `sessions`, `cdrs`),
+/// What partner `partner_id` pushed of `module` (`locations`, `tariffs`, `sessions`, `cdrs`,
+/// `drivermessages`),
 /// in arrival order.
 pub async fn received(
     ocpi: &Ocpi,
     partner_id: i64,
     module: &str,
 ) -> Result<Vec<ReceivedView>, OperatorError> {
-    if ![LOCATIONS, TARIFFS, SESSIONS, CDRS].contains(&module) {
+    if ![LOCATIONS, TARIFFS, SESSIONS, CDRS, DRIVER_MESSAGES].contains(&module) {
         return Err(OperatorError::NotFound(format!(
-            "{module:?} (use locations, tariffs, sessions or cdrs)"
+            "{module:?} (use locations, tariffs, sessions, cdrs or drivermessages)"
         )));
     }
     let store = ocpi.ocpi_store();

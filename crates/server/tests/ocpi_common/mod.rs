@@ -522,6 +522,22 @@ impl Operator {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// GET `path` until `ready` says yes (20 s at most, no sleeps: the server is local).
+    pub async fn until(&self, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let value = self.send(reqwest::Method::GET, path, None).await;
+            if ready(&value) {
+                return value;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{path} never got there: {value:#}"
+            );
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// A location of party `party` (`CC*PID`) holding `stations`.
     pub async fn location(&self, party: &str, id: &str, stations: &[&str]) {
         self.send(

@@ -1,0 +1,338 @@
+//! The driver-messages extension module (`x-unicharge-drivermessages`, ADR 0042) between two
+//! unicharge instances over real HTTP — one CPO (NL*CPO, a station played by the simulator
+//! over a real WebSocket), one eMSP (NL*EMS) — for the OCPI 3.0 business use cases B4.4 (the
+//! MSP's message reaches its driver on the EVSE's display) and B4.5 (the CPO's message reaches
+//! the MSP, for its app).
+
+#[path = "common/mod.rs"]
+mod common;
+#[path = "ocpi_common/mod.rs"]
+mod ocpi_common;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use reqwest::Method;
+use serde_json::{json, Value};
+use unicharge_ocpi_server::settings::PartySettings;
+use unicharge_ocpp::v201::{
+    AuthorizationStatusEnumType, ChargingStateEnumType, ConnectorStatusEnumType,
+    DisplayMessageStatusEnumType, EvseType, IdTokenEnumType, IdTokenType, MessagePriorityEnumType,
+    SetDisplayMessageRequest, SetDisplayMessageResponse, StatusNotificationRequest,
+    TransactionEventEnumType, TriggerReasonEnumType,
+};
+use unicharge_sim::octt::states;
+use unicharge_sim::Station;
+
+use common::payloads::transaction_event as event;
+use common::{StationSpec, TestCsms};
+use ocpi_common::Operator;
+
+const CP: &str = "CP-MSG-1";
+const TX: &str = "TX-MSG-1";
+
+fn operator_of(csms: &TestCsms) -> Operator {
+    Operator::new(
+        csms.server.http_addr.unwrap(),
+        csms.server.initial_admin_key.as_ref().unwrap(),
+    )
+}
+
+/// Both instances, the eMSP registered with the CPO, the eMSP's driver token pushed, and a
+/// transaction of that driver running at CP. Returns the station, the CPO's id of the eMSP
+/// partner, the eMSP's id of the CPO partner and the OCPI session id.
+struct Roaming {
+    _cpo: TestCsms,
+    _emsp: TestCsms,
+    cpo_op: Operator,
+    emsp_op: Operator,
+    station: Station,
+    emsp_at_cpo: i64,
+    cpo_at_emsp: i64,
+    session_id: String,
+}
+
+async fn roaming() -> Roaming {
+    let quick = |s: &mut unicharge_server::settings::Settings| {
+        s.http.listen = Some("127.0.0.1:0".parse().unwrap());
+        s.ocpi.push_retry_initial = Duration::from_millis(20);
+        s.ocpi.push_retry_max = Duration::from_millis(100);
+    };
+    let cpo = TestCsms::start_with(&[StationSpec::new(CP, 1)], |s| {
+        quick(s);
+        s.ocpi.parties = vec![PartySettings::cpo("NL", "CPO", "Unicharge CPO")];
+    })
+    .await;
+    let emsp = TestCsms::start_with(&[], |s| {
+        quick(s);
+        s.ocpi.parties = vec![PartySettings::emsp("NL", "EMS", "Unicharge eMSP")];
+    })
+    .await;
+    let (cpo_op, emsp_op) = (operator_of(&cpo), operator_of(&emsp));
+    cpo_op.location("NL*CPO", "LOC1", &[CP]).await;
+
+    let (token_a, versions_url, emsp_at_cpo) = cpo_op.partner("Unicharge eMSP", &["NL*CPO"]).await;
+    let created = emsp_op
+        .send(
+            Method::POST,
+            "/ocpi/partners",
+            Some(json!({"name": "Unicharge CPO", "parties": ["NL*EMS"]})),
+        )
+        .await;
+    let cpo_at_emsp = created["partner"]["id"].as_i64().unwrap();
+    let registered = emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{cpo_at_emsp}/register"),
+            Some(json!({"versionsUrl": versions_url, "token": token_a})),
+        )
+        .await;
+    assert_eq!(registered["status"], "REGISTERED", "{registered}");
+    emsp_op
+        .send(
+            Method::PUT,
+            "/ocpi/tokens/NL*EMS/DRIVER-7",
+            Some(json!({
+                "country_code": "NL", "party_id": "EMS", "uid": "DRIVER-7", "type": "RFID",
+                "contract_id": "NL-EMS-C00000007-X", "issuer": "Unicharge eMSP", "valid": true,
+                "whitelist": "ALLOWED", "last_updated": "2026-12-06T10:00:00Z",
+            })),
+        )
+        .await;
+    cpo_op
+        .until("/tokens", |t| t.to_string().contains("DRIVER-7"))
+        .await;
+
+    let target = cpo.target(CP, 1);
+    let mut station: Station = target.connect().await.unwrap();
+    states::booted(&mut station, &target).await.unwrap();
+    station
+        .call(&StatusNotificationRequest {
+            custom_data: None,
+            timestamp: Utc::now(),
+            connector_status: ConnectorStatusEnumType::Occupied,
+            evse_id: 1,
+            connector_id: 1,
+        })
+        .await
+        .unwrap();
+    let mut started = event(
+        TX,
+        0,
+        TransactionEventEnumType::Started,
+        TriggerReasonEnumType::Authorized,
+        Utc::now(),
+        ChargingStateEnumType::Charging,
+    );
+    started.id_token = Some(IdTokenType {
+        custom_data: None,
+        additional_info: None,
+        id_token: "DRIVER-7".into(),
+        r#type: IdTokenEnumType::Iso14443,
+    });
+    started.evse = Some(EvseType {
+        custom_data: None,
+        id: 1,
+        connector_id: Some(1),
+    });
+    let answer = station.call(&started).await.unwrap();
+    assert_eq!(
+        answer.id_token_info.unwrap().status,
+        AuthorizationStatusEnumType::Accepted
+    );
+    let sessions = emsp_op
+        .until(
+            &format!("/ocpi/partners/{cpo_at_emsp}/received/sessions"),
+            |s| s.as_array().is_some_and(|a| !a.is_empty()),
+        )
+        .await;
+    let session_id = sessions[0]["id"].as_str().unwrap().to_string();
+    Roaming {
+        _cpo: cpo,
+        _emsp: emsp,
+        cpo_op,
+        emsp_op,
+        station,
+        emsp_at_cpo,
+        cpo_at_emsp,
+        session_id,
+    }
+}
+
+async fn answer_display(
+    station: &mut Station,
+    status: DisplayMessageStatusEnumType,
+) -> SetDisplayMessageRequest {
+    let (call_id, request) = station
+        .expect_call::<SetDisplayMessageRequest>()
+        .await
+        .unwrap();
+    station
+        .respond::<SetDisplayMessageRequest>(
+            &call_id,
+            &SetDisplayMessageResponse {
+                custom_data: None,
+                status,
+                status_info: None,
+            },
+        )
+        .await
+        .unwrap();
+    request
+}
+
+async fn result_of(r: &Roaming, id: &str) -> Value {
+    let commands = r
+        .emsp_op
+        .until(&format!("/ocpi/partners/{}/commands", r.cpo_at_emsp), |c| {
+            c.as_array()
+                .is_some_and(|all| all.iter().any(|c| c["id"] == id && c["result"].is_string()))
+        })
+        .await;
+    commands
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()
+        .clone()
+}
+
+/// B4.4: the eMSP's operator sends a message in two languages for its driver's session; the
+/// station gets one SetDisplayMessage per language, bound to the session's transaction, with
+/// the priority asked; the station's answers come back as the CommandResult (ACCEPTED; a
+/// station that cannot show the priority → NOT_SUPPORTED). A session the eMSP was never told
+/// of is 404 at the eMSP.
+#[tokio::test]
+async fn b4_4_msp_message_shown_to_its_driver_at_the_evse() {
+    let mut r = roaming().await;
+    let path = format!(
+        "/ocpi/partners/{}/sessions/{}/driver-messages",
+        r.cpo_at_emsp, r.session_id
+    );
+    let sent = r
+        .emsp_op
+        .send(
+            Method::POST,
+            &path,
+            Some(json!({
+                "message": [
+                    {"language": "en", "text": "Your car is charged: please move it within 15 minutes"},
+                    {"language": "nl", "text": "Uw auto is geladen: verplaats hem binnen 15 minuten"},
+                ],
+                "priority": "IN_FRONT",
+            })),
+        )
+        .await;
+    assert_eq!(sent["command"], "DRIVER_MESSAGE", "{sent}");
+    assert_eq!(sent["response"], "ACCEPTED", "{sent}");
+    let en = answer_display(&mut r.station, DisplayMessageStatusEnumType::Accepted).await;
+    let nl = answer_display(&mut r.station, DisplayMessageStatusEnumType::Accepted).await;
+    for (request, language, start) in [(&en, "en", "Your car"), (&nl, "nl", "Uw auto")] {
+        let m = &request.message;
+        assert_eq!(m.transaction_id.as_deref(), Some(TX));
+        assert_eq!(m.priority, MessagePriorityEnumType::InFront);
+        assert_eq!(m.message.language.as_deref(), Some(language));
+        assert!(m.message.content.starts_with(start), "{:?}", m.message);
+    }
+    assert_ne!(en.message.id, nl.message.id, "one message per language");
+    let done = result_of(&r, sent["id"].as_str().unwrap()).await;
+    assert_eq!(done["result"], "ACCEPTED", "{done}");
+
+    let sent = r
+        .emsp_op
+        .send(
+            Method::POST,
+            &path,
+            Some(
+                json!({"message": [{"language": "en", "text": "Charging paused"}],
+                        "priority": "ALWAYS_FRONT"}),
+            ),
+        )
+        .await;
+    let refused = answer_display(
+        &mut r.station,
+        DisplayMessageStatusEnumType::NotSupportedPriority,
+    )
+    .await;
+    assert_eq!(
+        refused.message.priority,
+        MessagePriorityEnumType::AlwaysFront
+    );
+    let done = result_of(&r, sent["id"].as_str().unwrap()).await;
+    assert_eq!(done["result"], "NOT_SUPPORTED", "{done}");
+
+    let unknown = r
+        .emsp_op
+        .client
+        .post(format!(
+            "{}/ocpi/partners/{}/sessions/NO-SUCH/driver-messages",
+            r.emsp_op.base, r.cpo_at_emsp
+        ))
+        .bearer_auth(&r.emsp_op.key)
+        .json(&json!({"message": [{"language": "en", "text": "hello"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+/// B4.5: the CPO's operator sends a message for the driver of a roaming transaction; it is
+/// pushed to the eMSP whose token runs it (and only there), which keeps it with the session id
+/// the eMSP knows; the CPO's outbox shows it delivered.
+#[tokio::test]
+async fn b4_5_cpo_message_reaches_the_msp_of_the_driver() {
+    let r = roaming().await;
+    let text = "Parking fees start at 18:00 at this location";
+    let queued = r
+        .cpo_op
+        .send(
+            Method::POST,
+            "/ocpi/driver-messages",
+            Some(json!({"stationId": CP, "transactionId": TX,
+                        "message": [{"language": "en", "text": text}]})),
+        )
+        .await;
+    assert_eq!(queued["sessionId"], r.session_id.as_str(), "{queued}");
+    assert_eq!(queued["partnerIds"], json!([r.emsp_at_cpo]));
+    let received = r
+        .emsp_op
+        .until(
+            &format!("/ocpi/partners/{}/received/drivermessages", r.cpo_at_emsp),
+            |m| m.as_array().is_some_and(|a| !a.is_empty()),
+        )
+        .await;
+    let m = &received[0];
+    assert_eq!(m["id"], queued["id"]);
+    assert_eq!(m["party"], "NL*CPO");
+    assert_eq!(m["sessionId"], r.session_id.as_str());
+    assert_eq!(m["object"]["message"][0]["text"], text);
+    let outbox = r
+        .cpo_op
+        .send(
+            Method::GET,
+            &format!("/ocpi/partners/{}/outbox", r.emsp_at_cpo),
+            None,
+        )
+        .await;
+    let push = outbox["pushes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["module"] == "x-unicharge-drivermessages")
+        .unwrap_or_else(|| panic!("{outbox:#}"));
+    assert_eq!(push["status"], "DELIVERED", "{push}");
+
+    // A transaction nobody roams: 404, nothing queued.
+    let missing = r
+        .cpo_op
+        .client
+        .post(format!("{}/ocpi/driver-messages", r.cpo_op.base))
+        .bearer_auth(&r.cpo_op.key)
+        .json(&json!({"stationId": CP, "transactionId": "NOPE",
+                      "message": [{"language": "en", "text": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
