@@ -13,7 +13,7 @@
 //! Without `--from` it runs `cargo test -p unicharge-server --test ocpi_cpo`, `--test
 //! ocpi_push` (the Sender pushes to a mock eMSP), `--test ocpi_emsp` (the eMSP role, two
 //! unicharge instances roaming), `--test ocpi_commands` (reservations and unlock) and `--test
-//! ocpi_driver_messages` (the driver-messages extension).
+//! ocpi_extensions` (the extension modules).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -31,8 +31,14 @@ const SUITES: &[&[&str]] = &[
     &["test", "-p", "unicharge-server", "--test", "ocpi_emsp"],
     // RESERVE_NOW, CANCEL_RESERVATION, UNLOCK_CONNECTOR at the CPO.
     &["test", "-p", "unicharge-server", "--test", "ocpi_commands"],
-    // The driver-messages extension module (ADR 0042), two instances.
-    &["test", "-p", "unicharge-server", "--test", "ocpi_driver_messages"],
+    // The extension modules (ADR 0042), two instances.
+    &[
+        "test",
+        "-p",
+        "unicharge-server",
+        "--test",
+        "ocpi_extensions",
+    ],
 ];
 
 /// The BUCs of seed 003 (OCPI 3.0 requirements, section "Business use cases").
@@ -129,7 +135,6 @@ const NOT_COVERED: &[(&str, &str)] = &[
     ("B2.4", "extension not built"),
     ("B3.2", "token migration between MSPs not built"),
     ("B3.3", "hub role not built"),
-    ("B3.4", "GDPR extension not built"),
     ("B3.5", "Plug & Charge CCP: outside OCPI (ISO 15118 PKI)"),
     ("B3.6", "Plug & Charge CCP: outside OCPI (ISO 15118 PKI)"),
     ("B4.2", "session limits extension not built"),

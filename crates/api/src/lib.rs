@@ -262,6 +262,8 @@ impl ApiState {
         ocpi::send_command,
         ocpi::send_driver_message,
         ocpi::push_driver_message,
+        ocpi::partner_personal_data,
+        ocpi::partner_erase,
         ocpi::list_commands,
     ),
     components(schemas(

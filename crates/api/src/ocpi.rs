@@ -53,6 +53,15 @@ pub(crate) fn routes() -> Router<ApiState> {
             post(send_driver_message),
         )
         .route("/api/v1/ocpi/driver-messages", post(push_driver_message))
+        // The GDPR extension module (B3.4), eMSP role.
+        .route(
+            "/api/v1/ocpi/partners/{id}/personal-data/{party}/{uid}",
+            get(partner_personal_data),
+        )
+        .route(
+            "/api/v1/ocpi/partners/{id}/personal-data/{party}/{uid}/erase",
+            post(partner_erase),
+        )
 }
 
 fn ocpi(state: &ApiState) -> Result<&unicharge_ocpi_server::Ocpi, ApiError> {
@@ -484,6 +493,57 @@ pub async fn push_driver_message(
     caller.require(ApiRole::Operator)?;
     Ok(Json(
         unicharge_ocpi_server::driver_messages::send(ocpi(&state)?, body)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// eMSP role, B3.4: everything CPO partner `id` keeps about our driver's token `party` / `uid`
+/// (GDPR right of access), as the CPO answered.
+#[utoipa::path(get, path = "/api/v1/ocpi/partners/{id}/personal-data/{party}/{uid}", tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id"),
+        ("party" = String, Path, description = "Our eMSP party of the token, CC*PID"),
+        ("uid" = String, Path, description = "The token's uid")),
+    responses(
+        (status = 200, description = "The CPO's personal data of the token", body = Object),
+        (status = 404, description = "No such partner, or not one of our tokens", body = crate::error::ErrorBody),
+        (status = 409, description = "The CPO does not publish the GDPR extension", body = crate::error::ErrorBody),
+        (status = 502, description = "The CPO refused or did not answer", body = crate::error::ErrorBody),
+    ))]
+pub async fn partner_personal_data(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, party, uid)): Path<(i64, String, String)>,
+) -> Result<Json<Box<serde_json::value::RawValue>>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::gdpr::personal_data(ocpi(&state)?, id, &party, &uid)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// eMSP role, B3.4: have CPO partner `id` erase our driver's token (GDPR right to be
+/// forgotten). Admin role, as the local erasure.
+#[utoipa::path(post, path = "/api/v1/ocpi/partners/{id}/personal-data/{party}/{uid}/erase",
+    tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id"),
+        ("party" = String, Path, description = "Our eMSP party of the token, CC*PID"),
+        ("uid" = String, Path, description = "The token's uid")),
+    responses(
+        (status = 200, description = "What the CPO erased (found, pseudonym, stations asked to clear)", body = Object),
+        (status = 404, description = "No such partner, or not one of our tokens", body = crate::error::ErrorBody),
+        (status = 409, description = "The CPO does not publish the GDPR extension", body = crate::error::ErrorBody),
+        (status = 502, description = "The CPO refused or did not answer", body = crate::error::ErrorBody),
+    ))]
+pub async fn partner_erase(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, party, uid)): Path<(i64, String, String)>,
+) -> Result<Json<unicharge_ocpi_server::emsp::gdpr::ErasureAtCpo>, ApiError> {
+    caller.require(ApiRole::Admin)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::gdpr::erase(ocpi(&state)?, id, &party, &uid)
             .await
             .map_err(refused)?,
     ))

@@ -69,6 +69,10 @@ pub struct PersonalDataView {
     /// ISO 15118 contract certificate data kept for it (none: C07 keeps no certificates).
     #[schema(value_type = Vec<Object>)]
     pub contract_certificates: Vec<Value>,
+    /// OCPI: the token as roaming partners pushed it or our eMSP issued it, and the pushes,
+    /// received objects and commands naming it.
+    #[schema(value_type = Vec<Object>)]
+    pub roaming: Vec<Value>,
 }
 
 impl From<unicharge_store::PersonalData> for PersonalDataView {
@@ -86,6 +90,7 @@ impl From<unicharge_store::PersonalData> for PersonalDataView {
             station_requests: d.station_requests,
             stored_answers: d.stored_answers,
             contract_certificates: d.contract_certificates,
+            roaming: d.roaming,
         }
     }
 }

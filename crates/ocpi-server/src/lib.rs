@@ -25,6 +25,7 @@ pub mod commands;
 pub mod credentials;
 pub mod driver_messages;
 pub mod emsp;
+pub mod gdpr;
 pub mod hub_client_info;
 pub mod locations;
 pub mod operator;
@@ -67,6 +68,9 @@ struct Inner {
     /// enqueues EVSE PATCHes: a PATCH is never enqueued ahead of the PUT that brings its
     /// location to the partner (which would refuse it with 2003 and hold the queue).
     location_pushes: tokio::sync::Mutex<()>,
+    /// The key of the GDPR pseudonyms (`<data_dir>/pseudonym.key`, the operator API's): an
+    /// erasure asked by a partner must give the same pseudonym as one asked by the operator.
+    pseudonym_key: OnceLock<Vec<u8>>,
 }
 
 impl Ocpi {
@@ -102,6 +106,7 @@ impl Ocpi {
             base_url,
             outbox: wakeup.clone(),
             location_pushes: tokio::sync::Mutex::new(()),
+            pseudonym_key: OnceLock::new(),
         }));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -126,6 +131,15 @@ impl Ocpi {
 
     /// Where the HTTP listener ended up: the base URL is `http://{addr}/ocpi` unless
     /// `ocpi.public_url` says otherwise.
+    /// The key GDPR erasures pseudonymise with (B3.4); without it they are refused.
+    pub fn set_pseudonym_key(&self, key: Vec<u8>) {
+        let _ = self.0.pseudonym_key.set(key);
+    }
+
+    pub(crate) fn pseudonym_key(&self) -> Option<&[u8]> {
+        self.0.pseudonym_key.get().map(Vec::as_slice)
+    }
+
     pub fn set_listen_addr(&self, addr: std::net::SocketAddr) {
         let _ = self.0.base_url.set(format!("http://{addr}/ocpi"));
     }
@@ -210,6 +224,10 @@ impl Ocpi {
             .route(
                 "/{version}/cpo/x-unicharge-drivermessages/{session_id}",
                 post(driver_messages::post),
+            )
+            .route(
+                "/{version}/cpo/x-unicharge-gdpr/{country_code}/{party_id}/{token_uid}",
+                get(gdpr::get).delete(gdpr::delete),
             )
             .route(
                 "/{version}/cpo/tokens/{country_code}/{party_id}/{token_uid}",

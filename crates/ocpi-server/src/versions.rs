@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use unicharge_ocpi::driver_messages::MODULE_ID;
+use unicharge_ocpi::gdpr::MODULE_ID as GDPR;
 use unicharge_ocpi::types::Role;
 use unicharge_ocpi::versions::{Endpoint, InterfaceRole, ModuleId, VersionDetails, VersionInfo};
 use unicharge_ocpi::Version;
@@ -58,6 +59,12 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
                 ModuleId::Other(MODULE_ID.into()),
                 InterfaceRole::Receiver,
                 &format!("cpo/{MODULE_ID}"),
+            ),
+            // Extension (B3.4): GDPR access and erasure for a driver's token.
+            e(
+                ModuleId::Other(GDPR.into()),
+                InterfaceRole::Receiver,
+                &format!("cpo/{GDPR}"),
             ),
         ]);
     }

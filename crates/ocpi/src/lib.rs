@@ -7,7 +7,8 @@
 //! * One module per OCPI module, named as the spec names it, holding its typed objects:
 //!   [`versions`], [`credentials`], [`locations`], [`tariffs`], [`sessions`], [`cdrs`], [`tokens`],
 //!   [`commands`], [`charging_profiles`], [`hub_client_info`]; shared classes in [`types`].
-//! * [`driver_messages`]: a unicharge extension module (B4.4 / B4.5 of the OCPI 3.0 use cases).
+//! * [`driver_messages`], [`gdpr`]: unicharge extension modules (B4.4 / B4.5, B3.4 of the OCPI
+//!   3.0 use cases).
 //! * [`patch`]: applying a PATCH body to a stored object; [`raw`]: the same on stored JSON text.
 //!
 //! ## Versions
@@ -33,6 +34,7 @@ pub mod charging_profiles;
 pub mod commands;
 pub mod credentials;
 pub mod driver_messages;
+pub mod gdpr;
 pub mod hub_client_info;
 pub mod locations;
 pub mod number;

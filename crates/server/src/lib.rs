@@ -151,10 +151,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
     };
     let http_addr = match settings.http.listen {
         Some(addr) => {
+            let key = pseudonym_key(&settings.data_dir)?;
+            if let Some(o) = &ocpi {
+                o.set_pseudonym_key(key.clone());
+            }
             let mut api_state = unicharge_api::ApiState::new(csms.csms.clone(), store.clone())
                 .with_efc(efc.clone())
                 .with_demo(settings.demo)
-                .with_pseudonym_key(pseudonym_key(&settings.data_dir)?);
+                .with_pseudonym_key(key);
             if let Some(d) = &diameter {
                 api_state = api_state.with_diameter(Arc::new(diameter::ApiPeers {
                     peers: d.peers.clone(),

@@ -109,46 +109,6 @@ fn event(
     event
 }
 
-/// Every (table, column) of the database file whose text contains `needle`, any case.
-fn occurrences(db: &std::path::Path, needle: &str) -> Vec<String> {
-    let conn =
-        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut found = Vec::new();
-    for table in tables {
-        let columns: Vec<String> = conn
-            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        for column in columns {
-            let n: i64 = conn
-                .query_row(
-                    &format!(
-                        "SELECT COUNT(*) FROM \"{table}\" WHERE lower(CAST(\"{column}\" AS TEXT)) \
-                         LIKE '%' || lower(?1) || '%'"
-                    ),
-                    [needle],
-                    |r| r.get(0),
-                )
-                .unwrap();
-            if n > 0 {
-                found.push(format!("{table}.{column} ({n} rows)"));
-            }
-        }
-    }
-    found
-}
-
 #[tokio::test]
 async fn gdpr_personal_data_of_a_token_listed_then_erased_everywhere_amounts_kept() {
     let csms = TestCsms::start_with(&[StationSpec::new(CP, 1)], |s| {
@@ -341,7 +301,7 @@ async fn gdpr_personal_data_of_a_token_listed_then_erased_everywhere_amounts_kep
         data["commands"]
     );
     assert!(
-        !occurrences(&db, TOKEN).is_empty(),
+        !common::db_occurrences(&db, TOKEN).is_empty(),
         "the scan finds the token before"
     );
 
@@ -374,7 +334,7 @@ async fn gdpr_personal_data_of_a_token_listed_then_erased_everywhere_amounts_kep
     let pseudonym = erased["pseudonym"].as_str().unwrap().to_string();
     assert!(pseudonym.starts_with("erased-"), "{pseudonym}");
 
-    let left = occurrences(&db, TOKEN);
+    let left = common::db_occurrences(&db, TOKEN);
     assert!(left.is_empty(), "the idToken is still in {left:?}");
 
     // The charge record stays, with its amounts, under the pseudonym.

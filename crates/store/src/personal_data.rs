@@ -57,6 +57,10 @@ pub struct PersonalData {
     /// certificates per Authorize (C07) and keeps none, so this lists what a future store
     /// would hold; it is empty today.
     pub contract_certificates: Vec<Value>,
+    /// OCPI: the token as roaming partners pushed it or as our eMSP issued it, and the
+    /// pushes, received objects and commands naming it (`{table, rowid, column, value}`).
+    #[serde(default)]
+    pub roaming: Vec<Value>,
 }
 
 /// What an erasure did, per table: rows deleted and rows pseudonymised.

@@ -12,6 +12,7 @@
 //!   (through the outbox), real-time authorization.
 //! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
 //! * [`driver_messages`]: the driver-messages extension module (B4.4 sent, B4.5 received).
+//! * [`gdpr`]: the GDPR extension module (B3.4): our drivers' data at a CPO, read or erased.
 //! * [`views`]: what the operator API shows of all this.
 //!
 //! A partner reaches these endpoints only once registered with one of our eMSP parties, and
@@ -20,6 +21,7 @@
 pub mod cdrs;
 pub mod commands;
 pub mod driver_messages;
+pub mod gdpr;
 pub mod preferences;
 pub mod raw;
 pub mod receiver;

@@ -213,3 +213,43 @@ pub async fn ro_subscriber<S: unicharge_store::Store + ?Sized>(
         .await
         .unwrap();
 }
+
+/// Every (table, column) of the database file whose text contains `needle`, any case.
+pub fn db_occurrences(db: &std::path::Path, needle: &str) -> Vec<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut found = Vec::new();
+    for table in tables {
+        let columns: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for column in columns {
+            let n: i64 = conn
+                .query_row(
+                    &format!(
+                        "SELECT COUNT(*) FROM \"{table}\" WHERE lower(CAST(\"{column}\" AS TEXT)) \
+                         LIKE '%' || lower(?1) || '%'"
+                    ),
+                    [needle],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            if n > 0 {
+                found.push(format!("{table}.{column} ({n} rows)"));
+            }
+        }
+    }
+    found
+}

@@ -38,6 +38,9 @@ const PLAIN: &[(&str, &str, Plain)] = &[
     ("remote_starts", "id_token", Plain::Pseudonymise),
     ("transactions", "id_token", Plain::Pseudonymise),
     ("transactions", "group_id_token", Plain::Pseudonymise),
+    // OCPI: a roaming partner's token (CPO role) and our own drivers' tokens (eMSP role).
+    ("ocpi_tokens", "uid", Plain::Delete),
+    ("ocpi_own_tokens", "uid", Plain::Delete),
 ];
 
 /// (table, column) holding JSON in which the idToken may be a string value.
@@ -52,6 +55,10 @@ const JSON: &[(&str, &str)] = &[
     ("answers", "response"),
     ("events", "data"),
     ("station_notices", "data"),
+    // OCPI: pushes (sessions and CDRs carry the token), objects CPOs pushed us, commands sent.
+    ("ocpi_outbox", "body"),
+    ("ocpi_received", "data"),
+    ("ocpi_commands_sent", "request"),
 ];
 
 /// `snake_case` → `camelCase`, the API's casing.
@@ -162,6 +169,10 @@ pub(super) fn personal_data(conn: &mut Connection, id_token: &str) -> Result<Per
         )?,
         ..PersonalData::default()
     };
+    for table in ["ocpi_tokens", "ocpi_own_tokens"] {
+        data.roaming
+            .extend(rows(&tx, &nocase(table, "uid"), id_token)?);
+    }
     for (table, column) in JSON {
         let found = json_rows(&tx, table, column, id_token)?;
         let listed: Vec<Value> = found
@@ -178,6 +189,7 @@ pub(super) fn personal_data(conn: &mut Connection, id_token: &str) -> Result<Per
             "commands" => &mut data.commands,
             "tracked_requests" | "tracked_request_parts" => &mut data.station_requests,
             "answers" => &mut data.stored_answers,
+            t if t.starts_with("ocpi_") => &mut data.roaming,
             _ => &mut data.station_requests,
         };
         into.extend(listed);

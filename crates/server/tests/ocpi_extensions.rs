@@ -1,8 +1,8 @@
-//! The driver-messages extension module (`x-unicharge-drivermessages`, ADR 0042) between two
-//! unicharge instances over real HTTP — one CPO (NL*CPO, a station played by the simulator
+//! The extension modules (ADR 0042: `x-unicharge-drivermessages`, `x-unicharge-gdpr`) between
+//! two unicharge instances over real HTTP — one CPO (NL*CPO, a station played by the simulator
 //! over a real WebSocket), one eMSP (NL*EMS) — for the OCPI 3.0 business use cases B4.4 (the
-//! MSP's message reaches its driver on the EVSE's display) and B4.5 (the CPO's message reaches
-//! the MSP, for its app).
+//! MSP's message reaches its driver on the EVSE's display), B4.5 (the CPO's message reaches
+//! the MSP, for its app) and B3.4 (GDPR access and erasure of a driver's token at the CPO).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use unicharge_ocpi_server::settings::PartySettings;
 use unicharge_ocpp::v201::{
     AuthorizationStatusEnumType, ChargingStateEnumType, ConnectorStatusEnumType,
+    CustomerInformationRequest, CustomerInformationResponse, CustomerInformationStatusEnumType,
     DisplayMessageStatusEnumType, EvseType, IdTokenEnumType, IdTokenType, MessagePriorityEnumType,
     SetDisplayMessageRequest, SetDisplayMessageResponse, StatusNotificationRequest,
     TransactionEventEnumType, TriggerReasonEnumType,
@@ -26,7 +27,7 @@ use unicharge_sim::Station;
 
 use common::payloads::transaction_event as event;
 use common::{StationSpec, TestCsms};
-use ocpi_common::Operator;
+use ocpi_common::{Operator, Peer};
 
 const CP: &str = "CP-MSG-1";
 const TX: &str = "TX-MSG-1";
@@ -335,4 +336,100 @@ async fn b4_5_cpo_message_reaches_the_msp_of_the_driver() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+/// B3.4 (the CPO provides the right of access and to be forgotten for a driver of an MSP):
+/// through the eMSP's operator API, the CPO answers everything it keeps about the driver's
+/// token (its transaction included); another eMSP asking for that token gets 404 / 2004; the
+/// erasure leaves no trace of the token in the CPO's database (the transaction is kept under
+/// the pseudonym), and the station it charged at is asked to clear it (CustomerInformation).
+#[tokio::test]
+async fn b3_4_gdpr_access_and_erasure_of_a_drivers_token_at_the_cpo() {
+    let mut r = roaming().await;
+    let path = format!(
+        "/ocpi/partners/{}/personal-data/NL*EMS/DRIVER-7",
+        r.cpo_at_emsp
+    );
+    let data = r.emsp_op.send(Method::GET, &path, None).await;
+    assert_eq!(data["idToken"], "DRIVER-7", "{data:#}");
+    assert_eq!(data["transactions"][0]["transactionId"], TX, "{data:#}");
+    assert_eq!(data["tokens"][0]["idToken"], "DRIVER-7", "{data:#}");
+    assert!(
+        data["roaming"].to_string().contains("NL-EMS-C00000007-X"),
+        "the OCPI token record is listed: {data:#}"
+    );
+
+    // Another eMSP, registered with the same CPO party, cannot read it.
+    let (token_a, versions_url, _) = r.cpo_op.partner("Other eMSP", &["NL*CPO"]).await;
+    let mut other = Peer::start("NL", "OTH").await;
+    other.register(&versions_url, &token_a, "2.2.1").await;
+    let (code, _, refused) = other
+        .call(
+            Method::GET,
+            &format!("{}/NL/EMS/DRIVER-7", other.endpoint("x-unicharge-gdpr")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (code, &refused["status_code"]),
+        (404, &json!(2004)),
+        "{refused}"
+    );
+
+    let erased = r
+        .emsp_op
+        .send(Method::POST, &format!("{path}/erase"), None)
+        .await;
+    assert_eq!(erased["found"], true, "{erased}");
+    assert_eq!(erased["stationsCleared"], json!([CP]), "{erased}");
+    let pseudonym = erased["pseudonym"].as_str().unwrap().to_string();
+    assert!(pseudonym.starts_with("erased-"), "{erased}");
+    let (call_id, clear) = r
+        .station
+        .expect_call::<CustomerInformationRequest>()
+        .await
+        .unwrap();
+    assert!(clear.clear && !clear.report, "{clear:?}");
+    assert_eq!(clear.id_token.as_ref().unwrap().id_token, "DRIVER-7");
+    r.station
+        .respond::<CustomerInformationRequest>(
+            &call_id,
+            &CustomerInformationResponse {
+                custom_data: None,
+                status: CustomerInformationStatusEnumType::Accepted,
+                status_info: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    // The CPO's database: the token is nowhere, the transaction is kept under the pseudonym.
+    let db = r._cpo.dir.path().join("data/unicharge.db");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = common::db_occurrences(&db, "DRIVER-7");
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still stored: {left:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let kept = r
+        .cpo_op
+        .send(Method::GET, &format!("/stations/{CP}/transactions"), None)
+        .await;
+    assert!(kept.to_string().contains(&pseudonym), "{kept:#}");
+    // Asked again: nothing left to read about the token.
+    let gone = r
+        .emsp_op
+        .client
+        .get(format!("{}{path}", r.emsp_op.base))
+        .bearer_auth(&r.emsp_op.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404, "the CPO no longer holds the token");
 }
