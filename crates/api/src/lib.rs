@@ -264,6 +264,8 @@ impl ApiState {
         ocpi::push_driver_message,
         ocpi::partner_personal_data,
         ocpi::partner_erase,
+        ocpi::list_cdr_verdicts,
+        ocpi::put_cdr_verdict,
         ocpi::list_commands,
     ),
     components(schemas(
@@ -335,6 +337,8 @@ impl ApiState {
         ocpi::CommandRequestDoc,
         ocpi::CommandDoc,
         ocpi::DriverMessageDoc,
+        ocpi::VerdictDoc,
+        ocpi::VerdictRequestDoc,
         ocpi::DriverMessageSentDoc,
         ocpi::PushDriverMessageDoc,
         tariffs::TariffList,

@@ -53,6 +53,12 @@ pub(crate) fn routes() -> Router<ApiState> {
             post(send_driver_message),
         )
         .route("/api/v1/ocpi/driver-messages", post(push_driver_message))
+        // The CDR-verdicts extension module (B5.2): received (CPO role) and sent (eMSP role).
+        .route("/api/v1/ocpi/cdr-verdicts", get(list_cdr_verdicts))
+        .route(
+            "/api/v1/ocpi/partners/{id}/cdrs/{cdr_id}/verdict",
+            put(put_cdr_verdict),
+        )
         // The GDPR extension module (B3.4), eMSP role.
         .route(
             "/api/v1/ocpi/partners/{id}/personal-data/{party}/{uid}",
@@ -547,6 +553,98 @@ pub async fn partner_erase(
             .await
             .map_err(refused)?,
     ))
+}
+
+/// Which CDR verdicts to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerdictQuery {
+    /// `RECEIVED` (partners' verdicts on our CDRs, the default) or `SENT` (ours on partners').
+    pub side: Option<String>,
+    /// `ACCEPTED` or `DISPUTED`.
+    pub result: Option<String>,
+    /// At most this many, newest first (default 100, at most 1000).
+    pub limit: Option<u32>,
+}
+
+/// B5.2: MSPs' verdicts on CDRs, newest first — disputes are for the operator to settle (a
+/// credit CDR where the dispute holds).
+#[utoipa::path(get, path = "/api/v1/ocpi/cdr-verdicts", tag = "ocpi", params(VerdictQuery),
+    responses((status = 200, body = Vec<VerdictDoc>),
+              (status = 400, description = "Unknown side or result", body = crate::error::ErrorBody)))]
+pub async fn list_cdr_verdicts(
+    State(state): State<ApiState>,
+    caller: Caller,
+    axum::extract::Query(q): axum::extract::Query<VerdictQuery>,
+) -> Result<Json<Vec<unicharge_ocpi_server::cdr_verdicts::VerdictView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    let side = q.side.as_deref().unwrap_or("RECEIVED");
+    if !matches!(side, "RECEIVED" | "SENT") {
+        return Err(ApiError::bad_request(
+            "invalid",
+            format!("side {side:?}: use RECEIVED or SENT"),
+        ));
+    }
+    Ok(Json(
+        unicharge_ocpi_server::cdr_verdicts::list(
+            ocpi(&state)?,
+            side,
+            q.result.as_deref(),
+            q.limit.unwrap_or(100),
+        )
+        .await
+        .map_err(refused)?,
+    ))
+}
+
+/// eMSP role, B5.2: accept or dispute (with a reason) a CDR CPO partner `id` pushed us.
+#[utoipa::path(put, path = "/api/v1/ocpi/partners/{id}/cdrs/{cdr_id}/verdict", tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id"),
+        ("cdr_id" = String, Path, description = "A CDR the CPO pushed us")),
+    request_body = VerdictRequestDoc,
+    responses(
+        (status = 200, body = VerdictDoc),
+        (status = 400, description = "Unknown result, or a dispute without a reason", body = crate::error::ErrorBody),
+        (status = 404, description = "No such partner or CDR", body = crate::error::ErrorBody),
+        (status = 409, description = "The CPO does not publish the CDR-verdicts extension", body = crate::error::ErrorBody),
+        (status = 502, description = "The CPO refused or did not answer", body = crate::error::ErrorBody),
+    ))]
+pub async fn put_cdr_verdict(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, cdr_id)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<unicharge_ocpi_server::emsp::cdr_verdicts::VerdictRequest>,
+) -> Result<Json<unicharge_ocpi_server::cdr_verdicts::VerdictView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        unicharge_ocpi_server::emsp::cdr_verdicts::send(ocpi(&state)?, id, &cdr_id, body)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// A verdict on a CDR (OpenAPI description of `cdr_verdicts::VerdictView`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiCdrVerdict)]
+pub struct VerdictDoc {
+    pub partner_id: i64,
+    pub cdr_id: String,
+    /// `ACCEPTED` or `DISPUTED`.
+    pub result: String,
+    pub reason: Option<String>,
+    pub last_updated: chrono::DateTime<chrono::Utc>,
+}
+
+/// What the operator says of a CDR (OpenAPI description of `emsp::cdr_verdicts::VerdictRequest`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiCdrVerdictRequest)]
+pub struct VerdictRequestDoc {
+    /// `ACCEPTED` or `DISPUTED`.
+    pub result: String,
+    /// Why (required for `DISPUTED`).
+    pub reason: Option<String>,
 }
 
 /// A driver message for a CPO partner (OpenAPI description of

@@ -112,7 +112,11 @@ pub fn build(ocpi: &Ocpi, r: &Roamed, rec: &ChargeRecord, version: &Version) -> 
 }
 
 /// The caller's CDRs.
-async fn visible(ocpi: &Ocpi, caller: &Caller, version: &Version) -> Result<Vec<Cdr>, Reply> {
+pub(crate) async fn visible(
+    ocpi: &Ocpi,
+    caller: &Caller,
+    version: &Version,
+) -> Result<Vec<Cdr>, Reply> {
     let parties = scope::visible_parties(caller)?;
     let mut out = Vec::new();
     for r in sessions::visible(ocpi, caller, &parties).await? {

@@ -19,6 +19,7 @@
 //! [`operator`] (used by the REST API and the CLI).
 
 pub mod auth;
+pub mod cdr_verdicts;
 pub mod cdrs;
 pub mod client;
 pub mod commands;
@@ -228,6 +229,10 @@ impl Ocpi {
             .route(
                 "/{version}/cpo/x-unicharge-gdpr/{country_code}/{party_id}/{token_uid}",
                 get(gdpr::get).delete(gdpr::delete),
+            )
+            .route(
+                "/{version}/cpo/x-unicharge-cdrverdicts/{cdr_id}",
+                put(cdr_verdicts::put),
             )
             .route(
                 "/{version}/cpo/tokens/{country_code}/{party_id}/{token_uid}",

@@ -2,6 +2,7 @@
 //! Any valid token opens them, token A included (the partner needs them to register).
 
 use axum::extract::{Path, State};
+use unicharge_ocpi::cdr_verdicts::MODULE_ID as CDR_VERDICTS;
 use unicharge_ocpi::driver_messages::MODULE_ID;
 use unicharge_ocpi::gdpr::MODULE_ID as GDPR;
 use unicharge_ocpi::types::Role;
@@ -65,6 +66,12 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
                 ModuleId::Other(GDPR.into()),
                 InterfaceRole::Receiver,
                 &format!("cpo/{GDPR}"),
+            ),
+            // Extension (B5.2): the MSP accepts or disputes a CDR.
+            e(
+                ModuleId::Other(CDR_VERDICTS.into()),
+                InterfaceRole::Receiver,
+                &format!("cpo/{CDR_VERDICTS}"),
             ),
         ]);
     }

@@ -7,8 +7,8 @@
 //! * One module per OCPI module, named as the spec names it, holding its typed objects:
 //!   [`versions`], [`credentials`], [`locations`], [`tariffs`], [`sessions`], [`cdrs`], [`tokens`],
 //!   [`commands`], [`charging_profiles`], [`hub_client_info`]; shared classes in [`types`].
-//! * [`driver_messages`], [`gdpr`]: unicharge extension modules (B4.4 / B4.5, B3.4 of the OCPI
-//!   3.0 use cases).
+//! * [`driver_messages`], [`gdpr`], [`cdr_verdicts`]: unicharge extension modules (B4.4 / B4.5,
+//!   B3.4, B5.2 of the OCPI 3.0 use cases).
 //! * [`patch`]: applying a PATCH body to a stored object; [`raw`]: the same on stored JSON text.
 //!
 //! ## Versions
@@ -29,6 +29,7 @@
 mod open_enum;
 pub mod datetime;
 
+pub mod cdr_verdicts;
 pub mod cdrs;
 pub mod charging_profiles;
 pub mod commands;

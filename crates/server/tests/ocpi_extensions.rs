@@ -1,8 +1,10 @@
-//! The extension modules (ADR 0042: `x-unicharge-drivermessages`, `x-unicharge-gdpr`) between
+//! The extension modules (ADR 0042: `x-unicharge-drivermessages`, `x-unicharge-gdpr`,
+//! `x-unicharge-cdrverdicts`) between
 //! two unicharge instances over real HTTP — one CPO (NL*CPO, a station played by the simulator
 //! over a real WebSocket), one eMSP (NL*EMS) — for the OCPI 3.0 business use cases B4.4 (the
 //! MSP's message reaches its driver on the EVSE's display), B4.5 (the CPO's message reaches
-//! the MSP, for its app) and B3.4 (GDPR access and erasure of a driver's token at the CPO).
+//! the MSP, for its app), B3.4 (GDPR access and erasure of a driver's token at the CPO) and B5.2
+//! (the MSP disputes a CDR with a reason).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -19,13 +21,13 @@ use unicharge_ocpp::v201::{
     AuthorizationStatusEnumType, ChargingStateEnumType, ConnectorStatusEnumType,
     CustomerInformationRequest, CustomerInformationResponse, CustomerInformationStatusEnumType,
     DisplayMessageStatusEnumType, EvseType, IdTokenEnumType, IdTokenType, MessagePriorityEnumType,
-    SetDisplayMessageRequest, SetDisplayMessageResponse, StatusNotificationRequest,
-    TransactionEventEnumType, TriggerReasonEnumType,
+    ReadingContextEnumType, ReasonEnumType, SetDisplayMessageRequest, SetDisplayMessageResponse,
+    StatusNotificationRequest, TransactionEventEnumType, TriggerReasonEnumType,
 };
 use unicharge_sim::octt::states;
 use unicharge_sim::Station;
 
-use common::payloads::transaction_event as event;
+use common::payloads::{energy, transaction_event as event};
 use common::{StationSpec, TestCsms};
 use ocpi_common::{Operator, Peer};
 
@@ -432,4 +434,97 @@ async fn b3_4_gdpr_access_and_erasure_of_a_drivers_token_at_the_cpo() {
         .await
         .unwrap();
     assert_eq!(gone.status(), 404, "the CPO no longer holds the token");
+}
+
+/// B5.2 (the MSP receives all CDRs for invoicing, and accepts or disputes them): the session
+/// ends, the CDR reaches the eMSP, whose operator disputes it with a reason; the CPO's operator
+/// sees the dispute on that CDR with the reason; an ACCEPTED verdict later replaces it. A
+/// dispute without a reason, or on a CDR the eMSP never received, is refused before anything
+/// is sent.
+#[tokio::test]
+async fn b5_2_cdr_disputed_with_a_reason_then_accepted() {
+    let mut r = roaming().await;
+    let mut ended = event(
+        TX,
+        1,
+        TransactionEventEnumType::Ended,
+        TriggerReasonEnumType::EvCommunicationLost,
+        Utc::now(),
+        ChargingStateEnumType::Idle,
+    );
+    ended.transaction_info.stopped_reason = Some(ReasonEnumType::EvDisconnected);
+    ended.meter_value = Some(energy(
+        Utc::now(),
+        7_500,
+        ReadingContextEnumType::TransactionEnd,
+    ));
+    r.station.call(&ended).await.unwrap();
+    let cdrs = r
+        .emsp_op
+        .until(
+            &format!("/ocpi/partners/{}/received/cdrs", r.cpo_at_emsp),
+            |c| c.as_array().is_some_and(|a| !a.is_empty()),
+        )
+        .await;
+    let cdr_id = cdrs[0]["id"].as_str().unwrap().to_string();
+    let verdict = format!("/ocpi/partners/{}/cdrs/{cdr_id}/verdict", r.cpo_at_emsp);
+
+    let refused = r
+        .emsp_op
+        .client
+        .put(format!("{}{verdict}", r.emsp_op.base))
+        .bearer_auth(&r.emsp_op.key)
+        .json(&json!({"result": "DISPUTED"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400, "a dispute needs a reason");
+    let unknown = r
+        .emsp_op
+        .client
+        .put(format!(
+            "{}/ocpi/partners/{}/cdrs/NO-SUCH-CDR/verdict",
+            r.emsp_op.base, r.cpo_at_emsp
+        ))
+        .bearer_auth(&r.emsp_op.key)
+        .json(&json!({"result": "ACCEPTED"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    let reason = "the driver's car logged 6.1 kWh, the CDR bills 7.5";
+    let sent = r
+        .emsp_op
+        .send(
+            Method::PUT,
+            &verdict,
+            Some(json!({"result": "DISPUTED", "reason": reason})),
+        )
+        .await;
+    assert_eq!(sent["result"], "DISPUTED", "{sent}");
+    let disputes = r
+        .cpo_op
+        .send(Method::GET, "/ocpi/cdr-verdicts?result=DISPUTED", None)
+        .await;
+    assert_eq!(disputes.as_array().map(Vec::len), Some(1), "{disputes:#}");
+    assert_eq!(disputes[0]["cdrId"], cdr_id.as_str());
+    assert_eq!(disputes[0]["partnerId"], r.emsp_at_cpo);
+    assert_eq!(disputes[0]["reason"], reason);
+    let ours = r
+        .emsp_op
+        .send(Method::GET, "/ocpi/cdr-verdicts?side=SENT", None)
+        .await;
+    assert_eq!(ours[0]["cdrId"], cdr_id.as_str(), "{ours:#}");
+
+    r.emsp_op
+        .send(Method::PUT, &verdict, Some(json!({"result": "ACCEPTED"})))
+        .await;
+    let disputes = r
+        .cpo_op
+        .send(Method::GET, "/ocpi/cdr-verdicts?result=DISPUTED", None)
+        .await;
+    assert_eq!(disputes, json!([]), "the dispute was withdrawn");
+    let all = r.cpo_op.send(Method::GET, "/ocpi/cdr-verdicts", None).await;
+    assert_eq!(all[0]["result"], "ACCEPTED", "{all:#}");
 }

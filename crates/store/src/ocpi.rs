@@ -73,7 +73,14 @@ pub struct TokenRow {
 /// Partners, locations, tokens; and, through [`OcpiOutbox`], the push outbox.
 #[async_trait]
 pub trait OcpiStore:
-    OcpiOutbox + OcpiHub + OcpiEmsp + crate::ocpi_reservations::OcpiReservations + Send + Sync + 'static
+    OcpiOutbox
+    + OcpiHub
+    + OcpiEmsp
+    + crate::ocpi_reservations::OcpiReservations
+    + crate::ocpi_reservations::OcpiCdrVerdicts
+    + Send
+    + Sync
+    + 'static
 {
     /// Create a partner (its `id` is ignored); returns the new id.
     async fn create_ocpi_partner(&self, partner: &Partner) -> Result<i64>;

@@ -13,11 +13,13 @@
 //! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
 //! * [`driver_messages`]: the driver-messages extension module (B4.4 sent, B4.5 received).
 //! * [`gdpr`]: the GDPR extension module (B3.4): our drivers' data at a CPO, read or erased.
+//! * [`cdr_verdicts`]: the CDR-verdicts extension module (B5.2): accept or dispute a CDR.
 //! * [`views`]: what the operator API shows of all this.
 //!
 //! A partner reaches these endpoints only once registered with one of our eMSP parties, and
 //! only for CPO parties among its own credentials roles ([`scope`]).
 
+pub mod cdr_verdicts;
 pub mod cdrs;
 pub mod commands;
 pub mod driver_messages;

@@ -1,4 +1,5 @@
-//! OCPI reservation ids against CSMS reservation ids (migration 0093).
+//! OCPI reservation ids against CSMS reservation ids (migration 0093) and CDR verdicts
+//! (migration 0094).
 
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
@@ -6,7 +7,9 @@ use sqlx::Row;
 
 use super::columns::{parse_timestamp, station_id, timestamp};
 use super::SqliteStore;
-use crate::ocpi_reservations::{OcpiReservationRow, OcpiReservations};
+use crate::ocpi_reservations::{
+    CdrVerdictRow, OcpiCdrVerdicts, OcpiReservationRow, OcpiReservations,
+};
 use crate::Result;
 
 fn reservation_row(row: &SqliteRow) -> Result<OcpiReservationRow> {
@@ -57,5 +60,58 @@ impl OcpiReservations for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(reservation_row).transpose()
+    }
+}
+
+fn verdict_row(row: &SqliteRow) -> Result<CdrVerdictRow> {
+    Ok(CdrVerdictRow {
+        partner_id: row.try_get("partner_id")?,
+        side: row.try_get("side")?,
+        cdr_id: row.try_get("cdr_id")?,
+        result: row.try_get("result")?,
+        reason: row.try_get("reason")?,
+        last_updated: parse_timestamp(&row.try_get::<String, _>("last_updated")?, "last_updated")?,
+    })
+}
+
+#[async_trait]
+impl OcpiCdrVerdicts for SqliteStore {
+    async fn put_ocpi_cdr_verdict(&self, v: &CdrVerdictRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ocpi_cdr_verdicts
+                (partner_id, side, cdr_id, result, reason, last_updated)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (partner_id, side, cdr_id) DO UPDATE SET
+                result = excluded.result, reason = excluded.reason,
+                last_updated = excluded.last_updated",
+        )
+        .bind(v.partner_id)
+        .bind(&v.side)
+        .bind(&v.cdr_id)
+        .bind(&v.result)
+        .bind(&v.reason)
+        .bind(timestamp(&v.last_updated))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn ocpi_cdr_verdicts(
+        &self,
+        side: &str,
+        result: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<CdrVerdictRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM ocpi_cdr_verdicts WHERE side = ? AND (? IS NULL OR result = ?)
+             ORDER BY last_updated DESC LIMIT ?",
+        )
+        .bind(side)
+        .bind(result)
+        .bind(result)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(verdict_row).collect()
     }
 }
