@@ -45,6 +45,18 @@ pub(crate) fn routes() -> Router<ApiState> {
             "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-preferences",
             put(put_charging_preferences),
         )
+        .route(
+            "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-profile",
+            put(put_charging_profile).delete(clear_charging_profile),
+        )
+        .route(
+            "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-profile/active",
+            post(get_active_charging_profile),
+        )
+        .route(
+            "/api/v1/ocpi/partners/{id}/charging-profiles",
+            get(list_charging_profiles),
+        )
         .route("/api/v1/ocpi/tokens", get(list_tokens))
         .route("/api/v1/ocpi/tokens/{party}/{uid}", put(put_token))
 }
@@ -411,6 +423,67 @@ pub async fn put_charging_preferences(
             .await
             .map_err(refused)?,
     ))
+}
+
+use unicharge_ocpi_server::emsp::charging_profiles as cp;
+
+/// Set the charging profile of a session CPO partner `id` pushed to us (`chargingProfile` in
+/// OCPI spelling: `charging_rate_unit` W or A, `charging_profile_period` with `start_period` and
+/// `limit`); answers with the CPO's ChargingProfileResponse. The ChargingProfileResult arrives
+/// later: `GET …/charging-profiles` shows it.
+pub async fn put_charging_profile(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, session_id)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<cp::SetRequest>,
+) -> Result<Json<cp::ProfileRequestView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        cp::set(ocpi(&state)?, id, &session_id, body)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// Ask CPO partner `id` for the ActiveChargingProfile of a session (`{"duration": seconds}`);
+/// the profile arrives later in the request's `activeProfile`.
+pub async fn get_active_charging_profile(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, session_id)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<cp::ActiveRequest>,
+) -> Result<Json<cp::ProfileRequestView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        cp::active(ocpi(&state)?, id, &session_id, body)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// Clear the charging profile we set on a session of CPO partner `id`.
+pub async fn clear_charging_profile(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, session_id)): Path<(i64, String)>,
+) -> Result<Json<cp::ProfileRequestView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        cp::clear(ocpi(&state)?, id, &session_id)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// The charging-profile requests sent to CPO partner `id`, newest first, with the CPO's
+/// response and, once it arrived, the result (and a GET's ActiveChargingProfile).
+pub async fn list_charging_profiles(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<cp::ProfileRequestView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(cp::list(ocpi(&state)?, id).await.map_err(refused)?))
 }
 
 /// A price as the operator API writes money (decimal strings).

@@ -6,7 +6,8 @@
 //! * [`credentials`]: registration with tokens A / B / C, update, unregister;
 //! * CPO modules fed by the CSMS: [`locations`] (stations and operator-added location data),
 //!   [`sessions`] (OCPP transactions), [`cdrs`] (charge records), [`commands`] (START_SESSION /
-//!   STOP_SESSION → the CSMS's typed remote start / stop), [`tokens`] (eMSP tokens → CSMS tokens),
+//!   STOP_SESSION → the CSMS's typed remote start / stop), [`charging_profiles`] (an eMSP's
+//!   profile for its session → the CSMS's block-K operations), [`tokens`] (eMSP tokens → CSMS tokens),
 //!   [`tariffs`] (the core tariffs that price sessions), [`hub_client_info`] (a hub's connected
 //!   parties).
 //!
@@ -20,6 +21,7 @@
 
 pub mod auth;
 pub mod cdrs;
+pub mod charging_profiles;
 pub mod client;
 pub mod commands;
 pub mod credentials;
@@ -207,6 +209,12 @@ impl Ocpi {
             .route("/{version}/cpo/cdrs/{cdr_id}", get(cdrs::one))
             .route("/{version}/cpo/commands/{command}", post(commands::post))
             .route(
+                "/{version}/cpo/chargingprofiles/{session_id}",
+                get(charging_profiles::get)
+                    .put(charging_profiles::put)
+                    .delete(charging_profiles::delete),
+            )
+            .route(
                 "/{version}/cpo/tokens/{country_code}/{party_id}/{token_uid}",
                 get(tokens::get).put(tokens::put).patch(tokens::patch),
             )
@@ -223,7 +231,7 @@ impl Ocpi {
 /// party.
 fn emsp_routes() -> axum::Router<Ocpi> {
     use axum::routing::{get, post};
-    use emsp::{cdrs as c, commands as cmd, receiver as r, tokens as t};
+    use emsp::{cdrs as c, charging_profiles as cp, commands as cmd, receiver as r, tokens as t};
     axum::Router::new()
         .route(
             "/{version}/emsp/locations/{country_code}/{party_id}/{location_id}",
@@ -259,6 +267,14 @@ fn emsp_routes() -> axum::Router<Ocpi> {
             get(c::get),
         )
         .route("/{version}/emsp/commands/{command_id}", post(cmd::result))
+        .route(
+            "/{version}/emsp/chargingprofiles/{session_id}",
+            axum::routing::put(cp::put_active),
+        )
+        .route(
+            "/{version}/emsp/chargingprofiles/results/{request_id}",
+            post(cp::result),
+        )
         .route("/{version}/emsp/tokens", get(t::list))
         .route("/{version}/emsp/tokens/{token_uid}/authorize", post(t::authorize))
 }

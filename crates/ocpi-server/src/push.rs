@@ -49,7 +49,7 @@ pub struct Push<'a> {
 
 /// Write a push for `partner` if it has a Receiver endpoint for the module; wakes the worker.
 pub async fn enqueue(ocpi: &Ocpi, partner: &Partner, push: Push<'_>) -> Result<(), Reply> {
-    if push.module != crate::outbox::COMMAND_RESULT && receiver_url(partner, push.module).is_none()
+    if !crate::outbox::to_response_url(push.module) && receiver_url(partner, push.module).is_none()
     {
         tracing::debug!(
             partner = partner.id,

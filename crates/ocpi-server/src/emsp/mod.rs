@@ -10,7 +10,8 @@
 //!   `response_url`, and the asynchronous CommandResult received there.
 //! * [`tokens`]: our drivers' tokens — the Tokens Sender (GET, paged), pushes to CPO partners
 //!   (through the outbox), real-time authorization.
-//! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
+//! * [`charging_profiles`]: the ChargingProfiles Sender — set / read / clear the profile of a
+//!   session a CPO pushed us, the asynchronous results, the CPO's ActiveChargingProfile updates.
 //! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
 //! * [`views`]: what the operator API shows of all this.
 //!
@@ -18,6 +19,7 @@
 //! only for CPO parties among its own credentials roles ([`scope`]).
 
 pub mod cdrs;
+pub mod charging_profiles;
 pub mod commands;
 pub mod preferences;
 pub mod raw;
@@ -31,3 +33,5 @@ pub const LOCATIONS: &str = "locations";
 pub const TARIFFS: &str = "tariffs";
 pub const SESSIONS: &str = "sessions";
 pub const CDRS: &str = "cdrs";
+/// ActiveChargingProfiles a CPO PUT for one of its sessions (id = the session id).
+pub const CHARGING_PROFILES: &str = "chargingprofiles";

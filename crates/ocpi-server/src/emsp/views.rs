@@ -11,7 +11,7 @@ use unicharge_ocpi::sessions::Session;
 use unicharge_ocpi::types::Price;
 use unicharge_store::ocpi::ReceivedRow;
 
-use super::{CDRS, LOCATIONS, SESSIONS, TARIFFS};
+use super::{CDRS, CHARGING_PROFILES, LOCATIONS, SESSIONS, TARIFFS};
 use crate::operator::OperatorError;
 use crate::Ocpi;
 
@@ -103,9 +103,9 @@ pub async fn received(
     partner_id: i64,
     module: &str,
 ) -> Result<Vec<ReceivedView>, OperatorError> {
-    if ![LOCATIONS, TARIFFS, SESSIONS, CDRS].contains(&module) {
+    if ![LOCATIONS, TARIFFS, SESSIONS, CDRS, CHARGING_PROFILES].contains(&module) {
         return Err(OperatorError::NotFound(format!(
-            "{module:?} (use locations, tariffs, sessions or cdrs)"
+            "{module:?} (use locations, tariffs, sessions, cdrs or chargingprofiles)"
         )));
     }
     let store = ocpi.ocpi_store();

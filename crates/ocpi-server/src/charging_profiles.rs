@@ -1,0 +1,343 @@
+//! ChargingProfiles module, Receiver (CPO), 2.2.1 / 2.3.0 §mod_charging_profiles: an eMSP (or
+//! SCSP) sets, reads and clears the charging profile of one of its running sessions. Each
+//! call becomes the CSMS's typed block-K operation on the session's EVSE, with
+//! `Requester::RoamingPartner` (the same operations the operator API uses, so the K01 checks
+//! apply and the CSMS keeps every profile it sent):
+//!
+//! * `GET {session_id}?duration=&response_url=` → K08 GetCompositeSchedule → an
+//!   ActiveChargingProfileResult with the schedule the station computed;
+//! * `PUT {session_id}` (SetChargingProfile) → K01 SetChargingProfile of a TxProfile for the
+//!   session's transaction, limits in the unit the OCPI profile names → ChargingProfileResult;
+//! * `DELETE {session_id}?response_url=` → K10 ClearChargingProfile of that TxProfile →
+//!   ClearProfileResult.
+//!
+//! The ChargingProfileResponse says at once whether we took the request (ACCEPTED, or
+//! UNKNOWN_SESSION for a session that is not the caller's — another party's session does not
+//! exist for it —, REJECTED for an ended session or an offline station); the station's answer
+//! follows through the outbox to `response_url`, retried until the partner takes it.
+//!
+//! OCPP 1.6 stations are covered too: the CSMS translates these 2.0.1 requests for them
+//! (`unicharge_csms::v16::profiles`; 1.6 transaction ids are integers, as the TxProfile needs).
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use sha2::{Digest, Sha256};
+use unicharge_csms::request::{OpError, Requester};
+use unicharge_csms::smart_charging::{self as k, ClearRequest, ProfileRequest};
+use unicharge_ocpi::charging_profiles::{
+    ActiveChargingProfile, ActiveChargingProfileResult, ChargingProfile, ChargingProfilePeriod,
+    ChargingProfileResponse, ChargingProfileResponseType, ChargingProfileResult,
+    ChargingProfileResultType, ChargingRateUnit, ClearProfileResult, SetChargingProfile,
+};
+use unicharge_ocpp::v201::{
+    ChargingProfileKindEnumType, ChargingProfilePurposeEnumType, ChargingProfileStatusEnumType,
+    ChargingProfileType, ChargingRateUnitEnumType, ChargingSchedulePeriodType,
+    ChargingScheduleType, ClearChargingProfileStatusEnumType, CompositeScheduleType,
+    GenericStatusEnumType,
+};
+
+use crate::auth::{Caller, Registered};
+use crate::reply::{self, Answer, Reply};
+use crate::sessions::{self, Roamed};
+use crate::{scope, Ocpi};
+
+/// Profile ids of roaming TxProfiles: `ROAMING_PROFILE_ID_BASE` + a hash of the session, so a
+/// second PUT for the same session replaces the first at the station (same id) and a DELETE
+/// clears exactly it. Kept apart from operator ids (small) and site load ids (1 900 000 000+).
+pub const ROAMING_PROFILE_ID_BASE: i64 = 1_800_000_000;
+
+/// Stack level of roaming TxProfiles: above a TxDefaultProfile's usual 0, so the partner's
+/// limit governs its own session where nothing stricter applies.
+pub const ROAMING_STACK_LEVEL: i64 = 1;
+
+/// The TxProfile id for a session.
+pub fn profile_id(session_id: &str) -> i64 {
+    let digest = Sha256::digest(format!("ocpi-charging-profile\n{session_id}"));
+    let n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    ROAMING_PROFILE_ID_BASE + i64::from(n % 100_000_000)
+}
+
+fn response(ocpi: &Ocpi, result: ChargingProfileResponseType) -> Reply {
+    Reply::ok(&ChargingProfileResponse {
+        result,
+        timeout: u32::try_from(ocpi.settings().command_timeout.as_secs()).unwrap_or(u32::MAX),
+    })
+}
+
+fn requester(caller: &Caller) -> Requester {
+    Requester::RoamingPartner {
+        party: format!("ocpi-partner-{}", caller.partner.id),
+    }
+}
+
+/// The caller's running session on a connected station, or the answer that says why not.
+async fn running(ocpi: &Ocpi, caller: &Caller, id: &str) -> Result<Roamed, Reply> {
+    let Ok(session) = sessions::find(ocpi, caller, id).await else {
+        return Err(response(ocpi, ChargingProfileResponseType::UnknownSession));
+    };
+    if session.tx.ended_at.is_some() || !ocpi.csms().is_connected(&session.station) {
+        tracing::info!(partner = caller.partner.id, session = %id,
+            ended = session.tx.ended_at.is_some(), "OCPI charging profile request rejected");
+        return Err(response(ocpi, ChargingProfileResponseType::Rejected));
+    }
+    Ok(session)
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Result<&'a str, Reply> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Reply::invalid(format!("the {name} parameter is required")))
+}
+
+fn evse_id(session: &Roamed) -> i64 {
+    session.tx.evse_id.unwrap_or(1).max(1)
+}
+
+/// `GET {chargingprofiles}/{session_id}?duration=&response_url=`.
+pub async fn get(
+    State(ocpi): State<Ocpi>,
+    Registered(caller): Registered,
+    Path((version, id)): Path<(String, String)>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Answer {
+    scope::version(&version)?;
+    let duration = param(&pairs, "duration")?;
+    let duration: i64 = duration
+        .parse()
+        .ok()
+        .filter(|d| *d > 0)
+        .ok_or_else(|| Reply::invalid("duration: a positive number of seconds"))?;
+    let url = param(&pairs, "response_url")?.to_string();
+    let session = match running(&ocpi, &caller, &id).await {
+        Ok(s) => s,
+        Err(answer) => return Ok(answer),
+    };
+    let task = ocpi.clone();
+    tokio::spawn(async move {
+        let by = requester(&caller);
+        let evse = evse_id(&session);
+        let asked =
+            k::get_composite_schedule(task.csms(), &session.station, evse, duration, None, &by)
+                .await;
+        let body = match asked {
+            Ok((_, r)) if r.status == GenericStatusEnumType::Accepted => {
+                ActiveChargingProfileResult {
+                    result: ChargingProfileResultType::Accepted,
+                    profile: r.schedule.as_ref().map(active_profile),
+                }
+            }
+            Ok(_) => ActiveChargingProfileResult {
+                result: ChargingProfileResultType::Rejected,
+                profile: None,
+            },
+            Err(e) => {
+                failed(&caller, "GetCompositeSchedule", &e);
+                ActiveChargingProfileResult {
+                    result: ChargingProfileResultType::Rejected,
+                    profile: None,
+                }
+            }
+        };
+        send_result(&task, &caller, &url, &body).await;
+    });
+    Ok(response(&ocpi, ChargingProfileResponseType::Accepted))
+}
+
+/// `PUT {chargingprofiles}/{session_id}` with a SetChargingProfile.
+pub async fn put(
+    State(ocpi): State<Ocpi>,
+    Registered(caller): Registered,
+    Path((version, id)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Answer {
+    scope::version(&version)?;
+    let set: SetChargingProfile = reply::body(&bytes, "SetChargingProfile")?;
+    let session = match running(&ocpi, &caller, &id).await {
+        Ok(s) => s,
+        Err(answer) => return Ok(answer),
+    };
+    let profile = tx_profile(&set.charging_profile, &id, &session.tx.transaction_id)?;
+    let task = ocpi.clone();
+    tokio::spawn(async move {
+        let by = requester(&caller);
+        let request = ProfileRequest {
+            evse_id: evse_id(&session),
+            profile,
+            allow_without_transaction: false,
+        };
+        let result =
+            match k::set_charging_profile(task.csms(), &session.station, request, &by).await {
+                Ok(r) if r.status == ChargingProfileStatusEnumType::Accepted => {
+                    ChargingProfileResultType::Accepted
+                }
+                Ok(_) => ChargingProfileResultType::Rejected,
+                Err(e) => {
+                    failed(&caller, "SetChargingProfile", &e);
+                    ChargingProfileResultType::Rejected
+                }
+            };
+        let body = ChargingProfileResult { result };
+        send_result(&task, &caller, &set.response_url, &body).await;
+    });
+    Ok(response(&ocpi, ChargingProfileResponseType::Accepted))
+}
+
+/// `DELETE {chargingprofiles}/{session_id}?response_url=`: clears the TxProfile a PUT set.
+pub async fn delete(
+    State(ocpi): State<Ocpi>,
+    Registered(caller): Registered,
+    Path((version, id)): Path<(String, String)>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Answer {
+    scope::version(&version)?;
+    let url = param(&pairs, "response_url")?.to_string();
+    let session = match running(&ocpi, &caller, &id).await {
+        Ok(s) => s,
+        Err(answer) => return Ok(answer),
+    };
+    let task = ocpi.clone();
+    tokio::spawn(async move {
+        let by = requester(&caller);
+        let what = ClearRequest::Id(profile_id(&id));
+        let result = match k::clear_charging_profile(task.csms(), &session.station, what, &by).await
+        {
+            Ok(r) if r.status == ClearChargingProfileStatusEnumType::Accepted => {
+                ChargingProfileResultType::Accepted
+            }
+            Ok(_) => ChargingProfileResultType::Unknown,
+            Err(e) => {
+                failed(&caller, "ClearChargingProfile", &e);
+                ChargingProfileResultType::Rejected
+            }
+        };
+        send_result(&task, &caller, &url, &ClearProfileResult { result }).await;
+    });
+    Ok(response(&ocpi, ChargingProfileResponseType::Accepted))
+}
+
+fn failed(caller: &Caller, operation: &str, e: &OpError) {
+    tracing::warn!(partner = caller.partner.id, operation, error = %e,
+        "OCPI charging profile request failed at the station");
+}
+
+fn ocpp_unit(unit: &ChargingRateUnit) -> Result<ChargingRateUnitEnumType, Reply> {
+    match unit {
+        ChargingRateUnit::W => Ok(ChargingRateUnitEnumType::W),
+        ChargingRateUnit::A => Ok(ChargingRateUnitEnumType::A),
+        ChargingRateUnit::Other(other) => Err(Reply::invalid(format!(
+            "charging_rate_unit {}: W or A",
+            reply::bounded(other)
+        ))),
+    }
+}
+
+/// The OCPI profile as the OCPP TxProfile of `transaction_id`: an absolute schedule when the
+/// profile has a `start_date_time`, else relative to the start of charging (OCPI's reading of
+/// an absent start). Limits and unit pass unchanged (exact decimals).
+pub fn tx_profile(
+    p: &ChargingProfile,
+    session_id: &str,
+    transaction_id: &str,
+) -> Result<ChargingProfileType, Reply> {
+    let periods = p.charging_profile_period.as_deref().unwrap_or_default();
+    if periods.is_empty() {
+        return Err(Reply::invalid(
+            "charging_profile_period: at least one period (an OCPP schedule needs one)",
+        ));
+    }
+    let id = profile_id(session_id);
+    Ok(ChargingProfileType {
+        custom_data: None,
+        id,
+        stack_level: ROAMING_STACK_LEVEL,
+        charging_profile_purpose: ChargingProfilePurposeEnumType::TxProfile,
+        charging_profile_kind: if p.start_date_time.is_some() {
+            ChargingProfileKindEnumType::Absolute
+        } else {
+            ChargingProfileKindEnumType::Relative
+        },
+        recurrency_kind: None,
+        valid_from: None,
+        valid_to: None,
+        charging_schedule: vec![ChargingScheduleType {
+            custom_data: None,
+            id: 1,
+            start_schedule: p.start_date_time,
+            duration: p.duration.map(i64::from),
+            charging_rate_unit: ocpp_unit(&p.charging_rate_unit)?,
+            charging_schedule_period: periods
+                .iter()
+                .map(|period| ChargingSchedulePeriodType {
+                    custom_data: None,
+                    start_period: i64::from(period.start_period),
+                    limit: period.limit,
+                    number_phases: None,
+                    phase_to_use: None,
+                })
+                .collect(),
+            min_charging_rate: p.min_charging_rate,
+            sales_tariff: None,
+        }],
+        transaction_id: Some(transaction_id.to_string()),
+    })
+}
+
+/// The station's composite schedule as an OCPI ActiveChargingProfile: times relative to the
+/// schedule's start, limits and unit as the station gave them.
+pub fn active_profile(s: &CompositeScheduleType) -> ActiveChargingProfile {
+    ActiveChargingProfile {
+        start_date_time: s.schedule_start,
+        charging_profile: ChargingProfile {
+            start_date_time: None,
+            duration: u32::try_from(s.duration).ok(),
+            charging_rate_unit: match s.charging_rate_unit {
+                ChargingRateUnitEnumType::W => ChargingRateUnit::W,
+                ChargingRateUnitEnumType::A => ChargingRateUnit::A,
+            },
+            min_charging_rate: None,
+            charging_profile_period: Some(
+                s.charging_schedule_period
+                    .iter()
+                    .map(|p| ChargingProfilePeriod {
+                        start_period: u32::try_from(p.start_period).unwrap_or(0),
+                        limit: p.limit,
+                    })
+                    .collect(),
+            ),
+        },
+    }
+}
+
+/// The result goes through the outbox (ADR 0038) to the partner's `response_url`, retried
+/// with backoff, as CommandResults do.
+async fn send_result<T: serde::Serialize>(ocpi: &Ocpi, caller: &Caller, url: &str, body: &T) {
+    let Some(from) = caller.partner.parties.first().cloned() else {
+        return;
+    };
+    let enqueued = match crate::push::json(body) {
+        Ok(body) => {
+            let push = crate::push::Push {
+                module: crate::outbox::CHARGING_PROFILE_RESULT,
+                key: format!("chargingprofile:{}", crate::secrets::new_token()),
+                method: "POST",
+                path: url.to_string(),
+                body: Some(body),
+                from,
+                to: crate::push::partner_party(&caller.partner),
+            };
+            crate::push::enqueue(ocpi, &caller.partner, push).await
+        }
+        Err(e) => Err(e),
+    };
+    match enqueued {
+        Ok(()) => tracing::info!(
+            partner = caller.partner.id,
+            "charging profile result queued"
+        ),
+        Err(e) => tracing::warn!(partner = caller.partner.id, error = %e.body,
+            "charging profile result not queued"),
+    }
+}
