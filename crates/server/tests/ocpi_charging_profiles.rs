@@ -490,3 +490,342 @@ async fn charging_profiles_unknown_session_for_another_partys_session_rejected_w
         .await;
     assert!(held["profiles"].as_array().unwrap().is_empty(), "{held}");
 }
+
+/// An eMSP platform with eMSP party NL*EMS (and no CPO party).
+async fn emsp() -> (TestCsms, Operator) {
+    let csms = TestCsms::start_with(&[], |s| {
+        s.http.listen = Some("127.0.0.1:0".parse().unwrap());
+        s.ocpi.push_retry_initial = Duration::from_millis(20);
+        s.ocpi.push_retry_max = Duration::from_millis(100);
+        s.ocpi.parties = vec![PartySettings::emsp("NL", "EMS", "Unicharge eMSP")];
+    })
+    .await;
+    let operator = Operator::new(
+        csms.server.http_addr.unwrap(),
+        csms.server.initial_admin_key.as_ref().unwrap(),
+    );
+    (csms, operator)
+}
+
+/// Read `path` from the operator API until `ready` holds (within 20 s), without sleeping.
+async fn when(operator: &Operator, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let value = operator.send(Method::GET, path, None).await;
+        if ready(&value) {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} never got there: {value:#}"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+/// B7.1 (the MSP influences its driver's charging) between two unicharge instances: the eMSP
+/// registers with the CPO, its driver's token starts a session at the CPO's station, the CPO
+/// pushes the session; the eMSP's operator sets a profile in W with an absolute start (the
+/// station receives exactly those limits, unit and start), asks for the active profile (the
+/// station's composite schedule values are stored at the eMSP and read back) and clears it
+/// (the station answers Unknown: the result is UNKNOWN). The requests are listed apart from
+/// OCPI commands; a session the CPO never pushed is 404 at the eMSP's operator API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b7_1_emsp_sets_reads_clears_profile_through_the_cpo_instance() {
+    let (cpo_csms, cpo_op) = cpo().await;
+    let (_emsp_csms, emsp_op) = emsp().await;
+    let (token_a, versions_url, _) = cpo_op.partner("Unicharge eMSP", &["NL*CPO"]).await;
+    let created = emsp_op
+        .send(
+            Method::POST,
+            "/ocpi/partners",
+            Some(json!({"name": "Unicharge CPO", "parties": ["NL*EMS"]})),
+        )
+        .await;
+    let cpo_at_emsp = created["partner"]["id"].as_i64().unwrap();
+    let registered = emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{cpo_at_emsp}/register"),
+            Some(json!({"versionsUrl": versions_url, "token": token_a})),
+        )
+        .await;
+    assert_eq!(registered["status"], "REGISTERED", "{registered}");
+    emsp_op
+        .send(
+            Method::PUT,
+            "/ocpi/tokens/NL*EMS/04EE00FF11",
+            Some(json!({
+                "country_code": "NL", "party_id": "EMS", "uid": "04EE00FF11", "type": "RFID",
+                "contract_id": "NL-EMS-C00000011-X", "issuer": "Unicharge eMSP", "valid": true,
+                "whitelist": "ALWAYS", "last_updated": "2026-12-06T09:00:00Z",
+            })),
+        )
+        .await;
+    when(&cpo_op, "/tokens", |t| t.to_string().contains("04EE00FF11")).await;
+
+    let target = cpo_csms.target(CP, 1);
+    let mut station: Station = target.connect().await.unwrap();
+    states::booted(&mut station, &target).await.unwrap();
+    start_transaction(&mut station, "TX-CP-7", "04EE00FF11").await;
+    let sessions = when(
+        &emsp_op,
+        &format!("/ocpi/partners/{cpo_at_emsp}/received/sessions"),
+        |s| s.as_array().is_some_and(|s| !s.is_empty()),
+    )
+    .await;
+    let session = sessions[0]["id"].as_str().unwrap().to_string();
+    let path = format!("/ocpi/partners/{cpo_at_emsp}/sessions/{session}/charging-profile");
+    let list = format!("/ocpi/partners/{cpo_at_emsp}/charging-profiles");
+
+    // Set: 11 kW from 18:00, 3.6805 kW an hour later.
+    let sent = emsp_op
+        .send(
+            Method::PUT,
+            &path,
+            Some(json!({"chargingProfile": {
+                "start_date_time": "2026-12-07T18:00:00Z", "charging_rate_unit": "W",
+                "charging_profile_period": [
+                    {"start_period": 0, "limit": 11000},
+                    {"start_period": 3600, "limit": 3680.5},
+                ],
+            }})),
+        )
+        .await;
+    assert_eq!(sent["request"], "SET_CHARGING_PROFILE");
+    assert_eq!(sent["response"], "ACCEPTED", "{sent}");
+    assert_eq!(sent["sessionId"], session.as_str());
+    let (call_id, set) = station
+        .expect_call::<SetChargingProfileRequest>()
+        .await
+        .unwrap();
+    let p = &set.charging_profile;
+    assert_eq!(p.transaction_id.as_deref(), Some("TX-CP-7"));
+    assert_eq!(
+        p.charging_profile_kind,
+        ChargingProfileKindEnumType::Absolute
+    );
+    let schedule = &p.charging_schedule[0];
+    assert_eq!(
+        schedule.start_schedule,
+        Some("2026-12-07T18:00:00Z".parse().unwrap())
+    );
+    assert_eq!(schedule.charging_rate_unit, ChargingRateUnitEnumType::W);
+    let periods: Vec<(i64, Decimal)> = schedule
+        .charging_schedule_period
+        .iter()
+        .map(|q| (q.start_period, q.limit))
+        .collect();
+    assert_eq!(periods, [(0, dec("11000")), (3600, dec("3680.5"))]);
+    station
+        .respond::<SetChargingProfileRequest>(
+            &call_id,
+            &SetChargingProfileResponse {
+                custom_data: None,
+                status: ChargingProfileStatusEnumType::Accepted,
+                status_info: None,
+            },
+        )
+        .await
+        .unwrap();
+    let id = sent["id"].as_str().unwrap().to_string();
+    let requests = when(&emsp_op, &list, |l| {
+        l[0]["id"] == id.as_str() && l[0]["result"].is_string()
+    })
+    .await;
+    assert_eq!(requests[0]["result"], "ACCEPTED", "{requests}");
+
+    // The active profile.
+    let asked = emsp_op
+        .send(
+            Method::POST,
+            &format!("{path}/active"),
+            Some(json!({"duration": 600})),
+        )
+        .await;
+    assert_eq!(asked["response"], "ACCEPTED", "{asked}");
+    let (call_id, get) = station
+        .expect_call::<GetCompositeScheduleRequest>()
+        .await
+        .unwrap();
+    assert_eq!(get.duration, 600);
+    station
+        .respond::<GetCompositeScheduleRequest>(
+            &call_id,
+            &GetCompositeScheduleResponse {
+                custom_data: None,
+                status: GenericStatusEnumType::Accepted,
+                status_info: None,
+                schedule: Some(CompositeScheduleType {
+                    custom_data: None,
+                    charging_schedule_period: vec![ChargingSchedulePeriodType {
+                        custom_data: None,
+                        start_period: 0,
+                        limit: dec("9200.5"),
+                        number_phases: None,
+                        phase_to_use: None,
+                    }],
+                    evse_id: 1,
+                    duration: 600,
+                    schedule_start: "2026-12-07T18:00:00Z".parse().unwrap(),
+                    charging_rate_unit: ChargingRateUnitEnumType::W,
+                }),
+            },
+        )
+        .await
+        .unwrap();
+    let asked_id = asked["id"].as_str().unwrap().to_string();
+    let requests = when(&emsp_op, &list, |l| {
+        l[0]["id"] == asked_id.as_str() && l[0]["result"].is_string()
+    })
+    .await;
+    let read = &requests[0];
+    assert_eq!(read["request"], "GET_ACTIVE_CHARGING_PROFILE");
+    assert_eq!(read["result"], "ACCEPTED");
+    let active = &read["activeProfile"];
+    assert_eq!(active["start_date_time"], "2026-12-07T18:00:00Z");
+    assert_eq!(active["charging_profile"]["charging_rate_unit"], "W");
+    assert_eq!(
+        num(&active["charging_profile"]["charging_profile_period"][0]["limit"]),
+        dec("9200.5"),
+        "{active}"
+    );
+
+    // Clear: the station no longer holds it.
+    let cleared = emsp_op
+        .client
+        .delete(format!("{}{path}", emsp_op.base))
+        .bearer_auth(&emsp_op.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), 200);
+    let cleared: Value = cleared.json().await.unwrap();
+    assert_eq!(cleared["response"], "ACCEPTED", "{cleared}");
+    let (call_id, clear) = station
+        .expect_call::<ClearChargingProfileRequest>()
+        .await
+        .unwrap();
+    assert_eq!(clear.charging_profile_id, Some(p.id));
+    station
+        .respond::<ClearChargingProfileRequest>(
+            &call_id,
+            &ClearChargingProfileResponse {
+                custom_data: None,
+                status: ClearChargingProfileStatusEnumType::Unknown,
+                status_info: None,
+            },
+        )
+        .await
+        .unwrap();
+    let cleared_id = cleared["id"].as_str().unwrap().to_string();
+    let requests = when(&emsp_op, &list, |l| {
+        l[0]["id"] == cleared_id.as_str() && l[0]["result"].is_string()
+    })
+    .await;
+    assert_eq!(requests[0]["result"], "UNKNOWN", "{requests}");
+    assert_eq!(requests.as_array().unwrap().len(), 3);
+    // Not OCPI commands.
+    let commands = emsp_op
+        .send(
+            Method::GET,
+            &format!("/ocpi/partners/{cpo_at_emsp}/commands"),
+            None,
+        )
+        .await;
+    assert_eq!(commands, json!([]));
+    // A session this CPO never pushed.
+    let unknown = emsp_op
+        .client
+        .put(format!(
+            "{}/ocpi/partners/{cpo_at_emsp}/sessions/NOPE/charging-profile",
+            emsp_op.base
+        ))
+        .bearer_auth(&emsp_op.key)
+        .json(&json!({"chargingProfile": {"charging_rate_unit": "A",
+            "charging_profile_period": [{"start_period": 0, "limit": 6}]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    station.close().await;
+}
+
+/// The eMSP's ChargingProfiles Sender interface: the CPO PUTs an updated ActiveChargingProfile
+/// for a session it pushed (stored, read back by the operator with its limits); a session it
+/// never pushed, or a result for a request we never sent it, is 404 / 2000.
+#[tokio::test]
+async fn charging_profiles_emsp_stores_active_profile_updates_from_its_cpo() {
+    let (_emsp, operator) = emsp().await;
+    let (token_a, versions_url, partner) = operator.partner("CPO TNM", &["NL*EMS"]).await;
+    let mut peer = Peer::start("NL", "TNM").await.with_role("CPO");
+    peer.register(&versions_url, &token_a, "2.2.1").await;
+    let module = peer
+        .endpoints
+        .iter()
+        .find(|e| e["identifier"] == "chargingprofiles")
+        .cloned()
+        .expect("chargingprofiles in the eMSP's version details");
+    assert_eq!(module["role"], "SENDER");
+    let profiles = peer.endpoint("chargingprofiles");
+    let sessions = peer.endpoint("sessions");
+    let (_, _, put) = peer
+        .call(
+            Method::PUT,
+            &format!("{sessions}/NL/TNM/S-9"),
+            Some(json!({"country_code": "NL", "party_id": "TNM", "id": "S-9",
+                "start_date_time": "2026-12-06T10:00:00Z", "kwh": 1.5,
+                "cdr_token": {"uid": "04A1B2C3D4", "type": "RFID", "contract_id": "NL-EMS-C1"},
+                "auth_method": "WHITELIST", "location_id": "LOC1", "evse_uid": "3256",
+                "connector_id": "1", "currency": "EUR", "status": "ACTIVE",
+                "last_updated": "2026-12-06T10:00:00Z"})),
+        )
+        .await;
+    assert_eq!(put["status_code"], 1000, "{put}");
+    let active = json!({
+        "start_date_time": "2026-12-06T10:05:00Z",
+        "charging_profile": {"charging_rate_unit": "A", "duration": 1800,
+            "charging_profile_period": [{"start_period": 0, "limit": 13.5}]},
+    });
+    let (code, _, answer) = peer
+        .call(
+            Method::PUT,
+            &format!("{profiles}/S-9"),
+            Some(active.clone()),
+        )
+        .await;
+    assert_eq!(
+        (code, answer["status_code"].as_i64()),
+        (200, Some(1000)),
+        "{answer}"
+    );
+    let stored = operator
+        .send(
+            Method::GET,
+            &format!("/ocpi/partners/{partner}/received/chargingprofiles"),
+            None,
+        )
+        .await;
+    assert_eq!(stored[0]["id"], "S-9");
+    assert_eq!(stored[0]["party"], "NL*TNM");
+    let object = &stored[0]["object"];
+    assert_eq!(
+        num(&object["charging_profile"]["charging_profile_period"][0]["limit"]),
+        dec("13.5")
+    );
+    assert_eq!(object["start_date_time"], "2026-12-06T10:05:00Z");
+    // A session it never pushed.
+    let (code, _, unknown) = peer
+        .call(Method::PUT, &format!("{profiles}/S-NOPE"), Some(active))
+        .await;
+    assert_eq!((code, unknown["status_code"].as_i64()), (404, Some(2000)));
+    // A result for a request we never sent.
+    let (code, _, stray) = peer
+        .call(
+            Method::POST,
+            &format!("{profiles}/results/never-sent"),
+            Some(json!({"result": "ACCEPTED"})),
+        )
+        .await;
+    assert_eq!((code, stray["status_code"].as_i64()), (404, Some(2000)));
+}
