@@ -11,8 +11,8 @@
 //! ```
 //!
 //! Without `--from` it runs `cargo test -p unicharge-server --test ocpi_cpo`, `--test
-//! ocpi_push` (the Sender pushes to a mock eMSP) and `--test ocpi_emsp` (the eMSP role, two
-//! unicharge instances roaming).
+//! ocpi_push` (the Sender pushes to a mock eMSP), `--test ocpi_emsp` (the eMSP role, two
+//! unicharge instances roaming) and `--test ocpi_charging_profiles`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,6 +28,14 @@ const SUITES: &[&[&str]] = &[
     &["test", "-p", "unicharge-server", "--test", "ocpi_push"],
     // The eMSP role: unicharge's Receivers, and two unicharge instances roaming (ADR 0039).
     &["test", "-p", "unicharge-server", "--test", "ocpi_emsp"],
+    // ChargingProfiles, CPO Receiver and eMSP Sender (B7.1, B7.2).
+    &[
+        "test",
+        "-p",
+        "unicharge-server",
+        "--test",
+        "ocpi_charging_profiles",
+    ],
 ];
 
 /// The BUCs of seed 003 (OCPI 3.0 requirements, section "Business use cases").
@@ -140,7 +148,10 @@ const NOT_COVERED: &[(&str, &str)] = &[
         "B7.1",
         "charging preferences accepted for the caller's sessions only, answered NOT_POSSIBLE",
     ),
-    ("B7.2", "ChargingProfiles module not built"),
+    (
+        "B7.2",
+        "ChargingProfiles Receiver built; its test did not run",
+    ),
     ("B7.3", "SCSP role not built"),
     ("B7.4", "location energy reports not built"),
     (

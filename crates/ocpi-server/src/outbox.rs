@@ -60,6 +60,16 @@ pub fn receiver_url(partner: &Partner, module: &str) -> Option<String> {
         .map(|e| e.url.trim_end_matches('/').to_string())
 }
 
+/// The partner's Sender endpoint of `module` (where a Receiver answers it, e.g. the
+/// ActiveChargingProfile updates of ChargingProfiles).
+pub fn sender_url(partner: &Partner, module: &str) -> Option<String> {
+    let endpoints: Vec<Endpoint> = serde_json::from_str(&partner.endpoints).ok()?;
+    endpoints
+        .into_iter()
+        .find(|e| e.identifier.as_str() == module && e.role == InterfaceRole::Sender)
+        .map(|e| e.url.trim_end_matches('/').to_string())
+}
+
 /// How long to wait after the `attempts`-th failure.
 pub fn backoff(initial: Duration, max: Duration, attempts: i64) -> Duration {
     let doublings = attempts.clamp(0, 30) as u32;

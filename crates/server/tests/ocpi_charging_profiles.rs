@@ -48,6 +48,32 @@ fn num(v: &Value) -> Decimal {
     v.to_string().parse().unwrap()
 }
 
+/// A station's Accepted composite schedule in A on EVSE 1.
+fn composite(start: &str, duration: i64, periods: &[(i64, &str)]) -> GetCompositeScheduleResponse {
+    GetCompositeScheduleResponse {
+        custom_data: None,
+        status: GenericStatusEnumType::Accepted,
+        status_info: None,
+        schedule: Some(CompositeScheduleType {
+            custom_data: None,
+            charging_schedule_period: periods
+                .iter()
+                .map(|(s, l)| ChargingSchedulePeriodType {
+                    custom_data: None,
+                    start_period: *s,
+                    limit: dec(l),
+                    number_phases: None,
+                    phase_to_use: None,
+                })
+                .collect(),
+            evse_id: 1,
+            duration,
+            schedule_start: start.parse().unwrap(),
+            charging_rate_unit: ChargingRateUnitEnumType::A,
+        }),
+    }
+}
+
 /// A CPO platform (party NL*CPO) with station CP at NL*CPO/LOC1.
 async fn cpo() -> (TestCsms, Operator) {
     let csms = TestCsms::start_with(&[StationSpec::new(CP, 1)], |s| {
@@ -242,6 +268,41 @@ async fn b7_2_charging_profile_set_read_cleared_at_the_station() {
     let result = peer.next_result().await;
     assert_eq!(result.path, "set-1");
     assert_eq!(result.body, json!({"result": "ACCEPTED"}));
+
+    // A local limit changes the rate (ChargingRateChanged): the CPO reads the composite
+    // schedule and PUTs it to the peer's Sender interface as the session's ActiveChargingProfile.
+    let mut changed = event(
+        "TX-CP-1",
+        1,
+        TransactionEventEnumType::Updated,
+        TriggerReasonEnumType::ChargingRateChanged,
+        Utc::now(),
+        unicharge_ocpp::v201::ChargingStateEnumType::Charging,
+    );
+    changed.transaction_info.charging_state = None;
+    station.call(&changed).await.unwrap();
+    let (call_id, get) = station
+        .expect_call::<GetCompositeScheduleRequest>()
+        .await
+        .unwrap();
+    assert_eq!((get.evse_id, get.duration), (1, 3600));
+    station
+        .respond::<GetCompositeScheduleRequest>(
+            &call_id,
+            &composite("2026-12-07T04:00:00Z", 3600, &[(0, "6.5")]),
+        )
+        .await
+        .unwrap();
+    let (_, update) = peer.next_push(|p| p.module == "chargingprofiles").await;
+    assert_eq!(update.method, "PUT");
+    assert_eq!(update.path, format!("/{session}"));
+    assert_eq!(update.body["start_date_time"], "2026-12-07T04:00:00Z");
+    assert_eq!(
+        num(&update.body["charging_profile"]["charging_profile_period"][0]["limit"]),
+        dec("6.5"),
+        "{}",
+        update.body
+    );
 
     // GET: the station's composite schedule (11 A, then 7.5 A after 10 minutes).
     let (code, _, answer) = peer
@@ -634,6 +695,42 @@ async fn b7_1_emsp_sets_reads_clears_profile_through_the_cpo_instance() {
     })
     .await;
     assert_eq!(requests[0]["result"], "ACCEPTED", "{requests}");
+
+    // The station reports a rate change: the CPO instance PUTs the new ActiveChargingProfile
+    // to the eMSP instance, which keeps it for the session.
+    let mut changed = event(
+        "TX-CP-7",
+        1,
+        TransactionEventEnumType::Updated,
+        TriggerReasonEnumType::ChargingRateChanged,
+        Utc::now(),
+        unicharge_ocpp::v201::ChargingStateEnumType::Charging,
+    );
+    changed.transaction_info.charging_state = None;
+    station.call(&changed).await.unwrap();
+    let (call_id, _) = station
+        .expect_call::<GetCompositeScheduleRequest>()
+        .await
+        .unwrap();
+    station
+        .respond::<GetCompositeScheduleRequest>(
+            &call_id,
+            &composite("2026-12-07T18:10:00Z", 3600, &[(0, "12.5")]),
+        )
+        .await
+        .unwrap();
+    let updates = when(
+        &emsp_op,
+        &format!("/ocpi/partners/{cpo_at_emsp}/received/chargingprofiles"),
+        |u| u.as_array().is_some_and(|u| !u.is_empty()),
+    )
+    .await;
+    assert_eq!(updates[0]["id"], session.as_str());
+    assert_eq!(updates[0]["party"], "NL*CPO");
+    assert_eq!(
+        num(&updates[0]["object"]["charging_profile"]["charging_profile_period"][0]["limit"]),
+        dec("12.5")
+    );
 
     // The active profile.
     let asked = emsp_op
