@@ -14,6 +14,8 @@
 mod common;
 #[path = "ocpi_common/mod.rs"]
 mod ocpi_common;
+#[path = "ocpp16_common/mod.rs"]
+mod ocpp16_common;
 
 use std::time::Duration;
 
@@ -925,4 +927,161 @@ async fn charging_profiles_emsp_stores_active_profile_updates_from_its_cpo() {
         )
         .await;
     assert_eq!((code, stray["status_code"].as_i64()), (404, Some(2000)));
+}
+
+/// An OCPP 1.6 charge point: the OCPI profile reaches it as a 1.6 SetChargingProfile (TxProfile
+/// of its integer transactionId, connector 1, the peer's limits in A), the 1.6 composite
+/// schedule comes back in the ActiveChargingProfileResult, and the clear is a 1.6
+/// ClearChargingProfile of the same profile id. The CSMS's typed operations translate; OCPI
+/// sees no difference.
+#[tokio::test]
+async fn charging_profiles_reach_an_ocpp16_charge_point() {
+    use unicharge_ocpp::v16;
+    let (csms, operator) = cpo().await;
+    let (token_a, versions_url, _) = operator.partner("Peer eMSP", &["NL*CPO"]).await;
+    let mut peer = Peer::start("NL", "EMA").await;
+    peer.register(&versions_url, &token_a, "2.2.1").await;
+    let profiles = peer.endpoint("chargingprofiles");
+    push_token(&peer, "04AA00BB16").await;
+    let mut station = ocpp16_common::booted16(&csms, CP).await;
+    let started = station
+        .call16(&ocpp16_common::start_request("04AA00BB16", 0, Utc::now()))
+        .await
+        .unwrap();
+    assert_eq!(
+        started.id_tag_info.status,
+        v16::AuthorizationStatus::Accepted
+    );
+    let session = session_id(&peer, "ACTIVE").await;
+
+    let (code, _, answer) = peer
+        .call(
+            Method::PUT,
+            &format!("{profiles}/{session}"),
+            Some(json!({
+                "charging_profile": {"charging_rate_unit": "A", "charging_profile_period": [
+                    {"start_period": 0, "limit": 20.0}, {"start_period": 900, "limit": 10.5}]},
+                "response_url": peer.response_url("set-16"),
+            })),
+        )
+        .await;
+    assert_eq!(response_result(code, &answer), "ACCEPTED");
+    let (call_id, set) = station
+        .expect_call16::<v16::SetChargingProfileRequest>()
+        .await
+        .unwrap();
+    assert_eq!(set.connector_id, 1);
+    let p = &set.cs_charging_profiles;
+    assert_eq!(p.transaction_id, Some(started.transaction_id));
+    assert_eq!(
+        p.charging_profile_purpose,
+        v16::ChargingProfilePurposeType::TxProfile
+    );
+    assert_eq!(
+        p.charging_schedule.charging_rate_unit,
+        v16::ChargingRateUnitType::A
+    );
+    let periods: Vec<(i64, Decimal)> = p
+        .charging_schedule
+        .charging_schedule_period
+        .iter()
+        .map(|q| (q.start_period, q.limit))
+        .collect();
+    assert_eq!(periods, [(0, dec("20")), (900, dec("10.5"))]);
+    let profile_id = p.charging_profile_id;
+    station
+        .respond16::<v16::SetChargingProfileRequest>(
+            &call_id,
+            &v16::SetChargingProfileResponse {
+                status: v16::ChargingProfileStatus::Accepted,
+            },
+        )
+        .await
+        .unwrap();
+    let result = peer.next_result().await;
+    assert_eq!(
+        (result.path.as_str(), &result.body),
+        ("set-16", &json!({"result": "ACCEPTED"}))
+    );
+
+    let (code, _, answer) = peer
+        .call(
+            Method::GET,
+            &format!(
+                "{profiles}/{session}?duration=1200&response_url={}",
+                peer.response_url("get-16")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(response_result(code, &answer), "ACCEPTED");
+    let (call_id, get) = station
+        .expect_call16::<v16::GetCompositeScheduleRequest>()
+        .await
+        .unwrap();
+    assert_eq!((get.connector_id, get.duration), (1, 1200));
+    let start = "2026-12-07T06:00:00Z".parse().unwrap();
+    station
+        .respond16::<v16::GetCompositeScheduleRequest>(
+            &call_id,
+            &v16::GetCompositeScheduleResponse {
+                status: v16::GetCompositeScheduleStatus::Accepted,
+                connector_id: Some(1),
+                schedule_start: Some(start),
+                charging_schedule: Some(v16::ChargingSchedule {
+                    duration: Some(1200),
+                    start_schedule: Some(start),
+                    charging_rate_unit: v16::ChargingRateUnitType::A,
+                    charging_schedule_period: vec![v16::ChargingSchedulePeriod {
+                        start_period: 0,
+                        limit: dec("14.5"),
+                        number_phases: None,
+                    }],
+                    min_charging_rate: None,
+                }),
+            },
+        )
+        .await
+        .unwrap();
+    let result = peer.next_result().await;
+    assert_eq!(result.path, "get-16");
+    assert_eq!(result.body["result"], "ACCEPTED", "{}", result.body);
+    let active = &result.body["profile"];
+    assert_eq!(active["start_date_time"], "2026-12-07T06:00:00Z");
+    assert_eq!(
+        num(&active["charging_profile"]["charging_profile_period"][0]["limit"]),
+        dec("14.5"),
+        "{active}"
+    );
+
+    let (code, _, answer) = peer
+        .call(
+            Method::DELETE,
+            &format!(
+                "{profiles}/{session}?response_url={}",
+                peer.response_url("clear-16")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(response_result(code, &answer), "ACCEPTED");
+    let (call_id, clear) = station
+        .expect_call16::<v16::ClearChargingProfileRequest>()
+        .await
+        .unwrap();
+    assert_eq!(clear.id, Some(profile_id));
+    station
+        .respond16::<v16::ClearChargingProfileRequest>(
+            &call_id,
+            &v16::ClearChargingProfileResponse {
+                status: v16::ClearChargingProfileStatus::Accepted,
+            },
+        )
+        .await
+        .unwrap();
+    let result = peer.next_result().await;
+    assert_eq!(
+        (result.path.as_str(), &result.body),
+        ("clear-16", &json!({"result": "ACCEPTED"}))
+    );
 }
