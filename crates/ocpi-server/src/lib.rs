@@ -68,6 +68,8 @@ struct Inner {
     /// enqueues EVSE PATCHes: a PATCH is never enqueued ahead of the PUT that brings its
     /// location to the partner (which would refuse it with 2003 and hold the queue).
     location_pushes: tokio::sync::Mutex<()>,
+    /// When each session's last ChargingProfiles request of each kind was accepted (TOO_OFTEN).
+    charging_profile_requests: charging_profiles::Pace,
 }
 
 impl Ocpi {
@@ -103,6 +105,7 @@ impl Ocpi {
             base_url,
             outbox: wakeup.clone(),
             location_pushes: tokio::sync::Mutex::new(()),
+            charging_profile_requests: charging_profiles::Pace::default(),
         }));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -162,6 +165,10 @@ impl Ocpi {
 
     pub(crate) fn sealer(&self) -> &secrets::Sealer {
         &self.0.sealer
+    }
+
+    pub(crate) fn charging_profile_pace(&self) -> &charging_profiles::Pace {
+        &self.0.charging_profile_requests
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {

@@ -230,6 +230,20 @@ async fn b7_2_charging_profile_set_read_cleared_at_the_station() {
         )
         .await;
     assert_eq!(response_result(code, &answer), "ACCEPTED");
+    // The same again at once: TOO_OFTEN (ocpi.charging_profile_min_interval, 5 s by default);
+    // it does not reach the station (the next CALL is the first PUT's).
+    let (code, _, again) = peer
+        .call(
+            Method::PUT,
+            &format!("{profiles}/{session}"),
+            Some(json!({
+                "charging_profile": {"charging_rate_unit": "A",
+                    "charging_profile_period": [{"start_period": 0, "limit": 6}]},
+                "response_url": peer.response_url("set-again"),
+            })),
+        )
+        .await;
+    assert_eq!(response_result(code, &again), "TOO_OFTEN");
     let (call_id, set) = station
         .expect_call::<SetChargingProfileRequest>()
         .await

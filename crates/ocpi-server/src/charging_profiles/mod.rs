@@ -22,6 +22,8 @@
 pub mod convert;
 pub mod updates;
 
+use std::time::{Duration, Instant};
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use unicharge_csms::request::{OpError, Requester};
@@ -42,6 +44,34 @@ pub use convert::{
     active_profile, profile_id, tx_profile, ROAMING_PROFILE_ID_BASE, ROAMING_STACK_LEVEL,
 };
 
+/// The last accepted request per (session, kind), to answer TOO_OFTEN
+/// (`ocpi.charging_profile_min_interval`). In memory: after a restart a partner may send one
+/// request sooner, which costs one station call, not correctness.
+#[derive(Default)]
+pub struct Pace(std::sync::Mutex<std::collections::HashMap<(String, &'static str), Instant>>);
+
+impl Pace {
+    /// True (and the time kept) when a request of `kind` for `session` may go to the station.
+    fn admit(&self, session: &str, kind: &'static str, min: Duration) -> bool {
+        if min.is_zero() {
+            return true;
+        }
+        let now = Instant::now();
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget what no longer limits anything, so the map stays as small as the traffic.
+        if last.len() > 10_000 {
+            last.retain(|_, at| now.duration_since(*at) < min);
+        }
+        match last.get(&(session.to_string(), kind)) {
+            Some(at) if now.duration_since(*at) < min => false,
+            _ => {
+                last.insert((session.to_string(), kind), now);
+                true
+            }
+        }
+    }
+}
+
 fn response(ocpi: &Ocpi, result: ChargingProfileResponseType) -> Reply {
     Reply::ok(&ChargingProfileResponse {
         result,
@@ -55,8 +85,14 @@ fn requester(caller: &Caller) -> Requester {
     }
 }
 
-/// The caller's running session on a connected station, or the answer that says why not.
-async fn running(ocpi: &Ocpi, caller: &Caller, id: &str) -> Result<Roamed, Reply> {
+/// The caller's running session on a connected station, not asked for `kind` too often, or
+/// the answer that says why not.
+async fn running(
+    ocpi: &Ocpi,
+    caller: &Caller,
+    id: &str,
+    kind: &'static str,
+) -> Result<Roamed, Reply> {
     let Ok(session) = sessions::find(ocpi, caller, id).await else {
         return Err(response(ocpi, ChargingProfileResponseType::UnknownSession));
     };
@@ -64,6 +100,12 @@ async fn running(ocpi: &Ocpi, caller: &Caller, id: &str) -> Result<Roamed, Reply
         tracing::info!(partner = caller.partner.id, session = %id,
             ended = session.tx.ended_at.is_some(), "OCPI charging profile request rejected");
         return Err(response(ocpi, ChargingProfileResponseType::Rejected));
+    }
+    let min = ocpi.settings().charging_profile_min_interval;
+    if !ocpi.charging_profile_pace().admit(id, kind, min) {
+        tracing::info!(partner = caller.partner.id, session = %id, kind,
+            "OCPI charging profile request too often");
+        return Err(response(ocpi, ChargingProfileResponseType::TooOften));
     }
     Ok(session)
 }
@@ -96,7 +138,7 @@ pub async fn get(
         .filter(|d| *d > 0)
         .ok_or_else(|| Reply::invalid("duration: a positive number of seconds"))?;
     let url = param(&pairs, "response_url")?.to_string();
-    let session = match running(&ocpi, &caller, &id).await {
+    let session = match running(&ocpi, &caller, &id, "GET").await {
         Ok(s) => s,
         Err(answer) => return Ok(answer),
     };
@@ -140,7 +182,9 @@ pub async fn put(
 ) -> Answer {
     scope::version(&version)?;
     let set: SetChargingProfile = reply::body(&bytes, "SetChargingProfile")?;
-    let session = match running(&ocpi, &caller, &id).await {
+    // Checked before the session: a malformed profile does not use up the session's turn.
+    tx_profile(&set.charging_profile, &id, "")?;
+    let session = match running(&ocpi, &caller, &id, "PUT").await {
         Ok(s) => s,
         Err(answer) => return Ok(answer),
     };
@@ -179,7 +223,7 @@ pub async fn delete(
 ) -> Answer {
     scope::version(&version)?;
     let url = param(&pairs, "response_url")?.to_string();
-    let session = match running(&ocpi, &caller, &id).await {
+    let session = match running(&ocpi, &caller, &id, "DELETE").await {
         Ok(s) => s,
         Err(answer) => return Ok(answer),
     };
