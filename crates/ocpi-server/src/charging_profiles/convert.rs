@@ -117,3 +117,53 @@ pub fn active_profile(s: &CompositeScheduleType) -> ActiveChargingProfile {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(unit: &str, periods: &[(u32, &str)]) -> ChargingProfile {
+        ChargingProfile {
+            start_date_time: None,
+            duration: None,
+            charging_rate_unit: unit.parse().unwrap(),
+            min_charging_rate: None,
+            charging_profile_period: Some(
+                periods
+                    .iter()
+                    .map(|(s, l)| ChargingProfilePeriod {
+                        start_period: *s,
+                        limit: l.parse().unwrap(),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn profile_id_is_stable_per_session_and_in_the_roaming_range() {
+        let a = profile_id("0123456789abcdef0123456789abcdef");
+        assert_eq!(a, profile_id("0123456789abcdef0123456789abcdef"));
+        assert_ne!(a, profile_id("0123456789abcdef0123456789abcdee"));
+        assert!((ROAMING_PROFILE_ID_BASE..ROAMING_PROFILE_ID_BASE + 100_000_000).contains(&a));
+        // Below the site load ids and within an OCPP 1.6 / 2.0.1 integer.
+        assert!(a < 1_900_000_000 && a <= i64::from(i32::MAX));
+    }
+
+    #[test]
+    fn tx_profile_keeps_unit_and_exact_limits() {
+        let p = tx_profile(&profile("W", &[(0, "7400.5"), (600, "3680")]), "S", "42").unwrap();
+        assert_eq!(p.transaction_id.as_deref(), Some("42"));
+        assert_eq!(p.stack_level, ROAMING_STACK_LEVEL);
+        let s = &p.charging_schedule[0];
+        assert_eq!(s.charging_rate_unit, ChargingRateUnitEnumType::W);
+        assert_eq!(s.charging_schedule_period[0].limit.to_string(), "7400.5");
+        assert_eq!(s.charging_schedule_period[1].start_period, 600);
+    }
+
+    #[test]
+    fn tx_profile_refuses_what_ocpp_cannot_carry() {
+        assert!(tx_profile(&profile("kW", &[(0, "7")]), "S", "1").is_err());
+        assert!(tx_profile(&profile("A", &[]), "S", "1").is_err());
+    }
+}
