@@ -861,6 +861,15 @@ async fn b7_1_emsp_sets_reads_clears_profile_through_the_cpo_instance() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+    // The operator's routes are in the OpenAPI document.
+    let doc = emsp_op.send(Method::GET, "/openapi.json", None).await;
+    for path in [
+        "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-profile",
+        "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-profile/active",
+        "/api/v1/ocpi/partners/{id}/charging-profiles",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} not documented");
+    }
     station.close().await;
 }
 
