@@ -93,8 +93,13 @@ async fn running(
     id: &str,
     kind: &'static str,
 ) -> Result<Roamed, Reply> {
-    let Ok(session) = sessions::find(ocpi, caller, id).await else {
-        return Err(response(ocpi, ChargingProfileResponseType::UnknownSession));
+    let session = match sessions::find(ocpi, caller, id).await {
+        Ok(session) => session,
+        Err(e) if e.http == axum::http::StatusCode::NOT_FOUND => {
+            return Err(response(ocpi, ChargingProfileResponseType::UnknownSession))
+        }
+        // Our store failed: 3000, not a claim that the session does not exist.
+        Err(e) => return Err(e),
     };
     if session.tx.ended_at.is_some() || !ocpi.csms().is_connected(&session.station) {
         tracing::info!(partner = caller.partner.id, session = %id,
