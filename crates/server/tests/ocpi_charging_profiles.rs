@@ -259,6 +259,10 @@ async fn b7_2_charging_profile_set_read_cleared_at_the_station() {
         ChargingProfileKindEnumType::Relative
     );
     assert_eq!(p.transaction_id.as_deref(), Some("TX-CP-1"));
+    assert_eq!(
+        p.stack_level, 0,
+        "the operator's own TxProfiles keep precedence"
+    );
     let schedule = &p.charging_schedule[0];
     assert_eq!(schedule.charging_rate_unit, ChargingRateUnitEnumType::A);
     assert_eq!(schedule.duration, Some(7200));

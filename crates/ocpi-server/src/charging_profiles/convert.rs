@@ -19,9 +19,12 @@ use crate::reply::{self, Reply};
 /// clears exactly it. Kept apart from operator ids (small) and site load ids (1 900 000 000+).
 pub const ROAMING_PROFILE_ID_BASE: i64 = 1_800_000_000;
 
-/// Stack level of roaming TxProfiles: above a TxDefaultProfile's usual 0, so the partner's
-/// limit governs its own session where nothing stricter applies.
-pub const ROAMING_STACK_LEVEL: i64 = 1;
+/// Stack level of roaming TxProfiles: the lowest. Among TxProfiles the highest stack level
+/// prevails, so the operator's own (site load management, manual) at level 1 and above keep
+/// overriding a partner's wish, and a site group at level 0 on the same transaction makes the
+/// K01 rule refuse the partner's profile (REJECTED) rather than lift the site's limit. Any
+/// TxProfile still prevails over TxDefaultProfiles.
+pub const ROAMING_STACK_LEVEL: i64 = 0;
 
 /// The TxProfile id for a session.
 pub fn profile_id(session_id: &str) -> i64 {
