@@ -12,8 +12,8 @@
 //!
 //! Without `--from` it runs `cargo test -p unicharge-server --test ocpi_cpo`, `--test
 //! ocpi_push` (the Sender pushes to a mock eMSP), `--test ocpi_emsp` (the eMSP role, two
-//! unicharge instances roaming), `--test ocpi_commands` (reservations and unlock) and `--test
-//! ocpi_extensions` (the extension modules).
+//! unicharge instances roaming), `--test ocpi_commands` (reservations and unlock), `--test
+//! ocpi_charging_profiles` and `--test ocpi_extensions` (the extension modules).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -31,6 +31,14 @@ const SUITES: &[&[&str]] = &[
     &["test", "-p", "unicharge-server", "--test", "ocpi_emsp"],
     // RESERVE_NOW, CANCEL_RESERVATION, UNLOCK_CONNECTOR at the CPO.
     &["test", "-p", "unicharge-server", "--test", "ocpi_commands"],
+    // ChargingProfiles, CPO Receiver and eMSP Sender (B7.1, B7.2).
+    &[
+        "test",
+        "-p",
+        "unicharge-server",
+        "--test",
+        "ocpi_charging_profiles",
+    ],
     // The extension modules (ADR 0042), two instances.
     &[
         "test",
@@ -143,7 +151,10 @@ const NOT_COVERED: &[(&str, &str)] = &[
         "B7.1",
         "charging preferences accepted for the caller's sessions only, answered NOT_POSSIBLE",
     ),
-    ("B7.2", "ChargingProfiles module not built"),
+    (
+        "B7.2",
+        "ChargingProfiles Receiver built; its test did not run",
+    ),
     ("B7.3", "SCSP role not built"),
     ("B7.4", "location energy reports not built"),
     (

@@ -45,6 +45,18 @@ pub(crate) fn routes() -> Router<ApiState> {
             "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-preferences",
             put(put_charging_preferences),
         )
+        .route(
+            "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-profile",
+            put(put_charging_profile).delete(clear_charging_profile),
+        )
+        .route(
+            "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-profile/active",
+            post(get_active_charging_profile),
+        )
+        .route(
+            "/api/v1/ocpi/partners/{id}/charging-profiles",
+            get(list_charging_profiles),
+        )
         .route("/api/v1/ocpi/tokens", get(list_tokens))
         .route("/api/v1/ocpi/tokens/{party}/{uid}", put(put_token))
         // The driver-messages extension module (B4.4 / B4.5).
@@ -669,6 +681,145 @@ pub struct DriverMessageSentDoc {
     pub id: String,
     pub session_id: String,
     pub partner_ids: Vec<i64>,
+}
+
+use unicharge_ocpi_server::emsp::charging_profiles as cp;
+
+/// A profile to set (OpenAPI description of `emsp::charging_profiles::SetRequest`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiSetChargingProfile)]
+pub struct SetChargingProfileDoc {
+    /// The OCPI ChargingProfile, in OCPI spelling: `charging_rate_unit` (`W` or `A`),
+    /// `charging_profile_period` (`start_period` in seconds, `limit`), optional
+    /// `start_date_time`, `duration`, `min_charging_rate`.
+    #[schema(value_type = Object)]
+    pub charging_profile: serde_json::Value,
+}
+
+/// How much of the active profile to ask for.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiActiveChargingProfileRequest)]
+pub struct ActiveRequestDoc {
+    /// Seconds.
+    pub duration: u32,
+}
+
+/// A charging-profile request sent to a CPO partner (OpenAPI description of
+/// `emsp::charging_profiles::ProfileRequestView`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiChargingProfileRequest)]
+pub struct ProfileRequestDoc {
+    pub id: String,
+    pub partner_id: i64,
+    pub session_id: String,
+    /// `SET_CHARGING_PROFILE`, `GET_ACTIVE_CHARGING_PROFILE` or `CLEAR_CHARGING_PROFILE`.
+    pub request: String,
+    /// The CPO's ChargingProfileResponse result (`ACCEPTED`, `REJECTED`, `TOO_OFTEN`,
+    /// `UNKNOWN_SESSION`, `NOT_SUPPORTED`).
+    pub response: Option<String>,
+    /// The asynchronous result (`ACCEPTED`, `REJECTED`, `UNKNOWN`), once it arrived.
+    pub result: Option<String>,
+    /// A GET's ActiveChargingProfile (OCPI spelling).
+    #[schema(value_type = Option<Object>)]
+    pub active_profile: Option<serde_json::Value>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub result_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Set the charging profile of a session CPO partner `id` pushed to us (`chargingProfile` in
+/// OCPI spelling: `charging_rate_unit` W or A, `charging_profile_period` with `start_period` and
+/// `limit`); answers with the CPO's ChargingProfileResponse. The ChargingProfileResult arrives
+/// later: `GET …/charging-profiles` shows it.
+#[utoipa::path(put, path = "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-profile",
+    tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id"),
+        ("session_id" = String, Path, description = "A session that CPO pushed to us")),
+    request_body = SetChargingProfileDoc,
+    responses(
+        (status = 200, body = ProfileRequestDoc),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 404, description = "No such partner, or a session it never pushed", body = crate::error::ErrorBody),
+        (status = 502, description = "The CPO refused or did not answer", body = crate::error::ErrorBody),
+    ))]
+pub async fn put_charging_profile(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, session_id)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<cp::SetRequest>,
+) -> Result<Json<cp::ProfileRequestView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        cp::set(ocpi(&state)?, id, &session_id, body)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// Ask CPO partner `id` for the ActiveChargingProfile of a session (`{"duration": seconds}`);
+/// the profile arrives later in the request's `activeProfile`.
+#[utoipa::path(post,
+    path = "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-profile/active",
+    tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id"),
+        ("session_id" = String, Path, description = "A session that CPO pushed to us")),
+    request_body = ActiveRequestDoc,
+    responses(
+        (status = 200, body = ProfileRequestDoc),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 502, body = crate::error::ErrorBody),
+    ))]
+pub async fn get_active_charging_profile(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, session_id)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<cp::ActiveRequest>,
+) -> Result<Json<cp::ProfileRequestView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        cp::active(ocpi(&state)?, id, &session_id, body)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// Clear the charging profile we set on a session of CPO partner `id`.
+#[utoipa::path(delete, path = "/api/v1/ocpi/partners/{id}/sessions/{session_id}/charging-profile",
+    tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id"),
+        ("session_id" = String, Path, description = "A session that CPO pushed to us")),
+    responses(
+        (status = 200, body = ProfileRequestDoc),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 502, body = crate::error::ErrorBody),
+    ))]
+pub async fn clear_charging_profile(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, session_id)): Path<(i64, String)>,
+) -> Result<Json<cp::ProfileRequestView>, ApiError> {
+    caller.require(ApiRole::Operator)?;
+    Ok(Json(
+        cp::clear(ocpi(&state)?, id, &session_id)
+            .await
+            .map_err(refused)?,
+    ))
+}
+
+/// The charging-profile requests sent to CPO partner `id`, newest first, with the CPO's
+/// response and, once it arrived, the result (and a GET's ActiveChargingProfile).
+#[utoipa::path(get, path = "/api/v1/ocpi/partners/{id}/charging-profiles", tag = "ocpi",
+    params(("id" = i64, Path, description = "The CPO partner's id")),
+    responses((status = 200, body = Vec<ProfileRequestDoc>)))]
+pub async fn list_charging_profiles(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<cp::ProfileRequestView>>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    Ok(Json(cp::list(ocpi(&state)?, id).await.map_err(refused)?))
 }
 
 /// A price as the operator API writes money (decimal strings).

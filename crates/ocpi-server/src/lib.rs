@@ -6,7 +6,8 @@
 //! * [`credentials`]: registration with tokens A / B / C, update, unregister;
 //! * CPO modules fed by the CSMS: [`locations`] (stations and operator-added location data),
 //!   [`sessions`] (OCPP transactions), [`cdrs`] (charge records), [`commands`] (START_SESSION /
-//!   STOP_SESSION → the CSMS's typed remote start / stop), [`tokens`] (eMSP tokens → CSMS tokens),
+//!   STOP_SESSION → the CSMS's typed remote start / stop), [`charging_profiles`] (an eMSP's
+//!   profile for its session → the CSMS's block-K operations), [`tokens`] (eMSP tokens → CSMS tokens),
 //!   [`tariffs`] (the core tariffs that price sessions), [`hub_client_info`] (a hub's connected
 //!   parties).
 //!
@@ -21,6 +22,7 @@
 pub mod auth;
 pub mod cdr_verdicts;
 pub mod cdrs;
+pub mod charging_profiles;
 pub mod client;
 pub mod commands;
 pub mod credentials;
@@ -72,6 +74,8 @@ struct Inner {
     /// The key of the GDPR pseudonyms (`<data_dir>/pseudonym.key`, the operator API's): an
     /// erasure asked by a partner must give the same pseudonym as one asked by the operator.
     pseudonym_key: OnceLock<Vec<u8>>,
+    /// When each session's last ChargingProfiles request of each kind was accepted (TOO_OFTEN).
+    charging_profile_requests: charging_profiles::Pace,
 }
 
 impl Ocpi {
@@ -108,6 +112,7 @@ impl Ocpi {
             outbox: wakeup.clone(),
             location_pushes: tokio::sync::Mutex::new(()),
             pseudonym_key: OnceLock::new(),
+            charging_profile_requests: charging_profiles::Pace::default(),
         }));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -178,6 +183,10 @@ impl Ocpi {
         &self.0.sealer
     }
 
+    pub(crate) fn charging_profile_pace(&self) -> &charging_profiles::Pace {
+        &self.0.charging_profile_requests
+    }
+
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.0.http
     }
@@ -235,6 +244,12 @@ impl Ocpi {
                 put(cdr_verdicts::put),
             )
             .route(
+                "/{version}/cpo/chargingprofiles/{session_id}",
+                get(charging_profiles::get)
+                    .put(charging_profiles::put)
+                    .delete(charging_profiles::delete),
+            )
+            .route(
                 "/{version}/cpo/tokens/{country_code}/{party_id}/{token_uid}",
                 get(tokens::get).put(tokens::put).patch(tokens::patch),
             )
@@ -251,7 +266,7 @@ impl Ocpi {
 /// party.
 fn emsp_routes() -> axum::Router<Ocpi> {
     use axum::routing::{get, post};
-    use emsp::{cdrs as c, commands as cmd, receiver as r, tokens as t};
+    use emsp::{cdrs as c, charging_profiles as cp, commands as cmd, receiver as r, tokens as t};
     axum::Router::new()
         .route(
             "/{version}/emsp/locations/{country_code}/{party_id}/{location_id}",
@@ -290,6 +305,14 @@ fn emsp_routes() -> axum::Router<Ocpi> {
         .route(
             "/{version}/emsp/x-unicharge-drivermessages/{country_code}/{party_id}/{session_id}",
             post(emsp::driver_messages::post),
+        )
+        .route(
+            "/{version}/emsp/chargingprofiles/{session_id}",
+            axum::routing::put(cp::put_active),
+        )
+        .route(
+            "/{version}/emsp/chargingprofiles/results/{request_id}",
+            post(cp::result),
         )
         .route("/{version}/emsp/tokens", get(t::list))
         .route("/{version}/emsp/tokens/{token_uid}/authorize", post(t::authorize))

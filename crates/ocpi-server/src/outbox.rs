@@ -29,6 +29,16 @@ use crate::Ocpi;
 /// gave with the command, not a path under a Receiver endpoint.
 pub const COMMAND_RESULT: &str = "commands";
 
+/// The outbox module of ChargingProfiles results (ActiveChargingProfileResult,
+/// ChargingProfileResult, ClearProfileResult): like CommandResults, their `path` is the
+/// absolute `response_url` the partner gave.
+pub const CHARGING_PROFILE_RESULT: &str = "chargingprofiles";
+
+/// Whether rows of `module` carry an absolute URL (a partner's `response_url`) as `path`.
+pub fn to_response_url(module: &str) -> bool {
+    module == COMMAND_RESULT || module == CHARGING_PROFILE_RESULT
+}
+
 /// Wakes the worker when a push is enqueued.
 #[derive(Clone, Default)]
 pub struct Wakeup(Arc<Notify>);
@@ -47,6 +57,16 @@ pub fn receiver_url(partner: &Partner, module: &str) -> Option<String> {
     endpoints
         .into_iter()
         .find(|e| e.identifier.as_str() == module && e.role == InterfaceRole::Receiver)
+        .map(|e| e.url.trim_end_matches('/').to_string())
+}
+
+/// The partner's Sender endpoint of `module` (where a Receiver answers it, e.g. the
+/// ActiveChargingProfile updates of ChargingProfiles).
+pub fn sender_url(partner: &Partner, module: &str) -> Option<String> {
+    let endpoints: Vec<Endpoint> = serde_json::from_str(&partner.endpoints).ok()?;
+    endpoints
+        .into_iter()
+        .find(|e| e.identifier.as_str() == module && e.role == InterfaceRole::Sender)
         .map(|e| e.url.trim_end_matches('/').to_string())
 }
 
@@ -137,7 +157,7 @@ async fn attempt(ocpi: &Ocpi, row: &PushRow) -> Result<(), (String, Option<Statu
             partner.status
         )));
     }
-    let url = if row.module == COMMAND_RESULT {
+    let url = if to_response_url(&row.module) {
         row.path.clone()
     } else {
         let base = receiver_url(&partner, &row.module).ok_or_else(|| {

@@ -49,7 +49,7 @@ pub struct Push<'a> {
 
 /// Write a push for `partner` if it has a Receiver endpoint for the module; wakes the worker.
 pub async fn enqueue(ocpi: &Ocpi, partner: &Partner, push: Push<'_>) -> Result<(), Reply> {
-    if push.module != crate::outbox::COMMAND_RESULT && receiver_url(partner, push.module).is_none()
+    if !crate::outbox::to_response_url(push.module) && receiver_url(partner, push.module).is_none()
     {
         tracing::debug!(
             partner = partner.id,
@@ -137,6 +137,25 @@ pub async fn run(ocpi: Ocpi, mut facts: tokio::sync::broadcast::Receiver<Fact>) 
 }
 
 async fn on_fact(ocpi: &Ocpi, fact: &Fact) -> Result<(), Reply> {
+    if let Fact::TransactionUpdated {
+        station,
+        transaction_id,
+        seq_no,
+        ..
+    } = fact
+    {
+        // Its failure must not hold back the session push below.
+        if let Err(e) = crate::charging_profiles::updates::transaction_updated(
+            ocpi,
+            station,
+            transaction_id,
+            *seq_no,
+        )
+        .await
+        {
+            tracing::warn!(%station, error = %e.body, "ActiveChargingProfile update skipped");
+        }
+    }
     match fact {
         Fact::ConnectorStatusChanged {
             station, evse_id, ..

@@ -36,6 +36,11 @@ pub struct OcpiSettings {
     pub push_retry_max: Duration,
     /// Pushes the outbox worker sends per round.
     pub push_batch: u32,
+    /// Shortest time between two accepted ChargingProfiles requests of the same kind (GET,
+    /// PUT, DELETE) for one session; sooner is answered TOO_OFTEN, sparing the station's
+    /// (often slow, metered) link. 0: no limit.
+    #[serde(with = "secs")]
+    pub charging_profile_min_interval: Duration,
     /// Our own parties, each a CPO or an eMSP (`role`). Each partner is registered with some
     /// of them. (Last: a TOML array of tables follows the plain keys.)
     pub parties: Vec<PartySettings>,
@@ -100,6 +105,7 @@ impl Default for OcpiSettings {
             push_retry_initial: Duration::from_secs(10),
             push_retry_max: Duration::from_secs(30 * 60),
             push_batch: 50,
+            charging_profile_min_interval: Duration::from_secs(5),
             parties: vec![PartySettings {
                 country_code: "ZZ".into(),
                 party_id: "UNI".into(),

@@ -49,6 +49,11 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
             e(ModuleId::Cdrs, InterfaceRole::Sender, "cpo/cdrs"),
             e(ModuleId::Tariffs, InterfaceRole::Sender, "cpo/tariffs"),
             e(ModuleId::Commands, InterfaceRole::Receiver, "cpo/commands"),
+            e(
+                ModuleId::ChargingProfiles,
+                InterfaceRole::Receiver,
+                "cpo/chargingprofiles",
+            ),
             e(ModuleId::Tokens, InterfaceRole::Receiver, "cpo/tokens"),
             e(
                 ModuleId::HubClientInfo,
@@ -88,6 +93,11 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
             e(ModuleId::Sessions, InterfaceRole::Receiver, "emsp/sessions"),
             e(ModuleId::Cdrs, InterfaceRole::Receiver, "emsp/cdrs"),
             e(ModuleId::Commands, InterfaceRole::Sender, "emsp/commands"),
+            e(
+                ModuleId::ChargingProfiles,
+                InterfaceRole::Sender,
+                "emsp/chargingprofiles",
+            ),
             e(ModuleId::Tokens, InterfaceRole::Sender, "emsp/tokens"),
             // Extension (B4.5): a CPO's messages for our drivers.
             e(

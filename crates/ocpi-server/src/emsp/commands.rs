@@ -300,6 +300,7 @@ pub async fn list(ocpi: &Ocpi, partner_id: i64) -> Result<Vec<CommandView>, Oper
         .ocpi_commands(partner_id)
         .await?
         .iter()
+        .filter(|c| !super::charging_profiles::is_profile_request(&c.command))
         .map(CommandView::from)
         .collect())
 }
@@ -320,7 +321,8 @@ pub async fn result(
         .ocpi_command(&id)
         .await
         .map_err(Reply::server_error)?
-        .filter(|c| c.partner_id == caller.partner.id);
+        .filter(|c| c.partner_id == caller.partner.id)
+        .filter(|c| !super::charging_profiles::is_profile_request(&c.command));
     if known.is_none() {
         return Err(Reply::not_found_object(
             StatusCode::CLIENT_ERROR,

@@ -10,10 +10,12 @@
 //!   `response_url`, and the asynchronous CommandResult received there.
 //! * [`tokens`]: our drivers' tokens — the Tokens Sender (GET, paged), pushes to CPO partners
 //!   (through the outbox), real-time authorization.
-//! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
 //! * [`driver_messages`]: the driver-messages extension module (B4.4 sent, B4.5 received).
 //! * [`gdpr`]: the GDPR extension module (B3.4): our drivers' data at a CPO, read or erased.
 //! * [`cdr_verdicts`]: the CDR-verdicts extension module (B5.2): accept or dispute a CDR.
+//! * [`charging_profiles`]: the ChargingProfiles Sender — set / read / clear the profile of a
+//!   session a CPO pushed us, the asynchronous results, the CPO's ActiveChargingProfile updates.
+//! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
 //! * [`views`]: what the operator API shows of all this.
 //!
 //! A partner reaches these endpoints only once registered with one of our eMSP parties, and
@@ -21,6 +23,7 @@
 
 pub mod cdr_verdicts;
 pub mod cdrs;
+pub mod charging_profiles;
 pub mod commands;
 pub mod driver_messages;
 pub mod gdpr;
@@ -38,3 +41,5 @@ pub const SESSIONS: &str = "sessions";
 pub const CDRS: &str = "cdrs";
 /// Driver messages a CPO sent us (the extension module `x-unicharge-drivermessages`).
 pub const DRIVER_MESSAGES: &str = "drivermessages";
+/// ActiveChargingProfiles a CPO PUT for one of its sessions (id = the session id).
+pub const CHARGING_PROFILES: &str = "chargingprofiles";

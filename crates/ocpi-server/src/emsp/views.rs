@@ -12,7 +12,7 @@ use unicharge_ocpi::sessions::Session;
 use unicharge_ocpi::types::Price;
 use unicharge_store::ocpi::ReceivedRow;
 
-use super::{CDRS, DRIVER_MESSAGES, LOCATIONS, SESSIONS, TARIFFS};
+use super::{CDRS, CHARGING_PROFILES, DRIVER_MESSAGES, LOCATIONS, SESSIONS, TARIFFS};
 use crate::operator::OperatorError;
 use crate::Ocpi;
 
@@ -110,9 +110,19 @@ pub async fn received(
     partner_id: i64,
     module: &str,
 ) -> Result<Vec<ReceivedView>, OperatorError> {
-    if ![LOCATIONS, TARIFFS, SESSIONS, CDRS, DRIVER_MESSAGES].contains(&module) {
+    if ![
+        LOCATIONS,
+        TARIFFS,
+        SESSIONS,
+        CDRS,
+        CHARGING_PROFILES,
+        DRIVER_MESSAGES,
+    ]
+    .contains(&module)
+    {
         return Err(OperatorError::NotFound(format!(
-            "{module:?} (use locations, tariffs, sessions, cdrs or drivermessages)"
+            "{module:?} (use locations, tariffs, sessions, cdrs, chargingprofiles or \
+             drivermessages)"
         )));
     }
     let store = ocpi.ocpi_store();

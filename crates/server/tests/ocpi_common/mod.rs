@@ -145,6 +145,8 @@ async fn details(
             {"identifier": "sessions", "role": "RECEIVER", "url": format!("{base}/{version}/receiver/sessions")},
             {"identifier": "cdrs", "role": "RECEIVER", "url": format!("{base}/{version}/receiver/cdrs")},
             {"identifier": "tariffs", "role": "RECEIVER", "url": format!("{base}/{version}/receiver/tariffs")},
+            // Where a CPO PUTs ActiveChargingProfile updates (recorded as pushes).
+            {"identifier": "chargingprofiles", "role": "SENDER", "url": format!("{base}/{version}/receiver/chargingprofiles")},
         ]})),
     )
 }
