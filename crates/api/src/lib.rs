@@ -28,6 +28,7 @@ pub mod firmware;
 pub mod local_list;
 pub mod log_files;
 pub mod ocpi;
+pub mod ocpi_sync;
 pub mod personal_data;
 pub mod provisioning;
 pub mod remote_control;
@@ -453,6 +454,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(tariffs::routes())
         .merge(efc::routes())
         .merge(ocpi::routes())
+        .merge(ocpi_sync::routes())
         .merge(accounts::routes())
         .merge(diameter::routes())
         .merge(ro::routes())

@@ -24,12 +24,15 @@ pub mod client;
 pub mod commands;
 pub mod credentials;
 pub mod emsp;
+pub mod full_view;
 pub mod hub_client_info;
 pub mod locations;
+pub mod onboard;
 pub mod operator;
 pub mod outbox;
 pub mod push;
 pub mod reply;
+pub mod rotation;
 pub mod scope;
 pub mod secrets;
 pub mod sessions;
@@ -66,6 +69,11 @@ struct Inner {
     /// enqueues EVSE PATCHes: a PATCH is never enqueued ahead of the PUT that brings its
     /// location to the partner (which would refuse it with 2003 and hold the queue).
     location_pushes: tokio::sync::Mutex<()>,
+    /// Partners whose Sender lists are being pulled (one pull per partner, [`emsp::sync`]).
+    syncing: std::sync::Mutex<std::collections::HashSet<i64>>,
+    /// Held during a credentials rotation ([`rotation`]): the schedule and the operator never
+    /// rotate at the same time.
+    rotating: tokio::sync::Mutex<()>,
 }
 
 impl Ocpi {
@@ -101,12 +109,15 @@ impl Ocpi {
             base_url,
             outbox: wakeup.clone(),
             location_pushes: tokio::sync::Mutex::new(()),
+            syncing: Default::default(),
+            rotating: Default::default(),
         }));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(push::run(this.clone(), facts));
                 runtime.spawn(sweep::run(this.clone()));
                 runtime.spawn(outbox::run(this.clone(), wakeup));
+                runtime.spawn(rotation::run(this.clone()));
             }
             Err(_) => tracing::warn!("OCPI pushes not started: no Tokio runtime"),
         }
@@ -116,6 +127,14 @@ impl Ocpi {
     /// Serialises location writes with EVSE status pushes (see `Inner::location_pushes`).
     pub(crate) async fn location_pushes(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.0.location_pushes.lock().await
+    }
+
+    pub(crate) fn syncing(&self) -> &std::sync::Mutex<std::collections::HashSet<i64>> {
+        &self.0.syncing
+    }
+
+    pub(crate) fn rotating(&self) -> &tokio::sync::Mutex<()> {
+        &self.0.rotating
     }
 
     /// Wake the outbox worker: a push was written.

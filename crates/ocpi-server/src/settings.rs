@@ -36,6 +36,14 @@ pub struct OcpiSettings {
     pub push_retry_max: Duration,
     /// Pushes the outbox worker sends per round.
     pub push_batch: u32,
+    /// Rotate the credentials token of every partner we registered with once it is this old
+    /// (B8.1: a new token for the partner to call us with, sent in a credentials PUT; the
+    /// partner answers with its new token for us). 0 (the default) turns the schedule off:
+    /// a partner platform that mishandles the PUT would lose its connection with us at a time
+    /// nobody chose, so operators opt in (e.g. 7776000 for 90 days) once the partner agreed.
+    /// `POST /api/v1/ocpi/partners/{id}/rotate-credentials` rotates one partner at any time.
+    #[serde(with = "secs")]
+    pub credentials_rotation: Duration,
     /// Our own parties, each a CPO or an eMSP (`role`). Each partner is registered with some
     /// of them. (Last: a TOML array of tables follows the plain keys.)
     pub parties: Vec<PartySettings>,
@@ -100,6 +108,7 @@ impl Default for OcpiSettings {
             push_retry_initial: Duration::from_secs(10),
             push_retry_max: Duration::from_secs(30 * 60),
             push_batch: 50,
+            credentials_rotation: Duration::ZERO,
             parties: vec![PartySettings {
                 country_code: "ZZ".into(),
                 party_id: "UNI".into(),

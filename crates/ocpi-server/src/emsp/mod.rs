@@ -23,6 +23,7 @@ pub mod preferences;
 pub mod raw;
 pub mod receiver;
 pub mod scope;
+pub mod sync;
 pub mod tokens;
 pub mod views;
 

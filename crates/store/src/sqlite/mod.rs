@@ -25,6 +25,7 @@ mod ocpi;
 mod ocpi_emsp;
 mod ocpi_hub;
 mod ocpi_outbox;
+mod ocpi_sync;
 mod operator;
 mod parts;
 mod personal_data;
