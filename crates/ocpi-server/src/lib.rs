@@ -69,8 +69,9 @@ struct Inner {
     /// enqueues EVSE PATCHes: a PATCH is never enqueued ahead of the PUT that brings its
     /// location to the partner (which would refuse it with 2003 and hold the queue).
     location_pushes: tokio::sync::Mutex<()>,
-    /// Partners whose Sender lists are being pulled (one pull per partner, [`emsp::sync`]).
-    syncing: std::sync::Mutex<std::collections::HashSet<i64>>,
+    /// Partners whose Sender lists are being pulled, with the pull asked for meanwhile (one
+    /// pull per partner at a time, [`emsp::sync`]).
+    syncing: emsp::sync::Runs,
     /// Held during a credentials rotation ([`rotation`]): the schedule and the operator never
     /// rotate at the same time.
     rotating: tokio::sync::Mutex<()>,
@@ -129,7 +130,7 @@ impl Ocpi {
         self.0.location_pushes.lock().await
     }
 
-    pub(crate) fn syncing(&self) -> &std::sync::Mutex<std::collections::HashSet<i64>> {
+    pub(crate) fn syncing(&self) -> &emsp::sync::Runs {
         &self.0.syncing
     }
 

@@ -64,6 +64,9 @@ pub enum Mode {
     Incremental,
 }
 
+/// Pulls under way per partner, each with the mode of a pull asked for meanwhile.
+pub type Runs = std::sync::Mutex<std::collections::HashMap<i64, Option<Mode>>>;
+
 /// The partner's Sender endpoint of `module`.
 pub fn sender_url(partner: &Partner, module: &str) -> Option<String> {
     let endpoints: Vec<Endpoint> = serde_json::from_str(&partner.endpoints).ok()?;
@@ -90,15 +93,35 @@ pub fn pulls_from(ocpi: &Ocpi, partner: &Partner) -> bool {
         && !cpo_roles(partner).is_empty()
 }
 
-/// Start a pull of `partner` in the background. False when one is running already.
+/// Start a pull of `partner` in the background. False when one is running already: this one
+/// then runs right after it (a full pull if either asked for one), so a request made during a
+/// pull is never lost.
 pub fn start(ocpi: &Ocpi, partner: &Partner, mode: Mode) -> bool {
-    if !ocpi.syncing().lock().expect("sync set").insert(partner.id) {
-        return false;
+    {
+        let mut runs = ocpi.syncing().lock().expect("sync runs");
+        if let Some(next) = runs.get_mut(&partner.id) {
+            *next = Some(match next {
+                Some(Mode::Full) => Mode::Full,
+                _ => mode,
+            });
+            return false;
+        }
+        runs.insert(partner.id, None);
     }
     let (ocpi, id) = (ocpi.clone(), partner.id);
     tokio::spawn(async move {
-        run(&ocpi, id, mode).await;
-        ocpi.syncing().lock().expect("sync set").remove(&id);
+        let mut mode = mode;
+        loop {
+            run(&ocpi, id, mode).await;
+            let mut runs = ocpi.syncing().lock().expect("sync runs");
+            match runs.get_mut(&id).and_then(Option::take) {
+                Some(next) => mode = next,
+                None => {
+                    runs.remove(&id);
+                    return;
+                }
+            }
+        }
     });
     true
 }
@@ -442,8 +465,8 @@ pub async fn status(ocpi: &Ocpi, partner_id: i64) -> Result<SyncView, OperatorEr
     let running = ocpi
         .syncing()
         .lock()
-        .expect("sync set")
-        .contains(&partner_id);
+        .expect("sync runs")
+        .contains_key(&partner_id);
     Ok(SyncView {
         partner_id,
         running,
