@@ -312,7 +312,7 @@ async fn b1_1_b5_2_existing_objects_pulled_paged_after_registration_and_idempote
     assert_eq!(sessions[0]["status"], "COMPLETED");
     assert_eq!(sessions[0]["object"]["cdr_token"]["uid"], "04A1B2C3D4");
     let cdrs = received(&emsp_op, cpo_at_emsp, "cdrs").await;
-    assert_eq!(ids(&cdrs), [cdr_id.clone()]);
+    assert_eq!(ids(&cdrs), [cdr_id.as_str()]);
     assert_eq!(cdrs[0]["kwh"], "12.345");
     assert_eq!(cdrs[0]["totalCost"]["exclVat"], "7.71", "{}", cdrs[0]);
     assert_eq!(cdrs[0]["totalCost"]["inclVat"], "9.17", "{}", cdrs[0]);
@@ -374,7 +374,7 @@ async fn b1_1_b5_2_existing_objects_pulled_paged_after_registration_and_idempote
         assert_eq!(received(&emsp_op, cpo_at_emsp, "sessions").await.len(), 1);
         assert_eq!(
             ids(&received(&emsp_op, cpo_at_emsp, "cdrs").await),
-            [cdr_id.clone()]
+            [cdr_id.as_str()]
         );
     }
     // The second pull asked only for what changed since the first one's start.
