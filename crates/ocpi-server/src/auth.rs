@@ -64,7 +64,9 @@ impl FromRequestParts<Ocpi> for Caller {
                 .await
                 .map_err(Reply::server_error)?;
             if let Some(id) = pending {
-                if let Some(partner) = store.ocpi_partner(id).await.map_err(Reply::server_error)? {
+                let partner = store.ocpi_partner(id).await.map_err(Reply::server_error)?;
+                // Only while the partnership lasts: unregistering voids it with the others.
+                if let Some(partner) = partner.filter(|p| p.status == REGISTERED) {
                     tracing::debug!(partner = partner.id, "OCPI request with the rotating token");
                     return Ok(Caller {
                         partner,
