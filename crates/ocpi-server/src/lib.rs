@@ -13,6 +13,10 @@
 //! Pushes to partners' Receiver endpoints ([`push`]: EVSE status, sessions, CDRs, tariffs) go
 //! through a durable outbox delivered by the [`outbox`] worker (ADR 0038).
 //!
+//! After a registration ([`onboard`], ADR 0041) the CPO role enqueues its [`full_view`] for the
+//! partner and the eMSP role pulls the partner's Sender lists ([`emsp::sync`]); [`rotation`]
+//! renews the credentials of partners we registered with (B8.1).
+//!
 //! Every request is tied to a [`partner`](unicharge_store::ocpi::Partner) by its credentials
 //! token ([`auth`]); every object a partner reads or writes is scoped to the parties that partner
 //! is registered with ([`scope`]). The operator creates partners and locations through
