@@ -184,6 +184,28 @@ fn query_url(endpoint: &str, offset: u64, limit: u64, date_from: Option<DateTime
     url
 }
 
+/// The URL of the page after `page`, having read `read` objects in all: the `Link` (on the
+/// endpoint's origin only), else the next offset when `X-Total-Count` says there is more.
+fn next_url(
+    endpoint: &str,
+    page: &PageOf,
+    read: u64,
+    limit: u64,
+    date_from: Option<DateTime<Utc>>,
+) -> Result<Option<String>, String> {
+    match &page.next {
+        Some(next) if same_origin(next, endpoint) => Ok(Some(next.clone())),
+        Some(next) => Err(format!(
+            "the next page {} is not on the endpoint's host: not followed",
+            bounded(next)
+        )),
+        None => Ok(page
+            .total
+            .filter(|total| !page.items.is_empty() && read < *total)
+            .map(|_| query_url(endpoint, read, page.limit.unwrap_or(limit), date_from))),
+    }
+}
+
 /// Same scheme, host and port: a Link elsewhere would get our token.
 fn same_origin(a: &str, b: &str) -> bool {
     match (reqwest::Url::parse(a), reqwest::Url::parse(b)) {
@@ -299,27 +321,7 @@ async fn pull_module(
             read,
             "OCPI sync: page"
         );
-        let next = match page.next {
-            Some(next) if same_origin(&next, &endpoint) => Some(next),
-            Some(next) => {
-                return Err(format!(
-                    "the next page {} is not on the endpoint's host: not followed",
-                    bounded(&next)
-                ))
-            }
-            // No Link, yet the server counts more than we read: ask for the next offset.
-            None => page
-                .total
-                .filter(|total| read > 0 && (objects as u64) < *total)
-                .map(|_| {
-                    query_url(
-                        &endpoint,
-                        objects as u64,
-                        page.limit.unwrap_or(limit),
-                        date_from,
-                    )
-                }),
-        };
+        let next = next_url(&endpoint, &page, objects as u64, limit, date_from)?;
         match next {
             Some(next) if pages < MAX_PAGES && read > 0 => url = next,
             _ => break,
@@ -507,6 +509,53 @@ mod tests {
             endpoint
         ));
         assert!(!same_origin("not a url", endpoint));
+    }
+
+    fn page(n: usize, next: Option<&str>, total: Option<u64>, limit: Option<u64>) -> PageOf {
+        PageOf {
+            items: (0..n)
+                .map(|_| RawValue::from_string("{}".into()).unwrap())
+                .collect(),
+            next: next.map(str::to_string),
+            total,
+            limit,
+        }
+    }
+
+    #[test]
+    fn the_next_page_is_the_link_else_the_next_offset_while_the_total_says_more() {
+        let e = "http://cpo/ocpi/2.2.1/locations";
+        let link = "http://cpo/ocpi/2.2.1/locations?offset=2&limit=2";
+        assert_eq!(
+            next_url(e, &page(2, Some(link), Some(3), Some(2)), 2, 100, None),
+            Ok(Some(link.to_string()))
+        );
+        assert!(next_url(
+            e,
+            &page(2, Some("http://elsewhere/x"), None, None),
+            2,
+            100,
+            None
+        )
+        .is_err());
+        // No Link: X-Total-Count and X-Limit give the next request.
+        assert_eq!(
+            next_url(e, &page(2, None, Some(5), Some(2)), 4, 100, None),
+            Ok(Some(format!("{e}?offset=4&limit=2")))
+        );
+        assert_eq!(
+            next_url(e, &page(1, None, Some(5), Some(2)), 5, 100, None),
+            Ok(None)
+        );
+        assert_eq!(
+            next_url(e, &page(0, None, Some(5), None), 3, 100, None),
+            Ok(None),
+            "an empty page ends"
+        );
+        assert_eq!(
+            next_url(e, &page(2, None, None, None), 2, 100, None),
+            Ok(None)
+        );
     }
 
     #[test]
