@@ -546,3 +546,70 @@ async fn b8_1_credentials_rotated_on_schedule() {
     when(&emsp_op, &path, |r| at(&r["issuedAt"]) > issued).await;
     assert_eq!(status_with(&cpo_versions, &old_c).await, 401);
 }
+
+/// B8.1, the old token stops working only once the partner acknowledged the new one: a partner
+/// platform (the test peer) that does not take credentials PUTs answers the rotation with 405;
+/// the operator gets 502, the token the partner holds for us still opens our endpoints, and
+/// the rotation state shows the error and the pending attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b8_1_rotation_refused_by_the_partner_keeps_the_current_token() {
+    let emsp = emsp(Duration::ZERO).await;
+    let emsp_op = operator(&emsp);
+    let peer = Peer::start("NL", "TNM").await;
+    let token_a = "token-a-for-unicharge-0123456789";
+    peer.issue_token_a(token_a);
+    let created = emsp_op
+        .send(
+            Method::POST,
+            "/ocpi/partners",
+            Some(json!({"name": "Peer platform", "parties": ["NL*EMS"]})),
+        )
+        .await;
+    let id = created["partner"]["id"].as_i64().unwrap();
+    let registered = emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{id}/register"),
+            Some(json!({"versionsUrl": format!("{}/versions", peer.base), "token": token_a})),
+        )
+        .await;
+    assert_eq!(registered["status"], "REGISTERED", "{registered}");
+    let token_b = peer.posted_credentials().unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let emsp_versions = format!("http://{}/ocpi/versions", emsp.server.http_addr.unwrap());
+    assert_eq!(status_with(&emsp_versions, &token_b).await, 200);
+    let path = format!("/ocpi/partners/{id}/credentials-rotation");
+    let before = emsp_op.send(Method::GET, &path, None).await;
+
+    let refused = emsp_op
+        .client
+        .post(format!(
+            "{}/ocpi/partners/{id}/rotate-credentials",
+            emsp_op.base
+        ))
+        .bearer_auth(&emsp_op.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 502);
+    assert_eq!(
+        status_with(&emsp_versions, &token_b).await,
+        200,
+        "the partner never acknowledged a new token: its current one still works"
+    );
+    let after = emsp_op.send(Method::GET, &path, None).await;
+    assert!(
+        after["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("405")),
+        "{after}"
+    );
+    assert!(after["pendingSince"].is_string(), "{after}");
+    assert_eq!(after["issuedAt"], before["issuedAt"]);
+    assert_eq!(
+        status_with(&emsp_versions, "not-a-token-we-issued-0123456789").await,
+        401
+    );
+}
