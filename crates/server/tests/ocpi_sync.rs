@@ -528,6 +528,15 @@ async fn b8_1_credentials_rotated_on_request_old_tokens_refused_on_both_sides() 
         .await
         .unwrap();
     assert_eq!(refused.status(), 400);
+    // The operator's routes are in the API document.
+    let doc = emsp_op.send(Method::GET, "/openapi.json", None).await;
+    for path in [
+        "/api/v1/ocpi/partners/{id}/sync",
+        "/api/v1/ocpi/partners/{id}/rotate-credentials",
+        "/api/v1/ocpi/partners/{id}/credentials-rotation",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} not documented");
+    }
 }
 
 /// B8.1 on a schedule: with `ocpi.credentials_rotation` = 1 s the eMSP rotates by itself once
