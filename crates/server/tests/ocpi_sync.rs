@@ -622,3 +622,179 @@ async fn b8_1_rotation_refused_by_the_partner_keeps_the_current_token() {
         401
     );
 }
+
+/// A CPO platform that misbehaves in its Sender lists, for the test below: a location page
+/// holding a good location, one of a party that is not the CPO's, and something that is not a
+/// location, whose `Link` points at another host; tariffs answered with an OCPI error;
+/// sessions that are not JSON; CDRs with the same CDR twice. `stolen` counts requests to the
+/// other host (our token would go with them).
+struct BadCpo {
+    versions_url: String,
+    stolen: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+async fn bad_cpo() -> BadCpo {
+    use axum::routing::{any, get, post};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let stolen = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = stolen.clone();
+    let thief = axum::Router::new().fallback(any(move || {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            "{}"
+        }
+    }));
+    let thief_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let thief_url = format!("http://{}/steal", thief_listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(thief_listener, thief).await.unwrap() });
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/cpo", listener.local_addr().unwrap());
+    let ok = |data: Value| {
+        axum::Json(json!({"data": data, "status_code": 1000, "timestamp": "2026-12-06T12:00:00Z"}))
+    };
+    let b = base.clone();
+    let versions = move || {
+        let b = b.clone();
+        async move { ok(json!([{"version": "2.2.1", "url": format!("{b}/2.2.1")}])) }
+    };
+    let b = base.clone();
+    let details = move || {
+        let b = b.clone();
+        async move {
+            let e = |id: &str, role: &str| json!({"identifier": id, "role": role, "url": format!("{b}/2.2.1/{id}")});
+            ok(json!({"version": "2.2.1", "endpoints": [
+                e("credentials", "RECEIVER"), e("locations", "SENDER"), e("tariffs", "SENDER"),
+                e("sessions", "SENDER"), e("cdrs", "SENDER"),
+            ]}))
+        }
+    };
+    let b = base.clone();
+    let credentials = move || {
+        let b = b.clone();
+        async move {
+            ok(
+                json!({"token": "bad-cpo-token-c-0123456789abcdef", "url": format!("{b}/versions"),
+                "roles": [{"role": "CPO", "country_code": "NL", "party_id": "BAD",
+                           "business_details": {"name": "Bad CPO"}}]}),
+            )
+        }
+    };
+    let at = "2026-12-06T10:00:00Z";
+    let good = json!({
+        "country_code": "NL", "party_id": "BAD", "id": "GOOD", "publish": true,
+        "address": "Stationsplein 1", "city": "Utrecht", "country": "NLD",
+        "coordinates": {"latitude": "52.089444", "longitude": "5.110278"},
+        "time_zone": "Europe/Amsterdam", "last_updated": at,
+    });
+    let mut foreign = good.clone();
+    foreign["party_id"] = json!("OTH");
+    foreign["id"] = json!("FOREIGN");
+    let locations = move || {
+        let (good, foreign, link) = (good.clone(), foreign.clone(), thief_url.clone());
+        async move {
+            (
+                [("Link", format!("<{link}>; rel=\"next\""))],
+                ok(json!([good, foreign, {"not": "a location"}])),
+            )
+        }
+    };
+    let cdr: Value = serde_json::from_str(&format!(
+        r#"{{"country_code": "NL", "party_id": "BAD", "id": "CDR-1",
+            "start_date_time": "2026-12-06T10:00:00Z", "end_date_time": "2026-12-06T11:00:00Z",
+            "cdr_token": {{"uid": "04A1B2C3D4", "type": "RFID", "contract_id": "NL-EMS-C1"}},
+            "auth_method": "WHITELIST",
+            "cdr_location": {{"id": "GOOD", "address": "Stationsplein 1", "city": "Utrecht",
+                "country": "NLD", "coordinates": {{"latitude": "52.089444", "longitude": "5.110278"}},
+                "evse_uid": "3256", "evse_id": "NL*BAD*E3256", "connector_id": "1",
+                "connector_standard": "IEC_62196_T2", "connector_format": "SOCKET",
+                "connector_power_type": "AC_3_PHASE"}},
+            "currency": "EUR",
+            "charging_periods": [{{"start_date_time": "2026-12-06T10:00:00Z",
+                "dimensions": [{{"type": "ENERGY", "volume": 12.345}}]}}],
+            "total_cost": {{"excl_vat": 7.71, "incl_vat": 9.17}},
+            "total_energy": 12.345, "total_time": 1, "last_updated": "{at}"}}"#
+    ))
+    .unwrap();
+    let cdrs = move || {
+        let cdr = cdr.clone();
+        async move { ok(json!([cdr.clone(), cdr])) }
+    };
+    let app = axum::Router::new()
+        .route("/cpo/versions", get(versions))
+        .route("/cpo/2.2.1", get(details))
+        .route("/cpo/2.2.1/credentials", post(credentials))
+        .route("/cpo/2.2.1/locations", get(locations))
+        .route(
+            "/cpo/2.2.1/tariffs",
+            get(|| async {
+                axum::Json(json!({"status_code": 2001, "status_message": "no",
+                                  "timestamp": "2026-12-06T12:00:00Z"}))
+            }),
+        )
+        .route(
+            "/cpo/2.2.1/sessions",
+            get(|| async { "<html>not OCPI</html>" }),
+        )
+        .route("/cpo/2.2.1/cdrs", get(cdrs));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    BadCpo {
+        versions_url: format!("{base}/versions"),
+        stolen,
+    }
+}
+
+/// Bad input from a CPO's Sender lists gets a bounded log line and nothing else: the eMSP
+/// keeps the good location and the CDR (once, though the page lists it twice), refuses the
+/// location of a party that is not the CPO's and the object that is not a location, does not
+/// follow a `Link` to another host (our token would go there), and the modules the CPO
+/// answers with an OCPI error or with something that is not JSON are left without a mark
+/// (tried again with backoff, then given up until the next pull).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b1_1_pull_from_a_misbehaving_cpo_keeps_only_what_is_valid() {
+    let bad = bad_cpo().await;
+    let emsp = emsp(Duration::ZERO).await;
+    let emsp_op = operator(&emsp);
+    let created = emsp_op
+        .send(
+            Method::POST,
+            "/ocpi/partners",
+            Some(json!({"name": "Bad CPO", "parties": ["NL*EMS"]})),
+        )
+        .await;
+    let id = created["partner"]["id"].as_i64().unwrap();
+    let registering = Utc::now();
+    emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{id}/register"),
+            Some(json!({"versionsUrl": bad.versions_url, "token": "any-token-a-0123456789"})),
+        )
+        .await;
+    let done = when(&emsp_op, &format!("/ocpi/partners/{id}/sync"), |v| {
+        v["running"] == false
+            && v["modules"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| at(&m["syncedAt"]) > registering))
+    })
+    .await;
+    let marked: Vec<&str> = done["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(marked, ["cdrs"], "{done}");
+    assert_eq!(module(&done, "cdrs")["objects"], 2);
+    assert_eq!(module(&done, "cdrs")["stored"], 1);
+    assert_eq!(ids(&received(&emsp_op, id, "locations").await), ["GOOD"]);
+    assert_eq!(ids(&received(&emsp_op, id, "cdrs").await), ["CDR-1"]);
+    assert!(received(&emsp_op, id, "tariffs").await.is_empty());
+    assert!(received(&emsp_op, id, "sessions").await.is_empty());
+    assert_eq!(
+        bad.stolen.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a Link to another host is never followed"
+    );
+}
