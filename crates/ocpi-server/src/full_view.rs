@@ -7,10 +7,13 @@
 //! see them. Party isolation holds as everywhere ([`crate::scope`]): only the partner's own
 //! parties of ours, only CPO parties.
 //!
-//! No duplicates in the outbox: an object whose newest pending push for this partner is the
-//! very same PUT (same key, same body) is not enqueued again; any other pending push of it (a
-//! status PATCH, an older version) is followed by this PUT in the same per-object order, so
-//! the partner ends with the current object. The location lock is held while enqueueing, as
+//! No duplicates in the outbox: an object whose newest push for this partner — among those
+//! still pending and those made since the registration (the view runs in the background, a
+//! change pushed meanwhile may be delivered already) — is the very same PUT (same key, same
+//! body) is not enqueued again; any other push of it (a status PATCH, an older version) is
+//! followed by this PUT in the same per-object order, so the partner ends with the current
+//! object. Pushes delivered before the registration do not count: a partner registering again
+//! may have lost them. The location lock is held while enqueueing, as
 //! for every location PUT, so no EVSE PATCH can overtake it.
 
 use unicharge_ocpi::types::Role;
@@ -26,13 +29,13 @@ use crate::{locations, tariffs, Ocpi};
 pub struct Enqueued {
     pub locations: usize,
     pub tariffs: usize,
-    /// Already pending as the same PUT.
+    /// Already pending, or delivered since the registration, as the same PUT.
     pub already_pending: usize,
 }
 
-/// Is the newest pending push of `key` this very PUT?
-fn pending_same(pending: &[PushRow], key: &str, body: &str) -> bool {
-    pending
+/// Is the newest of `known` (pending or since the registration) pushes of `key` this very PUT?
+fn pending_same(known: &[PushRow], key: &str, body: &str) -> bool {
+    known
         .iter()
         .rev()
         .find(|p| p.object_key == key)
@@ -40,6 +43,7 @@ fn pending_same(pending: &[PushRow], key: &str, body: &str) -> bool {
 }
 
 /// Enqueue the partner's full view (nothing when it is registered with no CPO party of ours).
+/// `partner` as stored by the registration: its `updated_at` is when it registered.
 pub async fn enqueue(ocpi: &Ocpi, partner: &Partner) -> Result<Enqueued, Reply> {
     let cpo = ocpi.settings().parties_with_role(&Role::Cpo);
     let parties: Vec<Party> = partner
@@ -62,7 +66,7 @@ pub async fn enqueue(ocpi: &Ocpi, partner: &Partner) -> Result<Enqueued, Reply> 
     let tariffs = tariffs::sync(ocpi).await?;
     let pending = ocpi
         .ocpi_store()
-        .ocpi_pending_pushes(partner.id)
+        .ocpi_pushes_since(partner.id, partner.updated_at)
         .await
         .map_err(Reply::server_error)?;
     let mut put = |module: &'static str, key: String, path: String, body: String, from: &Party| {

@@ -135,6 +135,9 @@ pub async fn rotate(ocpi: &Ocpi, partner_id: i64) -> Result<Partner, OperatorErr
         Some(&ours(ocpi, &partner, new_b)),
     )
     .await;
+    metrics::counter!("ocpi_credentials_rotations_total",
+        "outcome" => if answer.is_ok() { "acknowledged" } else { "failed" })
+    .increment(1);
     let theirs = match answer {
         Ok(theirs) => theirs,
         Err(e) => {

@@ -473,6 +473,9 @@ async fn b2_1_tariffs_served_paged_and_pushed_on_change() {
     let (token_a, versions_url, _) = operator.partner("Peer eMSP", &["NL*UNI"]).await;
     let mut peer = Peer::start("NL", "EMA").await;
     peer.register(&versions_url, &token_a, "2.2.1").await;
+    // The full view at registration (LOC1, no tariff yet) is out before tariffs change.
+    let (_, full) = peer.next_push(|p| p.module == "locations").await;
+    assert_eq!(full.path, "/NL/UNI/LOC1");
     let tariff = |id: &str, per_kwh: &str| {
         json!({
             "id": id, "currency": "EUR", "vatPercent": "19", "pricePerKwh": per_kwh,

@@ -327,6 +327,10 @@ pub trait OcpiSync: Send + Sync + 'static {
     async fn ocpi_rotations(&self) -> Result<Vec<RotationRow>>;
     /// The partner whose pending (not yet acknowledged) token has this hash.
     async fn ocpi_partner_by_pending_token_hash(&self, hash: &str) -> Result<Option<i64>>;
-    /// A partner's pending pushes, oldest first.
-    async fn ocpi_pending_pushes(&self, partner_id: i64) -> Result<Vec<PushRow>>;
+    /// A partner's pending pushes and every push created at or after `since`, oldest first.
+    async fn ocpi_pushes_since(
+        &self,
+        partner_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<PushRow>>;
 }

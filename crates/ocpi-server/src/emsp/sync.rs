@@ -140,6 +140,8 @@ async fn run(ocpi: &Ocpi, partner_id: i64, mode: Mode) {
             match outcome {
                 Ok(None) => break,
                 Ok(Some(mark)) => {
+                    metrics::counter!("ocpi_pulled_objects_total", "module" => module)
+                        .increment(mark.objects.max(0) as u64);
                     tracing::info!(
                         partner = partner_id,
                         module,

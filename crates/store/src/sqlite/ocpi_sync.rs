@@ -114,12 +114,20 @@ impl OcpiSync for SqliteStore {
         .await?)
     }
 
-    async fn ocpi_pending_pushes(&self, partner_id: i64) -> Result<Vec<PushRow>> {
+    async fn ocpi_pushes_since(
+        &self,
+        partner_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<PushRow>> {
+        // created_at is RFC 3339 text with a varying number of decimals: compared as time.
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM ocpi_outbox
-             WHERE partner_id = ? AND status = 'PENDING' ORDER BY id"
+             WHERE partner_id = ?
+               AND (status = 'PENDING' OR julianday(created_at) >= julianday(?))
+             ORDER BY id"
         ))
         .bind(partner_id)
+        .bind(timestamp(&since))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(push_row).collect()
