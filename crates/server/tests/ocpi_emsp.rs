@@ -720,6 +720,19 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         "the token held before registration too: {csms_tokens}"
     );
 
+    // The CPO's full view for the eMSP (LOC1, still without EVSEs) is enqueued at registration,
+    // in the background: it is there before the station boots.
+    when(
+        &cpo_op,
+        &format!("/ocpi/partners/{emsp_at_cpo}/outbox"),
+        |o| {
+            o["pushes"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["module"] == "locations"))
+        },
+    )
+    .await;
+
     // The station is up; the CPO's operator prices it.
     let target = cpo.target(CP, 1);
     let mut station: Station = target.connect().await.unwrap();
