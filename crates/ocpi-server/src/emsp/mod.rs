@@ -13,12 +13,15 @@
 //! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
 //! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
 //! * [`views`]: what the operator API shows of all this.
+//! * [`sync`]: the pull of a CPO's Sender lists after registration and on request (ADR 0041),
+//!   page by page through [`pages`].
 //!
 //! A partner reaches these endpoints only once registered with one of our eMSP parties, and
 //! only for CPO parties among its own credentials roles ([`scope`]).
 
 pub mod cdrs;
 pub mod commands;
+pub mod pages;
 pub mod preferences;
 pub mod raw;
 pub mod receiver;
