@@ -13,7 +13,8 @@
 //! Without `--from` it runs `cargo test -p unicharge-server --test ocpi_cpo`, `--test
 //! ocpi_push` (the Sender pushes to a mock eMSP), `--test ocpi_emsp` (the eMSP role, two
 //! unicharge instances roaming), `--test ocpi_commands` (reservations and unlock), `--test
-//! ocpi_charging_profiles` and `--test ocpi_extensions` (the extension modules).
+//! ocpi_charging_profiles`, `--test ocpi_extensions` (the extension modules) and `--test
+//! ocpi_sync` (initial exchange, credentials rotation).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -47,6 +48,8 @@ const SUITES: &[&[&str]] = &[
         "--test",
         "ocpi_extensions",
     ],
+    // The initial full exchange after registration and credentials rotation (ADR 0041).
+    &["test", "-p", "unicharge-server", "--test", "ocpi_sync"],
 ];
 
 /// The BUCs of seed 003 (OCPI 3.0 requirements, section "Business use cases").
@@ -118,6 +121,8 @@ const ALSO: &[(&str, &[&str])] = &[
     ("b8_1_", &["B8.3"]),
     // The pushed session updates and the pushed CDR (the receipt).
     ("b5_2_", &["B4.1", "B5.1"]),
+    // The existing CDRs pulled after registration: all CDRs for invoicing.
+    ("b1_1_b5_2_", &["B5.2"]),
 ];
 
 /// Why a BUC without a test is not covered (shown in the report).

@@ -28,6 +28,7 @@ pub mod firmware;
 pub mod local_list;
 pub mod log_files;
 pub mod ocpi;
+pub mod ocpi_sync;
 pub mod personal_data;
 pub mod provisioning;
 pub mod remote_control;
@@ -271,6 +272,10 @@ impl ApiState {
         ocpi::get_active_charging_profile,
         ocpi::clear_charging_profile,
         ocpi::list_charging_profiles,
+        ocpi_sync::start_sync,
+        ocpi_sync::sync_status,
+        ocpi_sync::rotate_now,
+        ocpi_sync::rotation_status,
     ),
     components(schemas(
         stations::StationView,
@@ -348,6 +353,10 @@ impl ApiState {
         ocpi::SetChargingProfileDoc,
         ocpi::ActiveRequestDoc,
         ocpi::ProfileRequestDoc,
+        ocpi_sync::SyncBody,
+        ocpi_sync::SyncDoc,
+        ocpi_sync::ModuleDoc,
+        ocpi_sync::RotationDoc,
         tariffs::TariffList,
         tariffs::AssignmentBody,
         tariffs::AssignmentView,
@@ -471,6 +480,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(tariffs::routes())
         .merge(efc::routes())
         .merge(ocpi::routes())
+        .merge(ocpi_sync::routes())
         .merge(accounts::routes())
         .merge(diameter::routes())
         .merge(ro::routes())

@@ -82,7 +82,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         )
 }
 
-fn ocpi(state: &ApiState) -> Result<&unicharge_ocpi_server::Ocpi, ApiError> {
+pub(crate) fn ocpi(state: &ApiState) -> Result<&unicharge_ocpi_server::Ocpi, ApiError> {
     state.ocpi.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -55,6 +55,27 @@ impl FromRequestParts<Ocpi> for Caller {
                 });
             }
         }
+        // A new token sent in a credentials PUT the partner has not acknowledged yet opens
+        // our endpoints too (B8.1, see crate::rotation).
+        for candidate in received.candidates() {
+            let store = ocpi.ocpi_store();
+            let pending = store
+                .ocpi_partner_by_pending_token_hash(&token_hash(candidate))
+                .await
+                .map_err(Reply::server_error)?;
+            if let Some(id) = pending {
+                let partner = store.ocpi_partner(id).await.map_err(Reply::server_error)?;
+                // Only while the partnership lasts: unregistering voids it with the others.
+                if let Some(partner) = partner.filter(|p| p.status == REGISTERED) {
+                    tracing::debug!(partner = partner.id, "OCPI request with the rotating token");
+                    return Ok(Caller {
+                        partner,
+                        token: candidate.to_string(),
+                        headers: parts.headers.clone(),
+                    });
+                }
+            }
+        }
         Err(Reply::unauthorized(
             "unknown credentials token; use the token you were given (token A) or the one \
              the credentials exchange returned",

@@ -164,6 +164,11 @@ pub async fn put(
 async fn exchange(ocpi: Ocpi, caller: Caller, called: String, bytes: Bytes) -> Answer {
     let called = scope::version(&called)?;
     let theirs: Credentials = reply::body(&bytes, "credentials")?;
+    let how = if caller.partner.status == REGISTERED {
+        crate::onboard::Registration::UpdatedByThem
+    } else {
+        crate::onboard::Registration::ByThem
+    };
     if theirs.roles.is_empty() {
         return Err(Reply::invalid(
             "credentials.roles is empty: list at least one role",
@@ -193,6 +198,7 @@ async fn exchange(ocpi: Ocpi, caller: Caller, called: String, bytes: Bytes) -> A
         "OCPI partner registered with us"
     );
     crate::emsp::tokens::partner_registered(&ocpi, &partner).await;
+    crate::onboard::credentials_set(&ocpi, &partner, how).await;
     Ok(Reply::ok(&ours(&ocpi, &partner, token_c)))
 }
 
@@ -298,6 +304,7 @@ pub async fn register_with(
         "registered with OCPI partner"
     );
     crate::emsp::tokens::partner_registered(ocpi, &partner).await;
+    crate::onboard::credentials_set(ocpi, &partner, crate::onboard::Registration::ByUs).await;
     Ok(partner)
 }
 

@@ -14,6 +14,10 @@
 //! Pushes to partners' Receiver endpoints ([`push`]: EVSE status, sessions, CDRs, tariffs) go
 //! through a durable outbox delivered by the [`outbox`] worker (ADR 0038).
 //!
+//! After a registration ([`onboard`], ADR 0041) the CPO role enqueues its [`full_view`] for the
+//! partner and the eMSP role pulls the partner's Sender lists ([`emsp::sync`]); [`rotation`]
+//! renews the credentials of partners we registered with (B8.1).
+//!
 //! Every request is tied to a [`partner`](unicharge_store::ocpi::Partner) by its credentials
 //! token ([`auth`]); every object a partner reads or writes is scoped to the parties that partner
 //! is registered with ([`scope`]). The operator creates partners and locations through
@@ -28,13 +32,16 @@ pub mod commands;
 pub mod credentials;
 pub mod driver_messages;
 pub mod emsp;
+pub mod full_view;
 pub mod gdpr;
 pub mod hub_client_info;
 pub mod locations;
+pub mod onboard;
 pub mod operator;
 pub mod outbox;
 pub mod push;
 pub mod reply;
+pub mod rotation;
 pub mod scope;
 pub mod secrets;
 pub mod sessions;
@@ -76,6 +83,12 @@ struct Inner {
     pseudonym_key: OnceLock<Vec<u8>>,
     /// When each session's last ChargingProfiles request of each kind was accepted (TOO_OFTEN).
     charging_profile_requests: charging_profiles::Pace,
+    /// Partners whose Sender lists are being pulled, with the pull asked for meanwhile (one
+    /// pull per partner at a time, [`emsp::sync`]).
+    syncing: emsp::sync::Runs,
+    /// Held during a credentials rotation ([`rotation`]): the schedule and the operator never
+    /// rotate at the same time.
+    rotating: tokio::sync::Mutex<()>,
 }
 
 impl Ocpi {
@@ -113,12 +126,15 @@ impl Ocpi {
             location_pushes: tokio::sync::Mutex::new(()),
             pseudonym_key: OnceLock::new(),
             charging_profile_requests: charging_profiles::Pace::default(),
+            syncing: Default::default(),
+            rotating: Default::default(),
         }));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(push::run(this.clone(), facts));
                 runtime.spawn(sweep::run(this.clone()));
                 runtime.spawn(outbox::run(this.clone(), wakeup));
+                runtime.spawn(rotation::run(this.clone()));
             }
             Err(_) => tracing::warn!("OCPI pushes not started: no Tokio runtime"),
         }
@@ -128,6 +144,14 @@ impl Ocpi {
     /// Serialises location writes with EVSE status pushes (see `Inner::location_pushes`).
     pub(crate) async fn location_pushes(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.0.location_pushes.lock().await
+    }
+
+    pub(crate) fn syncing(&self) -> &emsp::sync::Runs {
+        &self.0.syncing
+    }
+
+    pub(crate) fn rotating(&self) -> &tokio::sync::Mutex<()> {
+        &self.0.rotating
     }
 
     /// Wake the outbox worker: a push was written.

@@ -188,7 +188,7 @@ async fn on_fact(ocpi: &Ocpi, fact: &Fact) -> Result<(), Reply> {
 }
 
 /// The ordering key of a location and its EVSEs.
-fn location_key(party: &Party, location_id: &str) -> String {
+pub(crate) fn location_key(party: &Party, location_id: &str) -> String {
     format!(
         "location:/{}/{}/{location_id}",
         party.country_code, party.party_id

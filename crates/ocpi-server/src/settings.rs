@@ -41,6 +41,14 @@ pub struct OcpiSettings {
     /// (often slow, metered) link. 0: no limit.
     #[serde(with = "secs")]
     pub charging_profile_min_interval: Duration,
+    /// Rotate the credentials token of every partner we registered with once it is this old
+    /// (B8.1: a new token for the partner to call us with, sent in a credentials PUT; the
+    /// partner answers with its new token for us). 0 (the default) turns the schedule off:
+    /// a partner platform that mishandles the PUT would lose its connection with us at a time
+    /// nobody chose, so operators opt in (e.g. 7776000 for 90 days) once the partner agreed.
+    /// `POST /api/v1/ocpi/partners/{id}/rotate-credentials` rotates one partner at any time.
+    #[serde(with = "secs")]
+    pub credentials_rotation: Duration,
     /// Our own parties, each a CPO or an eMSP (`role`). Each partner is registered with some
     /// of them. (Last: a TOML array of tables follows the plain keys.)
     pub parties: Vec<PartySettings>,
@@ -106,6 +114,7 @@ impl Default for OcpiSettings {
             push_retry_max: Duration::from_secs(30 * 60),
             push_batch: 50,
             charging_profile_min_interval: Duration::from_secs(5),
+            credentials_rotation: Duration::ZERO,
             parties: vec![PartySettings {
                 country_code: "ZZ".into(),
                 party_id: "UNI".into(),

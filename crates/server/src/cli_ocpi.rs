@@ -7,6 +7,9 @@
 //! unicharge ocpi partners
 //! unicharge ocpi outbox 2 --limit 20          # pushes to partner 2: pending, failing, last error
 //! unicharge ocpi clients 3                    # parties a hub partner reported (HubClientInfo)
+//! unicharge ocpi sync 2 [--full]              # pull CPO partner 2's locations, tariffs, sessions, CDRs
+//! unicharge ocpi sync-status 2                # the last pull per module
+//! unicharge ocpi rotate-credentials 2         # new tokens with partner 2 now (B8.1)
 //! ```
 
 use anyhow::Context;
@@ -59,6 +62,31 @@ pub enum OcpiCommand {
     /// The parties a hub partner reported as connected to it (HubClientInfo).
     Clients {
         /// The hub partner's id.
+        id: i64,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Pull a CPO partner's Locations, Tariffs, Sessions and CDRs into our eMSP store, in the
+    /// background (`sync-status` follows it). Without --full: what changed since the last
+    /// pull. Objects already held are not stored twice.
+    Sync {
+        /// The CPO partner's id.
+        id: i64,
+        #[arg(long)]
+        full: bool,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// The last pull of each module from a CPO partner, and whether one is running.
+    SyncStatus {
+        id: i64,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Rotate the credentials with a partner we registered with, now: a new token for it, sent
+    /// in a credentials PUT; it answers with its new token for us. On a schedule: set
+    /// `ocpi.credentials_rotation` (seconds, 0 = off).
+    RotateCredentials {
         id: i64,
         #[command(flatten)]
         api: ApiArgs,
@@ -118,6 +146,30 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
             api.send(
                 reqwest::Method::GET,
                 &format!("ocpi/partners/{id}/clients"),
+                None,
+            )
+            .await
+        }
+        OcpiCommand::Sync { id, full, api } => {
+            api.send(
+                reqwest::Method::POST,
+                &format!("ocpi/partners/{id}/sync"),
+                Some(json!({"full": full})),
+            )
+            .await
+        }
+        OcpiCommand::SyncStatus { id, api } => {
+            api.send(
+                reqwest::Method::GET,
+                &format!("ocpi/partners/{id}/sync"),
+                None,
+            )
+            .await
+        }
+        OcpiCommand::RotateCredentials { id, api } => {
+            api.send(
+                reqwest::Method::POST,
+                &format!("ocpi/partners/{id}/rotate-credentials"),
                 None,
             )
             .await

@@ -633,8 +633,9 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         cpo.server.initial_admin_key.as_ref().unwrap(),
     );
     // The CPO's operator places the station in a location before it ever booted (and before
-    // the eMSP registered): the eMSP first hears of the EVSE as a status PATCH, which it
-    // refuses as unknown (2003); the CPO then PUTs the whole location.
+    // the eMSP registered): the eMSP gets the location without EVSEs with the CPO's full view
+    // at registration, then hears of the EVSE as a status PATCH, which it refuses as unknown
+    // (2003); the CPO then PUTs the whole location.
     cpo_op.location("NL*CPO", "LOC1", &[CP]).await;
     // The eMSP instance: party NL*EMS, its own database.
     let emsp_dir = tempfile::tempdir().unwrap();
@@ -721,6 +722,19 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         "the token held before registration too: {csms_tokens}"
     );
 
+    // The CPO's full view for the eMSP (LOC1, still without EVSEs) is enqueued at registration,
+    // in the background: it is there before the station boots.
+    when(
+        &cpo_op,
+        &format!("/ocpi/partners/{emsp_at_cpo}/outbox"),
+        |o| {
+            o["pushes"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["module"] == "locations"))
+        },
+    )
+    .await;
+
     // The station is up; the CPO's operator prices it.
     let target = cpo.target(CP, 1);
     let mut station: Station = target.connect().await.unwrap();
@@ -756,7 +770,7 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         .await;
     let received_path = |module: &str| format!("/ocpi/partners/{cpo_at_emsp}/received/{module}");
     let locations = when(&emsp_op, &received_path("locations"), |l| {
-        l.as_array().is_some_and(|l| !l.is_empty())
+        l[0]["object"]["evses"][0]["status"] == "AVAILABLE"
     })
     .await;
     let location = &locations[0];
@@ -787,9 +801,13 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
             )
         })
         .collect();
-    assert_eq!(location_pushes[0], format!("PATCH /NL/CPO/LOC1/{evse_uid}"));
+    assert_eq!(
+        location_pushes[0], "PUT /NL/CPO/LOC1",
+        "the full view at registration"
+    );
+    assert_eq!(location_pushes[1], format!("PATCH /NL/CPO/LOC1/{evse_uid}"));
     assert!(
-        location_pushes.contains(&"PUT /NL/CPO/LOC1".to_string()),
+        location_pushes[2..].contains(&"PUT /NL/CPO/LOC1".to_string()),
         "the refused PATCH, then the whole location: {location_pushes:?}"
     );
     let tariffs = when(&emsp_op, &received_path("tariffs"), |t| {

@@ -127,6 +127,12 @@ async fn b1_1_evse_status_pushed_in_order_and_retried_after_500() {
     let (token_a, versions_url, partner_id) = operator.partner("Peer eMSP", &["NL*UNI"]).await;
     let mut peer = Peer::start("NL", "EMA").await;
     peer.register(&versions_url, &token_a, "2.2.1").await;
+    // Registered, the eMSP gets the CPO's full view: LOC1 as it is.
+    let (_, full) = peer.next_push(|p| p.module == "locations").await;
+    assert_eq!(
+        (full.method.as_str(), full.path.as_str()),
+        ("PUT", "/NL/UNI/LOC1")
+    );
     // The operator changes the location: the whole Location is PUT to the eMSP.
     operator.location("NL*UNI", "LOC1", &[CP1]).await;
     let (_, location) = peer.next_push(|p| p.module == "locations").await;
@@ -467,6 +473,9 @@ async fn b2_1_tariffs_served_paged_and_pushed_on_change() {
     let (token_a, versions_url, _) = operator.partner("Peer eMSP", &["NL*UNI"]).await;
     let mut peer = Peer::start("NL", "EMA").await;
     peer.register(&versions_url, &token_a, "2.2.1").await;
+    // The full view at registration (LOC1, no tariff yet) is out before tariffs change.
+    let (_, full) = peer.next_push(|p| p.module == "locations").await;
+    assert_eq!(full.path, "/NL/UNI/LOC1");
     let tariff = |id: &str, per_kwh: &str| {
         json!({
             "id": id, "currency": "EUR", "vatPercent": "19", "pricePerKwh": per_kwh,

@@ -78,6 +78,7 @@ pub trait OcpiStore:
     + OcpiEmsp
     + crate::ocpi_reservations::OcpiReservations
     + crate::ocpi_reservations::OcpiCdrVerdicts
+    + OcpiSync
     + Send
     + Sync
     + 'static
@@ -293,4 +294,53 @@ pub trait OcpiEmsp: Send + Sync + 'static {
     ) -> Result<Option<OwnTokenRow>>;
     /// Every token of our eMSP parties.
     async fn ocpi_own_tokens(&self) -> Result<Vec<OwnTokenRow>>;
+}
+
+/// The last complete pull of one Sender module of a CPO partner (migration 0092).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncMark {
+    pub partner_id: i64,
+    /// `locations`, `tariffs`, `sessions`, `cdrs`.
+    pub module: String,
+    /// `date_from` of the next incremental pull.
+    pub date_from: DateTime<Utc>,
+    pub synced_at: DateTime<Utc>,
+    /// Objects the pull read.
+    pub objects: i64,
+    /// Of those, new or changed.
+    pub stored: i64,
+}
+
+/// Credentials rotation state of a partner (migration 0092, B8.1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RotationRow {
+    pub partner_id: i64,
+    /// We POSTed the registration, so we are the one who sends the credentials PUT.
+    pub initiated_by_us: bool,
+    /// When the partner's current token for us was issued.
+    pub issued_at: DateTime<Utc>,
+    /// SHA-256 hex of a new token sent in a PUT not acknowledged yet.
+    pub pending_token_hash: Option<String>,
+    pub pending_since: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// Pull marks and credentials rotation (migration 0092).
+#[async_trait]
+pub trait OcpiSync: Send + Sync + 'static {
+    async fn put_ocpi_sync_mark(&self, mark: &SyncMark) -> Result<()>;
+    /// A partner's marks, by module.
+    async fn ocpi_sync_marks(&self, partner_id: i64) -> Result<Vec<SyncMark>>;
+    /// Create or replace a partner's rotation state.
+    async fn put_ocpi_rotation(&self, row: &RotationRow) -> Result<()>;
+    async fn ocpi_rotation(&self, partner_id: i64) -> Result<Option<RotationRow>>;
+    async fn ocpi_rotations(&self) -> Result<Vec<RotationRow>>;
+    /// The partner whose pending (not yet acknowledged) token has this hash.
+    async fn ocpi_partner_by_pending_token_hash(&self, hash: &str) -> Result<Option<i64>>;
+    /// A partner's pending pushes and every push created at or after `since`, oldest first.
+    async fn ocpi_pushes_since(
+        &self,
+        partner_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<PushRow>>;
 }

@@ -17,6 +17,8 @@
 //!   session a CPO pushed us, the asynchronous results, the CPO's ActiveChargingProfile updates.
 //! * [`preferences`]: charging preferences PUT to the CPO for a session it pushed us.
 //! * [`views`]: what the operator API shows of all this.
+//! * [`sync`]: the pull of a CPO's Sender lists after registration and on request (ADR 0041),
+//!   page by page through [`pages`].
 //!
 //! A partner reaches these endpoints only once registered with one of our eMSP parties, and
 //! only for CPO parties among its own credentials roles ([`scope`]).
@@ -27,10 +29,12 @@ pub mod charging_profiles;
 pub mod commands;
 pub mod driver_messages;
 pub mod gdpr;
+pub mod pages;
 pub mod preferences;
 pub mod raw;
 pub mod receiver;
 pub mod scope;
+pub mod sync;
 pub mod tokens;
 pub mod views;
 

@@ -11,7 +11,8 @@ use super::SqliteStore;
 use crate::ocpi::{OcpiOutbox, Party, PushCounts, PushRow};
 use crate::{Result, StoreError};
 
-const COLUMNS: &str = "id, partner_id, module, object_key, method, path, body, ocpi_from, ocpi_to,
+pub(super) const COLUMNS: &str =
+    "id, partner_id, module, object_key, method, path, body, ocpi_from, ocpi_to,
     status, attempts,
     next_attempt_ms, last_error, created_at, delivered_at";
 
@@ -37,7 +38,7 @@ fn party(text: Option<String>) -> Option<Party> {
     Some(Party::new(cc, pid))
 }
 
-fn push_row(row: &SqliteRow) -> Result<PushRow> {
+pub(super) fn push_row(row: &SqliteRow) -> Result<PushRow> {
     let delivered: Option<String> = row.try_get("delivered_at")?;
     Ok(PushRow {
         id: row.try_get("id")?,

@@ -1,0 +1,135 @@
+//! OCPI pull marks and credentials rotation (migration 0092). Operator- and partner-rate
+//! writes: through the pool, one statement each.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::columns::{parse_timestamp, timestamp};
+use super::ocpi_outbox::{push_row, COLUMNS};
+use super::SqliteStore;
+use crate::ocpi::{OcpiSync, PushRow, RotationRow, SyncMark};
+use crate::Result;
+
+fn at(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>> {
+    parse_timestamp(&row.try_get::<String, _>(column)?, column)
+}
+
+fn mark_row(row: &SqliteRow) -> Result<SyncMark> {
+    Ok(SyncMark {
+        partner_id: row.try_get("partner_id")?,
+        module: row.try_get("module")?,
+        date_from: at(row, "date_from")?,
+        synced_at: at(row, "synced_at")?,
+        objects: row.try_get("objects")?,
+        stored: row.try_get("stored")?,
+    })
+}
+
+fn rotation_row(row: &SqliteRow) -> Result<RotationRow> {
+    let pending_since: Option<String> = row.try_get("pending_since")?;
+    Ok(RotationRow {
+        partner_id: row.try_get("partner_id")?,
+        initiated_by_us: row.try_get::<i64, _>("initiated_by_us")? != 0,
+        issued_at: at(row, "issued_at")?,
+        pending_token_hash: row.try_get("pending_token_hash")?,
+        pending_since: pending_since
+            .map(|t| parse_timestamp(&t, "pending_since"))
+            .transpose()?,
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+#[async_trait]
+impl OcpiSync for SqliteStore {
+    async fn put_ocpi_sync_mark(&self, m: &SyncMark) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ocpi_sync (partner_id, module, date_from, synced_at, objects, stored)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (partner_id, module) DO UPDATE SET date_from = excluded.date_from,
+                synced_at = excluded.synced_at, objects = excluded.objects,
+                stored = excluded.stored",
+        )
+        .bind(m.partner_id)
+        .bind(&m.module)
+        .bind(timestamp(&m.date_from))
+        .bind(timestamp(&m.synced_at))
+        .bind(m.objects)
+        .bind(m.stored)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn ocpi_sync_marks(&self, partner_id: i64) -> Result<Vec<SyncMark>> {
+        let rows = sqlx::query("SELECT * FROM ocpi_sync WHERE partner_id = ? ORDER BY module")
+            .bind(partner_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(mark_row).collect()
+    }
+
+    async fn put_ocpi_rotation(&self, r: &RotationRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ocpi_credentials_rotation (partner_id, initiated_by_us, issued_at,
+                pending_token_hash, pending_since, last_error)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (partner_id) DO UPDATE SET initiated_by_us = excluded.initiated_by_us,
+                issued_at = excluded.issued_at, pending_token_hash = excluded.pending_token_hash,
+                pending_since = excluded.pending_since, last_error = excluded.last_error",
+        )
+        .bind(r.partner_id)
+        .bind(i64::from(r.initiated_by_us))
+        .bind(timestamp(&r.issued_at))
+        .bind(&r.pending_token_hash)
+        .bind(r.pending_since.as_ref().map(timestamp))
+        .bind(&r.last_error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn ocpi_rotation(&self, partner_id: i64) -> Result<Option<RotationRow>> {
+        let row = sqlx::query("SELECT * FROM ocpi_credentials_rotation WHERE partner_id = ?")
+            .bind(partner_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rotation_row).transpose()
+    }
+
+    async fn ocpi_rotations(&self) -> Result<Vec<RotationRow>> {
+        let rows = sqlx::query("SELECT * FROM ocpi_credentials_rotation ORDER BY partner_id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rotation_row).collect()
+    }
+
+    async fn ocpi_partner_by_pending_token_hash(&self, hash: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT partner_id FROM ocpi_credentials_rotation WHERE pending_token_hash = ?",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn ocpi_pushes_since(
+        &self,
+        partner_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<PushRow>> {
+        // created_at is RFC 3339 text with a varying number of decimals: compared as time.
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM ocpi_outbox
+             WHERE partner_id = ?
+               AND (status = 'PENDING' OR julianday(created_at) >= julianday(?))
+             ORDER BY id"
+        ))
+        .bind(partner_id)
+        .bind(timestamp(&since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(push_row).collect()
+    }
+}
