@@ -588,22 +588,6 @@ async fn emsp() -> (TestCsms, Operator) {
     (csms, operator)
 }
 
-/// Read `path` from the operator API until `ready` holds (within 20 s), without sleeping.
-async fn when(operator: &Operator, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let value = operator.send(Method::GET, path, None).await;
-        if ready(&value) {
-            return value;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{path} never got there: {value:#}"
-        );
-        tokio::task::yield_now().await;
-    }
-}
-
 /// B7.1 (the MSP influences its driver's charging) between two unicharge instances: the eMSP
 /// registers with the CPO, its driver's token starts a session at the CPO's station, the CPO
 /// pushes the session; the eMSP's operator sets a profile in W with an absolute start (the
@@ -643,18 +627,20 @@ async fn b7_1_emsp_sets_reads_clears_profile_through_the_cpo_instance() {
             })),
         )
         .await;
-    when(&cpo_op, "/tokens", |t| t.to_string().contains("04EE00FF11")).await;
+    cpo_op
+        .until("/tokens", |t| t.to_string().contains("04EE00FF11"))
+        .await;
 
     let target = cpo_csms.target(CP, 1);
     let mut station: Station = target.connect().await.unwrap();
     states::booted(&mut station, &target).await.unwrap();
     start_transaction(&mut station, "TX-CP-7", "04EE00FF11").await;
-    let sessions = when(
-        &emsp_op,
-        &format!("/ocpi/partners/{cpo_at_emsp}/received/sessions"),
-        |s| s.as_array().is_some_and(|s| !s.is_empty()),
-    )
-    .await;
+    let sessions = emsp_op
+        .until(
+            &format!("/ocpi/partners/{cpo_at_emsp}/received/sessions"),
+            |s| s.as_array().is_some_and(|s| !s.is_empty()),
+        )
+        .await;
     let session = sessions[0]["id"].as_str().unwrap().to_string();
     let path = format!("/ocpi/partners/{cpo_at_emsp}/sessions/{session}/charging-profile");
     let list = format!("/ocpi/partners/{cpo_at_emsp}/charging-profiles");
@@ -710,10 +696,11 @@ async fn b7_1_emsp_sets_reads_clears_profile_through_the_cpo_instance() {
         .await
         .unwrap();
     let id = sent["id"].as_str().unwrap().to_string();
-    let requests = when(&emsp_op, &list, |l| {
-        l[0]["id"] == id.as_str() && l[0]["result"].is_string()
-    })
-    .await;
+    let requests = emsp_op
+        .until(&list, |l| {
+            l[0]["id"] == id.as_str() && l[0]["result"].is_string()
+        })
+        .await;
     assert_eq!(requests[0]["result"], "ACCEPTED", "{requests}");
 
     // The station reports a rate change: the CPO instance PUTs the new ActiveChargingProfile
@@ -739,12 +726,12 @@ async fn b7_1_emsp_sets_reads_clears_profile_through_the_cpo_instance() {
         )
         .await
         .unwrap();
-    let updates = when(
-        &emsp_op,
-        &format!("/ocpi/partners/{cpo_at_emsp}/received/chargingprofiles"),
-        |u| u.as_array().is_some_and(|u| !u.is_empty()),
-    )
-    .await;
+    let updates = emsp_op
+        .until(
+            &format!("/ocpi/partners/{cpo_at_emsp}/received/chargingprofiles"),
+            |u| u.as_array().is_some_and(|u| !u.is_empty()),
+        )
+        .await;
     assert_eq!(updates[0]["id"], session.as_str());
     assert_eq!(updates[0]["party"], "NL*CPO");
     assert_eq!(
@@ -792,10 +779,11 @@ async fn b7_1_emsp_sets_reads_clears_profile_through_the_cpo_instance() {
         .await
         .unwrap();
     let asked_id = asked["id"].as_str().unwrap().to_string();
-    let requests = when(&emsp_op, &list, |l| {
-        l[0]["id"] == asked_id.as_str() && l[0]["result"].is_string()
-    })
-    .await;
+    let requests = emsp_op
+        .until(&list, |l| {
+            l[0]["id"] == asked_id.as_str() && l[0]["result"].is_string()
+        })
+        .await;
     let read = &requests[0];
     assert_eq!(read["request"], "GET_ACTIVE_CHARGING_PROFILE");
     assert_eq!(read["result"], "ACCEPTED");
@@ -836,10 +824,11 @@ async fn b7_1_emsp_sets_reads_clears_profile_through_the_cpo_instance() {
         .await
         .unwrap();
     let cleared_id = cleared["id"].as_str().unwrap().to_string();
-    let requests = when(&emsp_op, &list, |l| {
-        l[0]["id"] == cleared_id.as_str() && l[0]["result"].is_string()
-    })
-    .await;
+    let requests = emsp_op
+        .until(&list, |l| {
+            l[0]["id"] == cleared_id.as_str() && l[0]["result"].is_string()
+        })
+        .await;
     assert_eq!(requests[0]["result"], "UNKNOWN", "{requests}");
     assert_eq!(requests.as_array().unwrap().len(), 3);
     // Not OCPI commands.

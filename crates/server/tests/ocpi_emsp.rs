@@ -555,23 +555,6 @@ impl EmspInstance {
     }
 }
 
-/// Read `path` from the operator API until `ready` holds (within 20 s). No sleep: each read is
-/// an HTTP round trip, and the wait ends as soon as the value is there.
-async fn when(operator: &Operator, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let value = operator.send(Method::GET, path, None).await;
-        if ready(&value) {
-            return value;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{path} never got there: {value:#}"
-        );
-        tokio::task::yield_now().await;
-    }
-}
-
 fn component(tariff: &Value, kind: &str) -> rust_decimal::Decimal {
     let c = tariff["elements"][0]["price_components"]
         .as_array()
@@ -699,12 +682,11 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
             })),
         )
         .await;
-    let outbox = when(
-        &emsp_op,
-        &format!("/ocpi/partners/{cpo_at_emsp}/outbox"),
-        |o| o["delivered"] == 2,
-    )
-    .await;
+    let outbox = emsp_op
+        .until(&format!("/ocpi/partners/{cpo_at_emsp}/outbox"), |o| {
+            o["delivered"] == 2
+        })
+        .await;
     let token_push = outbox["pushes"]
         .as_array()
         .unwrap()
@@ -724,16 +706,13 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
 
     // The CPO's full view for the eMSP (LOC1, still without EVSEs) is enqueued at registration,
     // in the background: it is there before the station boots.
-    when(
-        &cpo_op,
-        &format!("/ocpi/partners/{emsp_at_cpo}/outbox"),
-        |o| {
+    cpo_op
+        .until(&format!("/ocpi/partners/{emsp_at_cpo}/outbox"), |o| {
             o["pushes"]
                 .as_array()
                 .is_some_and(|p| p.iter().any(|p| p["module"] == "locations"))
-        },
-    )
-    .await;
+        })
+        .await;
 
     // The station is up; the CPO's operator prices it.
     let target = cpo.target(CP, 1);
@@ -769,10 +748,11 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         )
         .await;
     let received_path = |module: &str| format!("/ocpi/partners/{cpo_at_emsp}/received/{module}");
-    let locations = when(&emsp_op, &received_path("locations"), |l| {
-        l[0]["object"]["evses"][0]["status"] == "AVAILABLE"
-    })
-    .await;
+    let locations = emsp_op
+        .until(&received_path("locations"), |l| {
+            l[0]["object"]["evses"][0]["status"] == "AVAILABLE"
+        })
+        .await;
     let location = &locations[0];
     assert_eq!(location["party"], "NL*CPO");
     assert_eq!(location["id"], "LOC1");
@@ -810,10 +790,11 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         location_pushes[2..].contains(&"PUT /NL/CPO/LOC1".to_string()),
         "the refused PATCH, then the whole location: {location_pushes:?}"
     );
-    let tariffs = when(&emsp_op, &received_path("tariffs"), |t| {
-        t.as_array().is_some_and(|t| !t.is_empty())
-    })
-    .await;
+    let tariffs = emsp_op
+        .until(&received_path("tariffs"), |t| {
+            t.as_array().is_some_and(|t| !t.is_empty())
+        })
+        .await;
     let tariff = tariffs[0]["object"].clone();
     assert_eq!(tariff["id"], "ROAMING");
 
@@ -846,12 +827,11 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         )
         .await
         .unwrap();
-    let commands = when(
-        &emsp_op,
-        &format!("/ocpi/partners/{cpo_at_emsp}/commands"),
-        |c| c[0]["result"].is_string(),
-    )
-    .await;
+    let commands = emsp_op
+        .until(&format!("/ocpi/partners/{cpo_at_emsp}/commands"), |c| {
+            c[0]["result"].is_string()
+        })
+        .await;
     assert_eq!(commands[0]["id"], command_id.as_str());
     assert_eq!(commands[0]["result"], "ACCEPTED", "{commands}");
 
@@ -880,10 +860,11 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         answer.id_token_info.unwrap().status,
         AuthorizationStatusEnumType::Accepted
     );
-    let sessions = when(&emsp_op, &received_path("sessions"), |s| {
-        s.as_array().is_some_and(|s| !s.is_empty())
-    })
-    .await;
+    let sessions = emsp_op
+        .until(&received_path("sessions"), |s| {
+            s.as_array().is_some_and(|s| !s.is_empty())
+        })
+        .await;
     assert_eq!(sessions[0]["status"], "ACTIVE", "{sessions}");
     assert_eq!(sessions[0]["object"]["cdr_token"]["uid"], "APP-USER-1");
     assert_eq!(sessions[0]["object"]["auth_method"], "COMMAND");
@@ -944,12 +925,11 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         .await
         .unwrap();
     let unlock_id = unlock["id"].as_str().unwrap().to_string();
-    let commands = when(
-        &emsp_op,
-        &format!("/ocpi/partners/{cpo_at_emsp}/commands"),
-        |c| c[0]["id"] == unlock_id.as_str() && c[0]["result"].is_string(),
-    )
-    .await;
+    let commands = emsp_op
+        .until(&format!("/ocpi/partners/{cpo_at_emsp}/commands"), |c| {
+            c[0]["id"] == unlock_id.as_str() && c[0]["result"].is_string()
+        })
+        .await;
     assert_eq!(commands[0]["result"], "REJECTED", "{commands}");
     // RESERVE_NOW on the occupied EVSE: the station says Occupied → EVSE_OCCUPIED.
     let expiry = (Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
@@ -978,12 +958,11 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         .await
         .unwrap();
     let reserve_id = reserve["id"].as_str().unwrap().to_string();
-    let commands = when(
-        &emsp_op,
-        &format!("/ocpi/partners/{cpo_at_emsp}/commands"),
-        |c| c[0]["id"] == reserve_id.as_str() && c[0]["result"].is_string(),
-    )
-    .await;
+    let commands = emsp_op
+        .until(&format!("/ocpi/partners/{cpo_at_emsp}/commands"), |c| {
+            c[0]["id"] == reserve_id.as_str() && c[0]["result"].is_string()
+        })
+        .await;
     assert_eq!(commands[0]["result"], "EVSE_OCCUPIED", "{commands}");
     // Cancelling the reservation the station refused: UNKNOWN_RESERVATION, station not asked
     // (its next call is the RequestStopTransaction below).
@@ -996,12 +975,11 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         .await;
     assert_eq!(cancel["response"], "ACCEPTED", "{cancel}");
     let cancel_id = cancel["id"].as_str().unwrap().to_string();
-    let commands = when(
-        &emsp_op,
-        &format!("/ocpi/partners/{cpo_at_emsp}/commands"),
-        |c| c[0]["id"] == cancel_id.as_str() && c[0]["result"].is_string(),
-    )
-    .await;
+    let commands = emsp_op
+        .until(&format!("/ocpi/partners/{cpo_at_emsp}/commands"), |c| {
+            c[0]["id"] == cancel_id.as_str() && c[0]["result"].is_string()
+        })
+        .await;
     assert_eq!(commands[0]["result"], "UNKNOWN_RESERVATION", "{commands}");
     // STOP_SESSION for the driver → RequestStopTransaction at the station → CommandResult.
     let stop = emsp_op
@@ -1029,12 +1007,11 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         .await
         .unwrap();
     let stop_id = stop["id"].as_str().unwrap().to_string();
-    let commands = when(
-        &emsp_op,
-        &format!("/ocpi/partners/{cpo_at_emsp}/commands"),
-        |c| c[0]["id"] == stop_id.as_str() && c[0]["result"].is_string(),
-    )
-    .await;
+    let commands = emsp_op
+        .until(&format!("/ocpi/partners/{cpo_at_emsp}/commands"), |c| {
+            c[0]["id"] == stop_id.as_str() && c[0]["result"].is_string()
+        })
+        .await;
     assert_eq!(commands[0]["command"], "STOP_SESSION");
     assert_eq!(commands[0]["result"], "ACCEPTED", "{commands}");
     let sent: Vec<&str> = commands
@@ -1124,21 +1101,21 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
             .find(|p| p["module"] == "cdrs")
             .cloned()
     };
-    let outbox = when(
-        &cpo_op,
-        &format!("/ocpi/partners/{emsp_at_cpo}/outbox"),
-        |o| cdr_push(o).is_some_and(|c| c["lastError"].is_string()),
-    )
-    .await;
+    let outbox = cpo_op
+        .until(&format!("/ocpi/partners/{emsp_at_cpo}/outbox"), |o| {
+            cdr_push(o).is_some_and(|c| c["lastError"].is_string())
+        })
+        .await;
     assert_eq!(cdr_push(&outbox).unwrap()["status"], "PENDING");
 
     // The eMSP is back on its database: the CDR arrives.
     let emsp = EmspInstance::start(emsp_dir.path(), port).await;
     let emsp_op = Operator::new(emsp.http, &key);
-    let cdrs = when(&emsp_op, &received_path("cdrs"), |c| {
-        c.as_array().is_some_and(|c| !c.is_empty())
-    })
-    .await;
+    let cdrs = emsp_op
+        .until(&received_path("cdrs"), |c| {
+            c.as_array().is_some_and(|c| !c.is_empty())
+        })
+        .await;
     assert_eq!(cdrs.as_array().unwrap().len(), 1);
     let cdr = &cdrs[0];
     assert_eq!(cdr["party"], "NL*CPO");
@@ -1162,18 +1139,18 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
     assert_eq!(excl.normalize().to_string(), "7.71", "from {tariff}");
     assert_eq!(cdr["totalCost"]["exclVat"], excl.normalize().to_string());
     assert_eq!(cdr["totalCost"]["inclVat"], incl.normalize().to_string());
-    let sessions = when(&emsp_op, &received_path("sessions"), |s| {
-        s[0]["status"] == "COMPLETED"
-    })
-    .await;
+    let sessions = emsp_op
+        .until(&received_path("sessions"), |s| {
+            s[0]["status"] == "COMPLETED"
+        })
+        .await;
     assert_eq!(sessions[0]["totalCost"]["inclVat"], "9.17");
     // Once: one CDR push at the CPO, delivered.
-    let outbox = when(
-        &cpo_op,
-        &format!("/ocpi/partners/{emsp_at_cpo}/outbox"),
-        |o| cdr_push(o).is_some_and(|c| c["status"] == "DELIVERED"),
-    )
-    .await;
+    let outbox = cpo_op
+        .until(&format!("/ocpi/partners/{emsp_at_cpo}/outbox"), |o| {
+            cdr_push(o).is_some_and(|c| c["status"] == "DELIVERED")
+        })
+        .await;
     let cdr_pushes = outbox["pushes"]
         .as_array()
         .unwrap()

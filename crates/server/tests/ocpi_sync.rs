@@ -101,32 +101,17 @@ async fn register(cpo_op: &Operator, emsp_op: &Operator) -> (i64, i64, String) {
     (cpo_at_emsp, emsp_at_cpo, versions_url)
 }
 
-/// Read `path` until `ready` holds (within 20 s); each read is an HTTP round trip.
-async fn when(operator: &Operator, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let value = operator.send(Method::GET, path, None).await;
-        if ready(&value) {
-            return value;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{path} never got there: {value:#}"
-        );
-        tokio::task::yield_now().await;
-    }
-}
-
 /// The pull of every module finished (no run under way, each module with a mark newer than
 /// `after`).
 async fn pulled(operator: &Operator, partner: i64, after: DateTime<Utc>) -> Value {
-    when(operator, &format!("/ocpi/partners/{partner}/sync"), |v| {
-        v["running"] == false
-            && v["modules"]
-                .as_array()
-                .is_some_and(|m| m.len() == 4 && m.iter().all(|m| at(&m["syncedAt"]) > after))
-    })
-    .await
+    operator
+        .until(&format!("/ocpi/partners/{partner}/sync"), |v| {
+            v["running"] == false
+                && v["modules"]
+                    .as_array()
+                    .is_some_and(|m| m.len() == 4 && m.iter().all(|m| at(&m["syncedAt"]) > after))
+        })
+        .await
 }
 
 /// A time the API wrote.
@@ -319,12 +304,11 @@ async fn b1_1_b5_2_existing_objects_pulled_paged_after_registration_and_idempote
     assert_eq!(cdrs[0]["sessionId"], sessions[0]["id"]);
 
     // The CPO's full view for the eMSP: each location and tariff once, delivered.
-    let outbox = when(
-        &cpo_op,
-        &format!("/ocpi/partners/{emsp_at_cpo}/outbox"),
-        |o| o["pending"] == 0 && o["delivered"].as_i64() >= Some(5),
-    )
-    .await;
+    let outbox = cpo_op
+        .until(&format!("/ocpi/partners/{emsp_at_cpo}/outbox"), |o| {
+            o["pending"] == 0 && o["delivered"].as_i64() >= Some(5)
+        })
+        .await;
     let mut puts: Vec<String> = outbox["pushes"]
         .as_array()
         .unwrap()
@@ -552,7 +536,7 @@ async fn b8_1_credentials_rotated_on_schedule() {
     let old_c = outgoing_token(&emsp, cpo_at_emsp).await;
     let path = format!("/ocpi/partners/{cpo_at_emsp}/credentials-rotation");
     let issued = at(&emsp_op.send(Method::GET, &path, None).await["issuedAt"]);
-    when(&emsp_op, &path, |r| at(&r["issuedAt"]) > issued).await;
+    emsp_op.until(&path, |r| at(&r["issuedAt"]) > issued).await;
     assert_eq!(status_with(&cpo_versions, &old_c).await, 401);
 }
 
@@ -772,13 +756,14 @@ async fn b1_1_pull_from_a_misbehaving_cpo_keeps_only_what_is_valid() {
             Some(json!({"versionsUrl": bad.versions_url, "token": "any-token-a-0123456789"})),
         )
         .await;
-    let done = when(&emsp_op, &format!("/ocpi/partners/{id}/sync"), |v| {
-        v["running"] == false
-            && v["modules"]
-                .as_array()
-                .is_some_and(|m| m.iter().any(|m| at(&m["syncedAt"]) > registering))
-    })
-    .await;
+    let done = emsp_op
+        .until(&format!("/ocpi/partners/{id}/sync"), |v| {
+            v["running"] == false
+                && v["modules"]
+                    .as_array()
+                    .is_some_and(|m| m.iter().any(|m| at(&m["syncedAt"]) > registering))
+        })
+        .await;
     let marked: Vec<&str> = done["modules"]
         .as_array()
         .unwrap()
