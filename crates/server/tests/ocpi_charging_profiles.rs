@@ -599,23 +599,9 @@ async fn emsp() -> (TestCsms, Operator) {
 async fn b7_1_emsp_sets_reads_clears_profile_through_the_cpo_instance() {
     let (cpo_csms, cpo_op) = cpo().await;
     let (_emsp_csms, emsp_op) = emsp().await;
-    let (token_a, versions_url, _) = cpo_op.partner("Unicharge eMSP", &["NL*CPO"]).await;
-    let created = emsp_op
-        .send(
-            Method::POST,
-            "/ocpi/partners",
-            Some(json!({"name": "Unicharge CPO", "parties": ["NL*EMS"]})),
-        )
-        .await;
-    let cpo_at_emsp = created["partner"]["id"].as_i64().unwrap();
-    let registered = emsp_op
-        .send(
-            Method::POST,
-            &format!("/ocpi/partners/{cpo_at_emsp}/register"),
-            Some(json!({"versionsUrl": versions_url, "token": token_a})),
-        )
-        .await;
-    assert_eq!(registered["status"], "REGISTERED", "{registered}");
+    let cpo_at_emsp = ocpi_common::register_emsp(&cpo_op, &emsp_op)
+        .await
+        .cpo_at_emsp;
     emsp_op
         .send(
             Method::PUT,

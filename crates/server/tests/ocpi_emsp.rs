@@ -641,23 +641,12 @@ async fn b6_1_two_instances_start_session_cdr_priced_after_emsp_restart() {
         .await;
 
     // Registration: the CPO's operator issues token A; the eMSP's operator registers with it.
-    let (token_a, versions_url, emsp_at_cpo) = cpo_op.partner("Unicharge eMSP", &["NL*CPO"]).await;
-    let created = emsp_op
-        .send(
-            Method::POST,
-            "/ocpi/partners",
-            Some(json!({"name": "Unicharge CPO", "parties": ["NL*EMS"]})),
-        )
-        .await;
-    let cpo_at_emsp = created["partner"]["id"].as_i64().unwrap();
-    let registered = emsp_op
-        .send(
-            Method::POST,
-            &format!("/ocpi/partners/{cpo_at_emsp}/register"),
-            Some(json!({"versionsUrl": versions_url, "token": token_a})),
-        )
-        .await;
-    assert_eq!(registered["status"], "REGISTERED", "{registered}");
+    let ocpi_common::Registration {
+        cpo_at_emsp,
+        emsp_at_cpo,
+        answer: registered,
+        ..
+    } = ocpi_common::register_emsp(&cpo_op, &emsp_op).await;
     assert_eq!(registered["version"], "2.3.0");
     assert_eq!(registered["roles"], json!(["NL*CPO CPO"]));
     let partners = cpo_op.send(Method::GET, "/ocpi/partners", None).await;

@@ -74,23 +74,11 @@ async fn roaming() -> Roaming {
     let (cpo_op, emsp_op) = (operator_of(&cpo), operator_of(&emsp));
     cpo_op.location("NL*CPO", "LOC1", &[CP]).await;
 
-    let (token_a, versions_url, emsp_at_cpo) = cpo_op.partner("Unicharge eMSP", &["NL*CPO"]).await;
-    let created = emsp_op
-        .send(
-            Method::POST,
-            "/ocpi/partners",
-            Some(json!({"name": "Unicharge CPO", "parties": ["NL*EMS"]})),
-        )
-        .await;
-    let cpo_at_emsp = created["partner"]["id"].as_i64().unwrap();
-    let registered = emsp_op
-        .send(
-            Method::POST,
-            &format!("/ocpi/partners/{cpo_at_emsp}/register"),
-            Some(json!({"versionsUrl": versions_url, "token": token_a})),
-        )
-        .await;
-    assert_eq!(registered["status"], "REGISTERED", "{registered}");
+    let ocpi_common::Registration {
+        cpo_at_emsp,
+        emsp_at_cpo,
+        ..
+    } = ocpi_common::register_emsp(&cpo_op, &emsp_op).await;
     emsp_op
         .send(
             Method::PUT,

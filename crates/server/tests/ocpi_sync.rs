@@ -81,24 +81,8 @@ async fn emsp(rotation: Duration) -> TestCsms {
 /// The eMSP registers with the CPO through both operators' APIs; returns (the CPO's partner
 /// id at the eMSP, the eMSP's partner id at the CPO, the CPO's versions URL).
 async fn register(cpo_op: &Operator, emsp_op: &Operator) -> (i64, i64, String) {
-    let (token_a, versions_url, emsp_at_cpo) = cpo_op.partner("Unicharge eMSP", &["NL*CPO"]).await;
-    let created = emsp_op
-        .send(
-            Method::POST,
-            "/ocpi/partners",
-            Some(json!({"name": "Unicharge CPO", "parties": ["NL*EMS"]})),
-        )
-        .await;
-    let cpo_at_emsp = created["partner"]["id"].as_i64().unwrap();
-    let registered = emsp_op
-        .send(
-            Method::POST,
-            &format!("/ocpi/partners/{cpo_at_emsp}/register"),
-            Some(json!({"versionsUrl": versions_url, "token": token_a})),
-        )
-        .await;
-    assert_eq!(registered["status"], "REGISTERED", "{registered}");
-    (cpo_at_emsp, emsp_at_cpo, versions_url)
+    let r = ocpi_common::register_emsp(cpo_op, emsp_op).await;
+    (r.cpo_at_emsp, r.emsp_at_cpo, r.versions_url)
 }
 
 /// The pull of every module finished (no run under way, each module with a mark newer than

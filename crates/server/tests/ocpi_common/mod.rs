@@ -576,3 +576,44 @@ impl Operator {
         )
     }
 }
+
+/// Two unicharge instances registered with each other, as [`register_emsp`] left them.
+pub struct Registration {
+    /// The CPO's partner id at the eMSP.
+    pub cpo_at_emsp: i64,
+    /// The eMSP's partner id at the CPO.
+    pub emsp_at_cpo: i64,
+    /// The CPO's versions URL.
+    pub versions_url: String,
+    /// The eMSP's answer to `POST …/register` (status, version, roles).
+    pub answer: Value,
+}
+
+/// The eMSP instance (party NL*EMS) registers with the CPO instance (party NL*CPO) through both
+/// operators' APIs: the CPO's operator issues token A, the eMSP's creates the partner and
+/// registers with it.
+pub async fn register_emsp(cpo: &Operator, emsp: &Operator) -> Registration {
+    let (token_a, versions_url, emsp_at_cpo) = cpo.partner("Unicharge eMSP", &["NL*CPO"]).await;
+    let created = emsp
+        .send(
+            reqwest::Method::POST,
+            "/ocpi/partners",
+            Some(json!({"name": "Unicharge CPO", "parties": ["NL*EMS"]})),
+        )
+        .await;
+    let cpo_at_emsp = created["partner"]["id"].as_i64().unwrap();
+    let answer = emsp
+        .send(
+            reqwest::Method::POST,
+            &format!("/ocpi/partners/{cpo_at_emsp}/register"),
+            Some(json!({"versionsUrl": versions_url, "token": token_a})),
+        )
+        .await;
+    assert_eq!(answer["status"], "REGISTERED", "{answer}");
+    Registration {
+        cpo_at_emsp,
+        emsp_at_cpo,
+        versions_url,
+        answer,
+    }
+}
