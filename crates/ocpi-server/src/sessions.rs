@@ -82,7 +82,20 @@ pub async fn visible(
     caller: &Caller,
     parties: &[Party],
 ) -> Result<Vec<Roamed>, Reply> {
+    matching(ocpi, caller, parties, |_, _| true).await
+}
+
+/// [`visible`], narrowed by `keep` before the token is looked up: a session id names one
+/// transaction, so [`find`] looks up one token, not one per transaction. Tokens are looked up
+/// once per uid.
+async fn matching(
+    ocpi: &Ocpi,
+    caller: &Caller,
+    parties: &[Party],
+    keep: impl Fn(&StationId, &TransactionRecord) -> bool,
+) -> Result<Vec<Roamed>, Reply> {
     let mut out = Vec::new();
+    let mut tokens: std::collections::HashMap<String, Option<Token>> = Default::default();
     for location in locations::visible_rows(ocpi, parties).await? {
         let data = locations::data(&location)?;
         for station in &location.stations {
@@ -95,7 +108,18 @@ pub async fn visible(
                 let Some(uid) = tx.id_token.clone() else {
                     continue;
                 };
-                if let Some(token) = owner_token(ocpi, &caller.partner, &uid).await? {
+                if !keep(station, &tx) {
+                    continue;
+                }
+                let token = match tokens.get(&uid) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let found = owner_token(ocpi, &caller.partner, &uid).await?;
+                        tokens.insert(uid, found.clone());
+                        found
+                    }
+                };
+                if let Some(token) = token {
                     out.push(Roamed {
                         location: location.clone(),
                         data: data.clone(),
@@ -257,16 +281,18 @@ pub async fn list(
 /// The caller's session with this id, else 404.
 pub async fn find(ocpi: &Ocpi, caller: &Caller, id: &str) -> Result<Roamed, Reply> {
     let parties = scope::visible_parties(caller)?;
-    visible(ocpi, caller, &parties)
-        .await?
-        .into_iter()
-        .find(|r| session_id(&r.station, &r.tx.transaction_id) == id)
-        .ok_or_else(|| {
-            Reply::not_found_object(
-                StatusCode::CLIENT_ERROR,
-                format!("no session {}", reply::bounded(id)),
-            )
-        })
+    matching(ocpi, caller, &parties, |station, tx| {
+        session_id(station, &tx.transaction_id) == id
+    })
+    .await?
+    .into_iter()
+    .next()
+    .ok_or_else(|| {
+        Reply::not_found_object(
+            StatusCode::CLIENT_ERROR,
+            format!("no session {}", reply::bounded(id)),
+        )
+    })
 }
 
 pub async fn one(
