@@ -319,15 +319,23 @@ pub async fn hub_clients(
     ))
 }
 
+/// Our OCPI versions URL, as `GET /api/v1/ocpi/versions-url` answers it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionsUrl {
+    /// What partners are given with token A.
+    pub versions_url: String,
+}
+
 /// Our OCPI versions URL (what partners are given with token A).
 pub async fn versions_url(
     State(state): State<ApiState>,
     caller: Caller,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<VersionsUrl>, ApiError> {
     caller.require(ApiRole::ReadOnly)?;
-    Ok(Json(
-        serde_json::json!({ "versionsUrl": ocpi(&state)?.versions_url() }),
-    ))
+    Ok(Json(VersionsUrl {
+        versions_url: ocpi(&state)?.versions_url(),
+    }))
 }
 
 /// What CPO partner `id` pushed to our eMSP Receiver endpoints: `locations`, `tariffs`,

@@ -58,6 +58,8 @@ fn party(cc: &str, pid: &str) -> unicharge_ocpi_server::settings::PartySettings 
 /// An eMSP peer `NL*<party_id>` registered with NL*UNI.
 async fn emsp(operator: &Operator, party_id: &str) -> Peer {
     let (token_a, versions_url, _) = operator.partner(party_id, &["NL*UNI"]).await;
+    let ours = operator.send(Method::GET, "/ocpi/versions-url", None).await;
+    assert_eq!(ours["versionsUrl"], versions_url.as_str(), "{ours}");
     let mut peer = Peer::start("NL", party_id).await;
     peer.register(&versions_url, &token_a, "2.2.1").await;
     peer
