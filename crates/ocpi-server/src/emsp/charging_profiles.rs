@@ -142,16 +142,7 @@ async fn send(
         .filter(|p| p.status == REGISTERED)
         .ok_or_else(|| OperatorError::NotFound(format!("registered OCPI partner {partner_id}")))?;
     // Only a session this CPO pushed us: another partner's id would tell this CPO about it.
-    let known = store
-        .ocpi_received_list(Some(partner_id), SESSIONS)
-        .await?
-        .iter()
-        .any(|s| s.id == session_id);
-    if !known {
-        return Err(OperatorError::NotFound(format!(
-            "session {session_id} of OCPI partner {partner_id}"
-        )));
-    }
+    super::preferences::known_session(ocpi, partner_id, session_id).await?;
     let url = receiver_url(&partner, CHARGING_PROFILES).ok_or_else(|| {
         OperatorError::Invalid(format!(
             "OCPI partner {partner_id} publishes no ChargingProfiles RECEIVER endpoint"
