@@ -58,6 +58,9 @@ pub enum Fact {
         total_cost: Option<Decimal>,
         /// numberOfPhasesUsed, when the event reported it (a change of phase use).
         phases_used: Option<i64>,
+        /// Why the station sent the event (subscribers that react to one reason, e.g.
+        /// ChargingRateChanged, need not read the event back).
+        trigger_reason: unicharge_ocpp::v201::TriggerReasonEnumType,
     },
     /// The Ended event of a transaction was stored.
     TransactionEnded {

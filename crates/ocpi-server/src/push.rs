@@ -18,6 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 use unicharge_core::StationId;
 use unicharge_csms::Fact;
 use unicharge_ocpi::locations::Status;
+use unicharge_ocpp::v201::TriggerReasonEnumType;
 use unicharge_store::ocpi::{Partner, Party, PushRow};
 
 use crate::auth::REGISTERED;
@@ -140,18 +141,13 @@ async fn on_fact(ocpi: &Ocpi, fact: &Fact) -> Result<(), Reply> {
     if let Fact::TransactionUpdated {
         station,
         transaction_id,
-        seq_no,
+        trigger_reason: TriggerReasonEnumType::ChargingRateChanged,
         ..
     } = fact
     {
         // Its failure must not hold back the session push below.
-        if let Err(e) = crate::charging_profiles::updates::transaction_updated(
-            ocpi,
-            station,
-            transaction_id,
-            *seq_no,
-        )
-        .await
+        if let Err(e) =
+            crate::charging_profiles::updates::rate_changed(ocpi, station, transaction_id).await
         {
             tracing::warn!(%station, error = %e.body, "ActiveChargingProfile update skipped");
         }

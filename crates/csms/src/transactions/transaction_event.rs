@@ -286,6 +286,7 @@ fn facts(
             seq_no: req.seq_no,
             total_cost,
             phases_used: req.number_of_phases_used,
+            trigger_reason: req.trigger_reason,
         });
     }
     if writes.iter().any(|w| matches!(w, Write::ChargeRecord(_))) {

@@ -24,17 +24,14 @@ use crate::{sessions, Ocpi};
 /// Seconds of schedule sent with an update (the spec's guide: between 5 and 60 minutes).
 pub const UPDATE_DURATION: i64 = 3600;
 
-/// The triggerReason of a TransactionEvent that says the charging rate changed.
-const RATE_CHANGED: &str = "ChargingRateChanged";
-
-/// For every stored TransactionEvent Updated: an update to the partner when it reports a rate
-/// change of a transaction that carries the partner's profile. Store reads only; the station is
-/// asked in a task of its own, so the fact subscriber never waits on a station.
-pub async fn transaction_updated(
+/// For a stored TransactionEvent with triggerReason ChargingRateChanged (the fact says so; other
+/// events cost nothing here): an update to the partner when the transaction carries the
+/// partner's profile. One store read; the station is asked in a task of its own, so the fact
+/// subscriber never waits on a station.
+pub async fn rate_changed(
     ocpi: &Ocpi,
     station: &StationId,
     transaction_id: &str,
-    seq_no: i64,
 ) -> Result<(), Reply> {
     let session_id = sessions::session_id(station, transaction_id);
     let id = profile_id(&session_id);
@@ -49,15 +46,6 @@ pub async fn transaction_updated(
     else {
         return Ok(());
     };
-    let changed = store
-        .transaction_events(station, transaction_id)
-        .await
-        .map_err(Reply::server_error)?
-        .iter()
-        .any(|e| e.seq_no == seq_no && e.trigger_reason == RATE_CHANGED);
-    if !changed {
-        return Ok(());
-    }
     let Some((partner, party)) = owner(ocpi, station, transaction_id).await? else {
         return Ok(());
     };
