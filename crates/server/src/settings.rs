@@ -225,6 +225,10 @@ pub struct RoSettings {
     /// Service-Information{PS-Information{Offline-Charging}} with the Quota-Consumption-Time,
     /// Time-Quota-Mechanism and Envelope-Reporting configured above.
     pub offline_charging: bool,
+    /// CCRs being worked on at once before new ones are answered 3004 DIAMETER_TOO_BUSY
+    /// (RFC 6733 §7.1.3: the CTF tries another OCF or later) instead of queueing until the
+    /// CTF's own timeout; 0 never sheds.
+    pub max_pending_ccrs: usize,
 }
 
 impl Default for RoSettings {
@@ -253,6 +257,7 @@ impl Default for RoSettings {
             triggers: vec![],
             reset_triggers_on_update: false,
             offline_charging: false,
+            max_pending_ccrs: 4096,
         }
     }
 }

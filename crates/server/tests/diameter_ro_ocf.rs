@@ -1482,3 +1482,115 @@ async fn ro_ocf_sim_load() {
     }
     assert_eq!(total, Decimal::from(sessions) * d("0.20"));
 }
+
+/// ADR 0046: a node holds its sessions and accounts in memory, so it must notice when the store
+/// moved under it. Node A (the server, over Diameter) opens the session; node B (a second OCF on
+/// the same store) answers the first CCR-U; the operator tops the account up; then node A gets
+/// the next CCR-U and a retransmission of B's: it must plan on the store's state (not its
+/// memory), replay B's answer without debiting again, and the account must end exact.
+#[tokio::test]
+async fn ro_ocf_memory_follows_other_nodes_and_the_operator() {
+    let r = rig().await;
+    let sid = "held;1";
+    r.initial(sid).await;
+    let node_b =
+        unicharge_server::diameter::ro::Ocf::new(r.ocf().config().clone(), r.server.store.clone());
+    let mut u1 = ccr(sid, CcRequestType::Update, 1);
+    u1.mscc = vec![Mscc {
+        used: vec![time(120)],
+        ..rsu(VOICE, time(120))
+    }];
+    let b_answer = node_b
+        .on_ccr(u1.to_message())
+        .await
+        .expect("node B answers");
+    assert_eq!(b_answer.result_code(), Some(2001));
+    // 10.00 − 0.20 used; 0.20 reserved for the next 120 s.
+    let acc = r.account().await;
+    assert_eq!((acc.balance, acc.reserved), (d("9.80"), d("0.20")));
+
+    r.server
+        .store
+        .ledger_apply(&unicharge_core::ledger::Request {
+            account: ACCOUNT.into(),
+            reference: "operator-top-up-1".into(),
+            operation: unicharge_core::ledger::Operation::TopUp { amount: d("5.00") },
+            at: Utc::now(),
+        })
+        .await
+        .unwrap();
+
+    // Node A still holds the session at CCR-I and the account before B and the top-up.
+    let mut u2 = ccr(sid, CcRequestType::Update, 2);
+    u2.mscc = vec![Mscc {
+        used: vec![time(60)],
+        ..rsu(VOICE, time(120))
+    }];
+    let a = r.send_ccr(&u2).await;
+    assert_cca(&a, &u2, 2001);
+    // 9.80 + 5.00 − 0.10 = 14.70, 0.20 reserved: Remaining-Balance is what is available.
+    let rb = a.avp("Remaining-Balance").expect("Remaining-Balance");
+    assert_eq!(unit_value(rb.child("Unit-Value").unwrap()), d("14.50"));
+    let acc = r.account().await;
+    assert_eq!((acc.balance, acc.reserved), (d("14.70"), d("0.20")));
+
+    // B's CCR-U #1 retransmitted to A: B's answer, nothing debited again.
+    let again = r.retransmit(&u1).await;
+    assert_eq!(again.result_code(), Some(2001));
+    assert_eq!(mscc_for(&again, VOICE), mscc_for(&b_answer, VOICE));
+    assert_eq!(r.account().await.balance, d("14.70"));
+
+    let mut t = ccr(sid, CcRequestType::Termination, 3);
+    t.mscc = vec![usu(VOICE, time(30))];
+    let a = r.send_ccr(&t).await;
+    assert_cca(&a, &t, 2001);
+    let acc = r.account().await;
+    // 0.20 + 0.10 + 0.10 (30 s rounds up to the 60 s unit) = 0.40 used in all.
+    assert_eq!((acc.balance, acc.reserved), (d("14.60"), d("0")));
+    let s = r.server.store.ro_session(sid).await.unwrap().unwrap();
+    assert_eq!((s.state.as_str(), s.data.debited), ("CLOSED", d("0.40")));
+    assert_eq!(s.version, 4, "I, U (B), U (A), T: one version each");
+}
+
+/// Load shedding (RFC 6733 §7.1.3): past `max_pending_ccrs` CCRs in progress the OCF answers
+/// 3004 DIAMETER_TOO_BUSY with the E bit at once, charges nothing for it, and the same CCR sent
+/// again later is answered normally.
+#[tokio::test]
+async fn ro_ocf_sheds_load_with_3004() {
+    let r = rig_with("10.00", |s| s.max_pending_ccrs = 1, tariffs()).await;
+    let sends: Vec<_> = (0..20)
+        .map(|i| {
+            let mut c = ccr(&format!("shed;{i}"), CcRequestType::Initial, 0);
+            c.mscc = vec![rsu(VOICE, time(60))];
+            let m = c.to_message();
+            let peer = r.peer.clone();
+            tokio::spawn(async move { (c, peer.request(m, Duration::from_secs(5)).await.unwrap()) })
+        })
+        .collect();
+    let (mut ok, mut busy) = (0, vec![]);
+    for send in sends {
+        let (c, a) = send.await.unwrap();
+        match a.result_code() {
+            Some(2001) => ok += 1,
+            Some(3004) => {
+                assert!(
+                    a.header.flags.error(),
+                    "3004 is a protocol error: E bit set"
+                );
+                busy.push(c);
+            }
+            other => panic!("unexpected Result-Code {other:?}"),
+        }
+    }
+    assert!(
+        ok >= 1 && !busy.is_empty(),
+        "{ok} answered, {} shed",
+        busy.len()
+    );
+    // Only the answered sessions reserved (0.10 each for 60 s).
+    assert_eq!(r.account().await.reserved, d("0.10") * Decimal::from(ok));
+    for c in &busy {
+        assert_eq!(r.send_ccr(c).await.result_code(), Some(2001));
+    }
+    assert_eq!(r.account().await.reserved, d("2.00"));
+}

@@ -59,6 +59,10 @@ pub enum StoreError {
     /// The ledger refused an operation (nothing was changed).
     #[error(transparent)]
     Ledger(#[from] unicharge_core::ledger::LedgerError),
+    /// A guarded write found its row changed since the caller read it (nothing was written):
+    /// read again and plan again.
+    #[error("changed since read: {0}")]
+    Stale(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -363,6 +367,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<ro::RoSessionRow>>;
     /// Mark an open session for termination by the operator; false if none is open.
     async fn ro_request_termination(&self, session_id: &str) -> Result<bool>;
+    /// A session and every answer kept for it (one read), for a node that starts holding the
+    /// session in memory.
+    async fn ro_session_with_answers(
+        &self,
+        session_id: &str,
+    ) -> Result<(Option<ro::RoSessionRow>, Vec<ro::RoAnswerRow>)>;
     /// The answer kept for (Session-Id, CC-Request-Number).
     async fn ro_answer(
         &self,

@@ -107,8 +107,15 @@ pub enum Write {
         reason: String,
         at: DateTime<Utc>,
     },
+    /// A guard, not a change: the batch fails with [`crate::StoreError::Stale`] (and writes
+    /// nothing) unless ledger account `account` is still at movement `seq`. Lets a caller that
+    /// planned ledger operations on an account it holds in memory commit them only if nothing
+    /// else moved the account since (the Ro OCF, ADR 0046).
+    LedgerUnchanged { account: String, seq: u64 },
     /// A Diameter Ro credit-control session after a CCR (or its Tcc supervision), written with
-    /// the CCR's ledger operations and its answer.
+    /// the CCR's ledger operations and its answer. Guarded by its `version`: version 1 inserts
+    /// a new session, version n > 1 updates the row only if it is still at n - 1; otherwise the
+    /// batch fails with [`crate::StoreError::Stale`].
     RoSession(Box<crate::ro::RoSessionRow>),
     /// The CCA given to a (Session-Id, CC-Request-Number), replayed to retransmissions.
     RoAnswer(Box<crate::ro::RoAnswerRow>),

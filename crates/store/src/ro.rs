@@ -51,6 +51,14 @@ pub struct RoSessionRow {
     /// Tcc: when the session is ended and its reservations released if no CCR comes.
     pub expires_at: DateTime<Utc>,
     pub data: RoSessionData,
+    /// Bumped by every write of the row (1 for a new session): a write names the version it
+    /// makes, so two writers that read the same version cannot both win.
+    #[serde(default = "first_version")]
+    pub version: i64,
+}
+
+fn first_version() -> i64 {
+    1
 }
 
 /// The CCA given to one (Session-Id, CC-Request-Number).

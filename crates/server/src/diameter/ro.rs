@@ -40,6 +40,10 @@ use unicharge_store::{Store, StoreError, Write};
 
 use crate::settings::RoSettings;
 
+mod held;
+
+use held::{Answered, Held, HeldSession};
+
 /// RFC 8506 §9 result codes the OCF answers with.
 pub mod code {
     pub const END_USER_SERVICE_DENIED: u32 = 4010;
@@ -82,6 +86,8 @@ pub struct OcfConfig {
     pub reset_triggers_on_update: bool,
     pub offline_charging: bool,
     pub request_timeout: Duration,
+    /// 0: never answer 3004.
+    pub max_pending_ccrs: usize,
 }
 
 fn named(what: &str, value: &str, names: &[(&str, i32)]) -> anyhow::Result<Option<i32>> {
@@ -179,6 +185,7 @@ impl OcfConfig {
             reset_triggers_on_update: s.reset_triggers_on_update,
             offline_charging: s.offline_charging,
             request_timeout,
+            max_pending_ccrs: s.max_pending_ccrs,
         })
     }
 }
@@ -193,6 +200,10 @@ pub struct Ocf {
     config: OcfConfig,
     store: Arc<dyn Store>,
     stripes: Vec<tokio::sync::Mutex<()>>,
+    /// Sessions and accounts as this node last committed them (ADR 0046).
+    held: Held,
+    /// CCRs in [`Ocf::on_ccr`] now, for load shedding.
+    pending: std::sync::atomic::AtomicUsize,
 }
 
 /// The units of a Service-Unit in the tariff's unit.
@@ -316,6 +327,8 @@ impl Ocf {
             config,
             store,
             stripes: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            held: Held::default(),
+            pending: Default::default(),
         })
     }
 
@@ -367,20 +380,22 @@ impl Ocf {
         m
     }
 
-    /// A stored answer for this (Session-Id, CC-Request-Number), re-addressed to `req`.
-    async fn replay(&self, req: &Message, ccr: &Ccr) -> Option<Message> {
-        let stored = match self
-            .store
-            .ro_answer(&ccr.session_id, i64::from(ccr.request_number))
-            .await
-        {
-            Ok(s) => s?,
-            Err(e) => {
-                tracing::warn!(session_id = %ccr.session_id, error = %e, "stored answer lookup failed");
-                return None;
-            }
+    /// A stored answer for this (Session-Id, CC-Request-Number), re-addressed to `req`: from
+    /// memory, else (for numbers older than what memory holds) from the store.
+    async fn replay(&self, req: &Message, ccr: &Ccr, held: &HeldSession) -> Option<Message> {
+        let number = i64::from(ccr.request_number);
+        let bytes: Arc<[u8]> = match held.answered(number) {
+            Answered::Yes(bytes) => bytes,
+            Answered::No => return None,
+            Answered::AskStore => match self.store.ro_answer(&ccr.session_id, number).await {
+                Ok(stored) => Arc::from(stored?.answer),
+                Err(e) => {
+                    tracing::warn!(session_id = %ccr.session_id, error = %e, "stored answer lookup failed");
+                    return None;
+                }
+            },
         };
-        match Message::decode(&stored.answer) {
+        match Message::decode(&bytes) {
             Ok(mut m) => {
                 m.header.hop_by_hop = req.header.hop_by_hop;
                 m.header.end_to_end = req.header.end_to_end;
@@ -397,25 +412,67 @@ impl Ocf {
         }
     }
 
-    /// Handles one CCR; `None` when nothing could be made durable (no answer).
+    /// The session as this node holds it, read from the store (row and answers, one read) the
+    /// first time. `None` when the store could not be read.
+    async fn held_session(&self, id: &str) -> Option<Arc<HeldSession>> {
+        if let Some(h) = self.held.session(id) {
+            return Some(h);
+        }
+        match self.store.ro_session_with_answers(id).await {
+            Ok((row, answers)) => Some(
+                self.held
+                    .offer_session(id, Arc::new(HeldSession::from_store(row, answers))),
+            ),
+            Err(e) => {
+                tracing::error!(session_id = %id, error = %e, "session lookup failed: no CCA");
+                None
+            }
+        }
+    }
+
+    /// Handles one CCR; `None` when nothing could be made durable (no answer). Past
+    /// `max_pending_ccrs` CCRs at once the answer is 3004 DIAMETER_TOO_BUSY, at once: a CTF
+    /// that waits in our queue past its Tx timer retransmits and doubles the load instead.
     pub async fn on_ccr(&self, req: Message) -> Option<Message> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        /// Counts the CCR out again however its future ends (answered or dropped).
+        struct Pending<'a>(&'a AtomicUsize);
+        impl Drop for Pending<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let pending = self.pending.fetch_add(1, Ordering::Relaxed);
+        let _counted = Pending(&self.pending);
+        if self.config.max_pending_ccrs > 0 && pending >= self.config.max_pending_ccrs {
+            metrics::counter!("diameter_ro_shed_total").increment(1);
+            tracing::debug!(session_id = ?req.session_id(), pending, "OCF busy: 3004");
+            Some(self.error(
+                &req,
+                &AvpError::new(
+                    result_code::DIAMETER_TOO_BUSY,
+                    None,
+                    "too many credit-control requests in progress; retry or use another OCF",
+                ),
+            ))
+        } else {
+            self.answer_ccr(req).await
+        }
+    }
+
+    async fn answer_ccr(&self, req: Message) -> Option<Message> {
         let ccr = match Ccr::parse(&req) {
             Ok(c) => c,
             Err(e) => return Some(self.error(&req, &e)),
         };
-        if let Some(answer) = self.replay(&req, &ccr).await {
+        let held = self.held_session(&ccr.session_id).await?;
+        if let Some(answer) = self.replay(&req, &ccr, &held).await {
             return Some(answer);
         }
-        let session = match self.store.ro_session(&ccr.session_id).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(session_id = %ccr.session_id, error = %e, "session lookup failed: no CCA");
-                return None;
-            }
-        };
+        let session = held.row.as_ref();
         let now = Utc::now();
         // Who pays: the session's account, or the first known Subscription-Id.
-        let (account_id, subscriber) = match (&session, ccr.request_type) {
+        let (account_id, subscriber) = match (session, ccr.request_type) {
             (Some(s), CcRequestType::Update | CcRequestType::Termination) if s.state == "OPEN" => {
                 (s.account.clone(), s.subscriber.clone())
             }
@@ -464,32 +521,31 @@ impl Ocf {
             return Some(self.cca(&req, &ccr, result_code::DIAMETER_UNKNOWN_SESSION_ID));
         };
         let _guard = self.stripe(&account_id).lock().await;
-        // A copy of this request may have been answered while we waited, and an earlier CCR
-        // of the session may have changed it: read both again under the lock.
-        if let Some(answer) = self.replay(&req, &ccr).await {
-            return Some(answer);
-        }
-        let session = match self.store.ro_session(&ccr.session_id).await {
-            Ok(s) => s.filter(|s| s.state == "OPEN" || ccr.request_type == CcRequestType::Initial),
-            Err(e) => {
-                tracing::error!(session_id = %ccr.session_id, error = %e, "session lookup failed: no CCA");
-                return None;
-            }
-        };
-        if session.is_none()
-            && matches!(
-                ccr.request_type,
-                CcRequestType::Update | CcRequestType::Termination
-            )
-        {
-            return Some(self.cca(&req, &ccr, result_code::DIAMETER_UNKNOWN_SESSION_ID));
-        }
         for _ in 0..ATTEMPTS {
+            // A copy of this request may have been answered while we waited, and an earlier
+            // CCR of the session may have changed it: look again under the lock.
+            let held = self.held_session(&ccr.session_id).await?;
+            if let Some(answer) = self.replay(&req, &ccr, &held).await {
+                return Some(answer);
+            }
+            let session = held
+                .row
+                .as_ref()
+                .filter(|s| s.state == "OPEN" || ccr.request_type == CcRequestType::Initial);
+            if session.is_none()
+                && matches!(
+                    ccr.request_type,
+                    CcRequestType::Update | CcRequestType::Termination
+                )
+            {
+                return Some(self.cca(&req, &ccr, result_code::DIAMETER_UNKNOWN_SESSION_ID));
+            }
             match self
                 .attempt(
                     &req,
                     &ccr,
-                    session.as_ref(),
+                    &held,
+                    session,
                     &account_id,
                     subscriber.as_deref(),
                 )
@@ -497,7 +553,12 @@ impl Ocf {
             {
                 Outcome::Answer(a) => return Some(a),
                 Outcome::NoAnswer => return None,
-                Outcome::Retry => continue,
+                Outcome::Retry => {
+                    // Memory was behind the store: read both again.
+                    self.held.forget_session(&ccr.session_id);
+                    self.held.forget_account(&account_id);
+                    metrics::counter!("diameter_ro_stale_plans_total").increment(1);
+                }
             }
         }
         tracing::error!(session_id = %ccr.session_id, account = %account_id, "account kept changing under the CCR: no CCA");
@@ -522,7 +583,11 @@ impl Ocf {
             answered_at: now,
         };
         match self.store.write(vec![Write::RoAnswer(Box::new(row))]).await {
-            Ok(()) => Some(answer),
+            Ok(()) => {
+                // The next look at this Session-Id reads the store, which has the answer.
+                self.held.forget_session(&ccr.session_id);
+                Some(answer)
+            }
             Err(e) => {
                 tracing::error!(session_id = %ccr.session_id, error = %e, "answer not stored: no CCA");
                 None
@@ -530,20 +595,32 @@ impl Ocf {
         }
     }
 
+    /// The account as this node holds it, read from the store the first time.
+    async fn held_account(
+        &self,
+        id: &str,
+    ) -> unicharge_store::Result<Option<Arc<unicharge_core::ledger::Account>>> {
+        if let Some(a) = self.held.account(id) {
+            return Ok(Some(a));
+        }
+        Ok(self.store.ledger_account(id).await?.map(Arc::new))
+    }
+
     async fn attempt(
         &self,
         req: &Message,
         ccr: &Ccr,
+        held: &HeldSession,
         session: Option<&RoSessionRow>,
         account_id: &str,
         subscriber: Option<&str>,
     ) -> Outcome {
         let now = Utc::now();
         let (account, tariffs) = match (
-            self.store.ledger_account(account_id).await,
+            self.held_account(account_id).await,
             self.store.ro_tariffs().await,
         ) {
-            (Ok(Some(a)), Ok(t)) => (a, t),
+            (Ok(Some(a)), Ok(t)) => (Arc::unwrap_or_clone(a), t),
             (Ok(None), _) => {
                 tracing::error!(account = %account_id, "subscriber's ledger account does not exist: 5012");
                 return Outcome::Answer(self.cca(req, ccr, result_code::DIAMETER_UNABLE_TO_COMPLY));
@@ -553,6 +630,7 @@ impl Ocf {
                 return Outcome::NoAnswer;
             }
         };
+        let held_seq = account.seq;
         let mut plan = Plan {
             ledger: vec![],
             account,
@@ -660,6 +738,8 @@ impl Ocf {
                 grants: if closes { vec![] } else { plan.grants.clone() },
                 debited: session.map_or(Decimal::ZERO, |s| s.data.debited) + plan.debited,
             },
+            // The version after the one held (any row of this Session-Id, open or not).
+            version: held.row.as_ref().map_or(1, |s| s.version + 1),
         };
         let stored = RoAnswerRow {
             session_id: sid.clone(),
@@ -669,22 +749,27 @@ impl Ocf {
             answer: answer.encode(),
             answered_at: now,
         };
-        let mut batch: Vec<Write> = plan
-            .ledger
-            .into_iter()
-            .map(|r| Write::Ledger(Box::new(r)))
-            .collect();
-        batch.push(Write::RoSession(Box::new(row)));
+        // Planned on the account as held: committed only if no one moved it since.
+        let mut batch = vec![Write::LedgerUnchanged {
+            account: account_id.to_owned(),
+            seq: held_seq,
+        }];
+        batch.extend(plan.ledger.into_iter().map(|r| Write::Ledger(Box::new(r))));
+        let encoded = stored.answer.clone();
+        batch.push(Write::RoSession(Box::new(row.clone())));
         batch.push(Write::RoAnswer(Box::new(stored)));
         match self.store.write(batch).await {
             Ok(()) => {
+                self.held.put_account(plan.account);
+                self.held
+                    .put_session(sid, held.after(Some(row), i64::from(num), &encoded));
                 tracing::debug!(session_id = %sid, peer = %ccr.origin_host, request_type = ?ccr.request_type,
                     request_number = num, result, "CCR answered");
                 metrics::counter!("diameter_ro_ccr_total", "request_type" => format!("{:?}", ccr.request_type), "result_code" => result.to_string()).increment(1);
                 Outcome::Answer(answer)
             }
-            Err(StoreError::Ledger(e)) => {
-                tracing::info!(session_id = %sid, error = %e, "account changed under the CCR: planned again");
+            Err(e @ (StoreError::Ledger(_) | StoreError::Stale(_))) => {
+                tracing::info!(session_id = %sid, error = %e, "account or session changed under the CCR: planned again");
                 Outcome::Retry
             }
             Err(e) => {
@@ -1214,10 +1299,15 @@ impl Ocf {
             s.state = "CLOSED".into();
             s.closed_reason = Some("SUPERVISION_TIMEOUT".into());
             s.updated_at = now;
+            s.version += 1;
+            let id = s.session_id.clone();
             batch.push(Write::RoSession(Box::new(s)));
             if let Err(e) = self.store.write(batch).await {
                 tracing::error!(error = %e, "Tcc supervision: session not closed");
             }
+            // Either way memory may be behind the store now.
+            self.held.forget_session(&id);
+            self.held.forget_account(&account);
         }
     }
 
@@ -1249,6 +1339,7 @@ impl Ocf {
             .ro_request_termination(session_id)
             .await
             .map_err(|e| RoCallError::Store(e.to_string()))?;
+        self.held.forget_session(session_id);
         let asr = Message::request(cmd::ABORT_SESSION, app::CREDIT_CONTROL, 0, 0)
             .with(Avp::utf8("Session-Id", session_id))
             .with(Avp::identity("Origin-Host", &self.config.origin_host))

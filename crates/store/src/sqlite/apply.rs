@@ -350,6 +350,9 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
             reason,
             at,
         } => super::diameter::close_session(conn, session_id, reason, at)?,
+        Write::LedgerUnchanged { account, seq } => {
+            super::ledger::check_unchanged(conn, account, *seq)?
+        }
         Write::RoSession(s) => super::ro::put_session(conn, s)?,
         Write::RoAnswer(a) => super::ro::put_answer(conn, a)?,
         Write::Answer(a) => {

@@ -24,6 +24,21 @@ fn movement_json(raw: &str) -> Result<Movement> {
 }
 
 /// Apply one request (see the module doc). Refusals are [`StoreError::Ledger`].
+/// [`crate::Write::LedgerUnchanged`]: fail unless `account` is still at movement `seq`.
+pub(super) fn check_unchanged(conn: &Connection, account: &str, seq: u64) -> Result<()> {
+    let now: Option<i64> = conn
+        .prepare_cached("SELECT seq FROM ledger_accounts WHERE id = ?")?
+        .query_row(params![account], |r| r.get(0))
+        .optional()?;
+    match now {
+        Some(now) if now as u64 == seq => Ok(()),
+        Some(now) => Err(StoreError::Stale(format!(
+            "ledger account {account} is at movement {now}, not {seq}"
+        ))),
+        None => Err(LedgerError::UnknownAccount(account.to_owned()).into()),
+    }
+}
+
 pub(super) fn apply(conn: &Connection, request: &Request) -> Result<Movement> {
     let done: Option<String> = conn
         .prepare_cached("SELECT data FROM ledger_movements WHERE account_id = ? AND reference = ?")?

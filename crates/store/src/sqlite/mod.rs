@@ -1361,6 +1361,13 @@ impl Store for SqliteStore {
         ro::request_termination(&self.pool, session_id).await
     }
 
+    async fn ro_session_with_answers(
+        &self,
+        session_id: &str,
+    ) -> Result<(Option<crate::ro::RoSessionRow>, Vec<crate::ro::RoAnswerRow>)> {
+        ro::session_with_answers(&self.pool, session_id).await
+    }
+
     async fn ro_answer(
         &self,
         session_id: &str,

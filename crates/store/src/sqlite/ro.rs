@@ -16,37 +16,62 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-/// Insert or replace a session row (in the CCR's batch).
+/// Write a session row, guarded by its version (see [`crate::Write::RoSession`]).
 pub(super) fn put_session(conn: &Connection, s: &RoSessionRow) -> Result<()> {
     let data = serde_json::to_string(&s.data).map_err(|e| corrupt("ro session data", e))?;
-    conn.prepare_cached(
-        "INSERT INTO ro_sessions (session_id, origin_host, origin_realm, account_id, subscriber,
-            state, closed_reason, last_request_number, terminate_requested, created_at,
-            updated_at, expires_at, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-         ON CONFLICT (session_id) DO UPDATE SET
-            account_id = excluded.account_id, subscriber = excluded.subscriber,
-            state = excluded.state, closed_reason = excluded.closed_reason,
-            last_request_number = excluded.last_request_number,
-            terminate_requested = MAX(terminate_requested, excluded.terminate_requested),
-            updated_at = excluded.updated_at, expires_at = excluded.expires_at,
-            data = excluded.data",
-    )?
-    .execute(params![
-        s.session_id,
-        s.origin_host,
-        s.origin_realm,
-        s.account,
-        s.subscriber,
-        s.state,
-        s.closed_reason,
-        s.last_request_number,
-        s.terminate_requested,
-        timestamp(&s.created_at),
-        timestamp(&s.updated_at),
-        timestamp(&s.expires_at),
-        data,
-    ])?;
+    let changed = if s.version <= 1 {
+        conn.prepare_cached(
+            "INSERT INTO ro_sessions (session_id, origin_host, origin_realm, account_id, subscriber,
+                state, closed_reason, last_request_number, terminate_requested, created_at,
+                updated_at, expires_at, data, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (session_id) DO NOTHING",
+        )?
+        .execute(params![
+            s.session_id,
+            s.origin_host,
+            s.origin_realm,
+            s.account,
+            s.subscriber,
+            s.state,
+            s.closed_reason,
+            s.last_request_number,
+            s.terminate_requested,
+            timestamp(&s.created_at),
+            timestamp(&s.updated_at),
+            timestamp(&s.expires_at),
+            data,
+            s.version.max(1),
+        ])?
+    } else {
+        conn.prepare_cached(
+            "UPDATE ro_sessions SET account_id = ?2, subscriber = ?3, state = ?4,
+                closed_reason = ?5, last_request_number = ?6,
+                terminate_requested = MAX(terminate_requested, ?7), updated_at = ?8,
+                expires_at = ?9, data = ?10, version = ?11
+             WHERE session_id = ?1 AND version = ?11 - 1",
+        )?
+        .execute(params![
+            s.session_id,
+            s.account,
+            s.subscriber,
+            s.state,
+            s.closed_reason,
+            s.last_request_number,
+            s.terminate_requested,
+            timestamp(&s.updated_at),
+            timestamp(&s.expires_at),
+            data,
+            s.version,
+        ])?
+    };
+    if changed == 0 {
+        return Err(StoreError::Stale(format!(
+            "ro session {} is no longer at version {}",
+            s.session_id,
+            s.version - 1
+        )));
+    }
     Ok(())
 }
 
@@ -88,6 +113,7 @@ fn session_row(row: &SqliteRow) -> Result<RoSessionRow> {
         updated_at: ts("updated_at")?,
         expires_at: ts("expires_at")?,
         data: serde_json::from_str(&data).map_err(|e| corrupt("ro session data", e))?,
+        version: row.try_get("version")?,
     })
 }
 
@@ -155,12 +181,62 @@ pub(super) async fn expired_sessions(
 
 pub(super) async fn request_termination(pool: &SqlitePool, id: &str) -> Result<bool> {
     let r = sqlx::query(
-        "UPDATE ro_sessions SET terminate_requested = 1 WHERE session_id = ? AND state = 'OPEN'",
+        "UPDATE ro_sessions SET terminate_requested = 1, version = version + 1
+         WHERE session_id = ? AND state = 'OPEN'",
     )
     .bind(id)
     .execute(pool)
     .await?;
     Ok(r.rows_affected() > 0)
+}
+
+/// The session and all its answers, in one statement (one snapshot, one trip to the
+/// database thread): the session's columns repeat on each answer's row, NULL when absent.
+pub(super) async fn session_with_answers(
+    pool: &SqlitePool,
+    id: &str,
+) -> Result<(Option<RoSessionRow>, Vec<RoAnswerRow>)> {
+    let rows = sqlx::query(
+        "SELECT s.*, a.request_number, a.request_type, a.result_code, a.answer, a.answered_at
+         FROM (SELECT ?1 AS sid) k
+         LEFT JOIN ro_sessions s ON s.session_id = k.sid
+         LEFT JOIN ro_answers a ON a.session_id = k.sid
+         ORDER BY a.request_number",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let mut session = None;
+    let mut answers = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if session.is_none() && row.try_get::<Option<String>, _>("session_id")?.is_some() {
+            session = Some(session_row(row)?);
+        }
+        if let Some(number) = row.try_get::<Option<i64>, _>("request_number")? {
+            let at: String = row.try_get("answered_at")?;
+            answers.push(RoAnswerRow {
+                session_id: id.to_owned(),
+                request_number: number,
+                request_type: row.try_get("request_type")?,
+                result_code: row.try_get("result_code")?,
+                answer: row.try_get("answer")?,
+                answered_at: parse_timestamp(&at, "answered_at")?,
+            });
+        }
+    }
+    Ok((session, answers))
+}
+
+fn answer_row(row: &SqliteRow) -> Result<RoAnswerRow> {
+    let at: String = row.try_get("answered_at")?;
+    Ok(RoAnswerRow {
+        session_id: row.try_get("session_id")?,
+        request_number: row.try_get("request_number")?,
+        request_type: row.try_get("request_type")?,
+        result_code: row.try_get("result_code")?,
+        answer: row.try_get("answer")?,
+        answered_at: parse_timestamp(&at, "answered_at")?,
+    })
 }
 
 pub(super) async fn answer(
@@ -177,15 +253,7 @@ pub(super) async fn answer(
     else {
         return Ok(None);
     };
-    let at: String = row.try_get("answered_at")?;
-    Ok(Some(RoAnswerRow {
-        session_id: row.try_get("session_id")?,
-        request_number: row.try_get("request_number")?,
-        request_type: row.try_get("request_type")?,
-        result_code: row.try_get("result_code")?,
-        answer: row.try_get("answer")?,
-        answered_at: parse_timestamp(&at, "answered_at")?,
-    }))
+    answer_row(&row).map(Some)
 }
 
 pub(super) async fn put_subscriber(pool: &SqlitePool, s: &Subscriber) -> Result<()> {
