@@ -218,7 +218,10 @@ fn render(
         (TC_09, EC_03: RFC 8506 over the TP's copy-pasted GSU); CH_01 answers CHECK_BALANCE with a GSU of what the \
         balance buys plus Tariff-Time-Change; CP_01/02 send one MSCC per rating group; RE_01 and OP_02/04/05/06 \
         trigger the RAR through the OCF's operator call; OP_10 ends the service through the store call behind `POST /api/v1/ro/sessions/{{id}}/terminate`; OP_03 resets triggers with `reset_triggers_on_update`; OP_12 \
-        reads the TP's Granted-Service-Unit in a CCR as Used-Service-Unit and Envelope-Stop-Time as Envelope-End-Time.\n");
+        reads the TP's Granted-Service-Unit in a CCR as Used-Service-Unit and Envelope-Stop-Time as Envelope-End-Time. \
+        Ro CTF CH_01 / CH_04: the CCR-Initial that reports usage is the one opening a new session after a usage report got no \
+        answer under CCFH CONTINUE (RFC 8506 §5.7): it asks for units and carries the unacknowledged Used-Service-Units, \
+        each with its Tariff-Change-Usage, none at MSCC level.\n");
     s.push_str(&table);
     s
 }

@@ -961,6 +961,127 @@ async fn tp_ro_ctf_ch_06() {
     rejected_switch(time(600)).await;
 }
 
+/// CH_01 / CH_04, as read here: the CCR-Initial that reports usage with a Tariff-Change-Usage
+/// is the one a CTF sends when it resumes credit control on a new session. The OCF granted
+/// units with a Tariff-Time-Change and CCFH CONTINUE; the service used units on both sides of
+/// the switch; the CCR-Termination reporting them got no answer (the OCF withheld it), so the
+/// service went on without credit control (RFC 8506 §5.7). The next SIP request opens a new
+/// session whose CCR-Initial asks for units (Requested-Service-Unit) and reports the units that
+/// were never acknowledged, split at the switch by Tariff-Change-Usage in each
+/// Used-Service-Unit and none at the MSCC level (TS 32.299 §6.3.7.1).
+async fn initial_reports_unacknowledged_usage(
+    rg: u32,
+    units: ServiceUnit,
+    consume: impl Fn(&RoClient, &mut RoSession),
+    at_end: i64,
+    unit_name: &str,
+    split: Vec<(i32, u64)>,
+) {
+    let grant_avp = grant(rg, with_switch(units.clone(), 60), vec![]);
+    let (addr, seen, table) = ocf(move |m| {
+        if kind(m) == CcRequestType::Initial as i32 {
+            (
+                2001,
+                vec![
+                    grant_avp.clone(),
+                    Avp::enumerated("Credit-Control-Failure-Handling", 1),
+                ],
+            )
+        } else {
+            (2001, vec![])
+        }
+    })
+    .await;
+    let tap = Tap::start(addr).await.unwrap();
+    let mut c = ctf_config(tap.addr);
+    c.request_timeout = Duration::from_millis(100);
+    let ctf = RoClient::connect(c, "4915100000002").await.unwrap();
+    let r = Rig { ctf, seen, table };
+    let mut s = r.ctf.new_session();
+    r.initial(&mut s, rg, units.clone()).await;
+    assert!(
+        s.rejected_grant.is_none(),
+        "the tariff time change is accepted"
+    );
+    assert_eq!(s.ccfh, 1, "CONTINUE from the OCF");
+    consume(&r.ctf, &mut s);
+    tap.set_mode(Mode::WithholdAnswers {
+        command_code: cmd::CREDIT_CONTROL,
+        n: 1,
+    });
+    let term = r.ctf.termination(&mut s, t(at_end), None);
+    assert!(r
+        .ctf
+        .send_message(&mut s, term.clone(), t(at_end))
+        .await
+        .is_err());
+    assert_eq!(
+        r.ctf.on_no_answer(&s, false, true),
+        FailureAction::ContinueService
+    );
+    tap.set_mode(Mode::Forward);
+    let (mut resumed, ccr) = r
+        .ctf
+        .initial_with_unacknowledged(&term, vec![requested(rg, units.clone())]);
+    assert_ne!(resumed.session_id, s.session_id, "a new session");
+    let cca = r.send(&mut resumed, ccr, t(at_end + 10)).await;
+    assert_eq!(cca.result_code(), Some(2001));
+    let last = r.last();
+    assert_eq!(kind(&last), CcRequestType::Initial as i32);
+    assert_eq!(last.session_id(), Some(resumed.session_id.as_str()));
+    assert_eq!(last.u32("CC-Request-Number"), Some(0));
+    let mscc = msccs(&last);
+    assert_eq!(mscc.len(), 1, "one MSCC for the rating group");
+    assert!(
+        mscc[0].child("Tariff-Change-Usage").is_none(),
+        "no Tariff-Change-Usage at MSCC level"
+    );
+    assert_eq!(
+        mscc[0].child("Rating-Group").and_then(Avp::as_u32),
+        Some(rg)
+    );
+    assert!(
+        mscc[0].child("Requested-Service-Unit").is_some(),
+        "units reserved for the new request"
+    );
+    assert_eq!(tcu_split(&last, unit_name), split);
+}
+
+#[tokio::test]
+async fn tp_ro_ctf_ch_01() {
+    // Event charging with unit reservation (messages): two before the switch at 60, one after.
+    initial_reports_unacknowledged_usage(
+        DATA,
+        ServiceUnit {
+            cc_service_specific_units: Some(10),
+            ..Default::default()
+        },
+        |ctf, s| {
+            for at in [10, 20, 70] {
+                ctf.traffic(s, DATA, t(at), 0, 0, 1);
+            }
+        },
+        80,
+        "CC-Service-Specific-Units",
+        vec![(0, 2), (1, 1)],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tp_ro_ctf_ch_04() {
+    // Session charging (a call from t = 0), the switch at 60 s, the call ends at 100 s.
+    initial_reports_unacknowledged_usage(
+        VOICE,
+        time(600),
+        |ctf, s| ctf.traffic(s, VOICE, t(0), 0, 0, 0),
+        100,
+        "CC-Time",
+        vec![(0, 60), (1, 40)],
+    )
+    .await;
+}
+
 // --- Re-authorization, refused update, abort, refund ----------------------------------------
 
 #[tokio::test]

@@ -287,7 +287,7 @@ pub mod client {
     use unicharge_diameter::cc::{CcRequestType, Cca, Ccr, Mscc, RequestedAction};
     use unicharge_diameter::rf::ctf::{Ctf, CtfConfig, Delivery};
     use unicharge_diameter::rf::SubscriptionId;
-    use unicharge_diameter::{app, Avp, Message, Time};
+    use unicharge_diameter::{app, Avp, Message, Time, Value};
 
     /// One credit-control session of the CTF.
     #[derive(Debug, Clone)]
@@ -632,6 +632,67 @@ pub mod client {
                     _ => FailureAction::TerminateService,
                 }
             }
+        }
+
+        /// Credit control resumed on a new session after a CCR that reported usage got no
+        /// answer and the service went on (CCFH CONTINUE, RFC 8506 §5.7): the new session's
+        /// CCR-Initial asks for `requested` and reports the units `unanswered` reported, which
+        /// the OCF never acknowledged — each Used-Service-Unit as it was, so a split at a
+        /// Tariff-Time-Change keeps its Tariff-Change-Usage per side, and nothing at the MSCC
+        /// level (TS 32.299 §6.3.7.1; TP_RO_CTF_CH_01 / CH_04). Usage of a rating group /
+        /// service not asked for again travels in an MSCC of its own.
+        pub fn initial_with_unacknowledged(
+            &self,
+            unanswered: &Message,
+            requested: Vec<Mscc>,
+        ) -> (RoSession, Message) {
+            let mut session = self.new_session();
+            let mut m = self
+                .ccr(&mut session, CcRequestType::Initial, None, requested)
+                .to_message();
+            let key = |mscc: &Avp| {
+                (
+                    mscc.child("Rating-Group").and_then(Avp::as_u32),
+                    mscc.child("Service-Identifier").and_then(Avp::as_u32),
+                )
+            };
+            for old in unanswered.avps_named("Multiple-Services-Credit-Control") {
+                let usus: Vec<Avp> = old
+                    .children()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|c| c.name() == "Used-Service-Unit")
+                    .cloned()
+                    .collect();
+                if usus.is_empty() {
+                    continue;
+                }
+                let target = m
+                    .avps
+                    .iter_mut()
+                    .find(|a| a.name() == "Multiple-Services-Credit-Control" && key(a) == key(old));
+                match target {
+                    Some(Avp {
+                        value: Value::Grouped(children),
+                        ..
+                    }) => children.extend(usus),
+                    _ => {
+                        let mut children = usus;
+                        children.extend(
+                            old.children()
+                                .unwrap_or_default()
+                                .iter()
+                                .filter(|c| {
+                                    matches!(c.name(), "Rating-Group" | "Service-Identifier")
+                                })
+                                .cloned(),
+                        );
+                        m.avps
+                            .push(Avp::grouped("Multiple-Services-Credit-Control", children));
+                    }
+                }
+            }
+            (session, m)
         }
 
         /// Session-Ids the OCF sent a RAR for since the last call (RFC 8506 §5.5).
