@@ -1456,6 +1456,7 @@ async fn ro_ocf_sim_load() {
         destination_realm: OCF_REALM.into(),
         duration: None,
         quiet: true,
+        connections: 2,
         tls: Default::default(),
     };
     let store = r.server.store.clone();

@@ -60,6 +60,10 @@ pub struct RoLoadArgs {
     /// No progress line every second.
     #[arg(long)]
     pub quiet: bool,
+    /// Diameter connections to open (sessions are spread over them round-robin); each is its
+    /// own peer, Origin-Host `c<k>.<origin-host>` when more than one.
+    #[arg(long, default_value_t = 1)]
+    pub connections: u32,
     /// TLS to the OCF.
     #[command(flatten)]
     pub tls: crate::diameter_tls::DiameterTlsArgs,
@@ -76,7 +80,10 @@ pub struct RoLoadReport {
     pub sessions: u32,
     /// CCAs with Result-Code 2001.
     pub ok: u64,
+    /// Sessions ended by another answer, or none.
     pub failed: u64,
+    /// Of `failed`: answered 3004 DIAMETER_TOO_BUSY (the OCF shed the load).
+    pub shed: u64,
     pub elapsed: Duration,
     pub p50_ms: f64,
     pub p99_ms: f64,
@@ -136,11 +143,22 @@ pub async fn connect_ocf(
 /// Runs the load and returns what it measured.
 pub async fn run(args: &RoLoadArgs) -> Result<RoLoadReport, String> {
     let dialer = args.tls.dialer()?;
-    let peer = connect_ocf(args.ocf, &args.origin_host, &args.origin_realm, &*dialer).await?;
+    // Each connection is its own peer: its CCRs carry its Origin-Host (a CCR's Origin-Host is
+    // the peer that sent it, and the OCF tells retransmissions apart by it).
+    let mut peers = Vec::new();
+    for k in 0..args.connections.max(1) {
+        let host = if args.connections > 1 {
+            format!("c{k}.{}", args.origin_host)
+        } else {
+            args.origin_host.clone()
+        };
+        let peer = connect_ocf(args.ocf, &host, &args.origin_realm, &*dialer).await?;
+        peers.push((peer, host));
+    }
     let hist = Arc::new(Mutex::new(
         Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram"),
     ));
-    let counts = Arc::new(Mutex::new((0u64, 0u64)));
+    let counts = Arc::new(Mutex::new((0u64, 0u64, 0u64)));
     let started = Instant::now();
     let period = Duration::from_secs_f64(1.0 / args.rate.max(0.001));
     let stop_at = args
@@ -156,10 +174,10 @@ pub async fn run(args: &RoLoadArgs) -> Result<RoLoadReport, String> {
         }
         sessions += 1;
         tokio::time::sleep_until(due.into()).await;
-        let (peer, hist, task_counts, args2) =
-            (peer.clone(), hist.clone(), counts.clone(), args.clone());
+        let (peer, host) = peers[i as usize % peers.len()].clone();
+        let (hist, task_counts, args2) = (hist.clone(), counts.clone(), args.clone());
         tasks.spawn(async move {
-            let sid = format!("{};{};{i}", args2.origin_host, started.elapsed().as_nanos());
+            let sid = format!("{host};{};{i}", started.elapsed().as_nanos());
             let time = |s: u32| ServiceUnit {
                 cc_time: Some(s),
                 ..Default::default()
@@ -183,7 +201,7 @@ pub async fn run(args: &RoLoadArgs) -> Result<RoLoadReport, String> {
                 };
                 let ccr = Ccr {
                     session_id: sid.clone(),
-                    origin_host: args2.origin_host.clone(),
+                    origin_host: host.clone(),
                     origin_realm: args2.origin_realm.clone(),
                     destination_realm: args2.destination_realm.clone(),
                     service_context_id: "32260@3gpp.org".into(),
@@ -208,7 +226,14 @@ pub async fn run(args: &RoLoadArgs) -> Result<RoLoadReport, String> {
                         c.0 += 1;
                         let _ = hist.lock().await.record(us.max(1));
                     }
-                    _ => {
+                    Ok(a) => {
+                        c.1 += 1;
+                        if a.result_code() == Some(3004) {
+                            c.2 += 1;
+                        }
+                        break;
+                    }
+                    Err(_) => {
                         c.1 += 1;
                         break;
                     }
@@ -230,13 +255,14 @@ pub async fn run(args: &RoLoadArgs) -> Result<RoLoadReport, String> {
     }
     while tasks.join_next().await.is_some() {}
     let elapsed = started.elapsed();
-    let (ok, failed) = *counts.lock().await;
+    let (ok, failed, shed) = *counts.lock().await;
     let h = hist.lock().await;
     let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
     Ok(RoLoadReport {
         sessions,
         ok,
         failed,
+        shed,
         elapsed,
         p50_ms: ms(0.5),
         p99_ms: ms(0.99),
@@ -250,12 +276,13 @@ pub async fn load(args: RoLoadArgs) -> i32 {
     match run(&args).await {
         Ok(r) => {
             println!(
-                "diameter ro-load: {} sessions, {} CCRs answered 2001 in {:.2}s ({:.0} CCR/s); failed {}",
+                "diameter ro-load: {} sessions, {} CCRs answered 2001 in {:.2}s ({:.0} CCR/s); failed {} (of which {} shed with 3004)",
                 r.sessions,
                 r.ok,
                 r.elapsed.as_secs_f64(),
                 r.per_second(),
-                r.failed
+                r.failed,
+                r.shed
             );
             println!(
                 "CCR->CCA latency ms: p50 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
