@@ -41,7 +41,8 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async move {
         let dir = tempfile::tempdir()?;
         let store = SqliteStore::open(&dir.path().join("bench.sqlite"), Durability::Full).await?;
-        let store: Arc<dyn Store> = Arc::new(store);
+        let sqlite = Arc::new(store);
+        let store: Arc<dyn Store> = sqlite.clone();
         let backend = Backend::new(store, EfcConfig::default());
         let key = b"bench-key-0123456789".to_vec();
 
@@ -117,6 +118,7 @@ fn main() -> anyhow::Result<()> {
         }
         let cpu = sample.len() as f64 / t.elapsed().as_secs_f64();
 
+        let before = sqlite.group_commits();
         let t = Instant::now();
         let mut tasks = Vec::new();
         for (i, list) in frames.into_iter().enumerate() {
@@ -152,6 +154,13 @@ fn main() -> anyhow::Result<()> {
             pct(0.50).as_secs_f64() * 1e3,
             pct(0.99).as_secs_f64() * 1e3,
             latencies.last().unwrap().as_secs_f64() * 1e3
+        );
+        let after = sqlite.group_commits();
+        println!(
+            "store: {} commits, {} writer jobs ({:.1} reports per commit)",
+            after.0 - before.0,
+            after.1 - before.1,
+            n as f64 / (after.0 - before.0).max(1) as f64
         );
         println!("decode + verify + checks only, one thread: {cpu:.0} reports/s");
         anyhow::Ok(())
