@@ -200,3 +200,41 @@ where
     }
     out
 }
+
+/// An older report sent again (not the last one) is found by its counter among the OBE's
+/// latest reports (migration 0095 dropped the counter index) and answered with its stored
+/// answer; a counter never seen is a gap, stored once.
+#[tokio::test]
+async fn an_older_report_sent_again_gets_its_stored_answer_and_a_jump_is_a_gap() {
+    let (sqlite, _dir) = open().await;
+    let store: Arc<dyn Store> = sqlite.clone();
+    let backend = Backend::with_clock(store.clone(), EfcConfig::default(), Arc::new(now));
+    let mut fe = FrontEnd::new(7, b"OLDER", 3);
+    let mut frames = Vec::new();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let report = fe.next_report(now());
+        let frame = fe.frame(&report);
+        answers.push(backend.handle_frame(&frame, "a").await);
+        frames.push(frame);
+    }
+    let again = backend.handle_frame(&frames[0], "a").await;
+    assert_eq!(again, answers[0], "the first report's stored answer");
+    assert_eq!(
+        store
+            .efc_reports(Some(&fe.obe_key()), 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+
+    let mut jump = fe.next_report(now());
+    let expected = jump.charge_report_counter.unwrap();
+    jump.charge_report_counter = Some(expected.wrapping_add(4));
+    let answer = backend.handle_frame(&fe.frame(&jump), "a").await;
+    assert_eq!(counter_echoed(&answer), expected.wrapping_add(4));
+    let stored = store.efc_reports(Some(&fe.obe_key()), 10).await.unwrap();
+    assert_eq!(stored.len(), 4);
+    assert_eq!(stored[0].counter_gap, Some(4));
+}
