@@ -17,6 +17,7 @@ use unicharge_store::efc::{
 };
 use unicharge_store::{Store, Write};
 
+use crate::batcher::{Batcher, MAX_BATCH};
 use crate::checks::{check_mileage, check_report};
 use crate::keys::{contract_key, report_obe_key};
 use crate::ledger_feedback::{self, Feedback, Standing};
@@ -43,6 +44,8 @@ pub struct Backend {
 
 struct Inner {
     store: Arc<dyn Store>,
+    /// Reports queued while the store is busy go to it as one job ([`crate::batcher`]).
+    batcher: Arc<Batcher>,
     config: EfcConfig,
     clock: Clock,
     obes: StdMutex<HashMap<String, Arc<Mutex<ObeState>>>>,
@@ -71,6 +74,7 @@ impl Backend {
     pub fn with_clock(store: Arc<dyn Store>, config: EfcConfig, clock: Clock) -> Self {
         Backend {
             inner: Arc::new(Inner {
+                batcher: Batcher::new(store.clone(), MAX_BATCH),
                 store,
                 config,
                 clock,
@@ -495,7 +499,8 @@ impl Backend {
             charge_records: records,
             completed_update,
         };
-        // Durable before acknowledged: the report, its answer and its debits in one commit.
+        // Durable before acknowledged: the report, its answer and its debits in one commit
+        // (shared with the other reports queued meanwhile; this OBE's lock is held until then).
         let mut batch = vec![Write::EfcReport(Box::new(record))];
         batch.extend(
             feedback
@@ -503,7 +508,7 @@ impl Backend {
                 .into_iter()
                 .map(|d| Write::Ledger(Box::new(d))),
         );
-        self.inner.store.write(batch).await?;
+        self.inner.batcher.commit(batch).await?;
         metrics::counter!("efc_reports_total").increment(1);
         if !violations.is_empty() {
             tracing::info!(peer, obe = %obe_key, ?violations, "charge report stored with rule violations");

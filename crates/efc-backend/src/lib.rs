@@ -13,7 +13,8 @@
 //! 4. tracks `chargeReportCounter` per OBE (+1, 4294967295 → 0): a repeated counter is answered
 //!    with the stored response byte for byte; a jump is recorded as a gap (not refused);
 //! 5. stores the report, its answer and its usage statements as charge records **durably before
-//!    answering** (one group-committed write per report, `unicharge_store`);
+//!    answering** (`unicharge_store`; the reports that arrive while a commit is under way go
+//!    to the store together as one writer job, [`batcher`]);
 //! 6. answers `ChargeReportResponse` with the `dataReceived` echo (counter, else mileage, else
 //!    timeOfReport), `obeStatusForDriver` and `accountUpdate` from the operator's queued update
 //!    for the OBE, else from policy ([`EfcConfig`]: nok when a rule is broken, else the status
@@ -26,6 +27,7 @@
 //! same frame (`docs/efc-transport.md`).
 
 pub mod backend;
+pub mod batcher;
 pub mod checks;
 pub mod keys;
 pub mod ledger_feedback;

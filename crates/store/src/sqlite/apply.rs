@@ -21,6 +21,8 @@ pub(super) struct Touched {
     pub transactions: HashSet<TransactionKey>,
     /// Answers stored, in commit order.
     pub answers: Vec<(StationId, String)>,
+    /// Core-ledger accounts a movement changed.
+    pub ledger_accounts: HashSet<String>,
 }
 
 impl Touched {
@@ -28,6 +30,7 @@ impl Touched {
         self.stations.extend(other.stations);
         self.transactions.extend(other.transactions);
         self.answers.extend(other.answers);
+        self.ledger_accounts.extend(other.ledger_accounts);
     }
 }
 
@@ -312,6 +315,7 @@ pub(super) fn apply(conn: &Connection, write: &Write, touched: &mut Touched) -> 
         Write::EfcReport(report) => super::efc::insert_report(conn, report)?,
         Write::Ledger(request) => {
             super::ledger::apply(conn, request)?;
+            touched.ledger_accounts.insert(request.account.clone());
         }
         Write::ChargingProfileReportPart(p) => super::smart_charging::insert_report_part(conn, p)?,
         Write::TrackedPart(p) => super::tracked::insert_part(conn, p)?,

@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::Row;
 
 use super::columns::timestamp;
-use crate::efc::{EfcObe, EfcQueuedUpdate, EfcReportRecord};
+use crate::efc::{EfcChargeRecord, EfcObe, EfcQueuedUpdate, EfcReportRecord};
 use crate::{Result, StoreError};
 
 fn json_text<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -43,8 +43,9 @@ pub(super) fn insert_report(conn: &Connection, r: &EfcReportRecord) -> Result<()
     for c in &r.charge_records {
         conn.prepare_cached(
             "INSERT INTO efc_charge_records (report_id, obe_key, contract_key, usage_statement_id,
-                fee_excl_vat, vat, fee_unit, period_begin, period_end, distance, distance_unit, data)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                fee_excl_vat, vat, fee_unit, period_begin, period_end, distance, distance_unit,
+                charge_objects, no_usage, events, authenticated)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )?
         .execute(params![
             report_id,
@@ -58,7 +59,11 @@ pub(super) fn insert_report(conn: &Connection, r: &EfcReportRecord) -> Result<()
             c.period_end.as_ref().map(timestamp),
             c.distance,
             c.distance_unit,
-            json_text(c)?,
+            charge_objects_text(&c.charge_objects),
+            c.no_usage,
+            // SQLite integers are i64; more detected events than that cannot be reported.
+            c.events.map(|e| i64::try_from(e).unwrap_or(i64::MAX)),
+            c.authenticated,
         ])?;
     }
     if let Some(update) = r.completed_update {
@@ -67,6 +72,54 @@ pub(super) fn insert_report(conn: &Connection, r: &EfcReportRecord) -> Result<()
     }
     Ok(())
 }
+
+/// `chargeObjectDesignation`s as the column keeps them: decimal, comma-separated.
+fn charge_objects_text(objects: &[u32]) -> String {
+    let mut text = String::new();
+    for (i, o) in objects.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&o.to_string());
+    }
+    text
+}
+
+fn charge_record_row(row: &SqliteRow) -> Result<EfcChargeRecord> {
+    let int = |c: &str| -> Result<Option<i64>> { Ok(row.try_get::<Option<i64>, _>(c)?) };
+    let objects: String = row.try_get("charge_objects")?;
+    Ok(EfcChargeRecord {
+        usage_statement_id: int("usage_statement_id")?.map(|v| v as u16),
+        fee_excl_vat: int("fee_excl_vat")?.map(|v| v as u16),
+        vat: int("vat")?.map(|v| v as u16),
+        fee_unit: row.try_get("fee_unit")?,
+        period_begin: row.try_get::<Option<DateTime<Utc>>, _>("period_begin")?,
+        period_end: row.try_get::<Option<DateTime<Utc>>, _>("period_end")?,
+        distance: int("distance")?.map(|v| v as u32),
+        distance_unit: int("distance_unit")?.map(|v| v as u8),
+        charge_objects: objects
+            .split(',')
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                o.parse()
+                    .map_err(|e| StoreError::Corrupt(format!("efc charge_objects {o:?}: {e}")))
+            })
+            .collect::<Result<_>>()?,
+        no_usage: row.try_get("no_usage")?,
+        events: int("events")?.map(|v| v as u64),
+        authenticated: row.try_get("authenticated")?,
+    })
+}
+
+const CHARGE_RECORD_COLUMNS: &str = "usage_statement_id, fee_excl_vat, vat, fee_unit,
+    period_begin, period_end, distance, distance_unit, charge_objects, no_usage, events,
+    authenticated";
+
+/// How far back an old report is looked for by its counter: the OBE's latest this many
+/// reports. An OBE retransmits a report only until it is answered, so a retransmission is of
+/// one of its last few; the bound keeps a counter that was never seen (a gap) from scanning
+/// the OBE's whole history.
+const RETRANSMISSION_WINDOW: u32 = 10_000;
 
 fn report_row(row: &SqliteRow) -> Result<EfcReportRecord> {
     let int = |c: &str| -> Result<Option<i64>> { Ok(row.try_get::<Option<i64>, _>(c)?) };
@@ -110,15 +163,15 @@ pub(super) async fn reports(
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let mut report = report_row(row)?;
-        let records: Vec<String> = sqlx::query_scalar(
-            "SELECT data FROM efc_charge_records WHERE report_id = ? ORDER BY id",
-        )
+        let records = sqlx::query(&format!(
+            "SELECT {CHARGE_RECORD_COLUMNS} FROM efc_charge_records WHERE report_id = ? ORDER BY id"
+        ))
         .bind(report.id)
         .fetch_all(pool)
         .await?;
         report.charge_records = records
             .iter()
-            .map(|r| from_json(r, "efc charge record"))
+            .map(charge_record_row)
             .collect::<Result<_>>()?;
         out.push(report);
     }
@@ -131,11 +184,14 @@ pub(super) async fn report_by_counter(
     counter: u32,
 ) -> Result<Option<EfcReportRecord>> {
     let row = sqlx::query(&format!(
-        "SELECT {REPORT_COLUMNS} FROM efc_reports WHERE obe_key = ? AND counter = ?
+        "SELECT {REPORT_COLUMNS} FROM efc_reports WHERE obe_key = ?1 AND counter = ?2
+           AND id >= COALESCE((SELECT id FROM efc_reports WHERE obe_key = ?1
+                               ORDER BY id DESC LIMIT 1 OFFSET ?3), 0)
          ORDER BY id DESC LIMIT 1"
     ))
     .bind(obe_key)
     .bind(i64::from(counter))
+    .bind(i64::from(RETRANSMISSION_WINDOW - 1))
     .fetch_optional(pool)
     .await?;
     row.as_ref().map(report_row).transpose()
@@ -255,4 +311,109 @@ pub(super) async fn contracts(pool: &SqlitePool) -> Result<Vec<crate::efc::EfcCo
             .fetch_all(pool)
             .await?;
     rows.iter().map(|r| from_json(r, "efc contract")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+    use super::super::{Durability, SqliteStore, MIGRATIONS};
+    use crate::Store;
+
+    /// Migration 0095 moves what only the JSON copy of a charge record held into columns:
+    /// a database written before it reads back the same records after it.
+    #[tokio::test]
+    async fn charge_records_written_before_0095_read_the_same_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .unwrap()
+            .filename(&path)
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        let before = sqlx::migrate::Migrator {
+            migrations: MIGRATIONS
+                .migrations
+                .iter()
+                .filter(|m| m.version < 95)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        before.run(&pool).await.unwrap();
+        sqlx::query(
+            "INSERT INTO efc_reports (id, obe_key, contract_key, counter, violations, request,
+                response, received_at)
+             VALUES (7, 'M:01', 'K', 5, '[]', x'01', x'02', '2026-12-07 08:00:00+00:00')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        for (id, data) in [
+            (
+                1,
+                r#"{"usageStatementId":3,"feeExclVat":250,"vat":50,"feeUnit":"03d2",
+                   "periodBegin":null,"periodEnd":null,"distance":12,"distanceUnit":1,
+                   "chargeObjects":[4,17],"noUsage":false,"events":9}"#,
+            ),
+            (
+                2,
+                r#"{"usageStatementId":null,"feeExclVat":null,"vat":null,"feeUnit":null,
+                   "periodBegin":null,"periodEnd":null,"distance":null,"distanceUnit":null,
+                   "chargeObjects":[],"noUsage":true,"authenticated":false}"#,
+            ),
+        ] {
+            let record: crate::efc::EfcChargeRecord = serde_json::from_str(data).unwrap();
+            sqlx::query(
+                "INSERT INTO efc_charge_records (id, report_id, obe_key, contract_key,
+                    usage_statement_id, fee_excl_vat, vat, fee_unit, distance, distance_unit, data)
+                 VALUES (?, 7, 'M:01', 'K', ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(record.usage_statement_id.map(i64::from))
+            .bind(record.fee_excl_vat.map(i64::from))
+            .bind(record.vat.map(i64::from))
+            .bind(&record.fee_unit)
+            .bind(record.distance.map(i64::from))
+            .bind(record.distance_unit.map(i64::from))
+            .bind(data)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+
+        let store = SqliteStore::open(&path, Durability::Normal).await.unwrap();
+        let report = store
+            .efc_reports(Some("M:01"), 1)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        let records = &report.charge_records;
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].usage_statement_id, Some(3));
+        assert_eq!(records[0].fee_excl_vat, Some(250));
+        assert_eq!(records[0].vat, Some(50));
+        assert_eq!(records[0].fee_unit.as_deref(), Some("03d2"));
+        assert_eq!(records[0].distance, Some(12));
+        assert_eq!(records[0].charge_objects, vec![4, 17]);
+        assert!(!records[0].no_usage);
+        assert_eq!(records[0].events, Some(9));
+        assert_eq!(records[0].authenticated, None);
+        assert!(records[1].no_usage);
+        assert!(records[1].charge_objects.is_empty());
+        assert_eq!(records[1].events, None);
+        assert_eq!(records[1].authenticated, Some(false));
+        // An old report is still found by its counter (without the index that was dropped).
+        let by_counter = store.efc_report_by_counter("M:01", 5).await.unwrap();
+        assert_eq!(by_counter.map(|r| r.id), Some(7));
+    }
 }

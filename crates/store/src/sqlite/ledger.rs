@@ -141,6 +141,57 @@ pub(super) fn apply(conn: &Connection, request: &Request) -> Result<Movement> {
     Ok(movement)
 }
 
+/// The account with all its reservations, read on the writer's connection (to refresh the
+/// cache after a commit; what [`account`] reads through the pool).
+pub(super) fn account_on(conn: &Connection, id: &str) -> Result<Option<Account>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT unit, floor, balance, reserved, seq, label, created_at
+             FROM ledger_accounts WHERE id = ?",
+        )?
+        .query_row(params![id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })
+        .optional()?;
+    let Some((unit, floor, balance, reserved, seq, label, created_at)) = row else {
+        return Ok(None);
+    };
+    let mut account = Account {
+        id: id.to_string(),
+        unit: Unit::from_str(&unit).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        floor: decimal(&floor, "floor")?,
+        balance: decimal(&balance, "balance")?,
+        reserved: decimal(&reserved, "reserved")?,
+        reservations: Default::default(),
+        seq: seq as u64,
+        label,
+        created_at: parse_timestamp(&created_at, "created_at")?,
+    };
+    let mut statement = conn.prepare_cached(
+        "SELECT reservation, amount FROM ledger_reservations WHERE account_id = ?
+         ORDER BY reservation",
+    )?;
+    let held = statement
+        .query_map(params![id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (name, amount) in held {
+        account
+            .reservations
+            .insert(name, decimal(&amount, "reservation")?);
+    }
+    Ok(Some(account))
+}
+
 pub(super) async fn open(pool: &SqlitePool, account: &Account) -> Result<()> {
     if account.seq != 0 || !account.balance.is_zero() || !account.reserved.is_zero() {
         return Err(StoreError::Corrupt(

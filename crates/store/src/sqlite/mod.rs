@@ -1436,11 +1436,16 @@ impl Store for SqliteStore {
     }
 
     async fn ledger_open(&self, account: &unicharge_core::ledger::Account) -> Result<()> {
-        ledger::open(&self.pool, account).await
+        let opened = ledger::open(&self.pool, account).await;
+        // After the commit: a cached "unknown" (or a fill read before it) must not survive.
+        self.caches.ledger_accounts.remove(&account.id);
+        opened
     }
 
     async fn ledger_set_label(&self, id: &str, label: &str) -> Result<bool> {
-        ledger::set_label(&self.pool, id, label).await
+        let changed = ledger::set_label(&self.pool, id, label).await;
+        self.caches.ledger_accounts.remove(&id.to_string());
+        changed
     }
 
     async fn ledger_apply(
@@ -1457,7 +1462,15 @@ impl Store for SqliteStore {
     }
 
     async fn ledger_account(&self, id: &str) -> Result<Option<unicharge_core::ledger::Account>> {
-        ledger::account(&self.pool, id).await
+        // Read per EFC charge report: from the cache the writer keeps coherent (ADR 0043).
+        let key = id.to_string();
+        let (cached, seen) = self.caches.ledger_accounts.get(&key);
+        if let Some(account) = cached {
+            return Ok(account);
+        }
+        let account = ledger::account(&self.pool, id).await?;
+        self.caches.ledger_accounts.fill(key, account.clone(), seen);
+        Ok(account)
     }
 
     async fn ledger_accounts(&self) -> Result<Vec<unicharge_core::ledger::Account>> {

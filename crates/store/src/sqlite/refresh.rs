@@ -38,6 +38,15 @@ pub(super) fn after_commit(conn: &Connection, caches: &Caches, touched: Touched)
     for (station, message_id) in &touched.answers {
         caches.answers.record(station, message_id);
     }
+    for id in touched.ledger_accounts {
+        match super::ledger::account_on(conn, &id) {
+            Ok(account) => caches.ledger_accounts.put(id, account),
+            Err(e) => {
+                tracing::error!(account = %id, error = %e, "ledger account not re-read after a commit; uncached");
+                caches.ledger_accounts.remove(&id);
+            }
+        }
+    }
     caches.expire_ended(now);
 }
 

@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use unicharge_core::ledger::Account;
 use unicharge_core::metering::MeteredUsage;
 use unicharge_core::online::{OnlineTariff, Subscriber};
 use unicharge_core::tariff::{Tariff, TariffAssignment};
@@ -84,6 +85,11 @@ pub(super) struct Caches {
     /// Diameter Ro subscribers by (Subscription-Id-Type, data), misses (`None`) included.
     pub ro_subscribers: Coherent<(String, String), Option<Subscriber>>,
     pub answers: Fingerprints,
+    /// Core-ledger accounts (with their reservations) by id, unknown ids included: read per
+    /// EFC charge report of a contract with ledger accounts. Every movement runs on the
+    /// writer, which puts the committed account here; `open` and `set_label` (pool writes)
+    /// remove the entry after their commit.
+    pub ledger_accounts: Coherent<String, Option<Account>>,
     /// Ended transactions with when they were seen ended, oldest first (writer side).
     ended: Mutex<VecDeque<(Instant, TransactionKey)>>,
 }
@@ -101,6 +107,8 @@ impl Caches {
             ro_subscribers: Coherent::new(config.tokens),
             // One ring per cached station at most.
             answers: Fingerprints::new(config.answers_per_station, config.stations),
+            // As many as idTokens: an account is a user's (or a contract's) balance.
+            ledger_accounts: Coherent::new(config.tokens),
             ended: Mutex::new(VecDeque::new()),
         }
     }
