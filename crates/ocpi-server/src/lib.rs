@@ -41,6 +41,7 @@ pub mod operator;
 pub mod outbox;
 pub mod push;
 pub mod reply;
+pub mod roles;
 pub mod rotation;
 pub mod scope;
 pub mod secrets;
@@ -135,6 +136,7 @@ impl Ocpi {
                 runtime.spawn(sweep::run(this.clone()));
                 runtime.spawn(outbox::run(this.clone(), wakeup));
                 runtime.spawn(rotation::run(this.clone()));
+                runtime.spawn(roles::run(this.clone()));
             }
             Err(_) => tracing::warn!("OCPI pushes not started: no Tokio runtime"),
         }
