@@ -51,7 +51,8 @@ const SUITES: &[&[&str]] = &[
     ],
     // The initial full exchange after registration and credentials rotation (ADR 0041).
     &["test", "-p", "unicharge-server", "--test", "ocpi_sync"],
-    // More business use cases (B8.2 roles published; ADRs 0044, 0045), instances over HTTP.
+    // More business use cases (B8.2 roles published, ADR 0044; B4.2 / B2.4 session limits,
+    // ADR 0045), instances over HTTP.
     &["test", "-p", "unicharge-server", "--test", "ocpi_buc_more"],
 ];
 
@@ -148,12 +149,10 @@ const NOT_COVERED: &[(&str, &str)] = &[
         "B2.3",
         "NAP role not built; the Tariffs Sender serves registered eMSPs",
     ),
-    ("B2.4", "extension not built"),
     ("B3.2", "token migration between MSPs not built"),
     ("B3.3", "hub role not built"),
     ("B3.5", "Plug & Charge CCP: outside OCPI (ISO 15118 PKI)"),
     ("B3.6", "Plug & Charge CCP: outside OCPI (ISO 15118 PKI)"),
-    ("B4.2", "session limits extension not built"),
     ("B4.3", "pseudonymised session feed not built"),
     (
         "B7.1",

@@ -279,6 +279,9 @@ impl ApiState {
         ocpi_sync::rotation_status,
         ocpi_buc::put_parties,
         ocpi_buc::published_roles,
+        ocpi_buc::put_limits,
+        ocpi_buc::get_limits,
+        ocpi_buc::delete_limits,
     ),
     components(schemas(
         stations::StationView,
@@ -362,6 +365,8 @@ impl ApiState {
         ocpi_sync::RotationDoc,
         ocpi_buc::PartiesBody,
         ocpi_buc::PublishedDoc,
+        ocpi_buc::LimitsDoc,
+        ocpi_buc::LimitsStateDoc,
         tariffs::TariffList,
         tariffs::AssignmentBody,
         tariffs::AssignmentView,

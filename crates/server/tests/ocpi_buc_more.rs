@@ -465,3 +465,459 @@ fn location_body(cc: &str, pid: &str, id: &str, at: &str) -> Value {
         "last_updated": at,
     })
 }
+
+// ------------------------------------------------------------------------ B4.2 and B2.4
+
+mod limits {
+    use super::*;
+
+    use chrono::Utc;
+    use unicharge_ocpp::v201::{
+        AuthorizationStatusEnumType, ChargingStateEnumType, ConnectorStatusEnumType,
+        DisplayMessageStatusEnumType, EvseType, IdTokenEnumType, IdTokenType,
+        ReadingContextEnumType, ReasonEnumType, RequestStartStopStatusEnumType,
+        RequestStopTransactionRequest, RequestStopTransactionResponse, SetDisplayMessageRequest,
+        SetDisplayMessageResponse, StatusNotificationRequest, TransactionEventEnumType,
+        TriggerReasonEnumType,
+    };
+    use unicharge_sim::octt::states;
+    use unicharge_sim::Station;
+
+    use common::payloads::{energy, transaction_event as event};
+    use common::StationSpec;
+
+    pub const CP: &str = "CP-LIM-1";
+    pub const TX: &str = "TX-LIM-1";
+
+    /// Two instances: the CPO (NL*CPO, station CP priced 0.40 EUR/kWh + 25 % VAT, i.e. 0.50
+    /// per kWh with VAT), the eMSP (NL*EMS) registered with it, its driver's token pushed, and
+    /// a transaction of that driver started `ago` before now with the register at 0 Wh.
+    pub struct Roaming {
+        pub _cpo: TestCsms,
+        pub _emsp: TestCsms,
+        pub cpo_op: Operator,
+        pub emsp_op: Operator,
+        pub station: Station,
+        pub cpo_at_emsp: i64,
+        pub session_id: String,
+        pub started: chrono::DateTime<Utc>,
+    }
+
+    pub async fn roaming(ago: chrono::Duration) -> Roaming {
+        let cpo = TestCsms::start_with(&[StationSpec::new(CP, 1)], |s| {
+            quick(s);
+            s.ocpi.session_limit_check = Duration::from_millis(50);
+            s.ocpi.parties = vec![PartySettings::cpo("NL", "CPO", "Unicharge CPO")];
+        })
+        .await;
+        let emsp = TestCsms::start_with(&[], |s| {
+            quick(s);
+            s.ocpi.parties = vec![PartySettings::emsp("NL", "EMS", "Unicharge eMSP")];
+        })
+        .await;
+        let (cpo_op, emsp_op) = (operator_of(&cpo), operator_of(&emsp));
+        cpo_op.location("NL*CPO", "LOC1", &[CP]).await;
+        cpo_op
+            .send(
+                Method::POST,
+                "/tariffs",
+                Some(json!({
+                    "id": "PREPAID", "currency": "EUR", "vatPercent": "25",
+                    "pricePerKwh": "0.40", "pricePerChargingMinute": "0",
+                    "pricePerIdleMinute": "0", "sessionFee": "0",
+                })),
+            )
+            .await;
+        cpo_op
+            .send(
+                Method::POST,
+                "/tariff-assignments",
+                Some(
+                    json!({"tariffId": "PREPAID", "scope": {"scope": "station", "stationId": CP}}),
+                ),
+            )
+            .await;
+        let ocpi_common::Registration { cpo_at_emsp, .. } =
+            ocpi_common::register_emsp(&cpo_op, &emsp_op).await;
+        emsp_op
+            .send(
+                Method::PUT,
+                "/ocpi/tokens/NL*EMS/PREPAID-1",
+                Some(json!({
+                    "country_code": "NL", "party_id": "EMS", "uid": "PREPAID-1", "type": "RFID",
+                    "contract_id": "NL-EMS-C00000011-P", "issuer": "Unicharge eMSP",
+                    "valid": true, "whitelist": "ALLOWED",
+                    "last_updated": "2026-12-07T08:00:00Z",
+                })),
+            )
+            .await;
+        cpo_op
+            .until("/tokens", |t| t.to_string().contains("PREPAID-1"))
+            .await;
+
+        let target = cpo.target(CP, 1);
+        let mut station: Station = target.connect().await.unwrap();
+        states::booted(&mut station, &target).await.unwrap();
+        station
+            .call(&StatusNotificationRequest {
+                custom_data: None,
+                timestamp: Utc::now(),
+                connector_status: ConnectorStatusEnumType::Occupied,
+                evse_id: 1,
+                connector_id: 1,
+            })
+            .await
+            .unwrap();
+        let started = Utc::now() - ago;
+        let mut first = event(
+            TX,
+            0,
+            TransactionEventEnumType::Started,
+            TriggerReasonEnumType::Authorized,
+            started,
+            ChargingStateEnumType::Charging,
+        );
+        first.id_token = Some(IdTokenType {
+            custom_data: None,
+            additional_info: None,
+            id_token: "PREPAID-1".into(),
+            r#type: IdTokenEnumType::Iso14443,
+        });
+        first.evse = Some(EvseType {
+            custom_data: None,
+            id: 1,
+            connector_id: Some(1),
+        });
+        first.meter_value = Some(energy(started, 0, ReadingContextEnumType::TransactionBegin));
+        let answer = station.call(&first).await.unwrap();
+        assert_eq!(
+            answer.id_token_info.unwrap().status,
+            AuthorizationStatusEnumType::Accepted
+        );
+        let sessions = emsp_op
+            .until(
+                &format!("/ocpi/partners/{cpo_at_emsp}/received/sessions"),
+                |s| s.as_array().is_some_and(|a| !a.is_empty()),
+            )
+            .await;
+        let session_id = sessions[0]["id"].as_str().unwrap().to_string();
+        Roaming {
+            _cpo: cpo,
+            _emsp: emsp,
+            cpo_op,
+            emsp_op,
+            station,
+            cpo_at_emsp,
+            session_id,
+            started,
+        }
+    }
+
+    impl Roaming {
+        pub fn limits_path(&self) -> String {
+            format!(
+                "/ocpi/partners/{}/sessions/{}/limits",
+                self.cpo_at_emsp, self.session_id
+            )
+        }
+
+        /// The meter at `wh`, now.
+        pub async fn metered(&mut self, seq_no: i64, wh: i64) {
+            let mut e = event(
+                TX,
+                seq_no,
+                TransactionEventEnumType::Updated,
+                TriggerReasonEnumType::MeterValuePeriodic,
+                Utc::now(),
+                ChargingStateEnumType::Charging,
+            );
+            e.meter_value = Some(energy(
+                Utc::now(),
+                wh,
+                ReadingContextEnumType::SamplePeriodic,
+            ));
+            self.station.call(&e).await.unwrap();
+        }
+
+        pub async fn ended(&mut self, seq_no: i64, wh: i64) {
+            let mut e = event(
+                TX,
+                seq_no,
+                TransactionEventEnumType::Ended,
+                TriggerReasonEnumType::RemoteStop,
+                Utc::now(),
+                ChargingStateEnumType::EvConnected,
+            );
+            e.transaction_info.stopped_reason = Some(ReasonEnumType::Remote);
+            e.meter_value = Some(energy(
+                Utc::now(),
+                wh,
+                ReadingContextEnumType::TransactionEnd,
+            ));
+            self.station.call(&e).await.unwrap();
+        }
+
+        pub async fn display(&mut self) -> SetDisplayMessageRequest {
+            let (id, request) = self
+                .station
+                .expect_call::<SetDisplayMessageRequest>()
+                .await
+                .unwrap();
+            self.station
+                .respond::<SetDisplayMessageRequest>(
+                    &id,
+                    &SetDisplayMessageResponse {
+                        custom_data: None,
+                        status: DisplayMessageStatusEnumType::Accepted,
+                        status_info: None,
+                    },
+                )
+                .await
+                .unwrap();
+            request
+        }
+
+        pub async fn stop(&mut self, status: RequestStartStopStatusEnumType) {
+            let (id, request) = self
+                .station
+                .expect_call::<RequestStopTransactionRequest>()
+                .await
+                .unwrap();
+            assert_eq!(request.transaction_id, TX);
+            self.station
+                .respond::<RequestStopTransactionRequest>(
+                    &id,
+                    &RequestStopTransactionResponse {
+                        custom_data: None,
+                        status,
+                        status_info: None,
+                    },
+                )
+                .await
+                .unwrap();
+        }
+
+        /// The operator API's answer (status and body) to `method` on the limits path.
+        pub async fn raw(&self, method: Method, body: Option<Value>) -> (u16, Value) {
+            let mut request = self
+                .emsp_op
+                .client
+                .request(
+                    method,
+                    format!("{}{}", self.emsp_op.base, self.limits_path()),
+                )
+                .bearer_auth(&self.emsp_op.key);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap_or(Value::Null))
+        }
+    }
+
+    pub fn dec(v: &Value) -> rust_decimal::Decimal {
+        v.to_string()
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number: {v}"))
+    }
+
+    pub use unicharge_ocpp::v201::RequestStartStopStatusEnumType as StopStatus;
+}
+
+/// B4.2, cost limit, two instances: the eMSP's operator caps its driver's running session at
+/// 2.00 EUR (incl. VAT) with a stop message. At 3 kWh the CPO reports 1.50 spent and keeps
+/// charging; at 4 kWh (exactly 2.00: 1.60 + 0.40 VAT) it shows the stop message at the EVSE
+/// (not bound to the transaction, so it outlives it) and sends RequestStopTransaction. The
+/// station ends the transaction; the CDR reaching the eMSP costs 2.00 and its remark names the
+/// limit; the limits read REACHED / COST / Accepted, and can no longer be lifted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b4_2_msp_cost_limit_stops_the_session_and_the_cdr_says_why() {
+    use limits::*;
+    let mut r = roaming(chrono::Duration::minutes(2)).await;
+    let (code, set) = r
+        .raw(
+            Method::PUT,
+            Some(json!({
+                "maxCost": "2.00", "currency": "EUR",
+                "stopMessage": [{"language": "en", "text": "Your pre-paid credit is used up"}],
+            })),
+        )
+        .await;
+    assert_eq!(code, 200, "{set}");
+    assert_eq!(set["status"], "ARMED", "{set}");
+    assert_eq!(set["session_id"], r.session_id.as_str());
+    assert_eq!(dec(&set["limits"]["max_cost"]), "2.00".parse().unwrap());
+    assert_eq!(set["currency"], "EUR");
+    assert_eq!(dec(&set["cost"]), rust_decimal::Decimal::ZERO, "{set}");
+
+    r.metered(1, 3_000).await;
+    let (_, now) = r.raw(Method::GET, None).await;
+    assert_eq!(now["status"], "ARMED", "1.50 of 2.00: {now}");
+    assert_eq!(dec(&now["cost"]), "1.50".parse().unwrap(), "{now}");
+    assert_eq!(dec(&now["energy"]), "3".parse().unwrap(), "{now}");
+    assert!(now["duration"].as_i64().unwrap() >= 120, "{now}");
+
+    r.metered(2, 4_000).await;
+    let shown = r.display().await;
+    assert_eq!(
+        shown.message.message.content,
+        "Your pre-paid credit is used up"
+    );
+    assert_eq!(shown.message.message.language.as_deref(), Some("en"));
+    assert_eq!(
+        shown.message.transaction_id, None,
+        "outlives the transaction"
+    );
+    assert!(shown.message.end_date_time.is_some());
+    r.stop(StopStatus::Accepted).await;
+    r.ended(3, 4_000).await;
+
+    let cdrs = r
+        .emsp_op
+        .until(
+            &format!("/ocpi/partners/{}/received/cdrs", r.cpo_at_emsp),
+            |c| c.as_array().is_some_and(|a| !a.is_empty()),
+        )
+        .await;
+    let cdr = &cdrs[0]["object"];
+    assert_eq!(
+        cdr["remark"], "Stopped by the CPO: the MSP's COST limit was reached (max_cost 2.00 EUR)",
+        "{cdr:#}"
+    );
+    // OCPI 2.3.0 (the version both instances speak): 1.60 before taxes + 0.40 VAT = 2.00.
+    let total = &cdr["total_cost"];
+    assert_eq!(
+        dec(&total["before_taxes"]),
+        "1.60".parse().unwrap(),
+        "{total}"
+    );
+    assert_eq!(
+        dec(&total["taxes"][0]["amount"]),
+        "0.40".parse().unwrap(),
+        "{total}"
+    );
+    let (_, done) = r.raw(Method::GET, None).await;
+    assert_eq!(done["status"], "REACHED", "{done}");
+    assert_eq!(done["reached"], "COST", "{done}");
+    assert_eq!(done["stop_result"], "Accepted", "{done}");
+    assert!(
+        done["reached_at"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+            > r.started
+    );
+    let (code, refused) = r.raw(Method::DELETE, None).await;
+    assert_eq!(code, 502, "a reached limit stays: {refused}");
+}
+
+/// B4.2, duration and the CPO's checks: limits without any limit are refused by the eMSP's
+/// operator API (400) and a cost in another currency than the session's by the CPO (2001,
+/// 502 to the operator); another eMSP cannot read or set limits on the session (404). A
+/// 5-minute limit on a session running for 10 minutes is reached at once: no stop message
+/// was given so none is shown, the station refuses the first RequestStopTransaction, and the
+/// CPO asks again until it accepts. Limits lifted before would not have stopped anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b4_2_duration_limit_retried_until_the_station_stops_and_checks_refused() {
+    use limits::*;
+    let mut r = roaming(chrono::Duration::minutes(10)).await;
+    let (code, body) = r.raw(Method::PUT, Some(json!({"currency": "EUR"}))).await;
+    assert_eq!(code, 400, "{body}");
+    let (code, body) = r
+        .raw(
+            Method::PUT,
+            Some(json!({"maxCost": "5", "currency": "USD"})),
+        )
+        .await;
+    assert_eq!(code, 502, "{body}");
+    assert!(
+        body.to_string().contains("priced in EUR"),
+        "the CPO names the session's currency: {body}"
+    );
+    let (code, body) = r.raw(Method::GET, None).await;
+    assert_eq!(code, 502, "nothing set yet: {body}");
+
+    // Another eMSP of the same CPO party: the session is not its own.
+    let (token_a, versions_url, _) = r.cpo_op.partner("Other eMSP", &["NL*CPO"]).await;
+    let mut other = Peer::start("NL", "OTH").await;
+    other.register(&versions_url, &token_a, "2.2.1").await;
+    let url = format!(
+        "{}/{}",
+        other.endpoint("x-unicharge-sessionlimits"),
+        r.session_id
+    );
+    let (code, _, body) = other
+        .call(
+            Method::PUT,
+            &url,
+            Some(json!({"max_energy": 1, "last_updated": "2026-12-07T08:00:00Z"})),
+        )
+        .await;
+    assert_eq!(code, 404, "{body}");
+    let (code, _, _) = other.call(Method::GET, &url, None).await;
+    assert_eq!(code, 404);
+
+    // Set, read, lifted: nothing stops.
+    let (code, body) = r.raw(Method::PUT, Some(json!({"maxEnergy": "100"}))).await;
+    assert_eq!((code, &body["status"]), (200, &json!("ARMED")), "{body}");
+    let (code, _) = r.raw(Method::DELETE, None).await;
+    assert_eq!(code, 204);
+
+    let (code, body) = r.raw(Method::PUT, Some(json!({"maxDuration": 300}))).await;
+    assert_eq!(code, 200, "{body}");
+    r.stop(StopStatus::Rejected).await;
+    r.stop(StopStatus::Accepted).await;
+    let (_, done) = r.raw(Method::GET, None).await;
+    assert_eq!(done["status"], "REACHED", "{done}");
+    assert_eq!(done["reached"], "DURATION", "{done}");
+    assert!(done["duration"].as_i64().unwrap() >= 600, "{done}");
+    r.ended(1, 1_000).await;
+    let cdrs = r
+        .emsp_op
+        .until(
+            &format!("/ocpi/partners/{}/received/cdrs", r.cpo_at_emsp),
+            |c| c.as_array().is_some_and(|a| !a.is_empty()),
+        )
+        .await;
+    assert_eq!(
+        cdrs[0]["object"]["remark"],
+        "Stopped by the CPO: the MSP's DURATION limit was reached (max_duration 300 s)"
+    );
+}
+
+/// B2.4: the MSP gives its driver's own tariff with the session's limits; the CPO shows it at
+/// the EVSE for the session's transaction, one message per language (the station drops them
+/// when the transaction ends); the limits read back carry it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b2_4_msp_driver_tariff_shown_at_the_evse_during_the_session() {
+    use limits::*;
+    let mut r = roaming(chrono::Duration::minutes(1)).await;
+    let (code, body) = r
+        .raw(
+            Method::PUT,
+            Some(json!({
+                "maxEnergy": "30",
+                "driverTariff": [
+                    {"language": "en", "text": "Your tariff: 0.35 EUR/kWh, pre-paid"},
+                    {"language": "nl", "text": "Uw tarief: 0,35 EUR/kWh, vooruitbetaald"},
+                ],
+            })),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let en = r.display().await;
+    let nl = r.display().await;
+    for (m, lang, text) in [
+        (&en, "en", "Your tariff: 0.35 EUR/kWh, pre-paid"),
+        (&nl, "nl", "Uw tarief: 0,35 EUR/kWh, vooruitbetaald"),
+    ] {
+        assert_eq!(m.message.transaction_id.as_deref(), Some(TX));
+        assert_eq!(m.message.message.language.as_deref(), Some(lang));
+        assert_eq!(m.message.message.content, text);
+    }
+    let (_, now) = r.raw(Method::GET, None).await;
+    assert_eq!(now["limits"]["driver_tariff"][1]["language"], "nl", "{now}");
+    assert_eq!(now["status"], "ARMED", "{now}");
+}
