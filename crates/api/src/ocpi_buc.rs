@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use unicharge_core::api_keys::ApiRole;
 use unicharge_ocpi_server::operator as op;
 
-use unicharge_ocpi_server::emsp::session_limits::{self as limits, LimitsBody, SessionLimitsState};
+use unicharge_ocpi_server::emsp::session_limits::{self as limits, LimitsBody, LimitsView};
 use unicharge_ocpi_server::roles::{self, PublishedView};
 use utoipa::ToSchema;
 
@@ -131,14 +131,21 @@ pub struct LimitsDoc {
     pub driver_tariff: Option<Vec<serde_json::Value>>,
 }
 
-/// The CPO's state of a session's limits (OpenAPI description of the OCPI extension object
-/// `SessionLimitsState`, snake_case as on the OCPI wire).
+/// The CPO's state of a session's limits (OpenAPI description of
+/// `emsp::session_limits::LimitsView`).
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = OcpiSessionLimitsState)]
 pub struct LimitsStateDoc {
     pub session_id: String,
-    /// The limits as set (OCPI `SessionLimits`).
-    pub limits: serde_json::Value,
+    /// Decimal string, including VAT.
+    pub max_cost: Option<String>,
+    /// kWh, decimal string.
+    pub max_energy: Option<String>,
+    /// Seconds.
+    pub max_duration: Option<i64>,
+    pub stop_message: Vec<serde_json::Value>,
+    pub driver_tariff: Vec<serde_json::Value>,
     /// ARMED, REACHED, ENDED.
     pub status: String,
     /// COST, ENERGY, DURATION.
@@ -146,11 +153,12 @@ pub struct LimitsStateDoc {
     pub reached_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The station's answer to the stop (Accepted, Rejected) or why it failed.
     pub stop_result: Option<String>,
-    /// Cost so far including VAT (JSON number).
-    pub cost: Option<f64>,
+    /// Cost so far including VAT, decimal string.
+    pub cost: Option<String>,
+    /// The session's currency.
     pub currency: String,
-    /// kWh so far (JSON number).
-    pub energy: f64,
+    /// kWh so far, decimal string.
+    pub energy: String,
     /// Seconds since the session started.
     pub duration: i64,
 }
@@ -175,7 +183,7 @@ pub async fn put_limits(
     caller: Caller,
     Path((id, session_id)): Path<(i64, String)>,
     ApiJson(body): ApiJson<LimitsBody>,
-) -> Result<Json<SessionLimitsState>, ApiError> {
+) -> Result<Json<LimitsView>, ApiError> {
     caller.require(ApiRole::Operator)?;
     Ok(Json(
         limits::set(ocpi(&state)?, id, &session_id, body)
@@ -197,7 +205,7 @@ pub async fn get_limits(
     State(state): State<ApiState>,
     caller: Caller,
     Path((id, session_id)): Path<(i64, String)>,
-) -> Result<Json<SessionLimitsState>, ApiError> {
+) -> Result<Json<LimitsView>, ApiError> {
     caller.require(ApiRole::ReadOnly)?;
     Ok(Json(
         limits::read(ocpi(&state)?, id, &session_id)

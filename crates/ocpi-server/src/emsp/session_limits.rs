@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 pub use unicharge_ocpi::session_limits::SessionLimitsState;
 use unicharge_ocpi::session_limits::{SessionLimits, MODULE_ID};
 use unicharge_ocpi::types::DisplayText;
@@ -43,6 +43,55 @@ pub struct LimitsBody {
     pub driver_tariff: Vec<DisplayText>,
 }
 
+/// The CPO's state of a session's limits as the operator API shows it: camelCase, amounts as
+/// decimal strings (the OCPI object, `SessionLimitsState`, is snake_case with JSON numbers).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LimitsView {
+    pub session_id: String,
+    pub max_cost: Option<Decimal>,
+    pub max_energy: Option<Decimal>,
+    pub max_duration: Option<i64>,
+    pub stop_message: Vec<DisplayText>,
+    pub driver_tariff: Vec<DisplayText>,
+    /// ARMED, REACHED, ENDED.
+    pub status: String,
+    /// COST, ENERGY, DURATION.
+    pub reached: Option<String>,
+    pub reached_at: Option<chrono::DateTime<Utc>>,
+    /// The station's answer to the stop (Accepted, Rejected) or why it failed.
+    pub stop_result: Option<String>,
+    /// Cost so far including VAT (absent when no tariff prices the session).
+    pub cost: Option<Decimal>,
+    /// The session's currency (that of `cost` and `maxCost`).
+    pub currency: String,
+    /// kWh so far.
+    pub energy: Decimal,
+    /// Seconds since the session started.
+    pub duration: i64,
+}
+
+impl From<SessionLimitsState> for LimitsView {
+    fn from(s: SessionLimitsState) -> Self {
+        LimitsView {
+            session_id: s.session_id,
+            max_cost: s.limits.max_cost,
+            max_energy: s.limits.max_energy,
+            max_duration: s.limits.max_duration,
+            stop_message: s.limits.stop_message,
+            driver_tariff: s.limits.driver_tariff,
+            status: s.status.as_str().to_string(),
+            reached: s.reached.map(|r| r.as_str().to_string()),
+            reached_at: s.reached_at,
+            stop_result: s.stop_result,
+            cost: s.cost,
+            currency: s.currency,
+            energy: s.energy,
+            duration: s.duration,
+        }
+    }
+}
+
 async fn session_target(
     ocpi: &Ocpi,
     partner_id: i64,
@@ -64,7 +113,7 @@ pub async fn set(
     partner_id: i64,
     session_id: &str,
     body: LimitsBody,
-) -> Result<SessionLimitsState, OperatorError> {
+) -> Result<LimitsView, OperatorError> {
     let limits = SessionLimits {
         max_cost: body.max_cost,
         currency: body.currency.map(|c| c.to_ascii_uppercase()),
@@ -105,7 +154,7 @@ pub async fn set(
         session = session_id,
         "OCPI session limits set at the CPO"
     );
-    Ok(state)
+    Ok(state.into())
 }
 
 /// The limits as the CPO holds them, with what the session used so far.
@@ -113,9 +162,9 @@ pub async fn read(
     ocpi: &Ocpi,
     partner_id: i64,
     session_id: &str,
-) -> Result<SessionLimitsState, OperatorError> {
+) -> Result<LimitsView, OperatorError> {
     let (target, url) = session_target(ocpi, partner_id, session_id).await?;
-    call(
+    let state: SessionLimitsState = call(
         ocpi.http(),
         reqwest::Method::GET,
         &url,
@@ -124,7 +173,8 @@ pub async fn read(
         None::<&()>,
     )
     .await
-    .map_err(refused)
+    .map_err(refused)?;
+    Ok(state.into())
 }
 
 /// Lift the limits (the CPO refuses once one was reached).
