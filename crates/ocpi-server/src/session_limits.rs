@@ -16,6 +16,7 @@
 //! B2.4: a `driver_tariff` in the limits is shown at the EVSE for the session's transaction
 //! (bound to it, so the station drops it when the session ends).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -301,19 +302,26 @@ fn show_driver_tariff(ocpi: &Ocpi, session: &Roamed, texts: &[DisplayText], part
     });
 }
 
-/// The enforcer (see the module doc) until the process ends.
+/// The enforcer (see the module doc) until the process ends. The transactions under watch are
+/// kept in memory, so a transaction event of an unlimited session costs no store read; the set
+/// is rebuilt from the store whenever limits are set and at every periodic check.
 pub async fn run(ocpi: Ocpi, mut facts: tokio::sync::broadcast::Receiver<Fact>, wakeup: Wakeup) {
     let every = ocpi
         .settings()
         .session_limit_check
         .max(Duration::from_millis(10));
+    let mut watched: HashSet<(StationId, String)> = HashSet::new();
     loop {
         let only = tokio::select! {
             fact = facts.recv() => match fact {
                 Ok(Fact::TransactionStarted { station, transaction_id, .. }
                 | Fact::TransactionUpdated { station, transaction_id, .. }
                 | Fact::TransactionEnded { station, transaction_id, .. }) => {
-                    Some((station, transaction_id))
+                    let key = (station, transaction_id);
+                    if !watched.contains(&key) {
+                        continue;
+                    }
+                    Some(key)
                 }
                 Ok(_) => continue,
                 Err(RecvError::Lagged(_)) => None,
@@ -329,6 +337,12 @@ pub async fn run(ocpi: Ocpi, mut facts: tokio::sync::broadcast::Receiver<Fact>, 
                 continue;
             }
         };
+        if only.is_none() {
+            watched = rows
+                .iter()
+                .filter_map(|r| Some((r.station_id.clone()?, r.transaction_id.clone()?)))
+                .collect();
+        }
         for row in rows {
             if let Some((station, tx)) = &only {
                 if row.station_id.as_ref() != Some(station)
