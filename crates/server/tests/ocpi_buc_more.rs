@@ -760,6 +760,8 @@ async fn b4_2_msp_cost_limit_stops_the_session_and_the_cdr_says_why() {
     assert_eq!(dec(&now["energy"]), "3".parse().unwrap(), "{now}");
     assert!(now["duration"].as_i64().unwrap() >= 120, "{now}");
 
+    // A stop at 1.50 would be recorded before this event was sent.
+    let at_4kwh = chrono::Utc::now();
     r.metered(2, 4_000).await;
     let shown = r.display().await;
     assert_eq!(
@@ -803,13 +805,11 @@ async fn b4_2_msp_cost_limit_stops_the_session_and_the_cdr_says_why() {
     assert_eq!(done["status"], "REACHED", "{done}");
     assert_eq!(done["reached"], "COST", "{done}");
     assert_eq!(done["stopResult"], "Accepted", "{done}");
+    let reached_at: chrono::DateTime<chrono::Utc> =
+        done["reachedAt"].as_str().unwrap().parse().unwrap();
     assert!(
-        done["reachedAt"]
-            .as_str()
-            .unwrap()
-            .parse::<chrono::DateTime<chrono::Utc>>()
-            .unwrap()
-            > r.started
+        reached_at >= at_4kwh && reached_at > r.started,
+        "reached at 4 kWh, not before: {done}"
     );
     let (code, refused) = r.raw(Method::DELETE, None).await;
     assert_eq!(code, 502, "a reached limit stays: {refused}");
