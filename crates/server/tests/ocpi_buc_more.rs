@@ -237,6 +237,57 @@ async fn b8_2_roles_added_and_removed_are_published_to_the_partner_instance() {
     assert_eq!(locations["objects"], 1, "only LOCB is visible: {pulled:#}");
 }
 
+/// B8.2 when the partner does not take the PUT: a partner platform (the tests' peer, which
+/// answers a credentials PUT with 405) registered with NL*CPO; the operator adds NL*CPB. The
+/// operator is told the partner refused (502); the partner's parties are changed on our side,
+/// the roles it took stay NL*CPO, the publication is pending with the partner's error (and
+/// retried), and the partner keeps working with the token it has.
+#[tokio::test]
+async fn b8_2_publication_refused_by_the_partner_stays_pending() {
+    let cpo = TestCsms::start_with(&[], |s| {
+        quick(s);
+        s.ocpi.parties = vec![
+            PartySettings::cpo("NL", "CPO", "Unicharge CPO"),
+            PartySettings::cpo("NL", "CPB", "Unicharge CPO B"),
+        ];
+    })
+    .await;
+    let op = operator_of(&cpo);
+    let (token_a, versions_url, id) = op.partner("Plain eMSP", &["NL*CPO"]).await;
+    let mut peer = Peer::start("NL", "PLN").await;
+    peer.register(&versions_url, &token_a, "2.2.1").await;
+    let refused = op
+        .client
+        .put(format!("{}/ocpi/partners/{id}/parties", op.base))
+        .bearer_auth(&op.key)
+        .json(&json!({"parties": ["NL*CPO", "NL*CPB"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 502);
+    let view = op
+        .send(
+            Method::GET,
+            &format!("/ocpi/partners/{id}/published-roles"),
+            None,
+        )
+        .await;
+    assert_eq!(view["published"], json!(["NL*CPO CPO"]), "{view}");
+    assert_eq!(view["pending"], true, "{view}");
+    assert!(
+        view["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("405")),
+        "the partner's answer is named: {view}"
+    );
+    assert_eq!(sorted(&view["parties"]), ["NL*CPB", "NL*CPO"], "{view}");
+    // The connection stands: the partner's token still opens our endpoints.
+    let (code, _, body) = peer
+        .call(Method::GET, &peer.endpoint("locations"), None)
+        .await;
+    assert_eq!((code, &body["status_code"]), (200, &json!(1000)), "{body}");
+}
+
 /// A unicharge instance in a runtime of its own on a fixed port, so that stopping it stops
 /// everything it runs as a process exit would; its database stays in `dir`.
 struct Instance {
