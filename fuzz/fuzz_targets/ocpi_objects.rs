@@ -18,6 +18,7 @@ use unicharge_ocpi::commands::{Command, CommandType};
 use unicharge_ocpi::credentials::Credentials;
 use unicharge_ocpi::driver_messages::{DriverMessage, DriverMessageRequest};
 use unicharge_ocpi::locations::Location;
+use unicharge_ocpi::session_limits::{SessionLimits, SessionLimitsState};
 use unicharge_ocpi::sessions::Session;
 use unicharge_ocpi::tariffs::Tariff;
 use unicharge_ocpi::tokens::{AuthorizationInfo, Token};
@@ -69,6 +70,14 @@ fuzz_target!(|data: &[u8]| {
             // The driver-messages extension (ADR 0042) rides on the command pattern.
             object::<DriverMessageRequest>(rest);
             object::<DriverMessage>(rest);
+            // The session-limits extension (ADR 0045): read, checked, compared.
+            object::<SessionLimitsState>(rest);
+            if let Ok(limits) = serde_json::from_slice::<SessionLimits>(rest) {
+                let _ = limits.check();
+                let d = limits.max_cost.unwrap_or_default();
+                let _ = limits.reached(Some(d), d, limits.max_duration.unwrap_or_default());
+                object::<SessionLimits>(rest);
+            }
         }
         10 => {
             let Some(text) = text else { return };

@@ -13,8 +13,9 @@
 //! Without `--from` it runs `cargo test -p unicharge-server --test ocpi_cpo`, `--test
 //! ocpi_push` (the Sender pushes to a mock eMSP), `--test ocpi_emsp` (the eMSP role, two
 //! unicharge instances roaming), `--test ocpi_commands` (reservations and unlock), `--test
-//! ocpi_charging_profiles`, `--test ocpi_extensions` (the extension modules) and `--test
-//! ocpi_sync` (initial exchange, credentials rotation).
+//! ocpi_charging_profiles`, `--test ocpi_extensions` (the extension modules), `--test
+//! ocpi_sync` (initial exchange, credentials rotation) and `--test ocpi_buc_more` (roles
+//! published, session limits).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -50,6 +51,9 @@ const SUITES: &[&[&str]] = &[
     ],
     // The initial full exchange after registration and credentials rotation (ADR 0041).
     &["test", "-p", "unicharge-server", "--test", "ocpi_sync"],
+    // More business use cases (B8.2 roles published, ADR 0044; B4.2 / B2.4 session limits,
+    // ADR 0045), instances over HTTP.
+    &["test", "-p", "unicharge-server", "--test", "ocpi_buc_more"],
 ];
 
 /// The BUCs of seed 003 (OCPI 3.0 requirements, section "Business use cases").
@@ -145,12 +149,10 @@ const NOT_COVERED: &[(&str, &str)] = &[
         "B2.3",
         "NAP role not built; the Tariffs Sender serves registered eMSPs",
     ),
-    ("B2.4", "extension not built"),
     ("B3.2", "token migration between MSPs not built"),
     ("B3.3", "hub role not built"),
     ("B3.5", "Plug & Charge CCP: outside OCPI (ISO 15118 PKI)"),
     ("B3.6", "Plug & Charge CCP: outside OCPI (ISO 15118 PKI)"),
-    ("B4.2", "session limits extension not built"),
     ("B4.3", "pseudonymised session feed not built"),
     (
         "B7.1",
@@ -162,10 +164,6 @@ const NOT_COVERED: &[(&str, &str)] = &[
     ),
     ("B7.3", "SCSP role not built"),
     ("B7.4", "location energy reports not built"),
-    (
-        "B8.2",
-        "role updates are published only through credentials PUT by the partner",
-    ),
     ("B8.5", "signed payloads extension not built"),
     ("B9.1", "loyalty: not in any OCPI module"),
 ];

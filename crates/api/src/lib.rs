@@ -28,6 +28,7 @@ pub mod firmware;
 pub mod local_list;
 pub mod log_files;
 pub mod ocpi;
+pub mod ocpi_buc;
 pub mod ocpi_sync;
 pub mod personal_data;
 pub mod provisioning;
@@ -276,6 +277,11 @@ impl ApiState {
         ocpi_sync::sync_status,
         ocpi_sync::rotate_now,
         ocpi_sync::rotation_status,
+        ocpi_buc::put_parties,
+        ocpi_buc::published_roles,
+        ocpi_buc::put_limits,
+        ocpi_buc::get_limits,
+        ocpi_buc::delete_limits,
     ),
     components(schemas(
         stations::StationView,
@@ -357,6 +363,10 @@ impl ApiState {
         ocpi_sync::SyncDoc,
         ocpi_sync::ModuleDoc,
         ocpi_sync::RotationDoc,
+        ocpi_buc::PartiesBody,
+        ocpi_buc::PublishedDoc,
+        ocpi_buc::LimitsDoc,
+        ocpi_buc::LimitsStateDoc,
         tariffs::TariffList,
         tariffs::AssignmentBody,
         tariffs::AssignmentView,
@@ -481,6 +491,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(efc::routes())
         .merge(ocpi::routes())
         .merge(ocpi_sync::routes())
+        .merge(ocpi_buc::routes())
         .merge(accounts::routes())
         .merge(diameter::routes())
         .merge(ro::routes())

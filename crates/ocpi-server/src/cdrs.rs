@@ -121,7 +121,10 @@ pub(crate) async fn visible(
     let mut out = Vec::new();
     for r in sessions::visible(ocpi, caller, &parties).await? {
         if let Some(rec) = sessions::charge_record(ocpi, &r).await? {
-            out.push(build(ocpi, &r, &rec, version));
+            let mut cdr = build(ocpi, &r, &rec, version);
+            let session_id = sessions::session_id(&r.station, &r.tx.transaction_id);
+            cdr.remark = crate::session_limits::remark(ocpi, caller.partner.id, &session_id).await;
+            out.push(cdr);
         }
     }
     Ok(out)

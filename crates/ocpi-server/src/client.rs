@@ -102,7 +102,9 @@ pub async fn call_addressed<T: DeserializeOwned, B: Serialize>(
             code,
         });
     }
-    let envelope: transport::Response<serde_json::Value> =
+    // `data` is kept as its raw text and read from it: through a `serde_json::Value` a number
+    // would pass through an f64, and exact amounts (ADR 0032) would lose their scale.
+    let envelope: transport::Response<Box<serde_json::value::RawValue>> =
         serde_json::from_str(&text).map_err(|e| ClientError::Malformed {
             url: url.to_string(),
             detail: crate::reply::bounded(&e.to_string()),
@@ -114,10 +116,9 @@ pub async fn call_addressed<T: DeserializeOwned, B: Serialize>(
             message: crate::reply::bounded(&envelope.status_message.unwrap_or_default()),
         });
     }
-    serde_json::from_value(envelope.data.unwrap_or(serde_json::Value::Null)).map_err(|e| {
-        ClientError::Malformed {
-            url: url.to_string(),
-            detail: crate::reply::bounded(&e.to_string()),
-        }
+    let data = envelope.data.as_deref().map_or("null", |raw| raw.get());
+    serde_json::from_str(data).map_err(|e| ClientError::Malformed {
+        url: url.to_string(),
+        detail: crate::reply::bounded(&e.to_string()),
     })
 }

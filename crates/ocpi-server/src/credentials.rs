@@ -20,7 +20,6 @@ use chrono::Utc;
 use unicharge_ocpi::credentials::{Credentials, CredentialsRole};
 use unicharge_ocpi::locations::BusinessDetails;
 use unicharge_ocpi::transport::{HttpReply, StatusCode};
-use unicharge_ocpi::types::Role;
 use unicharge_ocpi::versions::{Endpoint, ModuleId, VersionDetails, VersionInfo};
 use unicharge_ocpi::Version;
 use unicharge_store::ocpi::Partner;
@@ -34,24 +33,26 @@ use crate::Ocpi;
 
 /// Our credentials for `partner`, carrying `token`.
 pub fn ours(ocpi: &Ocpi, partner: &Partner, token: String) -> Credentials {
+    // Only parties still in our configuration: one removed from it is no longer ours to
+    // publish (B8.2, see crate::roles).
     let roles = partner
         .parties
         .iter()
-        .map(|p| {
-            let settings = ocpi.settings().parties.iter().find(|s| {
+        .filter_map(|p| {
+            let s = ocpi.settings().parties.iter().find(|s| {
                 s.country_code.eq_ignore_ascii_case(&p.country_code)
                     && s.party_id.eq_ignore_ascii_case(&p.party_id)
-            });
-            CredentialsRole {
-                role: settings.map_or(Role::Cpo, |s| s.role.clone()),
+            })?;
+            Some(CredentialsRole {
+                role: s.role.clone(),
                 business_details: BusinessDetails {
-                    name: settings.map_or_else(|| "unicharge".into(), |s| s.name.clone()),
-                    website: settings.and_then(|s| s.website.clone()),
+                    name: s.name.clone(),
+                    website: s.website.clone(),
                     logo: None,
                 },
                 party_id: p.party_id.clone(),
                 country_code: p.country_code.clone(),
-            }
+            })
         })
         .collect();
     Credentials {
@@ -178,6 +179,7 @@ async fn exchange(ocpi: Ocpi, caller: Caller, called: String, bytes: Bytes) -> A
         .await
         .map_err(|(code, message)| Reply::error(code, message))?;
     let token_c = new_token();
+    let roles_before = scope::partner_roles(&caller.partner);
     let mut partner = caller.partner;
     partner.status = REGISTERED.into();
     partner.incoming_token_hash = Some(token_hash(&token_c));
@@ -199,6 +201,9 @@ async fn exchange(ocpi: Ocpi, caller: Caller, called: String, bytes: Bytes) -> A
     );
     crate::emsp::tokens::partner_registered(&ocpi, &partner).await;
     crate::onboard::credentials_set(&ocpi, &partner, how).await;
+    if how == crate::onboard::Registration::UpdatedByThem {
+        crate::roles::received(&ocpi, &partner, &roles_before).await;
+    }
     Ok(Reply::ok(&ours(&ocpi, &partner, token_c)))
 }
 

@@ -41,9 +41,11 @@ pub mod operator;
 pub mod outbox;
 pub mod push;
 pub mod reply;
+pub mod roles;
 pub mod rotation;
 pub mod scope;
 pub mod secrets;
+pub mod session_limits;
 pub mod sessions;
 pub mod settings;
 pub mod sweep;
@@ -89,6 +91,8 @@ struct Inner {
     /// Held during a credentials rotation ([`rotation`]): the schedule and the operator never
     /// rotate at the same time.
     rotating: tokio::sync::Mutex<()>,
+    /// Wakes the session-limits enforcer (B4.2, [`session_limits`]).
+    limits: session_limits::Wakeup,
 }
 
 impl Ocpi {
@@ -113,6 +117,8 @@ impl Ocpi {
             let _ = base_url.set(url.trim_end_matches('/').to_string());
         }
         let facts = csms.subscribe();
+        let limit_facts = csms.subscribe();
+        let limits = session_limits::Wakeup::default();
         let wakeup = outbox::Wakeup::default();
         let this = Ocpi(Arc::new(Inner {
             settings,
@@ -128,6 +134,7 @@ impl Ocpi {
             charging_profile_requests: charging_profiles::Pace::default(),
             syncing: Default::default(),
             rotating: Default::default(),
+            limits: limits.clone(),
         }));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -135,6 +142,8 @@ impl Ocpi {
                 runtime.spawn(sweep::run(this.clone()));
                 runtime.spawn(outbox::run(this.clone(), wakeup));
                 runtime.spawn(rotation::run(this.clone()));
+                runtime.spawn(roles::run(this.clone()));
+                runtime.spawn(session_limits::run(this.clone(), limit_facts, limits));
             }
             Err(_) => tracing::warn!("OCPI pushes not started: no Tokio runtime"),
         }
@@ -266,6 +275,12 @@ impl Ocpi {
             .route(
                 "/{version}/cpo/x-unicharge-cdrverdicts/{cdr_id}",
                 put(cdr_verdicts::put),
+            )
+            .route(
+                "/{version}/cpo/x-unicharge-sessionlimits/{session_id}",
+                get(session_limits::get)
+                    .put(session_limits::put)
+                    .delete(session_limits::delete),
             )
             .route(
                 "/{version}/cpo/chargingprofiles/{session_id}",

@@ -14,6 +14,14 @@ use crate::{full_view, rotation, Ocpi};
 /// request (or our operator's register call) until every push is written.
 pub async fn credentials_set(ocpi: &Ocpi, partner: &Partner, how: Registration) {
     rotation::record(ocpi, partner, how).await;
+    // Our answer (or our POST) carried our roles: the partner has them (B8.2).
+    crate::roles::published(
+        ocpi,
+        partner.id,
+        &crate::roles::current(ocpi, partner),
+        None,
+    )
+    .await;
     if how == Registration::UpdatedByThem {
         return;
     }

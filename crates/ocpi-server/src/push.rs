@@ -418,7 +418,9 @@ pub async fn enqueue_cdr(
     let Some(record) = sessions::charge_record(ocpi, roamed).await? else {
         return Ok(());
     };
-    let cdr = cdrs::build(ocpi, roamed, &record, version);
+    let mut cdr = cdrs::build(ocpi, roamed, &record, version);
+    let session_id = sessions::session_id(&roamed.station, &roamed.tx.transaction_id);
+    cdr.remark = crate::session_limits::remark(ocpi, partner.id, &session_id).await;
     let party = &roamed.location.party;
     enqueue(
         ocpi,

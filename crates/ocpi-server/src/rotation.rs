@@ -90,7 +90,7 @@ fn credentials_url(partner: &Partner) -> Option<String> {
 pub async fn rotate(ocpi: &Ocpi, partner_id: i64) -> Result<Partner, OperatorError> {
     let _one_at_a_time = ocpi.rotating().lock().await;
     let store = ocpi.ocpi_store();
-    let mut partner = store
+    let partner = store
         .ocpi_partner(partner_id)
         .await?
         .ok_or_else(|| OperatorError::NotFound(format!("OCPI partner {partner_id}")))?;
@@ -107,6 +107,22 @@ pub async fn rotate(ocpi: &Ocpi, partner_id: i64) -> Result<Partner, OperatorErr
              (ask its operator to rotate)"
         )));
     }
+    put_credentials(ocpi, partner, previous).await
+}
+
+/// Send our credentials, with a new token for the partner, in a credentials PUT (OCPI 2.2.1
+/// §7.1.3: "the credentials (or parts thereof) can be updated by sending the new credentials
+/// via a PUT request to the credentials endpoint" of the other platform; the module is
+/// symmetric). Used by the rotation (B8.1) and to publish our roles (B8.2, [`crate::roles`]):
+/// every PUT carries our current roles, so on success they are recorded as published. The
+/// caller holds [`Ocpi::rotating`].
+pub(crate) async fn put_credentials(
+    ocpi: &Ocpi,
+    mut partner: Partner,
+    previous: Option<RotationRow>,
+) -> Result<Partner, OperatorError> {
+    let store = ocpi.ocpi_store();
+    let partner_id = partner.id;
     let url = credentials_url(&partner).ok_or_else(|| {
         OperatorError::Invalid("the partner published no credentials endpoint".into())
     })?;
@@ -117,9 +133,10 @@ pub async fn rotate(ocpi: &Ocpi, partner_id: i64) -> Result<Partner, OperatorErr
         .as_ref()
         .map_or(partner.updated_at, |r| r.issued_at);
     let new_b = new_token();
+    let sent = ours(ocpi, &partner, new_b.clone());
     let mut row = RotationRow {
         partner_id,
-        initiated_by_us: true,
+        initiated_by_us: previous.as_ref().is_none_or(|r| r.initiated_by_us),
         issued_at,
         pending_token_hash: Some(token_hash(&new_b)),
         pending_since: Some(Utc::now()),
@@ -132,7 +149,7 @@ pub async fn rotate(ocpi: &Ocpi, partner_id: i64) -> Result<Partner, OperatorErr
         &url,
         &token,
         &version,
-        Some(&ours(ocpi, &partner, new_b)),
+        Some(&sent),
     )
     .await;
     metrics::counter!("ocpi_credentials_rotations_total",
@@ -159,6 +176,7 @@ pub async fn rotate(ocpi: &Ocpi, partner_id: i64) -> Result<Partner, OperatorErr
     row.issued_at = partner.updated_at;
     row.pending_since = None;
     store.put_ocpi_rotation(&row).await?;
+    crate::roles::published(ocpi, partner_id, &sent.roles, None).await;
     tracing::info!(partner = partner_id, name = %partner.name,
         "OCPI credentials rotated: the partner acknowledged the new token; the old one is void");
     Ok(partner)

@@ -49,6 +49,10 @@ pub struct OcpiSettings {
     /// `POST /api/v1/ocpi/partners/{id}/rotate-credentials` rotates one partner at any time.
     #[serde(with = "secs")]
     pub credentials_rotation: Duration,
+    /// How often the MSPs' session limits (B4.2) are checked besides every transaction event:
+    /// a session priced by time grows dearer between meter values.
+    #[serde(with = "secs")]
+    pub session_limit_check: Duration,
     /// Our own parties, each a CPO or an eMSP (`role`). Each partner is registered with some
     /// of them. (Last: a TOML array of tables follows the plain keys.)
     pub parties: Vec<PartySettings>,
@@ -115,6 +119,7 @@ impl Default for OcpiSettings {
             push_batch: 50,
             charging_profile_min_interval: Duration::from_secs(5),
             credentials_rotation: Duration::ZERO,
+            session_limit_check: Duration::from_secs(15),
             parties: vec![PartySettings {
                 country_code: "ZZ".into(),
                 party_id: "UNI".into(),

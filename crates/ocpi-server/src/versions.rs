@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use unicharge_ocpi::cdr_verdicts::MODULE_ID as CDR_VERDICTS;
 use unicharge_ocpi::driver_messages::MODULE_ID;
 use unicharge_ocpi::gdpr::MODULE_ID as GDPR;
+use unicharge_ocpi::session_limits::MODULE_ID as SESSION_LIMITS;
 use unicharge_ocpi::types::Role;
 use unicharge_ocpi::versions::{Endpoint, InterfaceRole, ModuleId, VersionDetails, VersionInfo};
 use unicharge_ocpi::Version;
@@ -77,6 +78,12 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
                 ModuleId::Other(CDR_VERDICTS.into()),
                 InterfaceRole::Receiver,
                 &format!("cpo/{CDR_VERDICTS}"),
+            ),
+            // Extension (B4.2, B2.4): the MSP's limits on a session, its driver's tariff.
+            e(
+                ModuleId::Other(SESSION_LIMITS.into()),
+                InterfaceRole::Receiver,
+                &format!("cpo/{SESSION_LIMITS}"),
             ),
         ]);
     }

@@ -41,6 +41,7 @@ pub mod locations;
 pub mod number;
 pub mod patch;
 pub mod raw;
+pub mod session_limits;
 pub mod sessions;
 pub mod tariffs;
 pub mod tokens;

@@ -10,6 +10,9 @@
 //! unicharge ocpi sync 2 [--full]              # pull CPO partner 2's locations, tariffs, sessions, CDRs
 //! unicharge ocpi sync-status 2                # the last pull per module
 //! unicharge ocpi rotate-credentials 2         # new tokens with partner 2 now (B8.1)
+//! unicharge ocpi partner-parties 2 --party NL*CPO --party NL*CPB   # publish our roles (B8.2)
+//! unicharge ocpi published-roles 2            # the roles partner 2 last took from us
+//! unicharge ocpi session-limits 3 <session> --max-cost 20.00 --currency EUR   # B4.2
 //! ```
 
 use anyhow::Context;
@@ -88,6 +91,46 @@ pub enum OcpiCommand {
     /// `ocpi.credentials_rotation` (seconds, 0 = off).
     RotateCredentials {
         id: i64,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Register a partner with these parties of ours (replacing its list) and publish them to
+    /// it as our roles, in a credentials PUT (B8.2; it also renews both tokens). Parties
+    /// added bring their locations and tariffs to it; parties removed are out of its reach.
+    PartnerParties {
+        id: i64,
+        /// Our party (`CC*PID`), repeatable; at least one.
+        #[arg(long = "party", required = true)]
+        parties: Vec<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// The roles a partner last took from us, and whether newer ones wait to be published
+    /// (a failed publication is retried every `ocpi.push_retry_max`).
+    PublishedRoles {
+        id: i64,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Cap a session a CPO partner pushed us (B4.2, pre-paid; the CPO stops it when a limit is
+    /// reached). Needs a CPO that publishes the x-unicharge-sessionlimits extension.
+    SessionLimits {
+        /// The CPO partner's id.
+        id: i64,
+        /// The OCPI session id (from `received/sessions`).
+        session_id: String,
+        /// Most the session may cost, including VAT, e.g. 20.00 (with --currency).
+        #[arg(long)]
+        max_cost: Option<String>,
+        /// The session's currency (ISO 4217).
+        #[arg(long)]
+        currency: Option<String>,
+        /// Most energy, kWh.
+        #[arg(long)]
+        max_energy: Option<String>,
+        /// Longest duration from the session's start, seconds.
+        #[arg(long)]
+        max_duration: Option<i64>,
         #[command(flatten)]
         api: ApiArgs,
     },
@@ -171,6 +214,39 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
                 reqwest::Method::POST,
                 &format!("ocpi/partners/{id}/rotate-credentials"),
                 None,
+            )
+            .await
+        }
+        OcpiCommand::PartnerParties { id, parties, api } => {
+            api.send(
+                reqwest::Method::PUT,
+                &format!("ocpi/partners/{id}/parties"),
+                Some(json!({"parties": parties})),
+            )
+            .await
+        }
+        OcpiCommand::PublishedRoles { id, api } => {
+            api.send(
+                reqwest::Method::GET,
+                &format!("ocpi/partners/{id}/published-roles"),
+                None,
+            )
+            .await
+        }
+        OcpiCommand::SessionLimits {
+            id,
+            session_id,
+            max_cost,
+            currency,
+            max_energy,
+            max_duration,
+            api,
+        } => {
+            api.send(
+                reqwest::Method::PUT,
+                &format!("ocpi/partners/{id}/sessions/{session_id}/limits"),
+                Some(json!({"maxCost": max_cost, "currency": currency,
+                            "maxEnergy": max_energy, "maxDuration": max_duration})),
             )
             .await
         }

@@ -15,6 +15,7 @@ pub mod charging;
 pub mod display;
 pub mod efc;
 pub mod ocpi;
+pub mod ocpi_buc;
 pub mod ocpi_reservations;
 pub mod personal_data;
 pub mod records;

@@ -78,6 +78,8 @@ pub trait OcpiStore:
     + OcpiEmsp
     + crate::ocpi_reservations::OcpiReservations
     + crate::ocpi_reservations::OcpiCdrVerdicts
+    + crate::ocpi_buc::OcpiPublishedRoles
+    + crate::ocpi_buc::OcpiSessionLimits
     + OcpiSync
     + Send
     + Sync

@@ -200,3 +200,44 @@ pub fn record(
         Utc::now(),
     )
 }
+
+/// What a running transaction has used and cost from its start up to `until`: the figures its
+/// next `TransactionEventResponse.totalCost` would give, priced with the tariff fixed on it (or
+/// the one that applies when none is fixed yet). `None` cost when no tariff applies. For
+/// watchers outside the message path (an MSP's session limits, OCPI B4.2).
+pub async fn so_far(
+    store: &dyn Store,
+    station: &StationId,
+    tx: &TransactionRecord,
+    until: DateTime<Utc>,
+) -> Result<(Usage, Option<unicharge_core::rating::CostBreakdown>), CallRefusal> {
+    let tariff = match tx.tariff_id.as_deref() {
+        Some(id) => by_id(store, id).await?,
+        None => None,
+    };
+    let tariff = match tariff {
+        Some(t) => Some(t),
+        None => {
+            select(
+                store,
+                station,
+                tx.evse_id,
+                tx.group_id_token.as_deref(),
+                tx.started_at,
+            )
+            .await?
+        }
+    };
+    // No event being answered: a "duplicate" current event adds nothing to what is stored.
+    let nothing = CurrentEvent {
+        seq_no: tx.last_seq_no,
+        timestamp: tx.started_at,
+        samples: &[],
+        charging_state: None,
+        duplicate: true,
+    };
+    let until = until.max(tx.started_at);
+    let usage = usage_until(store, station, Some(tx), &nothing, until).await?;
+    let cost = tariff.map(|t| unicharge_core::rating::rate(&t, &usage));
+    Ok((usage, cost))
+}

@@ -34,6 +34,7 @@ pub mod preferences;
 pub mod raw;
 pub mod receiver;
 pub mod scope;
+pub mod session_limits;
 pub mod sync;
 pub mod tokens;
 pub mod views;

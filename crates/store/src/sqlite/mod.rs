@@ -22,6 +22,7 @@ mod ledger;
 mod meter_readings;
 mod metered_usage;
 mod ocpi;
+mod ocpi_buc;
 mod ocpi_emsp;
 mod ocpi_hub;
 mod ocpi_outbox;

@@ -1,0 +1,147 @@
+//! Roles published to partners (migration 0097) and session limits (migration 0098).
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::columns::{parse_timestamp, timestamp};
+use super::SqliteStore;
+use crate::ocpi_buc::{OcpiPublishedRoles, OcpiSessionLimits, PublishedRolesRow, SessionLimitRow};
+use crate::Result;
+
+#[async_trait]
+impl OcpiPublishedRoles for SqliteStore {
+    async fn put_ocpi_published_roles(&self, r: &PublishedRolesRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ocpi_published_roles (partner_id, roles, published_at, last_error)
+             VALUES (?, ?, ?, ?)
+             ON CONFLICT (partner_id) DO UPDATE SET roles = excluded.roles,
+                published_at = excluded.published_at, last_error = excluded.last_error",
+        )
+        .bind(r.partner_id)
+        .bind(&r.roles)
+        .bind(timestamp(&r.published_at))
+        .bind(&r.last_error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn ocpi_published_roles(&self, partner_id: i64) -> Result<Option<PublishedRolesRow>> {
+        let row = sqlx::query("SELECT * FROM ocpi_published_roles WHERE partner_id = ?")
+            .bind(partner_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(PublishedRolesRow {
+                partner_id: row.try_get("partner_id")?,
+                roles: row.try_get("roles")?,
+                published_at: parse_timestamp(
+                    &row.try_get::<String, _>("published_at")?,
+                    "published_at",
+                )?,
+                last_error: row.try_get("last_error")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+fn optional_time(row: &SqliteRow, column: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    row.try_get::<Option<String>, _>(column)?
+        .map(|raw| parse_timestamp(&raw, column))
+        .transpose()
+}
+
+fn limit_row(row: &SqliteRow) -> Result<SessionLimitRow> {
+    let station: Option<String> = row.try_get("station_id")?;
+    Ok(SessionLimitRow {
+        partner_id: row.try_get("partner_id")?,
+        side: row.try_get("side")?,
+        session_id: row.try_get("session_id")?,
+        station_id: station.and_then(|s| unicharge_core::StationId::new(s).ok()),
+        transaction_id: row.try_get("transaction_id")?,
+        data: row.try_get("data")?,
+        reached: row.try_get("reached")?,
+        reached_at: optional_time(row, "reached_at")?,
+        stop_requested_at: optional_time(row, "stop_requested_at")?,
+        stop_result: row.try_get("stop_result")?,
+        last_updated: parse_timestamp(&row.try_get::<String, _>("last_updated")?, "last_updated")?,
+    })
+}
+
+#[async_trait]
+impl OcpiSessionLimits for SqliteStore {
+    async fn put_ocpi_session_limit(&self, r: &SessionLimitRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ocpi_session_limits
+                (partner_id, side, session_id, station_id, transaction_id, data, reached,
+                 reached_at, stop_requested_at, stop_result, last_updated)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (partner_id, side, session_id) DO UPDATE SET
+                station_id = excluded.station_id, transaction_id = excluded.transaction_id,
+                data = excluded.data, reached = excluded.reached,
+                reached_at = excluded.reached_at, stop_requested_at = excluded.stop_requested_at,
+                stop_result = excluded.stop_result, last_updated = excluded.last_updated",
+        )
+        .bind(r.partner_id)
+        .bind(&r.side)
+        .bind(&r.session_id)
+        .bind(r.station_id.as_ref().map(|s| s.as_str().to_string()))
+        .bind(&r.transaction_id)
+        .bind(&r.data)
+        .bind(&r.reached)
+        .bind(r.reached_at.as_ref().map(timestamp))
+        .bind(r.stop_requested_at.as_ref().map(timestamp))
+        .bind(&r.stop_result)
+        .bind(timestamp(&r.last_updated))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn ocpi_session_limit(
+        &self,
+        partner_id: i64,
+        side: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionLimitRow>> {
+        let row = sqlx::query(
+            "SELECT * FROM ocpi_session_limits
+             WHERE partner_id = ? AND side = ? AND session_id = ?",
+        )
+        .bind(partner_id)
+        .bind(side)
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(limit_row).transpose()
+    }
+
+    async fn ocpi_session_limits_armed(&self) -> Result<Vec<SessionLimitRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM ocpi_session_limits WHERE side = 'RECEIVED'
+               AND (stop_result IS NULL OR stop_result NOT IN ('Accepted', 'ENDED'))",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(limit_row).collect()
+    }
+
+    async fn delete_ocpi_session_limit(
+        &self,
+        partner_id: i64,
+        side: &str,
+        session_id: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM ocpi_session_limits WHERE partner_id = ? AND side = ? AND session_id = ?",
+        )
+        .bind(partner_id)
+        .bind(side)
+        .bind(session_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
