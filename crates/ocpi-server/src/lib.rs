@@ -45,6 +45,7 @@ pub mod roles;
 pub mod rotation;
 pub mod scope;
 pub mod secrets;
+pub mod session_index;
 pub mod session_limits;
 pub mod sessions;
 pub mod settings;
@@ -93,6 +94,8 @@ struct Inner {
     rotating: tokio::sync::Mutex<()>,
     /// Wakes the session-limits enforcer (B4.2, [`session_limits`]).
     limits: session_limits::Wakeup,
+    /// Session id → transaction, for the Receiver calls that name a session.
+    session_index: session_index::SessionIndex,
 }
 
 impl Ocpi {
@@ -135,6 +138,7 @@ impl Ocpi {
             syncing: Default::default(),
             rotating: Default::default(),
             limits: limits.clone(),
+            session_index: Default::default(),
         }));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -214,6 +218,10 @@ impl Ocpi {
 
     pub(crate) fn sealer(&self) -> &secrets::Sealer {
         &self.0.sealer
+    }
+
+    pub(crate) fn session_index(&self) -> &session_index::SessionIndex {
+        &self.0.session_index
     }
 
     pub(crate) fn charging_profile_pace(&self) -> &charging_profiles::Pace {

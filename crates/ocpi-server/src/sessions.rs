@@ -224,10 +224,13 @@ pub async fn build(ocpi: &Ocpi, r: &Roamed, version: &Version) -> Result<Session
             (usage.energy_wh, None, ocpi.settings().currency.clone(), at)
         }
     };
+    let id = session_id(&r.station, &r.tx.transaction_id);
+    ocpi.session_index()
+        .remember(&id, &r.station, &r.tx.transaction_id);
     Ok(Session {
         country_code: r.location.party.country_code.clone(),
         party_id: r.location.party.party_id.clone(),
-        id: session_id(&r.station, &r.tx.transaction_id),
+        id,
         start_date_time: r.tx.started_at,
         end_date_time: r.tx.ended_at,
         kwh: kwh(energy_wh),
@@ -279,9 +282,18 @@ pub async fn list(
 }
 
 /// The caller's session with this id, else 404.
+/// The caller's session `id`: through the session index (one transaction read) when the id
+/// was met since start-up, else by reading the visible stations' transactions once.
 pub async fn find(ocpi: &Ocpi, caller: &Caller, id: &str) -> Result<Roamed, Reply> {
     let parties = scope::visible_parties(caller)?;
-    matching(ocpi, caller, &parties, |station, tx| {
+    if let Some((station, transaction_id)) = ocpi.session_index().get(id) {
+        if let Some(r) = indexed(ocpi, caller, &parties, &station, &transaction_id).await? {
+            if session_id(&r.station, &r.tx.transaction_id) == id {
+                return Ok(r);
+            }
+        }
+    }
+    let found = matching(ocpi, caller, &parties, |station, tx| {
         session_id(station, &tx.transaction_id) == id
     })
     .await?
@@ -292,7 +304,49 @@ pub async fn find(ocpi: &Ocpi, caller: &Caller, id: &str) -> Result<Roamed, Repl
             StatusCode::CLIENT_ERROR,
             format!("no session {}", reply::bounded(id)),
         )
-    })
+    })?;
+    ocpi.session_index()
+        .remember(id, &found.station, &found.tx.transaction_id);
+    Ok(found)
+}
+
+/// The transaction the index names, if it is at a location of `parties` and ran with one of
+/// the caller's tokens (the checks [`matching`] makes).
+async fn indexed(
+    ocpi: &Ocpi,
+    caller: &Caller,
+    parties: &[Party],
+    station: &StationId,
+    transaction_id: &str,
+) -> Result<Option<Roamed>, Reply> {
+    let Some(location) = locations::visible_rows(ocpi, parties)
+        .await?
+        .into_iter()
+        .find(|l| l.stations.contains(station))
+    else {
+        return Ok(None);
+    };
+    let Some(tx) = ocpi
+        .store()
+        .transaction(station, transaction_id)
+        .await
+        .map_err(Reply::server_error)?
+    else {
+        return Ok(None);
+    };
+    let Some(uid) = tx.id_token.clone() else {
+        return Ok(None);
+    };
+    let Some(token) = owner_token(ocpi, &caller.partner, &uid).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Roamed {
+        data: locations::data(&location)?,
+        location,
+        station: station.clone(),
+        tx,
+        token,
+    }))
 }
 
 pub async fn one(
