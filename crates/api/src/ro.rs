@@ -225,7 +225,10 @@ pub async fn put_tariff(
     caller.require(ApiRole::Operator)?;
     let bad = |code: &'static str, m: &str| Err(ApiError::bad_request(code, m.to_owned()));
     let Some(unit) = QuotaUnit::parse(&body.unit) else {
-        return bad("invalid_unit", "unit is time, volume or serviceSpecific");
+        return bad(
+            "invalid_unit",
+            "unit is time, volume, serviceSpecific or money",
+        );
     };
     if body.id.is_empty() || body.id.len() > 128 {
         return bad("invalid_id", "a tariff id is 1 to 128 characters");

@@ -64,6 +64,10 @@ pub enum QuotaUnit {
     Volume,
     /// Events / service-specific units (CC-Service-Specific-Units).
     ServiceSpecific,
+    /// Money (CC-Money, RFC 8506 §8.22), counted in minor units of the tariff's currency
+    /// (cents for EUR): a money quota of 5.00 EUR is 500 units. Priced like the others, so
+    /// `price` 0.01 per `block` 1 charges the amount itself.
+    Money,
 }
 
 impl QuotaUnit {
@@ -72,6 +76,7 @@ impl QuotaUnit {
             QuotaUnit::Time => "time",
             QuotaUnit::Volume => "volume",
             QuotaUnit::ServiceSpecific => "serviceSpecific",
+            QuotaUnit::Money => "money",
         }
     }
 
@@ -80,6 +85,7 @@ impl QuotaUnit {
             "time" => QuotaUnit::Time,
             "volume" => QuotaUnit::Volume,
             "serviceSpecific" | "events" | "event" => QuotaUnit::ServiceSpecific,
+            "money" => QuotaUnit::Money,
             _ => return None,
         })
     }

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use unicharge_diameter::cc::{
-    CcRequestType, Cca, Ccr, FinalUnitIndication, GsuPoolReference, Mscc, RequestedAction,
+    CcMoney, CcRequestType, Cca, Ccr, FinalUnitIndication, GsuPoolReference, Mscc, RequestedAction,
     ServiceUnit,
 };
 use unicharge_diameter::rf::SubscriptionId;
@@ -27,9 +27,23 @@ fn unit() -> impl Strategy<Value = ServiceUnit> {
         proptest::option::of(any::<u64>()),
         proptest::option::of(any::<u32>().prop_map(Time)),
         proptest::option::of(0..3i32),
+        proptest::option::of(
+            (
+                any::<i64>(),
+                -6..6i32,
+                proptest::option::of(prop_oneof![Just(978u32), Just(840u32)]),
+            )
+                .prop_map(|(value_digits, exponent, currency_code)| CcMoney {
+                    value_digits,
+                    // Exponent 0 is sent as absent, which reads back as 0.
+                    exponent,
+                    currency_code,
+                }),
+        ),
     )
-        .prop_map(|(t, tot, i, o, s, ttc, tcu)| ServiceUnit {
+        .prop_map(|(t, tot, i, o, s, ttc, tcu, money)| ServiceUnit {
             cc_time: t,
+            cc_money: money,
             cc_total_octets: tot,
             cc_input_octets: i,
             cc_output_octets: o,

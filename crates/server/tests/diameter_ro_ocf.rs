@@ -1595,3 +1595,80 @@ async fn ro_ocf_sheds_load_with_3004() {
     }
     assert_eq!(r.account().await.reserved, d("2.00"));
 }
+
+/// Money quotas (RFC 8506 §8.22 CC-Money): a rating group priced per cent grants, reserves and
+/// debits amounts. RSU 5.00 EUR → GSU 5.00 EUR reserved; USU 3.25 EUR → 3.25 debited, the rest
+/// released; an amount the balance does not cover is granted what is left; another currency
+/// or a fraction of a cent is not rated.
+#[tokio::test]
+async fn ro_ocf_money_quotas_grant_reserve_and_debit_amounts() {
+    const MONEY: u32 = 50;
+    let mut t = tariffs();
+    let mut money = tariff("money", Some(MONEY), None, QuotaUnit::Money, "0.01", 1, 500);
+    money.max_grant = Some(100_000);
+    t.push(money);
+    let r = rig_with("10.00", |_| {}, t).await;
+    let eur = |value_digits: i64, exponent: i32| ServiceUnit {
+        cc_money: Some(unicharge_diameter::cc::CcMoney {
+            value_digits,
+            exponent,
+            currency_code: Some(978),
+        }),
+        ..Default::default()
+    };
+    let granted = |a: &Message| {
+        mscc_for(a, MONEY)
+            .child("Granted-Service-Unit")
+            .and_then(|g| g.child("CC-Money"))
+            .map(|m| {
+                let v = m.child("Unit-Value").unwrap();
+                (
+                    v.child("Value-Digits").and_then(Avp::as_i64).unwrap(),
+                    v.child("Exponent").and_then(Avp::as_i32).unwrap_or(0),
+                    m.child("Currency-Code").and_then(Avp::as_u32),
+                )
+            })
+    };
+
+    let mut i = ccr("money;1", CcRequestType::Initial, 0);
+    i.mscc = vec![rsu(MONEY, eur(5, 0))];
+    let a = r.send_ccr(&i).await;
+    assert_cca(&a, &i, 2001);
+    assert_eq!(granted(&a), Some((500, -2, Some(978))), "5.00 EUR granted");
+    assert_eq!(r.account().await.reserved, d("5.00"));
+
+    let mut t = ccr("money;1", CcRequestType::Termination, 1);
+    t.mscc = vec![usu(MONEY, eur(325, -2))];
+    assert_cca(&r.send_ccr(&t).await, &t, 2001);
+    let acc = r.account().await;
+    assert_eq!((acc.balance, acc.reserved), (d("6.75"), d("0")));
+
+    // 8.00 asked, 6.75 left: 6.75 granted.
+    let mut i = ccr("money;2", CcRequestType::Initial, 0);
+    i.mscc = vec![rsu(MONEY, eur(800, -2))];
+    let a = r.send_ccr(&i).await;
+    assert_cca(&a, &i, 2001);
+    assert_eq!(granted(&a), Some((675, -2, Some(978))));
+    assert_eq!(r.account().await.reserved, d("6.75"));
+
+    // USD (840) for a EUR tariff, and a tenth of a cent: not rated, nothing debited.
+    for (n, unit) in [
+        (
+            1,
+            ServiceUnit {
+                cc_money: Some(unicharge_diameter::cc::CcMoney {
+                    value_digits: 100,
+                    exponent: -2,
+                    currency_code: Some(840),
+                }),
+                ..Default::default()
+            },
+        ),
+        (2, eur(1, -3)),
+    ] {
+        let mut u = ccr("money;2", CcRequestType::Update, n);
+        u.mscc = vec![usu(MONEY, unit)];
+        r.send_ccr(&u).await;
+    }
+    assert_eq!(r.account().await.balance, d("6.75"));
+}

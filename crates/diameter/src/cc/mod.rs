@@ -62,10 +62,50 @@ impl RequestedAction {
     }
 }
 
+/// CC-Money (RFC 8506 §8.22): Value-Digits × 10^Exponent in the currency of Currency-Code
+/// (ISO 4217 numeric; absent: the one the parties agreed on).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CcMoney {
+    pub value_digits: i64,
+    pub exponent: i32,
+    pub currency_code: Option<u32>,
+}
+
+impl CcMoney {
+    fn to_avp(self) -> Avp {
+        let mut value = vec![Avp::named(
+            "Value-Digits",
+            crate::Value::Integer64(self.value_digits),
+        )];
+        if self.exponent != 0 {
+            value.push(Avp::named(
+                "Exponent",
+                crate::Value::Integer32(self.exponent),
+            ));
+        }
+        let mut c = vec![Avp::grouped("Unit-Value", value)];
+        if let Some(code) = self.currency_code {
+            c.push(Avp::u32("Currency-Code", code));
+        }
+        Avp::grouped("CC-Money", c)
+    }
+
+    fn from_avp(a: &Avp) -> Option<CcMoney> {
+        let value = a.child("Unit-Value")?;
+        Some(CcMoney {
+            value_digits: value.child("Value-Digits")?.as_i64()?,
+            exponent: value.child("Exponent").and_then(Avp::as_i32).unwrap_or(0),
+            currency_code: a.child("Currency-Code").and_then(Avp::as_u32),
+        })
+    }
+}
+
 /// The content of a Requested-, Granted- or Used-Service-Unit (RFC 8506 §8.17–8.19).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceUnit {
     pub cc_time: Option<u32>,
+    /// A money quota (RFC 8506 §8.22).
+    pub cc_money: Option<CcMoney>,
     pub cc_total_octets: Option<u64>,
     pub cc_input_octets: Option<u64>,
     pub cc_output_octets: Option<u64>,
@@ -84,6 +124,9 @@ impl ServiceUnit {
         }
         if let Some(v) = self.cc_time {
             c.push(Avp::u32("CC-Time", v));
+        }
+        if let Some(m) = self.cc_money {
+            c.push(m.to_avp());
         }
         for (n, v) in [
             ("CC-Total-Octets", self.cc_total_octets),
@@ -105,6 +148,7 @@ impl ServiceUnit {
         let u64_of = |n: &str| a.child(n).and_then(Avp::as_u64);
         ServiceUnit {
             cc_time: a.child("CC-Time").and_then(Avp::as_u32),
+            cc_money: a.child("CC-Money").and_then(CcMoney::from_avp),
             cc_total_octets: u64_of("CC-Total-Octets"),
             cc_input_octets: u64_of("CC-Input-Octets"),
             cc_output_octets: u64_of("CC-Output-Octets"),

@@ -491,6 +491,8 @@ impl Quota {
             cc_input_octets: volume.then_some(u.input),
             cc_output_octets: volume.then_some(u.output),
             cc_service_specific_units: units.then_some(u.units),
+            // The CTF meters time, octets and events; money quotas are the OCF's side.
+            cc_money: None,
             tariff_time_change: None,
             tariff_change_usage: tcu,
         }

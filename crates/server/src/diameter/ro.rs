@@ -28,8 +28,9 @@ use unicharge_core::online::{
     currency_numeric, find_tariff, quota, subscription_id_type_name, unit_value, OnlineTariff,
     QuotaUnit, SwitchSide,
 };
+use unicharge_core::tariff::currency_minor_units;
 use unicharge_diameter::cc::{
-    CcRequestType, Cca, Ccr, FinalUnitIndication, GsuPoolReference, Mscc, RequestedAction,
+    CcMoney, CcRequestType, Cca, Ccr, FinalUnitIndication, GsuPoolReference, Mscc, RequestedAction,
     ServiceUnit,
 };
 use unicharge_diameter::peer::{PeerHandle, PeerTable, RequestHandler};
@@ -207,8 +208,8 @@ pub struct Ocf {
 }
 
 /// The units of a Service-Unit in the tariff's unit.
-fn units_of(u: &ServiceUnit, unit: QuotaUnit) -> Option<u64> {
-    match unit {
+fn units_of(u: &ServiceUnit, tariff: &OnlineTariff) -> Option<u64> {
+    match tariff.unit {
         QuotaUnit::Time => u.cc_time.map(u64::from),
         QuotaUnit::Volume => u
             .cc_total_octets
@@ -217,15 +218,57 @@ fn units_of(u: &ServiceUnit, unit: QuotaUnit) -> Option<u64> {
                 (i, o) => Some(i.unwrap_or(0).saturating_add(o.unwrap_or(0))),
             }),
         QuotaUnit::ServiceSpecific => u.cc_service_specific_units,
+        QuotaUnit::Money => money_units(u.cc_money?, &tariff.currency),
     }
 }
 
-fn service_unit(unit: QuotaUnit, units: u64) -> ServiceUnit {
+/// A CC-Money amount in minor units of `currency`; `None` for another currency, a negative
+/// amount, or one that is not a whole number of minor units (it cannot be granted or charged
+/// exactly).
+fn money_units(m: CcMoney, currency: &str) -> Option<u64> {
+    if m.currency_code
+        .is_some_and(|c| Some(c) != currency_numeric(currency))
+    {
+        return None;
+    }
+    // Value-Digits × 10^(Exponent + minor digits), in integers, exactly.
+    let scale = i64::from(m.exponent) + i64::from(currency_minor_units(currency));
+    let mut units = i128::from(m.value_digits);
+    if units == 0 {
+        return Some(0);
+    }
+    if scale >= 0 {
+        for _ in 0..scale.min(40) {
+            units = units.checked_mul(10)?;
+        }
+    } else {
+        for _ in 0..(-scale).min(40) {
+            if units % 10 != 0 {
+                return None;
+            }
+            units /= 10;
+        }
+    }
+    u64::try_from(units).ok()
+}
+
+/// A money quota of `units` minor units of `currency` as CC-Money.
+fn cc_money(units: u64, currency: &str) -> CcMoney {
+    let minor = currency_minor_units(currency);
+    CcMoney {
+        value_digits: i64::try_from(units).unwrap_or(i64::MAX),
+        exponent: -(minor as i32),
+        currency_code: currency_numeric(currency),
+    }
+}
+
+fn service_unit(tariff: &OnlineTariff, units: u64) -> ServiceUnit {
     let mut s = ServiceUnit::default();
-    match unit {
+    match tariff.unit {
         QuotaUnit::Time => s.cc_time = Some(u32::try_from(units).unwrap_or(u32::MAX)),
         QuotaUnit::Volume => s.cc_total_octets = Some(units),
         QuotaUnit::ServiceSpecific => s.cc_service_specific_units = Some(units),
+        QuotaUnit::Money => s.cc_money = Some(cc_money(units, &tariff.currency)),
     }
     s
 }
@@ -793,6 +836,8 @@ impl Ocf {
                 QuotaUnit::ServiceSpecific => {
                     c.unit_quota_threshold.map(|t| ("Unit-Quota-Threshold", t))
                 }
+                // RFC 8506 / TS 32.299 define no threshold for money quotas.
+                QuotaUnit::Money => None,
             };
             if let Some((name, t)) = threshold {
                 v.push(Avp::u32(name, t));
@@ -924,7 +969,7 @@ impl Ocf {
             let mut cost = Decimal::ZERO;
             let mut ok = true;
             for u in &m.used {
-                let units = units_of(u, tariff.unit).unwrap_or(0);
+                let units = units_of(u, tariff).unwrap_or(0);
                 let price = tariff.price_for(SwitchSide::from_tariff_change_usage(
                     u.tariff_change_usage,
                     now,
@@ -1039,7 +1084,7 @@ impl Ocf {
                     now,
                 );
             }
-            let requested = m.requested.as_ref().and_then(|r| units_of(r, tariff.unit));
+            let requested = m.requested.as_ref().and_then(|r| units_of(r, tariff));
             let q = match quota(
                 tariff,
                 &plan.account.unit,
@@ -1085,7 +1130,7 @@ impl Ocf {
                 plan.mscc.push(out.to_avp_with(vec![]));
                 continue;
             }
-            let mut gsu = service_unit(tariff.unit, q.units);
+            let mut gsu = service_unit(tariff, q.units);
             gsu.tariff_time_change = tariff.pending_switch(now).map(|s| Time::from_utc(s.at));
             out.granted = Some(gsu);
             out.result_code = Some(result_code::DIAMETER_SUCCESS);
@@ -1105,6 +1150,7 @@ impl Ocf {
                             QuotaUnit::Time => 0,
                             QuotaUnit::Volume => 2,
                             QuotaUnit::ServiceSpecific => 5,
+                            QuotaUnit::Money => 1,
                         },
                         value_digits: digits,
                         exponent: (exponent != 0).then_some(exponent),
@@ -1171,8 +1217,8 @@ impl Ocf {
             let units = m
                 .requested
                 .as_ref()
-                .and_then(|r| units_of(r, tariff.unit))
-                .or_else(|| m.used.first().and_then(|u| units_of(u, tariff.unit)))
+                .and_then(|r| units_of(r, tariff))
+                .or_else(|| m.used.first().and_then(|u| units_of(u, tariff)))
                 .unwrap_or(tariff.default_grant.max(1));
             let price = tariff.price_at(now);
             let cost = match tariff.cost(&plan.account.unit, units, price) {
@@ -1200,7 +1246,7 @@ impl Ocf {
                     ) {
                         result = code::CREDIT_LIMIT_REACHED;
                     } else {
-                        out.granted = Some(service_unit(tariff.unit, units));
+                        out.granted = Some(service_unit(tariff, units));
                     }
                 }
                 RequestedAction::RefundAccount => {
@@ -1213,7 +1259,7 @@ impl Ocf {
                     {
                         result = result_code::DIAMETER_UNABLE_TO_COMPLY;
                     } else {
-                        out.granted = Some(service_unit(tariff.unit, units));
+                        out.granted = Some(service_unit(tariff, units));
                     }
                 }
                 RequestedAction::CheckBalance => {
@@ -1225,7 +1271,7 @@ impl Ocf {
                             tariff.reservation_price(now),
                         )
                         .unwrap_or(0);
-                    let mut gsu = service_unit(tariff.unit, affordable.min(u64::from(u32::MAX)));
+                    let mut gsu = service_unit(tariff, affordable.min(u64::from(u32::MAX)));
                     gsu.tariff_time_change =
                         tariff.pending_switch(now).map(|s| Time::from_utc(s.at));
                     out.granted = Some(gsu);
