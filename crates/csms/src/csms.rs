@@ -204,13 +204,50 @@ impl Csms {
         self.shared.registry.get(station)
     }
 
+    /// Connected to this node or, in a cluster, to another one (ADR 0048): an operation can
+    /// reach it.
     pub fn is_connected(&self, station: &StationId) -> bool {
-        self.connection(station).is_some()
+        self.connection(station).is_some() || self.holder_elsewhere(station).is_some()
     }
 
-    /// Stations connected right now, sorted.
+    /// The OCPP version the station's connection speaks, wherever it is held.
+    pub fn connected_version(&self, station: &StationId) -> Option<unicharge_ocpp::OcppVersion> {
+        match self.connection(station) {
+            Some(handle) => Some(handle.version),
+            None => self.holder_elsewhere(station).map(|h| h.version),
+        }
+    }
+
+    /// Stations connected right now (to any node of the cluster), sorted.
     pub fn connected_stations(&self) -> Vec<StationId> {
-        self.shared.registry.stations()
+        let mut stations = self.shared.registry.stations();
+        if let Some(cluster) = self.shared.registry.cluster() {
+            stations.extend(cluster.held_elsewhere());
+            stations.sort();
+            stations.dedup();
+        }
+        stations
+    }
+
+    /// Stations whose connections this node holds, with the version each speaks.
+    pub fn stations_held_here(&self) -> Vec<(StationId, unicharge_ocpp::OcppVersion)> {
+        self.shared
+            .registry
+            .handles()
+            .into_iter()
+            .map(|h| (h.station_id, h.version))
+            .collect()
+    }
+
+    /// Join a cluster (ADR 0048): connections held here are announced to the other nodes, and
+    /// calls to stations held elsewhere go through it. False if already joined.
+    pub fn join_cluster(&self, cluster: Arc<dyn crate::cluster::Cluster>) -> bool {
+        self.shared.registry.join(cluster)
+    }
+
+    /// Another node that holds the station's connection, when this one does not.
+    pub(crate) fn holder_elsewhere(&self, station: &StationId) -> Option<crate::cluster::Holder> {
+        self.shared.registry.cluster()?.holder(station)
     }
 
     /// Close a station's connection (after its credentials changed, say). True if it had one.

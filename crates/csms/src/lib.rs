@@ -23,6 +23,7 @@
 pub mod authorization;
 pub mod availability;
 pub mod certificate_management;
+pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod csms;

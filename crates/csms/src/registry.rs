@@ -3,19 +3,25 @@
 //! Touched only when a station connects or disconnects and when the CSMS starts a call — never
 //! on the path of a message a station sends — so one mutex serves 100k stations without
 //! contention.
+//!
+//! In a cluster (ADR 0048) the registry also tells the [`Cluster`] when this node starts and
+//! stops holding a station's connection, so that other nodes can route their calls here.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use unicharge_core::StationId;
 
+use crate::cluster::Cluster;
 use crate::connection::ConnectionHandle;
 
 #[derive(Default)]
 pub struct Registry {
     connections: Mutex<HashMap<StationId, ConnectionHandle>>,
     generations: AtomicU64,
+    /// The other nodes, when this one is part of a cluster (set once, at start).
+    cluster: OnceLock<Arc<dyn Cluster>>,
 }
 
 impl Registry {
@@ -26,7 +32,12 @@ impl Registry {
 
     /// Make `handle` the station's connection; returns the one it replaces, if any.
     pub fn insert(&self, handle: ConnectionHandle) -> Option<ConnectionHandle> {
-        self.lock().insert(handle.station_id.clone(), handle)
+        let (station, version) = (handle.station_id.clone(), handle.version);
+        let replaced = self.lock().insert(station.clone(), handle);
+        if let Some(cluster) = self.cluster.get() {
+            cluster.held(&station, version);
+        }
+        replaced
     }
 
     /// Forget the station's connection if it is still `generation`. True if it was.
@@ -34,10 +45,31 @@ impl Registry {
         let mut map = self.lock();
         if map.get(station).map(|h| h.generation) == Some(generation) {
             map.remove(station);
+            drop(map);
+            if let Some(cluster) = self.cluster.get() {
+                cluster.released(station);
+            }
             true
         } else {
             false
         }
+    }
+
+    /// Join a cluster: from now on connections starting and ending here are announced to it,
+    /// and those already held are announced at once. False if a cluster was joined before.
+    pub fn join(&self, cluster: Arc<dyn Cluster>) -> bool {
+        if self.cluster.set(cluster.clone()).is_err() {
+            return false;
+        }
+        for handle in self.handles() {
+            cluster.held(&handle.station_id, handle.version);
+        }
+        true
+    }
+
+    /// The cluster this node is part of, if any.
+    pub fn cluster(&self) -> Option<&Arc<dyn Cluster>> {
+        self.cluster.get()
     }
 
     pub fn get(&self, station: &StationId) -> Option<ConnectionHandle> {

@@ -25,6 +25,7 @@ use unicharge_ocpp::v201::{Action, Initiator, OcppRequest};
 use unicharge_ocpp::{Direction, ErrorCode, OcppVersion, SchemaViolation, Validator};
 use unicharge_store::{CommandRecord, StoreError, Write};
 
+use crate::cluster::{RemoteCall, RemoteOutcome};
 use crate::connection::CallFailure;
 use crate::Csms;
 
@@ -246,32 +247,10 @@ impl Csms {
         check_request(action.as_str(), &payload)?;
         let logged = redact(action, &payload);
         let sent_at = Utc::now();
-        let outcome =
-            match self.connection(station) {
-                None => Err(OpError::NotConnected(station.clone())),
-                Some(connection) if connection.version == OcppVersion::V16 => {
-                    // The same operation for a 1.6 station: translated there and back (or refused
-                    // before anything is sent when 1.6 cannot express it).
-                    let translated = crate::v16::outgoing::request(action, &payload)?;
-                    match connection
-                        .call(translated.action.as_str(), translated.payload.clone())
-                        .await
-                    {
-                        Ok(answer) => translated.answer(answer).map_err(|violation| {
-                            OpError::InvalidResponse {
-                                station: station.clone(),
-                                action,
-                                violation,
-                            }
-                        }),
-                        Err(failure) => Err(classify(station, action, failure)),
-                    }
-                }
-                Some(connection) => connection
-                    .call(action.as_str(), payload)
-                    .await
-                    .map_err(|failure| classify(station, action, failure)),
-            };
+        let outcome = match self.call_here(station, action, payload.clone()).await {
+            Some(outcome) => outcome,
+            None => self.call_elsewhere(station, action, payload).await,
+        };
         let (label, response) = match &outcome {
             Ok(answer) => ("result", Some(answer.to_string())),
             Err(e) => (e.log_label(), LoggedFailure::of(e).map(|f| f.to_json())),
@@ -299,6 +278,86 @@ impl Csms {
                 requested_by = %requester.label(), outcome = label, "CALL failed: {e}"),
         }
         outcome
+    }
+}
+
+impl Csms {
+    /// The CALL over this node's connection to the station, translated for a 1.6 station;
+    /// `None` when this node does not hold the station's connection.
+    async fn call_here(
+        &self,
+        station: &StationId,
+        action: Action,
+        payload: Value,
+    ) -> Option<Result<Value, OpError>> {
+        let connection = self.connection(station)?;
+        Some(if connection.version == OcppVersion::V16 {
+            // The same operation for a 1.6 station: translated there and back (or refused
+            // before anything is sent when 1.6 cannot express it).
+            match crate::v16::outgoing::request(action, &payload) {
+                Err(refused) => Err(refused),
+                Ok(translated) => {
+                    match connection
+                        .call(translated.action.as_str(), translated.payload.clone())
+                        .await
+                    {
+                        Ok(answer) => translated.answer(answer).map_err(|violation| {
+                            OpError::InvalidResponse {
+                                station: station.clone(),
+                                action,
+                                violation,
+                            }
+                        }),
+                        Err(failure) => Err(classify(station, action, failure)),
+                    }
+                }
+            }
+        } else {
+            connection
+                .call(action.as_str(), payload)
+                .await
+                .map_err(|failure| classify(station, action, failure))
+        })
+    }
+
+    /// The CALL through the node that holds the station's connection (ADR 0048), or
+    /// [`OpError::NotConnected`] at once when no node does.
+    async fn call_elsewhere(
+        &self,
+        station: &StationId,
+        action: Action,
+        payload: Value,
+    ) -> Result<Value, OpError> {
+        let Some(cluster) = self.shared().registry.cluster() else {
+            return Err(OpError::NotConnected(station.clone()));
+        };
+        let Some(holder) = cluster.holder(station) else {
+            return Err(OpError::NotConnected(station.clone()));
+        };
+        tracing::debug!(station = %station, action = action.as_str(), node = %holder.node,
+            "CALL through the holding node");
+        let call = RemoteCall {
+            station: station.clone(),
+            action,
+            payload,
+        };
+        cluster
+            .call(&holder, call, self.config().call_timeout)
+            .await
+            .into_result(station, action)
+    }
+
+    /// The holding node's side of [`Csms::call_elsewhere`]: send another node's CALL over this
+    /// node's connection. The calling node validated it and keeps the command log.
+    pub async fn call_for_node(&self, call: RemoteCall) -> RemoteOutcome {
+        let outcome = match self
+            .call_here(&call.station, call.action, call.payload)
+            .await
+        {
+            Some(outcome) => outcome,
+            None => Err(OpError::NotConnected(call.station.clone())),
+        };
+        RemoteOutcome::of(outcome)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod cli_efc;
 pub mod cli_firmware;
 pub mod cli_ocpi;
 pub mod cli_pki;
+pub mod cluster;
 pub mod demo;
 pub mod diameter;
 pub mod http;
@@ -42,6 +43,8 @@ pub struct Server {
     /// The OCPI front door (under `/ocpi` on the HTTP listener), unless `[ocpi] enabled = false`
     /// or there is no HTTP listener.
     pub ocpi: Option<unicharge_ocpi_server::Ocpi>,
+    /// This node's membership in a cluster, when `[cluster] nats_url` is set (ADR 0048).
+    pub cluster: Option<cluster::RunningCluster>,
 }
 
 impl Server {
@@ -58,6 +61,9 @@ impl Server {
     }
 
     pub async fn shutdown(self) {
+        if let Some(c) = &self.cluster {
+            c.shutdown();
+        }
         self.efc_listeners.shutdown();
         if let Some(d) = self.diameter {
             d.shutdown();
@@ -122,6 +128,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
     )
     .await?;
     csms.csms.contract_trust().configure(contract_trust);
+    let cluster = match settings.cluster.nats_url {
+        Some(_) => Some(cluster::join(&settings.cluster, &csms.csms).await?),
+        None => None,
+    };
     let initial_admin_key = unicharge_api::ensure_admin_key(store.as_ref())
         .await
         .map_err(|e| {
@@ -206,6 +216,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
         efc_listeners,
         diameter,
         ocpi,
+        cluster,
     })
 }
 

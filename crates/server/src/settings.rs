@@ -36,6 +36,11 @@
 //! supervision = ""               # silence before ASR; "" = 2 x acct_interim_interval
 //! watchdog_interval = "30s"      # Tw of RFC 3539
 //! allowed_peers = []             # Origin-Host names, or "@realm"; empty admits every peer
+//!
+//! [cluster]                      # several nodes behind a load balancer (docs/scaling.md)
+//! nats_url = "nats://127.0.0.1:4222"  # unset: a single node, no NATS
+//! node_id = "node-1"             # default: <hostname>-<pid>
+//! presence_ttl = "30s"           # a dead node's stations are unreachable after this at most
 //! ```
 
 use std::net::SocketAddr;
@@ -69,6 +74,8 @@ pub struct Settings {
     pub demo: bool,
     /// OCPI 2.2.1 / 2.3.0 roaming, served under `/ocpi` on the HTTP listener.
     pub ocpi: unicharge_ocpi_server::OcpiSettings,
+    /// Several nodes routed over NATS (ADR 0048); unset `nats_url`: a single node.
+    pub cluster: crate::cluster::ClusterSettings,
 }
 
 /// C07 Plug & Charge. Without `roots`, every Authorize carrying a contract certificate is
@@ -407,6 +414,7 @@ impl Default for Settings {
             plug_and_charge: PlugAndChargeSettings::default(),
             demo: false,
             ocpi: unicharge_ocpi_server::OcpiSettings::default(),
+            cluster: crate::cluster::ClusterSettings::default(),
         }
     }
 }
@@ -624,7 +632,7 @@ impl Settings {
 }
 
 /// Durations as `"300ms"`, `"30s"`, `"5m"`, `"1h"` (or a bare number of seconds).
-mod duration {
+pub(crate) mod duration {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};

@@ -140,10 +140,7 @@ pub async fn message_limits<R: ItemsRequest>(
     if count <= 1 {
         return Ok(MessageLimits::default());
     }
-    if csms
-        .connection(station)
-        .is_some_and(|c| c.version == unicharge_ocpp::OcppVersion::V16)
-    {
+    if csms.connected_version(station) == Some(unicharge_ocpp::OcppVersion::V16) {
         // 1.6 has no DeviceDataCtrlr to ask: GetConfiguration takes any number of keys, and
         // ChangeConfiguration sets one key, so SetVariables goes one item per message.
         let one_at_a_time = R::LIMIT_INSTANCE == "SetVariables";
