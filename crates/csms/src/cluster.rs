@@ -46,6 +46,9 @@ pub trait Cluster: Send + Sync + 'static {
     fn holder(&self, station: &StationId) -> Option<Holder>;
     /// Stations whose connections other nodes hold.
     fn held_elsewhere(&self) -> Vec<StationId>;
+    /// A fact this node committed, for the other nodes' cluster views. Must not block; may be
+    /// dropped under overload (views re-read the store when they miss facts).
+    fn fact(&self, fact: &crate::facts::Fact);
     /// Send the CALL through the holding node and return its outcome. `deadline` is how long
     /// the station may take (the holder's own call timeout); the transport adds its margin.
     async fn call(&self, holder: &Holder, call: RemoteCall, deadline: Duration) -> RemoteOutcome;

@@ -30,6 +30,8 @@ pub struct Shared {
     pub ca: Option<Arc<CaMaterial>>,
     /// Committed facts, to every subscriber ([`Csms::subscribe`]).
     pub facts: broadcast::Sender<Fact>,
+    /// Committed facts of every node of the cluster ([`Csms::subscribe_cluster`]).
+    pub cluster_facts: broadcast::Sender<Fact>,
     /// Per-station serialisation of local-list operations (block D versions).
     pub local_list_locks: crate::local_auth_list::StationLocks,
     /// Limits against strangers and password guessing (unregistered slots, lockouts, hash queue,
@@ -114,6 +116,7 @@ impl Csms {
             registry: Arc::new(Registry::default()),
             ca,
             facts: broadcast::channel(FACT_BUFFER).0,
+            cluster_facts: broadcast::channel(FACT_BUFFER).0,
             local_list_locks: Default::default(),
             site_load: Default::default(),
             data_transfer: Default::default(),
@@ -181,10 +184,26 @@ impl Csms {
         self.shared.facts.subscribe()
     }
 
+    /// Committed facts of every node of the cluster (this node's included), for views that must
+    /// show the whole cluster. Work that must happen once subscribes with [`Csms::subscribe`].
+    /// Alone, the same facts as [`Csms::subscribe`].
+    pub fn subscribe_cluster(&self) -> broadcast::Receiver<Fact> {
+        self.shared.cluster_facts.subscribe()
+    }
+
     /// Publish a committed fact. Only after the write that made it true was committed.
     pub(crate) fn publish(&self, fact: Fact) {
+        if let Some(cluster) = self.shared.registry.cluster() {
+            cluster.fact(&fact);
+        }
         // No subscriber is not an error: nobody is interested yet.
+        let _ = self.shared.cluster_facts.send(fact.clone());
         let _ = self.shared.facts.send(fact);
+    }
+
+    /// A fact another node committed (from the cluster's transport): to the cluster view only.
+    pub fn publish_from_node(&self, fact: Fact) {
+        let _ = self.shared.cluster_facts.send(fact);
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {

@@ -10,6 +10,11 @@
 //! The channel is a bounded broadcast: a subscriber that falls more than
 //! [`FACT_BUFFER`] facts behind is told how many it missed (`RecvError::Lagged`) and should
 //! re-read the store for what it cares about.
+//!
+//! With several nodes (ADR 0048) there are two views: [`crate::Csms::subscribe`] gives the facts
+//! of this node only — for work that must happen once (an OCPI push enqueued, a site rebalanced:
+//! the node where the fact happened does it) — and [`crate::Csms::subscribe_cluster`] gives the
+//! facts of every node, for views (the operator UI's live updates).
 
 use rust_decimal::Decimal;
 use unicharge_core::{RegistrationStatus, SecurityProfile, StationId};
@@ -17,8 +22,13 @@ use unicharge_core::{RegistrationStatus, SecurityProfile, StationId};
 /// How many facts a slow subscriber may fall behind before it misses some.
 pub const FACT_BUFFER: usize = 4096;
 
-/// Something that became true, durably.
-#[derive(Debug, Clone, PartialEq)]
+/// Something that became true, durably. Serialised (tagged JSON) to travel between nodes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    tag = "fact",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Fact {
     /// A station's WebSocket connection is up (it passed admission).
     StationConnected {

@@ -172,8 +172,27 @@ async fn an_operation_through_one_node_reaches_a_station_on_another() {
     let stations = [StationSpec::new("CL-1", 1)];
     let a = node("a", &url, &ns, &stations).await;
     let b = node("b", &url, &ns, &stations).await;
+    let mut facts_on_a = a.server.handle().subscribe_cluster();
+    let mut work_on_a = a.server.handle().subscribe();
     let mut station = boot(&b, "CL-1").await;
     until_seen(&a, "CL-1", true).await;
+    // B's committed facts reach A's cluster view (what A's UI live updates show).
+    let booted = tokio::time::timeout(BOUND, async {
+        loop {
+            match facts_on_a.recv().await.unwrap() {
+                unicharge_csms::Fact::StationBooted { station, status } => break (station, status),
+                _ => continue,
+            }
+        }
+    })
+    .await
+    .expect("B's StationBooted reached A");
+    assert_eq!(booted.0.as_str(), "CL-1");
+    assert_eq!(booted.1, unicharge_core::RegistrationStatus::Accepted);
+    // A's own facts (what work that must happen once reads) do not include B's.
+    while let Ok(fact) = work_on_a.try_recv() {
+        assert_ne!(fact.station().as_str(), "CL-1", "{fact:?}");
+    }
 
     let api = Api::of(&a);
     let call = tokio::spawn(async move {

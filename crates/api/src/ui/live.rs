@@ -162,7 +162,8 @@ pub async fn stream(
     _viewer: Viewer,
     Query(query): Query<LiveQuery>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let receiver = state.api.csms.subscribe();
+    // Every node's facts: the viewer may watch a station connected to another node.
+    let receiver = state.api.csms.subscribe_cluster();
     let only = query.station;
     let events = stream::unfold((receiver, only), |(mut receiver, only)| async move {
         loop {

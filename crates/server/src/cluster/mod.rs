@@ -8,11 +8,13 @@
 //! - answers CALLs other nodes send for its stations on `<prefix>.node.<node>.call` (NATS
 //!   request / reply), through the same send path as its own ([`calls`]);
 //! - sends its own CALLs for stations held elsewhere there, and fails fast (409
-//!   `station_not_connected`) when no node holds the station or its node does not answer.
+//!   `station_not_connected`) when no node holds the station or its node does not answer;
+//! - publishes its committed facts and feeds the others' into its cluster view ([`facts`]).
 //!
 //! Without it the node is alone and nothing here runs.
 
 pub mod calls;
+pub mod facts;
 pub mod presence;
 
 use std::sync::Arc;
@@ -109,6 +111,7 @@ pub struct NatsCluster {
     prefix: String,
     mirror: Arc<Mirror>,
     announcements: mpsc::UnboundedSender<Announcement>,
+    facts: mpsc::Sender<unicharge_csms::Fact>,
 }
 
 impl NatsCluster {
@@ -138,6 +141,12 @@ impl Cluster for NatsCluster {
 
     fn held_elsewhere(&self) -> Vec<StationId> {
         self.mirror.held_elsewhere()
+    }
+
+    fn fact(&self, fact: &unicharge_csms::Fact) {
+        if self.facts.try_send(fact.clone()).is_err() {
+            metrics::counter!("cluster_facts_dropped_total").increment(1);
+        }
     }
 
     async fn call(&self, holder: &Holder, call: RemoteCall, deadline: Duration) -> RemoteOutcome {
@@ -206,12 +215,14 @@ pub async fn join(settings: &ClusterSettings, csms: &Csms) -> anyhow::Result<Run
     })?;
     let mirror = Arc::new(Mirror::new(node.clone(), settings.presence_ttl));
     let (tx, rx) = mpsc::unbounded_channel();
+    let (facts_tx, facts_rx) = mpsc::channel(facts::OUTGOING_BUFFER);
     let cluster = Arc::new(NatsCluster {
         node: node.clone(),
         client: client.clone(),
         prefix: settings.subject_prefix.clone(),
         mirror: mirror.clone(),
         announcements: tx,
+        facts: facts_tx,
     });
     let responder = calls::serve(
         client.clone(),
@@ -222,6 +233,18 @@ pub async fn join(settings: &ClusterSettings, csms: &Csms) -> anyhow::Result<Run
     .await?;
     let mut tasks = vec![
         responder,
+        facts::follow(
+            client.clone(),
+            &settings.subject_prefix,
+            &node,
+            csms.clone(),
+        )
+        .await?,
+        facts::publish(
+            client.clone(),
+            facts::subject(&settings.subject_prefix, &node),
+            facts_rx,
+        ),
         tokio::spawn(presence::follow(bucket.clone(), mirror.clone())),
         tokio::spawn(presence::announce(bucket.clone(), mirror, node.clone(), rx)),
     ];
