@@ -52,6 +52,17 @@ pub trait Cluster: Send + Sync + 'static {
     /// Send the CALL through the holding node and return its outcome. `deadline` is how long
     /// the station may take (the holder's own call timeout); the transport adds its margin.
     async fn call(&self, holder: &Holder, call: RemoteCall, deadline: Duration) -> RemoteOutcome;
+    /// Ask the holding node to close the station's connection; true if it had one.
+    async fn disconnect(&self, holder: &Holder, station: &StationId, reason: &'static str) -> bool;
+}
+
+/// The reasons a connection is closed for on another node's request, as the static texts the
+/// connection task logs; any other is named generically.
+pub fn disconnect_reason(reason: &str) -> &'static str {
+    match reason {
+        "station removed" => "station removed",
+        _ => "closed at another node's request",
+    }
 }
 
 /// A CALL for a station held by another node, in the 2.0.1 vocabulary (the holding node

@@ -269,8 +269,24 @@ impl Csms {
         self.shared.registry.cluster()?.holder(station)
     }
 
-    /// Close a station's connection (after its credentials changed, say). True if it had one.
+    /// Close a station's connection (after it was removed, say), on whichever node holds it.
+    /// True if it had one.
     pub async fn disconnect(&self, station: &StationId, reason: &'static str) -> bool {
+        if self.disconnect_here(station, reason).await {
+            return true;
+        }
+        match (
+            self.shared.registry.cluster(),
+            self.holder_elsewhere(station),
+        ) {
+            (Some(cluster), Some(holder)) => cluster.disconnect(&holder, station, reason).await,
+            _ => false,
+        }
+    }
+
+    /// Close the station's connection if this node holds it (the holding node's side of a
+    /// [`Csms::disconnect`] made on another node). True if it had one.
+    pub async fn disconnect_here(&self, station: &StationId, reason: &'static str) -> bool {
         match self.connection(station) {
             Some(handle) => {
                 handle.close(reason).await;

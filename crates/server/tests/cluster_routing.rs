@@ -329,3 +329,32 @@ async fn a_connected_station_stays_reachable_past_the_presence_ttl() {
     let entry: Value = serde_json::from_slice(&kv.get("CL-4").await.unwrap().unwrap()).unwrap();
     assert_eq!(entry, json!({"node": "b", "version": "2.0.1"}));
 }
+
+/// Removing a station through node A closes its connection on node B (which holds it).
+#[tokio::test]
+async fn removing_a_station_through_one_node_closes_its_socket_on_another() {
+    let Some(url) = nats_url("removing_a_station_through_one_node_closes_its_socket_on_another")
+    else {
+        return;
+    };
+    let ns = namespace("remove");
+    let stations = [StationSpec::new("CL-5", 1)];
+    let a = node("a", &url, &ns, &stations).await;
+    let b = node("b", &url, &ns, &stations).await;
+    let mut station = boot(&b, "CL-5").await;
+    until_seen(&a, "CL-5", true).await;
+    let api = Api::of(&a);
+    let response = api
+        .http
+        .delete(format!("{}/api/v1/stations/CL-5", api.base))
+        .bearer_auth(&api.key)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    station
+        .expect_closed(BOUND)
+        .await
+        .expect("B closed the removed station's socket");
+    until_seen(&a, "CL-5", false).await;
+}

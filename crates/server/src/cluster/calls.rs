@@ -1,6 +1,8 @@
 //! CALLs between nodes: NATS request / reply on `<prefix>.node.<node>.call` (ADR 0048).
 //!
-//! The request is a [`RemoteCall`] (JSON), the reply a [`RemoteOutcome`] (JSON). The calling
+//! The request is a [`RemoteCall`] (JSON), the reply a [`RemoteOutcome`] (JSON). Closing a
+//! station's connection (it was removed) goes the same way on `<prefix>.node.<node>.disconnect`
+//! ([`Disconnect`], answered `true` / `false`). The calling
 //! node waits the station's call timeout plus a margin; a node that is gone is known at once
 //! (NATS answers "no responders"), so a call to a station whose node died fails fast as not
 //! connected instead of waiting for the timeout.
@@ -8,8 +10,10 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
-use unicharge_csms::cluster::{RemoteCall, RemoteOutcome};
+use unicharge_core::StationId;
+use unicharge_csms::cluster::{disconnect_reason, RemoteCall, RemoteOutcome};
 use unicharge_csms::Csms;
 
 /// What the calling node adds to the station's deadline for the trip to the holding node.
@@ -109,6 +113,64 @@ pub async fn serve(
                     tracing::warn!(node = %node, error = %e, "cluster: reply not sent");
                 }
             });
+        }
+    }))
+}
+
+/// A request to close a station's connection on the node that holds it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Disconnect {
+    pub station: StationId,
+    pub reason: String,
+}
+
+/// Ask the node answering on `subject` to close the station's connection; true if it had one.
+pub async fn send_disconnect(
+    client: &async_nats::Client,
+    subject: &str,
+    station: &StationId,
+    reason: &str,
+) -> bool {
+    let request = Disconnect {
+        station: station.clone(),
+        reason: reason.to_string(),
+    };
+    let Ok(body) = serde_json::to_vec(&request) else {
+        return false;
+    };
+    let request = async_nats::Request::new()
+        .payload(body.into())
+        .timeout(Some(TRANSIT_MARGIN));
+    match client.send_request(subject.to_string(), request).await {
+        Ok(reply) => serde_json::from_slice(&reply.payload).unwrap_or(false),
+        Err(e) => {
+            tracing::debug!(station = %station, error = %e, "cluster: disconnect not delivered");
+            false
+        }
+    }
+}
+
+/// Close the connections other nodes ask this node to close.
+pub async fn serve_disconnects(
+    client: async_nats::Client,
+    subject: String,
+    csms: Csms,
+) -> anyhow::Result<JoinHandle<()>> {
+    let mut requests = client.subscribe(subject).await?;
+    Ok(tokio::spawn(async move {
+        while let Some(message) = requests.next().await {
+            let Some(reply) = message.reply.clone() else {
+                continue;
+            };
+            let closed = match serde_json::from_slice::<Disconnect>(&message.payload) {
+                Ok(request) => {
+                    csms.disconnect_here(&request.station, disconnect_reason(&request.reason))
+                        .await
+                }
+                Err(_) => false,
+            };
+            let body = serde_json::to_vec(&closed).unwrap_or_default();
+            let _ = client.publish(reply, body.into()).await;
         }
     }))
 }

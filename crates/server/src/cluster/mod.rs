@@ -119,6 +119,11 @@ impl NatsCluster {
     fn call_subject(&self, node: &str) -> String {
         format!("{}.node.{node}.call", self.prefix)
     }
+
+    /// The subject a node closes connections on request on.
+    fn disconnect_subject(&self, node: &str) -> String {
+        format!("{}.node.{node}.disconnect", self.prefix)
+    }
 }
 
 #[async_trait]
@@ -157,6 +162,11 @@ impl Cluster for NatsCluster {
             deadline,
         )
         .await
+    }
+
+    async fn disconnect(&self, holder: &Holder, station: &StationId, reason: &'static str) -> bool {
+        let subject = self.disconnect_subject(&holder.node);
+        calls::send_disconnect(&self.client, &subject, station, reason).await
     }
 }
 
@@ -231,8 +241,15 @@ pub async fn join(settings: &ClusterSettings, csms: &Csms) -> anyhow::Result<Run
         node.clone(),
     )
     .await?;
+    let disconnects = calls::serve_disconnects(
+        client.clone(),
+        cluster.disconnect_subject(&node),
+        csms.clone(),
+    )
+    .await?;
     let mut tasks = vec![
         responder,
+        disconnects,
         facts::follow(
             client.clone(),
             &settings.subject_prefix,
