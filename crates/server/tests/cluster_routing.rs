@@ -358,3 +358,40 @@ async fn removing_a_station_through_one_node_closes_its_socket_on_another() {
         .expect("B closed the removed station's socket");
     until_seen(&a, "CL-5", false).await;
 }
+
+/// NATS keeps the bucket in memory: a restarted NATS server has lost it. The nodes create it
+/// again and refill it with their stations at the next renewal (simulated here by deleting the
+/// bucket's stream under the running nodes).
+#[tokio::test]
+async fn a_bucket_lost_by_nats_is_recreated_and_refilled() {
+    let Some(url) = nats_url("a_bucket_lost_by_nats_is_recreated_and_refilled") else {
+        return;
+    };
+    let ns = namespace("lost");
+    let stations = [StationSpec::new("CL-6", 1)];
+    let ttl = Duration::from_secs(1);
+    let a = node_with_ttl("a", &url, &ns, &stations, ttl).await;
+    let b = node_with_ttl("b", &url, &ns, &stations, ttl).await;
+    let _station = boot(&b, "CL-6").await;
+    until_seen(&a, "CL-6", true).await;
+
+    let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
+    js.delete_stream(format!("KV_{ns}")).await.unwrap();
+    let start = Instant::now();
+    let entry = loop {
+        assert!(
+            start.elapsed() < BOUND,
+            "the bucket was not recreated and refilled"
+        );
+        if let Ok(kv) = js.get_key_value(ns.as_str()).await {
+            if let Ok(Some(value)) = kv.get("CL-6").await {
+                break serde_json::from_slice::<Value>(&value).unwrap();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(entry["node"], "b");
+    // And node A still routes to it after the stale mirror entries aged out.
+    tokio::time::sleep(ttl).await;
+    until_seen(&a, "CL-6", true).await;
+}

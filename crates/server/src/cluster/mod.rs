@@ -266,10 +266,10 @@ pub async fn join(settings: &ClusterSettings, csms: &Csms) -> anyhow::Result<Run
         tokio::spawn(presence::announce(bucket.clone(), mirror, node.clone(), rx)),
     ];
     tasks.push(tokio::spawn(renew(
-        bucket,
+        js,
+        settings.clone(),
         csms.clone(),
         node.clone(),
-        settings.presence_ttl / 3,
     )));
     csms.join_cluster(cluster.clone());
     tracing::info!(node = %cluster.node, nats = %url, bucket = %settings.bucket,
@@ -309,20 +309,45 @@ async fn open_bucket(
     Ok(js.get_key_value(settings.bucket.as_str()).await?)
 }
 
-/// Put every station held here again, every `every`, so that the entries outlive the TTL
-/// while the stations stay connected (and come back after a NATS restart).
-async fn renew(bucket: jetstream::kv::Store, csms: Csms, node: String, every: Duration) {
+/// Put every station held here again, every third of the TTL, so that the entries outlive the
+/// TTL while the stations stay connected. When puts fail (the bucket lives in the NATS server's
+/// memory: a restarted server has lost it) the bucket is created again, and the next round
+/// refills it.
+async fn renew(js: jetstream::Context, settings: ClusterSettings, csms: Csms, node: String) {
     use futures_util::StreamExt as _;
-    let mut tick = tokio::time::interval(every);
+    let mut bucket: Option<jetstream::kv::Store> = None;
+    let mut tick = tokio::time::interval(settings.presence_ttl / 3);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let held = csms.stations_held_here();
-        futures_util::stream::iter(held)
+        let store = match &bucket {
+            Some(store) => store.clone(),
+            None => match open_bucket(&js, &settings).await {
+                Ok(store) => {
+                    bucket = Some(store.clone());
+                    store
+                }
+                Err(e) => {
+                    tracing::warn!(node = %node, error = %e,
+                        "cluster: the station bucket cannot be opened; retrying");
+                    continue;
+                }
+            },
+        };
+        let failed = std::sync::atomic::AtomicUsize::new(0);
+        futures_util::stream::iter(csms.stations_held_here())
             .for_each_concurrent(64, |(station, version)| {
-                let (bucket, node) = (&bucket, &node);
-                async move { presence::put(bucket, node, &station, version).await }
+                let (store, node, failed) = (&store, &node, &failed);
+                async move {
+                    if !presence::put(store, node, &station, version).await {
+                        failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
             })
             .await;
+        if failed.into_inner() > 0 {
+            // Open (and if need be create) the bucket again before the next round.
+            bucket = None;
+        }
     }
 }

@@ -179,7 +179,18 @@ pub async fn follow(store: kv::Store, mirror: Arc<Mirror>) {
                 continue;
             }
         };
-        while let Some(item) = watch.next().await {
+        loop {
+            // Renewals arrive every third of the TTL while any node holds a station; a watch
+            // silent for a whole TTL may be stuck on a stream NATS lost (a restarted server):
+            // start a new one, which first replays the current entries.
+            let item = match tokio::time::timeout(mirror.ttl, watch.next()).await {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(_) => {
+                    tracing::debug!("cluster: station bucket watch silent for a TTL; restarting");
+                    break;
+                }
+            };
             let entry = match item {
                 Ok(entry) => entry,
                 Err(e) => {
@@ -224,7 +235,9 @@ pub async fn announce(
 ) {
     while let Some(announcement) = announcements.recv().await {
         match announcement {
-            Announcement::Held(station, version) => put(&store, &node, &station, version).await,
+            Announcement::Held(station, version) => {
+                put(&store, &node, &station, version).await;
+            }
             Announcement::Released(station) => {
                 // Only our own entry: the station may already be held by another node.
                 if let Some(revision) = mirror.own_revision(&station) {
@@ -241,16 +254,20 @@ pub async fn announce(
     }
 }
 
-/// Put one entry of ours.
-pub async fn put(store: &kv::Store, node: &str, station: &StationId, version: OcppVersion) {
+/// Put one entry of ours. False if NATS did not take it (logged).
+pub async fn put(store: &kv::Store, node: &str, station: &StationId, version: OcppVersion) -> bool {
     let entry = Entry {
         node: node.to_string(),
         version: version.as_str().to_string(),
     };
     let value = serde_json::to_vec(&entry).unwrap_or_default();
-    if let Err(e) = store.put(key_of(station), value.into()).await {
-        tracing::warn!(station = %station, error = %e,
-            "cluster: cannot announce the station; other nodes reach it after the next renewal");
+    match store.put(key_of(station), value.into()).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(station = %station, error = %e,
+                "cluster: cannot announce the station; other nodes reach it after the next renewal");
+            false
+        }
     }
 }
 
