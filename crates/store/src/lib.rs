@@ -18,6 +18,7 @@ pub mod ocpi;
 pub mod ocpi_buc;
 pub mod ocpi_reservations;
 pub mod personal_data;
+pub mod postgres;
 pub mod records;
 pub mod ro;
 pub mod site_load;
