@@ -4,19 +4,19 @@
 -- Decimals are exact text; durations are whole seconds plus nanoseconds (exact, truncated to
 -- seconds only when rated).
 CREATE TABLE metered_usage (
-    station_id          TEXT NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
-    transaction_id      TEXT NOT NULL,
+    station_id          TEXT COLLATE "C" NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+    transaction_id      TEXT COLLATE "C" NOT NULL,
     -- the billing register (Energy.Active.Import.Register, no phase, at the outlet)
-    first_reading_at    TEXT,
-    first_reading_wh    TEXT,
-    last_reading_at     TEXT,
-    last_reading_wh     TEXT,
-    energy_wh           TEXT NOT NULL DEFAULT '0',
+    first_reading_at    TEXT COLLATE "C",
+    first_reading_wh    TEXT COLLATE "C",
+    last_reading_at     TEXT COLLATE "C",
+    last_reading_wh     TEXT COLLATE "C",
+    energy_wh           TEXT COLLATE "C" NOT NULL DEFAULT '0',
     energy_backwards    BIGINT NOT NULL DEFAULT 0,
     -- plug-state changes (chargingState of the TransactionEvents)
-    first_change_at     TEXT,
-    last_change_at      TEXT,
-    last_change_state   TEXT,           -- Charging | Idle | Unplugged
+    first_change_at     TEXT COLLATE "C",
+    last_change_at      TEXT COLLATE "C",
+    last_change_state   TEXT COLLATE "C",           -- Charging | Idle | Unplugged
     last_change_seq_no  BIGINT,
     charging_secs       BIGINT NOT NULL DEFAULT 0,
     charging_nanos      BIGINT NOT NULL DEFAULT 0,

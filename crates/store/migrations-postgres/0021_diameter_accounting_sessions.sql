@@ -3,19 +3,19 @@
 -- scanning every record. state is OPEN until a STOP or EVENT record (or the supervision timer)
 -- closes it; closed_reason says which.
 CREATE TABLE diameter_accounting_sessions (
-    session_id            TEXT PRIMARY KEY,
-    origin_host           TEXT NOT NULL,
-    origin_realm          TEXT NOT NULL,
-    subscription_id_type  TEXT,            -- END_USER_E164, END_USER_IMSI, …
-    subscription_id_data  TEXT,
-    service_context_id    TEXT,
+    session_id            TEXT COLLATE "C" PRIMARY KEY,
+    origin_host           TEXT COLLATE "C" NOT NULL,
+    origin_realm          TEXT COLLATE "C" NOT NULL,
+    subscription_id_type  TEXT COLLATE "C",            -- END_USER_E164, END_USER_IMSI, …
+    subscription_id_data  TEXT COLLATE "C",
+    service_context_id    TEXT COLLATE "C",
     first_record_number   BIGINT NOT NULL,
     last_record_number    BIGINT NOT NULL,
     records               BIGINT NOT NULL,
-    state                 TEXT NOT NULL,   -- OPEN, CLOSED
-    closed_reason         TEXT,            -- STOP_RECORD, EVENT_RECORD, SUPERVISION_TIMEOUT
-    started_at            TEXT NOT NULL,
-    last_record_at        TEXT NOT NULL
+    state                 TEXT COLLATE "C" NOT NULL,   -- OPEN, CLOSED
+    closed_reason         TEXT COLLATE "C",            -- STOP_RECORD, EVENT_RECORD, SUPERVISION_TIMEOUT
+    started_at            TEXT COLLATE "C" NOT NULL,
+    last_record_at        TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX diameter_accounting_sessions_by_time ON diameter_accounting_sessions (last_record_at);
 

@@ -3,34 +3,34 @@
 -- REAL. (account_id, reference) is unique: a retried operation is applied once.
 
 CREATE TABLE ledger_accounts (
-    id          TEXT PRIMARY KEY,
-    unit        TEXT NOT NULL,          -- money:EUR | time | volume | distance | events | service:<id>
-    floor       TEXT NOT NULL,
-    balance     TEXT NOT NULL,          -- top-ups − debits − commits
-    reserved    TEXT NOT NULL,          -- sum of open reservations
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    unit        TEXT COLLATE "C" NOT NULL,          -- money:EUR | time | volume | distance | events | service:<id>
+    floor       TEXT COLLATE "C" NOT NULL,
+    balance     TEXT COLLATE "C" NOT NULL,          -- top-ups − debits − commits
+    reserved    TEXT COLLATE "C" NOT NULL,          -- sum of open reservations
     seq         BIGINT NOT NULL,       -- movements applied
-    label       TEXT NOT NULL DEFAULT '',
-    created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
+    label       TEXT COLLATE "C" NOT NULL DEFAULT '',
+    created_at  TEXT COLLATE "C" NOT NULL,
+    updated_at  TEXT COLLATE "C" NOT NULL
 );
 
 CREATE TABLE ledger_reservations (
-    account_id  TEXT NOT NULL REFERENCES ledger_accounts(id) ON DELETE CASCADE,
-    reservation TEXT NOT NULL,
-    amount      TEXT NOT NULL,
+    account_id  TEXT COLLATE "C" NOT NULL REFERENCES ledger_accounts(id) ON DELETE CASCADE,
+    reservation TEXT COLLATE "C" NOT NULL,
+    amount      TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (account_id, reservation)
 );
 
 CREATE TABLE ledger_movements (
-    account_id  TEXT NOT NULL REFERENCES ledger_accounts(id) ON DELETE CASCADE,
+    account_id  TEXT COLLATE "C" NOT NULL REFERENCES ledger_accounts(id) ON DELETE CASCADE,
     seq         BIGINT NOT NULL,
-    reference   TEXT NOT NULL,
-    kind        TEXT NOT NULL,          -- topUp | debit | reserve | commit | release | setFloor
-    amount      TEXT NOT NULL,
-    shortfall   TEXT NOT NULL,
-    balance_after TEXT NOT NULL,
-    at          TEXT NOT NULL,
-    data        TEXT NOT NULL,          -- the Movement, JSON
+    reference   TEXT COLLATE "C" NOT NULL,
+    kind        TEXT COLLATE "C" NOT NULL,          -- topUp | debit | reserve | commit | release | setFloor
+    amount      TEXT COLLATE "C" NOT NULL,
+    shortfall   TEXT COLLATE "C" NOT NULL,
+    balance_after TEXT COLLATE "C" NOT NULL,
+    at          TEXT COLLATE "C" NOT NULL,
+    data        TEXT COLLATE "C" NOT NULL,          -- the Movement, JSON
     PRIMARY KEY (account_id, seq),
     UNIQUE (account_id, reference)
 );

@@ -3,7 +3,7 @@
 -- fingerprint (SHA-256 of the tariff's JSON) per tariff id and the time it was last seen to
 -- change.
 CREATE TABLE ocpi_tariff_versions (
-    tariff_id     TEXT PRIMARY KEY,
-    fingerprint   TEXT NOT NULL,
-    last_updated  TEXT NOT NULL
+    tariff_id     TEXT COLLATE "C" PRIMARY KEY,
+    fingerprint   TEXT COLLATE "C" NOT NULL,
+    last_updated  TEXT COLLATE "C" NOT NULL
 );

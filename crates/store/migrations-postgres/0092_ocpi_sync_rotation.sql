@@ -5,9 +5,9 @@
 -- less an overlap for clock skew): kept here so a restart does not pull everything again.
 CREATE TABLE ocpi_sync (
     partner_id  BIGINT NOT NULL REFERENCES ocpi_partners(id) ON DELETE CASCADE,
-    module      TEXT NOT NULL,
-    date_from   TEXT NOT NULL,
-    synced_at   TEXT NOT NULL,     -- when the pull ended
+    module      TEXT COLLATE "C" NOT NULL,
+    date_from   TEXT COLLATE "C" NOT NULL,
+    synced_at   TEXT COLLATE "C" NOT NULL,     -- when the pull ended
     objects     BIGINT NOT NULL,  -- objects the pull read
     stored      BIGINT NOT NULL,  -- of those, new or changed (written to ocpi_received)
     PRIMARY KEY (partner_id, module)
@@ -20,8 +20,8 @@ CREATE TABLE ocpi_sync (
 CREATE TABLE ocpi_credentials_rotation (
     partner_id          BIGINT PRIMARY KEY REFERENCES ocpi_partners(id) ON DELETE CASCADE,
     initiated_by_us     BIGINT NOT NULL,  -- 1: we POSTed the registration, so we send the PUT
-    issued_at           TEXT NOT NULL,
-    pending_token_hash  TEXT UNIQUE,
-    pending_since       TEXT,
-    last_error          TEXT
+    issued_at           TEXT COLLATE "C" NOT NULL,
+    pending_token_hash  TEXT COLLATE "C" UNIQUE,
+    pending_since       TEXT COLLATE "C",
+    last_error          TEXT COLLATE "C"
 );

@@ -5,10 +5,10 @@
 -- another partner's reservation.
 CREATE TABLE ocpi_reservations (
     partner_id           BIGINT NOT NULL REFERENCES ocpi_partners(id) ON DELETE CASCADE,
-    reservation_id       TEXT NOT NULL,
-    location_id          TEXT NOT NULL,
-    station_id           TEXT NOT NULL,
+    reservation_id       TEXT COLLATE "C" NOT NULL,
+    location_id          TEXT COLLATE "C" NOT NULL,
+    station_id           TEXT COLLATE "C" NOT NULL,
     csms_reservation_id  BIGINT NOT NULL,
-    created_at           TEXT NOT NULL,
+    created_at           TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (partner_id, reservation_id)
 );

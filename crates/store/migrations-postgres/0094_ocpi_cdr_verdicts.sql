@@ -4,11 +4,11 @@
 -- on a CDR a CPO partner pushed us).
 CREATE TABLE ocpi_cdr_verdicts (
     partner_id    BIGINT NOT NULL REFERENCES ocpi_partners(id) ON DELETE CASCADE,
-    side          TEXT NOT NULL,          -- RECEIVED, SENT
-    cdr_id        TEXT NOT NULL,
-    result        TEXT NOT NULL,          -- ACCEPTED, DISPUTED
-    reason        TEXT,
-    last_updated  TEXT NOT NULL,
+    side          TEXT COLLATE "C" NOT NULL,          -- RECEIVED, SENT
+    cdr_id        TEXT COLLATE "C" NOT NULL,
+    result        TEXT COLLATE "C" NOT NULL,          -- ACCEPTED, DISPUTED
+    reason        TEXT COLLATE "C",
+    last_updated  TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (partner_id, side, cdr_id)
 );
 CREATE INDEX ocpi_cdr_verdicts_result ON ocpi_cdr_verdicts (side, result, last_updated);

@@ -6,7 +6,7 @@
 -- partner has not taken the latest list.
 CREATE TABLE ocpi_published_roles (
     partner_id    BIGINT PRIMARY KEY REFERENCES ocpi_partners(id) ON DELETE CASCADE,
-    roles         TEXT NOT NULL,
-    published_at  TEXT NOT NULL,
-    last_error    TEXT
+    roles         TEXT COLLATE "C" NOT NULL,
+    published_at  TEXT COLLATE "C" NOT NULL,
+    last_error    TEXT COLLATE "C"
 );

@@ -5,16 +5,16 @@
 -- as eMSP, set them on a CPO partner's session). Amounts are exact decimal strings.
 CREATE TABLE ocpi_session_limits (
     partner_id        BIGINT NOT NULL REFERENCES ocpi_partners(id) ON DELETE CASCADE,
-    side              TEXT NOT NULL,          -- RECEIVED, SENT
-    session_id        TEXT NOT NULL,
-    station_id        TEXT,                   -- RECEIVED: the transaction enforced
-    transaction_id    TEXT,
-    data              TEXT NOT NULL,          -- the SessionLimits object, JSON
-    reached           TEXT,                   -- COST, ENERGY, DURATION once reached
-    reached_at        TEXT,
-    stop_requested_at TEXT,                   -- the last RequestStopTransaction sent
-    stop_result       TEXT,                   -- its outcome (Accepted, Rejected, an error)
-    last_updated      TEXT NOT NULL,
+    side              TEXT COLLATE "C" NOT NULL,          -- RECEIVED, SENT
+    session_id        TEXT COLLATE "C" NOT NULL,
+    station_id        TEXT COLLATE "C",                   -- RECEIVED: the transaction enforced
+    transaction_id    TEXT COLLATE "C",
+    data              TEXT COLLATE "C" NOT NULL,          -- the SessionLimits object, JSON
+    reached           TEXT COLLATE "C",                   -- COST, ENERGY, DURATION once reached
+    reached_at        TEXT COLLATE "C",
+    stop_requested_at TEXT COLLATE "C",                   -- the last RequestStopTransaction sent
+    stop_result       TEXT COLLATE "C",                   -- its outcome (Accepted, Rejected, an error)
+    last_updated      TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (partner_id, side, session_id)
 );
 -- The enforcer reads the armed limits (RECEIVED, not reached or not stopped yet) often.

@@ -12,6 +12,7 @@
 pub mod campaigns;
 pub mod certificates;
 pub mod charging;
+mod columns;
 pub mod display;
 pub mod efc;
 pub mod ocpi;

@@ -1,5 +1,5 @@
 //! The PostgreSQL migrations (`migrations-postgres/`) against the SQLite schema they translate:
-//! every table, column (type, nullability, case-insensitive collation), primary key, unique key
+//! every table, column (type, nullability, collation), primary key, unique key
 //! and named index of a fresh SQLite store exists in PostgreSQL with the same name, and
 //! nothing more. Runs against the server `UNICHARGE_TEST_POSTGRES_URL` names, each test in a
 //! schema of its own; skips (and says so) without it.
@@ -18,8 +18,8 @@ use unicharge_store::sqlite::{Durability, SqliteStore};
 /// A schema reduced to what both engines must agree on.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Shape {
-    /// table → column → (PostgreSQL type name, NOT NULL, case-insensitive)
-    columns: BTreeMap<String, BTreeMap<String, (String, bool, bool)>>,
+    /// table → column → (PostgreSQL type name, NOT NULL, collation)
+    columns: BTreeMap<String, BTreeMap<String, Column>>,
     /// table → primary key columns, in key order
     primary_keys: BTreeMap<String, Vec<String>>,
     /// table → column lists with a unique index (primary keys included)
@@ -27,6 +27,10 @@ struct Shape {
     /// index created by name → (table, unique, columns)
     named_indexes: BTreeMap<String, (String, bool, Vec<String>)>,
 }
+
+/// (PostgreSQL type name, NOT NULL, collation). SQLite compares text byte by byte (BINARY)
+/// unless a column says NOCASE; PostgreSQL's equivalents are `"C"` and the ICU `nocase`.
+type Column = (String, bool, Option<String>);
 
 /// The bookkeeping table of sqlx's migrator is not part of the schema.
 const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
@@ -80,8 +84,13 @@ async fn sqlite_shape() -> Shape {
                 pk.push((key, name.clone()));
             }
             // PostgreSQL makes primary key columns NOT NULL; SQLite only says so when asked.
-            let ci = nocase.contains(&name);
-            columns.insert(name, (pg_type(&ty), notnull || key > 0, ci));
+            let ty = pg_type(&ty);
+            let collation = match (ty.as_str(), nocase.contains(&name)) {
+                ("text", true) => Some("nocase".to_owned()),
+                ("text", false) => Some("C".to_owned()),
+                _ => None,
+            };
+            columns.insert(name, (ty, notnull || key > 0, collation));
         }
         pk.sort();
         let pk: Vec<String> = pk.into_iter().map(|(_, c)| c).collect();
@@ -129,7 +138,7 @@ async fn postgres_shape(pool: &PgPool) -> Shape {
     let mut shape = Shape::default();
     let columns = sqlx::query(
         "SELECT table_name::text, column_name::text, data_type::text, is_nullable = 'NO', \
-                collation_name IS NOT DISTINCT FROM 'nocase' \
+                collation_name::text \
          FROM information_schema.columns c \
          JOIN information_schema.tables t USING (table_schema, table_name) \
          WHERE table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
@@ -219,7 +228,7 @@ fn differences(sqlite: &Shape, postgres: &Shape) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    let flat = |s: &Shape| -> BTreeMap<(String, String), (String, bool, bool)> {
+    let flat = |s: &Shape| -> BTreeMap<(String, String), Column> {
         s.columns
             .iter()
             .flat_map(|(t, cs)| {
@@ -277,7 +286,11 @@ async fn postgres_schema_matches_sqlite_schema() {
     let (sqlite, pg) = (sqlite_shape().await, postgres_shape(&pool).await);
     // The comparison sees the schema, not two empty maps.
     assert!(sqlite.columns.len() > 60, "{} tables", sqlite.columns.len());
-    assert!(sqlite.columns["id_tokens"]["id_token"].2, "NOCASE parsed");
+    assert_eq!(
+        sqlite.columns["id_tokens"]["id_token"].2.as_deref(),
+        Some("nocase"),
+        "NOCASE parsed"
+    );
     assert!(sqlite.named_indexes.len() > 30);
     let differences = differences(&sqlite, &pg);
     assert!(differences.is_empty(), "{}", differences.join("\n"));

@@ -3,37 +3,17 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use unicharge_core::StationId;
-use unicharge_ocpp::v201::TransactionEventRequest;
+
+pub(crate) use crate::columns::{answer, connector, transaction_event};
 
 use crate::{
-    ApiKeyRecord, CommandRecord, ConnectorRecord, EventRecord, IssuedCertificate, ReportPart,
-    ReportRecord, Result, SecurityEventRecord, StoreError, StoredAnswer, TransactionEventRecord,
-    VariableRecord,
+    ApiKeyRecord, CommandRecord, EventRecord, IssuedCertificate, ReportPart, ReportRecord, Result,
+    SecurityEventRecord, StoreError, VariableRecord,
 };
 
 fn station_id(row: &SqliteRow, column: &str) -> Result<StationId> {
     let raw: String = row.try_get(column)?;
     StationId::new(raw).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
-}
-
-pub fn answer(row: &SqliteRow) -> Result<StoredAnswer> {
-    Ok(StoredAnswer {
-        station_id: station_id(row, "station_id")?,
-        message_id: row.try_get("message_id")?,
-        action: row.try_get("action")?,
-        request_hash: row.try_get("request_hash")?,
-        response: row.try_get("response")?,
-        answered_at: row.try_get("answered_at")?,
-    })
-}
-
-pub fn connector(row: &SqliteRow) -> Result<ConnectorRecord> {
-    Ok(ConnectorRecord {
-        evse_id: row.try_get("evse_id")?,
-        connector_id: row.try_get("connector_id")?,
-        status: row.try_get("status")?,
-        status_at: row.try_get("status_at")?,
-    })
 }
 
 pub fn event(row: &SqliteRow) -> Result<EventRecord> {
@@ -146,38 +126,5 @@ pub fn issued_certificate(row: &SqliteRow) -> Result<IssuedCertificate> {
         issued_at: row.try_get("issued_at")?,
         station_status: row.try_get("station_status")?,
         certificate_type: row.try_get("certificate_type")?,
-    })
-}
-
-/// The columns an event row has; the rest is read back from the stored request, decoded into
-/// its OCPP type (a row that does not decode keeps its columns and leaves the rest empty).
-pub fn transaction_event(row: &SqliteRow) -> Result<TransactionEventRecord> {
-    let data: String = row.try_get("data")?;
-    let event = serde_json::from_str::<TransactionEventRequest>(&data).ok();
-    let evse = event.as_ref().and_then(|e| e.evse.as_ref());
-    let info = event.as_ref().map(|e| &e.transaction_info);
-    Ok(TransactionEventRecord {
-        station_id: station_id(row, "station_id")?,
-        transaction_id: row.try_get("transaction_id")?,
-        seq_no: row.try_get("seq_no")?,
-        event_type: row.try_get("event_type")?,
-        trigger_reason: row.try_get("trigger_reason")?,
-        timestamp: row.try_get("timestamp")?,
-        offline: row.try_get::<i64, _>("offline")? != 0,
-        evse_id: evse.map(|e| e.id),
-        connector_id: evse.and_then(|e| e.connector_id),
-        id_token: event
-            .as_ref()
-            .and_then(|e| e.id_token.as_ref())
-            .map(|t| t.id_token.clone()),
-        charging_state: info
-            .and_then(|i| i.charging_state)
-            .map(|s| s.as_str().to_string()),
-        stopped_reason: info
-            .and_then(|i| i.stopped_reason)
-            .map(|s| s.as_str().to_string()),
-        data,
-        meter_values: row.try_get("meter_value_count")?,
-        received_at: row.try_get("received_at")?,
     })
 }

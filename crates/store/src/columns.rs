@@ -1,4 +1,6 @@
-//! One row decoder for both connections: the pool's (sqlx) and the writer's (rusqlite).
+//! One row decoder for every connection: SQLite's pool (sqlx) and writer (rusqlite), and
+//! PostgreSQL's (sqlx; ADR 0047 keeps timestamps in the same text so these decoders serve
+//! both engines).
 //!
 //! The cached records (stations, transactions, tokens, metered usage) are read by the pool on a
 //! cache miss and by the writer thread when it refreshes what a batch touched; both must decode
@@ -7,14 +9,18 @@
 //! sqlx writes ([`timestamp`]), so either side reads what the other wrote.
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
+use unicharge_ocpp::v201::TransactionEventRequest;
 
-use crate::{Result, StoreError, TransactionRecord};
+use crate::{
+    ConnectorRecord, Result, StoreError, StoredAnswer, TransactionEventRecord, TransactionRecord,
+};
 
 /// Typed access to a row's columns by name.
-pub(super) trait Columns {
+pub(crate) trait Columns {
     fn text(&self, column: &str) -> Result<Option<String>>;
     fn int(&self, column: &str) -> Result<Option<i64>>;
 
@@ -54,6 +60,16 @@ impl Columns for SqliteRow {
     }
 }
 
+impl Columns for PgRow {
+    fn text(&self, column: &str) -> Result<Option<String>> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn int(&self, column: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(column)?)
+    }
+}
+
 impl Columns for rusqlite::Row<'_> {
     fn text(&self, column: &str) -> Result<Option<String>> {
         Ok(self.get(column)?)
@@ -66,12 +82,12 @@ impl Columns for rusqlite::Row<'_> {
 
 /// A timestamp as sqlx stores a `DateTime<Utc>` (RFC 3339, `+00:00`, fraction only when
 /// non-zero): the writer's rows must sort and compare with the pool's (`timestamp < ?`).
-pub(super) fn timestamp(at: &DateTime<Utc>) -> String {
+pub(crate) fn timestamp(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
 /// The formats sqlx reads back: RFC 3339, or SQLite's own `YYYY-MM-DD HH:MM:SS[.fff]` (UTC).
-pub(super) fn parse_timestamp(raw: &str, column: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn parse_timestamp(raw: &str, column: &str) -> Result<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
         return Ok(at.with_timezone(&Utc));
     }
@@ -91,12 +107,12 @@ fn profile(number: i64) -> Result<SecurityProfile> {
     SecurityProfile::try_from(number).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-pub(super) fn station_id(row: &impl Columns, column: &str) -> Result<StationId> {
+pub(crate) fn station_id(row: &impl Columns, column: &str) -> Result<StationId> {
     StationId::new(row.required_text(column)?)
         .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
-pub(super) fn station(row: &impl Columns) -> Result<Station> {
+pub(crate) fn station(row: &impl Columns) -> Result<Station> {
     Ok(Station {
         id: station_id(row, "id")?,
         security_profile: profile(row.required_int("security_profile")?)?,
@@ -126,7 +142,7 @@ pub(super) fn station(row: &impl Columns) -> Result<Station> {
     })
 }
 
-pub(super) fn token(row: &impl Columns) -> Result<unicharge_core::tokens::IdTokenRecord> {
+pub(crate) fn token(row: &impl Columns) -> Result<unicharge_core::tokens::IdTokenRecord> {
     Ok(unicharge_core::tokens::IdTokenRecord {
         id_token: row.required_text("id_token")?,
         kind: row.required_text("type")?,
@@ -137,7 +153,7 @@ pub(super) fn token(row: &impl Columns) -> Result<unicharge_core::tokens::IdToke
 }
 
 /// A `transactions` row; `seq_no_gaps` is left empty (it needs another read).
-pub(super) fn transaction(row: &impl Columns) -> Result<TransactionRecord> {
+pub(crate) fn transaction(row: &impl Columns) -> Result<TransactionRecord> {
     Ok(TransactionRecord {
         station_id: station_id(row, "station_id")?,
         transaction_id: row.required_text("transaction_id")?,
@@ -165,7 +181,7 @@ pub(super) fn transaction(row: &impl Columns) -> Result<TransactionRecord> {
 /// stored in order — bounded: a station sending seqNo 0 then 2^40 must not make us allocate
 /// terabytes. Without gaps (the usual case) the caller does not read the seqNos at all
 /// ([`contiguous`]).
-pub(super) fn gaps(seqs: &[i64]) -> Vec<i64> {
+pub(crate) fn gaps(seqs: &[i64]) -> Vec<i64> {
     let mut gaps = Vec::new();
     for pair in seqs.windows(2) {
         let missing = (pair[0] + 1)..pair[1];
@@ -176,7 +192,7 @@ pub(super) fn gaps(seqs: &[i64]) -> Vec<i64> {
 
 /// Whether the transaction's events run from `lowest` to its highest seqNo without a hole:
 /// it counts its distinct events, so the lowest seqNo alone tells.
-pub(super) fn contiguous(transaction: &TransactionRecord, lowest: Option<i64>) -> bool {
+pub(crate) fn contiguous(transaction: &TransactionRecord, lowest: Option<i64>) -> bool {
     match lowest {
         None => true,
         Some(lowest) => {
@@ -187,6 +203,59 @@ pub(super) fn contiguous(transaction: &TransactionRecord, lowest: Option<i64>) -
                 == Some(transaction.events)
         }
     }
+}
+
+pub(crate) fn answer(row: &impl Columns) -> Result<StoredAnswer> {
+    Ok(StoredAnswer {
+        station_id: station_id(row, "station_id")?,
+        message_id: row.required_text("message_id")?,
+        action: row.required_text("action")?,
+        request_hash: row.required_text("request_hash")?,
+        response: row.required_text("response")?,
+        answered_at: row.required_time("answered_at")?,
+    })
+}
+
+pub(crate) fn connector(row: &impl Columns) -> Result<ConnectorRecord> {
+    Ok(ConnectorRecord {
+        evse_id: row.required_int("evse_id")?,
+        connector_id: row.required_int("connector_id")?,
+        status: row.required_text("status")?,
+        status_at: row.required_time("status_at")?,
+    })
+}
+
+/// The columns an event row has; the rest is read back from the stored request, decoded into
+/// its OCPP type (a row that does not decode keeps its columns and leaves the rest empty).
+pub(crate) fn transaction_event(row: &impl Columns) -> Result<TransactionEventRecord> {
+    let data = row.required_text("data")?;
+    let event = serde_json::from_str::<TransactionEventRequest>(&data).ok();
+    let evse = event.as_ref().and_then(|e| e.evse.as_ref());
+    let info = event.as_ref().map(|e| &e.transaction_info);
+    Ok(TransactionEventRecord {
+        station_id: station_id(row, "station_id")?,
+        transaction_id: row.required_text("transaction_id")?,
+        seq_no: row.required_int("seq_no")?,
+        event_type: row.required_text("event_type")?,
+        trigger_reason: row.required_text("trigger_reason")?,
+        timestamp: row.required_time("timestamp")?,
+        offline: row.flag("offline")?,
+        evse_id: evse.map(|e| e.id),
+        connector_id: evse.and_then(|e| e.connector_id),
+        id_token: event
+            .as_ref()
+            .and_then(|e| e.id_token.as_ref())
+            .map(|t| t.id_token.clone()),
+        charging_state: info
+            .and_then(|i| i.charging_state)
+            .map(|s| s.as_str().to_string()),
+        stopped_reason: info
+            .and_then(|i| i.stopped_reason)
+            .map(|s| s.as_str().to_string()),
+        data,
+        meter_values: row.required_int("meter_value_count")?,
+        received_at: row.required_time("received_at")?,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,210 @@
+//! One [`Write`] as PostgreSQL statements on the writer's connection, inside the job's
+//! savepoint: the same rows as `sqlite/apply.rs` writes, in the same text encodings
+//! ([`timestamp`]), so the shared decoders (`crate::columns`) read either engine's rows.
+//!
+//! Only the CSMS core is here yet (ADR 0047 lists what is done): a variant without its
+//! PostgreSQL statements fails its job with [`unsupported`] instead of being dropped, so a
+//! caller can never believe a write was kept that was not.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use sqlx::PgConnection;
+
+use crate::columns::timestamp;
+use crate::{Result, StoreError, TransactionEventRecord, Write};
+
+/// Apply a job's writes in order. Boxed as `Send` where its lifetimes are concrete (see
+/// `writer::commit_batch`).
+pub(super) fn apply_all<'a>(
+    conn: &'a mut PgConnection,
+    writes: &'a [Write],
+) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>> {
+    Box::pin(async move {
+        for write in writes {
+            apply(conn, write).await?;
+        }
+        Ok(())
+    })
+}
+
+/// The error of a write the PostgreSQL store cannot apply yet, naming the variant.
+pub fn unsupported(write: &Write) -> StoreError {
+    let debug = format!("{write:?}");
+    let variant = debug
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default();
+    StoreError::Database(sqlx::Error::Configuration(
+        format!(
+            "the PostgreSQL store does not apply Write::{variant} yet \
+             (docs/adr/0047-postgresql-store.md); use the SQLite store"
+        )
+        .into(),
+    ))
+}
+
+async fn apply(conn: &mut PgConnection, write: &Write) -> Result<()> {
+    match write {
+        Write::StationBooted {
+            station_id,
+            at,
+            reason,
+            model,
+            vendor_name,
+            serial_number,
+            firmware_version,
+            status,
+        } => {
+            sqlx::query(
+                "UPDATE stations SET model = $1, vendor_name = $2, serial_number = $3,
+                    firmware_version = $4, last_boot_at = $5, last_boot_reason = $6,
+                    last_boot_status = $7, last_seen_at = $5
+                 WHERE id = $8",
+            )
+            .bind(model)
+            .bind(vendor_name)
+            .bind(serial_number)
+            .bind(firmware_version)
+            .bind(timestamp(at))
+            .bind(reason)
+            .bind(status.as_str())
+            .bind(station_id.as_str())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::Connection {
+            station_id,
+            at,
+            connected,
+        } => {
+            sqlx::query("UPDATE stations SET connected = $1, last_seen_at = $2 WHERE id = $3")
+                .bind(i64::from(*connected))
+                .bind(timestamp(at))
+                .bind(station_id.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Write::StationOcppVersion {
+            station_id,
+            version,
+        } => {
+            sqlx::query("UPDATE stations SET ocpp_version = $1 WHERE id = $2")
+                .bind(version)
+                .bind(station_id.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Write::ConnectorStatus {
+            station_id,
+            evse_id,
+            connector_id,
+            status,
+            at,
+        } => {
+            sqlx::query(
+                "INSERT INTO connectors (station_id, evse_id, connector_id, status, status_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (station_id, evse_id, connector_id)
+                 DO UPDATE SET status = excluded.status, status_at = excluded.status_at",
+            )
+            .bind(station_id.as_str())
+            .bind(evse_id)
+            .bind(connector_id)
+            .bind(status)
+            .bind(timestamp(at))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::TransactionEvent(e) => transaction_event(conn, e).await?,
+        Write::Answer(a) => {
+            // SQLite's INSERT OR REPLACE: the newest answer to a message id wins.
+            sqlx::query(
+                "INSERT INTO answers
+                    (station_id, message_id, action, request_hash, response, answered_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (station_id, message_id) DO UPDATE SET
+                    action = excluded.action, request_hash = excluded.request_hash,
+                    response = excluded.response, answered_at = excluded.answered_at",
+            )
+            .bind(a.station_id.as_str())
+            .bind(&a.message_id)
+            .bind(&a.action)
+            .bind(&a.request_hash)
+            .bind(&a.response)
+            .bind(timestamp(&a.answered_at))
+            .execute(&mut *conn)
+            .await?;
+        }
+        other => return Err(unsupported(other)),
+    }
+    Ok(())
+}
+
+/// The event row, then its transaction created or updated — once per (station, transaction,
+/// seqNo): a retransmitted event changes nothing.
+///
+/// Not yet: the running metered-usage aggregate SQLite folds charging-state changes into
+/// (`sqlite/metered_usage.rs`); ADR 0047 lists it with the metering writes.
+async fn transaction_event(conn: &mut PgConnection, e: &TransactionEventRecord) -> Result<()> {
+    let inserted = sqlx::query(
+        "INSERT INTO transaction_events (station_id, transaction_id, seq_no, event_type,
+            trigger_reason, timestamp, offline, data, meter_value_count, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (station_id, transaction_id, seq_no) DO NOTHING",
+    )
+    .bind(e.station_id.as_str())
+    .bind(&e.transaction_id)
+    .bind(e.seq_no)
+    .bind(&e.event_type)
+    .bind(&e.trigger_reason)
+    .bind(timestamp(&e.timestamp))
+    .bind(i64::from(e.offline))
+    .bind(&e.data)
+    .bind(e.meter_values)
+    .bind(timestamp(&e.received_at))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        // The same seqNo again: a duplicate, already counted.
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO transactions (station_id, transaction_id, evse_id, connector_id,
+            id_token, started_at, ended_at, charging_state, stopped_reason, last_seq_no,
+            events, started_unseen)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)
+         ON CONFLICT (station_id, transaction_id) DO UPDATE SET
+            -- Offline events may arrive late: what changes over time follows the
+            -- highest seqNo, not the arrival order; the token that started it is kept.
+            evse_id = COALESCE(transactions.evse_id, excluded.evse_id),
+            connector_id = COALESCE(transactions.connector_id, excluded.connector_id),
+            id_token = COALESCE(transactions.id_token, excluded.id_token),
+            started_at = LEAST(transactions.started_at, excluded.started_at),
+            ended_at = COALESCE(excluded.ended_at, transactions.ended_at),
+            charging_state = CASE WHEN excluded.last_seq_no >= transactions.last_seq_no
+                THEN COALESCE(excluded.charging_state, transactions.charging_state)
+                ELSE transactions.charging_state END,
+            stopped_reason = COALESCE(excluded.stopped_reason, transactions.stopped_reason),
+            last_seq_no = GREATEST(transactions.last_seq_no, excluded.last_seq_no),
+            events = transactions.events + 1,
+            started_unseen = CASE WHEN $12 = 'Started' THEN 0
+                ELSE transactions.started_unseen END",
+    )
+    .bind(e.station_id.as_str())
+    .bind(&e.transaction_id)
+    .bind(e.evse_id)
+    .bind(e.connector_id)
+    .bind(&e.id_token)
+    .bind(timestamp(&e.timestamp))
+    .bind((e.event_type == "Ended").then(|| timestamp(&e.timestamp)))
+    .bind(&e.charging_state)
+    .bind(&e.stopped_reason)
+    .bind(e.seq_no)
+    .bind(i64::from(e.event_type != "Started"))
+    .bind(&e.event_type)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
