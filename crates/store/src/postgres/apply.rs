@@ -6,26 +6,17 @@
 //! PostgreSQL statements fails its job with [`unsupported`] instead of being dropped, so a
 //! caller can never believe a write was kept that was not.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use sqlx::PgConnection;
 
 use crate::columns::timestamp;
 use crate::{Result, StoreError, TransactionEventRecord, Write};
 
-/// Apply a job's writes in order. Boxed as `Send` where its lifetimes are concrete (see
-/// `writer::commit_batch`).
-pub(super) fn apply_all<'a>(
-    conn: &'a mut PgConnection,
-    writes: &'a [Write],
-) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>> {
-    Box::pin(async move {
-        for write in writes {
-            apply(conn, write).await?;
-        }
-        Ok(())
-    })
+/// Apply a job's writes in order.
+pub(super) async fn apply_all(conn: &mut PgConnection, writes: &[Write]) -> Result<()> {
+    for write in writes {
+        apply(conn, write).await?;
+    }
+    Ok(())
 }
 
 /// The error of a write the PostgreSQL store cannot apply yet, naming the variant.

@@ -12,8 +12,6 @@
 //! fail (their callers answer the station with an error and it retransmits), later ones
 //! proceed once the server is back.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,60 +132,49 @@ fn batch_failed(what: &str, e: &dyn std::fmt::Display, jobs: usize) -> Vec<Resul
 }
 
 /// Commit every job's writes; one outcome per job, in order.
-///
-/// Boxed as `Send` here, where its lifetimes are concrete: rustc cannot prove the unboxed
-/// future `Send` for every lifetime sqlx's `Executor` impls are generic over, which
-/// `tokio::spawn` needs.
-fn commit_batch<'a>(
-    slot: &'a mut Option<PgConnection>,
-    options: &'a PgConnectOptions,
-    jobs: &'a [Job],
-) -> Pin<Box<dyn Future<Output = Vec<Result<()>>> + Send + 'a>> {
-    Box::pin(async move {
-        if slot.is_none() {
-            match PgConnection::connect_with(options).await {
-                Ok(conn) => *slot = Some(conn),
-                Err(e) => return batch_failed("cannot connect to PostgreSQL", &e, jobs.len()),
+async fn commit_batch(
+    slot: &mut Option<PgConnection>,
+    options: &PgConnectOptions,
+    jobs: &[Job],
+) -> Vec<Result<()>> {
+    if slot.is_none() {
+        match PgConnection::connect_with(options).await {
+            Ok(conn) => *slot = Some(conn),
+            Err(e) => return batch_failed("cannot connect to PostgreSQL", &e, jobs.len()),
+        }
+    }
+    let conn = slot.as_mut().expect("connected above");
+    if let Err(e) = (&mut *conn).execute("BEGIN").await {
+        *slot = None;
+        return batch_failed("cannot begin a transaction", &e, jobs.len());
+    }
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match apply_job(conn, &job.batch).await {
+            Ok(outcome) => outcomes.push(outcome),
+            // The savepoint itself failed: the transaction (or connection) is gone.
+            Err(e) => {
+                *slot = None;
+                return batch_failed("a savepoint failed", &e, jobs.len());
             }
         }
-        let conn = slot.as_mut().expect("connected above");
-        if let Err(e) = (&mut *conn).execute("BEGIN").await {
-            *slot = None;
-            return batch_failed("cannot begin a transaction", &e, jobs.len());
-        }
-        let mut outcomes = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            match apply_job(conn, &job.batch).await {
-                Ok(outcome) => outcomes.push(outcome),
-                // The savepoint itself failed: the transaction (or connection) is gone.
-                Err(e) => {
-                    *slot = None;
-                    return batch_failed("a savepoint failed", &e, jobs.len());
-                }
-            }
-        }
-        if let Err(e) = (&mut *conn).execute("COMMIT").await {
-            let _ = (&mut *conn).execute("ROLLBACK").await;
-            *slot = None;
-            return batch_failed("cannot commit", &e, jobs.len());
-        }
-        outcomes
-    })
+    }
+    if let Err(e) = (&mut *conn).execute("COMMIT").await {
+        let _ = (&mut *conn).execute("ROLLBACK").await;
+        *slot = None;
+        return batch_failed("cannot commit", &e, jobs.len());
+    }
+    outcomes
 }
 
 /// The job's outcome inside `Ok`; `Err` when its savepoint could not be set or undone.
-fn apply_job<'a>(
-    conn: &'a mut PgConnection,
-    batch: &'a [Write],
-) -> Pin<Box<dyn Future<Output = Result<Result<()>, sqlx::Error>> + Send + 'a>> {
-    Box::pin(async move {
-        (&mut *conn).execute("SAVEPOINT job").await?;
-        let outcome = apply::apply_all(conn, batch).await;
-        if let Err(e) = &outcome {
-            tracing::warn!(error = %e, "a store write failed; its batch is rolled back");
-            (&mut *conn).execute("ROLLBACK TO SAVEPOINT job").await?;
-        }
-        (&mut *conn).execute("RELEASE SAVEPOINT job").await?;
-        Ok(outcome)
-    })
+async fn apply_job(conn: &mut PgConnection, batch: &[Write]) -> Result<Result<()>, sqlx::Error> {
+    (&mut *conn).execute("SAVEPOINT job").await?;
+    let outcome = apply::apply_all(conn, batch).await;
+    if let Err(e) = &outcome {
+        tracing::warn!(error = %e, "a store write failed; its batch is rolled back");
+        (&mut *conn).execute("ROLLBACK TO SAVEPOINT job").await?;
+    }
+    (&mut *conn).execute("RELEASE SAVEPOINT job").await?;
+    Ok(outcome)
 }
