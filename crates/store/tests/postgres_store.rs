@@ -482,3 +482,95 @@ async fn an_unreachable_server_is_named_with_the_fix() {
         "no password in messages: {error}"
     );
 }
+
+#[tokio::test]
+async fn a05_b02_station_columns_change_one_at_a_time() {
+    let Some((_schema, store)) = store("station_columns").await else {
+        return;
+    };
+    station(&store, "CP1").await;
+    let cp1 = id("CP1");
+    let provisioned = at("2026-03-02T08:00:00.5Z");
+    assert!(store
+        .set_password_hash(&cp1, Some("$argon2id$new"))
+        .await
+        .unwrap());
+    assert!(store
+        .set_security_profile(&cp1, SecurityProfile::TlsBasicAuth)
+        .await
+        .unwrap());
+    assert!(store
+        .set_pending_security_profile(&cp1, Some(SecurityProfile::TlsClientCert))
+        .await
+        .unwrap());
+    assert!(store.set_provisioned(&cp1, provisioned).await.unwrap());
+    assert!(store
+        .set_preferred_ocpp_version(&cp1, Some("1.6"))
+        .await
+        .unwrap());
+    assert!(store
+        .set_registration(&cp1, RegistrationStatus::Pending)
+        .await
+        .unwrap());
+    let s = store.get_station(&cp1).await.unwrap().unwrap();
+    assert_eq!(s.password_hash.as_deref(), Some("$argon2id$new"));
+    assert_eq!(s.security_profile, SecurityProfile::TlsBasicAuth);
+    assert_eq!(
+        s.pending_security_profile,
+        Some(SecurityProfile::TlsClientCert)
+    );
+    assert_eq!(s.provisioned_at, Some(provisioned));
+    assert_eq!(s.preferred_ocpp_version.as_deref(), Some("1.6"));
+    assert_eq!(s.registration, RegistrationStatus::Pending);
+
+    assert!(store.set_password_hash(&cp1, None).await.unwrap());
+    assert!(store
+        .set_pending_security_profile(&cp1, None)
+        .await
+        .unwrap());
+    let s = store.get_station(&cp1).await.unwrap().unwrap();
+    assert_eq!(s.password_hash, None);
+    assert_eq!(s.pending_security_profile, None);
+    assert!(!store
+        .set_registration(&id("NOPE"), RegistrationStatus::Accepted)
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn e14_an_open_transaction_the_station_forgot_is_marked() {
+    let Some((_schema, store)) = store("forgotten").await else {
+        return;
+    };
+    station(&store, "CP1").await;
+    store
+        .write(vec![event("CP1", 0, "Started", "2026-03-01T12:00:00Z")])
+        .await
+        .unwrap();
+    let forgot = at("2026-03-01T13:00:00Z");
+    assert!(store
+        .mark_transaction_forgotten(&id("CP1"), "TX-1", forgot)
+        .await
+        .unwrap());
+    let t = store
+        .transaction(&id("CP1"), "TX-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.station_forgot_at, Some(forgot));
+    assert!(!store
+        .mark_transaction_forgotten(&id("CP1"), "TX-unknown", forgot)
+        .await
+        .unwrap());
+    store
+        .write(vec![event("CP1", 1, "Ended", "2026-03-01T13:05:00Z")])
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .mark_transaction_forgotten(&id("CP1"), "TX-1", forgot)
+            .await
+            .unwrap(),
+        "an ended transaction is not open"
+    );
+}

@@ -7,6 +7,7 @@
 //! real server: opening with migrations, the group-commit writer, and the CSMS core.
 
 mod apply;
+mod operator;
 mod registry;
 mod writer;
 

@@ -62,12 +62,6 @@ impl TestSchema {
             .options([("search_path", self.name.as_str())])
     }
 
-    /// The URL of this schema: the server URL with `options=-c search_path=…`.
-    pub fn schema_url(&self) -> String {
-        let sep = if self.url.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options=-c%20search_path%3D{}", self.url, self.name)
-    }
-
     pub async fn pool(&self) -> PgPool {
         PgPoolOptions::new()
             .max_connections(4)
