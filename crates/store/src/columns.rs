@@ -16,7 +16,8 @@ use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 use unicharge_ocpp::v201::TransactionEventRequest;
 
 use crate::{
-    ConnectorRecord, Result, StoreError, StoredAnswer, TransactionEventRecord, TransactionRecord,
+    CommandRecord, ConnectorRecord, EventRecord, Result, SecurityEventRecord, StoreError,
+    StoredAnswer, TransactionEventRecord, TransactionRecord,
 };
 
 /// Typed access to a row's columns by name.
@@ -254,6 +255,60 @@ pub(crate) fn transaction_event(row: &impl Columns) -> Result<TransactionEventRe
             .map(|s| s.as_str().to_string()),
         data,
         meter_values: row.required_int("meter_value_count")?,
+        received_at: row.required_time("received_at")?,
+    })
+}
+
+pub(crate) fn event(row: &impl Columns) -> Result<EventRecord> {
+    Ok(EventRecord {
+        station_id: station_id(row, "station_id")?,
+        generated_at: row.required_time("generated_at")?,
+        report_seq_no: row.required_int("report_seq_no")?,
+        event_id: row.required_int("event_id")?,
+        timestamp: row.required_time("timestamp")?,
+        trigger: row.required_text("trigger")?,
+        event_notification_type: row.required_text("event_notification_type")?,
+        component: row.required_text("component")?,
+        evse_id: row.int("evse_id")?,
+        connector_id: row.int("connector_id")?,
+        variable: row.required_text("variable")?,
+        actual_value: row.required_text("actual_value")?,
+        cleared: row.int("cleared")?.map(|c| c != 0),
+        data: row.required_text("data")?,
+    })
+}
+
+pub(crate) fn security_event(row: &impl Columns) -> Result<SecurityEventRecord> {
+    Ok(SecurityEventRecord {
+        station_id: station_id(row, "station_id")?,
+        kind: row.required_text("type")?,
+        timestamp: row.required_time("timestamp")?,
+        tech_info: row.text("tech_info")?,
+        received_at: row.required_time("received_at")?,
+    })
+}
+
+pub(crate) fn command(row: &impl Columns) -> Result<CommandRecord> {
+    Ok(CommandRecord {
+        seq: row.required_int("seq")?,
+        station_id: station_id(row, "station_id")?,
+        action: row.required_text("action")?,
+        request: row.required_text("request")?,
+        outcome: row.required_text("outcome")?,
+        response: row.text("response")?,
+        requested_by: row.text("requested_by")?,
+        sent_at: row.required_time("sent_at")?,
+        completed_at: row.required_time("completed_at")?,
+    })
+}
+
+pub(crate) fn station_notice(row: &impl Columns) -> Result<crate::StationNotice> {
+    Ok(crate::StationNotice {
+        station_id: station_id(row, "station_id")?,
+        kind: row.required_text("kind")?,
+        status: row.required_text("status")?,
+        request_id: row.int("request_id")?,
+        data: row.required_text("data")?,
         received_at: row.required_time("received_at")?,
     })
 }

@@ -12,7 +12,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use pg_support::TestSchema;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 use unicharge_store::postgres::{PgStore, StoreConfig, WriterConfig};
-use unicharge_store::{StoreError, StoredAnswer, TransactionEventRecord, Write};
+use unicharge_store::{
+    CommandRecord, EventRecord, SecurityEventRecord, StationNotice, StoreError, StoredAnswer,
+    TransactionEventRecord, Write,
+};
 
 fn id(s: &str) -> StationId {
     StationId::new(s).unwrap()
@@ -573,4 +576,91 @@ async fn e14_an_open_transaction_the_station_forgot_is_marked() {
             .unwrap(),
         "an ended transaction is not open"
     );
+}
+
+#[tokio::test]
+async fn n07_a04_events_security_events_commands_and_notices_newest_first() {
+    let Some((_schema, store)) = store("reported").await else {
+        return;
+    };
+    station(&store, "CP1").await;
+    let t0 = at("2026-03-01T10:00:00Z");
+    let mut batch = Vec::new();
+    for n in 0..3 {
+        let when = t0 + TimeDelta::seconds(n);
+        batch.push(Write::Event(EventRecord {
+            station_id: id("CP1"),
+            generated_at: when,
+            report_seq_no: n,
+            event_id: 100 + n,
+            timestamp: when,
+            trigger: "Delta".into(),
+            event_notification_type: "HardWiredNotification".into(),
+            component: "Connector".into(),
+            evse_id: Some(1),
+            connector_id: (n != 1).then_some(1),
+            variable: "AvailabilityState".into(),
+            actual_value: format!("value-{n}"),
+            cleared: [None, Some(true), Some(false)][n as usize],
+            data: format!("{{\"eventId\":{}}}", 100 + n),
+        }));
+        batch.push(Write::SecurityEvent(SecurityEventRecord {
+            station_id: id("CP1"),
+            kind: format!("Kind{n}"),
+            timestamp: when,
+            tech_info: (n == 2).then(|| "tech".to_owned()),
+            received_at: when,
+        }));
+        batch.push(Write::Command(CommandRecord {
+            seq: 0,
+            station_id: id("CP1"),
+            action: "Reset".into(),
+            request: format!("{{\"n\":{n}}}"),
+            outcome: "Accepted".into(),
+            response: (n > 0).then(|| "{}".to_owned()),
+            requested_by: Some("admin".into()),
+            sent_at: when,
+            completed_at: when + TimeDelta::milliseconds(250),
+        }));
+        batch.push(Write::StationNotice(StationNotice {
+            station_id: id("CP1"),
+            kind: "FirmwareStatus".into(),
+            status: format!("Status{n}"),
+            request_id: Some(n),
+            data: "{}".into(),
+            received_at: when,
+        }));
+    }
+    store.write(batch).await.unwrap();
+
+    let events = store.events(&id("CP1"), 2).await.unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].event_id, 102, "newest first");
+    assert_eq!(events[0].cleared, Some(false));
+    assert_eq!(events[1].cleared, Some(true));
+    assert_eq!(events[1].connector_id, None);
+    assert_eq!(events[1].actual_value, "value-1");
+    assert_eq!(events[1].generated_at, t0 + TimeDelta::seconds(1));
+
+    let security = store.security_events(&id("CP1"), 10).await.unwrap();
+    let kinds: Vec<&str> = security.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["Kind2", "Kind1", "Kind0"]);
+    assert_eq!(security[0].tech_info.as_deref(), Some("tech"));
+
+    let commands = store.commands(&id("CP1"), 10).await.unwrap();
+    assert_eq!(commands.len(), 3);
+    assert!(commands[0].seq > commands[1].seq);
+    assert_eq!(commands[0].request, "{\"n\":2}");
+    assert_eq!(commands[2].response, None);
+    assert_eq!(
+        commands[0].completed_at,
+        t0 + TimeDelta::seconds(2) + TimeDelta::milliseconds(250)
+    );
+
+    let notices = store.station_notices(&id("CP1"), 2).await.unwrap();
+    let statuses: Vec<(&str, Option<i64>)> = notices
+        .iter()
+        .map(|n| (n.status.as_str(), n.request_id))
+        .collect();
+    assert_eq!(statuses, [("Status2", Some(2)), ("Status1", Some(1))]);
 }

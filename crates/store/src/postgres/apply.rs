@@ -107,6 +107,75 @@ async fn apply(conn: &mut PgConnection, write: &Write) -> Result<()> {
             .execute(&mut *conn)
             .await?;
         }
+        Write::Event(e) => {
+            sqlx::query(
+                "INSERT INTO events (station_id, generated_at, report_seq_no, event_id, timestamp,
+                    trigger, event_notification_type, component, evse_id, connector_id, variable,
+                    actual_value, cleared, data)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(e.station_id.as_str())
+            .bind(timestamp(&e.generated_at))
+            .bind(e.report_seq_no)
+            .bind(e.event_id)
+            .bind(timestamp(&e.timestamp))
+            .bind(&e.trigger)
+            .bind(&e.event_notification_type)
+            .bind(&e.component)
+            .bind(e.evse_id)
+            .bind(e.connector_id)
+            .bind(&e.variable)
+            .bind(&e.actual_value)
+            .bind(e.cleared.map(i64::from))
+            .bind(&e.data)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::SecurityEvent(e) => {
+            sqlx::query(
+                "INSERT INTO security_events (station_id, type, timestamp, tech_info, received_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(e.station_id.as_str())
+            .bind(&e.kind)
+            .bind(timestamp(&e.timestamp))
+            .bind(&e.tech_info)
+            .bind(timestamp(&e.received_at))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::Command(c) => {
+            sqlx::query(
+                "INSERT INTO commands (station_id, action, request, outcome, response,
+                    requested_by, sent_at, completed_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(c.station_id.as_str())
+            .bind(&c.action)
+            .bind(&c.request)
+            .bind(&c.outcome)
+            .bind(&c.response)
+            .bind(&c.requested_by)
+            .bind(timestamp(&c.sent_at))
+            .bind(timestamp(&c.completed_at))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::StationNotice(n) => {
+            sqlx::query(
+                "INSERT INTO station_notices (station_id, kind, status, request_id, data,
+                    received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(n.station_id.as_str())
+            .bind(&n.kind)
+            .bind(&n.status)
+            .bind(n.request_id)
+            .bind(&n.data)
+            .bind(timestamp(&n.received_at))
+            .execute(&mut *conn)
+            .await?;
+        }
         Write::TransactionEvent(e) => transaction_event(conn, e).await?,
         Write::Answer(a) => {
             // SQLite's INSERT OR REPLACE: the newest answer to a message id wins.

@@ -9,6 +9,7 @@
 mod apply;
 mod operator;
 mod registry;
+mod reported;
 mod writer;
 
 use std::str::FromStr;

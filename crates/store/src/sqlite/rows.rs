@@ -4,59 +4,17 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use unicharge_core::StationId;
 
-pub(crate) use crate::columns::{answer, connector, transaction_event};
+pub(crate) use crate::columns::{
+    answer, command, connector, event, security_event, transaction_event,
+};
 
 use crate::{
-    ApiKeyRecord, CommandRecord, EventRecord, IssuedCertificate, ReportPart, ReportRecord, Result,
-    SecurityEventRecord, StoreError, VariableRecord,
+    ApiKeyRecord, IssuedCertificate, ReportPart, ReportRecord, Result, StoreError, VariableRecord,
 };
 
 fn station_id(row: &SqliteRow, column: &str) -> Result<StationId> {
     let raw: String = row.try_get(column)?;
     StationId::new(raw).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
-}
-
-pub fn event(row: &SqliteRow) -> Result<EventRecord> {
-    Ok(EventRecord {
-        station_id: station_id(row, "station_id")?,
-        generated_at: row.try_get("generated_at")?,
-        report_seq_no: row.try_get("report_seq_no")?,
-        event_id: row.try_get("event_id")?,
-        timestamp: row.try_get("timestamp")?,
-        trigger: row.try_get("trigger")?,
-        event_notification_type: row.try_get("event_notification_type")?,
-        component: row.try_get("component")?,
-        evse_id: row.try_get("evse_id")?,
-        connector_id: row.try_get("connector_id")?,
-        variable: row.try_get("variable")?,
-        actual_value: row.try_get("actual_value")?,
-        cleared: row.try_get::<Option<i64>, _>("cleared")?.map(|c| c != 0),
-        data: row.try_get("data")?,
-    })
-}
-
-pub fn security_event(row: &SqliteRow) -> Result<SecurityEventRecord> {
-    Ok(SecurityEventRecord {
-        station_id: station_id(row, "station_id")?,
-        kind: row.try_get("type")?,
-        timestamp: row.try_get("timestamp")?,
-        tech_info: row.try_get("tech_info")?,
-        received_at: row.try_get("received_at")?,
-    })
-}
-
-pub fn command(row: &SqliteRow) -> Result<CommandRecord> {
-    Ok(CommandRecord {
-        seq: row.try_get("seq")?,
-        station_id: station_id(row, "station_id")?,
-        action: row.try_get("action")?,
-        request: row.try_get("request")?,
-        outcome: row.try_get("outcome")?,
-        response: row.try_get("response")?,
-        requested_by: row.try_get("requested_by")?,
-        sent_at: row.try_get("sent_at")?,
-        completed_at: row.try_get("completed_at")?,
-    })
 }
 
 pub fn api_key(row: &SqliteRow) -> Result<ApiKeyRecord> {
