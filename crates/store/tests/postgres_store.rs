@@ -664,3 +664,66 @@ async fn n07_a04_events_security_events_commands_and_notices_newest_first() {
         .collect();
     assert_eq!(statuses, [("Status2", Some(2)), ("Status1", Some(1))]);
 }
+
+fn token(value: &str, kind: &str, status: &str) -> unicharge_core::tokens::IdTokenRecord {
+    unicharge_core::tokens::IdTokenRecord {
+        id_token: value.into(),
+        kind: kind.into(),
+        status: status.into(),
+        expiry: None,
+        group_id_token: None,
+    }
+}
+
+#[tokio::test]
+async fn c01_id_tokens_are_found_whatever_their_case() {
+    let Some((_schema, store)) = store("tokens").await else {
+        return;
+    };
+    store
+        .upsert_token(&token("04A2B3C4", "ISO14443", "Accepted"))
+        .await
+        .unwrap();
+    store
+        .upsert_token(&token("04a2b3c4", "eMAID", "Accepted"))
+        .await
+        .unwrap();
+    // The same token in another case is the same row: updated, not added.
+    let mut blocked = token("04a2b3c4", "ISO14443", "Blocked");
+    blocked.expiry = Some(at("2027-01-01T00:00:00Z"));
+    blocked.group_id_token = Some("FLEET-1".into());
+    store.upsert_token(&blocked).await.unwrap();
+
+    let found = store
+        .find_token("04A2b3C4", "ISO14443")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id_token, "04A2B3C4", "stored as first written");
+    assert_eq!(found.status, "Blocked");
+    assert_eq!(found.expiry, Some(at("2027-01-01T00:00:00Z")));
+    assert_eq!(found.group_id_token.as_deref(), Some("FLEET-1"));
+    assert!(store
+        .find_token("04A2B3C4", "Central")
+        .await
+        .unwrap()
+        .is_none());
+
+    let listed: Vec<(String, String)> = store
+        .list_tokens()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.id_token, t.kind))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("04A2B3C4".to_owned(), "ISO14443".to_owned()),
+            ("04a2b3c4".to_owned(), "eMAID".to_owned()),
+        ]
+    );
+    assert!(store.delete_token("04A2B3C4", "eMAID").await.unwrap());
+    assert!(!store.delete_token("04A2B3C4", "eMAID").await.unwrap());
+    assert_eq!(store.list_tokens().await.unwrap().len(), 1);
+}

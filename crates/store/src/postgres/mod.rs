@@ -10,6 +10,7 @@ mod apply;
 mod operator;
 mod registry;
 mod reported;
+mod tokens;
 mod writer;
 
 use std::str::FromStr;
