@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # PostgreSQL and NATS on loopback for the tests that need them (issue 17, ADR 0047).
 #
 # Sourced by .ci/run before the test step: installs `postgresql` / `nats-server` when missing

@@ -59,7 +59,7 @@ pub(crate) async fn connect(
         .connect_with(options)
         .await
         .map_err(|e| match e {
-            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => {
                 StoreError::Database(sqlx::Error::Configuration(
                     format!(
                         "cannot reach PostgreSQL at {host}:{port} (database {database}): {e}; \
