@@ -313,6 +313,65 @@ pub(crate) fn station_notice(row: &impl Columns) -> Result<crate::StationNotice>
     })
 }
 
+fn none_if(value: String, empty: &str) -> Option<String> {
+    (value != empty).then_some(value)
+}
+
+/// A device-model row; `''` and `-1` are the key's "none" (primary key columns cannot be NULL).
+pub(crate) fn variable(row: &impl Columns) -> Result<crate::VariableRecord> {
+    let evse = row.required_int("evse_id")?;
+    let connector = row.required_int("connector_id")?;
+    Ok(crate::VariableRecord {
+        station_id: station_id(row, "station_id")?,
+        component: row.required_text("component")?,
+        component_instance: none_if(row.required_text("component_instance")?, ""),
+        evse_id: (evse >= 0).then_some(evse),
+        connector_id: (connector >= 0).then_some(connector),
+        variable: row.required_text("variable")?,
+        variable_instance: none_if(row.required_text("variable_instance")?, ""),
+        attribute_type: row.required_text("attribute_type")?,
+        value: row.text("value")?,
+        mutability: row.text("mutability")?,
+        source: row.required_text("source")?,
+        updated_at: row.required_time("updated_at")?,
+    })
+}
+
+pub(crate) fn report(row: &impl Columns) -> Result<crate::ReportRecord> {
+    Ok(crate::ReportRecord {
+        station_id: station_id(row, "station_id")?,
+        request_id: row.required_int("request_id")?,
+        request: row.required_text("request")?,
+        status: row.text("status")?,
+        complete: row.flag("complete")?,
+        requested_at: row.required_time("requested_at")?,
+    })
+}
+
+pub(crate) fn report_part(row: &impl Columns) -> Result<crate::ReportPart> {
+    Ok(crate::ReportPart {
+        station_id: station_id(row, "station_id")?,
+        request_id: row.required_int("request_id")?,
+        seq_no: row.required_int("seq_no")?,
+        tbc: row.flag("tbc")?,
+        generated_at: row.required_time("generated_at")?,
+        report_data: row.required_text("report_data")?,
+    })
+}
+
+pub(crate) fn issued_certificate(row: &impl Columns) -> Result<crate::IssuedCertificate> {
+    Ok(crate::IssuedCertificate {
+        station_id: station_id(row, "station_id")?,
+        serial: row.required_text("serial")?,
+        subject: row.required_text("subject")?,
+        not_after: row.required_time("not_after")?,
+        certificate: row.required_text("certificate")?,
+        issued_at: row.required_time("issued_at")?,
+        station_status: row.text("station_status")?,
+        certificate_type: row.required_text("certificate_type")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,8 +13,8 @@ use pg_support::TestSchema;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 use unicharge_store::postgres::{PgStore, StoreConfig, WriterConfig};
 use unicharge_store::{
-    CommandRecord, EventRecord, SecurityEventRecord, StationNotice, StoreError, StoredAnswer,
-    TransactionEventRecord, Write,
+    CommandRecord, EventRecord, IssuedCertificate, ReportPart, ReportRecord, SecurityEventRecord,
+    StationNotice, StoreError, StoredAnswer, TransactionEventRecord, VariableRecord, Write,
 };
 
 fn id(s: &str) -> StationId {
@@ -726,4 +726,141 @@ async fn c01_id_tokens_are_found_whatever_their_case() {
     assert!(store.delete_token("04A2B3C4", "eMAID").await.unwrap());
     assert!(!store.delete_token("04A2B3C4", "eMAID").await.unwrap());
     assert_eq!(store.list_tokens().await.unwrap().len(), 1);
+}
+
+/// (component, EVSE, value, mutability) of a device-model row.
+type VariableRow<'a> = (&'a str, Option<i64>, Option<&'a str>, Option<&'a str>);
+
+fn variable(component: &str, evse: Option<i64>, value: &str, mutability: Option<&str>) -> Write {
+    Write::Variable(VariableRecord {
+        station_id: id("CP1"),
+        component: component.into(),
+        component_instance: None,
+        evse_id: evse,
+        connector_id: None,
+        variable: "AvailabilityState".into(),
+        variable_instance: None,
+        attribute_type: "Actual".into(),
+        value: Some(value.into()),
+        mutability: mutability.map(str::to_owned),
+        source: "NotifyReport".into(),
+        updated_at: at("2026-03-01T10:00:00Z"),
+    })
+}
+
+fn part(seq_no: i64, tbc: bool, data: &str) -> Write {
+    Write::ReportPart(ReportPart {
+        station_id: id("CP1"),
+        request_id: 1,
+        seq_no,
+        tbc,
+        generated_at: at("2026-03-01T10:00:00Z"),
+        report_data: data.into(),
+    })
+}
+
+#[tokio::test]
+async fn b07_b08_reports_build_the_device_model_and_a02_certificates_are_listed() {
+    let Some((_schema, store)) = store("device_model").await else {
+        return;
+    };
+    station(&store, "CP1").await;
+    assert_eq!(store.next_report_request_id(&id("CP1")).await.unwrap(), 1);
+    store
+        .create_report(&ReportRecord {
+            station_id: id("CP1"),
+            request_id: 1,
+            request: "{\"requestId\":1}".into(),
+            status: None,
+            complete: false,
+            requested_at: at("2026-03-01T09:59:59Z"),
+        })
+        .await
+        .unwrap();
+    store
+        .set_report_status(&id("CP1"), 1, "Accepted")
+        .await
+        .unwrap();
+    assert_eq!(store.next_report_request_id(&id("CP1")).await.unwrap(), 2);
+
+    store
+        .write(vec![
+            part(0, true, "first"),
+            variable("EVSE", Some(2), "Available", Some("ReadOnly")),
+            variable("ChargingStation", None, "Available", None),
+        ])
+        .await
+        .unwrap();
+    let (report, parts) = store.report(&id("CP1"), 1).await.unwrap().unwrap();
+    assert!(!report.complete, "tbc: more parts to come");
+    assert_eq!(report.status.as_deref(), Some("Accepted"));
+    assert_eq!(report.requested_at, at("2026-03-01T09:59:59Z"));
+    assert_eq!(parts.len(), 1);
+
+    store
+        .write(vec![
+            part(1, false, "last"),
+            part(0, true, "first again"),
+            // The same attribute again: the value changes, the known mutability stays.
+            variable("EVSE", Some(2), "Occupied", None),
+        ])
+        .await
+        .unwrap();
+    let (report, parts) = store.report(&id("CP1"), 1).await.unwrap().unwrap();
+    assert!(report.complete);
+    let data: Vec<&str> = parts.iter().map(|p| p.report_data.as_str()).collect();
+    assert_eq!(data, ["first again", "last"]);
+    assert!(store.report(&id("CP1"), 2).await.unwrap().is_none());
+
+    let model = store.device_model(&id("CP1")).await.unwrap();
+    let rows: Vec<VariableRow> = model
+        .iter()
+        .map(|v| {
+            (
+                v.component.as_str(),
+                v.evse_id,
+                v.value.as_deref(),
+                v.mutability.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("ChargingStation", None, Some("Available"), None),
+            ("EVSE", Some(2), Some("Occupied"), Some("ReadOnly")),
+        ]
+    );
+    assert_eq!(model[0].component_instance, None, "'' read back as none");
+
+    let certificate = |serial: &str, status: Option<&str>| {
+        Write::IssuedCertificate(IssuedCertificate {
+            station_id: id("CP1"),
+            serial: serial.into(),
+            subject: "CN=CP1".into(),
+            not_after: at("2027-03-01T00:00:00Z"),
+            certificate: "-----BEGIN CERTIFICATE-----".into(),
+            issued_at: at("2026-03-01T10:00:00Z"),
+            station_status: status.map(str::to_owned),
+            certificate_type: "ChargingStationCertificate".into(),
+        })
+    };
+    store
+        .write(vec![
+            certificate("01", Some("Accepted")),
+            certificate("02", None),
+        ])
+        .await
+        .unwrap();
+    let issued = store.issued_certificates(&id("CP1")).await.unwrap();
+    let serials: Vec<(&str, Option<&str>)> = issued
+        .iter()
+        .map(|c| (c.serial.as_str(), c.station_status.as_deref()))
+        .collect();
+    assert_eq!(
+        serials,
+        [("02", None), ("01", Some("Accepted"))],
+        "newest first"
+    );
+    assert_eq!(issued[0].not_after, at("2027-03-01T00:00:00Z"));
 }

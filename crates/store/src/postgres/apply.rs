@@ -176,6 +176,78 @@ async fn apply(conn: &mut PgConnection, write: &Write) -> Result<()> {
             .execute(&mut *conn)
             .await?;
         }
+        Write::Variable(v) => {
+            sqlx::query(
+                "INSERT INTO device_model (station_id, component, component_instance, evse_id,
+                    connector_id, variable, variable_instance, attribute_type, value, mutability,
+                    source, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (station_id, component, component_instance, evse_id, connector_id,
+                    variable, variable_instance, attribute_type)
+                 DO UPDATE SET value = excluded.value,
+                    mutability = COALESCE(excluded.mutability, device_model.mutability),
+                    source = excluded.source, updated_at = excluded.updated_at",
+            )
+            .bind(v.station_id.as_str())
+            .bind(&v.component)
+            .bind(v.component_instance.as_deref().unwrap_or(""))
+            .bind(v.evse_id.unwrap_or(-1))
+            .bind(v.connector_id.unwrap_or(-1))
+            .bind(&v.variable)
+            .bind(v.variable_instance.as_deref().unwrap_or(""))
+            .bind(&v.attribute_type)
+            .bind(&v.value)
+            .bind(&v.mutability)
+            .bind(&v.source)
+            .bind(timestamp(&v.updated_at))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Write::ReportPart(p) => {
+            // SQLite's INSERT OR REPLACE: a part sent again replaces the stored one.
+            sqlx::query(
+                "INSERT INTO report_parts
+                    (station_id, request_id, seq_no, tbc, generated_at, report_data)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (station_id, request_id, seq_no) DO UPDATE SET
+                    tbc = excluded.tbc, generated_at = excluded.generated_at,
+                    report_data = excluded.report_data",
+            )
+            .bind(p.station_id.as_str())
+            .bind(p.request_id)
+            .bind(p.seq_no)
+            .bind(i64::from(p.tbc))
+            .bind(timestamp(&p.generated_at))
+            .bind(&p.report_data)
+            .execute(&mut *conn)
+            .await?;
+            if !p.tbc {
+                sqlx::query(
+                    "UPDATE reports SET complete = 1 WHERE station_id = $1 AND request_id = $2",
+                )
+                .bind(p.station_id.as_str())
+                .bind(p.request_id)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Write::IssuedCertificate(c) => {
+            sqlx::query(
+                "INSERT INTO station_certificates (station_id, serial, subject, not_after,
+                    certificate, issued_at, station_status, certificate_type)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(c.station_id.as_str())
+            .bind(&c.serial)
+            .bind(&c.subject)
+            .bind(timestamp(&c.not_after))
+            .bind(&c.certificate)
+            .bind(timestamp(&c.issued_at))
+            .bind(&c.station_status)
+            .bind(&c.certificate_type)
+            .execute(&mut *conn)
+            .await?;
+        }
         Write::TransactionEvent(e) => transaction_event(conn, e).await?,
         Write::Answer(a) => {
             // SQLite's INSERT OR REPLACE: the newest answer to a message id wins.

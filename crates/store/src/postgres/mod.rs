@@ -7,6 +7,7 @@
 //! real server: opening with migrations, the group-commit writer, and the CSMS core.
 
 mod apply;
+mod device_model;
 mod operator;
 mod registry;
 mod reported;
