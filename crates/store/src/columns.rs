@@ -372,6 +372,18 @@ pub(crate) fn issued_certificate(row: &impl Columns) -> Result<crate::IssuedCert
     })
 }
 
+pub(crate) fn api_key(row: &impl Columns) -> Result<crate::ApiKeyRecord> {
+    Ok(crate::ApiKeyRecord {
+        id: row.required_text("id")?,
+        name: row.required_text("name")?,
+        role: row.required_text("role")?,
+        salt: row.required_text("salt")?,
+        secret_hash: row.required_text("secret_hash")?,
+        created_at: row.required_time("created_at")?,
+        revoked_at: row.time("revoked_at")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,8 +13,9 @@ use pg_support::TestSchema;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 use unicharge_store::postgres::{PgStore, StoreConfig, WriterConfig};
 use unicharge_store::{
-    CommandRecord, EventRecord, IssuedCertificate, ReportPart, ReportRecord, SecurityEventRecord,
-    StationNotice, StoreError, StoredAnswer, TransactionEventRecord, VariableRecord, Write,
+    ApiKeyRecord, CommandRecord, EventRecord, IssuedCertificate, ReportPart, ReportRecord,
+    SecurityEventRecord, StationNotice, StoreError, StoredAnswer, TransactionEventRecord,
+    VariableRecord, Write,
 };
 
 fn id(s: &str) -> StationId {
@@ -863,4 +864,62 @@ async fn b07_b08_reports_build_the_device_model_and_a02_certificates_are_listed(
         "newest first"
     );
     assert_eq!(issued[0].not_after, at("2027-03-01T00:00:00Z"));
+}
+
+#[tokio::test]
+async fn operator_api_keys_are_kept_listed_and_revoked_once() {
+    let Some((_schema, store)) = store("api_keys").await else {
+        return;
+    };
+    let key = |id: &str, created: &str| ApiKeyRecord {
+        id: id.into(),
+        name: format!("key {id}"),
+        role: "operator".into(),
+        salt: "c2FsdA".into(),
+        secret_hash: format!("hash-{id}"),
+        created_at: at(created),
+        revoked_at: None,
+    };
+    store
+        .create_api_key(&key("k2", "2026-03-02T00:00:00Z"))
+        .await
+        .unwrap();
+    store
+        .create_api_key(&key("k1", "2026-03-01T00:00:00Z"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .create_api_key(&key("k1", "2026-03-03T00:00:00Z"))
+            .await
+            .is_err(),
+        "ids are unique"
+    );
+    let got = store.get_api_key("k1").await.unwrap().unwrap();
+    assert_eq!(got, key("k1", "2026-03-01T00:00:00Z"));
+    let ids: Vec<String> = store
+        .list_api_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+    assert_eq!(ids, ["k1", "k2"], "oldest first");
+
+    let before = Utc::now();
+    assert!(store.revoke_api_key("k1").await.unwrap());
+    assert!(
+        !store.revoke_api_key("k1").await.unwrap(),
+        "already revoked"
+    );
+    assert!(!store.revoke_api_key("nope").await.unwrap());
+    let revoked = store.get_api_key("k1").await.unwrap().unwrap().revoked_at;
+    assert!(revoked.is_some_and(|at| at >= before));
+    assert!(store
+        .get_api_key("k2")
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_none());
 }

@@ -6,6 +6,7 @@
 //! (ADR 0047 keeps the table of what is done). What exists is usable and tested against a
 //! real server: opening with migrations, the group-commit writer, and the CSMS core.
 
+mod api_keys;
 mod apply;
 mod device_model;
 mod operator;
