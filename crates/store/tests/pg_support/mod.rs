@@ -7,9 +7,11 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection};
-use unicharge_store::postgres::connect_options;
+use unicharge_core::{SecurityProfile, Station, StationId};
+use unicharge_store::postgres::{connect_options, PgStore, StoreConfig, WriterConfig};
 
 pub const URL_VAR: &str = "UNICHARGE_TEST_POSTGRES_URL";
 
@@ -96,4 +98,42 @@ impl Drop for TestSchema {
             panic!("could not drop test schema {}", self.name);
         }
     }
+}
+
+/// A station id that is known to be valid.
+pub fn id(s: &str) -> StationId {
+    StationId::new(s).unwrap()
+}
+
+/// A fixed instant, written as RFC 3339.
+pub fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// A PostgreSQL store on a fresh schema, or `None` (test skipped) without a server.
+pub async fn store_with(test: &str, writer: WriterConfig) -> Option<(TestSchema, PgStore)> {
+    let schema = TestSchema::create(test).await?;
+    let config = StoreConfig {
+        writer,
+        ..StoreConfig::default()
+    };
+    let store = PgStore::open_with(schema.options(), config).await.unwrap();
+    Some((schema, store))
+}
+
+pub async fn store(test: &str) -> Option<(TestSchema, PgStore)> {
+    store_with(test, WriterConfig::default()).await
+}
+
+/// Register station `name` (Basic auth, a password hash, created at a fixed instant).
+pub async fn station(store: &PgStore, name: &str) {
+    let mut s = Station::new(
+        id(name),
+        SecurityProfile::BasicAuth,
+        at("2026-03-01T10:00:00Z"),
+    );
+    s.password_hash = Some("$argon2id$fake".into());
+    store.create_station(&s).await.unwrap();
 }
