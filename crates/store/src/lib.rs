@@ -12,12 +12,14 @@
 pub mod campaigns;
 pub mod certificates;
 pub mod charging;
+mod columns;
 pub mod display;
 pub mod efc;
 pub mod ocpi;
 pub mod ocpi_buc;
 pub mod ocpi_reservations;
 pub mod personal_data;
+pub mod postgres;
 pub mod records;
 pub mod ro;
 pub mod site_load;

@@ -478,16 +478,5 @@ pub(super) async fn station_notices(
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(crate::StationNotice {
-                station_id: station_id(row, "station_id")?,
-                kind: row.try_get("kind")?,
-                status: row.try_get("status")?,
-                request_id: row.try_get("request_id")?,
-                data: row.try_get("data")?,
-                received_at: row.try_get("received_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(super::columns::station_notice).collect()
 }

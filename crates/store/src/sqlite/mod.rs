@@ -14,7 +14,6 @@ mod certificates;
 mod charging;
 mod checkpoint;
 mod cleared;
-mod columns;
 mod diameter;
 mod display;
 mod efc;
@@ -60,6 +59,7 @@ use crate::{
     TransactionEventRecord, TransactionRecord, VariableRecord, Write,
 };
 
+use crate::columns;
 use cache::{token_key, Caches};
 use operator::StationColumn;
 

@@ -1,0 +1,157 @@
+//! The PostgreSQL store (issue 17, ADR 0047): the same schema as SQLite, translated to the
+//! PostgreSQL dialect (`migrations-postgres/`), for operators who run several nodes over one
+//! database.
+//!
+//! Not selectable yet: it does not implement [`crate::Store`] until every trait method exists
+//! (ADR 0047 keeps the table of what is done). What exists is usable and tested against a
+//! real server: opening with migrations, the group-commit writer, and the CSMS core.
+
+mod api_keys;
+mod apply;
+mod device_model;
+mod operator;
+mod registry;
+mod reported;
+mod tokens;
+mod writer;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::ConnectOptions;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Result, StoreError, Write};
+
+pub use apply::unsupported;
+pub use writer::WriterConfig;
+
+/// The PostgreSQL translation of `migrations/`: same versions, same names, same tables,
+/// columns and indexes (checked by `tests/postgres_schema.rs`).
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-postgres");
+
+/// Apply pending migrations to the schema `pool` connects to (its `search_path`).
+pub async fn migrate(pool: &PgPool) -> Result<()> {
+    MIGRATIONS.run(pool).await?;
+    Ok(())
+}
+
+/// Connection options from a `postgres://` URL, with statement logging off (the writer runs
+/// thousands of statements a second; sqlx would log each at INFO).
+pub fn connect_options(url: &str) -> Result<PgConnectOptions> {
+    Ok(PgConnectOptions::from_str(url)?.disable_statement_logging())
+}
+
+/// A pool on `options`; an unreachable server becomes an error that says what to check.
+pub(crate) async fn connect(
+    options: PgConnectOptions,
+    connections: u32,
+    timeout: Duration,
+) -> Result<PgPool> {
+    let (host, port, database) = (
+        options.get_host().to_owned(),
+        options.get_port(),
+        options.get_database().unwrap_or("(default)").to_owned(),
+    );
+    PgPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(timeout)
+        .connect_with(options)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => {
+                StoreError::Database(sqlx::Error::Configuration(
+                    format!(
+                        "cannot reach PostgreSQL at {host}:{port} (database {database}): {e}; \
+                         check that the server is running and listening there, and the \
+                         database URL in the configuration"
+                    )
+                    .into(),
+                ))
+            }
+            other => StoreError::Database(other),
+        })
+}
+
+/// Everything [`PgStore::open_with`] can tune.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreConfig {
+    pub writer: WriterConfig,
+    /// Connections of the read pool (the writer has one more of its own).
+    pub connections: u32,
+    /// How long opening (and any read) waits for a connection; a refused connection is
+    /// retried until then, so a server still starting is waited for.
+    pub connect_timeout: Duration,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            writer: WriterConfig::default(),
+            connections: 8,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The PostgreSQL store: a read pool and one group-commit writer (see [`writer`]).
+///
+/// No caches, unlike SQLite's: several nodes write the same database, and a node's cache would
+/// miss the others' writes until committed facts on NATS invalidate it (ADR 0047).
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    writer: mpsc::Sender<writer::Job>,
+    stats: Arc<writer::Stats>,
+}
+
+impl PgStore {
+    /// Connect to `url` (`postgres://user:password@host:port/database`, `options=-c
+    /// search_path=…` to use a schema) and apply pending migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        Self::open_with(connect_options(url)?, StoreConfig::default()).await
+    }
+
+    /// [`PgStore::open`] with explicit connection options and settings.
+    pub async fn open_with(options: PgConnectOptions, config: StoreConfig) -> Result<Self> {
+        let pool = connect(
+            options.clone(),
+            config.connections.max(1),
+            config.connect_timeout,
+        )
+        .await?;
+        migrate(&pool).await?;
+        let stats = Arc::new(writer::Stats::default());
+        let writer = writer::spawn(options, stats.clone(), config.writer);
+        Ok(PgStore {
+            pool,
+            writer,
+            stats,
+        })
+    }
+
+    /// (commits, jobs committed) by the group-commit writer since the store was opened.
+    pub fn group_commits(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.stats.commits.load(Relaxed),
+            self.stats.jobs.load(Relaxed),
+        )
+    }
+
+    /// Apply `batch` atomically through the group-commit writer ([`crate::Store::write`]).
+    /// A variant not supported yet fails the batch ([`unsupported`]).
+    pub async fn write(&self, batch: Vec<Write>) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (done, committed) = oneshot::channel();
+        self.writer
+            .send(writer::Job { batch, done })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        committed.await.map_err(|_| StoreError::Closed)?
+    }
+}
