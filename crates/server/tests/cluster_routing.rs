@@ -395,3 +395,182 @@ async fn a_bucket_lost_by_nats_is_recreated_and_refilled() {
     tokio::time::sleep(ttl).await;
     until_seen(&a, "CL-6", true).await;
 }
+
+/// Issue 17's scenario at its size, for routing: three nodes, 300 stations spread across them,
+/// operations driven through node 1 to the stations on nodes 2 and 3; node 2 dies; its
+/// stations reconnect to the others (as behind a load balancer) and the same operations work
+/// again for all 300. (Each node has its own store here; the check that no acknowledged
+/// TransactionEvent is lost or doubled joins this test with the shared PostgreSQL store.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_300_stations_survive_a_dead_node() {
+    use std::sync::{Arc, Mutex};
+    use unicharge_core::credentials::GeneratedPassword;
+
+    let Some(url) = nats_url("three_nodes_300_stations_survive_a_dead_node") else {
+        return;
+    };
+    const N: usize = 300;
+    let ns = namespace("three");
+    let password = GeneratedPassword::new();
+    let hash = password.hash();
+    let ids: Vec<String> = (0..N).map(|i| format!("C3-{i:03}")).collect();
+    let mut bootstrap = String::new();
+    for id in &ids {
+        bootstrap.push_str(&format!(
+            "[[stations]]\nid = {id:?}\nsecurity_profile = 1\npassword_hash = {hash:?}\n"
+        ));
+    }
+    let mut nodes = Vec::new();
+    for name in ["n1", "n2", "n3"] {
+        let (bootstrap, url, ns) = (bootstrap.clone(), url.clone(), ns.clone());
+        let node = TestCsms::start_with(&[], move |s| {
+            let path = s.data_dir.with_file_name("cluster-bootstrap.toml");
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, bootstrap).unwrap();
+            s.bootstrap = Some(path);
+            s.http.listen = Some("127.0.0.1:0".parse().unwrap());
+            s.cluster.nats_url = Some(url);
+            s.cluster.node_id = Some(name.into());
+            s.cluster.bucket = ns.clone();
+            s.cluster.subject_prefix = ns;
+            s.cluster.presence_ttl = Duration::from_secs(3);
+        })
+        .await;
+        nodes.push(node);
+    }
+    // The load balancer: where a (re)connecting station may go.
+    let alive: Arc<Mutex<Vec<String>>> =
+        Arc::new(Mutex::new(nodes.iter().map(|n| n.ws_base()).collect()));
+    let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for (i, id) in ids.iter().enumerate() {
+        let (alive, id, password) = (alive.clone(), id.clone(), password.as_str().to_string());
+        let answered = answered.clone();
+        tokio::spawn(async move {
+            let mut attempt = i;
+            loop {
+                let base = {
+                    let alive = alive.lock().unwrap();
+                    alive[attempt % alive.len()].clone()
+                };
+                attempt += 1;
+                let mut options = ConnectOptions::new(format!("{base}/{id}")).basic(&id, &password);
+                options.timeout = Duration::from_secs(3600);
+                let Ok(mut station) = Station::connect(&options).await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let boot: BootNotificationRequest = serde_json::from_value(json!({
+                    "reason": "PowerUp",
+                    "chargingStation": {"model": "Cluster-3", "vendorName": "unicharge"},
+                }))
+                .unwrap();
+                if station.call(&boot).await.is_err() {
+                    continue;
+                }
+                // Answer Resets until the connection ends, then reconnect elsewhere.
+                while let Ok((call, _)) = station.expect_call::<ResetRequest>().await {
+                    let answer = ResetResponse {
+                        custom_data: None,
+                        status: ResetStatusEnumType::Accepted,
+                        status_info: None,
+                    };
+                    if station
+                        .respond::<ResetRequest>(&call, &answer)
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                    answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    let all_seen_by_n1 = |nodes: &[TestCsms]| nodes[0].server.handle().connected_stations().len();
+    let start = Instant::now();
+    while all_seen_by_n1(&nodes) < N {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "n1 sees {} of {N} stations",
+            all_seen_by_n1(&nodes)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Every station, through node 1 (two thirds of them held by n2 and n3).
+    let reset_all = |api: Arc<Api>, ids: Vec<String>| async move {
+        let mut failures = Vec::new();
+        for chunk in ids.chunks(30) {
+            let calls: Vec<_> = chunk
+                .iter()
+                .map(|id| {
+                    let api = api.clone();
+                    let id = id.clone();
+                    tokio::spawn(async move {
+                        let (status, body) = api
+                            .post(
+                                &format!("/api/v1/stations/{id}/reset"),
+                                json!({"type": "OnIdle"}),
+                            )
+                            .await;
+                        (id, status, body)
+                    })
+                })
+                .collect();
+            for call in calls {
+                let (id, status, body) = call.await.unwrap();
+                if status != StatusCode::OK || body["status"] != "Accepted" {
+                    failures.push(format!("{id}: {status} {body}"));
+                }
+            }
+        }
+        failures
+    };
+    let api = Arc::new(Api::of(&nodes[0]));
+    let failures = reset_all(api.clone(), ids.clone()).await;
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    assert_eq!(answered.load(std::sync::atomic::Ordering::Relaxed), N);
+
+    // Node 2 dies (its tasks stop, its entries stay until they age out; its sockets close).
+    let n2 = nodes.remove(1);
+    alive.lock().unwrap().retain(|b| *b != n2.ws_base());
+    n2.server.shutdown().await;
+
+    // Its stations reconnect to n1 and n3; n1 sees all 300 held by live nodes again.
+    let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
+    let kv = js.get_key_value(ns.as_str()).await.unwrap();
+    let start = Instant::now();
+    loop {
+        let mut on_dead = 0;
+        for id in &ids {
+            let entry = kv.get(id.as_str()).await.unwrap();
+            let node = entry
+                .map(|e| serde_json::from_slice::<Value>(&e).unwrap()["node"].clone())
+                .unwrap_or(Value::Null);
+            if node != "n1" && node != "n3" {
+                on_dead += 1;
+            }
+        }
+        if on_dead == 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{on_dead} stations still not held by a live node"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let failures = reset_all(api, ids.clone()).await;
+    assert!(
+        failures.is_empty(),
+        "{} failed after n2 died: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    assert_eq!(answered.load(std::sync::atomic::Ordering::Relaxed), 2 * N);
+}
