@@ -291,6 +291,20 @@ mod tests {
         assert_eq!(station_of("bad=Z"), None);
     }
 
+    proptest::proptest! {
+        /// Any station id survives the key encoding, and no key, however made, panics the
+        /// decoder (keys come from a bucket any NATS client may write).
+        #[test]
+        fn key_encoding_round_trips_and_decoding_never_panics(
+            id in "[A-Za-z0-9*_=:+|@.-]{1,48}",
+            junk in "\\PC{0,60}",
+        ) {
+            let station: StationId = id.parse().unwrap();
+            proptest::prop_assert_eq!(station_of(&key_of(&station)), Some(station));
+            let _ = station_of(&junk);
+        }
+    }
+
     #[test]
     fn an_entry_older_than_the_ttl_is_gone_and_our_own_is_not_elsewhere() {
         let mirror = Mirror::new("n1".into(), Duration::from_secs(30));
