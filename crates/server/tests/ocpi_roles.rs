@@ -376,6 +376,11 @@ async fn meter(station: &mut Station, tx: &str, seq: i64, at: chrono::DateTime<U
     station.call(&periodic).await.unwrap();
 }
 
+/// A session's `kwh` as written (a JSON number, compared as its text).
+fn kwh(session: &Value) -> String {
+    session["kwh"].to_string()
+}
+
 /// The session carries no identity of the driver: uid and contract id are one pseudonym,
 /// neither the uid, the contract id nor the card's visual number appears anywhere in it.
 fn assert_pseudonymised(session: &Value) -> String {
@@ -423,7 +428,7 @@ async fn pseudonymised_sessions(role: &str, party_id: &str) {
     // An update: 12.345 kWh charged so far.
     meter(&mut station, "TX-ROLE-1", 1, minutes(30), 22_345).await;
     let (_, update) = peer
-        .next_push(|p| is_session(p) && p.body["kwh"].to_string() == "12.345")
+        .next_push(|p| is_session(p) && kwh(&p.body) == "12.345")
         .await;
     assert_eq!(update.body["id"], session_id.as_str());
     assert_eq!(assert_pseudonymised(&update.body), pseudonym, "stable");
@@ -437,7 +442,7 @@ async fn pseudonymised_sessions(role: &str, party_id: &str) {
     );
     let data = list["data"].as_array().unwrap();
     assert_eq!(data.len(), 1, "{list}");
-    assert_eq!(data[0]["kwh"].to_string(), "12.345");
+    assert_eq!(kwh(&data[0]), "12.345");
     assert_eq!(assert_pseudonymised(&data[0]), pseudonym);
     let (code, one) = get(&peer, "sessions", &format!("/{session_id}")).await;
     assert_eq!(code, 200, "{one}");
@@ -464,7 +469,7 @@ async fn pseudonymised_sessions(role: &str, party_id: &str) {
     let (skipped, done) = peer
         .next_push(|p| is_session(p) && p.body["status"] == "COMPLETED")
         .await;
-    assert_eq!(done.body["kwh"].to_string(), "12.345");
+    assert_eq!(kwh(&done.body), "12.345");
     assert_pseudonymised(&done.body);
     assert!(skipped.iter().all(|p| p.module != "cdrs"));
     // The eMSP's CDR was enqueued with the COMPLETED session: none for this partner.
