@@ -122,6 +122,13 @@ async fn get(peer: &Peer, module: &str, rest: &str) -> (u16, Value) {
     (code, body)
 }
 
+/// Our version's base URL (`…/ocpi`), from the credentials endpoint the peer was given.
+fn versions_url_of(peer: &Peer) -> String {
+    let credentials = peer.endpoint("credentials");
+    let base = credentials.rsplit_once('/').unwrap().0;
+    base.rsplit_once('/').unwrap().0.to_string()
+}
+
 fn location_put(p: &Pushed, id: &str) -> bool {
     p.module == "locations" && p.method == "PUT" && p.path == format!("/NL/UNI/{id}")
 }
@@ -224,6 +231,24 @@ async fn location_information(role: &str, party_id: &str, version: &str) {
     assert_eq!(evse["data"]["status"], "CHARGING");
 
     assert_refused_driver_and_control_modules(&peer).await;
+    // Registered, its version details list only what its role opens.
+    let details = format!("{}/{version}", versions_url_of(&peer));
+    let (code, _, answer) = peer.call(Method::GET, &details, None).await;
+    assert_eq!(code, 200, "{answer}");
+    let mut listed: Vec<&str> = answer["data"]["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["identifier"].as_str().unwrap())
+        .collect();
+    listed.sort();
+    listed.dedup();
+    let expected: &[&str] = if role == "OTHER" {
+        &["credentials", "locations", "sessions"]
+    } else {
+        &["credentials", "locations", "tariffs"]
+    };
+    assert_eq!(listed, expected);
     let modules: Vec<String> = outbox(&operator, partner_id)
         .await
         .iter()
