@@ -14,8 +14,9 @@
 //! ocpi_push` (the Sender pushes to a mock eMSP), `--test ocpi_emsp` (the eMSP role, two
 //! unicharge instances roaming), `--test ocpi_commands` (reservations and unlock), `--test
 //! ocpi_charging_profiles`, `--test ocpi_extensions` (the extension modules), `--test
-//! ocpi_sync` (initial exchange, credentials rotation) and `--test ocpi_buc_more` (roles
-//! published, session limits).
+//! ocpi_sync` (initial exchange, credentials rotation), `--test ocpi_buc_more` (roles
+//! published, session limits) and `--test ocpi_roles` (NSP, NAP, data aggregator and SCSP
+//! partners, location sharing approval).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -54,6 +55,9 @@ const SUITES: &[&[&str]] = &[
     // More business use cases (B8.2 roles published, ADR 0044; B4.2 / B2.4 session limits,
     // ADR 0045), instances over HTTP.
     &["test", "-p", "unicharge-server", "--test", "ocpi_buc_more"],
+    // Partners of roles beyond CPO / eMSP: NSP, NAP, data aggregator, SCSP; location sharing
+    // approval (ADR 0049).
+    &["test", "-p", "unicharge-server", "--test", "ocpi_roles"],
 ];
 
 /// The BUCs of seed 003 (OCPI 3.0 requirements, section "Business use cases").
@@ -131,29 +135,10 @@ const ALSO: &[(&str, &[&str])] = &[
 
 /// Why a BUC without a test is not covered (shown in the report).
 const NOT_COVERED: &[(&str, &str)] = &[
-    (
-        "B1.2",
-        "NSP role not built; the Locations Sender serves any registered partner of the party",
-    ),
-    ("B1.3", "NAP role not built"),
-    ("B1.4", "data-aggregator role not built"),
-    (
-        "B1.5",
-        "per-party approval of data sharing: extension not built",
-    ),
-    (
-        "B2.2",
-        "NSP role not built; the Tariffs Sender serves registered eMSPs",
-    ),
-    (
-        "B2.3",
-        "NAP role not built; the Tariffs Sender serves registered eMSPs",
-    ),
     ("B3.2", "token migration between MSPs not built"),
     ("B3.3", "hub role not built"),
     ("B3.5", "Plug & Charge CCP: outside OCPI (ISO 15118 PKI)"),
     ("B3.6", "Plug & Charge CCP: outside OCPI (ISO 15118 PKI)"),
-    ("B4.3", "pseudonymised session feed not built"),
     (
         "B7.1",
         "charging preferences accepted for the caller's sessions only, answered NOT_POSSIBLE",
@@ -162,7 +147,6 @@ const NOT_COVERED: &[(&str, &str)] = &[
         "B7.2",
         "ChargingProfiles Receiver built; its test did not run",
     ),
-    ("B7.3", "SCSP role not built"),
     ("B7.4", "location energy reports not built"),
     ("B8.5", "signed payloads extension not built"),
     ("B9.1", "loyalty: not in any OCPI module"),

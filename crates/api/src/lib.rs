@@ -282,6 +282,8 @@ impl ApiState {
         ocpi_buc::put_limits,
         ocpi_buc::get_limits,
         ocpi_buc::delete_limits,
+        ocpi_buc::put_sharing,
+        ocpi_buc::get_sharing,
     ),
     components(schemas(
         stations::StationView,
@@ -367,6 +369,8 @@ impl ApiState {
         ocpi_buc::PublishedDoc,
         ocpi_buc::LimitsDoc,
         ocpi_buc::LimitsStateDoc,
+        ocpi_buc::SharingBody,
+        ocpi_buc::SharingDoc,
         tariffs::TariffList,
         tariffs::AssignmentBody,
         tariffs::AssignmentView,

@@ -1,7 +1,8 @@
 //! OCPI business use cases beyond the 2.2.1 modules, the operator's side: which of our parties
 //! a partner is registered with, published to it as our roles (B8.2, `PUT …/parties`), and
 //! what it last took (`GET …/published-roles`); the limits our eMSP sets on a CPO partner's
-//! session (B4.2 / B2.4, `…/sessions/{session_id}/limits`).
+//! session (B4.2 / B2.4, `…/sessions/{session_id}/limits`); the approval of a location's data
+//! sharing on behalf of its owner (B1.5, `/api/v1/ocpi/locations/{party}/{id}/sharing`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,6 +14,7 @@ use unicharge_ocpi_server::operator as op;
 
 use unicharge_ocpi_server::emsp::session_limits::{self as limits, LimitsBody, LimitsView};
 use unicharge_ocpi_server::roles::{self, PublishedView};
+use unicharge_ocpi_server::sharing;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
@@ -31,6 +33,106 @@ pub(crate) fn routes() -> Router<ApiState> {
             "/api/v1/ocpi/partners/{id}/sessions/{session_id}/limits",
             put(put_limits).get(get_limits).delete(delete_limits),
         )
+        .route(
+            "/api/v1/ocpi/locations/{party}/{location_id}/sharing",
+            put(put_sharing).get(get_sharing),
+        )
+}
+
+/// The operator's decision on sharing a location's data (B1.5).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = OcpiLocationSharingRequest)]
+pub struct SharingBody {
+    /// The partner the decision is for; absent: every partner (a partner's own decision wins).
+    #[serde(default)]
+    pub partner_id: Option<i64>,
+    /// true: shared; false: not shared; null: remove the decision (back to the default,
+    /// shared, or to the location-wide decision).
+    pub approved: Option<bool>,
+    /// Why (the owner's request, a legal ground), at most 512 characters.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A location's sharing (OpenAPI description of `sharing::SharingView`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = OcpiLocationSharing)]
+pub struct SharingDoc {
+    /// `CC*PID/location_id`.
+    pub location: String,
+    /// `shared`: what applies without a decision.
+    pub default: String,
+    /// `[{partnerId (null: every partner), approved, reason, updatedAt}]`.
+    pub rules: Vec<serde_json::Value>,
+    /// `[{partnerId, name, shared}]` for every registered partner of the location's party.
+    pub partners: Vec<serde_json::Value>,
+}
+
+fn location_party(party: &str) -> Result<unicharge_store::ocpi::Party, ApiError> {
+    op::parse_party(party).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid",
+            format!("party {party:?}: write it as CC*PID, e.g. NL*UNI"),
+        )
+    })
+}
+
+/// B1.5: approve or not the sharing of a location's data with every partner or one, on behalf
+/// of its owner. Partners it is no longer shared with get its EVSEs as REMOVED, partners it is
+/// now shared with get the location; Sender GETs and pseudonymised session feeds follow.
+#[utoipa::path(put, path = "/api/v1/ocpi/locations/{party}/{location_id}/sharing", tag = "ocpi",
+    params(("party" = String, Path, description = "Our CPO party, CC*PID"),
+           ("location_id" = String, Path, description = "The location's id")),
+    request_body = SharingBody,
+    responses(
+        (status = 200, body = SharingDoc),
+        (status = 400, description = "Bad party or reason", body = crate::error::ErrorBody),
+        (status = 404, description = "No such location or partner", body = crate::error::ErrorBody),
+    ))]
+pub async fn put_sharing(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((party, location_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<SharingBody>,
+) -> Result<Json<sharing::SharingView>, ApiError> {
+    caller.require(ApiRole::Admin)?;
+    let party = location_party(&party)?;
+    Ok(Json(
+        sharing::decide(
+            ocpi(&state)?,
+            &party,
+            &location_id,
+            body.partner_id,
+            body.approved,
+            body.reason,
+        )
+        .await
+        .map_err(refused)?,
+    ))
+}
+
+/// The sharing decisions of a location and, per partner of its party, whether it is shared.
+#[utoipa::path(get, path = "/api/v1/ocpi/locations/{party}/{location_id}/sharing", tag = "ocpi",
+    params(("party" = String, Path, description = "Our CPO party, CC*PID"),
+           ("location_id" = String, Path, description = "The location's id")),
+    responses(
+        (status = 200, body = SharingDoc),
+        (status = 404, description = "No such location", body = crate::error::ErrorBody),
+    ))]
+pub async fn get_sharing(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((party, location_id)): Path<(String, String)>,
+) -> Result<Json<sharing::SharingView>, ApiError> {
+    caller.require(ApiRole::ReadOnly)?;
+    let party = location_party(&party)?;
+    Ok(Json(
+        sharing::view(ocpi(&state)?, &party, &location_id)
+            .await
+            .map_err(refused)?,
+    ))
 }
 
 /// Our parties a partner is registered with.

@@ -1,6 +1,7 @@
 //! The CPO's full current view for an eMSP that just registered (issue 12 item 2): every
 //! published location and every tariff of the parties the eMSP is registered with, PUT through
-//! the outbox.
+//! the outbox (for partners of other roles, what their roles open, ADR 0049; locations the
+//! operator does not share with the partner left out, B1.5).
 //!
 //! Why: pushes ([`crate::push`]) carry *changes*; an eMSP that registers after our locations
 //! and tariffs were written, and that does not pull our Sender lists, would otherwise never
@@ -85,7 +86,12 @@ pub async fn enqueue(ocpi: &Ocpi, partner: &Partner) -> Result<Enqueued, Reply> 
         })
     };
     let mut pushes = Vec::new();
+    let sharing = crate::sharing::Sharing::load(ocpi).await?;
+    let kind = crate::access::Access::of(partner).tariff_type();
     for row in locations::visible_rows(ocpi, &parties).await? {
+        if !sharing.allows_row(partner.id, &row) {
+            continue;
+        }
         let location = locations::build(ocpi, &row).await?;
         if !location.publish {
             continue;
@@ -101,7 +107,8 @@ pub async fn enqueue(ocpi: &Ocpi, partner: &Partner) -> Result<Enqueued, Reply> 
     }
     for party in &parties {
         for (t, at) in &tariffs {
-            let tariff = tariffs::to_ocpi(t, party, *at, &version);
+            let mut tariff = tariffs::to_ocpi(t, party, *at, &version);
+            tariff.kind = Some(kind.clone());
             let path = format!("/{}/{}/{}", party.country_code, party.party_id, t.id);
             let key = format!("tariff:{path}");
             if let Some(p) = put("tariffs", key, path, push::json(&tariff)?, party) {
@@ -109,7 +116,12 @@ pub async fn enqueue(ocpi: &Ocpi, partner: &Partner) -> Result<Enqueued, Reply> 
             }
         }
     }
+    let access = crate::access::Access::of(partner);
     for p in pushes {
+        // What its roles do not open is not pushed (ADR 0049).
+        if !access.pushed(p.module) {
+            continue;
+        }
         match p.module {
             "locations" => done.locations += 1,
             _ => done.tariffs += 1,

@@ -23,6 +23,7 @@
 //! is registered with ([`scope`]). The operator creates partners and locations through
 //! [`operator`] (used by the REST API and the CLI).
 
+pub mod access;
 pub mod auth;
 pub mod cdr_verdicts;
 pub mod cdrs;
@@ -49,6 +50,7 @@ pub mod session_index;
 pub mod session_limits;
 pub mod sessions;
 pub mod settings;
+pub mod sharing;
 pub mod sweep;
 pub mod tariffs;
 pub mod tokens;
@@ -303,6 +305,11 @@ impl Ocpi {
             .merge(emsp_routes())
             // Unknown paths under /ocpi get an OCPI answer; the rest of the server keeps its own.
             .fallback(reply::not_found)
+            // Roles beyond CPO / eMSP reach only the modules ADR 0049 opens to them.
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                access::guard,
+            ))
             .layer(axum::middleware::from_fn(reply::echo_request_ids))
             .with_state(self.clone());
         axum::Router::new().nest("/ocpi", ocpi)

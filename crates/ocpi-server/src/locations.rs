@@ -251,18 +251,21 @@ pub async fn visible_rows(ocpi: &Ocpi, parties: &[Party]) -> Result<Vec<Location
         .collect())
 }
 
-/// One visible published location by id, else 404 / 2003.
+/// One visible published location by id, shared with the caller (B1.5), else 404 / 2003.
 async fn visible_location(
     ocpi: &Ocpi,
-    parties: &[Party],
+    caller: &crate::auth::Caller,
     id: &str,
 ) -> Result<(LocationRow, Location), Reply> {
-    for party in parties {
+    let parties = scope::visible_parties(caller)?;
+    let sharing = crate::sharing::Sharing::load(ocpi).await?;
+    for party in &parties {
         if let Some(row) = ocpi
             .ocpi_store()
             .ocpi_location(party, id)
             .await
             .map_err(Reply::server_error)?
+            .filter(|row| sharing.allows_row(caller.partner.id, row))
         {
             let location = build(ocpi, &row).await?;
             if location.publish {
@@ -309,8 +312,12 @@ pub async fn list(
     let version = scope::version(&version)?;
     let query = list_query(&pairs)?;
     let parties = scope::visible_parties(&caller)?;
+    let sharing = crate::sharing::Sharing::load(&ocpi).await?;
     let mut items = Vec::new();
     for row in visible_rows(&ocpi, &parties).await? {
+        if !sharing.allows_row(caller.partner.id, &row) {
+            continue;
+        }
         let location = build(&ocpi, &row).await?;
         if location.publish {
             items.push((
@@ -333,8 +340,7 @@ pub async fn one(
     Path((version, id)): Path<(String, String)>,
 ) -> Answer {
     scope::version(&version)?;
-    let parties = scope::visible_parties(&caller)?;
-    let (_, location) = visible_location(&ocpi, &parties, &id).await?;
+    let (_, location) = visible_location(&ocpi, &caller, &id).await?;
     Ok(Reply::ok(&location))
 }
 
@@ -344,8 +350,7 @@ pub async fn evse(
     Path((version, id, uid)): Path<(String, String, String)>,
 ) -> Answer {
     scope::version(&version)?;
-    let parties = scope::visible_parties(&caller)?;
-    let (_, location) = visible_location(&ocpi, &parties, &id).await?;
+    let (_, location) = visible_location(&ocpi, &caller, &id).await?;
     let evse = location
         .evses
         .unwrap_or_default()
@@ -361,8 +366,7 @@ pub async fn connector(
     Path((version, id, uid, connector_id)): Path<(String, String, String, String)>,
 ) -> Answer {
     scope::version(&version)?;
-    let parties = scope::visible_parties(&caller)?;
-    let (_, location) = visible_location(&ocpi, &parties, &id).await?;
+    let (_, location) = visible_location(&ocpi, &caller, &id).await?;
     let connector = location
         .evses
         .unwrap_or_default()

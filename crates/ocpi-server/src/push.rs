@@ -21,6 +21,7 @@ use unicharge_ocpi::locations::Status;
 use unicharge_ocpp::v201::TriggerReasonEnumType;
 use unicharge_store::ocpi::{Partner, Party, PushRow};
 
+use crate::access::SessionFeed;
 use crate::auth::REGISTERED;
 use crate::outbox::receiver_url;
 use crate::reply::Reply;
@@ -50,6 +51,16 @@ pub struct Push<'a> {
 
 /// Write a push for `partner` if it has a Receiver endpoint for the module; wakes the worker.
 pub async fn enqueue(ocpi: &Ocpi, partner: &Partner, push: Push<'_>) -> Result<(), Reply> {
+    // Roles decide what a partner may hear of (ADR 0049): an NSP that publishes a CDRs
+    // Receiver still gets no CDR.
+    if !crate::access::Access::of(partner).pushed(push.module) {
+        tracing::debug!(
+            partner = partner.id,
+            module = push.module,
+            "OCPI push skipped: not open to the partner's roles"
+        );
+        return Ok(());
+    }
     if !crate::outbox::to_response_url(push.module) && receiver_url(partner, push.module).is_none()
     {
         tracing::debug!(
@@ -207,7 +218,11 @@ pub async fn location_changed(ocpi: &Ocpi, party: &Party, location_id: &str) -> 
         return Ok(());
     }
     let body = json(&location)?;
+    let sharing = crate::sharing::Sharing::load(ocpi).await?;
     for partner in partners_of(ocpi, party).await? {
+        if !sharing.allows(partner.id, party, location_id) {
+            continue;
+        }
         let push = Push {
             module: "locations",
             key: location_key(party, location_id),
@@ -257,7 +272,10 @@ pub async fn resend_location(ocpi: &Ocpi, row: &PushRow) -> Result<(), Reply> {
         return Ok(());
     };
     let location = locations::build(ocpi, &location).await?;
-    if !location.publish {
+    let shared = crate::sharing::Sharing::load(ocpi)
+        .await?
+        .allows(partner.id, &party, location_id);
+    if !location.publish || !shared {
         return Ok(());
     }
     let push = Push {
@@ -304,7 +322,11 @@ async fn evse_changed(ocpi: &Ocpi, station: &StationId, evse: Option<i64>) -> Re
             None => e.uid.starts_with(&prefix),
         })
         .collect();
+    let sharing = crate::sharing::Sharing::load(ocpi).await?;
     for partner in partners_of(ocpi, &party).await? {
+        if !sharing.allows(partner.id, &party, &location_id) {
+            continue;
+        }
         for e in &evses {
             let patch = EvseStatusPatch {
                 status: e.status.clone(),
@@ -365,17 +387,30 @@ async fn transaction_changed(
     else {
         return Ok(());
     };
-    let Some(uid) = tx.id_token.clone() else {
-        return Ok(());
-    };
     let data = locations::data(&location)?;
+    let sharing = crate::sharing::Sharing::load(ocpi).await?;
     for partner in partners_of(ocpi, &party).await? {
+        let access = crate::access::Access::of(&partner);
+        if access.sessions == SessionFeed::Pseudonymised {
+            // B4.3 / B7.3: every session at a location shared with it, no driver identity.
+            if sharing.allows(partner.id, &party, &location_id) {
+                let roamed = Roamed {
+                    token: sessions::pseudonymous(ocpi, &partner, &party, station, &tx).await?,
+                    location: location.clone(),
+                    data: data.clone(),
+                    station: station.clone(),
+                    tx: tx.clone(),
+                };
+                enqueue_session(ocpi, &partner, &roamed, &party, None).await?;
+            }
+            continue;
+        }
+        let Some(uid) = tx.id_token.clone() else {
+            continue;
+        };
         let Some(token) = sessions::owner_token(ocpi, &partner, &uid).await? else {
             continue;
         };
-        let version = crate::credentials::outgoing(ocpi, &partner)
-            .map(|(_, v)| v)
-            .unwrap_or(unicharge_ocpi::Version::V2_2_1);
         let to = Some(Party::new(&token.country_code, &token.party_id));
         let roamed = Roamed {
             location: location.clone(),
@@ -384,27 +419,43 @@ async fn transaction_changed(
             tx: tx.clone(),
             token,
         };
-        let session = sessions::build(ocpi, &roamed, &version).await?;
-        enqueue(
-            ocpi,
-            &partner,
-            Push {
-                module: "sessions",
-                key: format!("session:{}", session.id),
-                method: "PUT",
-                path: format!("/{}/{}/{}", party.country_code, party.party_id, session.id),
-                body: Some(json(&session)?),
-                from: party.clone(),
-                to,
-            },
-        )
-        .await?;
+        let version = enqueue_session(ocpi, &partner, &roamed, &party, to).await?;
         if !recorded {
             continue;
         }
         enqueue_cdr(ocpi, &partner, &roamed, &version).await?;
     }
     Ok(())
+}
+
+/// PUT the session to `partner` in the version it negotiated (returned); `to` defaults to the
+/// partner's own party.
+async fn enqueue_session(
+    ocpi: &Ocpi,
+    partner: &Partner,
+    roamed: &Roamed,
+    party: &Party,
+    to: Option<Party>,
+) -> Result<unicharge_ocpi::Version, Reply> {
+    let version = crate::credentials::outgoing(ocpi, partner)
+        .map(|(_, v)| v)
+        .unwrap_or(unicharge_ocpi::Version::V2_2_1);
+    let session = sessions::build(ocpi, roamed, &version).await?;
+    enqueue(
+        ocpi,
+        partner,
+        Push {
+            module: "sessions",
+            key: format!("session:{}", session.id),
+            method: "PUT",
+            path: format!("/{}/{}/{}", party.country_code, party.party_id, session.id),
+            body: Some(json(&session)?),
+            from: party.clone(),
+            to: to.or_else(|| partner_party(partner)),
+        },
+    )
+    .await?;
+    Ok(version)
 }
 
 /// POST the CDR of an ended, recorded transaction to `partner` (once: a second enqueue of the

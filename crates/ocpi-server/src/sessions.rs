@@ -28,6 +28,7 @@ use unicharge_ocpi::Version;
 use unicharge_store::ocpi::{LocationRow, Partner, Party, TokenRow};
 use unicharge_store::records::TransactionRecord;
 
+use crate::access::{Access, SessionFeed};
 use crate::auth::{Caller, Registered};
 use crate::locations::{self, evse_uid, LocationData};
 use crate::reply::{self, Answer, Reply};
@@ -76,6 +77,48 @@ pub async fn owner_token(
     Ok(None)
 }
 
+/// The pseudonymised token of a transaction for a data aggregator / SCSP `partner` (B4.3,
+/// B7.3; see [`crate::access::pseudonymous_token`]).
+pub async fn pseudonymous(
+    ocpi: &Ocpi,
+    partner: &Partner,
+    cpo: &Party,
+    station: &StationId,
+    tx: &TransactionRecord,
+) -> Result<Token, Reply> {
+    crate::access::pseudonymous_token(
+        ocpi,
+        partner,
+        cpo,
+        tx.id_token.as_deref(),
+        &session_id(station, &tx.transaction_id),
+    )
+    .await
+}
+
+/// The token `partner` sees a transaction with: its own driver's token (an eMSP), a pseudonym
+/// (a data aggregator or SCSP, at locations shared with it), or None (not its session).
+async fn token_for(
+    ocpi: &Ocpi,
+    partner: &Partner,
+    feed: SessionFeed,
+    shared: bool,
+    location: &LocationRow,
+    station: &StationId,
+    tx: &TransactionRecord,
+) -> Result<Option<Token>, Reply> {
+    match feed {
+        SessionFeed::Pseudonymised if shared => Ok(Some(
+            pseudonymous(ocpi, partner, &location.party, station, tx).await?,
+        )),
+        SessionFeed::OwnDrivers => match &tx.id_token {
+            Some(uid) => owner_token(ocpi, partner, uid).await,
+            None => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
 /// Every transaction at locations of `parties` that ran with one of the caller's tokens.
 pub async fn visible(
     ocpi: &Ocpi,
@@ -96,8 +139,11 @@ async fn matching(
 ) -> Result<Vec<Roamed>, Reply> {
     let mut out = Vec::new();
     let mut tokens: std::collections::HashMap<String, Option<Token>> = Default::default();
+    let feed = Access::of(&caller.partner).sessions;
+    let sharing = crate::sharing::Sharing::load(ocpi).await?;
     for location in locations::visible_rows(ocpi, parties).await? {
         let data = locations::data(&location)?;
+        let shared = sharing.allows_row(caller.partner.id, &location);
         for station in &location.stations {
             let txs = ocpi
                 .store()
@@ -105,18 +151,22 @@ async fn matching(
                 .await
                 .map_err(Reply::server_error)?;
             for tx in txs {
-                let Some(uid) = tx.id_token.clone() else {
-                    continue;
-                };
                 if !keep(station, &tx) {
                     continue;
                 }
-                let token = match tokens.get(&uid) {
-                    Some(known) => known.clone(),
-                    None => {
-                        let found = owner_token(ocpi, &caller.partner, &uid).await?;
-                        tokens.insert(uid, found.clone());
-                        found
+                let token = match (&tx.id_token, feed) {
+                    // One lookup per uid for an eMSP's drivers.
+                    (Some(uid), SessionFeed::OwnDrivers) => match tokens.get(uid) {
+                        Some(known) => known.clone(),
+                        None => {
+                            let found = owner_token(ocpi, &caller.partner, uid).await?;
+                            tokens.insert(uid.clone(), found.clone());
+                            found
+                        }
+                    },
+                    _ => {
+                        token_for(ocpi, &caller.partner, feed, shared, &location, station, &tx)
+                            .await?
                     }
                 };
                 if let Some(token) = token {
@@ -334,10 +384,13 @@ async fn indexed(
     else {
         return Ok(None);
     };
-    let Some(uid) = tx.id_token.clone() else {
-        return Ok(None);
-    };
-    let Some(token) = owner_token(ocpi, &caller.partner, &uid).await? else {
+    let feed = Access::of(&caller.partner).sessions;
+    let shared = crate::sharing::Sharing::load(ocpi)
+        .await?
+        .allows_row(caller.partner.id, &location);
+    let Some(token) =
+        token_for(ocpi, &caller.partner, feed, shared, &location, station, &tx).await?
+    else {
         return Ok(None);
     };
     Ok(Some(Roamed {

@@ -2,7 +2,8 @@
 //! ones, so what a partner is shown is what the CDR charges), as OCPI Tariffs of each of our
 //! parties the partner is registered with. `GET {tariffs}` pages them; a created, changed or
 //! deleted tariff is pushed (PUT / DELETE) to every partner's Tariffs Receiver through the
-//! outbox (ADR 0038).
+//! outbox (ADR 0038). Their `type` is REGULAR for roaming partners and AD_HOC_PAYMENT for
+//! NSPs / NAPs (B2.2 / B2.3, ADR 0049): the same prices, which every session at the station pays.
 //!
 //! Mapping (core prices exclude VAT; amounts exact, ADR 0032): price per kWh → ENERGY (per
 //! kWh, step 1 Wh); per charging minute → TIME (×60 per hour, step 1 s); per idle minute →
@@ -152,12 +153,14 @@ async fn push_changes(
         .parties_with_role(&unicharge_ocpi::types::Role::Cpo)
     {
         for partner in push::partners_of(ocpi, &party).await? {
+            let kind = crate::access::Access::of(&partner).tariff_type();
             let version = crate::credentials::outgoing(ocpi, &partner)
                 .map(|(_, v)| v)
                 .unwrap_or(Version::V2_2_1);
             let to = push::partner_party(&partner);
             for (t, at) in changed {
-                let tariff = to_ocpi(t, &party, *at, &version);
+                let mut tariff = to_ocpi(t, &party, *at, &version);
+                tariff.kind = Some(kind.clone());
                 let path = format!("/{}/{}/{}", party.country_code, party.party_id, t.id);
                 let push = Push {
                     module: "tariffs",
@@ -211,9 +214,11 @@ pub async fn list(
     let cpo = ocpi
         .settings()
         .parties_with_role(&unicharge_ocpi::types::Role::Cpo);
+    let kind = crate::access::Access::of(&caller.partner).tariff_type();
     for party in parties.iter().filter(|p| cpo.contains(p)) {
         for (t, at) in &tariffs {
-            let tariff = to_ocpi(t, party, *at, &version);
+            let mut tariff = to_ocpi(t, party, *at, &version);
+            tariff.kind = Some(kind.clone());
             let key = format!("{}/{}/{}", party.country_code, party.party_id, t.id);
             items.push((*at, key, tariff));
         }

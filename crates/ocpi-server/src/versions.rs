@@ -119,12 +119,21 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
 
 pub async fn details(
     State(ocpi): State<Ocpi>,
-    _caller: Caller,
+    caller: Caller,
     Path(version): Path<String>,
 ) -> Answer {
     let version = scope::version(&version)?;
-    Ok(Reply::ok(&VersionDetails {
-        endpoints: endpoints(&ocpi, &version),
-        version,
-    }))
+    let mut endpoints = endpoints(&ocpi, &version);
+    // A registered partner of a role beyond CPO / eMSP is shown what its roles open (ADR
+    // 0049); with token A its roles are not known yet, so it sees every module.
+    let access = crate::access::Access::of(&caller.partner);
+    if caller.partner.status == crate::auth::REGISTERED && !access.roaming {
+        let cpo = format!("{}/{}/cpo/", ocpi.base_url(), version.as_str());
+        endpoints.retain(|e| {
+            e.identifier == ModuleId::Credentials
+                || (e.url.starts_with(&cpo)
+                    && access.allows(e.identifier.as_str(), &axum::http::Method::GET))
+        });
+    }
+    Ok(Reply::ok(&VersionDetails { endpoints, version }))
 }

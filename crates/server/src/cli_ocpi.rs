@@ -13,6 +13,7 @@
 //! unicharge ocpi partner-parties 2 --party NL*CPO --party NL*CPB   # publish our roles (B8.2)
 //! unicharge ocpi published-roles 2            # the roles partner 2 last took from us
 //! unicharge ocpi session-limits 3 <session> --max-cost 20.00 --currency EUR   # B4.2
+//! unicharge ocpi location-sharing NL*UNI LOC1 --refuse --partner 4 --reason "owner"  # B1.5
 //! ```
 
 use anyhow::Context;
@@ -102,6 +103,29 @@ pub enum OcpiCommand {
         /// Our party (`CC*PID`), repeatable; at least one.
         #[arg(long = "party", required = true)]
         parties: Vec<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Approve or not the sharing of a location's data, on behalf of its owner (B1.5; default
+    /// shared). Without --approve / --refuse / --clear, shows the decisions and, per partner,
+    /// whether the location is shared with it.
+    LocationSharing {
+        /// Our CPO party, `CC*PID`.
+        party: String,
+        id: String,
+        /// The decision is for this partner only (default: every partner).
+        #[arg(long)]
+        partner: Option<i64>,
+        #[arg(long, conflicts_with_all = ["refuse", "clear"])]
+        approve: bool,
+        #[arg(long, conflicts_with = "clear")]
+        refuse: bool,
+        /// Remove the decision (back to the location-wide one, or the default).
+        #[arg(long)]
+        clear: bool,
+        /// Why (the owner's request, a legal ground).
+        #[arg(long)]
+        reason: Option<String>,
         #[command(flatten)]
         api: ApiArgs,
     },
@@ -222,6 +246,28 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
                 reqwest::Method::PUT,
                 &format!("ocpi/partners/{id}/parties"),
                 Some(json!({"parties": parties})),
+            )
+            .await
+        }
+        OcpiCommand::LocationSharing {
+            party,
+            id,
+            partner,
+            approve,
+            refuse,
+            clear,
+            reason,
+            api,
+        } => {
+            let path = format!("ocpi/locations/{party}/{id}/sharing");
+            if !(*approve || *refuse || *clear) {
+                return api.send(reqwest::Method::GET, &path, None).await;
+            }
+            let approved = (!*clear).then_some(*approve);
+            api.send(
+                reqwest::Method::PUT,
+                &path,
+                Some(json!({"partnerId": partner, "approved": approved, "reason": reason})),
             )
             .await
         }

@@ -80,6 +80,7 @@ pub trait OcpiStore:
     + crate::ocpi_reservations::OcpiCdrVerdicts
     + crate::ocpi_buc::OcpiPublishedRoles
     + crate::ocpi_buc::OcpiSessionLimits
+    + crate::ocpi_buc::OcpiLocationSharing
     + OcpiSync
     + Send
     + Sync

@@ -1,5 +1,6 @@
 //! OCPI records of the business use cases beyond the 2.2.1 modules: the roles last published to
-//! each partner (migration 0097, B8.2) and MSPs' session limits (migration 0098, B4.2 / B2.4).
+//! each partner (migration 0097, B8.2), MSPs' session limits (migration 0098, B4.2 / B2.4) and
+//! the operator's approval of location data sharing (migration 0100, B1.5).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -66,4 +67,32 @@ pub trait OcpiSessionLimits: Send + Sync + 'static {
         side: &str,
         session_id: &str,
     ) -> Result<bool>;
+}
+
+/// The operator's decision on sharing one location's data (migration 0100, B1.5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharingRow {
+    pub party: crate::ocpi::Party,
+    pub location_id: String,
+    /// None: every partner; Some: this partner (wins over the location-wide row).
+    pub partner_id: Option<i64>,
+    pub approved: bool,
+    /// Why, as the operator wrote it (the owner's request, a legal ground).
+    pub reason: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait OcpiLocationSharing: Send + Sync + 'static {
+    /// Create or replace the row of (location, partner).
+    async fn put_ocpi_location_sharing(&self, row: &SharingRow) -> Result<()>;
+    /// Remove the row of (location, partner); true if there was one.
+    async fn delete_ocpi_location_sharing(
+        &self,
+        party: &crate::ocpi::Party,
+        location_id: &str,
+        partner_id: Option<i64>,
+    ) -> Result<bool>;
+    /// Every row (one per location the operator decided on, so a short list).
+    async fn ocpi_location_sharing(&self) -> Result<Vec<SharingRow>>;
 }

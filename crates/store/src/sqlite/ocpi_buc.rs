@@ -1,4 +1,5 @@
-//! Roles published to partners (migration 0097) and session limits (migration 0098).
+//! Roles published to partners (migration 0097), session limits (migration 0098) and location
+//! data sharing (migration 0100).
 
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
@@ -6,7 +7,11 @@ use sqlx::Row;
 
 use super::columns::{parse_timestamp, timestamp};
 use super::SqliteStore;
-use crate::ocpi_buc::{OcpiPublishedRoles, OcpiSessionLimits, PublishedRolesRow, SessionLimitRow};
+use crate::ocpi::Party;
+use crate::ocpi_buc::{
+    OcpiLocationSharing, OcpiPublishedRoles, OcpiSessionLimits, PublishedRolesRow, SessionLimitRow,
+    SharingRow,
+};
 use crate::Result;
 
 #[async_trait]
@@ -143,5 +148,76 @@ impl OcpiSessionLimits for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl OcpiLocationSharing for SqliteStore {
+    async fn put_ocpi_location_sharing(&self, r: &SharingRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ocpi_location_sharing
+                (country_code, party_id, location_id, partner_id, approved, reason, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (country_code, party_id, location_id, partner_id) DO UPDATE SET
+                approved = excluded.approved, reason = excluded.reason,
+                updated_at = excluded.updated_at",
+        )
+        .bind(&r.party.country_code)
+        .bind(&r.party.party_id)
+        .bind(&r.location_id)
+        .bind(r.partner_id.unwrap_or(0))
+        .bind(r.approved)
+        .bind(&r.reason)
+        .bind(timestamp(&r.updated_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_ocpi_location_sharing(
+        &self,
+        party: &Party,
+        location_id: &str,
+        partner_id: Option<i64>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM ocpi_location_sharing
+             WHERE country_code = ? AND party_id = ? AND location_id = ? AND partner_id = ?",
+        )
+        .bind(&party.country_code)
+        .bind(&party.party_id)
+        .bind(location_id)
+        .bind(partner_id.unwrap_or(0))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn ocpi_location_sharing(&self) -> Result<Vec<SharingRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM ocpi_location_sharing
+             ORDER BY country_code, party_id, location_id, partner_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let partner: i64 = row.try_get("partner_id")?;
+                Ok(SharingRow {
+                    party: Party::new(
+                        &row.try_get::<String, _>("country_code")?,
+                        &row.try_get::<String, _>("party_id")?,
+                    ),
+                    location_id: row.try_get("location_id")?,
+                    partner_id: (partner != 0).then_some(partner),
+                    approved: row.try_get("approved")?,
+                    reason: row.try_get("reason")?,
+                    updated_at: parse_timestamp(
+                        &row.try_get::<String, _>("updated_at")?,
+                        "updated_at",
+                    )?,
+                })
+            })
+            .collect()
     }
 }
