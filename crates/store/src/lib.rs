@@ -15,6 +15,7 @@ pub mod charging;
 mod columns;
 pub mod display;
 pub mod efc;
+mod meter_samples;
 pub mod ocpi;
 pub mod ocpi_buc;
 pub mod ocpi_reservations;

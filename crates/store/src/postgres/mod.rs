@@ -9,6 +9,7 @@
 mod api_keys;
 mod apply;
 mod device_model;
+mod meter_readings;
 mod operator;
 mod registry;
 mod reported;
