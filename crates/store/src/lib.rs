@@ -16,6 +16,7 @@ mod columns;
 pub mod display;
 pub mod efc;
 mod meter_samples;
+mod metered;
 pub mod ocpi;
 pub mod ocpi_buc;
 pub mod ocpi_reservations;

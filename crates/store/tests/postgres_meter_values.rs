@@ -7,9 +7,11 @@ mod pg_support;
 
 use pg_support::{at, id, station, store};
 use rust_decimal::Decimal;
+use unicharge_core::metering::MeteredUsage;
 use unicharge_core::{SecurityProfile, Station};
+use unicharge_store::postgres::PgStore;
 use unicharge_store::sqlite::{Durability, SqliteStore};
-use unicharge_store::{MeterValueFilter, MeterValueRecord, Store, Write};
+use unicharge_store::{MeterValueFilter, MeterValueRecord, Store, TransactionEventRecord, Write};
 
 /// One sampledValue of CP1's EVSE `evse`.
 fn sample(
@@ -124,12 +126,8 @@ fn filters() -> Vec<MeterValueFilter> {
     ]
 }
 
-#[tokio::test]
-async fn j01_j02_meter_values_read_as_in_sqlite() {
-    let Some((schema, pg)) = store("meter_values").await else {
-        return;
-    };
-    station(&pg, "CP1").await;
+/// The SQLite store the PostgreSQL store is compared with, CP1 registered.
+async fn reference() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let lite = SqliteStore::open(&dir.path().join("unicharge.db"), Durability::Normal)
         .await
@@ -141,6 +139,16 @@ async fn j01_j02_meter_values_read_as_in_sqlite() {
     ))
     .await
     .unwrap();
+    (dir, lite)
+}
+
+#[tokio::test]
+async fn j01_j02_meter_values_read_as_in_sqlite() {
+    let Some((schema, pg)) = store("meter_values").await else {
+        return;
+    };
+    station(&pg, "CP1").await;
+    let (_dir, lite) = reference().await;
     for batch in batches() {
         pg.write(batch.clone()).await.unwrap();
         lite.write(batch).await.unwrap();
@@ -202,12 +210,121 @@ async fn j01_j02_meter_values_read_as_in_sqlite() {
         rows,
         vec![("TX1", 1), ("TX2", 1), ("TX1", 1), ("TX1", 1), ("", 1)]
     );
-    // The metered usage the readings feed is not folded on PostgreSQL yet: marked stale
-    // (rebuilt from these rows when the fold lands), never left looking like zero energy.
-    let stale: Vec<(String, i64)> =
-        sqlx::query_as("SELECT transaction_id, stale FROM metered_usage ORDER BY transaction_id")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    assert_eq!(stale, vec![("TX1".into(), 1), ("TX2".into(), 1)]);
+    // The metered usage the billing readings fed, equal on both engines.
+    for tx in ["TX1", "TX2"] {
+        let expected = lite.metered_usage(&id("CP1"), tx).await.unwrap();
+        assert_eq!(pg.metered_usage(&id("CP1"), tx).await.unwrap(), expected);
+    }
+    let tx2 = pg.metered_usage(&id("CP1"), "TX2").await.unwrap().unwrap();
+    assert_eq!(tx2.last_reading.unwrap().wh, Decimal::from(300));
+}
+
+/// A TransactionEvent of TX1 at `min` minutes past 08:00, carrying `state`.
+fn event(seq_no: i64, min: i64, state: Option<&str>) -> Write {
+    Write::TransactionEvent(TransactionEventRecord {
+        station_id: id("CP1"),
+        transaction_id: "TX1".into(),
+        seq_no,
+        event_type: if seq_no == 0 { "Started" } else { "Updated" }.into(),
+        trigger_reason: "ChargingStateChanged".into(),
+        timestamp: minute(min),
+        offline: false,
+        evse_id: Some(1),
+        connector_id: Some(1),
+        id_token: None,
+        charging_state: state.map(str::to_string),
+        stopped_reason: None,
+        // What the series rebuild reads the charging state from: the request as received.
+        data:
+            serde_json::json!({"transactionInfo": {"transactionId": "TX1", "chargingState": state}})
+                .to_string(),
+        meter_values: 0,
+        received_at: minute(min),
+    })
+}
+
+fn minute(min: i64) -> chrono::DateTime<chrono::Utc> {
+    at("2026-01-15T08:00:00Z") + chrono::TimeDelta::minutes(min)
+}
+
+/// TX1's billing register (no phase) or a phase register, read at `min`.
+fn register(min: i64, wh: i64, phase: Option<&str>) -> Write {
+    let mut m = sample(1, Some("TX1"), "2026-01-15T08:00:00Z", ENERGY, wh);
+    m.timestamp = minute(min);
+    m.phase = phase.map(str::to_string);
+    Write::MeterValue(Box::new(m))
+}
+
+async fn same_usage(pg: &PgStore, lite: &SqliteStore, step: &str) -> Option<MeteredUsage> {
+    let expected = lite.metered_usage(&id("CP1"), "TX1").await.unwrap();
+    let got = pg.metered_usage(&id("CP1"), "TX1").await.unwrap();
+    assert_eq!(got, expected, "{step}");
+    let series = pg.metered_series(&id("CP1"), "TX1").await.unwrap();
+    assert_eq!(
+        series,
+        lite.metered_series(&id("CP1"), "TX1").await.unwrap(),
+        "{step}"
+    );
+    if let Some(m) = &got {
+        // The invariant: after every commit the row equals the stored series' summary.
+        assert_eq!(
+            *m,
+            MeteredUsage::from_series(&series.readings, &series.changes),
+            "{step}"
+        );
+    }
+    got
+}
+
+#[tokio::test]
+async fn j02_e_metered_usage_folds_in_order_and_rebuilds_out_of_order_as_in_sqlite() {
+    let Some((schema, pg)) = store("metered_usage").await else {
+        return;
+    };
+    station(&pg, "CP1").await;
+    let (_dir, lite) = reference().await;
+    let steps: Vec<(&str, Vec<Write>)> = vec![
+        (
+            "started",
+            vec![event(0, 0, Some("Charging")), register(0, 1_000, None)],
+        ),
+        (
+            "suspended",
+            vec![
+                event(1, 30, Some("SuspendedEV")),
+                register(30, 6_000, None),
+                // a phase register is not the billing register
+                register(30, 2_000, Some("L1")),
+            ],
+        ),
+        ("retransmitted", vec![register(30, 6_000, None)]),
+        ("offline seq 3 first", vec![event(3, 50, Some("Charging"))]),
+        ("late seq 2", vec![event(2, 40, Some("EVConnected"))]),
+        ("late older reading", vec![register(20, 4_000, None)]),
+        ("newest reading", vec![register(60, 9_000, None)]),
+    ];
+    for (step, batch) in steps {
+        pg.write(batch.clone()).await.unwrap();
+        lite.write(batch).await.unwrap();
+        same_usage(&pg, &lite, step).await.expect("current");
+    }
+    let m = same_usage(&pg, &lite, "end").await.unwrap();
+    assert_eq!(m.energy_wh, Decimal::from(8_000));
+    assert_eq!(m.first_reading.as_ref().unwrap().wh, Decimal::from(1_000));
+    // Charging 0–30, idle 30–50, charging again from 50: the open change counts nothing yet.
+    assert_eq!(m.charging, chrono::TimeDelta::minutes(30), "{m:?}");
+    assert_eq!(m.last_change.as_ref().unwrap().seq_no, 3);
+
+    // A stale row (as migration 0008 leaves old transactions) reads as not computed, and the
+    // next write rebuilds it.
+    let pool = schema.pool().await;
+    sqlx::query("UPDATE metered_usage SET stale = 1, energy_wh = '0'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(pg.metered_usage(&id("CP1"), "TX1").await.unwrap(), None);
+    pg.write(vec![register(70, 9_500, None)]).await.unwrap();
+    lite.write(vec![register(70, 9_500, None)]).await.unwrap();
+    let m = same_usage(&pg, &lite, "after stale").await.unwrap();
+    assert_eq!(m.energy_wh, Decimal::from(8_500));
 }

@@ -7,6 +7,7 @@
 //! caller can never believe a write was kept that was not.
 
 use sqlx::PgConnection;
+use unicharge_core::metering::{plug_state, SequencedChange, StateChange};
 
 use crate::columns::timestamp;
 use crate::{Result, StoreError, TransactionEventRecord, Write};
@@ -299,9 +300,8 @@ async fn apply(conn: &mut PgConnection, write: &Write) -> Result<()> {
 /// The event row, then its transaction created or updated — once per (station, transaction,
 /// seqNo): a retransmitted event changes nothing.
 ///
-/// Not yet: folding a charging-state change into the running metered-usage aggregate as SQLite
-/// does (`sqlite/metered_usage.rs`); until then the change marks the aggregate stale
-/// (`meter_readings::mark_metered_usage_stale`), as a new billing reading does.
+/// A chargingState that is a plug-state change is folded into the transaction's running
+/// metered-usage aggregate (`super::metered_usage`), as SQLite does.
 async fn transaction_event(conn: &mut PgConnection, e: &TransactionEventRecord) -> Result<()> {
     let inserted = sqlx::query(
         "INSERT INTO transaction_events (station_id, transaction_id, seq_no, event_type,
@@ -362,13 +362,16 @@ async fn transaction_event(conn: &mut PgConnection, e: &TransactionEventRecord) 
     .bind(&e.event_type)
     .execute(&mut *conn)
     .await?;
-    if e.charging_state
-        .as_deref()
-        .and_then(unicharge_core::metering::plug_state)
-        .is_some()
-    {
-        super::meter_readings::mark_metered_usage_stale(conn, &e.station_id, &e.transaction_id)
-            .await?;
+    if let Some(state) = e.charging_state.as_deref().and_then(plug_state) {
+        let change = SequencedChange {
+            seq_no: e.seq_no,
+            change: StateChange {
+                timestamp: e.timestamp,
+                state,
+            },
+        };
+        let input = crate::metered::Input::Change(&change);
+        super::metered_usage::fold(conn, &e.station_id, &e.transaction_id, input).await?;
     }
     Ok(())
 }

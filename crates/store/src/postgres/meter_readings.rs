@@ -1,11 +1,7 @@
 //! Meter values in the PostgreSQL store: the same packed `meter_readings` rows as
 //! `sqlite/meter_readings.rs` writes (codec in `crate::meter_samples`), so either engine's rows
-//! read the same.
-//!
-//! Not yet: folding billing-register readings into `metered_usage` (ADR 0047). Until then a
-//! new billing reading marks the transaction's row `stale` — the state SQLite itself gives rows
-//! it has not computed — so no reader takes a missing fold for a zero total, and the fold,
-//! when it lands, rebuilds the row from the stored series.
+//! read the same. Billing-register readings newly stored are folded into the transaction's
+//! running aggregate (`super::metered_usage`) in the same transaction.
 
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Row};
@@ -98,8 +94,9 @@ pub(super) async fn insert(conn: &mut PgConnection, group: &[&MeterValueRecord])
         }
     };
     for m in &added {
-        if let (Some(transaction_id), Some(_)) = (&m.transaction_id, m.billing_reading()) {
-            mark_metered_usage_stale(conn, &m.station_id, transaction_id).await?;
+        if let (Some(transaction_id), Some(reading)) = (&m.transaction_id, m.billing_reading()) {
+            let input = crate::metered::Input::Reading(&reading);
+            super::metered_usage::fold(conn, &m.station_id, transaction_id, input).await?;
         }
         if m.energy_backwards {
             tracing::warn!(station = %m.station_id, evse = m.evse_id,
@@ -108,24 +105,6 @@ pub(super) async fn insert(conn: &mut PgConnection, group: &[&MeterValueRecord])
             metrics::counter!("meter_energy_backwards_total").increment(1);
         }
     }
-    Ok(())
-}
-
-/// The transaction's running aggregate is no longer current: a new input was stored that it
-/// has not folded (see the module comment).
-pub(super) async fn mark_metered_usage_stale(
-    conn: &mut PgConnection,
-    station: &StationId,
-    transaction_id: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO metered_usage (station_id, transaction_id, stale) VALUES ($1, $2, 1)
-         ON CONFLICT (station_id, transaction_id) DO UPDATE SET stale = 1",
-    )
-    .bind(station.as_str())
-    .bind(transaction_id)
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ mod api_keys;
 mod apply;
 mod device_model;
 mod meter_readings;
+mod metered_usage;
 mod operator;
 mod registry;
 mod reported;
