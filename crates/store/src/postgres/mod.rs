@@ -8,6 +8,7 @@
 
 mod api_keys;
 mod apply;
+mod charging;
 mod device_model;
 mod meter_readings;
 mod metered_usage;
