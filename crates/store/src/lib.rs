@@ -15,6 +15,8 @@ pub mod charging;
 mod columns;
 pub mod display;
 pub mod efc;
+mod meter_samples;
+mod metered;
 pub mod ocpi;
 pub mod ocpi_buc;
 pub mod ocpi_reservations;

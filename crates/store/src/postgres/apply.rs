@@ -7,14 +7,37 @@
 //! caller can never believe a write was kept that was not.
 
 use sqlx::PgConnection;
+use unicharge_core::metering::{plug_state, SequencedChange, StateChange};
 
 use crate::columns::timestamp;
 use crate::{Result, StoreError, TransactionEventRecord, Write};
 
-/// Apply a job's writes in order.
+/// Apply a job's writes in order. Consecutive sampledValues of one meterValue (same station,
+/// EVSE, transaction and timestamp) are stored together, as the one packed row they become
+/// (as `sqlite/apply.rs` groups them).
 pub(super) async fn apply_all(conn: &mut PgConnection, writes: &[Write]) -> Result<()> {
-    for write in writes {
-        apply(conn, write).await?;
+    let mut rest = writes;
+    while let Some((first, tail)) = rest.split_first() {
+        let Write::MeterValue(m) = first else {
+            apply(conn, first).await?;
+            rest = tail;
+            continue;
+        };
+        let same_reading = |w: &Write| {
+            matches!(w, Write::MeterValue(n) if n.station_id == m.station_id
+                && n.evse_id == m.evse_id && n.transaction_id == m.transaction_id
+                && n.timestamp == m.timestamp)
+        };
+        let len = 1 + tail.iter().take_while(|w| same_reading(w)).count();
+        let group: Vec<&crate::MeterValueRecord> = rest[..len]
+            .iter()
+            .filter_map(|w| match w {
+                Write::MeterValue(m) => Some(&**m),
+                _ => None,
+            })
+            .collect();
+        super::meter_readings::insert(conn, &group).await?;
+        rest = &rest[len..];
     }
     Ok(())
 }
@@ -249,6 +272,9 @@ async fn apply(conn: &mut PgConnection, write: &Write) -> Result<()> {
             .await?;
         }
         Write::TransactionEvent(e) => transaction_event(conn, e).await?,
+        Write::MeterValue(m) => super::meter_readings::insert(conn, &[m]).await?,
+        Write::TransactionFacts(f) => super::charging::apply_transaction_facts(conn, f).await?,
+        Write::ChargeRecord(record) => super::charging::insert_charge_record(conn, record).await?,
         Write::Answer(a) => {
             // SQLite's INSERT OR REPLACE: the newest answer to a message id wins.
             sqlx::query(
@@ -276,8 +302,8 @@ async fn apply(conn: &mut PgConnection, write: &Write) -> Result<()> {
 /// The event row, then its transaction created or updated — once per (station, transaction,
 /// seqNo): a retransmitted event changes nothing.
 ///
-/// Not yet: the running metered-usage aggregate SQLite folds charging-state changes into
-/// (`sqlite/metered_usage.rs`); ADR 0047 lists it with the metering writes.
+/// A chargingState that is a plug-state change is folded into the transaction's running
+/// metered-usage aggregate (`super::metered_usage`), as SQLite does.
 async fn transaction_event(conn: &mut PgConnection, e: &TransactionEventRecord) -> Result<()> {
     let inserted = sqlx::query(
         "INSERT INTO transaction_events (station_id, transaction_id, seq_no, event_type,
@@ -338,5 +364,16 @@ async fn transaction_event(conn: &mut PgConnection, e: &TransactionEventRecord) 
     .bind(&e.event_type)
     .execute(&mut *conn)
     .await?;
+    if let Some(state) = e.charging_state.as_deref().and_then(plug_state) {
+        let change = SequencedChange {
+            seq_no: e.seq_no,
+            change: StateChange {
+                timestamp: e.timestamp,
+                state,
+            },
+        };
+        let input = crate::metered::Input::Change(&change);
+        super::metered_usage::fold(conn, &e.station_id, &e.transaction_id, input).await?;
+    }
     Ok(())
 }

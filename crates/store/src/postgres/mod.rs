@@ -8,7 +8,10 @@
 
 mod api_keys;
 mod apply;
+mod charging;
 mod device_model;
+mod meter_readings;
+mod metered_usage;
 mod operator;
 mod registry;
 mod reported;

@@ -12,32 +12,20 @@
 //! The invariant: after every commit the row equals `MeteredUsage::from_series` of the stored
 //! series.
 
-use std::str::FromStr;
+//!
+//! The row's encoding and the fold itself are shared with the PostgreSQL store
+//! (`crate::metered`).
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
-use rust_decimal::Decimal;
 use sqlx::{Sqlite, SqliteConnection};
-use unicharge_core::metering::{
-    plug_state, EnergyReading, MeteredUsage, OutOfOrder, PlugState, SequencedChange, StateChange,
-};
+use unicharge_core::metering::MeteredUsage;
 use unicharge_core::StationId;
 
-use super::columns::{timestamp, Columns};
-use crate::{MeteredSeries, Result, StoreError};
-
-/// What the table holds for a transaction.
-pub(super) enum Stored {
-    Current(MeteredUsage),
-    /// Not computed yet from the stored series.
-    Stale,
-}
-
-/// One new input of a transaction's series.
-pub(super) enum Input<'a> {
-    Reading(&'a EnergyReading),
-    Change(&'a SequencedChange),
-}
+use super::columns::timestamp;
+use crate::metered::{change, split, stored};
+pub(super) use crate::metered::{Input, Stored};
+use crate::{MeteredSeries, Result};
 
 pub(super) async fn load<'e, E>(db: E, station: &StationId, transaction_id: &str) -> Result<Stored>
 where
@@ -69,14 +57,6 @@ pub(super) fn load_sync(
     }
 }
 
-fn stored(row: &impl Columns) -> Result<Stored> {
-    if row.flag("stale")? {
-        Ok(Stored::Stale)
-    } else {
-        Ok(Stored::Current(decode(row)?))
-    }
-}
-
 /// The plug-state changes of a transaction's events, in seqNo order (see [`series`]).
 const CHANGES: &str =
     "SELECT seq_no, timestamp, json_extract(data, '$.transactionInfo.chargingState')
@@ -84,13 +64,6 @@ const CHANGES: &str =
      WHERE station_id = ? AND transaction_id = ?
        AND json_extract(data, '$.transactionInfo.chargingState') IS NOT NULL
      ORDER BY seq_no";
-
-fn change(seq_no: i64, timestamp: DateTime<Utc>, state: &str) -> Option<SequencedChange> {
-    plug_state(state).map(|state| SequencedChange {
-        seq_no,
-        change: StateChange { timestamp, state },
-    })
-}
 
 /// [`series`] on the writer's connection (the rare rebuild inside a batch).
 fn series_sync(
@@ -156,20 +129,7 @@ pub(super) fn fold(
     transaction_id: &str,
     input: Input<'_>,
 ) -> Result<()> {
-    let folded = match load_sync(conn, station, transaction_id)? {
-        Stored::Current(mut aggregate) => {
-            let outcome = match input {
-                Input::Reading(r) => aggregate.fold_reading(r),
-                Input::Change(c) => aggregate.fold_change(&c.change, c.seq_no),
-            };
-            match outcome {
-                Ok(()) => Some(aggregate),
-                Err(OutOfOrder) => None,
-            }
-        }
-        Stored::Stale => None,
-    };
-    let aggregate = match folded {
+    let aggregate = match crate::metered::folded(load_sync(conn, station, transaction_id)?, input) {
         Some(aggregate) => aggregate,
         None => {
             // The rare path: the input is already inserted, so the series includes it.
@@ -219,82 +179,4 @@ fn save(
         idle_nanos,
     ])?;
     Ok(())
-}
-
-fn decode(row: &impl Columns) -> Result<MeteredUsage> {
-    let reading = |at: &str, wh: &str| -> Result<Option<EnergyReading>> {
-        match (row.time(at)?, row.text(wh)?) {
-            (Some(timestamp), Some(value)) => Ok(Some(EnergyReading {
-                timestamp,
-                wh: decimal(value, wh)?,
-            })),
-            _ => Ok(None),
-        }
-    };
-    let last_change = match (
-        row.time("last_change_at")?,
-        row.text("last_change_state")?,
-        row.int("last_change_seq_no")?,
-    ) {
-        (Some(timestamp), Some(state), Some(seq_no)) => Some(SequencedChange {
-            seq_no,
-            change: StateChange {
-                timestamp,
-                state: PlugState::from_name(&state).ok_or_else(|| {
-                    StoreError::Corrupt(format!("metered_usage.last_change_state: {state:.40}"))
-                })?,
-            },
-        }),
-        _ => None,
-    };
-    Ok(MeteredUsage {
-        first_reading: reading("first_reading_at", "first_reading_wh")?,
-        last_reading: reading("last_reading_at", "last_reading_wh")?,
-        energy_wh: decimal(row.required_text("energy_wh")?, "energy_wh")?,
-        energy_went_backwards: row.flag("energy_backwards")?,
-        first_change_at: row.time("first_change_at")?,
-        last_change,
-        charging: join(
-            row.required_int("charging_secs")?,
-            row.required_int("charging_nanos")?,
-        )?,
-        idle: join(
-            row.required_int("idle_secs")?,
-            row.required_int("idle_nanos")?,
-        )?,
-    })
-}
-
-fn decimal(raw: String, column: &str) -> Result<Decimal> {
-    Decimal::from_str(&raw).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
-}
-
-/// A duration as whole seconds and the nanoseconds beyond them (same sign), exactly.
-fn split(d: TimeDelta) -> (i64, i64) {
-    (d.num_seconds(), i64::from(d.subsec_nanos()))
-}
-
-fn join(secs: i64, nanos: i64) -> Result<TimeDelta> {
-    TimeDelta::try_seconds(secs)
-        .and_then(|s| s.checked_add(&TimeDelta::nanoseconds(nanos)))
-        .ok_or_else(|| StoreError::Corrupt(format!("metered_usage duration {secs}s {nanos}ns")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_split_and_join_exactly() {
-        for d in [
-            TimeDelta::zero(),
-            TimeDelta::nanoseconds(1),
-            TimeDelta::milliseconds(1_500),
-            TimeDelta::seconds(86_400 * 365 * 200) + TimeDelta::nanoseconds(999_999_999),
-            TimeDelta::milliseconds(-1_500),
-        ] {
-            let (s, n) = split(d);
-            assert_eq!(join(s, n).unwrap(), d);
-        }
-    }
 }

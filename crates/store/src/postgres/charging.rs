@@ -1,0 +1,158 @@
+//! The money path's writes and reads in the PostgreSQL store, as `sqlite/charging.rs` does
+//! them: the facts a transaction learns after its first event (TransactionFacts) and the
+//! charge records built when it ends. Decimals are kept as their exact text, never as floats,
+//! and a record is stored as its JSON (`data`), so both engines return the same record.
+
+use chrono::Utc;
+use sqlx::{PgConnection, PgPool};
+use unicharge_core::charge_record::ChargeRecord;
+use unicharge_core::StationId;
+
+use super::PgStore;
+use crate::columns::timestamp;
+use crate::{Result, StoreError, TransactionFacts};
+
+// --- writer side (inside the job's savepoint) ---
+
+/// Facts are only ever added (COALESCE): a later event cannot change the token type, remote
+/// start, reservation or tariff the transaction began with.
+pub(super) async fn apply_transaction_facts(
+    conn: &mut PgConnection,
+    f: &TransactionFacts,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE transactions SET
+            id_token_type = COALESCE(id_token_type, $1),
+            group_id_token = COALESCE(group_id_token, $2),
+            remote_start_id = COALESCE(remote_start_id, $3),
+            reservation_id = COALESCE(reservation_id, $4),
+            tariff_id = COALESCE(tariff_id, $5)
+         WHERE station_id = $6 AND transaction_id = $7",
+    )
+    .bind(&f.id_token_type)
+    .bind(&f.group_id_token)
+    .bind(f.remote_start_id)
+    .bind(f.reservation_id)
+    .bind(&f.tariff_id)
+    .bind(f.station_id.as_str())
+    .bind(&f.transaction_id)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(id) = f.remote_start_id {
+        sqlx::query(
+            "UPDATE remote_starts SET transaction_id = COALESCE(transaction_id, $1)
+             WHERE id = $2 AND station_id = $3",
+        )
+        .bind(&f.transaction_id)
+        .bind(id)
+        .bind(f.station_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    if let Some(id) = f.reservation_id {
+        // H03: the reservation is used by this transaction.
+        sqlx::query(
+            "UPDATE reservations SET status = 'Used', transaction_id = $1, updated_at = $2
+             WHERE id = $3 AND station_id = $4 AND transaction_id IS NULL",
+        )
+        .bind(&f.transaction_id)
+        .bind(timestamp(&Utc::now()))
+        .bind(id)
+        .bind(f.station_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One record per transaction (its id is `<station>:<transaction>`): a record built again
+/// replaces the cost and data, and keeps when it was first created.
+pub(super) async fn insert_charge_record(
+    conn: &mut PgConnection,
+    record: &ChargeRecord,
+) -> Result<()> {
+    let data = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO charge_records
+            (id, station_id, transaction_id, currency, total_incl_vat, data, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET currency = excluded.currency,
+            total_incl_vat = excluded.total_incl_vat, data = excluded.data",
+    )
+    .bind(&record.id)
+    .bind(&record.station_id)
+    .bind(&record.transaction_id)
+    .bind(record.cost.as_ref().map(|c| c.currency.clone()))
+    .bind(record.cost.as_ref().map(|c| c.total_incl_vat.to_string()))
+    .bind(data)
+    .bind(timestamp(&record.created_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+// --- reads (pool) ---
+
+fn records(rows: &[String]) -> Result<Vec<ChargeRecord>> {
+    rows.iter().map(|r| record(r)).collect()
+}
+
+fn record(raw: &str) -> Result<ChargeRecord> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("charge record: {e}")))
+}
+
+async fn newest(
+    pool: &PgPool,
+    station: Option<&StationId>,
+    limit: u32,
+) -> Result<Vec<ChargeRecord>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT data FROM charge_records WHERE ($1::text IS NULL OR station_id = $1)
+         ORDER BY created_at DESC LIMIT $2",
+    )
+    .bind(station.map(StationId::as_str))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    records(&rows)
+}
+
+impl PgStore {
+    /// [`crate::Store::charge_record`].
+    pub async fn charge_record(&self, id: &str) -> Result<Option<ChargeRecord>> {
+        let raw: Option<String> =
+            sqlx::query_scalar("SELECT data FROM charge_records WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        raw.as_deref().map(record).transpose()
+    }
+
+    /// [`crate::Store::charge_records`]: the newest `limit`, of one station or all.
+    pub async fn charge_records(
+        &self,
+        station: Option<&StationId>,
+        limit: u32,
+    ) -> Result<Vec<ChargeRecord>> {
+        newest(&self.pool, station, limit).await
+    }
+
+    /// [`crate::Store::charge_records_with_station_prefix`]: the prefix compared character
+    /// by character, as SQLite's `substr`, never as a `LIKE` pattern (`%` and `_` are
+    /// ordinary characters of a station id).
+    pub async fn charge_records_with_station_prefix(
+        &self,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<ChargeRecord>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT data FROM charge_records WHERE left(station_id, length($1)) = $1
+             ORDER BY created_at DESC LIMIT $2",
+        )
+        .bind(prefix)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        records(&rows)
+    }
+}
