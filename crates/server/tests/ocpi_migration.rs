@@ -286,3 +286,75 @@ async fn b3_2_sessions_and_cdrs_follow_tokens_migrated_to_another_msp_platform()
     );
     station.close().await;
 }
+
+/// B3.2, the other order: the new platform registers for the MSP party, and the old one drops
+/// the MSP's role (credentials PUT, now speaking for NL*OLD only) before the new one pushed the
+/// tokens. The token the old platform pushed still authorizes the driver, and its session and
+/// CDR are pushed to the new platform, never to the old one.
+#[tokio::test]
+async fn b3_2_old_platform_drops_the_msp_role_before_the_new_one_pushes_tokens() {
+    let (csms, operator) = cpo().await;
+    let (old, old_id) = platform(&operator, "Old MSP platform").await;
+    push_token(&old, "Old platform", "2026-12-06T10:00:00Z").await;
+    let (mut new, new_id) = platform(&operator, "New MSP platform").await;
+    let (code, _, answer) = old
+        .call(
+            Method::PUT,
+            &old.endpoint("credentials"),
+            Some(json!({
+                "token": old.token_b, "url": format!("{}/versions", old.base),
+                "roles": [{"role": "EMSP", "country_code": "NL", "party_id": "OLD",
+                           "business_details": {"name": "Old MSP platform"}}],
+            })),
+        )
+        .await;
+    assert_eq!(
+        (code, answer["status_code"].as_i64()),
+        (200, Some(1000)),
+        "{answer}"
+    );
+
+    let target = csms.target(CP1, 1);
+    let mut station: Station = target.connect().await.unwrap();
+    states::booted(&mut station, &target).await.unwrap();
+    let t0 = Utc::now() - chrono::Duration::hours(2);
+    let minutes = |m: i64| t0 + chrono::Duration::minutes(m);
+    charge(
+        &mut station,
+        0,
+        TransactionEventEnumType::Started,
+        t0,
+        10_000,
+    )
+    .await;
+    charge(
+        &mut station,
+        1,
+        TransactionEventEnumType::Ended,
+        minutes(60),
+        22_345,
+    )
+    .await;
+    let (_, cdr) = new.next_push(|p| p.module == "cdrs" && p.accepted).await;
+    assert_eq!(cdr.body["total_energy"].to_string(), "12.345");
+    assert_eq!(cdr.body["cdr_token"]["uid"], UID);
+    assert_eq!(cdr.body["cdr_token"]["contract_id"], CONTRACT);
+    assert_eq!(cdr.header("ocpi-to-party-id"), Some("EMA"));
+
+    // The old platform's outbox (enqueued in the same passes as the new one's) holds neither
+    // the session nor the CDR.
+    let pushes = outbox(&operator, old_id).await;
+    assert!(
+        !pushes
+            .iter()
+            .any(|p| p["module"] == "sessions" || p["module"] == "cdrs"),
+        "{pushes:?}"
+    );
+    let to_new = outbox(&operator, new_id).await;
+    assert_eq!(
+        to_new.iter().filter(|p| p["module"] == "cdrs").count(),
+        1,
+        "{to_new:?}"
+    );
+    station.close().await;
+}
