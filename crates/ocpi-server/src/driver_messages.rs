@@ -209,7 +209,7 @@ pub async fn send(ocpi: &Ocpi, request: PushRequest) -> Result<SentDriverMessage
         .await
         .map_err(OperatorError::from)?
     {
-        let owns = sessions::owner_token(ocpi, &partner, &uid)
+        let owns = sessions::managed_token(ocpi, &partner, &uid)
             .await
             .map_err(OperatorError::from)?;
         let Some(token) = owns else { continue };

@@ -408,7 +408,7 @@ async fn transaction_changed(
         let Some(uid) = tx.id_token.clone() else {
             continue;
         };
-        let Some(token) = sessions::owner_token(ocpi, &partner, &uid).await? else {
+        let Some(token) = sessions::managed_token(ocpi, &partner, &uid).await? else {
             continue;
         };
         let to = Some(Party::new(&token.country_code, &token.party_id));

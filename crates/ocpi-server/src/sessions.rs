@@ -54,11 +54,32 @@ pub fn session_id(station: &StationId, transaction_id: &str) -> String {
     derived_id("session", station, transaction_id)
 }
 
-/// The partner's token a transaction ran with, if it is one of the partner's.
+/// The token a transaction ran with, if `partner` speaks for the token's MSP party (lists it
+/// in its credentials roles): what it may pull (its sessions and CDRs, B4.1 / B5.2, including
+/// those from before a migration, B3.2) and act on.
 pub async fn owner_token(
     ocpi: &Ocpi,
     partner: &Partner,
     uid: &str,
+) -> Result<Option<Token>, Reply> {
+    token_of(ocpi, partner, uid, false).await
+}
+
+/// The token a transaction ran with, if `partner` is the one platform that manages it
+/// ([`manager`]): whom its sessions, CDRs and driver messages are pushed to.
+pub async fn managed_token(
+    ocpi: &Ocpi,
+    partner: &Partner,
+    uid: &str,
+) -> Result<Option<Token>, Reply> {
+    token_of(ocpi, partner, uid, true).await
+}
+
+async fn token_of(
+    ocpi: &Ocpi,
+    partner: &Partner,
+    uid: &str,
+    managed: bool,
 ) -> Result<Option<Token>, Reply> {
     let rows: Vec<TokenRow> = ocpi
         .ocpi_store()
@@ -66,8 +87,11 @@ pub async fn owner_token(
         .await
         .map_err(Reply::server_error)?;
     for row in rows {
-        let own =
-            row.partner_id == Some(partner.id) || scope::is_partner_party(partner, &row.party);
+        let own = if managed {
+            manager(ocpi, &row).await? == Some(partner.id)
+        } else {
+            scope::is_partner_party(partner, &row.party)
+        };
         if own {
             if let Ok(token) = serde_json::from_str::<Token>(&row.data) {
                 return Ok(Some(token));
@@ -75,6 +99,32 @@ pub async fn owner_token(
         }
     }
     Ok(None)
+}
+
+/// The registered partner that manages a token now, the one its sessions and CDRs are pushed
+/// to (seed 003 B3.2, an MSP migrating its drivers to another platform).
+///
+/// OCPI 2.2.1 says who speaks for a party by the roles in a platform's credentials, and during
+/// a migration two platforms list the MSP's role: the new one registered with it, the old one
+/// has not dropped it yet. One of them must be pushed the driver's sessions, never both: the platform
+/// that last pushed the token while it still lists the token's party (the new platform takes a
+/// token over by pushing it, B3.2's "CPO knows the Tokens are now managed via another OCPI
+/// platform"); when that platform no longer lists the party, the most recently registered one
+/// that does (its tokens were known to us before it pushed them); when none does, no one.
+pub async fn manager(ocpi: &Ocpi, row: &TokenRow) -> Result<Option<i64>, Reply> {
+    let holders: Vec<i64> = ocpi
+        .ocpi_store()
+        .ocpi_partners()
+        .await
+        .map_err(Reply::server_error)?
+        .iter()
+        .filter(|p| p.status == crate::auth::REGISTERED && scope::is_partner_party(p, &row.party))
+        .map(|p| p.id)
+        .collect();
+    match row.partner_id {
+        Some(pusher) if holders.contains(&pusher) => Ok(Some(pusher)),
+        _ => Ok(holders.into_iter().max()),
+    }
 }
 
 /// The pseudonymised token of a transaction for a data aggregator / SCSP `partner` (B4.3,

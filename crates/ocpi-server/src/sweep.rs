@@ -47,7 +47,7 @@ pub async fn cdrs(ocpi: &Ocpi) -> Result<usize, Reply> {
                     let Some(uid) = tx.id_token.clone().filter(|_| tx.ended_at.is_some()) else {
                         continue;
                     };
-                    let Some(token) = sessions::owner_token(ocpi, partner, &uid).await? else {
+                    let Some(token) = sessions::managed_token(ocpi, partner, &uid).await? else {
                         continue;
                     };
                     let roamed = Roamed {
