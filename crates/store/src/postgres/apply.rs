@@ -275,6 +275,12 @@ async fn apply(conn: &mut PgConnection, write: &Write) -> Result<()> {
         Write::MeterValue(m) => super::meter_readings::insert(conn, &[m]).await?,
         Write::TransactionFacts(f) => super::charging::apply_transaction_facts(conn, f).await?,
         Write::ChargeRecord(record) => super::charging::insert_charge_record(conn, record).await?,
+        Write::Ledger(request) => {
+            super::ledger::apply(conn, request).await?;
+        }
+        Write::LedgerUnchanged { account, seq } => {
+            super::ledger::check_unchanged(conn, account, *seq).await?
+        }
         Write::Answer(a) => {
             // SQLite's INSERT OR REPLACE: the newest answer to a message id wins.
             sqlx::query(

@@ -10,6 +10,7 @@ mod api_keys;
 mod apply;
 mod charging;
 mod device_model;
+mod ledger;
 mod meter_readings;
 mod metered_usage;
 mod operator;
