@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use unicharge_ocpp::v201::{
-    BootNotificationRequest, ResetRequest, ResetResponse, ResetStatusEnumType,
+    BootNotificationRequest, BootReasonEnumType, ChargingStationType, ResetRequest, ResetResponse,
+    ResetStatusEnumType,
 };
 use unicharge_server::{Server, Settings};
 use unicharge_sim::{ConnectOptions, Station};
@@ -108,10 +109,18 @@ async fn answering_station(node: &Server, id: &str) -> anyhow::Result<tokio::tas
     // The station waits through the other phase's calls.
     options.timeout = Duration::from_secs(3600);
     let mut station = Station::connect(&options).await?;
-    let boot: BootNotificationRequest = serde_json::from_value(json!({
-        "reason": "PowerUp",
-        "chargingStation": {"model": "Hop", "vendorName": "unicharge"},
-    }))?;
+    let boot = BootNotificationRequest {
+        custom_data: None,
+        charging_station: ChargingStationType {
+            custom_data: None,
+            serial_number: None,
+            model: "Hop".into(),
+            modem: None,
+            vendor_name: "unicharge".into(),
+            firmware_version: None,
+        },
+        reason: BootReasonEnumType::PowerUp,
+    };
     station.call(&boot).await?;
     Ok(tokio::spawn(async move {
         while let Ok((id, _)) = station.expect_call::<ResetRequest>().await {
