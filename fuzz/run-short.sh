@@ -26,6 +26,21 @@ if [ ${#targets[@]} -eq 0 ]; then
     mapfile -t targets < <(cargo fuzz list)
 fi
 
+# Build every requested target first, so a build failure is told apart from a crash. A failed
+# build is tried once more after showing the free disk: the linker dies with "Bus error" when
+# the disk fills, and a transient failure should not read as a fuzzing result.
+build_all() {
+    local target
+    for target in "${targets[@]}"; do
+        cargo fuzz build "$target" || return 1
+    done
+}
+if ! build_all; then
+    df -h . >&2
+    echo "fuzz build failed; trying once more" >&2
+    build_all || { echo "!!! fuzz build failed twice (see above)" >&2; exit 1; }
+fi
+
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
