@@ -81,6 +81,31 @@ impl Columns for rusqlite::Row<'_> {
     }
 }
 
+/// `%term%` for LIKE / ILIKE (with `ESCAPE '\\'`), the wildcards in the term taken literally.
+pub(crate) fn like_pattern(term: &str) -> String {
+    let mut pattern = String::with_capacity(term.len() + 2);
+    pattern.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A stored decimal text (exact, never a float); NULL counts as zero in the sums it feeds.
+pub(crate) fn decimal(raw: Option<String>, what: &str) -> Result<rust_decimal::Decimal> {
+    use std::str::FromStr;
+    match raw {
+        None => Ok(rust_decimal::Decimal::ZERO),
+        Some(text) => rust_decimal::Decimal::from_str(&text)
+            .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
+            .map_err(|e| StoreError::Corrupt(format!("{what} {text:?}: {e}"))),
+    }
+}
+
 /// A timestamp as sqlx stores a `DateTime<Utc>` (RFC 3339, `+00:00`, fraction only when
 /// non-zero): the writer's rows must sort and compare with the pool's (`timestamp < ?`).
 pub(crate) fn timestamp(at: &DateTime<Utc>) -> String {

@@ -117,6 +117,72 @@ pub fn mentions(value: &Value, id_token: &str) -> bool {
     }
 }
 
+// --- where an idToken can be, for both stores ---
+//
+// `PLAIN` columns hold it as the whole value, `JSON` columns inside the OCPP messages and
+// records kept as JSON text. A table added later that keeps idTokens belongs in one of the two
+// lists (the erasure test scans every table).
+
+/// What happens to a row whose column holds the idToken as its whole value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plain {
+    /// The row exists only for the token to charge: deleted.
+    Delete,
+    /// Kept for billing or as history: the value is replaced by the pseudonym.
+    Pseudonymise,
+}
+
+/// (table, column, what to do). Deletions run first: a reservation deleted for its idToken is
+/// not pseudonymised for its group.
+pub(crate) const PLAIN: &[(&str, &str, Plain)] = &[
+    ("id_tokens", "id_token", Plain::Delete),
+    ("local_list_entries", "id_token", Plain::Delete),
+    ("reservations", "id_token", Plain::Delete),
+    ("id_tokens", "group_id_token", Plain::Pseudonymise),
+    ("reservations", "group_id_token", Plain::Pseudonymise),
+    ("remote_starts", "id_token", Plain::Pseudonymise),
+    ("transactions", "id_token", Plain::Pseudonymise),
+    ("transactions", "group_id_token", Plain::Pseudonymise),
+    // OCPI: a roaming partner's token (CPO role) and our own drivers' tokens (eMSP role).
+    ("ocpi_tokens", "uid", Plain::Delete),
+    ("ocpi_own_tokens", "uid", Plain::Delete),
+];
+
+/// (table, column) holding JSON in which the idToken may be a string value.
+pub(crate) const JSON: &[(&str, &str)] = &[
+    ("transaction_events", "data"),
+    ("charge_records", "data"),
+    ("commands", "request"),
+    ("commands", "response"),
+    ("tracked_requests", "request"),
+    ("tracked_requests", "answer"),
+    ("tracked_request_parts", "data"),
+    ("answers", "response"),
+    ("events", "data"),
+    ("station_notices", "data"),
+    // OCPI: pushes (sessions and CDRs carry the token), objects CPOs pushed us, commands sent.
+    ("ocpi_outbox", "body"),
+    ("ocpi_received", "data"),
+    ("ocpi_commands_sent", "request"),
+];
+
+/// `snake_case` → `camelCase`, the API's casing.
+pub(crate) fn camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

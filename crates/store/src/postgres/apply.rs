@@ -300,6 +300,14 @@ async fn apply(conn: &mut PgConnection, write: &Write) -> Result<()> {
             .execute(&mut *conn)
             .await?;
         }
+        Write::ReservationStatus {
+            station_id,
+            reservation_id,
+            status,
+        } => super::control::reservation_status(conn, station_id, *reservation_id, status).await?,
+        Write::TrackedPart(p) => super::tracked::insert_part(conn, p).await?,
+        Write::VariableMonitor(m) => super::tracked::upsert_monitor(conn, m).await?,
+        Write::DisplayMessageReportPart(p) => super::display::insert_report_part(conn, p).await?,
         other => return Err(unsupported(other)),
     }
     Ok(())

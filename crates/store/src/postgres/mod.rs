@@ -8,15 +8,23 @@
 
 mod api_keys;
 mod apply;
+mod campaigns;
+mod certificates;
 mod charging;
+mod cleared;
+mod control;
 mod device_model;
+mod display;
 mod ledger;
 mod meter_readings;
 mod metered_usage;
 mod operator;
+mod personal_data;
 mod registry;
 mod reported;
 mod tokens;
+mod tracked;
+mod views;
 mod writer;
 
 use std::str::FromStr;
@@ -40,6 +48,27 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-po
 pub async fn migrate(pool: &PgPool) -> Result<()> {
     MIGRATIONS.run(pool).await?;
     Ok(())
+}
+
+/// Run `attempt` again (up to five times in all) while it fails on a unique key: how a
+/// statement that picks the next number itself (`MAX(…) + 1` in the `INSERT`) stays correct
+/// when two nodes pick at once — the loser's insert is refused, and it picks again.
+pub(crate) async fn unique_retry<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(StoreError::Database(sqlx::Error::Database(e)))
+                if e.is_unique_violation() && tries < 5 =>
+            {
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Connection options from a `postgres://` URL, with statement logging off (the writer runs

@@ -3,9 +3,9 @@
 //! row, under `secure_delete` so the deleted and replaced values are overwritten in the
 //! database pages, not just unlinked.
 //!
-//! Where an idToken can be: [`PLAIN`] columns hold it as the whole value, [`JSON`] columns
-//! inside the OCPP messages and records kept as JSON text. A table added later that keeps
-//! idTokens belongs in one of the two lists (the erasure test scans every table).
+//! Where an idToken can be: `PLAIN` columns hold it as the whole value, `JSON` columns inside
+//! the OCPP messages and records kept as JSON text (both lists in [`crate::personal_data`],
+//! shared with the PostgreSQL store).
 
 use std::collections::BTreeMap;
 
@@ -15,68 +15,11 @@ use rusqlite::{params, Connection, Row, TransactionBehavior};
 use serde_json::{Map, Value};
 
 use super::cache::Caches;
-use crate::personal_data::{mentions, pseudonym, replace_in_json, Erasure, PersonalData};
+use crate::columns::like_pattern;
+use crate::personal_data::{
+    camel, mentions, pseudonym, replace_in_json, Erasure, PersonalData, Plain, JSON, PLAIN,
+};
 use crate::{Result, StoreError};
-
-/// What happens to a row whose column holds the idToken as its whole value.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Plain {
-    /// The row exists only for the token to charge: deleted.
-    Delete,
-    /// Kept for billing or as history: the value is replaced by the pseudonym.
-    Pseudonymise,
-}
-
-/// (table, column, what to do). Deletions run first: a reservation deleted for its idToken is
-/// not pseudonymised for its group.
-const PLAIN: &[(&str, &str, Plain)] = &[
-    ("id_tokens", "id_token", Plain::Delete),
-    ("local_list_entries", "id_token", Plain::Delete),
-    ("reservations", "id_token", Plain::Delete),
-    ("id_tokens", "group_id_token", Plain::Pseudonymise),
-    ("reservations", "group_id_token", Plain::Pseudonymise),
-    ("remote_starts", "id_token", Plain::Pseudonymise),
-    ("transactions", "id_token", Plain::Pseudonymise),
-    ("transactions", "group_id_token", Plain::Pseudonymise),
-    // OCPI: a roaming partner's token (CPO role) and our own drivers' tokens (eMSP role).
-    ("ocpi_tokens", "uid", Plain::Delete),
-    ("ocpi_own_tokens", "uid", Plain::Delete),
-];
-
-/// (table, column) holding JSON in which the idToken may be a string value.
-const JSON: &[(&str, &str)] = &[
-    ("transaction_events", "data"),
-    ("charge_records", "data"),
-    ("commands", "request"),
-    ("commands", "response"),
-    ("tracked_requests", "request"),
-    ("tracked_requests", "answer"),
-    ("tracked_request_parts", "data"),
-    ("answers", "response"),
-    ("events", "data"),
-    ("station_notices", "data"),
-    // OCPI: pushes (sessions and CDRs carry the token), objects CPOs pushed us, commands sent.
-    ("ocpi_outbox", "body"),
-    ("ocpi_received", "data"),
-    ("ocpi_commands_sent", "request"),
-];
-
-/// `snake_case` → `camelCase`, the API's casing.
-fn camel(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// A row as a JSON object; text that is JSON (objects, arrays) is parsed.
 fn row_json(row: &Row<'_>) -> rusqlite::Result<Value> {
@@ -106,19 +49,6 @@ fn rows(conn: &Connection, sql: &str, param: &str) -> Result<Vec<Value>> {
         .query_map(params![param], row_json)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
-}
-
-/// `%id%` for LIKE, with `\` escaping LIKE's wildcards in the id.
-fn like_pattern(id_token: &str) -> String {
-    let mut p = String::from("%");
-    for c in id_token.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 /// Rows of `table` whose JSON `column` names the token: (rowid, parsed JSON). LIKE narrows the

@@ -3,33 +3,18 @@
 //! page of 100,000 stations costs what a page of 100 does, give or take the count.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::{Row, SqlitePool};
 use unicharge_core::StationId;
 
-use super::columns::{self, station_id, timestamp};
+use super::columns::{self, decimal, like_pattern, station_id, timestamp};
 use crate::views::{
     ChargeRecordPage, DailyFigures, FleetFigures, StationPage, StationQuery, StationSort,
     StationStatusFilter, TransactionPage,
 };
 use crate::{Result, StoreError};
-
-/// `%term%` for LIKE, with the wildcards in the term itself taken literally.
-fn like_pattern(term: &str) -> String {
-    let mut pattern = String::with_capacity(term.len() + 2);
-    pattern.push('%');
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
 
 fn ids_json(ids: &[StationId]) -> String {
     serde_json::Value::Array(
@@ -105,15 +90,6 @@ pub(super) async fn station_page(pool: &SqlitePool, query: &StationQuery) -> Res
         faulted,
         total: u64::try_from(total).unwrap_or(0),
     })
-}
-
-fn decimal(raw: Option<String>, what: &str) -> Result<Decimal> {
-    match raw {
-        None => Ok(Decimal::ZERO),
-        Some(text) => Decimal::from_str(&text)
-            .or_else(|_| Decimal::from_scientific(&text))
-            .map_err(|e| StoreError::Corrupt(format!("{what} {text:?}: {e}"))),
-    }
 }
 
 pub(super) async fn fleet_figures(pool: &SqlitePool, since: DateTime<Utc>) -> Result<FleetFigures> {
