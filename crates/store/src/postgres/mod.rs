@@ -13,6 +13,13 @@ mod device_model;
 mod ledger;
 mod meter_readings;
 mod metered_usage;
+mod ocpi;
+mod ocpi_buc;
+mod ocpi_emsp;
+mod ocpi_hub;
+mod ocpi_outbox;
+mod ocpi_reservations;
+mod ocpi_sync;
 mod operator;
 mod registry;
 mod reported;
@@ -88,6 +95,11 @@ pub struct StoreConfig {
     /// How long opening (and any read) waits for a connection; a refused connection is
     /// retried until then, so a server still starting is waited for.
     pub connect_timeout: Duration,
+    /// How long a node's claim on due OCPI pushes holds (`ocpi_outbox.rs`): other nodes leave
+    /// the pushes alone until then, so it must outlast sending a batch; a node that dies holding
+    /// a claim delays those pushes by at most this much. The default, 10 minutes, outlasts the
+    /// OCPI worker's default batch sent one by one at its worst (50 pushes × a 10 s timeout).
+    pub ocpi_push_lease: Duration,
 }
 
 impl Default for StoreConfig {
@@ -96,6 +108,7 @@ impl Default for StoreConfig {
             writer: WriterConfig::default(),
             connections: 8,
             connect_timeout: Duration::from_secs(10),
+            ocpi_push_lease: Duration::from_secs(600),
         }
     }
 }
@@ -109,6 +122,7 @@ pub struct PgStore {
     pool: PgPool,
     writer: mpsc::Sender<writer::Job>,
     stats: Arc<writer::Stats>,
+    ocpi_push_lease: Duration,
 }
 
 impl PgStore {
@@ -133,6 +147,7 @@ impl PgStore {
             pool,
             writer,
             stats,
+            ocpi_push_lease: config.ocpi_push_lease,
         })
     }
 
