@@ -4,7 +4,8 @@
 //!
 //! Not selectable yet: it does not implement [`crate::Store`] until every trait method exists
 //! (ADR 0047 keeps the table of what is done). What exists is usable and tested against a
-//! real server: opening with migrations, the group-commit writer, and the CSMS core.
+//! real server: opening with migrations, the group-commit writer, the CSMS core, and every
+//! OCPI trait (`crate::ocpi::OcpiStore` and its supertraits; the outbox claims its rows).
 
 mod api_keys;
 mod apply;
