@@ -20,6 +20,7 @@ mod metered;
 pub mod ocpi;
 pub mod ocpi_buc;
 pub mod ocpi_reservations;
+mod ocpi_rows;
 pub mod personal_data;
 pub mod postgres;
 pub mod records;

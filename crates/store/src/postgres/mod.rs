@@ -4,7 +4,8 @@
 //!
 //! Not selectable yet: it does not implement [`crate::Store`] until every trait method exists
 //! (ADR 0047 keeps the table of what is done). What exists is usable and tested against a
-//! real server: opening with migrations, the group-commit writer, and the CSMS core.
+//! real server: opening with migrations, the group-commit writer, the CSMS core, and every
+//! OCPI trait (`crate::ocpi::OcpiStore` and its supertraits; the outbox claims its rows).
 
 mod api_keys;
 mod apply;
@@ -18,6 +19,13 @@ mod display;
 mod ledger;
 mod meter_readings;
 mod metered_usage;
+mod ocpi;
+mod ocpi_buc;
+mod ocpi_emsp;
+mod ocpi_hub;
+mod ocpi_outbox;
+mod ocpi_reservations;
+mod ocpi_sync;
 mod operator;
 mod personal_data;
 mod registry;
@@ -117,6 +125,11 @@ pub struct StoreConfig {
     /// How long opening (and any read) waits for a connection; a refused connection is
     /// retried until then, so a server still starting is waited for.
     pub connect_timeout: Duration,
+    /// How long a node's claim on due OCPI pushes holds (`ocpi_outbox.rs`): other nodes leave
+    /// the pushes alone until then, so it must outlast sending a batch; a node that dies holding
+    /// a claim delays those pushes by at most this much. The default, 10 minutes, outlasts the
+    /// OCPI worker's default batch sent one by one at its worst (50 pushes × a 10 s timeout).
+    pub ocpi_push_lease: Duration,
 }
 
 impl Default for StoreConfig {
@@ -125,6 +138,7 @@ impl Default for StoreConfig {
             writer: WriterConfig::default(),
             connections: 8,
             connect_timeout: Duration::from_secs(10),
+            ocpi_push_lease: Duration::from_secs(600),
         }
     }
 }
@@ -138,6 +152,7 @@ pub struct PgStore {
     pool: PgPool,
     writer: mpsc::Sender<writer::Job>,
     stats: Arc<writer::Stats>,
+    ocpi_push_lease: Duration,
 }
 
 impl PgStore {
@@ -162,6 +177,7 @@ impl PgStore {
             pool,
             writer,
             stats,
+            ocpi_push_lease: config.ocpi_push_lease,
         })
     }
 

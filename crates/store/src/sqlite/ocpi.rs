@@ -6,30 +6,11 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use unicharge_core::StationId;
 
-use super::columns::{parse_timestamp, timestamp};
+use super::columns::timestamp;
 use super::SqliteStore;
 use crate::ocpi::{LocationRow, OcpiStore, Partner, Party, TokenRow};
+use crate::ocpi_rows::{self, PARTNER_COLUMNS};
 use crate::{Result, StoreError};
-
-const PARTNER_COLUMNS: &str = "id, name, status, incoming_token_hash, outgoing_token_sealed,
-    version, versions_url, endpoints, roles, created_at, updated_at";
-
-fn partner_row(row: &SqliteRow) -> Result<Partner> {
-    Ok(Partner {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        status: row.try_get("status")?,
-        incoming_token_hash: row.try_get("incoming_token_hash")?,
-        outgoing_token_sealed: row.try_get("outgoing_token_sealed")?,
-        version: row.try_get("version")?,
-        versions_url: row.try_get("versions_url")?,
-        endpoints: row.try_get("endpoints")?,
-        roles: row.try_get("roles")?,
-        parties: Vec::new(),
-        created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?, "created_at")?,
-        updated_at: parse_timestamp(&row.try_get::<String, _>("updated_at")?, "updated_at")?,
-    })
-}
 
 impl SqliteStore {
     async fn with_parties(&self, mut partner: Partner) -> Result<Partner> {
@@ -40,15 +21,7 @@ impl SqliteStore {
         .bind(partner.id)
         .fetch_all(&self.pool)
         .await?;
-        partner.parties = rows
-            .iter()
-            .map(|r| {
-                Ok(Party {
-                    country_code: r.try_get("country_code")?,
-                    party_id: r.try_get("party_id")?,
-                })
-            })
-            .collect::<Result<_>>()?;
+        partner.parties = rows.iter().map(ocpi_rows::party).collect::<Result<_>>()?;
         Ok(partner)
     }
 
@@ -71,37 +44,12 @@ impl SqliteStore {
     }
 
     async fn location_row(&self, row: &SqliteRow) -> Result<LocationRow> {
-        let party = Party {
-            country_code: row.try_get("country_code")?,
-            party_id: row.try_get("party_id")?,
-        };
-        let id: String = row.try_get("id")?;
-        let stations = self.location_stations(&party, &id).await?;
-        Ok(LocationRow {
-            data: row.try_get("data")?,
-            last_updated: parse_timestamp(
-                &row.try_get::<String, _>("last_updated")?,
-                "last_updated",
-            )?,
-            party,
-            id,
-            stations,
-        })
+        let mut location = ocpi_rows::location(row)?;
+        location.stations = self
+            .location_stations(&location.party, &location.id)
+            .await?;
+        Ok(location)
     }
-}
-
-fn token_row(row: &SqliteRow) -> Result<TokenRow> {
-    Ok(TokenRow {
-        party: Party {
-            country_code: row.try_get("country_code")?,
-            party_id: row.try_get("party_id")?,
-        },
-        uid: row.try_get("uid")?,
-        kind: row.try_get("type")?,
-        partner_id: row.try_get("partner_id")?,
-        data: row.try_get("data")?,
-        last_updated: parse_timestamp(&row.try_get::<String, _>("last_updated")?, "last_updated")?,
-    })
 }
 
 async fn write_parties(
@@ -191,7 +139,7 @@ impl OcpiStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(r) => Ok(Some(self.with_parties(partner_row(&r)?).await?)),
+            Some(r) => Ok(Some(self.with_parties(ocpi_rows::partner(&r)?).await?)),
             None => Ok(None),
         }
     }
@@ -204,7 +152,7 @@ impl OcpiStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(r) => Ok(Some(self.with_parties(partner_row(&r)?).await?)),
+            Some(r) => Ok(Some(self.with_parties(ocpi_rows::partner(&r)?).await?)),
             None => Ok(None),
         }
     }
@@ -217,7 +165,7 @@ impl OcpiStore for SqliteStore {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            out.push(self.with_parties(partner_row(r)?).await?);
+            out.push(self.with_parties(ocpi_rows::partner(r)?).await?);
         }
         Ok(out)
     }
@@ -306,16 +254,8 @@ impl OcpiStore for SqliteStore {
         .bind(station.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok((
-                Party {
-                    country_code: r.try_get("country_code")?,
-                    party_id: r.try_get("party_id")?,
-                },
-                r.try_get("location_id")?,
-            ))
-        })
-        .transpose()
+        row.map(|r| Ok((ocpi_rows::party(&r)?, r.try_get("location_id")?)))
+            .transpose()
     }
 
     async fn put_ocpi_token(&self, t: &TokenRow) -> Result<()> {
@@ -350,7 +290,7 @@ impl OcpiStore for SqliteStore {
         .bind(kind)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(token_row).transpose()
+        row.as_ref().map(ocpi_rows::token).transpose()
     }
 
     async fn ocpi_tokens_by_uid(&self, uid: &str) -> Result<Vec<TokenRow>> {
@@ -358,6 +298,6 @@ impl OcpiStore for SqliteStore {
             .bind(uid)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(token_row).collect()
+        rows.iter().map(ocpi_rows::token).collect()
     }
 }

@@ -2,16 +2,15 @@
 //! data sharing (migration 0100).
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
-use super::columns::{parse_timestamp, timestamp};
+use super::columns::timestamp;
 use super::SqliteStore;
 use crate::ocpi::Party;
 use crate::ocpi_buc::{
     OcpiLocationSharing, OcpiPublishedRoles, OcpiSessionLimits, PublishedRolesRow, SessionLimitRow,
     SharingRow,
 };
+use crate::ocpi_rows;
 use crate::Result;
 
 #[async_trait]
@@ -37,42 +36,8 @@ impl OcpiPublishedRoles for SqliteStore {
             .bind(partner_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            Ok(PublishedRolesRow {
-                partner_id: row.try_get("partner_id")?,
-                roles: row.try_get("roles")?,
-                published_at: parse_timestamp(
-                    &row.try_get::<String, _>("published_at")?,
-                    "published_at",
-                )?,
-                last_error: row.try_get("last_error")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(ocpi_rows::published_roles).transpose()
     }
-}
-
-fn optional_time(row: &SqliteRow, column: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
-    row.try_get::<Option<String>, _>(column)?
-        .map(|raw| parse_timestamp(&raw, column))
-        .transpose()
-}
-
-fn limit_row(row: &SqliteRow) -> Result<SessionLimitRow> {
-    let station: Option<String> = row.try_get("station_id")?;
-    Ok(SessionLimitRow {
-        partner_id: row.try_get("partner_id")?,
-        side: row.try_get("side")?,
-        session_id: row.try_get("session_id")?,
-        station_id: station.and_then(|s| unicharge_core::StationId::new(s).ok()),
-        transaction_id: row.try_get("transaction_id")?,
-        data: row.try_get("data")?,
-        reached: row.try_get("reached")?,
-        reached_at: optional_time(row, "reached_at")?,
-        stop_requested_at: optional_time(row, "stop_requested_at")?,
-        stop_result: row.try_get("stop_result")?,
-        last_updated: parse_timestamp(&row.try_get::<String, _>("last_updated")?, "last_updated")?,
-    })
 }
 
 #[async_trait]
@@ -120,7 +85,7 @@ impl OcpiSessionLimits for SqliteStore {
         .bind(session_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(limit_row).transpose()
+        row.as_ref().map(ocpi_rows::session_limit).transpose()
     }
 
     async fn ocpi_session_limits_armed(&self) -> Result<Vec<SessionLimitRow>> {
@@ -130,7 +95,7 @@ impl OcpiSessionLimits for SqliteStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(limit_row).collect()
+        rows.iter().map(ocpi_rows::session_limit).collect()
     }
 
     async fn delete_ocpi_session_limit(
@@ -200,24 +165,6 @@ impl OcpiLocationSharing for SqliteStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let partner: i64 = row.try_get("partner_id")?;
-                Ok(SharingRow {
-                    party: Party::new(
-                        &row.try_get::<String, _>("country_code")?,
-                        &row.try_get::<String, _>("party_id")?,
-                    ),
-                    location_id: row.try_get("location_id")?,
-                    partner_id: (partner != 0).then_some(partner),
-                    approved: row.try_get("approved")?,
-                    reason: row.try_get("reason")?,
-                    updated_at: parse_timestamp(
-                        &row.try_get::<String, _>("updated_at")?,
-                        "updated_at",
-                    )?,
-                })
-            })
-            .collect()
+        rows.iter().map(ocpi_rows::sharing).collect()
     }
 }

@@ -3,62 +3,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
-use super::columns::{parse_timestamp, timestamp};
+use super::columns::timestamp;
 use super::SqliteStore;
 use crate::ocpi::{CommandSentRow, OcpiEmsp, OwnTokenRow, Party, ReceivedRow};
+use crate::ocpi_rows;
 use crate::Result;
-
-fn party(row: &SqliteRow) -> Result<Party> {
-    Ok(Party {
-        country_code: row.try_get("country_code")?,
-        party_id: row.try_get("party_id")?,
-    })
-}
-
-fn at(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>> {
-    parse_timestamp(&row.try_get::<String, _>(column)?, column)
-}
-
-fn received_row(row: &SqliteRow) -> Result<ReceivedRow> {
-    Ok(ReceivedRow {
-        partner_id: row.try_get("partner_id")?,
-        module: row.try_get("module")?,
-        party: party(row)?,
-        id: row.try_get("id")?,
-        data: row.try_get("data")?,
-        last_updated: at(row, "last_updated")?,
-        received_at: at(row, "received_at")?,
-    })
-}
-
-fn command_row(row: &SqliteRow) -> Result<CommandSentRow> {
-    let result_at: Option<String> = row.try_get("result_at")?;
-    Ok(CommandSentRow {
-        id: row.try_get("id")?,
-        partner_id: row.try_get("partner_id")?,
-        command: row.try_get("command")?,
-        request: row.try_get("request")?,
-        response: row.try_get("response")?,
-        result: row.try_get("result")?,
-        created_at: at(row, "created_at")?,
-        result_at: result_at
-            .map(|t| parse_timestamp(&t, "result_at"))
-            .transpose()?,
-    })
-}
-
-fn token_row(row: &SqliteRow) -> Result<OwnTokenRow> {
-    Ok(OwnTokenRow {
-        party: party(row)?,
-        uid: row.try_get("uid")?,
-        kind: row.try_get("type")?,
-        data: row.try_get("data")?,
-        last_updated: at(row, "last_updated")?,
-    })
-}
 
 const INSERT_RECEIVED: &str = "INSERT INTO ocpi_received
     (partner_id, module, country_code, party_id, id, data, last_updated, received_at)
@@ -119,7 +69,7 @@ impl OcpiEmsp for SqliteStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(received_row).transpose()
+        row.as_ref().map(ocpi_rows::received).transpose()
     }
 
     async fn ocpi_received_list(
@@ -135,7 +85,7 @@ impl OcpiEmsp for SqliteStore {
         .bind(partner_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(received_row).collect()
+        rows.iter().map(ocpi_rows::received).collect()
     }
 
     async fn delete_ocpi_received(
@@ -203,7 +153,7 @@ impl OcpiEmsp for SqliteStore {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(command_row).transpose()
+        row.as_ref().map(ocpi_rows::command_sent).transpose()
     }
 
     async fn ocpi_commands(&self, partner_id: i64) -> Result<Vec<CommandSentRow>> {
@@ -213,7 +163,7 @@ impl OcpiEmsp for SqliteStore {
         .bind(partner_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(command_row).collect()
+        rows.iter().map(ocpi_rows::command_sent).collect()
     }
 
     async fn put_ocpi_own_token(&self, token: &OwnTokenRow) -> Result<()> {
@@ -250,13 +200,13 @@ impl OcpiEmsp for SqliteStore {
         .bind(kind)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(token_row).transpose()
+        row.as_ref().map(ocpi_rows::own_token).transpose()
     }
 
     async fn ocpi_own_tokens(&self) -> Result<Vec<OwnTokenRow>> {
         let rows = sqlx::query("SELECT * FROM ocpi_own_tokens ORDER BY rowid")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(token_row).collect()
+        rows.iter().map(ocpi_rows::own_token).collect()
     }
 }

@@ -2,25 +2,12 @@
 //! each PUT.
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
-use super::columns::{parse_timestamp, timestamp};
+use super::columns::timestamp;
 use super::SqliteStore;
 use crate::ocpi::{ClientInfoRow, OcpiHub, Party};
+use crate::ocpi_rows;
 use crate::Result;
-
-fn info_row(row: &SqliteRow) -> Result<ClientInfoRow> {
-    Ok(ClientInfoRow {
-        partner_id: row.try_get("partner_id")?,
-        party: Party {
-            country_code: row.try_get("country_code")?,
-            party_id: row.try_get("party_id")?,
-        },
-        data: row.try_get("data")?,
-        last_updated: parse_timestamp(&row.try_get::<String, _>("last_updated")?, "last_updated")?,
-    })
-}
 
 #[async_trait]
 impl OcpiHub for SqliteStore {
@@ -55,7 +42,7 @@ impl OcpiHub for SqliteStore {
         .bind(&party.party_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(info_row).transpose()
+        row.as_ref().map(ocpi_rows::client_info).transpose()
     }
 
     async fn ocpi_client_infos(&self, partner_id: i64) -> Result<Vec<ClientInfoRow>> {
@@ -66,6 +53,6 @@ impl OcpiHub for SqliteStore {
         .bind(partner_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(info_row).collect()
+        rows.iter().map(ocpi_rows::client_info).collect()
     }
 }

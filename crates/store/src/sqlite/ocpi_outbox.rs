@@ -2,64 +2,14 @@
 //! station traffic: through the pool, one statement each.
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
-use sqlx::sqlite::SqliteRow;
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::columns::{parse_timestamp, timestamp};
 use super::SqliteStore;
-use crate::ocpi::{OcpiOutbox, Party, PushCounts, PushRow};
-use crate::{Result, StoreError};
-
-pub(super) const COLUMNS: &str =
-    "id, partner_id, module, object_key, method, path, body, ocpi_from, ocpi_to,
-    status, attempts,
-    next_attempt_ms, last_error, created_at, delivered_at";
-
-fn millis(at: &DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-fn from_millis(ms: i64) -> Result<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .ok_or_else(|| StoreError::Corrupt(format!("next_attempt_ms {ms}")))
-}
-
-/// `CC*PID` as stored.
-fn party_text(p: &Option<Party>) -> Option<String> {
-    p.as_ref()
-        .map(|p| format!("{}*{}", p.country_code, p.party_id))
-}
-
-fn party(text: Option<String>) -> Option<Party> {
-    let text = text?;
-    let (cc, pid) = text.split_once('*')?;
-    Some(Party::new(cc, pid))
-}
-
-pub(super) fn push_row(row: &SqliteRow) -> Result<PushRow> {
-    let delivered: Option<String> = row.try_get("delivered_at")?;
-    Ok(PushRow {
-        id: row.try_get("id")?,
-        partner_id: row.try_get("partner_id")?,
-        module: row.try_get("module")?,
-        object_key: row.try_get("object_key")?,
-        method: row.try_get("method")?,
-        path: row.try_get("path")?,
-        body: row.try_get("body")?,
-        from: party(row.try_get("ocpi_from")?),
-        to: party(row.try_get("ocpi_to")?),
-        status: row.try_get("status")?,
-        attempts: row.try_get("attempts")?,
-        next_attempt_at: from_millis(row.try_get("next_attempt_ms")?)?,
-        last_error: row.try_get("last_error")?,
-        created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?, "created_at")?,
-        delivered_at: delivered
-            .map(|d| parse_timestamp(&d, "delivered_at"))
-            .transpose()?,
-    })
-}
+use crate::ocpi::{OcpiOutbox, PushCounts, PushRow};
+use crate::ocpi_rows::{self, from_millis, millis, party_text, PUSH_COLUMNS};
+use crate::Result;
 
 #[async_trait]
 impl OcpiOutbox for SqliteStore {
@@ -87,7 +37,7 @@ impl OcpiOutbox for SqliteStore {
 
     async fn due_ocpi_pushes(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<PushRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM ocpi_outbox o
+            "SELECT {PUSH_COLUMNS} FROM ocpi_outbox o
              WHERE status = 'PENDING' AND next_attempt_ms <= ?
                AND NOT EXISTS (SELECT 1 FROM ocpi_outbox e
                    WHERE e.partner_id = o.partner_id AND e.object_key = o.object_key
@@ -98,7 +48,7 @@ impl OcpiOutbox for SqliteStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(push_row).collect()
+        rows.iter().map(ocpi_rows::push).collect()
     }
 
     async fn next_ocpi_push_due(&self) -> Result<Option<DateTime<Utc>>> {
@@ -142,13 +92,13 @@ impl OcpiOutbox for SqliteStore {
 
     async fn ocpi_pushes(&self, partner_id: i64, limit: u32) -> Result<Vec<PushRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM ocpi_outbox WHERE partner_id = ? ORDER BY id DESC LIMIT ?"
+            "SELECT {PUSH_COLUMNS} FROM ocpi_outbox WHERE partner_id = ? ORDER BY id DESC LIMIT ?"
         ))
         .bind(partner_id)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(push_row).collect()
+        rows.iter().map(ocpi_rows::push).collect()
     }
 
     async fn ocpi_push_counts(&self, partner_id: i64) -> Result<PushCounts> {

@@ -2,26 +2,14 @@
 //! (migration 0094).
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
-use super::columns::{parse_timestamp, station_id, timestamp};
+use super::columns::timestamp;
 use super::SqliteStore;
 use crate::ocpi_reservations::{
     CdrVerdictRow, OcpiCdrVerdicts, OcpiReservationRow, OcpiReservations,
 };
+use crate::ocpi_rows;
 use crate::Result;
-
-fn reservation_row(row: &SqliteRow) -> Result<OcpiReservationRow> {
-    Ok(OcpiReservationRow {
-        partner_id: row.try_get("partner_id")?,
-        reservation_id: row.try_get("reservation_id")?,
-        location_id: row.try_get("location_id")?,
-        station_id: station_id(row, "station_id")?,
-        csms_reservation_id: row.try_get("csms_reservation_id")?,
-        created_at: parse_timestamp(&row.try_get::<String, _>("created_at")?, "created_at")?,
-    })
-}
 
 #[async_trait]
 impl OcpiReservations for SqliteStore {
@@ -59,19 +47,8 @@ impl OcpiReservations for SqliteStore {
         .bind(reservation_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(reservation_row).transpose()
+        row.as_ref().map(ocpi_rows::reservation).transpose()
     }
-}
-
-fn verdict_row(row: &SqliteRow) -> Result<CdrVerdictRow> {
-    Ok(CdrVerdictRow {
-        partner_id: row.try_get("partner_id")?,
-        side: row.try_get("side")?,
-        cdr_id: row.try_get("cdr_id")?,
-        result: row.try_get("result")?,
-        reason: row.try_get("reason")?,
-        last_updated: parse_timestamp(&row.try_get::<String, _>("last_updated")?, "last_updated")?,
-    })
 }
 
 #[async_trait]
@@ -112,6 +89,6 @@ impl OcpiCdrVerdicts for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(verdict_row).collect()
+        rows.iter().map(ocpi_rows::cdr_verdict).collect()
     }
 }

@@ -3,43 +3,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
-use super::columns::{parse_timestamp, timestamp};
-use super::ocpi_outbox::{push_row, COLUMNS};
+use super::columns::timestamp;
 use super::SqliteStore;
 use crate::ocpi::{OcpiSync, PushRow, RotationRow, SyncMark};
+use crate::ocpi_rows::{self, PUSH_COLUMNS};
 use crate::Result;
-
-fn at(row: &SqliteRow, column: &str) -> Result<DateTime<Utc>> {
-    parse_timestamp(&row.try_get::<String, _>(column)?, column)
-}
-
-fn mark_row(row: &SqliteRow) -> Result<SyncMark> {
-    Ok(SyncMark {
-        partner_id: row.try_get("partner_id")?,
-        module: row.try_get("module")?,
-        date_from: at(row, "date_from")?,
-        synced_at: at(row, "synced_at")?,
-        objects: row.try_get("objects")?,
-        stored: row.try_get("stored")?,
-    })
-}
-
-fn rotation_row(row: &SqliteRow) -> Result<RotationRow> {
-    let pending_since: Option<String> = row.try_get("pending_since")?;
-    Ok(RotationRow {
-        partner_id: row.try_get("partner_id")?,
-        initiated_by_us: row.try_get::<i64, _>("initiated_by_us")? != 0,
-        issued_at: at(row, "issued_at")?,
-        pending_token_hash: row.try_get("pending_token_hash")?,
-        pending_since: pending_since
-            .map(|t| parse_timestamp(&t, "pending_since"))
-            .transpose()?,
-        last_error: row.try_get("last_error")?,
-    })
-}
 
 #[async_trait]
 impl OcpiSync for SqliteStore {
@@ -67,7 +36,7 @@ impl OcpiSync for SqliteStore {
             .bind(partner_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(mark_row).collect()
+        rows.iter().map(ocpi_rows::sync_mark).collect()
     }
 
     async fn put_ocpi_rotation(&self, r: &RotationRow) -> Result<()> {
@@ -95,14 +64,14 @@ impl OcpiSync for SqliteStore {
             .bind(partner_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(rotation_row).transpose()
+        row.as_ref().map(ocpi_rows::rotation).transpose()
     }
 
     async fn ocpi_rotations(&self) -> Result<Vec<RotationRow>> {
         let rows = sqlx::query("SELECT * FROM ocpi_credentials_rotation ORDER BY partner_id")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(rotation_row).collect()
+        rows.iter().map(ocpi_rows::rotation).collect()
     }
 
     async fn ocpi_partner_by_pending_token_hash(&self, hash: &str) -> Result<Option<i64>> {
@@ -121,7 +90,7 @@ impl OcpiSync for SqliteStore {
     ) -> Result<Vec<PushRow>> {
         // created_at is RFC 3339 text with a varying number of decimals: compared as time.
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM ocpi_outbox
+            "SELECT {PUSH_COLUMNS} FROM ocpi_outbox
              WHERE partner_id = ?
                AND (status = 'PENDING' OR julianday(created_at) >= julianday(?))
              ORDER BY id"
@@ -130,6 +99,6 @@ impl OcpiSync for SqliteStore {
         .bind(timestamp(&since))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(push_row).collect()
+        rows.iter().map(ocpi_rows::push).collect()
     }
 }
