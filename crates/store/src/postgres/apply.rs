@@ -300,6 +300,26 @@ async fn apply(conn: &mut PgConnection, write: &Write) -> Result<()> {
             .execute(&mut *conn)
             .await?;
         }
+        // Diameter, EFC, smart charging (pg-usage)
+        Write::RoSession(s) => super::ro::put_session(conn, s).await?,
+        Write::RoAnswer(a) => super::ro::put_answer(conn, a).await?,
+        Write::AccountingRecord(r) => super::diameter::insert_record(conn, r).await?,
+        Write::AccountingSessionClosed {
+            session_id,
+            reason,
+            at,
+        } => super::diameter::close_session(conn, session_id, reason, at).await?,
+        Write::EfcReport(r) => super::efc::insert_report(conn, r).await?,
+        Write::ChargingProfileReportPart(p) => {
+            super::smart_charging::insert_report_part(conn, p).await?
+        }
+        Write::ChargingLimit(l) => super::smart_charging::upsert_limit(conn, l).await?,
+        Write::ChargingLimitCleared {
+            station_id,
+            evse_id,
+            source,
+            at,
+        } => super::smart_charging::clear_limit(conn, station_id, *evse_id, source, at).await?,
         other => return Err(unsupported(other)),
     }
     Ok(())

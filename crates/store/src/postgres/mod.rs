@@ -10,12 +10,17 @@ mod api_keys;
 mod apply;
 mod charging;
 mod device_model;
+mod diameter;
+mod efc;
 mod ledger;
 mod meter_readings;
 mod metered_usage;
 mod operator;
 mod registry;
 mod reported;
+mod ro;
+mod site_load;
+mod smart_charging;
 mod tokens;
 mod writer;
 
