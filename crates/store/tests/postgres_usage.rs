@@ -892,3 +892,50 @@ async fn site_allocations_of_two_nodes_at_once_stay_exact() {
         a.site_allocations("SITE", 1).await.unwrap().last()
     );
 }
+
+/// The lock behind that: while another node holds the site group's row (its allocation
+/// transaction not yet committed), an allocation waits for it instead of committing past it.
+#[tokio::test]
+async fn site_allocation_waits_for_the_group_row_lock() {
+    let Some((schema, pg)) = store("site_row_lock").await else {
+        return;
+    };
+    pg.put_site_group(&group("SITE", 63.0)).await.unwrap();
+    let other_node = schema.pool().await;
+    let mut held = other_node.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM site_groups WHERE id = 'SITE' FOR UPDATE")
+        .fetch_one(&mut *held)
+        .await
+        .unwrap();
+    let waiting = {
+        let pg = pg.clone();
+        tokio::spawn(async move { pg.add_site_allocation(&allocation("SITE", 1, 0)).await })
+    };
+    // Until PostgreSQL shows a session waiting to lock the group (bounded). The lock
+    // is released before any assertion, so a failure cannot leave the schema locked.
+    let mut waited = false;
+    for _ in 0..5_000 {
+        if waiting.is_finished() {
+            break;
+        }
+        let waiters: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE wait_event_type = 'Lock' AND query LIKE '%site_groups%FOR UPDATE%'
+               AND datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&other_node)
+        .await
+        .unwrap();
+        if waiters > 0 {
+            waited = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let before_release = pg.site_allocations("SITE", 10).await.unwrap();
+    held.commit().await.unwrap();
+    waiting.await.unwrap().unwrap();
+    assert!(waited, "the allocation did not wait for the group's lock");
+    assert!(before_release.is_empty());
+    assert_eq!(pg.site_allocations("SITE", 10).await.unwrap().len(), 1);
+}
