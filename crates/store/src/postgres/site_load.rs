@@ -78,10 +78,10 @@ impl PgStore {
     /// (see the module doc), so one group's allocations commit one at a time, in id order.
     /// An allocation of a group that does not exist (deleted meanwhile) is still kept, as
     /// SQLite keeps it: the history says what was sent.
-    pub async fn add_site_allocation(&self, a: &SiteAllocationRecord) -> Result<()> {
+    pub async fn add_site_allocation(&self, allocation: &SiteAllocationRecord) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT 1 FROM site_groups WHERE id = $1 FOR UPDATE")
-            .bind(&a.group_id)
+            .bind(&allocation.group_id)
             .fetch_optional(&mut *tx)
             .await?;
         sqlx::query(
@@ -89,15 +89,15 @@ impl PgStore {
                 rate, unit, reason, status)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(&a.group_id)
-        .bind(timestamp(&a.at))
-        .bind(a.station_id.as_str())
-        .bind(a.evse_id)
-        .bind(&a.transaction_id)
-        .bind(a.rate.to_string())
-        .bind(&a.unit)
-        .bind(&a.reason)
-        .bind(&a.status)
+        .bind(&allocation.group_id)
+        .bind(timestamp(&allocation.at))
+        .bind(allocation.station_id.as_str())
+        .bind(allocation.evse_id)
+        .bind(&allocation.transaction_id)
+        .bind(allocation.rate.to_string())
+        .bind(&allocation.unit)
+        .bind(&allocation.reason)
+        .bind(&allocation.status)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

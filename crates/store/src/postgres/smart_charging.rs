@@ -190,7 +190,7 @@ fn limit(row: &PgRow) -> Result<ChargingLimitRecord> {
 impl PgStore {
     /// [`crate::Store::put_charging_profile`]: one with the same id replaces it (SQLite's
     /// `INSERT OR REPLACE`, K01.FR.05).
-    pub async fn put_charging_profile(&self, p: &ChargingProfileRecord) -> Result<()> {
+    pub async fn put_charging_profile(&self, profile: &ChargingProfileRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO charging_profiles (station_id, profile_id, evse_id, stack_level,
                 purpose, kind, valid_from, valid_to, transaction_id, profile, status,
@@ -204,21 +204,21 @@ impl PgStore {
                 status_info = excluded.status_info, sent_at = excluded.sent_at,
                 answered_at = excluded.answered_at, cleared_at = excluded.cleared_at",
         )
-        .bind(p.station_id.as_str())
-        .bind(p.profile_id)
-        .bind(p.evse_id)
-        .bind(p.stack_level)
-        .bind(&p.purpose)
-        .bind(&p.kind)
-        .bind(p.valid_from.as_ref().map(timestamp))
-        .bind(p.valid_to.as_ref().map(timestamp))
-        .bind(&p.transaction_id)
-        .bind(&p.profile)
-        .bind(&p.status)
-        .bind(&p.status_info)
-        .bind(timestamp(&p.sent_at))
-        .bind(p.answered_at.as_ref().map(timestamp))
-        .bind(p.cleared_at.as_ref().map(timestamp))
+        .bind(profile.station_id.as_str())
+        .bind(profile.profile_id)
+        .bind(profile.evse_id)
+        .bind(profile.stack_level)
+        .bind(&profile.purpose)
+        .bind(&profile.kind)
+        .bind(profile.valid_from.as_ref().map(timestamp))
+        .bind(profile.valid_to.as_ref().map(timestamp))
+        .bind(&profile.transaction_id)
+        .bind(&profile.profile)
+        .bind(&profile.status)
+        .bind(&profile.status_info)
+        .bind(timestamp(&profile.sent_at))
+        .bind(profile.answered_at.as_ref().map(timestamp))
+        .bind(profile.cleared_at.as_ref().map(timestamp))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -288,18 +288,21 @@ impl PgStore {
     /// [`crate::Store::create_charging_profile_report`]. The primary key (station,
     /// requestId) refuses a second request with the same id, so two requests' parts are
     /// never mixed in one report.
-    pub async fn create_charging_profile_report(&self, r: &ChargingProfileReport) -> Result<()> {
+    pub async fn create_charging_profile_report(
+        &self,
+        report: &ChargingProfileReport,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO charging_profile_reports (station_id, request_id, request, status,
                 complete, requested_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(r.station_id.as_str())
-        .bind(r.request_id)
-        .bind(&r.request)
-        .bind(&r.status)
-        .bind(i64::from(r.complete))
-        .bind(timestamp(&r.requested_at))
+        .bind(report.station_id.as_str())
+        .bind(report.request_id)
+        .bind(&report.request)
+        .bind(&report.status)
+        .bind(i64::from(report.complete))
+        .bind(timestamp(&report.requested_at))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -373,21 +376,21 @@ impl PgStore {
     }
 
     /// [`crate::Store::add_composite_schedule`]: returns the id the INSERT was given.
-    pub async fn add_composite_schedule(&self, c: &CompositeScheduleRecord) -> Result<i64> {
+    pub async fn add_composite_schedule(&self, schedule: &CompositeScheduleRecord) -> Result<i64> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO composite_schedules (station_id, evse_id, duration,
                 charging_rate_unit, status, status_info, schedule, requested_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              RETURNING id",
         )
-        .bind(c.station_id.as_str())
-        .bind(c.evse_id)
-        .bind(c.duration)
-        .bind(&c.charging_rate_unit)
-        .bind(&c.status)
-        .bind(&c.status_info)
-        .bind(&c.schedule)
-        .bind(timestamp(&c.requested_at))
+        .bind(schedule.station_id.as_str())
+        .bind(schedule.evse_id)
+        .bind(schedule.duration)
+        .bind(&schedule.charging_rate_unit)
+        .bind(&schedule.status)
+        .bind(&schedule.status_info)
+        .bind(&schedule.schedule)
+        .bind(timestamp(&schedule.requested_at))
         .fetch_one(&self.pool)
         .await?;
         Ok(id)
