@@ -939,3 +939,77 @@ async fn site_allocation_waits_for_the_group_row_lock() {
     assert!(before_release.is_empty());
     assert_eq!(pg.site_allocations("SITE", 10).await.unwrap().len(), 1);
 }
+
+/// Two nodes (two `PgStore`s on one schema) writing one Ro session and one Rf session at once:
+/// of the two CCR-U writes made from the same version exactly one is kept (the other is
+/// `Stale` and keeps nothing of its batch), and every Rf record of both nodes is counted.
+#[tokio::test]
+async fn rfc4006_rfc6733_two_nodes_at_once_neither_lose_nor_double_count() {
+    let Some(schema) = TestSchema::create("usage_two_nodes").await else {
+        return;
+    };
+    let a = PgStore::open_with(schema.options(), StoreConfig::default())
+        .await
+        .unwrap();
+    let b = PgStore::open_with(schema.options(), StoreConfig::default())
+        .await
+        .unwrap();
+    a.write(vec![session("S1", 1, 0, "OPEN", 5)]).await.unwrap();
+    for round in 0..10_i64 {
+        let version = round + 2;
+        let (x, y) = tokio::join!(
+            a.write(vec![
+                session("S1", version, version, "OPEN", 100 + version),
+                answer("S1", 2 * version, 2001, b"node a"),
+            ]),
+            b.write(vec![
+                session("S1", version, version, "OPEN", 200 + version),
+                answer("S1", 2 * version + 1, 2001, b"node b"),
+            ]),
+        );
+        let kept = match (&x, &y) {
+            (Ok(()), Err(StoreError::Stale(_))) => 100,
+            (Err(StoreError::Stale(_)), Ok(())) => 200,
+            other => panic!("round {round}: {other:?}"),
+        };
+        let s1 = a.ro_session("S1").await.unwrap().unwrap();
+        assert_eq!(
+            (s1.version, s1.expires_at),
+            (version, minute(kept + version))
+        );
+        let (_, answers) = b.ro_session_with_answers("S1").await.unwrap();
+        assert_eq!(
+            answers.len() as i64,
+            round + 1,
+            "the loser's answer was not kept"
+        );
+    }
+
+    const EACH: i64 = 25;
+    let node = |store: PgStore, first: i64| {
+        tokio::spawn(async move {
+            for n in 0..EACH {
+                let number = first + 2 * n;
+                store
+                    .write(vec![acr("R", number, 3, number)])
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let (x, y) = (node(a.clone(), 1), node(b.clone(), 2));
+    x.await.unwrap();
+    y.await.unwrap();
+    let sessions = a.accounting_sessions(None, 10).await.unwrap();
+    let r = sessions.iter().find(|s| s.session_id == "R").unwrap();
+    assert_eq!((r.records, r.first_record_number), (2 * EACH, 1));
+    assert_eq!(
+        r.last_record_at,
+        minute(2 * EACH),
+        "the latest of both nodes"
+    );
+    assert_eq!(
+        a.accounting_records(Some("R"), 1000).await.unwrap().len(),
+        50
+    );
+}
