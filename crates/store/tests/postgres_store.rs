@@ -399,27 +399,6 @@ async fn a_failing_job_is_rolled_back_alone() {
 }
 
 #[tokio::test]
-async fn a_write_not_supported_yet_fails_and_keeps_nothing() {
-    let Some((_schema, store)) = store("unsupported").await else {
-        return;
-    };
-    station(&store, "CP1").await;
-    let outcome = store
-        .write(vec![
-            answer("CP1", "m1", "r", Utc::now()),
-            Write::ReservationStatus {
-                station_id: id("CP1"),
-                reservation_id: 1,
-                status: "Expired".into(),
-            },
-        ])
-        .await;
-    let error = outcome.unwrap_err().to_string();
-    assert!(error.contains("Write::ReservationStatus"), "{error}");
-    assert!(store.find_answer(&id("CP1"), "m1").await.unwrap().is_none());
-}
-
-#[tokio::test]
 async fn an_unreachable_server_is_named_with_the_fix() {
     // Port 1 on loopback: nothing listens there, the connection is refused at once.
     let options = unicharge_store::postgres::connect_options(

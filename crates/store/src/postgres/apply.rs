@@ -2,9 +2,8 @@
 //! savepoint: the same rows as `sqlite/apply.rs` writes, in the same text encodings
 //! ([`timestamp`]), so the shared decoders (`crate::columns`) read either engine's rows.
 //!
-//! Only the CSMS core is here yet (ADR 0047 lists what is done): a variant without its
-//! PostgreSQL statements fails its job with [`unsupported`] instead of being dropped, so a
-//! caller can never believe a write was kept that was not.
+//! The match has no catch-all arm: a `Write` variant added later does not compile until it has
+//! its PostgreSQL statements here as well as in SQLite's apply.
 
 use sqlx::PgConnection;
 use unicharge_core::metering::{plug_state, SequencedChange, StateChange};
@@ -40,22 +39,6 @@ pub(super) async fn apply_all(conn: &mut PgConnection, writes: &[Write]) -> Resu
         rest = &rest[len..];
     }
     Ok(())
-}
-
-/// The error of a write the PostgreSQL store cannot apply yet, naming the variant.
-pub fn unsupported(write: &Write) -> StoreError {
-    let debug = format!("{write:?}");
-    let variant = debug
-        .split(|c: char| !c.is_alphanumeric())
-        .next()
-        .unwrap_or_default();
-    StoreError::Database(sqlx::Error::Configuration(
-        format!(
-            "the PostgreSQL store does not apply Write::{variant} yet \
-             (docs/adr/0047-postgresql-store.md); use the SQLite store"
-        )
-        .into(),
-    ))
 }
 
 async fn apply(conn: &mut PgConnection, write: &Write) -> Result<()> {
@@ -308,7 +291,26 @@ async fn apply(conn: &mut PgConnection, write: &Write) -> Result<()> {
         Write::TrackedPart(p) => super::tracked::insert_part(conn, p).await?,
         Write::VariableMonitor(m) => super::tracked::upsert_monitor(conn, m).await?,
         Write::DisplayMessageReportPart(p) => super::display::insert_report_part(conn, p).await?,
-        other => return Err(unsupported(other)),
+        // Diameter, EFC, smart charging (pg-usage)
+        Write::RoSession(s) => super::ro::put_session(conn, s).await?,
+        Write::RoAnswer(a) => super::ro::put_answer(conn, a).await?,
+        Write::AccountingRecord(r) => super::diameter::insert_record(conn, r).await?,
+        Write::AccountingSessionClosed {
+            session_id,
+            reason,
+            at,
+        } => super::diameter::close_session(conn, session_id, reason, at).await?,
+        Write::EfcReport(r) => super::efc::insert_report(conn, r).await?,
+        Write::ChargingProfileReportPart(p) => {
+            super::smart_charging::insert_report_part(conn, p).await?
+        }
+        Write::ChargingLimit(l) => super::smart_charging::upsert_limit(conn, l).await?,
+        Write::ChargingLimitCleared {
+            station_id,
+            evse_id,
+            source,
+            at,
+        } => super::smart_charging::clear_limit(conn, station_id, *evse_id, source, at).await?,
     }
     Ok(())
 }

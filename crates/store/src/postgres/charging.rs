@@ -1,11 +1,13 @@
 //! The money path's writes and reads in the PostgreSQL store, as `sqlite/charging.rs` does
 //! them: the facts a transaction learns after its first event (TransactionFacts) and the
-//! charge records built when it ends. Decimals are kept as their exact text, never as floats,
-//! and a record is stored as its JSON (`data`), so both engines return the same record.
+//! charge records built when it ends, and the tariffs (I) they are rated with. Decimals are
+//! kept as their exact text, never as floats, and a record or tariff is stored as its JSON
+//! (`data`), so both engines return the same values.
 
 use chrono::Utc;
 use sqlx::{PgConnection, PgPool};
 use unicharge_core::charge_record::ChargeRecord;
+use unicharge_core::tariff::{Tariff, TariffAssignment};
 use unicharge_core::StationId;
 
 use super::PgStore;
@@ -155,4 +157,90 @@ impl PgStore {
         .await?;
         records(&rows)
     }
+
+    // --- tariffs (I): operator changes, each its own transaction on the pool ---
+
+    /// [`crate::Store::put_tariff`]: create or replace (by id).
+    pub async fn put_tariff(&self, tariff: &Tariff) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO tariffs (id, data, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+        )
+        .bind(&tariff.id)
+        .bind(json_text(tariff)?)
+        .bind(timestamp(&Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// [`crate::Store::tariffs`], by id (read through: another node may have changed them).
+    pub async fn tariffs(&self) -> Result<Vec<Tariff>> {
+        let rows: Vec<String> = sqlx::query_scalar("SELECT data FROM tariffs ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| json(r, "tariff")).collect()
+    }
+
+    /// [`crate::Store::delete_tariff`]: its assignments go with it (`ON DELETE CASCADE`).
+    pub async fn delete_tariff(&self, id: &str) -> Result<bool> {
+        let deleted = sqlx::query("DELETE FROM tariffs WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted > 0)
+    }
+
+    /// [`crate::Store::add_tariff_assignment`]: the id is the identity column's, given by
+    /// the INSERT itself (`RETURNING`), so two nodes never hand out the same one.
+    pub async fn add_tariff_assignment(&self, assignment: &TariffAssignment) -> Result<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tariff_assignments (tariff_id, scope, created_at) VALUES ($1, $2, $3)
+             RETURNING id",
+        )
+        .bind(&assignment.tariff_id)
+        .bind(json_text(&assignment.scope)?)
+        .bind(timestamp(&Utc::now()))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// [`crate::Store::tariff_assignments`]: oldest first (later ones win ties).
+    pub async fn tariff_assignments(&self) -> Result<Vec<(i64, TariffAssignment)>> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, tariff_id, scope FROM tariff_assignments ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(id, tariff_id, scope)| {
+                Ok((
+                    id,
+                    TariffAssignment {
+                        tariff_id,
+                        scope: json(&scope, "tariff scope")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// [`crate::Store::delete_tariff_assignment`].
+    pub async fn delete_tariff_assignment(&self, id: i64) -> Result<bool> {
+        let deleted = sqlx::query("DELETE FROM tariff_assignments WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted > 0)
+    }
+}
+
+fn json_text<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn json<T: serde::de::DeserializeOwned>(raw: &str, what: &str) -> Result<T> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }

@@ -2,10 +2,12 @@
 //! PostgreSQL dialect (`migrations-postgres/`), for operators who run several nodes over one
 //! database.
 //!
-//! Not selectable yet: it does not implement [`crate::Store`] until every trait method exists
-//! (ADR 0047 keeps the table of what is done). What exists is usable and tested against a
-//! real server: opening with migrations, the group-commit writer, the CSMS core, and every
-//! OCPI trait (`crate::ocpi::OcpiStore` and its supertraits; the outbox claims its rows).
+//! Selected by a `postgres://` URL in `[store] url` (the server's `store` module). It is a
+//! [`crate::Store`] (`store.rs` delegates to the area files, one per block, each mirroring its
+//! SQLite twin) and every OCPI store trait. Where SQLite relies on its single writer, these
+//! statements are safe with several nodes writing at once: row locks (ledger accounts, site
+//! groups), `ON CONFLICT … RETURNING`, retried next numbers ([`unique_retry`]) and an outbox
+//! claimed with `FOR UPDATE SKIP LOCKED`.
 
 mod api_keys;
 mod apply;
@@ -15,7 +17,9 @@ mod charging;
 mod cleared;
 mod control;
 mod device_model;
+mod diameter;
 mod display;
+mod efc;
 mod ledger;
 mod meter_readings;
 mod metered_usage;
@@ -30,6 +34,10 @@ mod operator;
 mod personal_data;
 mod registry;
 mod reported;
+mod store;
+mod ro;
+mod site_load;
+mod smart_charging;
 mod tokens;
 mod tracked;
 mod views;
@@ -45,7 +53,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{Result, StoreError, Write};
 
-pub use apply::unsupported;
 pub use writer::WriterConfig;
 
 /// The PostgreSQL translation of `migrations/`: same versions, same names, same tables,
@@ -191,7 +198,6 @@ impl PgStore {
     }
 
     /// Apply `batch` atomically through the group-commit writer ([`crate::Store::write`]).
-    /// A variant not supported yet fails the batch ([`unsupported`]).
     pub async fn write(&self, batch: Vec<Write>) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
