@@ -2,6 +2,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use chrono::Utc;
@@ -14,7 +15,6 @@ use unicharge_api::smart_charging as sc;
 use unicharge_core::api_keys::ApiRole;
 use unicharge_core::credentials::{check_password_policy, GeneratedPassword, NewPassword};
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
-use unicharge_store::sqlite::SqliteStore;
 use unicharge_store::Store;
 
 use crate::Settings;
@@ -644,7 +644,7 @@ impl Cli {
 /// `station add-many`: register `count` stations with generated passwords and write them out.
 #[allow(clippy::too_many_arguments)]
 async fn add_many(
-    store: &SqliteStore,
+    store: &dyn Store,
     settings: &Settings,
     prefix: &str,
     start: u32,
@@ -717,19 +717,16 @@ fn private_new_file(path: &std::path::Path) -> anyhow::Result<std::io::BufWriter
     Ok(std::io::BufWriter::new(file))
 }
 
-async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
-    crate::create_private_dir(&settings.data_dir)
-        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
-    SqliteStore::open(&settings.database_path(), settings.store.durability)
-        .await
-        .with_context(|| format!("cannot open {}", settings.database_path().display()))
+/// The configured store (SQLite file or PostgreSQL, as the server would open it).
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(crate::store::open(settings).await?.store)
 }
 
 fn profile(n: u8) -> anyhow::Result<SecurityProfile> {
     SecurityProfile::try_from(n).map_err(anyhow::Error::msg)
 }
 
-async fn must_exist(store: &SqliteStore, id: &StationId) -> anyhow::Result<Station> {
+async fn must_exist(store: &dyn Store, id: &StationId) -> anyhow::Result<Station> {
     store.get_station(id).await?.ok_or_else(|| {
         anyhow::anyhow!("station {id} is not registered (see `unicharge station list`)")
     })
@@ -771,7 +768,7 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             credentials_out,
         } => {
             add_many(
-                &store,
+                store.as_ref(),
                 settings,
                 prefix,
                 *start,
@@ -806,7 +803,7 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             }
         }
         StationCommand::Show { id } => {
-            let s = must_exist(&store, id).await?;
+            let s = must_exist(store.as_ref(), id).await?;
             println!("{}", serde_json::to_string_pretty(&s)?);
             println!("connectors:");
             for c in store.connectors(id).await? {
@@ -846,7 +843,7 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             println!("station {id} removed");
         }
         StationCommand::SetPassword { id, password } => {
-            must_exist(&store, id).await?;
+            must_exist(store.as_ref(), id).await?;
             let Some(p) = password.resolve()? else {
                 bail!("give --password, --password-stdin or --generate-password");
             };
@@ -855,19 +852,19 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
         }
         StationCommand::SetProfile { id, profile: p } => {
             let profile = profile(*p)?;
-            must_exist(&store, id).await?;
+            must_exist(store.as_ref(), id).await?;
             store.set_security_profile(id, profile).await?;
             println!("{id} must now connect with security profile {profile} or higher");
         }
         StationCommand::Accept { id } => {
-            must_exist(&store, id).await?;
+            must_exist(store.as_ref(), id).await?;
             store
                 .set_registration(id, RegistrationStatus::Accepted)
                 .await?;
             println!("{id} accepted: its next BootNotification is Accepted");
         }
         StationCommand::Reject { id } => {
-            must_exist(&store, id).await?;
+            must_exist(store.as_ref(), id).await?;
             store
                 .set_registration(id, RegistrationStatus::Rejected)
                 .await?;
@@ -1034,7 +1031,7 @@ pub async fn station(settings: &Settings, command: &StationCommand) -> anyhow::R
             api.send(reqwest::Method::GET, &path, None).await?;
         }
         StationCommand::IssueCert { id, out, days } => {
-            must_exist(&store, id).await?;
+            must_exist(store.as_ref(), id).await?;
             issue_cert(settings, id, out, *days)?;
         }
     }
@@ -1072,7 +1069,7 @@ pub async fn api_key(settings: &Settings, command: &ApiKeyCommand) -> anyhow::Re
     let store = open_store(settings).await?;
     match command {
         ApiKeyCommand::Create { name, role } => {
-            let (token, record) = unicharge_api::auth::create_key(&store, name, *role)
+            let (token, record) = unicharge_api::auth::create_key(store.as_ref(), name, *role)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.body.message))?;
             println!(

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod diameter;
 pub mod http;
 pub mod settings;
+pub mod store;
 pub mod tls_material;
 
 use std::net::SocketAddr;
@@ -21,7 +22,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use unicharge_csms::{Csms, RunningCsms};
-use unicharge_store::sqlite::SqliteStore;
 use unicharge_store::Store;
 
 pub use settings::Settings;
@@ -91,17 +91,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
             settings.data_dir.display()
         )
     })?;
-    let store = SqliteStore::open(&settings.database_path(), settings.store.durability)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                settings.database_path().display()
-            )
-        })?;
-    let store = Arc::new(store);
-    let ocpi_store: Arc<dyn unicharge_store::ocpi::OcpiStore> = store.clone();
-    let store: Arc<dyn Store> = store;
+    let stores = store::open(&settings).await?;
+    tracing::info!(store = %stores.described, "store opened");
+    let (store, ocpi_store) = (stores.store, stores.ocpi);
     if let Some(path) = &settings.bootstrap {
         let n = bootstrap::Bootstrap::load(path)?
             .apply(store.as_ref())

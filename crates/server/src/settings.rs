@@ -391,7 +391,14 @@ pub struct CsmsSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreSettings {
+    /// SQLite only: when a commit is flushed to disk (`Full`: every commit; `Normal`: at
+    /// checkpoints).
     pub durability: Durability,
+    /// Unset (the default): one SQLite file in `data_dir`, for a single node. A
+    /// `postgres://user:password@host:port/database` URL: the PostgreSQL store, which several
+    /// nodes share (issue 17; docs/scaling.md). The URL holds a password: keep this file
+    /// private (0600). `UNICHARGE_DATABASE_URL` in the environment overrides it.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -469,6 +476,7 @@ impl Default for StoreSettings {
     fn default() -> Self {
         StoreSettings {
             durability: Durability::Full,
+            url: None,
         }
     }
 }

@@ -292,9 +292,15 @@ async fn the_cli_lists_sessions_and_exports_the_cdfs_charge_records() {
     let rig = rig().await;
     rig.traffic().await;
     let data_dir = rig._dir.path().join("data");
+    // The store the server used (PostgreSQL in the PostgreSQL pass; empty = SQLite).
+    let store_url = common::test_settings(rig._dir.path())
+        .store
+        .url
+        .unwrap_or_default();
     rig.server.shutdown().await;
     let run = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_unicharge"))
+            .env(unicharge_server::store::DATABASE_URL_VAR, &store_url)
             .arg("--data-dir")
             .arg(&data_dir)
             .args(args)

@@ -546,7 +546,8 @@ async fn supported_actions_never_answer_not_supported_and_unknown_names_not_impl
 #[tokio::test]
 async fn the_data_directory_and_the_database_are_created_private() {
     use std::os::unix::fs::PermissionsExt;
-    let csms = start_ws(&[StationSpec::new("CP001", 1)], |_| {}).await;
+    // The SQLite files themselves are what is checked.
+    let csms = start_ws(&[StationSpec::new("CP001", 1)], common::sqlite_only).await;
     // A write makes sure the WAL and SHM files exist.
     connect(&ws_options(&csms, "CP001", PASSWORD))
         .await

@@ -112,6 +112,9 @@ fn event(
 #[tokio::test]
 async fn gdpr_personal_data_of_a_token_listed_then_erased_everywhere_amounts_kept() {
     let csms = TestCsms::start_with(&[StationSpec::new(CP, 1)], |s| {
+        // Reads the SQLite file by hand after the erasure (PostgreSQL's erasure is checked by
+        // the store's tests/postgres_operations.rs).
+        common::sqlite_only(s);
         s.http.listen = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;

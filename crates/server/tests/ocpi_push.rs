@@ -664,15 +664,12 @@ async fn b5_2_cdr_missing_from_the_outbox_is_swept_at_start() {
     let common::TestCsms { server, dir, .. } = csms;
     server.shutdown().await;
     let mut settings = common::test_settings(dir.path());
-    let db = rusqlite::Connection::open(settings.database_path()).unwrap();
-    let removed = db
-        .execute(
-            "DELETE FROM ocpi_outbox WHERE partner_id = ?1 AND module = 'cdrs'",
-            [partner_id],
-        )
-        .unwrap();
+    let removed = common::execute_in_store(
+        dir.path(),
+        "DELETE FROM ocpi_outbox WHERE partner_id = $1 AND module = 'cdrs'",
+        partner_id,
+    );
     assert_eq!(removed, 1);
-    drop(db);
 
     settings.http.listen = Some("127.0.0.1:0".parse().unwrap());
     settings.ocpi.push_retry_initial = Duration::from_millis(20);

@@ -163,7 +163,13 @@ async fn station_add_many_registers_a_fleet_whose_private_credentials_connect() 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let credentials = dir.path().join("fleet.csv");
+    // The store the server below will use (PostgreSQL in the PostgreSQL pass; empty = SQLite).
+    let store_url = common::test_settings(dir.path())
+        .store
+        .url
+        .unwrap_or_default();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_unicharge"))
+        .env(unicharge_server::store::DATABASE_URL_VAR, &store_url)
         .arg("--data-dir")
         .arg(&data)
         .args(["station", "add-many", "--prefix", "FLEET-", "--count", "5"])
@@ -212,6 +218,7 @@ async fn station_add_many_registers_a_fleet_whose_private_credentials_connect() 
     // The server started on that data directory admits each with its own password only.
     let csms = TestCsms::start_with(&[], |s| {
         s.data_dir = data.clone();
+        s.store.url = Some(store_url.clone()).filter(|u| !u.is_empty());
         s.csms.wss_listen = None;
         s.csms.credential_cache_ttl = Duration::ZERO;
     })

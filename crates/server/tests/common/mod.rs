@@ -40,6 +40,79 @@ pub struct TestCsms {
     pub tls: PkiPaths,
 }
 
+/// `UNICHARGE_TEST_ENGINE=postgres` (with `UNICHARGE_TEST_POSTGRES_URL`, as `.ci/run` sets
+/// for its PostgreSQL pass) runs the server on PostgreSQL instead of SQLite.
+pub const ENGINE_VAR: &str = "UNICHARGE_TEST_ENGINE";
+
+/// The file, in a test's directory, that names its PostgreSQL store URL: a server restarted on
+/// the same directory finds the same schema, as it would find the same SQLite file.
+const POSTGRES_URL_FILE: &str = "postgres-url";
+
+/// With the PostgreSQL engine selected: the store URL for the test directory `dir` — a fresh
+/// schema of its own (suites run in parallel), or the one made before for `dir`. The schemas
+/// live as long as the throwaway server `.ci/services.sh` starts.
+pub fn postgres_url(dir: &std::path::Path) -> Option<String> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    if std::env::var(ENGINE_VAR).ok().as_deref() != Some("postgres") {
+        return None;
+    }
+    let file = dir.join(POSTGRES_URL_FILE);
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Some(url);
+    }
+    let url = std::env::var("UNICHARGE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| panic!("{ENGINE_VAR}=postgres needs UNICHARGE_TEST_POSTGRES_URL"));
+    let schema = format!(
+        "srv_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let create = format!("CREATE SCHEMA {schema}");
+    postgres_blocking(&url, |mut admin| async move {
+        sqlx::query(&create).execute(&mut admin).await.unwrap();
+    });
+    let join = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{join}options[search_path]={schema}");
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(&file, &url).unwrap();
+    Some(url)
+}
+
+/// Run `work` on a connection to `url`, from sync code (possibly inside a test's runtime): on
+/// a thread with a runtime of its own.
+fn postgres_blocking<F, Fut, T>(url: &str, work: F) -> T
+where
+    F: FnOnce(sqlx::PgConnection) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T>,
+    T: Send + 'static,
+{
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            use sqlx::Connection;
+            let conn = sqlx::PgConnection::connect(&url)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL at {url}: {e}"));
+            work(conn).await
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+/// For a test that inspects the SQLite file itself (its permissions, its rows by hand): SQLite
+/// whatever the engine of the run.
+pub fn sqlite_only(settings: &mut Settings) {
+    settings.store.url = None;
+}
+
 /// Settings for tests: loopback, ephemeral ports, no HTTP side door, short timers.
 pub fn test_settings(dir: &std::path::Path) -> Settings {
     let mut s = Settings {
@@ -59,6 +132,7 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
     s.efc.http_listen = Some("127.0.0.1:0".parse().unwrap());
     s.diameter.listen = None;
     s.store.durability = Durability::Normal;
+    s.store.url = postgres_url(dir);
     s
 }
 
@@ -214,8 +288,15 @@ pub async fn ro_subscriber<S: unicharge_store::Store + ?Sized>(
         .unwrap();
 }
 
-/// Every (table, column) of the database file whose text contains `needle`, any case.
+/// Every (table, column) of the database file whose text contains `needle`, any case. On the
+/// PostgreSQL engine, of the test's schema instead (`db` is `<test dir>/data/unicharge.db`).
 pub fn db_occurrences(db: &std::path::Path, needle: &str) -> Vec<String> {
+    // No SQLite file: the server ran on the test directory's PostgreSQL schema.
+    let test_dir = db.parent().and_then(|d| d.parent());
+    let postgres = test_dir.and_then(|d| std::fs::read_to_string(d.join(POSTGRES_URL_FILE)).ok());
+    if let (false, Some(url)) = (db.exists(), postgres) {
+        return postgres_occurrences(&url, needle);
+    }
     let conn =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();
@@ -252,4 +333,54 @@ pub fn db_occurrences(db: &std::path::Path, needle: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// [`db_occurrences`] on PostgreSQL: every column of every table in the schema the URL uses.
+fn postgres_occurrences(url: &str, needle: &str) -> Vec<String> {
+    let needle = needle.to_string();
+    postgres_blocking(url, |mut conn| async move {
+        let columns: Vec<(String, String)> = sqlx::query_as(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+             WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        let mut found = Vec::new();
+        for (table, column) in columns {
+            let n: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM \"{table}\"
+                 WHERE lower(CAST(\"{column}\" AS TEXT) COLLATE \"C\") LIKE '%' || lower($1) || '%'"
+            ))
+            .bind(&needle)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            if n > 0 {
+                found.push(format!("{table}.{column} ({n} rows)"));
+            }
+        }
+        found
+    })
+}
+
+/// Run one statement with one integer parameter (`$1`) against the store of the test
+/// directory `dir`, whichever engine it uses (a test that simulates damage by hand): the
+/// number of rows changed.
+pub fn execute_in_store(dir: &std::path::Path, sql: &str, param: i64) -> u64 {
+    let sqlite = dir.join("data/unicharge.db");
+    let postgres = std::fs::read_to_string(dir.join(POSTGRES_URL_FILE));
+    if let (false, Ok(url)) = (sqlite.exists(), postgres) {
+        let sql = sql.to_string();
+        return postgres_blocking(&url, move |mut conn| async move {
+            sqlx::query(&sql)
+                .bind(param)
+                .execute(&mut conn)
+                .await
+                .unwrap()
+                .rows_affected()
+        });
+    }
+    let db = rusqlite::Connection::open(sqlite).unwrap();
+    db.execute(sql, [param]).unwrap() as u64
 }

@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use unicharge_core::metering::{plug_state, SequencedChange, StateChange};
 
 use crate::columns::timestamp;
-use crate::{Result, StoreError, TransactionEventRecord, Write};
+use crate::{Result, TransactionEventRecord, Write};
 
 /// Apply a job's writes in order. Consecutive sampledValues of one meterValue (same station,
 /// EVSE, transaction and timestamp) are stored together, as the one packed row they become

@@ -5,8 +5,6 @@
 //! An inherent method that is missing would make its line here call the trait method itself,
 //! forever: the test below checks that every name has its `pub async fn` in another file.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use unicharge_core::{RegistrationStatus, SecurityProfile, Station, StationId};
 
@@ -168,8 +166,11 @@ impl Store for PgStore {
         PgStore::transaction(self, station, transaction_id).await
     }
 
-    async fn transactions(&self, station: &StationId, limit: u32)
-        -> Result<Vec<TransactionRecord>> {
+    async fn transactions(
+        &self,
+        station: &StationId,
+        limit: u32,
+    ) -> Result<Vec<TransactionRecord>> {
         PgStore::transactions(self, station, limit).await
     }
 
@@ -393,8 +394,9 @@ impl Store for PgStore {
         PgStore::ro_put_tariff(self, t).await
     }
 
-    async fn ro_tariffs(&self)
-        -> Result<std::sync::Arc<Vec<unicharge_core::online::OnlineTariff>>> {
+    async fn ro_tariffs(
+        &self,
+    ) -> Result<std::sync::Arc<Vec<unicharge_core::online::OnlineTariff>>> {
         PgStore::ro_tariffs(self).await
     }
 
@@ -402,8 +404,11 @@ impl Store for PgStore {
         PgStore::ro_session(self, session_id).await
     }
 
-    async fn ro_open_sessions_of(&self, account: &str, limit: u32)
-        -> Result<Vec<ro::RoSessionRow>> {
+    async fn ro_open_sessions_of(
+        &self,
+        account: &str,
+        limit: u32,
+    ) -> Result<Vec<ro::RoSessionRow>> {
         PgStore::ro_open_sessions_of(self, account, limit).await
     }
 
