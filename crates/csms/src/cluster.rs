@@ -54,6 +54,37 @@ pub trait Cluster: Send + Sync + 'static {
     async fn call(&self, holder: &Holder, call: RemoteCall, deadline: Duration) -> RemoteOutcome;
     /// Ask the holding node to close the station's connection; true if it had one.
     async fn disconnect(&self, holder: &Holder, station: &StationId, reason: &'static str) -> bool;
+    /// Take the cluster-wide lease `name` for this node, if no node holds it: `None` when
+    /// another node does. Kept (renewed) while the returned guard lives, released when it is
+    /// dropped; the lease of a node that dies ends on its own after a while (the transport's
+    /// TTL). Work that must not run on two nodes at once (a campaign step, one site group's
+    /// rebalance) runs under one.
+    async fn lease(&self, name: &str) -> Option<Lease>;
+}
+
+/// A cluster-wide lease held by this node (see [`Cluster::lease`]); released on drop.
+pub struct Lease {
+    _held: Box<dyn Send + Sync>,
+}
+
+impl Lease {
+    /// A lease whose release is dropping `held` (the transport's guard).
+    pub fn new(held: impl Send + Sync + 'static) -> Self {
+        Lease {
+            _held: Box::new(held),
+        }
+    }
+
+    /// The lease of a node that is alone: there is nobody to exclude.
+    pub fn alone() -> Self {
+        Lease::new(())
+    }
+}
+
+impl std::fmt::Debug for Lease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Lease")
+    }
 }
 
 /// The reasons a connection is closed for on another node's request, as the static texts the

@@ -264,6 +264,42 @@ impl Csms {
         self.shared.registry.join(cluster)
     }
 
+    /// Whether this node is one of several (ADR 0048): what it caches of the shared store may
+    /// be changed by another node behind its back.
+    pub fn in_cluster(&self) -> bool {
+        self.shared.registry.cluster().is_some()
+    }
+
+    /// The cluster-wide lease `name` for this node (see [`crate::cluster::Cluster::lease`]);
+    /// always granted to a node that is alone. `None`: another node holds it now.
+    pub async fn lease(&self, name: &str) -> Option<crate::cluster::Lease> {
+        match self.shared.registry.cluster() {
+            Some(cluster) => cluster.lease(name).await,
+            None => Some(crate::cluster::Lease::alone()),
+        }
+    }
+
+    /// [`Csms::lease`], waiting while another node holds it, up to `patience`: `None` if it was
+    /// still held elsewhere by then.
+    pub async fn lease_waiting(
+        &self,
+        name: &str,
+        patience: std::time::Duration,
+    ) -> Option<crate::cluster::Lease> {
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut pause = std::time::Duration::from_millis(20);
+        loop {
+            if let Some(lease) = self.lease(name).await {
+                return Some(lease);
+            }
+            if tokio::time::Instant::now() + pause > deadline {
+                return None;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(500));
+        }
+    }
+
     /// Another node that holds the station's connection, when this one does not.
     pub(crate) fn holder_elsewhere(&self, station: &StationId) -> Option<crate::cluster::Holder> {
         self.shared.registry.cluster()?.holder(station)

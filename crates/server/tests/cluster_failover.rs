@@ -186,20 +186,29 @@ type Acknowledged = Arc<Mutex<BTreeSet<(String, i64)>>>;
 /// The node (its WebSocket base) each station last booted on.
 type Holders = Arc<Mutex<std::collections::BTreeMap<String, String>>>;
 
-/// One station's life: connect to a live node (the load balancer's choice), boot, send its
-/// transaction's events in order — after a reconnect it first resends the last acknowledged
-/// event, as a station does when it cannot tell whether the answer was lost — and answer
-/// Resets until the connection drops.
-async fn station_life(
-    index: usize,
-    id: String,
-    password: String,
+/// What the stations share with the test: where they may connect (the load balancer's list of
+/// live nodes) and what happened to them.
+#[derive(Clone)]
+struct Fleet {
     alive: Arc<Mutex<Vec<String>>>,
     acknowledged: Acknowledged,
     resets: Arc<AtomicUsize>,
     ended: Arc<AtomicUsize>,
     holders: Holders,
-) {
+}
+
+/// One station's life: connect to a live node (the load balancer's choice), boot, send its
+/// transaction's events in order — after a reconnect it first resends the last acknowledged
+/// event, as a station does when it cannot tell whether the answer was lost — and answer
+/// Resets until the connection drops.
+async fn station_life(index: usize, id: String, password: String, fleet: Fleet) {
+    let Fleet {
+        alive,
+        acknowledged,
+        resets,
+        ended,
+        holders,
+    } = fleet;
     let mut next_seq = 0i64;
     let mut attempt = index;
     let mut connections = 0;
@@ -373,16 +382,19 @@ async fn three_nodes_sigkill_loses_and_doubles_no_acknowledged_transaction_event
     let acknowledged: Acknowledged = Arc::default();
     let holders: Holders = Arc::default();
     let (resets, ended) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let fleet = Fleet {
+        alive: alive.clone(),
+        acknowledged: acknowledged.clone(),
+        resets: resets.clone(),
+        ended: ended.clone(),
+        holders: holders.clone(),
+    };
     for (i, id) in ids.iter().enumerate() {
         tokio::spawn(station_life(
             i,
             id.clone(),
             password.as_str().to_string(),
-            alive.clone(),
-            acknowledged.clone(),
-            resets.clone(),
-            ended.clone(),
-            holders.clone(),
+            fleet.clone(),
         ));
     }
     eventually(

@@ -7,7 +7,8 @@
 //! resumes where it stood (an attempt whose send was interrupted is matched to the
 //! UpdateFirmware the store shows, or started again).
 //!
-//! One task ([`run`]) drives every campaign. It wakes on a FirmwareStatusNotification
+//! One task ([`run`]) drives every campaign — on one node at a time when several share the
+//! store (the cluster lease `campaigns`). It wakes on a FirmwareStatusNotification
 //! ([`Fact::FirmwareStatus`]), a station connecting, disconnecting or booting, an operator's
 //! change ([`wake`]) and every `csms.campaign_tick` (timeouts), and then for each campaign:
 //!
@@ -366,8 +367,16 @@ pub async fn run(csms: Csms, mut facts: broadcast::Receiver<Fact>) {
     let mut every = tokio::time::interval(tick);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        if let Err(e) = step_all(&csms).await {
-            tracing::warn!(error = %e, "firmware campaigns: step failed; retried at the next tick");
+        // One node at a time steps the campaigns (their state is in the shared store; two
+        // nodes stepping at once could start one station's update twice).
+        match csms.lease("campaigns").await {
+            Some(_lease) => {
+                if let Err(e) = step_all(&csms).await {
+                    tracing::warn!(error = %e,
+                        "firmware campaigns: step failed; retried at the next tick");
+                }
+            }
+            None => tracing::debug!("firmware campaigns: another node is stepping them"),
         }
         tokio::select! {
             _ = every.tick() => {}

@@ -175,6 +175,10 @@ fn not_found(id: &str) -> OpError {
 
 pub async fn groups(csms: &Csms) -> Result<Arc<Vec<SiteGroup>>, OpError> {
     let state = &csms.shared().site_load;
+    // In a cluster another node may change a group: read the shared store every time.
+    if csms.in_cluster() {
+        return Ok(Arc::new(csms.store().site_groups().await?));
+    }
     if let Some(groups) = state
         .groups
         .lock()
@@ -299,8 +303,28 @@ fn per_evse(group: &SiteGroup, rate: f64, phases: i64) -> f64 {
 }
 
 /// Share the group's limit among its ongoing transactions and send what changed.
+///
+/// One rebalance of a group at a time in the whole cluster: each node serialises its own, and
+/// the group's cluster lease keeps two nodes from planning from the same limits in force at
+/// once (each would count only its own changes, and together they could exceed the limit).
 pub async fn rebalance(csms: &Csms, group: &SiteGroup, reason: &str) -> Result<(), OpError> {
     let _serial = csms.shared().site_load.serial.lock().await;
+    let patience = csms.config().call_timeout * 4;
+    let Some(_lease) = csms
+        .lease_waiting(&format!("site.{}", group.id), patience)
+        .await
+    else {
+        return Err(OpError::Refused {
+            code: "site_group_busy",
+            message: format!(
+                "another node has been rebalancing site group {} for over {}s; retried on the \
+                 next change",
+                group.id,
+                patience.as_secs()
+            ),
+            detail: None,
+        });
+    };
     let Current { evses, ended } = current(csms, group).await?;
     for (station_id, evse_id, transaction_id) in ended {
         let withdrawn = SiteAllocationRecord {

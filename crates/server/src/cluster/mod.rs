@@ -15,6 +15,7 @@
 
 pub mod calls;
 pub mod facts;
+pub mod leases;
 pub mod presence;
 
 use std::sync::Arc;
@@ -112,6 +113,10 @@ pub struct NatsCluster {
     mirror: Arc<Mirror>,
     announcements: mpsc::UnboundedSender<Announcement>,
     facts: mpsc::Sender<unicharge_csms::Fact>,
+    js: jetstream::Context,
+    settings: ClusterSettings,
+    /// The bucket of leases ([`leases`]), opened again after a write to it fails.
+    leases: std::sync::Mutex<jetstream::kv::Store>,
 }
 
 impl NatsCluster {
@@ -162,6 +167,26 @@ impl Cluster for NatsCluster {
             deadline,
         )
         .await
+    }
+
+    async fn lease(&self, name: &str) -> Option<unicharge_csms::cluster::Lease> {
+        let ttl = self.settings.presence_ttl;
+        let store = self
+            .leases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match leases::take(&store, &self.node, name, ttl).await {
+            Ok(lease) => return lease,
+            Err(e) => tracing::warn!(node = %self.node, lease = %name, error = %e,
+                "cluster lease cannot be taken; opening the lease bucket again"),
+        }
+        let store = leases::open(&self.js, &self.settings).await.ok()?;
+        *self.leases.lock().unwrap_or_else(|e| e.into_inner()) = store.clone();
+        leases::take(&store, &self.node, name, ttl)
+            .await
+            .ok()
+            .flatten()
     }
 
     async fn disconnect(&self, holder: &Holder, station: &StationId, reason: &'static str) -> bool {
@@ -223,6 +248,12 @@ pub async fn join(settings: &ClusterSettings, csms: &Csms) -> anyhow::Result<Run
             settings.bucket
         )
     })?;
+    let lease_bucket = leases::open(&js, settings).await.with_context(|| {
+        format!(
+            "cannot open or create the key-value bucket {} on {url}",
+            leases::bucket_name(settings)
+        )
+    })?;
     let mirror = Arc::new(Mirror::new(node.clone(), settings.presence_ttl));
     let (tx, rx) = mpsc::unbounded_channel();
     let (facts_tx, facts_rx) = mpsc::channel(facts::OUTGOING_BUFFER);
@@ -233,6 +264,9 @@ pub async fn join(settings: &ClusterSettings, csms: &Csms) -> anyhow::Result<Run
         mirror: mirror.clone(),
         announcements: tx,
         facts: facts_tx,
+        js: js.clone(),
+        settings: settings.clone(),
+        leases: std::sync::Mutex::new(lease_bucket),
     });
     let responder = calls::serve(
         client.clone(),

@@ -1,0 +1,262 @@
+//! Shared state stays exact when two nodes touch it at once (issue 17, part 3), driven from
+//! outside: two servers on one PostgreSQL schema, joined over one NATS server.
+//!
+//! - The cluster lease: one node at a time holds it; released, the other node gets it.
+//! - A site group whose stations are split across the two nodes, all starting to charge at the
+//!   same moment: every limit the stations accepted, replayed in order, never sums above the
+//!   group limit, and the allocation settles at the equal share.
+//!
+//! (Concurrent debits of one account by two nodes: `crates/store/tests/postgres_ledger.rs`,
+//! `two_nodes_debiting_one_account_never_double_spend`; site allocation rows written by two
+//! nodes at once: `postgres_usage.rs`.)
+//!
+//! Runs when `UNICHARGE_TEST_POSTGRES_URL` and `UNICHARGE_TEST_NATS_URL` are set (`.ci/run`
+//! sets both); otherwise it says why it skipped and passes.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::Client;
+use serde_json::{json, Value};
+use unicharge_ocpp::v201::{
+    BootNotificationRequest, ChargingProfileStatusEnumType, SetChargingProfileRequest,
+    SetChargingProfileResponse, TransactionEventRequest,
+};
+use unicharge_sim::{ConnectOptions, SimError, Station};
+
+use common::{StationSpec, TestCsms, PASSWORD};
+
+const BOUND: Duration = Duration::from_secs(20);
+const STATIONS: usize = 10;
+const LIMIT: f64 = 100.0;
+
+fn services(test: &str) -> Option<(String, String)> {
+    let var = |name: &str| std::env::var(name).ok().filter(|u| !u.is_empty());
+    match (
+        var("UNICHARGE_TEST_POSTGRES_URL"),
+        var("UNICHARGE_TEST_NATS_URL"),
+    ) {
+        (Some(pg), Some(nats)) => Some((pg, nats)),
+        _ => {
+            eprintln!(
+                "{test}: skipped, needs UNICHARGE_TEST_POSTGRES_URL and UNICHARGE_TEST_NATS_URL"
+            );
+            None
+        }
+    }
+}
+
+/// A schema both nodes use, as a store URL.
+async fn shared_store(pg: &str, name: &str) -> String {
+    use sqlx::Connection;
+    let schema = format!("{name}_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(pg).await.unwrap();
+    for sql in [
+        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        format!("CREATE SCHEMA {schema}"),
+    ] {
+        sqlx::query(&sql).execute(&mut admin).await.unwrap();
+    }
+    let join = if pg.contains('?') { '&' } else { '?' };
+    format!("{pg}{join}options[search_path]={schema}")
+}
+
+async fn node(
+    name: &str,
+    store: Option<String>,
+    nats: &str,
+    ns: &str,
+    stations: &[StationSpec],
+) -> TestCsms {
+    let (name, nats, ns) = (name.to_string(), nats.to_string(), ns.to_string());
+    TestCsms::start_with(stations, move |s| {
+        if store.is_some() {
+            s.store.url = store;
+        }
+        s.csms.wss_listen = None;
+        s.http.listen = Some("127.0.0.1:0".parse().unwrap());
+        s.cluster.nats_url = Some(nats);
+        s.cluster.node_id = Some(name);
+        s.cluster.bucket = ns.clone();
+        s.cluster.subject_prefix = ns;
+        s.cluster.presence_ttl = Duration::from_secs(3);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_never_hold_one_cluster_lease_at_once() {
+    let Some((_, nats)) = services("two_nodes_never_hold_one_cluster_lease_at_once") else {
+        return;
+    };
+    let ns = format!("lease{}", std::process::id());
+    let a = node("a", None, &nats, &ns, &[]).await;
+    let b = node("b", None, &nats, &ns, &[]).await;
+    let (a, b) = (a.server.handle(), b.server.handle());
+    let held = a.lease("site.Depot 1").await.expect("free at first");
+    assert!(b.lease("site.Depot 1").await.is_none(), "held by a");
+    assert!(
+        a.lease("site.Depot 1").await.is_none(),
+        "not twice, even by its holder"
+    );
+    let other = b.lease("campaigns").await.expect("another lease is free");
+    // Held past the TTL: renewed, so still a's.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(
+        b.lease("site.Depot 1").await.is_none(),
+        "renewed past the TTL"
+    );
+    drop(held);
+    let taken = b
+        .lease_waiting("site.Depot 1", BOUND)
+        .await
+        .expect("released: b takes it");
+    assert!(a.lease("site.Depot 1").await.is_none());
+    drop((taken, other));
+}
+
+/// What the stations accepted, in the order they accepted it: (station, limit).
+type Log = Arc<Mutex<Vec<(usize, f64)>>>;
+
+fn event(index: usize, seq_no: i64, event_type: &str) -> TransactionEventRequest {
+    serde_json::from_value(json!({
+        "eventType": event_type,
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+        "triggerReason": "CablePluggedIn",
+        "seqNo": seq_no,
+        "transactionInfo": {"transactionId": format!("TX-{index}"), "chargingState": "Charging"},
+        "evse": {"id": 1, "connectorId": 1},
+    }))
+    .unwrap()
+}
+
+/// Boot, start charging when `go` opens, and accept every SetChargingProfile (logging it).
+async fn station(index: usize, ws: String, log: Log, go: Arc<tokio::sync::Notify>) {
+    let id = format!("SHARED{index:02}");
+    let mut options = ConnectOptions::new(format!("{ws}/{id}")).basic(&id, PASSWORD);
+    options.timeout = Duration::from_millis(200);
+    let mut station = Station::connect(&options).await.unwrap();
+    let boot: BootNotificationRequest = serde_json::from_value(json!({
+        "reason": "PowerUp", "chargingStation": {"model": "Shared", "vendorName": "unicharge"},
+    }))
+    .unwrap();
+    station.call(&boot).await.unwrap();
+    go.notified().await;
+    station.call(&event(index, 0, "Started")).await.unwrap();
+    loop {
+        let action = match station.next_call_action().await {
+            Ok(action) => action,
+            Err(SimError::Timeout(..)) => continue,
+            Err(_) => return,
+        };
+        assert_eq!(action, "SetChargingProfile");
+        let (call, request) = station
+            .expect_call::<SetChargingProfileRequest>()
+            .await
+            .unwrap();
+        let limit: f64 = request.charging_profile.charging_schedule[0].charging_schedule_period[0]
+            .limit
+            .to_string()
+            .parse()
+            .unwrap();
+        log.lock().unwrap().push((index, limit));
+        let answer = SetChargingProfileResponse {
+            custom_data: None,
+            status: ChargingProfileStatusEnumType::Accepted,
+            status_info: None,
+        };
+        if station
+            .respond::<SetChargingProfileRequest>(&call, &answer)
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_starting_at_once_never_exceed_a_site_limit() {
+    let Some((pg, nats)) = services("two_nodes_starting_at_once_never_exceed_a_site_limit") else {
+        return;
+    };
+    let store = shared_store(&pg, "shared_site").await;
+    let ns = format!("site{}", std::process::id());
+    let ids: Vec<String> = (0..STATIONS).map(|i| format!("SHARED{i:02}")).collect();
+    let specs: Vec<StationSpec> = ids
+        .iter()
+        .map(|id| StationSpec::new(Box::leak(id.clone().into_boxed_str()), 1))
+        .collect();
+    let a = node("a", Some(store.clone()), &nats, &ns, &specs).await;
+    let b = node("b", Some(store), &nats, &ns, &[]).await;
+    let http = Client::builder().no_proxy().timeout(BOUND).build().unwrap();
+    let key = a.server.initial_admin_key.clone().unwrap();
+    let api = |node: &TestCsms| format!("http://{}/api/v1", node.server.http_addr.unwrap());
+    let response = http
+        .put(format!("{}/site-groups/shared", api(&a)))
+        .bearer_auth(&key)
+        .json(&json!({
+            "limit": LIMIT, "unit": "A", "stations": ids,
+            "minRate": 6.0, "maxRate": 32.0, "phases": 3,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // Half the stations on each node; all start charging at the same moment.
+    let log: Log = Arc::default();
+    let go = Arc::new(tokio::sync::Notify::new());
+    for i in 0..STATIONS {
+        let ws = if i % 2 == 0 { a.ws_base() } else { b.ws_base() };
+        tokio::spawn(station(i, ws, log.clone(), go.clone()));
+    }
+    let started = Instant::now();
+    while a.server.handle().connected_stations().len() < STATIONS {
+        assert!(started.elapsed() < BOUND, "stations not all connected");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    go.notify_waiters();
+
+    // Settles at the equal share, 10 A each, seen through node b's API (the shared store).
+    let settled = loop {
+        let group: Value = http
+            .get(format!("{}/site-groups/shared", api(&b)))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let evses = group["evses"].as_array().cloned().unwrap_or_default();
+        let accepted: Vec<f64> = evses
+            .iter()
+            .filter(|e| e["status"] == "Accepted")
+            .map(|e| e["rate"].as_f64().unwrap())
+            .collect();
+        if accepted.len() == STATIONS && accepted.iter().all(|r| (*r - 10.0).abs() < 1e-9) {
+            break group;
+        }
+        assert!(started.elapsed() < BOUND * 2, "did not settle: {group}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(settled["allocated"].as_f64().unwrap() <= LIMIT, "{settled}");
+
+    // Replayed in the order the stations accepted them, the limits never exceed the group's.
+    let log = log.lock().unwrap().clone();
+    let mut in_force: HashMap<usize, f64> = HashMap::new();
+    for (n, (station, limit)) in log.iter().enumerate() {
+        in_force.insert(*station, *limit);
+        let sum: f64 = in_force.values().sum();
+        assert!(
+            sum <= LIMIT + 1e-9,
+            "after limit {n} ({station} at {limit} A) the limits in force sum to {sum} A: {log:?}"
+        );
+    }
+    assert_eq!(in_force.len(), STATIONS);
+}
