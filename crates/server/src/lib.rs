@@ -120,8 +120,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Server> {
     )
     .await?;
     csms.csms.contract_trust().configure(contract_trust);
-    let cluster = match settings.cluster.nats_url {
-        Some(_) => Some(cluster::join(&settings.cluster, &csms.csms).await?),
+    let cluster_settings = settings.cluster.with_environment();
+    let cluster = match cluster_settings.nats_url {
+        Some(_) => Some(cluster::join(&cluster_settings, &csms.csms).await?),
         None => None,
     };
     let initial_admin_key = unicharge_api::ensure_admin_key(store.as_ref())

@@ -39,7 +39,9 @@ use presence::{Announcement, Mirror};
 #[serde(default, deny_unknown_fields)]
 pub struct ClusterSettings {
     /// `nats://host:4222` of the NATS server (with JetStream, `nats-server -js`). Unset: this
-    /// node is alone.
+    /// node is alone. A server with authentication: `nats://user:password@host:4222` — keep the
+    /// configuration file private (0600), or give the URL as `UNICHARGE_NATS_URL` in the
+    /// environment, which overrides this.
     pub nats_url: Option<String>,
     /// This node's name, unique in the cluster: letters, digits, `-` and `_`. Default: the host
     /// name and the process id.
@@ -66,7 +68,22 @@ impl Default for ClusterSettings {
     }
 }
 
+/// The environment variable that overrides `[cluster] nats_url`.
+pub const NATS_URL_VAR: &str = "UNICHARGE_NATS_URL";
+
 impl ClusterSettings {
+    /// These settings with `UNICHARGE_NATS_URL` applied, when it is set and not empty.
+    pub fn with_environment(&self) -> ClusterSettings {
+        let mut settings = self.clone();
+        if let Some(url) = std::env::var(NATS_URL_VAR)
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+        {
+            settings.nats_url = Some(url);
+        }
+        settings
+    }
+
     /// This node's id: the configured one (checked) or `<hostname>-<pid>`.
     pub fn node_id(&self) -> anyhow::Result<String> {
         match &self.node_id {
@@ -95,6 +112,17 @@ impl ClusterSettings {
                 Ok(format!("{host}-{}", std::process::id()))
             }
         }
+    }
+}
+
+/// `nats://user:***@host`: a NATS URL as it may be logged.
+fn without_password(url: &str) -> String {
+    match (url.split_once("://"), url.rsplit_once('@')) {
+        (Some((scheme, rest)), Some((_, host))) if rest.contains('@') => {
+            let user = rest.split(['@', ':']).next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -221,6 +249,8 @@ pub async fn join(settings: &ClusterSettings, csms: &Csms) -> anyhow::Result<Run
         anyhow::bail!("cluster.nats_url is not set");
     };
     let node = settings.node_id()?;
+    // What may be logged: the URL without its password.
+    let shown = without_password(url);
     anyhow::ensure!(
         is_token(&settings.subject_prefix),
         "cluster.subject_prefix = {:?}: use letters, digits, '-' and '_' only",
@@ -236,21 +266,21 @@ pub async fn join(settings: &ClusterSettings, csms: &Csms) -> anyhow::Result<Run
         .await
         .with_context(|| {
             format!(
-                "cannot reach NATS at {url} (cluster.nats_url): start `nats-server -js` there, \
+                "cannot reach NATS at {shown} (cluster.nats_url): start `nats-server -js` there, \
                  or remove [cluster] to run a single node"
             )
         })?;
     let js = jetstream::new(client.clone());
     let bucket = open_bucket(&js, settings).await.with_context(|| {
         format!(
-            "cannot open or create the key-value bucket {} on {url}: is JetStream enabled \
+            "cannot open or create the key-value bucket {} on {shown}: is JetStream enabled \
                  (`nats-server -js`)?",
             settings.bucket
         )
     })?;
     let lease_bucket = leases::open(&js, settings).await.with_context(|| {
         format!(
-            "cannot open or create the key-value bucket {} on {url}",
+            "cannot open or create the key-value bucket {} on {shown}",
             leases::bucket_name(settings)
         )
     })?;
@@ -306,7 +336,7 @@ pub async fn join(settings: &ClusterSettings, csms: &Csms) -> anyhow::Result<Run
         node.clone(),
     )));
     csms.join_cluster(cluster.clone());
-    tracing::info!(node = %cluster.node, nats = %url, bucket = %settings.bucket,
+    tracing::info!(node = %cluster.node, nats = %shown, bucket = %settings.bucket,
         "joined the cluster");
     Ok(RunningCluster { node, tasks })
 }
@@ -383,5 +413,22 @@ async fn renew(js: jetstream::Context, settings: ClusterSettings, csms: Csms, no
             // Open (and if need be create) the bucket again before the next round.
             bucket = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn a_nats_url_is_logged_without_its_password() {
+        assert_eq!(
+            without_password("nats://unicharge:s3cret@10.0.0.5:4222"),
+            "nats://unicharge:***@10.0.0.5:4222"
+        );
+        assert_eq!(
+            without_password("nats://10.0.0.5:4222"),
+            "nats://10.0.0.5:4222"
+        );
     }
 }
