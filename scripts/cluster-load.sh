@@ -4,6 +4,7 @@
 #
 #   scripts/cluster-load.sh                      # 1 node, then 3 nodes; 600 stations, 20 s each
 #   NODES="1 2 3" STATIONS=900 SECONDS_EACH=30 scripts/cluster-load.sh
+#   RATE=600 scripts/cluster-load.sh             # a fixed aggregate rate: the latency a station sees
 #
 # Needs release binaries (cargo build --release --bin unicharge --bin unicharge-sim; set BIN to
 # their directory if not target/release) and PostgreSQL + nats-server on this machine: it runs
@@ -21,6 +22,7 @@ BIN="${BIN:-target/release}"
 NODES="${NODES:-1 3}"
 STATIONS="${STATIONS:-600}"
 SECONDS_EACH="${SECONDS_EACH:-20}"
+RATE="${RATE:-0}"   # aggregate msg/s over all generators; 0: closed loop
 OUT="${OUT:-$(mktemp -d)}"
 for b in unicharge unicharge-sim; do
     [ -x "$BIN/$b" ] || { echo "no $BIN/$b: cargo build --release --bin unicharge --bin unicharge-sim" >&2; exit 1; }
@@ -74,7 +76,8 @@ EOF
     for i in $(seq 1 "$n"); do
         { head -1 "$dir/stations.csv"; tail -n +2 "$dir/stations.csv" | sed -n "$(( (i-1)*per + 1 )),$(( i*per ))p"; } >"$dir/part$i.csv"
         "$BIN/unicharge-sim" load --ws-url "${ws[$((i-1))]}" --credentials "$dir/part$i.csv" \
-            --rate 0 --duration "$SECONDS_EACH" --json --quiet >"$dir/report$i.json" &
+            --rate "$(( RATE / n ))" --ramp 2 --duration "$SECONDS_EACH" --json --quiet \
+            >"$dir/report$i.json" &
         gens+=($!)
     done
     for g in "${gens[@]}"; do wait "$g"; done
@@ -87,10 +90,12 @@ reports = [json.load(open(f)) for f in sorted(glob.glob(f"{d}/report*.json"))]
 rate = sum(r["messages_per_second"] for r in reports)
 p50 = max(r["latency_ms"]["p50"] for r in reports)
 p99 = max(r["latency_ms"]["p99"] for r in reports)
-errors = sum(r.get("errors", 0) for r in reports)
-print(f"{n} node(s): {rate:,.0f} msg/s closed loop, p50 {p50:.1f} ms, p99 {p99:.1f} ms (worst generator), errors {errors}")
+def count(e):
+    return sum(e.values()) if isinstance(e, dict) else len(e) if isinstance(e, list) else int(e or 0)
+errors = sum(count(r.get("errors")) for r in reports)
+print(f"{n} node(s): {rate:,.0f} msg/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms (worst generator), errors {errors}")
 PY
 }
 
-echo "$(nproc) cores; $STATIONS stations; closed loop, ${SECONDS_EACH} s; reports in $OUT"
+echo "$(nproc) cores; $STATIONS stations; rate ${RATE} (0: closed loop), ${SECONDS_EACH} s; reports in $OUT"
 for n in $NODES; do run "$n"; done
