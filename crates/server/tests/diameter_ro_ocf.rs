@@ -158,6 +158,65 @@ async fn rig() -> Rig {
     rig_with("10.00", |_| {}, tariffs()).await
 }
 
+/// An OCF node on the store at `store_url` (PostgreSQL, shared with other nodes); `setup`
+/// creates the subscriber and the tariffs (once per store).
+async fn rig_on(store_url: &str, setup: bool) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = common::test_settings(dir.path());
+    s.store.url = Some(store_url.to_string());
+    s.diameter.listen = Some("127.0.0.1:0".parse().unwrap());
+    s.diameter.ro.tcc_check = Duration::from_millis(20);
+    let server = unicharge_server::start(s).await.unwrap();
+    let store = server.store.clone();
+    if setup {
+        common::ro_subscriber(&*store, ACCOUNT, MSISDN, d("10.00")).await;
+        for t in tariffs() {
+            store.ro_put_tariff(&t).await.unwrap();
+        }
+    }
+    let addr = server.diameter.as_ref().unwrap().addr;
+    let (tx, requests) = mpsc::unbounded_channel();
+    let mut config = PeerConfig::cdf(CTF_HOST, CTF_REALM);
+    config.acct_application_ids = vec![];
+    config.auth_application_ids = vec![app::CREDIT_CONTROL];
+    config.product_name = "ts-103-374-tester".into();
+    let shared = Shared {
+        config,
+        handler: Arc::new(Tester(tx)),
+        table: Arc::new(PeerTable::default()),
+        duplicates: Arc::new(DuplicateCache::default()),
+    };
+    let peer = connect(addr, shared).await.unwrap();
+    Rig {
+        server,
+        peer,
+        requests,
+        _dir: dir,
+    }
+}
+
+/// A fresh PostgreSQL schema for several OCF nodes, or `None` (skipped) without a server.
+async fn shared_schema(name: &str) -> Option<String> {
+    use sqlx::Connection;
+    let Some(url) = std::env::var("UNICHARGE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("{name}: skipped, UNICHARGE_TEST_POSTGRES_URL is not set (.ci/run sets it)");
+        return None;
+    };
+    let schema = format!("{name}_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    for sql in [
+        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        format!("CREATE SCHEMA {schema}"),
+    ] {
+        sqlx::query(&sql).execute(&mut admin).await.unwrap();
+    }
+    let join = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{join}options[search_path]={schema}"))
+}
+
 fn ccr(session: &str, request_type: CcRequestType, number: u32) -> Ccr {
     Ccr {
         session_id: session.into(),
@@ -1671,4 +1730,75 @@ async fn ro_ocf_money_quotas_grant_reserve_and_debit_amounts() {
         r.send_ccr(&u).await;
     }
     assert_eq!(r.account().await.balance, d("6.75"));
+}
+
+/// Issue 17: a credit-control session continues on another OCF node sharing the store (a CTF
+/// fails over, or a Diameter agent spreads requests): INITIAL on node A, UPDATEs alternating
+/// between B and A, TERMINATION on B. Each node plans from what it holds and its write is
+/// guarded by the session's version and the account's last movement, so the node that is
+/// behind re-reads and plans again: the money and units come out exactly as when one node
+/// answers every CCR — nothing debited twice, nothing lost, nothing left reserved.
+#[tokio::test]
+async fn ro_session_continues_on_another_node_sharing_the_store() {
+    let (Some(one), Some(two)) = (
+        shared_schema("ro_one_node").await,
+        shared_schema("ro_two_nodes").await,
+    ) else {
+        return;
+    };
+    async fn play(nodes: &[&Rig]) -> (Account, usize) {
+        let session = "ctf.tester.example;failover;1";
+        let node = |i: usize| nodes[i % nodes.len()];
+        let mut c = ccr(session, CcRequestType::Initial, 0);
+        c.mscc = vec![rsu(VOICE, time(120))];
+        let a = node(0).send_ccr(&c).await;
+        assert_cca(&a, &c, 2001);
+        for (n, used) in [(1u32, 120u32), (2, 60), (3, 90)] {
+            let mut c = ccr(session, CcRequestType::Update, n);
+            c.mscc = vec![Mscc {
+                rating_group: Some(VOICE),
+                requested: Some(time(120)),
+                used: vec![time(used)],
+                ..Default::default()
+            }];
+            let a = node(n as usize).send_ccr(&c).await;
+            assert_cca(&a, &c, 2001);
+            assert_eq!(
+                granted_time(mscc_for(&a, VOICE)),
+                Some(120),
+                "CCR-U {n}: {a:?}"
+            );
+            // A retransmission to the other node is answered, not debited again.
+            let again = node(n as usize + 1).retransmit(&c).await;
+            assert_eq!(again.result_code(), Some(2001), "{again:?}");
+        }
+        let mut c = ccr(session, CcRequestType::Termination, 4);
+        c.mscc = vec![Mscc {
+            rating_group: Some(VOICE),
+            used: vec![time(30)],
+            ..Default::default()
+        }];
+        let a = node(4).send_ccr(&c).await;
+        assert_cca(&a, &c, 2001);
+        (node(0).account().await, node(1).movements().await.len())
+    }
+    let single = rig_on(&one, true).await;
+    let (alone, alone_movements) = play(&[&single]).await;
+    let a = rig_on(&two, true).await;
+    let b = rig_on(&two, false).await;
+    let (shared, shared_movements) = play(&[&a, &b]).await;
+    assert!(
+        alone.balance < d("10.00"),
+        "the calls cost something: {alone:?}"
+    );
+    assert_eq!(shared.reserved, d("0"), "nothing left reserved: {shared:?}");
+    assert_eq!(
+        (shared.balance, shared.reserved),
+        (alone.balance, alone.reserved),
+        "two nodes charge exactly what one does"
+    );
+    assert_eq!(
+        shared_movements, alone_movements,
+        "the same ledger movements"
+    );
 }
