@@ -86,9 +86,18 @@ async fn token_of(
         .ocpi_tokens_by_uid(uid)
         .await
         .map_err(Reply::server_error)?;
+    // The partners are read once for all the rows (a uid may be held by several parties).
+    let partners = if managed && !rows.is_empty() {
+        ocpi.ocpi_store()
+            .ocpi_partners()
+            .await
+            .map_err(Reply::server_error)?
+    } else {
+        Vec::new()
+    };
     for row in rows {
         let own = if managed {
-            manager(ocpi, &row).await? == Some(partner.id)
+            manager_among(&partners, &row) == Some(partner.id)
         } else {
             scope::is_partner_party(partner, &row.party)
         };
@@ -111,19 +120,15 @@ async fn token_of(
 /// token over by pushing it, B3.2's "CPO knows the Tokens are now managed via another OCPI
 /// platform"); when that platform no longer lists the party, the most recently registered one
 /// that does (its tokens were known to us before it pushed them); when none does, no one.
-pub async fn manager(ocpi: &Ocpi, row: &TokenRow) -> Result<Option<i64>, Reply> {
-    let holders: Vec<i64> = ocpi
-        .ocpi_store()
-        .ocpi_partners()
-        .await
-        .map_err(Reply::server_error)?
+fn manager_among(partners: &[Partner], row: &TokenRow) -> Option<i64> {
+    let holders: Vec<i64> = partners
         .iter()
         .filter(|p| p.status == crate::auth::REGISTERED && scope::is_partner_party(p, &row.party))
         .map(|p| p.id)
         .collect();
     match row.partner_id {
-        Some(pusher) if holders.contains(&pusher) => Ok(Some(pusher)),
-        _ => Ok(holders.into_iter().max()),
+        Some(pusher) if holders.contains(&pusher) => Some(pusher),
+        _ => holders.into_iter().max(),
     }
 }
 
