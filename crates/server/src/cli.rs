@@ -1228,11 +1228,18 @@ pub async fn diameter(settings: &Settings, command: &DiameterCommand) -> anyhow:
             barred,
             api,
         } => {
-            let body = serde_json::json!({
-                "idType": id_type, "idData": id_data, "account": account, "barred": barred,
-            });
-            api.send(reqwest::Method::PUT, "ro/subscribers", Some(body))
-                .await
+            let body = unicharge_core::online::Subscriber {
+                id_type: id_type.clone(),
+                id_data: id_data.clone(),
+                account: account.clone(),
+                barred: *barred,
+            };
+            api.send(
+                reqwest::Method::PUT,
+                "ro/subscribers",
+                Some(serde_json::to_value(body)?),
+            )
+            .await
         }
         DiameterCommand::RoTariff { file, api } => {
             let text = std::fs::read_to_string(file)

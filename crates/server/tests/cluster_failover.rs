@@ -8,6 +8,8 @@
 //! Runs when both `UNICHARGE_TEST_POSTGRES_URL` and `UNICHARGE_TEST_NATS_URL` are set (`.ci/run`
 //! starts both); otherwise it says why it skipped and passes.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -137,23 +139,6 @@ fn start_node(
         http: format!("http://127.0.0.1:{http_port}"),
         admin_key,
     }
-}
-
-/// A schema of its own in the test server's database, for the three nodes to share.
-async fn shared_schema(url: &str) -> String {
-    use sqlx::Connection;
-    let schema = format!("failover_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
-    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let join = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{join}options[search_path]={schema}")
 }
 
 fn event(id: &str, seq_no: i64, kind: &str) -> TransactionEventRequest {
@@ -330,21 +315,17 @@ async fn eventually(what: &str, mut done: impl AsyncFnMut() -> Option<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_sigkill_loses_and_doubles_no_acknowledged_transaction_event() {
-    let (Some(pg), Some(nats)) = (
-        std::env::var("UNICHARGE_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|u| !u.is_empty()),
-        std::env::var("UNICHARGE_TEST_NATS_URL")
-            .ok()
-            .filter(|u| !u.is_empty()),
-    ) else {
-        eprintln!(
-            "skipped: needs UNICHARGE_TEST_POSTGRES_URL and UNICHARGE_TEST_NATS_URL (.ci/run sets both)"
-        );
+    let Some(nats) = std::env::var("UNICHARGE_TEST_NATS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("skipped: needs UNICHARGE_TEST_NATS_URL (.ci/run sets it)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let store_url = shared_schema(&pg).await;
+    let Some(store_url) = common::shared_postgres_store("failover") else {
+        return;
+    };
     let namespace = format!("failover{}", std::process::id());
     let password = GeneratedPassword::new();
     let hash = password.hash();

@@ -120,57 +120,31 @@ async fn rig_with(
     adjust: impl FnOnce(&mut RoSettings),
     tariffs: Vec<OnlineTariff>,
 ) -> Rig {
+    start_rig(None, Some((balance, tariffs)), adjust).await
+}
+
+/// An OCF node: on its own store, or on the store at `store_url` (PostgreSQL, shared with other
+/// nodes); `setup` creates the subscriber with its balance and the tariffs (once per store).
+async fn start_rig(
+    store_url: Option<&str>,
+    setup: Option<(&str, Vec<OnlineTariff>)>,
+    adjust: impl FnOnce(&mut RoSettings),
+) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let mut s = common::test_settings(dir.path());
+    if let Some(url) = store_url {
+        s.store.url = Some(url.to_string());
+    }
     s.diameter.listen = Some("127.0.0.1:0".parse().unwrap());
     s.diameter.ro.tcc_check = Duration::from_millis(20);
     // The operator API too, for the tests that drive the OCF as the operator does.
     s.http.listen = Some("127.0.0.1:0".parse().unwrap());
     adjust(&mut s.diameter.ro);
     let server = unicharge_server::start(s).await.unwrap();
-    let store = server.store.clone();
-    common::ro_subscriber(&*store, ACCOUNT, MSISDN, d(balance)).await;
-    for t in tariffs {
-        store.ro_put_tariff(&t).await.unwrap();
-    }
-    let addr = server.diameter.as_ref().unwrap().addr;
-    let (tx, requests) = mpsc::unbounded_channel();
-    let mut config = PeerConfig::cdf(CTF_HOST, CTF_REALM);
-    config.acct_application_ids = vec![];
-    config.auth_application_ids = vec![app::CREDIT_CONTROL];
-    config.product_name = "ts-103-374-tester".into();
-    let shared = Shared {
-        config,
-        handler: Arc::new(Tester(tx)),
-        table: Arc::new(PeerTable::default()),
-        duplicates: Arc::new(DuplicateCache::default()),
-    };
-    let peer = connect(addr, shared).await.unwrap();
-    Rig {
-        server,
-        peer,
-        requests,
-        _dir: dir,
-    }
-}
-
-async fn rig() -> Rig {
-    rig_with("10.00", |_| {}, tariffs()).await
-}
-
-/// An OCF node on the store at `store_url` (PostgreSQL, shared with other nodes); `setup`
-/// creates the subscriber and the tariffs (once per store).
-async fn rig_on(store_url: &str, setup: bool) -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = common::test_settings(dir.path());
-    s.store.url = Some(store_url.to_string());
-    s.diameter.listen = Some("127.0.0.1:0".parse().unwrap());
-    s.diameter.ro.tcc_check = Duration::from_millis(20);
-    let server = unicharge_server::start(s).await.unwrap();
-    let store = server.store.clone();
-    if setup {
-        common::ro_subscriber(&*store, ACCOUNT, MSISDN, d("10.00")).await;
-        for t in tariffs() {
+    if let Some((balance, tariffs)) = setup {
+        let store = server.store.clone();
+        common::ro_subscriber(&*store, ACCOUNT, MSISDN, d(balance)).await;
+        for t in tariffs {
             store.ro_put_tariff(&t).await.unwrap();
         }
     }
@@ -195,26 +169,8 @@ async fn rig_on(store_url: &str, setup: bool) -> Rig {
     }
 }
 
-/// A fresh PostgreSQL schema for several OCF nodes, or `None` (skipped) without a server.
-async fn shared_schema(name: &str) -> Option<String> {
-    use sqlx::Connection;
-    let Some(url) = std::env::var("UNICHARGE_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        eprintln!("{name}: skipped, UNICHARGE_TEST_POSTGRES_URL is not set (.ci/run sets it)");
-        return None;
-    };
-    let schema = format!("{name}_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-    for sql in [
-        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
-        format!("CREATE SCHEMA {schema}"),
-    ] {
-        sqlx::query(&sql).execute(&mut admin).await.unwrap();
-    }
-    let join = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{join}options[search_path]={schema}"))
+async fn rig() -> Rig {
+    rig_with("10.00", |_| {}, tariffs()).await
 }
 
 fn ccr(session: &str, request_type: CcRequestType, number: u32) -> Ccr {
@@ -1741,8 +1697,8 @@ async fn ro_ocf_money_quotas_grant_reserve_and_debit_amounts() {
 #[tokio::test]
 async fn ro_session_continues_on_another_node_sharing_the_store() {
     let (Some(one), Some(two)) = (
-        shared_schema("ro_one_node").await,
-        shared_schema("ro_two_nodes").await,
+        common::shared_postgres_store("ro_one_node"),
+        common::shared_postgres_store("ro_two_nodes"),
     ) else {
         return;
     };
@@ -1782,10 +1738,11 @@ async fn ro_session_continues_on_another_node_sharing_the_store() {
         assert_cca(&a, &c, 2001);
         (node(0).account().await, node(1).movements().await.len())
     }
-    let single = rig_on(&one, true).await;
+    let setup = || Some(("10.00", tariffs()));
+    let single = start_rig(Some(&one), setup(), |_| {}).await;
     let (alone, alone_movements) = play(&[&single]).await;
-    let a = rig_on(&two, true).await;
-    let b = rig_on(&two, false).await;
+    let a = start_rig(Some(&two), setup(), |_| {}).await;
+    let b = start_rig(Some(&two), None, |_| {}).await;
     let (shared, shared_movements) = play(&[&a, &b]).await;
     assert!(
         alone.balance < d("10.00"),

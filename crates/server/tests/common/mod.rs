@@ -70,15 +70,43 @@ pub fn postgres_url(dir: &std::path::Path) -> Option<String> {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let create = format!("CREATE SCHEMA {schema}");
-    postgres_blocking(&url, |mut admin| async move {
-        sqlx::query(&create).execute(&mut admin).await.unwrap();
-    });
-    let join = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{join}options[search_path]={schema}");
+    let url = fresh_schema(&url, &schema);
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(&file, &url).unwrap();
     Some(url)
+}
+
+/// A store URL on a fresh schema `schema` of the server at `url` (dropped first if a run
+/// before left it): every connection made with the URL works in that schema.
+fn fresh_schema(url: &str, schema: &str) -> String {
+    let statements = [
+        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        format!("CREATE SCHEMA {schema}"),
+    ];
+    postgres_blocking(url, |mut admin| async move {
+        for sql in statements {
+            sqlx::query(&sql).execute(&mut admin).await.unwrap();
+        }
+    });
+    let join = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{join}options[search_path]={schema}")
+}
+
+/// For servers that share one store (several nodes): a store URL on a fresh schema named
+/// after `test`, or `None` — the test then says it skipped — without
+/// `UNICHARGE_TEST_POSTGRES_URL`.
+pub fn shared_postgres_store(test: &str) -> Option<String> {
+    let Some(url) = std::env::var("UNICHARGE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("{test}: skipped, UNICHARGE_TEST_POSTGRES_URL is not set (.ci/run sets it)");
+        return None;
+    };
+    Some(fresh_schema(
+        &url,
+        &format!("{test}_{}", std::process::id()),
+    ))
 }
 
 /// Run `work` on a connection to `url`, from sync code (possibly inside a test's runtime): on
