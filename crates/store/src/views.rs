@@ -99,3 +99,20 @@ pub fn day_start(at: DateTime<Utc>) -> DateTime<Utc> {
         .expect("midnight exists")
         .and_utc()
 }
+
+/// Add one charge-record row (`currency`, `total_incl_vat`, `energy_wh` as stored decimal
+/// texts) to running sums: energy, and the total per currency. Both stores sum this way,
+/// exactly, never as floating point in SQL.
+pub(crate) fn add_charge_record(
+    row: &impl crate::columns::Columns,
+    energy_wh: &mut rust_decimal::Decimal,
+    revenue: &mut std::collections::BTreeMap<String, rust_decimal::Decimal>,
+) -> crate::Result<()> {
+    use crate::columns::decimal;
+    *energy_wh += decimal(row.text("energy_wh")?, "charge record energy")?;
+    if let Some(currency) = row.text("currency")? {
+        *revenue.entry(currency).or_default() +=
+            decimal(row.text("total_incl_vat")?, "charge record total")?;
+    }
+    Ok(())
+}

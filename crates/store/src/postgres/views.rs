@@ -6,15 +6,14 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::postgres::PgRow;
 use sqlx::Row;
 use unicharge_core::StationId;
 
 use super::PgStore;
-use crate::columns::{self, decimal, like_pattern, station_id, timestamp};
+use crate::columns::{self, like_pattern, station_id, timestamp};
 use crate::views::{
-    ChargeRecordPage, DailyFigures, FleetFigures, StationPage, StationQuery, StationSort,
-    StationStatusFilter, TransactionPage,
+    add_charge_record, ChargeRecordPage, DailyFigures, FleetFigures, StationPage, StationQuery,
+    StationSort, StationStatusFilter, TransactionPage,
 };
 use crate::{Result, StoreError};
 
@@ -124,7 +123,7 @@ impl PgStore {
         let mut revenue = BTreeMap::<String, Decimal>::new();
         for row in &rows {
             figures.records += 1;
-            add_record(row, &mut figures.energy_wh, &mut revenue)?;
+            add_charge_record(row, &mut figures.energy_wh, &mut revenue)?;
         }
         figures.revenue = revenue.into_iter().collect();
         Ok(figures)
@@ -160,7 +159,7 @@ impl PgStore {
                 }
             };
             figures.records += 1;
-            add_record(row, &mut figures.energy_wh, revenue)?;
+            add_charge_record(row, &mut figures.energy_wh, revenue)?;
         }
         Ok(days
             .into_values()
@@ -228,18 +227,4 @@ impl PgStore {
             total: u64::try_from(total).unwrap_or(0),
         })
     }
-}
-
-/// Add one charge record's energy and its total (per currency) to running sums.
-fn add_record(
-    row: &PgRow,
-    energy_wh: &mut Decimal,
-    revenue: &mut BTreeMap<String, Decimal>,
-) -> Result<()> {
-    *energy_wh += decimal(row.try_get("energy_wh")?, "charge record energy")?;
-    if let Some(currency) = row.try_get::<Option<String>, _>("currency")? {
-        *revenue.entry(currency).or_default() +=
-            decimal(row.try_get("total_incl_vat")?, "charge record total")?;
-    }
-    Ok(())
 }

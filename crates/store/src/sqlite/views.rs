@@ -9,10 +9,10 @@ use rust_decimal::Decimal;
 use sqlx::{Row, SqlitePool};
 use unicharge_core::StationId;
 
-use super::columns::{self, decimal, like_pattern, station_id, timestamp};
+use super::columns::{self, like_pattern, station_id, timestamp};
 use crate::views::{
-    ChargeRecordPage, DailyFigures, FleetFigures, StationPage, StationQuery, StationSort,
-    StationStatusFilter, TransactionPage,
+    add_charge_record, ChargeRecordPage, DailyFigures, FleetFigures, StationPage, StationQuery,
+    StationSort, StationStatusFilter, TransactionPage,
 };
 use crate::{Result, StoreError};
 
@@ -123,11 +123,7 @@ pub(super) async fn fleet_figures(pool: &SqlitePool, since: DateTime<Utc>) -> Re
     let mut revenue = BTreeMap::<String, Decimal>::new();
     for row in &rows {
         figures.records += 1;
-        figures.energy_wh += decimal(row.try_get("energy_wh")?, "charge record energy")?;
-        if let Some(currency) = row.try_get::<Option<String>, _>("currency")? {
-            *revenue.entry(currency).or_default() +=
-                decimal(row.try_get("total_incl_vat")?, "charge record total")?;
-        }
+        add_charge_record(row, &mut figures.energy_wh, &mut revenue)?;
     }
     figures.revenue = revenue.into_iter().collect();
     Ok(figures)
@@ -168,11 +164,7 @@ pub(super) async fn daily_figures(
             }
         };
         figures.records += 1;
-        figures.energy_wh += decimal(row.try_get("energy_wh")?, "charge record energy")?;
-        if let Some(currency) = row.try_get::<Option<String>, _>("currency")? {
-            *revenue.entry(currency).or_default() +=
-                decimal(row.try_get("total_incl_vat")?, "charge record total")?;
-        }
+        add_charge_record(row, &mut figures.energy_wh, revenue)?;
     }
     Ok(days
         .into_values()
