@@ -120,7 +120,7 @@ where
 /// | unknown station, unknown reservation / report | 404 |
 /// | input refused, request breaking the schema | 400 |
 /// | station not connected | 409 |
-/// | station's call queue full | 503 |
+/// | station's call queue full, or another node stuck holding the lease the work needs | 503 |
 /// | station answered CALLERROR, or an answer breaking the schema | 502 |
 /// | no answer in time | 504 |
 impl From<unicharge_csms::OpError> for ApiError {
@@ -133,6 +133,7 @@ impl From<unicharge_csms::OpError> for ApiError {
             E::Busy { .. } => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "station_busy", message)
             }
+            E::Contended { code, .. } => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message),
             E::Timeout { .. } => {
                 ApiError::new(StatusCode::GATEWAY_TIMEOUT, "station_timeout", message)
             }

@@ -194,9 +194,9 @@ impl RemoteOutcome {
                     message,
                     detail,
                 },
-                OpError::NotFound { message, .. } | OpError::Store(message) => {
-                    RemoteOutcome::Failed { message }
-                }
+                OpError::NotFound { message, .. }
+                | OpError::Contended { message, .. }
+                | OpError::Store(message) => RemoteOutcome::Failed { message },
             },
         }
     }

@@ -108,6 +108,10 @@ pub enum OpError {
         message: String,
         detail: Option<Value>,
     },
+    /// Another node has held the cluster lease this work needs for longer than it should (it
+    /// is stuck rather than busy); nothing was sent or stored. Retry later.
+    #[error("{message}")]
+    Contended { code: &'static str, message: String },
     /// Something the operation refers to does not exist (a reservation, a report).
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
@@ -154,7 +158,7 @@ impl OpError {
             OpError::CallError { .. } => "call_error",
             OpError::Timeout { .. } => "timeout",
             OpError::NotConnected(_) | OpError::UnknownStation(_) => "not_connected",
-            OpError::Busy { .. } => "busy",
+            OpError::Busy { .. } | OpError::Contended { .. } => "busy",
             OpError::InvalidResponse { .. } => "invalid_response",
             OpError::InvalidRequest { .. } | OpError::Refused { .. } => "invalid_request",
             OpError::NotFound { .. } | OpError::Store(_) => "failed",

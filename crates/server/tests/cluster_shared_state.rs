@@ -5,6 +5,9 @@
 //! - A site group whose stations are split across the two nodes, all starting to charge at the
 //!   same moment: every limit the stations accepted, replayed in order, never sums above the
 //!   group limit, and the allocation settles at the equal share.
+//! - One station's local authorization list, updated through both nodes' APIs at once: every
+//!   SendLocalList the station receives carries a new, higher version (no version sent twice),
+//!   and the stored list is the last one sent.
 //!
 //! (Concurrent debits of one account by two nodes: `crates/store/tests/postgres_ledger.rs`,
 //! `two_nodes_debiting_one_account_never_double_spend`; site allocation rows written by two
@@ -23,8 +26,10 @@ use std::time::{Duration, Instant};
 use reqwest::Client;
 use serde_json::{json, Value};
 use unicharge_ocpp::v201::{
-    BootNotificationRequest, ChargingProfileStatusEnumType, SetChargingProfileRequest,
-    SetChargingProfileResponse, TransactionEventRequest,
+    BootNotificationRequest, ChargingProfileStatusEnumType, GetLocalListVersionRequest,
+    GetLocalListVersionResponse, SendLocalListRequest, SendLocalListResponse,
+    SendLocalListStatusEnumType, SetChargingProfileRequest, SetChargingProfileResponse,
+    TransactionEventRequest,
 };
 use unicharge_sim::{ConnectOptions, SimError, Station};
 
@@ -114,17 +119,22 @@ fn event(index: usize, seq_no: i64, event_type: &str) -> TransactionEventRequest
 }
 
 /// Boot, start charging when `go` opens, and accept every SetChargingProfile (logging it).
-async fn station(index: usize, ws: String, log: Log, go: Arc<tokio::sync::Notify>) {
+///
+/// `go` is a watch rather than a `Notify`: a station still booting when it opens sees it open
+/// (a `Notify` wakes only those already waiting, and a station it missed would never start).
+async fn station(index: usize, ws: String, log: Log, mut go: tokio::sync::watch::Receiver<bool>) {
     let id = format!("SHARED{index:02}");
     let mut options = ConnectOptions::new(format!("{ws}/{id}")).basic(&id, PASSWORD);
-    options.timeout = Duration::from_millis(200);
+    // Long enough for a TransactionEvent on a loaded machine: a station whose call timed out
+    // would stop, and the test would wait for an allocation that never comes.
+    options.timeout = BOUND;
     let mut station = Station::connect(&options).await.unwrap();
     let boot: BootNotificationRequest = serde_json::from_value(json!({
         "reason": "PowerUp", "chargingStation": {"model": "Shared", "vendorName": "unicharge"},
     }))
     .unwrap();
     station.call(&boot).await.unwrap();
-    go.notified().await;
+    go.wait_for(|open| *open).await.unwrap();
     station.call(&event(index, 0, "Started")).await.unwrap();
     loop {
         let action = match station.next_call_action().await {
@@ -191,17 +201,17 @@ async fn two_nodes_starting_at_once_never_exceed_a_site_limit() {
 
     // Half the stations on each node; all start charging at the same moment.
     let log: Log = Arc::default();
-    let go = Arc::new(tokio::sync::Notify::new());
+    let (go, opened) = tokio::sync::watch::channel(false);
     for i in 0..STATIONS {
         let ws = if i % 2 == 0 { a.ws_base() } else { b.ws_base() };
-        tokio::spawn(station(i, ws, log.clone(), go.clone()));
+        tokio::spawn(station(i, ws, log.clone(), opened.clone()));
     }
     let started = Instant::now();
     while a.server.handle().connected_stations().len() < STATIONS {
         assert!(started.elapsed() < BOUND, "stations not all connected");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    go.notify_waiters();
+    go.send(true).unwrap();
 
     // Settles at the equal share, 10 A each, seen through node b's API (the shared store).
     let settled = loop {
@@ -240,4 +250,158 @@ async fn two_nodes_starting_at_once_never_exceed_a_site_limit() {
         );
     }
     assert_eq!(in_force.len(), STATIONS);
+}
+
+/// Updates of one station's list sent through each node's API.
+const LIST_UPDATES_PER_NODE: usize = 4;
+
+/// A station that holds a local list: answers GetLocalListVersion with the version it holds and
+/// accepts every SendLocalList after `pause` (long enough for two nodes that plan from the same
+/// stored version to both send it), logging the versions in the order they arrive.
+async fn list_station(ws: String, versions: Arc<Mutex<Vec<i64>>>, pause: Duration) {
+    let id = "LIST01";
+    let mut options = ConnectOptions::new(format!("{ws}/{id}")).basic(id, PASSWORD);
+    // Long enough for a TransactionEvent on a loaded machine: a station whose call timed out
+    // would stop, and the test would wait for an allocation that never comes.
+    options.timeout = BOUND;
+    let mut station = Station::connect(&options).await.unwrap();
+    let boot: BootNotificationRequest = serde_json::from_value(json!({
+        "reason": "PowerUp", "chargingStation": {"model": "List", "vendorName": "unicharge"},
+    }))
+    .unwrap();
+    station.call(&boot).await.unwrap();
+    let mut held = 0;
+    loop {
+        let action = match station.next_call_action().await {
+            Ok(action) => action,
+            Err(SimError::Timeout(..)) => continue,
+            Err(_) => return,
+        };
+        let sent = if action == "GetLocalListVersion" {
+            let (call, _) = station
+                .expect_call::<GetLocalListVersionRequest>()
+                .await
+                .unwrap();
+            let answer = GetLocalListVersionResponse {
+                custom_data: None,
+                version_number: held,
+            };
+            station
+                .respond::<GetLocalListVersionRequest>(&call, &answer)
+                .await
+        } else {
+            assert_eq!(action, "SendLocalList");
+            let (call, request) = station.expect_call::<SendLocalListRequest>().await.unwrap();
+            versions.lock().unwrap().push(request.version_number);
+            held = request.version_number;
+            tokio::time::sleep(pause).await;
+            let answer = SendLocalListResponse {
+                custom_data: None,
+                status: SendLocalListStatusEnumType::Accepted,
+                status_info: None,
+            };
+            station
+                .respond::<SendLocalListRequest>(&call, &answer)
+                .await
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_updating_one_local_list_never_send_one_version_twice() {
+    let test = "two_nodes_updating_one_local_list_never_send_one_version_twice";
+    let Some(nats) = nats_url(test) else {
+        return;
+    };
+    let Some(store) = common::shared_postgres_store("shared_list") else {
+        return;
+    };
+    let ns = format!("list{}", std::process::id());
+    let a = node(
+        "a",
+        Some(store.clone()),
+        &nats,
+        &ns,
+        &[StationSpec::new("LIST01", 1)],
+    )
+    .await;
+    let b = node("b", Some(store), &nats, &ns, &[]).await;
+    let http = Client::builder().no_proxy().timeout(BOUND).build().unwrap();
+    let key = a.server.initial_admin_key.clone().unwrap();
+    let api = |node: &TestCsms| format!("http://{}/api/v1", node.server.http_addr.unwrap());
+    let updates = 2 * LIST_UPDATES_PER_NODE;
+    for n in 0..updates {
+        let response = http
+            .put(format!("{}/tokens/ISO14443/TOK{n}", api(&a)))
+            .bearer_auth(&key)
+            .json(&json!({"status": "Accepted"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    // The station is held by node b; its list is changed through both nodes at once.
+    let versions: Arc<Mutex<Vec<i64>>> = Arc::default();
+    tokio::spawn(list_station(
+        b.ws_base(),
+        versions.clone(),
+        Duration::from_millis(50),
+    ));
+    let started = Instant::now();
+    while a.server.handle().connected_stations().is_empty() {
+        assert!(started.elapsed() < BOUND, "LIST01 not connected");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let updating: Vec<_> = (0..updates)
+        .map(|n| {
+            let url = format!(
+                "{}/stations/LIST01/local-list/differential",
+                if n % 2 == 0 { api(&a) } else { api(&b) }
+            );
+            let request = http
+                .post(url)
+                .bearer_auth(&key)
+                .json(&json!({"upsert": [{"idToken": format!("TOK{n}"), "type": "ISO14443"}]}));
+            tokio::spawn(async move {
+                let response = request.send().await.unwrap();
+                let status = response.status();
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(status, 200, "{body}");
+                assert_eq!(body["status"], "Accepted", "{body}");
+                body["versionNumber"].as_i64().unwrap()
+            })
+        })
+        .collect();
+    let mut answered = Vec::new();
+    for update in updating {
+        answered.push(update.await.unwrap());
+    }
+    answered.sort();
+
+    let all: Vec<i64> = (1..=updates as i64).collect();
+    let received = versions.lock().unwrap().clone();
+    assert_eq!(
+        received, all,
+        "the versions the station received, in order: each once, each higher"
+    );
+    assert_eq!(answered, all, "the versions the two APIs answered");
+    let list: Value = http
+        .get(format!("{}/stations/LIST01/local-list", api(&b)))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["versionNumber"], updates as i64, "{list}");
+    assert_eq!(
+        list["entries"].as_array().map(Vec::len),
+        Some(updates),
+        "every token of every update is in the stored list: {list}"
+    );
 }

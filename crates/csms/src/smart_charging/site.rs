@@ -314,7 +314,7 @@ pub async fn rebalance(csms: &Csms, group: &SiteGroup, reason: &str) -> Result<(
         .lease_waiting(&format!("site.{}", group.id), patience)
         .await
     else {
-        return Err(OpError::Refused {
+        return Err(OpError::Contended {
             code: "site_group_busy",
             message: format!(
                 "another node has been rebalancing site group {} for over {}s; retried on the \
@@ -322,7 +322,6 @@ pub async fn rebalance(csms: &Csms, group: &SiteGroup, reason: &str) -> Result<(
                 group.id,
                 patience.as_secs()
             ),
-            detail: None,
         });
     };
     let Current { evses, ended } = current(csms, group).await?;
