@@ -32,8 +32,9 @@ pub struct Shared {
     pub facts: broadcast::Sender<Fact>,
     /// Committed facts of every node of the cluster ([`Csms::subscribe_cluster`]).
     pub cluster_facts: broadcast::Sender<Fact>,
-    /// Per-station serialisation of local-list operations (block D versions).
-    pub local_list_locks: crate::local_auth_list::StationLocks,
+    /// Per-station serialisation of work that picks the next number (local-list versions,
+    /// requestIds), see [`crate::station_turn`].
+    pub turns: crate::station_turn::TurnLocks,
     /// Limits against strangers and password guessing (unregistered slots, lockouts, hash queue,
     /// verified-credential cache).
     pub guard: Guard,
@@ -117,7 +118,7 @@ impl Csms {
             ca,
             facts: broadcast::channel(FACT_BUFFER).0,
             cluster_facts: broadcast::channel(FACT_BUFFER).0,
-            local_list_locks: Default::default(),
+            turns: Default::default(),
             site_load: Default::default(),
             data_transfer: Default::default(),
             contract_trust: Default::default(),

@@ -45,6 +45,7 @@ pub mod request;
 pub mod reservation;
 pub mod security;
 pub mod smart_charging;
+pub mod station_turn;
 pub mod tracked;
 pub mod transactions;
 pub mod v16;

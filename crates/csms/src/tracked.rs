@@ -7,7 +7,28 @@ use unicharge_core::StationId;
 use unicharge_store::{TrackedKind, TrackedRequest};
 
 use crate::request::{check_request, OpError, Requester};
+use crate::station_turn::{self, Turn, Work};
 use crate::Csms;
+
+/// A requestId taken for a tracked request. While it lives, no other request of the station
+/// (on any node) can be given an id; [`send_tracked`] records the request and lets it go.
+pub(crate) struct Allocated {
+    pub kind: TrackedKind,
+    pub id: i64,
+    turn: Turn,
+}
+
+/// Take the station's next requestId of `kind`: one above the highest recorded, picked under
+/// the station's [`Turn`] so that two requests at once (on one node or two) never share it.
+pub(crate) async fn allocate(
+    csms: &Csms,
+    station: &StationId,
+    kind: TrackedKind,
+) -> Result<Allocated, OpError> {
+    let turn = station_turn::take(csms, Work::RequestId, station).await?;
+    let id = csms.store().next_tracked_request_id(station, kind).await?;
+    Ok(Allocated { kind, id, turn })
+}
 
 /// The requestId an operation was sent under, and the station's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,12 +37,11 @@ pub struct Sent<S> {
     pub status: S,
 }
 
-/// Keep `request` (kind, allocated id) before it is sent, send it, keep the answer.
+/// Keep `request` under its allocated id before it is sent, send it, keep the answer.
 pub(crate) async fn send_tracked<R: unicharge_ocpp::v201::OcppRequest>(
     csms: &Csms,
     station: &StationId,
-    kind: TrackedKind,
-    request_id: i64,
+    allocated: Allocated,
     request: &R,
     by: &Requester,
     answer_of: impl Fn(&R::Response) -> (String, bool),
@@ -31,6 +51,11 @@ pub(crate) async fn send_tracked<R: unicharge_ocpp::v201::OcppRequest>(
     if !csms.is_connected(station) {
         return Err(OpError::NotConnected(station.clone()));
     }
+    let Allocated {
+        kind,
+        id: request_id,
+        turn,
+    } = allocated;
     let store = csms.store();
     let now = Utc::now();
     store
@@ -46,6 +71,8 @@ pub(crate) async fn send_tracked<R: unicharge_ocpp::v201::OcppRequest>(
             updated_at: now,
         })
         .await?;
+    // Recorded: the id is taken, and the next request of the station may pick the next one.
+    drop(turn);
     match csms.request(station, request, by).await {
         Ok(response) => {
             let (answer, complete) = answer_of(&response);

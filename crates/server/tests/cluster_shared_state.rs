@@ -8,6 +8,7 @@
 //! - One station's local authorization list, updated through both nodes' APIs at once: every
 //!   SendLocalList the station receives carries a new, higher version (no version sent twice),
 //!   and the stored list is the last one sent.
+//! - Reports asked for through both nodes at once: distinct requestIds, every one recorded.
 //!
 //! (Concurrent debits of one account by two nodes: `crates/store/tests/postgres_ledger.rs`,
 //! `two_nodes_debiting_one_account_never_double_spend`; site allocation rows written by two
@@ -26,7 +27,8 @@ use std::time::{Duration, Instant};
 use reqwest::Client;
 use serde_json::{json, Value};
 use unicharge_ocpp::v201::{
-    BootNotificationRequest, ChargingProfileStatusEnumType, GetLocalListVersionRequest,
+    BootNotificationRequest, ChargingProfileStatusEnumType, GenericDeviceModelStatusEnumType,
+    GetBaseReportRequest, GetBaseReportResponse, GetLocalListVersionRequest,
     GetLocalListVersionResponse, SendLocalListRequest, SendLocalListResponse,
     SendLocalListStatusEnumType, SetChargingProfileRequest, SetChargingProfileResponse,
     TransactionEventRequest,
@@ -252,21 +254,24 @@ async fn two_nodes_starting_at_once_never_exceed_a_site_limit() {
     assert_eq!(in_force.len(), STATIONS);
 }
 
-/// Updates of one station's list sent through each node's API.
-const LIST_UPDATES_PER_NODE: usize = 4;
+/// Requests sent through each node's API at once.
+const PER_NODE: usize = 4;
 
-/// A station that holds a local list: answers GetLocalListVersion with the version it holds and
-/// accepts every SendLocalList after `pause` (long enough for two nodes that plan from the same
-/// stored version to both send it), logging the versions in the order they arrive.
-async fn list_station(ws: String, versions: Arc<Mutex<Vec<i64>>>, pause: Duration) {
-    let id = "LIST01";
+/// A station on node b that numbers things the CSMS sends: answers GetLocalListVersion with
+/// the version it holds, accepts every SendLocalList and GetBaseReport after `pause` (long
+/// enough for two nodes that picked the same number to both send it) and logs the local-list
+/// versions and report requestIds in the order they arrive.
+async fn numbered_station(
+    id: &'static str,
+    ws: String,
+    numbers: Arc<Mutex<Vec<i64>>>,
+    pause: Duration,
+) {
     let mut options = ConnectOptions::new(format!("{ws}/{id}")).basic(id, PASSWORD);
-    // Long enough for a TransactionEvent on a loaded machine: a station whose call timed out
-    // would stop, and the test would wait for an allocation that never comes.
     options.timeout = BOUND;
     let mut station = Station::connect(&options).await.unwrap();
     let boot: BootNotificationRequest = serde_json::from_value(json!({
-        "reason": "PowerUp", "chargingStation": {"model": "List", "vendorName": "unicharge"},
+        "reason": "PowerUp", "chargingStation": {"model": "Numbered", "vendorName": "unicharge"},
     }))
     .unwrap();
     station.call(&boot).await.unwrap();
@@ -277,32 +282,48 @@ async fn list_station(ws: String, versions: Arc<Mutex<Vec<i64>>>, pause: Duratio
             Err(SimError::Timeout(..)) => continue,
             Err(_) => return,
         };
-        let sent = if action == "GetLocalListVersion" {
-            let (call, _) = station
-                .expect_call::<GetLocalListVersionRequest>()
-                .await
-                .unwrap();
-            let answer = GetLocalListVersionResponse {
-                custom_data: None,
-                version_number: held,
-            };
-            station
-                .respond::<GetLocalListVersionRequest>(&call, &answer)
-                .await
-        } else {
-            assert_eq!(action, "SendLocalList");
-            let (call, request) = station.expect_call::<SendLocalListRequest>().await.unwrap();
-            versions.lock().unwrap().push(request.version_number);
-            held = request.version_number;
-            tokio::time::sleep(pause).await;
-            let answer = SendLocalListResponse {
-                custom_data: None,
-                status: SendLocalListStatusEnumType::Accepted,
-                status_info: None,
-            };
-            station
-                .respond::<SendLocalListRequest>(&call, &answer)
-                .await
+        let sent = match action.as_str() {
+            "GetLocalListVersion" => {
+                let (call, _) = station
+                    .expect_call::<GetLocalListVersionRequest>()
+                    .await
+                    .unwrap();
+                let answer = GetLocalListVersionResponse {
+                    custom_data: None,
+                    version_number: held,
+                };
+                station
+                    .respond::<GetLocalListVersionRequest>(&call, &answer)
+                    .await
+            }
+            "SendLocalList" => {
+                let (call, request) = station.expect_call::<SendLocalListRequest>().await.unwrap();
+                numbers.lock().unwrap().push(request.version_number);
+                held = request.version_number;
+                tokio::time::sleep(pause).await;
+                let answer = SendLocalListResponse {
+                    custom_data: None,
+                    status: SendLocalListStatusEnumType::Accepted,
+                    status_info: None,
+                };
+                station
+                    .respond::<SendLocalListRequest>(&call, &answer)
+                    .await
+            }
+            other => {
+                assert_eq!(other, "GetBaseReport");
+                let (call, request) = station.expect_call::<GetBaseReportRequest>().await.unwrap();
+                numbers.lock().unwrap().push(request.request_id);
+                tokio::time::sleep(pause).await;
+                let answer = GetBaseReportResponse {
+                    custom_data: None,
+                    status: GenericDeviceModelStatusEnumType::Accepted,
+                    status_info: None,
+                };
+                station
+                    .respond::<GetBaseReportRequest>(&call, &answer)
+                    .await
+            }
         };
         if sent.is_err() {
             return;
@@ -310,88 +331,130 @@ async fn list_station(ws: String, versions: Arc<Mutex<Vec<i64>>>, pause: Duratio
     }
 }
 
+/// Two nodes on one store and one NATS, `station` registered, and an API client for both.
+struct Pair {
+    a: TestCsms,
+    b: TestCsms,
+    http: Client,
+    key: String,
+}
+
+impl Pair {
+    async fn start(test: &str, station: &'static str) -> Option<Pair> {
+        let nats = nats_url(test)?;
+        let store = common::shared_postgres_store(test)?;
+        let ns = format!("{}{}", station.to_lowercase(), std::process::id());
+        let a = node(
+            "a",
+            Some(store.clone()),
+            &nats,
+            &ns,
+            &[StationSpec::new(station, 1)],
+        )
+        .await;
+        let b = node("b", Some(store), &nats, &ns, &[]).await;
+        let http = Client::builder().no_proxy().timeout(BOUND).build().unwrap();
+        let key = a.server.initial_admin_key.clone().unwrap();
+        Some(Pair { a, b, http, key })
+    }
+
+    /// The API of node a (`true`) or b.
+    fn api(&self, on_a: bool) -> String {
+        let node = if on_a { &self.a } else { &self.b };
+        format!("http://{}/api/v1", node.server.http_addr.unwrap())
+    }
+
+    /// `station` connected to node b, logging what it numbers; back once node a sees it.
+    async fn connect_to_b(&self, station: &'static str) -> Arc<Mutex<Vec<i64>>> {
+        let numbers: Arc<Mutex<Vec<i64>>> = Arc::default();
+        tokio::spawn(numbered_station(
+            station,
+            self.b.ws_base(),
+            numbers.clone(),
+            Duration::from_millis(50),
+        ));
+        let started = Instant::now();
+        while self.a.server.handle().connected_stations().is_empty() {
+            assert!(started.elapsed() < BOUND, "{station} not connected");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        numbers
+    }
+
+    /// POST `body` to `path` through each node in turn, `count` times, all at once; the
+    /// `field` of every 200 answer.
+    async fn post_at_once(&self, count: usize, path: &str, body: Value, field: &str) -> Vec<i64> {
+        let updating: Vec<_> = (0..count)
+            .map(|n| {
+                let mut body = body.clone();
+                if let Some(token) = body.pointer_mut("/upsert/0/idToken") {
+                    *token = json!(format!("TOK{n}"));
+                }
+                let request = self
+                    .http
+                    .post(format!("{}{path}", self.api(n % 2 == 0)))
+                    .bearer_auth(&self.key)
+                    .json(&body);
+                let field = field.to_string();
+                tokio::spawn(async move {
+                    let response = request.send().await.unwrap();
+                    let status = response.status();
+                    let body: Value = response.json().await.unwrap();
+                    assert_eq!(status, 200, "{body}");
+                    assert_eq!(body["status"], "Accepted", "{body}");
+                    body[&field].as_i64().unwrap()
+                })
+            })
+            .collect();
+        let mut answered = Vec::new();
+        for update in updating {
+            answered.push(update.await.unwrap());
+        }
+        answered.sort();
+        answered
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_updating_one_local_list_never_send_one_version_twice() {
     let test = "two_nodes_updating_one_local_list_never_send_one_version_twice";
-    let Some(nats) = nats_url(test) else {
+    let Some(pair) = Pair::start(test, "LIST01").await else {
         return;
     };
-    let Some(store) = common::shared_postgres_store("shared_list") else {
-        return;
-    };
-    let ns = format!("list{}", std::process::id());
-    let a = node(
-        "a",
-        Some(store.clone()),
-        &nats,
-        &ns,
-        &[StationSpec::new("LIST01", 1)],
-    )
-    .await;
-    let b = node("b", Some(store), &nats, &ns, &[]).await;
-    let http = Client::builder().no_proxy().timeout(BOUND).build().unwrap();
-    let key = a.server.initial_admin_key.clone().unwrap();
-    let api = |node: &TestCsms| format!("http://{}/api/v1", node.server.http_addr.unwrap());
-    let updates = 2 * LIST_UPDATES_PER_NODE;
+    let updates = 2 * PER_NODE;
     for n in 0..updates {
-        let response = http
-            .put(format!("{}/tokens/ISO14443/TOK{n}", api(&a)))
-            .bearer_auth(&key)
+        let response = pair
+            .http
+            .put(format!("{}/tokens/ISO14443/TOK{n}", pair.api(true)))
+            .bearer_auth(&pair.key)
             .json(&json!({"status": "Accepted"}))
             .send()
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
     }
-
-    // The station is held by node b; its list is changed through both nodes at once.
-    let versions: Arc<Mutex<Vec<i64>>> = Arc::default();
-    tokio::spawn(list_station(
-        b.ws_base(),
-        versions.clone(),
-        Duration::from_millis(50),
-    ));
-    let started = Instant::now();
-    while a.server.handle().connected_stations().is_empty() {
-        assert!(started.elapsed() < BOUND, "LIST01 not connected");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let updating: Vec<_> = (0..updates)
-        .map(|n| {
-            let url = format!(
-                "{}/stations/LIST01/local-list/differential",
-                if n % 2 == 0 { api(&a) } else { api(&b) }
-            );
-            let request = http
-                .post(url)
-                .bearer_auth(&key)
-                .json(&json!({"upsert": [{"idToken": format!("TOK{n}"), "type": "ISO14443"}]}));
-            tokio::spawn(async move {
-                let response = request.send().await.unwrap();
-                let status = response.status();
-                let body: Value = response.json().await.unwrap();
-                assert_eq!(status, 200, "{body}");
-                assert_eq!(body["status"], "Accepted", "{body}");
-                body["versionNumber"].as_i64().unwrap()
-            })
-        })
-        .collect();
-    let mut answered = Vec::new();
-    for update in updating {
-        answered.push(update.await.unwrap());
-    }
-    answered.sort();
+    // Held by node b; its list is changed through both nodes at once.
+    let received = pair.connect_to_b("LIST01").await;
+    let answered = pair
+        .post_at_once(
+            updates,
+            "/stations/LIST01/local-list/differential",
+            json!({"upsert": [{"idToken": "", "type": "ISO14443"}]}),
+            "versionNumber",
+        )
+        .await;
 
     let all: Vec<i64> = (1..=updates as i64).collect();
-    let received = versions.lock().unwrap().clone();
     assert_eq!(
-        received, all,
+        *received.lock().unwrap(),
+        all,
         "the versions the station received, in order: each once, each higher"
     );
     assert_eq!(answered, all, "the versions the two APIs answered");
-    let list: Value = http
-        .get(format!("{}/stations/LIST01/local-list", api(&b)))
-        .bearer_auth(&key)
+    let list: Value = pair
+        .http
+        .get(format!("{}/stations/LIST01/local-list", pair.api(false)))
+        .bearer_auth(&pair.key)
         .send()
         .await
         .unwrap()
@@ -404,4 +467,44 @@ async fn two_nodes_updating_one_local_list_never_send_one_version_twice() {
         Some(updates),
         "every token of every update is in the stored list: {list}"
     );
+}
+
+/// RequestIds (reports, tracked requests, profile reports) are picked as one above the highest
+/// recorded; picked by two nodes at once, one of them would be refused by the store (or, on a
+/// station that numbers reports itself, two reports would merge). Reports asked for through
+/// both nodes at once get distinct ids, and every request is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_requesting_reports_at_once_never_share_a_request_id() {
+    let test = "two_nodes_requesting_reports_at_once_never_share_a_request_id";
+    let Some(pair) = Pair::start(test, "REPORT01").await else {
+        return;
+    };
+    let received = pair.connect_to_b("REPORT01").await;
+    let requests = 2 * PER_NODE;
+    let answered = pair
+        .post_at_once(
+            requests,
+            "/stations/REPORT01/reports",
+            json!({"reportBase": "SummaryInventory"}),
+            "requestId",
+        )
+        .await;
+    let all: Vec<i64> = (1..=requests as i64).collect();
+    assert_eq!(answered, all, "the requestIds the two APIs answered");
+    let mut received = received.lock().unwrap().clone();
+    received.sort();
+    assert_eq!(received, all, "the requestIds the station received");
+    for id in all {
+        let response = pair
+            .http
+            .get(format!(
+                "{}/stations/REPORT01/reports/{id}",
+                pair.api(id % 2 == 0)
+            ))
+            .bearer_auth(&pair.key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "report {id} recorded");
+    }
 }

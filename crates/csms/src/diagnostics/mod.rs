@@ -35,7 +35,7 @@ use unicharge_ocpp::v201::{
 use unicharge_store::{TrackedKind, TrackedPart, VariableMonitorRecord};
 
 use crate::request::{OpError, Requester};
-use crate::tracked::{send_tracked, Sent};
+use crate::tracked::{self, send_tracked, Sent};
 use crate::Csms;
 
 /// Which log, where to, and what period (N01).
@@ -61,9 +61,8 @@ pub async fn get_log(
 ) -> Result<(Sent<LogStatusEnumType>, Option<String>, String), OpError> {
     csms.registered(station).await?;
     let store = csms.store();
-    let request_id = store
-        .next_tracked_request_id(station, TrackedKind::GetLog)
-        .await?;
+    let allocated = tracked::allocate(csms, station, TrackedKind::GetLog).await?;
+    let request_id = allocated.id;
     let mut log = log;
     if log.remote_location.trim().is_empty() {
         // Upload to unicharge itself: a URL for this station and request only, expiring.
@@ -100,20 +99,12 @@ pub async fn get_log(
         retries: log.retries,
         retry_interval: log.retry_interval,
     };
-    let response: GetLogResponse = send_tracked(
-        csms,
-        station,
-        TrackedKind::GetLog,
-        request_id,
-        &request,
-        by,
-        |r| {
-            (
-                r.status.as_str().to_string(),
-                r.status == LogStatusEnumType::Rejected,
-            )
-        },
-    )
+    let response: GetLogResponse = send_tracked(csms, station, allocated, &request, by, |r| {
+        (
+            r.status.as_str().to_string(),
+            r.status == LogStatusEnumType::Rejected,
+        )
+    })
     .await?;
     if response.status == LogStatusEnumType::AcceptedCanceled && !running.is_empty() {
         tracing::info!(%station, request_id, canceled = ?running,
@@ -144,10 +135,8 @@ pub async fn get_monitoring_report(
     by: &Requester,
 ) -> Result<Sent<GenericDeviceModelStatusEnumType>, OpError> {
     csms.registered(station).await?;
-    let request_id = csms
-        .store()
-        .next_tracked_request_id(station, TrackedKind::GetMonitoringReport)
-        .await?;
+    let allocated = tracked::allocate(csms, station, TrackedKind::GetMonitoringReport).await?;
+    let request_id = allocated.id;
     let request = GetMonitoringReportRequest {
         custom_data: None,
         component_variable: (!query.component_variables.is_empty())
@@ -155,20 +144,12 @@ pub async fn get_monitoring_report(
         request_id,
         monitoring_criteria: (!query.criteria.is_empty()).then_some(query.criteria),
     };
-    let response = send_tracked(
-        csms,
-        station,
-        TrackedKind::GetMonitoringReport,
-        request_id,
-        &request,
-        by,
-        |r| {
-            (
-                r.status.as_str().to_string(),
-                r.status != GenericDeviceModelStatusEnumType::Accepted,
-            )
-        },
-    )
+    let response = send_tracked(csms, station, allocated, &request, by, |r| {
+        (
+            r.status.as_str().to_string(),
+            r.status != GenericDeviceModelStatusEnumType::Accepted,
+        )
+    })
     .await?;
     Ok(Sent {
         request_id,
@@ -338,10 +319,8 @@ pub async fn customer_information(
             "ask for a report, a clear, or both (report: true and/or clear: true)",
         ));
     }
-    let request_id = csms
-        .store()
-        .next_tracked_request_id(station, TrackedKind::CustomerInformation)
-        .await?;
+    let allocated = tracked::allocate(csms, station, TrackedKind::CustomerInformation).await?;
+    let request_id = allocated.id;
     let (id_token, customer_identifier, customer_certificate) = match customer {
         Customer::IdToken(t) => (Some(t), None, None),
         Customer::Identifier(c) => (None, Some(c), None),
@@ -356,19 +335,11 @@ pub async fn customer_information(
         clear,
         customer_identifier,
     };
-    let response = send_tracked(
-        csms,
-        station,
-        TrackedKind::CustomerInformation,
-        request_id,
-        &request,
-        by,
-        |r| {
-            // Without a report, nothing follows the answer.
-            let accepted = r.status == CustomerInformationStatusEnumType::Accepted;
-            (r.status.as_str().to_string(), !(accepted && report))
-        },
-    )
+    let response = send_tracked(csms, station, allocated, &request, by, |r| {
+        // Without a report, nothing follows the answer.
+        let accepted = r.status == CustomerInformationStatusEnumType::Accepted;
+        (r.status.as_str().to_string(), !(accepted && report))
+    })
     .await?;
     Ok(Sent {
         request_id,

@@ -28,8 +28,8 @@ use unicharge_ocpp::v201::{
 use unicharge_store::{TrackedKind, TrackedPart, Write};
 
 use crate::request::{OpError, Requester};
-use crate::tracked::send_tracked;
 pub use crate::tracked::Sent;
+use crate::tracked::{self, send_tracked};
 use crate::Csms;
 
 /// What to install (L01). The signing certificate comes from the configuration.
@@ -119,9 +119,8 @@ pub async fn update_firmware(
         ));
     }
     let store = csms.store();
-    let request_id = store
-        .next_tracked_request_id(station, TrackedKind::UpdateFirmware)
-        .await?;
+    let allocated = tracked::allocate(csms, station, TrackedKind::UpdateFirmware).await?;
+    let request_id = allocated.id;
     if let Some((file, files)) = &served {
         update.location = files.firmware_url(&file.sha256, station.as_str(), request_id)?;
     }
@@ -146,23 +145,16 @@ pub async fn update_firmware(
             signature: update.signature,
         },
     };
-    let response: UpdateFirmwareResponse = send_tracked(
-        csms,
-        station,
-        TrackedKind::UpdateFirmware,
-        request_id,
-        &request,
-        by,
-        |r| {
+    let response: UpdateFirmwareResponse =
+        send_tracked(csms, station, allocated, &request, by, |r| {
             let accepted = matches!(
                 r.status,
                 UpdateFirmwareStatusEnumType::Accepted
                     | UpdateFirmwareStatusEnumType::AcceptedCanceled
             );
             (r.status.as_str().to_string(), !accepted)
-        },
-    )
-    .await?;
+        })
+        .await?;
     if response.status == UpdateFirmwareStatusEnumType::AcceptedCanceled && !running.is_empty() {
         // L01.FR.24: the station cancelled the update that ran; it sends nothing more for it.
         let now = Utc::now();
@@ -277,10 +269,8 @@ pub async fn publish_firmware(
 ) -> Result<Sent<String>, OpError> {
     csms.registered(station).await?;
     check_md5(&publication.checksum)?;
-    let request_id = csms
-        .store()
-        .next_tracked_request_id(station, TrackedKind::PublishFirmware)
-        .await?;
+    let allocated = tracked::allocate(csms, station, TrackedKind::PublishFirmware).await?;
+    let request_id = allocated.id;
     let request = PublishFirmwareRequest {
         custom_data: None,
         location: publication.location,
@@ -289,20 +279,13 @@ pub async fn publish_firmware(
         request_id,
         retry_interval: publication.retry_interval,
     };
-    let response: PublishFirmwareResponse = send_tracked(
-        csms,
-        station,
-        TrackedKind::PublishFirmware,
-        request_id,
-        &request,
-        by,
-        |r| {
+    let response: PublishFirmwareResponse =
+        send_tracked(csms, station, allocated, &request, by, |r| {
             let status = r.status.as_str().to_string();
             let complete = status != "Accepted";
             (status, complete)
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok(Sent {
         request_id,
         status: response.status.as_str().to_string(),

@@ -10,14 +10,11 @@
 //! Versions strictly increase: a new list gets `max(stored version, station's version) + 1`.
 //! Before the first update to a station whose list version the CSMS does not know, it asks
 //! (GetLocalListVersion), so the first version sent is above whatever the station holds.
-//! Operations on one station's list run one at a time in the whole cluster ([`take_turn`]: a
-//! lock on this node, a lease across nodes), and the list is stored
+//! Operations on one station's list run one at a time in the whole cluster
+//! ([`crate::station_turn`]: a lock on this node, a lease across nodes), and the list is stored
 //! (durably) before it is sent. When the station answers `VersionMismatch` or `Failed`, the CSMS
 //! resends the whole stored list once as a Full update with the next version, so the station
 //! ends up with exactly what the CSMS believes it holds.
-
-use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::Utc;
 use unicharge_core::StationId;
@@ -28,61 +25,8 @@ use unicharge_ocpp::v201::{
 
 use crate::authorization::{describe, CacheExpiry};
 use crate::request::{check_request, OpError, Requester};
+use crate::station_turn::{self, Work};
 use crate::Csms;
-
-/// One lock per station: local-list operations on a station run one after the other on this
-/// node, so that two concurrent requests cannot pick the same version (across nodes, see
-/// [`take_turn`]).
-#[derive(Clone, Default)]
-pub struct StationLocks(Arc<std::sync::Mutex<HashMap<StationId, Arc<tokio::sync::Mutex<()>>>>>);
-
-impl StationLocks {
-    async fn lock(&self, station: &StationId) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .entry(station.clone())
-            .or_default()
-            .clone();
-        lock.lock_owned().await
-    }
-}
-
-/// The right to change one station's list: this node's lock and the station's cluster lease.
-///
-/// Versions are read from the shared store, incremented and sent; two nodes doing that at once
-/// (an operator on node 1, an OCPI push on node 2) would both send the same next version. The
-/// lease `local-list.<station>` keeps them one after the other in the whole cluster; a node
-/// that is alone always gets it at once.
-struct Turn {
-    _local: tokio::sync::OwnedMutexGuard<()>,
-    _cluster: crate::cluster::Lease,
-}
-
-/// Wait for [`Turn`]: refused (`local_list_busy`) when another node has held the station's
-/// lease for longer than four call timeouts, i.e. is stuck rather than busy.
-async fn take_turn(csms: &Csms, station: &StationId) -> Result<Turn, OpError> {
-    let local = csms.shared().local_list_locks.lock(station).await;
-    let patience = csms.config().call_timeout * 4;
-    let Some(lease) = csms
-        .lease_waiting(&format!("local-list.{station}"), patience)
-        .await
-    else {
-        return Err(OpError::Contended {
-            code: "local_list_busy",
-            message: format!(
-                "another node has been updating the local list of station {station} for over \
-                 {}s; retry later",
-                patience.as_secs()
-            ),
-        });
-    };
-    Ok(Turn {
-        _local: local,
-        _cluster: lease,
-    })
-}
 
 /// An entry of a list: a token by value and type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +77,7 @@ pub async fn send_full(
     csms.registered(station).await?;
     let entries = dedup(entries);
     let items = authorization_data(csms, &entries).await?;
-    let _turn = take_turn(csms, station).await?;
+    let _turn = station_turn::take(csms, Work::LocalList, station).await?;
     require_connected(csms, station)?;
     let stored = known_versions(csms, station, by).await?;
     let version = next_version(stored.version, stored.station_version);
@@ -167,7 +111,7 @@ pub async fn send_differential(
         id_token: e.id_token_type(),
         id_token_info: None,
     }));
-    let _turn = take_turn(csms, station).await?;
+    let _turn = station_turn::take(csms, Work::LocalList, station).await?;
     require_connected(csms, station)?;
     let stored = known_versions(csms, station, by).await?;
     let version = next_version(stored.version, stored.station_version);
@@ -193,7 +137,7 @@ pub async fn send_differential(
 /// Ask the station which version of the list it holds (D02); the answer is kept.
 pub async fn get_version(csms: &Csms, station: &StationId, by: &Requester) -> Result<i64, OpError> {
     csms.registered(station).await?;
-    let _turn = take_turn(csms, station).await?;
+    let _turn = station_turn::take(csms, Work::LocalList, station).await?;
     ask_version(csms, station, by).await
 }
 

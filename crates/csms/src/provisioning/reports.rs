@@ -11,6 +11,7 @@ use unicharge_ocpp::v201::{
 use unicharge_store::ReportRecord;
 
 use crate::request::{check_request, OpError, Requester};
+use crate::station_turn::{self, Turn, Work};
 use crate::Csms;
 
 /// What to report on.
@@ -41,6 +42,8 @@ pub async fn request(
     by: &Requester,
 ) -> Result<ReportRequested, OpError> {
     csms.registered(station).await?;
+    // The id is picked and recorded under the station's turn (two requests never share it).
+    let ids = station_turn::take(csms, Work::RequestId, station).await?;
     let request_id = csms.store().next_report_request_id(station).await?;
     let status = match what {
         ReportRequest::Base(report_base) => {
@@ -49,7 +52,7 @@ pub async fn request(
                 request_id,
                 report_base,
             };
-            keep(csms, station, request_id, &request).await?;
+            keep(csms, station, request_id, &request, ids).await?;
             csms.request(station, &request, by).await?.status.as_str()
         }
         ReportRequest::Custom {
@@ -62,7 +65,7 @@ pub async fn request(
                 request_id,
                 component_criteria,
             };
-            keep(csms, station, request_id, &request).await?;
+            keep(csms, station, request_id, &request, ids).await?;
             csms.request(station, &request, by).await?.status.as_str()
         }
     }
@@ -74,12 +77,14 @@ pub async fn request(
 }
 
 /// Check the request and keep it before it leaves: the NotifyReport parts may overtake the
-/// answer, and nothing is kept for a request that could not be sent.
+/// answer, and nothing is kept for a request that could not be sent. Recorded, its id is
+/// taken: the station's turn (`ids`) ends.
 async fn keep<R: OcppRequest>(
     csms: &Csms,
     station: &StationId,
     request_id: i64,
     request: &R,
+    ids: Turn,
 ) -> Result<(), OpError> {
     let payload = serde_json::to_value(request).map_err(|e| OpError::Store(e.to_string()))?;
     check_request(R::ACTION.as_str(), &payload)?;
@@ -93,5 +98,6 @@ async fn keep<R: OcppRequest>(
             requested_at: Utc::now(),
         })
         .await?;
+    drop(ids);
     Ok(())
 }

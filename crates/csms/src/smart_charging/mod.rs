@@ -39,6 +39,7 @@ use unicharge_ocpp::v201::{
 use unicharge_store::{ChargingProfileRecord, ChargingProfileReport, CompositeScheduleRecord};
 
 use crate::request::{check_request, OpError, Requester};
+use crate::station_turn::{self, Work};
 use crate::Csms;
 use validation::{Broken, StationLimits, StationView};
 
@@ -314,6 +315,8 @@ pub async fn get_charging_profiles(
 ) -> Result<ProfilesRequested, OpError> {
     csms.registered(station).await?;
     let store = csms.store();
+    // The id is picked and recorded under the station's turn (two requests never share it).
+    let ids = station_turn::take(csms, Work::RequestId, station).await?;
     let request_id = store.next_charging_profile_request_id(station).await?;
     let request = GetChargingProfilesRequest {
         custom_data: None,
@@ -336,6 +339,7 @@ pub async fn get_charging_profiles(
             requested_at: Utc::now(),
         })
         .await?;
+    drop(ids);
     let response = csms.request(station, &request, by).await?;
     let status = response.status.as_str().to_string();
     store

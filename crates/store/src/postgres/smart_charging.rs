@@ -329,11 +329,11 @@ impl PgStore {
     }
 
     /// [`crate::Store::next_charging_profile_request_id`]: one past the station's highest, in
-    /// one statement. The id is not reserved until the report is created (the schema has no
-    /// counter to take it from, and migrations are not added here): two nodes asking at the
-    /// same instant for the same station may get the same id, and then the report's primary
-    /// key refuses the second [`PgStore::create_charging_profile_report`] — an error, never
-    /// two requests sharing one report. SQLite hands out ids the same way.
+    /// one statement. The id is not reserved here: the CSMS picks it and creates the report
+    /// under the station's turn (`unicharge_csms::station_turn`, a cluster lease), so two nodes
+    /// never pick at once; were they to, the report's primary key would refuse the second
+    /// [`PgStore::create_charging_profile_report`] — an error, never two requests sharing one
+    /// report. SQLite hands out ids the same way.
     pub async fn next_charging_profile_request_id(&self, station: &StationId) -> Result<i64> {
         let next: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(request_id), 0) + 1 FROM charging_profile_reports

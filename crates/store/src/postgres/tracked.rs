@@ -138,9 +138,10 @@ impl PgStore {
         Ok(n > 0)
     }
 
-    /// One more than the highest requestId used. Two nodes asking at once may get the same
-    /// number; the primary key then refuses the second `create_tracked_request`, so a request
-    /// is never recorded twice under one id (the operator retries).
+    /// One more than the highest requestId used. The CSMS asks and records the request under
+    /// the station's turn (`unicharge_csms::station_turn`, a cluster lease), so two nodes never
+    /// ask at once; were they to, the primary key would refuse the second
+    /// `create_tracked_request`: a request is never recorded twice under one id.
     pub async fn next_tracked_request_id(
         &self,
         station: &StationId,
