@@ -378,18 +378,23 @@ pub async fn run(csms: Csms, mut facts: broadcast::Receiver<Fact>) {
             }
             None => tracing::debug!("firmware campaigns: another node is stepping them"),
         }
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = csms.shared().campaigns.0.notified() => {}
-            fact = facts.recv() => match fact {
-                Ok(Fact::FirmwareStatus { .. })
-                | Ok(Fact::StationConnected { .. })
-                | Ok(Fact::StationDisconnected { .. })
-                | Ok(Fact::StationBooted { .. })
-                | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Ok(_) => continue,
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
+        // Wait for a reason to step again: the tick, a change, or a fact that can move a
+        // campaign. Every other fact (most are transaction events and meter values) is passed
+        // over here, without reading the campaigns again.
+        loop {
+            tokio::select! {
+                _ = every.tick() => break,
+                _ = csms.shared().campaigns.0.notified() => break,
+                fact = facts.recv() => match fact {
+                    Ok(Fact::FirmwareStatus { .. })
+                    | Ok(Fact::StationConnected { .. })
+                    | Ok(Fact::StationDisconnected { .. })
+                    | Ok(Fact::StationBooted { .. })
+                    | Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+            }
         }
     }
 }
