@@ -342,7 +342,7 @@ struct Pair {
 impl Pair {
     async fn start(test: &str, station: &'static str) -> Option<Pair> {
         let nats = nats_url(test)?;
-        let store = common::shared_postgres_store(test)?;
+        let store = common::shared_postgres_store(&format!("shared_{}", station.to_lowercase()))?;
         let ns = format!("{}{}", station.to_lowercase(), std::process::id());
         let a = node(
             "a",
