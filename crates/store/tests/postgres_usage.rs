@@ -1013,3 +1013,53 @@ async fn rfc4006_rfc6733_two_nodes_at_once_neither_lose_nor_double_count() {
         50
     );
 }
+
+/// Tariffs are read by every TransactionEvent, so a node keeps them for
+/// `StoreConfig::tariff_cache_ttl`: its own changes show at once, another node's once the time
+/// is up (here: never within the test for the node with a long time, at once for a node with
+/// none).
+#[tokio::test]
+async fn tariffs_are_cached_per_node_for_their_time_and_follow_own_changes() {
+    let Some(schema) = TestSchema::create("tariff_cache").await else {
+        return;
+    };
+    let open = |ttl: std::time::Duration| {
+        PgStore::open_with(
+            schema.options(),
+            StoreConfig {
+                tariff_cache_ttl: ttl,
+                ..StoreConfig::default()
+            },
+        )
+    };
+    let a = open(std::time::Duration::from_secs(3600)).await.unwrap();
+    let b = open(std::time::Duration::ZERO).await.unwrap();
+    let ids = |tariffs: Vec<Tariff>| tariffs.into_iter().map(|t| t.id).collect::<Vec<_>>();
+
+    a.put_tariff(&tariff("T1", "0.30")).await.unwrap();
+    assert_eq!(ids(a.tariffs().await.unwrap()), ["T1"], "its own change");
+    b.put_tariff(&tariff("T2", "0.40")).await.unwrap();
+    assert_eq!(ids(b.tariffs().await.unwrap()), ["T1", "T2"], "no cache");
+    assert_eq!(
+        ids(a.tariffs().await.unwrap()),
+        ["T1"],
+        "another node's change is not seen before the time is up"
+    );
+    let assigned = a
+        .add_tariff_assignment(&TariffAssignment {
+            tariff_id: "T2".into(),
+            scope: TariffScope::Default,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(a.tariffs().await.unwrap()),
+        ["T1", "T2"],
+        "its own change reads everything again"
+    );
+    assert_eq!(a.tariff_assignments().await.unwrap()[0].0, assigned);
+    assert!(b.delete_tariff("T1").await.unwrap());
+    assert!(a.delete_tariff_assignment(assigned).await.unwrap());
+    assert_eq!(ids(a.tariffs().await.unwrap()), ["T2"]);
+    assert!(a.tariff_assignments().await.unwrap().is_empty());
+}

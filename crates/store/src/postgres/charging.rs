@@ -4,6 +4,9 @@
 //! kept as their exact text, never as floats, and a record or tariff is stored as its JSON
 //! (`data`), so both engines return the same values.
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use chrono::Utc;
 use sqlx::{PgConnection, PgPool};
 use unicharge_core::charge_record::ChargeRecord;
@@ -162,6 +165,7 @@ impl PgStore {
 
     /// [`crate::Store::put_tariff`]: create or replace (by id).
     pub async fn put_tariff(&self, tariff: &Tariff) -> Result<()> {
+        let _changed = self.tariffs.changing();
         sqlx::query(
             "INSERT INTO tariffs (id, data, updated_at) VALUES ($1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
@@ -174,16 +178,59 @@ impl PgStore {
         Ok(())
     }
 
-    /// [`crate::Store::tariffs`], by id (read through: another node may have changed them).
+    /// [`crate::Store::tariffs`], by id, as read within [`TariffCache`]'s time.
     pub async fn tariffs(&self) -> Result<Vec<Tariff>> {
+        Ok(self.tariff_snapshot().await?.0.clone())
+    }
+
+    /// Tariffs and assignments from the cache, or read afresh (both at once) when it is older
+    /// than its time or this node changed them since.
+    async fn tariff_snapshot(&self) -> Result<TariffSnapshot> {
+        let cache = &self.tariffs;
+        let generation = {
+            let held = cache.held.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((read_at, snapshot)) = &held.snapshot {
+                if read_at.elapsed() < cache.ttl {
+                    return Ok(snapshot.clone());
+                }
+            }
+            held.generation
+        };
         let rows: Vec<String> = sqlx::query_scalar("SELECT data FROM tariffs ORDER BY id")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| json(r, "tariff")).collect()
+        let tariffs = rows
+            .iter()
+            .map(|r| json(r, "tariff"))
+            .collect::<Result<_>>()?;
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, tariff_id, scope FROM tariff_assignments ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        let assignments = rows
+            .into_iter()
+            .map(|(id, tariff_id, scope)| {
+                Ok((
+                    id,
+                    TariffAssignment {
+                        tariff_id,
+                        scope: json(&scope, "tariff scope")?,
+                    },
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let snapshot = Arc::new((tariffs, assignments));
+        let mut held = cache.held.lock().unwrap_or_else(|p| p.into_inner());
+        // Changed by this node while reading: what was read may predate the change.
+        if held.generation == generation && !cache.ttl.is_zero() {
+            held.snapshot = Some((Instant::now(), snapshot.clone()));
+        }
+        Ok(snapshot)
     }
 
     /// [`crate::Store::delete_tariff`]: its assignments go with it (`ON DELETE CASCADE`).
     pub async fn delete_tariff(&self, id: &str) -> Result<bool> {
+        let _changed = self.tariffs.changing();
         let deleted = sqlx::query("DELETE FROM tariffs WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
@@ -195,6 +242,7 @@ impl PgStore {
     /// [`crate::Store::add_tariff_assignment`]: the id is the identity column's, given by
     /// the INSERT itself (`RETURNING`), so two nodes never hand out the same one.
     pub async fn add_tariff_assignment(&self, assignment: &TariffAssignment) -> Result<i64> {
+        let _changed = self.tariffs.changing();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tariff_assignments (tariff_id, scope, created_at) VALUES ($1, $2, $3)
              RETURNING id",
@@ -207,33 +255,68 @@ impl PgStore {
         Ok(id)
     }
 
-    /// [`crate::Store::tariff_assignments`]: oldest first (later ones win ties).
+    /// [`crate::Store::tariff_assignments`]: oldest first (later ones win ties), as read within
+    /// [`TariffCache`]'s time.
     pub async fn tariff_assignments(&self) -> Result<Vec<(i64, TariffAssignment)>> {
-        let rows: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT id, tariff_id, scope FROM tariff_assignments ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
-        rows.into_iter()
-            .map(|(id, tariff_id, scope)| {
-                Ok((
-                    id,
-                    TariffAssignment {
-                        tariff_id,
-                        scope: json(&scope, "tariff scope")?,
-                    },
-                ))
-            })
-            .collect()
+        Ok(self.tariff_snapshot().await?.1.clone())
     }
 
     /// [`crate::Store::delete_tariff_assignment`].
     pub async fn delete_tariff_assignment(&self, id: i64) -> Result<bool> {
+        let _changed = self.tariffs.changing();
         let deleted = sqlx::query("DELETE FROM tariff_assignments WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await?
             .rows_affected();
         Ok(deleted > 0)
+    }
+}
+
+/// Tariffs and their assignments, as read together.
+type TariffSnapshot = Arc<(Vec<Tariff>, Vec<(i64, TariffAssignment)>)>;
+
+/// This node's tariffs as last read ([`crate::postgres::StoreConfig::tariff_cache_ttl`]).
+pub(crate) struct TariffCache {
+    ttl: Duration,
+    held: Mutex<Held>,
+}
+
+#[derive(Default)]
+struct Held {
+    snapshot: Option<(Instant, TariffSnapshot)>,
+    /// Counts this node's changes: a read that overlapped one is not kept.
+    generation: u64,
+}
+
+impl TariffCache {
+    pub(crate) fn new(ttl: Duration) -> Arc<Self> {
+        Arc::new(TariffCache {
+            ttl,
+            held: Mutex::new(Held::default()),
+        })
+    }
+
+    /// Forget the snapshot now and once more when the returned guard drops (the change is then
+    /// committed): a read between the two may have seen the old rows.
+    fn changing(self: &Arc<Self>) -> Changing {
+        self.forget();
+        Changing(self.clone())
+    }
+
+    fn forget(&self) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.snapshot = None;
+        held.generation += 1;
+    }
+}
+
+/// See [`TariffCache::changing`].
+struct Changing(Arc<TariffCache>);
+
+impl Drop for Changing {
+    fn drop(&mut self) {
+        self.0.forget();
     }
 }
 

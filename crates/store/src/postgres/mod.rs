@@ -137,6 +137,10 @@ pub struct StoreConfig {
     /// a claim delays those pushes by at most this much. The default, 10 minutes, outlasts the
     /// OCPI worker's default batch sent one by one at its worst (50 pushes × a 10 s timeout).
     pub ocpi_push_lease: Duration,
+    /// How long this node reuses the tariffs and their assignments it read (`charging.rs`):
+    /// every TransactionEvent prices with them, operators change them rarely. Its own changes
+    /// are seen at once; another node's within this time. Zero: read them every time.
+    pub tariff_cache_ttl: Duration,
 }
 
 impl Default for StoreConfig {
@@ -146,20 +150,24 @@ impl Default for StoreConfig {
             connections: 8,
             connect_timeout: Duration::from_secs(10),
             ocpi_push_lease: Duration::from_secs(600),
+            tariff_cache_ttl: Duration::from_secs(1),
         }
     }
 }
 
 /// The PostgreSQL store: a read pool and one group-commit writer (see [`writer`]).
 ///
-/// No caches, unlike SQLite's: several nodes write the same database, and a node's cache would
-/// miss the others' writes until committed facts on NATS invalidate it (ADR 0047).
+/// No caches, unlike SQLite's, with one exception: several nodes write the same database, and a
+/// node's cache would miss the others' writes (ADR 0047). The exception is the tariffs, read by
+/// every TransactionEvent and changed rarely: kept for [`StoreConfig::tariff_cache_ttl`], so
+/// another node's change is seen within that time.
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
     writer: mpsc::Sender<writer::Job>,
     stats: Arc<writer::Stats>,
     ocpi_push_lease: Duration,
+    tariffs: Arc<charging::TariffCache>,
 }
 
 impl PgStore {
@@ -185,6 +193,7 @@ impl PgStore {
             writer,
             stats,
             ocpi_push_lease: config.ocpi_push_lease,
+            tariffs: charging::TariffCache::new(config.tariff_cache_ttl),
         })
     }
 
