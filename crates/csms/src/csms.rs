@@ -162,6 +162,10 @@ impl Csms {
             Csms::from_shared(shared.clone()),
             shared.facts.subscribe(),
         )));
+        listeners.push(tokio::spawn(crate::smart_charging::site::follow_cluster(
+            Csms::from_shared(shared.clone()),
+            shared.cluster_facts.subscribe(),
+        )));
         // L01 rollout campaigns (resumes the ones a previous run left unfinished).
         listeners.push(tokio::spawn(crate::firmware::campaign::run(
             Csms::from_shared(shared.clone()),

@@ -51,6 +51,9 @@ pub struct SiteLoadState {
     groups: std::sync::Mutex<Option<Arc<Vec<SiteGroup>>>>,
     /// numberOfPhasesUsed per ongoing transaction, as the station last reported it.
     phases: std::sync::Mutex<HashMap<(StationId, String), i64>>,
+    /// The same from every node's facts ([`follow_cluster`]): a group's stations may be held
+    /// by several nodes, and the node that rebalances must know the phases of them all.
+    phases_anywhere: std::sync::Mutex<HashMap<(StationId, String), i64>>,
 }
 
 impl SiteLoadState {
@@ -65,11 +68,54 @@ impl SiteLoadState {
         known.insert(key, phases) != Some(phases)
     }
 
+    /// This node's own report first, else any node's.
     fn phases_used(&self, station: &StationId, transaction_id: &str) -> Option<i64> {
-        let known = self.phases.lock().unwrap_or_else(|e| e.into_inner());
-        known
-            .get(&(station.clone(), transaction_id.to_string()))
-            .copied()
+        let key = (station.clone(), transaction_id.to_string());
+        let own = self
+            .phases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .copied();
+        own.or_else(|| {
+            self.phases_anywhere
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&key)
+                .copied()
+        })
+    }
+
+    /// A fact of any node (this one's included): keep the phases it reports.
+    fn seen_anywhere(&self, fact: &Fact) {
+        let mut known = self
+            .phases_anywhere
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match fact {
+            Fact::TransactionStarted {
+                station,
+                transaction_id,
+                phases_used: Some(phases),
+                ..
+            }
+            | Fact::TransactionUpdated {
+                station,
+                transaction_id,
+                phases_used: Some(phases),
+                ..
+            } => {
+                known.insert((station.clone(), transaction_id.clone()), *phases);
+            }
+            Fact::TransactionEnded {
+                station,
+                transaction_id,
+                ..
+            } => {
+                known.remove(&(station.clone(), transaction_id.clone()));
+            }
+            _ => {}
+        }
     }
 
     fn transaction_ended(&self, station: &StationId, transaction_id: &str) {
@@ -494,6 +540,23 @@ async fn rebalance_all(csms: &Csms) {
     }
 }
 
+/// Follows the facts of every node for the phases their transactions use (see
+/// [`SiteLoadState::phases_used`]); the rebalancing itself reacts to this node's facts only.
+pub(crate) async fn follow_cluster(csms: Csms, mut facts: tokio::sync::broadcast::Receiver<Fact>) {
+    loop {
+        match facts.recv().await {
+            Ok(fact) => csms.shared().site_load.seen_anywhere(&fact),
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "site manager missed cluster facts; phases may be stale"
+                );
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
 /// The site manager: reacts to transactions starting and ending at member stations. Started
 /// with the CSMS; `facts` is subscribed before the CSMS accepts connections.
 pub(crate) async fn run(csms: Csms, mut facts: tokio::sync::broadcast::Receiver<Fact>) {
@@ -544,5 +607,48 @@ pub(crate) async fn run(csms: Csms, mut facts: tokio::sync::broadcast::Receiver<
         for group in groups_of(&csms, &station).await {
             rebalance_logged(&csms, &group, reason).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started(station: &str, tx: &str, phases: Option<i64>) -> Fact {
+        Fact::TransactionStarted {
+            station: StationId::new(station).unwrap(),
+            transaction_id: tx.into(),
+            evse_id: Some(1),
+            id_token: None,
+            phases_used: phases,
+        }
+    }
+
+    #[test]
+    fn phases_reported_on_another_node_are_used_until_this_node_knows_better() {
+        let state = SiteLoadState::default();
+        let (b1, tx) = (StationId::new("B1").unwrap(), "TX-1");
+        assert_eq!(state.phases_used(&b1, tx), None);
+        state.seen_anywhere(&started("B1", tx, Some(1)));
+        assert_eq!(
+            state.phases_used(&b1, tx),
+            Some(1),
+            "from the cluster's facts"
+        );
+        state.seen_anywhere(&started("B1", "TX-2", None));
+        assert_eq!(state.phases_used(&b1, "TX-2"), None, "nothing reported");
+        assert!(state.phases_reported(&b1, tx, 3));
+        assert_eq!(
+            state.phases_used(&b1, tx),
+            Some(3),
+            "this node's own report wins"
+        );
+        state.transaction_ended(&b1, tx);
+        state.seen_anywhere(&Fact::TransactionEnded {
+            station: b1.clone(),
+            transaction_id: tx.into(),
+            stopped_reason: None,
+        });
+        assert_eq!(state.phases_used(&b1, tx), None, "forgotten when it ends");
     }
 }
