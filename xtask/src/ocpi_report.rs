@@ -149,7 +149,10 @@ const NOT_COVERED: &[(&str, &str)] = &[
         "B7.2",
         "ChargingProfiles Receiver built; its test did not run",
     ),
-    ("B7.4", "location energy reports not built"),
+    (
+        "B7.4",
+        "location energy extension built; its test did not run",
+    ),
     ("B8.5", "signed payloads extension not built"),
     ("B9.1", "loyalty: not in any OCPI module"),
 ];

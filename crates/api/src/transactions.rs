@@ -344,6 +344,7 @@ pub async fn get_transaction(
         transaction_id: Some(transaction_id.clone()),
         evse_id: None,
         limit: 0,
+        until: None,
     };
     let samples = state.store.meter_values(&station, &filter).await?;
     let charge_record = state
@@ -411,6 +412,7 @@ pub async fn meter_values(
         transaction_id: query.transaction_id,
         evse_id: query.evse_id,
         limit: query.limit.unwrap_or(1000).clamp(1, 10_000),
+        until: None,
     };
     let rows = state.store.meter_values(&station, &filter).await?;
     Ok(Json(MeterValueList {

@@ -6,15 +6,15 @@
 //! (NSP), National Access Point (NAP), data aggregator (OTHER) or Smart Charging Service
 //! Provider (SCSP) gets the union of what its roles need:
 //!
-//! | role  | locations | tariffs            | sessions         | everything else |
-//! |-------|-----------|--------------------|------------------|-----------------|
-//! | NSP   | GET, push | GET, push (ad hoc) | —                | —               |
-//! | NAP   | GET, push | GET, push (ad hoc) | —                | —               |
-//! | OTHER | GET, push | —                  | GET, push, pseudonymised | —       |
-//! | SCSP  | GET, push | —                  | GET, push, pseudonymised | —       |
+//! | role  | locations | tariffs            | sessions         | location energy | everything else |
+//! |-------|-----------|--------------------|------------------|-----------------|-----------------|
+//! | NSP   | GET, push | GET, push (ad hoc) | —                | —               | —               |
+//! | NAP   | GET, push | GET, push (ad hoc) | —                | —               | —               |
+//! | OTHER | GET, push | —                  | GET, push, pseudonymised | GET     | —               |
+//! | SCSP  | GET, push | —                  | GET, push, pseudonymised | GET     | —               |
 //!
 //! Everything else (tokens, CDRs, commands, charging profiles, hub client info, charging
-//! preferences, the `x-unicharge-*` extensions) carries drivers' identities, money or control
+//! preferences, the other `x-unicharge-*` extensions) carries drivers' identities, money or control
 //! of stations, which no business use case gives these roles. [`guard`] refuses them before
 //! any handler runs (HTTP 403, OCPI 2000), so a module added later is closed to them until the
 //! table says otherwise.
@@ -123,6 +123,8 @@ impl Access {
             "locations" => self.locations,
             "tariffs" => self.tariffs,
             "sessions" => self.sessions != SessionFeed::None,
+            // Energy per location (B7.4): for the roles trusted with session data.
+            unicharge_ocpi::location_energy::MODULE_ID => self.sessions != SessionFeed::None,
             _ => false,
         }
     }

@@ -36,6 +36,7 @@ pub mod emsp;
 pub mod full_view;
 pub mod gdpr;
 pub mod hub_client_info;
+pub mod location_energy;
 pub mod locations;
 pub mod onboard;
 pub mod operator;
@@ -281,6 +282,10 @@ impl Ocpi {
             .route(
                 "/{version}/cpo/x-unicharge-gdpr/{country_code}/{party_id}/{token_uid}",
                 get(gdpr::get).delete(gdpr::delete),
+            )
+            .route(
+                "/{version}/cpo/x-unicharge-locationenergy",
+                get(location_energy::list),
             )
             .route(
                 "/{version}/cpo/x-unicharge-cdrverdicts/{cdr_id}",

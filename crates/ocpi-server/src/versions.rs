@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use unicharge_ocpi::cdr_verdicts::MODULE_ID as CDR_VERDICTS;
 use unicharge_ocpi::driver_messages::MODULE_ID;
 use unicharge_ocpi::gdpr::MODULE_ID as GDPR;
+use unicharge_ocpi::location_energy::MODULE_ID as LOCATION_ENERGY;
 use unicharge_ocpi::session_limits::MODULE_ID as SESSION_LIMITS;
 use unicharge_ocpi::types::Role;
 use unicharge_ocpi::versions::{Endpoint, InterfaceRole, ModuleId, VersionDetails, VersionInfo};
@@ -78,6 +79,12 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
                 ModuleId::Other(CDR_VERDICTS.into()),
                 InterfaceRole::Receiver,
                 &format!("cpo/{CDR_VERDICTS}"),
+            ),
+            // Extension (B7.4): energy per location and interval, for grid operators.
+            e(
+                ModuleId::Other(LOCATION_ENERGY.into()),
+                InterfaceRole::Sender,
+                &format!("cpo/{LOCATION_ENERGY}"),
             ),
             // Extension (B4.2, B2.4): the MSP's limits on a session, its driver's tariff.
             e(

@@ -7,8 +7,8 @@
 //! * One module per OCPI module, named as the spec names it, holding its typed objects:
 //!   [`versions`], [`credentials`], [`locations`], [`tariffs`], [`sessions`], [`cdrs`], [`tokens`],
 //!   [`commands`], [`charging_profiles`], [`hub_client_info`]; shared classes in [`types`].
-//! * [`driver_messages`], [`gdpr`], [`cdr_verdicts`]: unicharge extension modules (B4.4 / B4.5,
-//!   B3.4, B5.2 of the OCPI 3.0 use cases).
+//! * [`driver_messages`], [`gdpr`], [`cdr_verdicts`], [`location_energy`]: unicharge extension
+//!   modules (B4.4 / B4.5, B3.4, B5.2, B7.4 of the OCPI 3.0 use cases).
 //! * [`patch`]: applying a PATCH body to a stored object; [`raw`]: the same on stored JSON text.
 //!
 //! ## Versions
@@ -37,6 +37,7 @@ pub mod credentials;
 pub mod driver_messages;
 pub mod gdpr;
 pub mod hub_client_info;
+pub mod location_energy;
 pub mod locations;
 pub mod number;
 pub mod patch;

@@ -374,6 +374,7 @@ async fn kill_9_during_transaction_load_loses_no_acknowledged_event() {
                         transaction_id: Some(tx.clone()),
                         evse_id: None,
                         limit: 10_000,
+                        until: None,
                     },
                 )
                 .await

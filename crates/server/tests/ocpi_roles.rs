@@ -244,7 +244,13 @@ async fn location_information(role: &str, party_id: &str, version: &str) {
     listed.sort();
     listed.dedup();
     let expected: &[&str] = if role == "OTHER" {
-        &["credentials", "locations", "sessions"]
+        // B7.4's energy per location goes with the session feed.
+        &[
+            "credentials",
+            "locations",
+            "sessions",
+            "x-unicharge-locationenergy",
+        ]
     } else {
         &["credentials", "locations", "tariffs"]
     };
@@ -644,4 +650,96 @@ async fn b1_5_location_sharing_refused_is_not_listed_nor_pushed() {
     assert_eq!(back.body["evses"][0]["status"], "AVAILABLE");
     let (code, _) = get(&nsp, "locations", "/LOC1").await;
     assert_eq!(code, 200);
+}
+
+/// B7.4: a grid operator (role OTHER) reads the energy used at each location per quarter hour
+/// (the `x-unicharge-locationenergy` extension). LOC1's station charges 10,000 → 14,000 Wh
+/// over 20 minutes and → 15,500 Wh 10 minutes later: the first quarter gets 3.000 kWh, the
+/// second 1.000 + 1.500 = 2.500 kWh, the third 0.000 — every quarter is reported, LOC2 (nothing
+/// charged) with zeros. Pagination is OCPI's; an NSP may not read it (403 / 2000).
+#[tokio::test]
+async fn b7_4_grid_operator_receives_location_energy_per_quarter_hour() {
+    let (csms, operator) = cpo().await;
+    let (dso, _) = partner(&operator, "OTHER", "DSO", "2.2.1").await;
+    let mut station = boot(&csms, CP1).await;
+    // On a quarter hour, two hours ago.
+    let now = Utc::now().timestamp();
+    let t0 = chrono::DateTime::from_timestamp(now - now.rem_euclid(900) - 7200, 0).unwrap();
+    let minutes = |m: i64| t0 + chrono::Duration::minutes(m);
+    start(&mut station, "TX-GRID-1", t0).await;
+    meter(&mut station, "TX-GRID-1", 1, minutes(20), 14_000).await;
+    meter(&mut station, "TX-GRID-1", 2, minutes(30), 15_500).await;
+
+    let window = format!(
+        "?date_from={}&date_to={}",
+        t0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        minutes(45).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let module = "x-unicharge-locationenergy";
+    let (code, answer) = get(&dso, module, &window).await;
+    assert_eq!(
+        (code, answer["status_code"].as_i64()),
+        (200, Some(1000)),
+        "{answer}"
+    );
+    let reports = answer["data"].as_array().unwrap();
+    // Numbers as the client reads them (exactly representable here: 3, 2.5, 0).
+    let seen: Vec<(String, String, f64, i64)> = reports
+        .iter()
+        .map(|r| {
+            (
+                r["location_id"].as_str().unwrap().to_string(),
+                r["period_start"].as_str().unwrap().to_string(),
+                r["energy_kwh"].as_f64().unwrap(),
+                r["meters_active"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let quarter = |m: i64| minutes(m).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(
+        seen,
+        [
+            ("LOC1".into(), quarter(0), 3.0, 1),
+            ("LOC1".into(), quarter(15), 2.5, 1),
+            ("LOC1".into(), quarter(30), 0.0, 0),
+            ("LOC2".into(), quarter(0), 0.0, 0),
+            ("LOC2".into(), quarter(15), 0.0, 0),
+            ("LOC2".into(), quarter(30), 0.0, 0),
+        ],
+        "{answer}"
+    );
+    assert_eq!(reports[0]["period_end"], quarter(15).as_str());
+    assert_eq!(reports[0]["source"], "COMBINED_METERS");
+    assert_eq!(reports[0]["country_code"], "NL");
+    assert_eq!(reports[0]["party_id"], "UNI");
+
+    // Paged as every OCPI list: two at a time, the total and the next page's link.
+    let url = format!("{}{window}&limit=2&offset=2", dso.endpoint(module));
+    let (code, headers, page) = dso.call(Method::GET, &url, None).await;
+    assert_eq!(code, 200, "{page}");
+    assert_eq!(headers["x-total-count"], "6");
+    assert_eq!(page["data"][0]["period_start"], quarter(30).as_str());
+    assert!(
+        headers["link"].to_str().unwrap().contains("offset=4"),
+        "{headers:?}"
+    );
+
+    // A bad interval is the client's error (2001, as every invalid parameter), not an empty
+    // answer.
+    let (code, bad) = get(&dso, module, &format!("{window}&interval=7")).await;
+    assert_eq!(
+        (code, bad["status_code"].as_i64()),
+        (200, Some(2001)),
+        "{bad}"
+    );
+    assert!(bad["data"].is_null(), "{bad}");
+
+    // An NSP reads locations, not their energy.
+    let (nsp, _) = partner(&operator, "NSP", "NAV", "2.2.1").await;
+    let (code, refused) = get(&nsp, module, &window).await;
+    assert_eq!(
+        (code, refused["status_code"].as_i64()),
+        (403, Some(2000)),
+        "{refused}"
+    );
 }

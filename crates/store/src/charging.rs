@@ -75,6 +75,8 @@ pub struct MeterValueFilter {
     pub evse_id: Option<i64>,
     /// At most this many (the latest); 0 means the default of 1000.
     pub limit: u32,
+    /// Only samples taken at or before this time (the latest `limit` of those).
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// The local authorization list the CSMS keeps for a station (D01/D02).

@@ -35,6 +35,7 @@ async fn samples(store: &SqliteStore, id: &StationId, tx: &str) -> usize {
         transaction_id: Some(tx.into()),
         evse_id: None,
         limit: 0,
+        until: None,
     };
     store.meter_values(id, &filter).await.unwrap().len()
 }
@@ -75,6 +76,7 @@ async fn same_sample_in_two_transactions_is_kept_for_each_and_once_within_one() 
         transaction_id: None,
         evse_id: Some(1),
         limit: 0,
+        until: None,
     };
     assert_eq!(store.meter_values(&id, &all).await.unwrap().len(), 3);
 }

@@ -112,6 +112,7 @@ fn filters() -> Vec<MeterValueFilter> {
         transaction_id: tx.map(str::to_string),
         evse_id: evse,
         limit,
+        until: None,
     };
     vec![
         f(None, None, 0),
@@ -164,6 +165,7 @@ async fn j01_j02_meter_values_read_as_in_sqlite() {
         transaction_id: Some("TX1".into()),
         evse_id: None,
         limit: 0,
+        until: None,
     };
     let got = pg.meter_values(&id("CP1"), &tx1).await.unwrap();
     let seen: Vec<(&str, i64, Option<Decimal>, bool)> = got

@@ -176,6 +176,7 @@ async fn detail_page(state: &UiState, id: &str, transaction_id: &str) -> Result<
                 transaction_id: Some(transaction_id.to_string()),
                 evse_id: None,
                 limit: MAX_SAMPLES,
+                until: None,
             },
         )
         .await?;

@@ -158,6 +158,7 @@ async fn samples(csms: &TestCsms, tx: &TransactionRecord) -> Vec<MeterValueRecor
                 transaction_id: Some(tx.transaction_id.clone()),
                 evse_id: None,
                 limit: 0,
+                until: None,
             },
         )
         .await

@@ -250,6 +250,7 @@ async fn samples(csms: &TestCsms, transaction_id: Option<String>) -> Vec<MeterVa
                 transaction_id,
                 evse_id: None,
                 limit: 0,
+                until: None,
             },
         )
         .await

@@ -53,6 +53,7 @@ async fn samples(csms: &TestCsms, evse_id: Option<i64>) -> Vec<MeterValueRecord>
                 transaction_id: None,
                 evse_id,
                 limit: 0,
+                until: None,
             },
         )
         .await
@@ -69,6 +70,7 @@ async fn transaction_samples(csms: &TestCsms, tx: &TransactionRecord) -> Vec<Met
                 transaction_id: Some(tx.transaction_id.clone()),
                 evse_id: None,
                 limit: 0,
+                until: None,
             },
         )
         .await

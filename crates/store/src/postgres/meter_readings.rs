@@ -148,7 +148,8 @@ async fn went_backwards(
     Ok(false)
 }
 
-/// The latest `filter.limit` samples (default 1000) of a station, oldest first.
+/// The latest `filter.limit` samples (default 1000) of a station, up to `filter.until`, oldest
+/// first.
 pub(super) async fn meter_values(
     pool: &PgPool,
     station: &StationId,
@@ -164,6 +165,7 @@ pub(super) async fn meter_values(
         "SELECT * FROM (SELECT * FROM meter_readings
             WHERE station_id = $1 AND ($2::text IS NULL OR transaction_id = $2)
               AND ($3::bigint IS NULL OR evse_id = $3)
+              AND ($5::text IS NULL OR timestamp <= $5)
             ORDER BY timestamp DESC, id DESC LIMIT $4) latest
          ORDER BY timestamp, id",
     )
@@ -171,6 +173,7 @@ pub(super) async fn meter_values(
     .bind(&filter.transaction_id)
     .bind(filter.evse_id)
     .bind(i64::from(limit))
+    .bind(filter.until.as_ref().map(timestamp))
     .fetch_all(pool)
     .await?;
     let mut samples = Vec::new();

@@ -151,7 +151,8 @@ pub(super) const BILLING_ROWS: &str = "SELECT timestamp, samples FROM meter_read
 
 // --- reads (pool) ---
 
-/// The latest `filter.limit` samples (default 1000) of a station, oldest first.
+/// The latest `filter.limit` samples (default 1000) of a station, up to `filter.until`, oldest
+/// first.
 pub(super) async fn meter_values(
     pool: &SqlitePool,
     station: &StationId,
@@ -166,6 +167,7 @@ pub(super) async fn meter_values(
     let rows = sqlx::query(
         "SELECT * FROM (SELECT * FROM meter_readings
             WHERE station_id = ? AND (? IS NULL OR transaction_id = ?) AND (? IS NULL OR evse_id = ?)
+              AND (? IS NULL OR timestamp <= ?)
             ORDER BY timestamp DESC, id DESC LIMIT ?)
          ORDER BY timestamp, id",
     )
@@ -174,6 +176,8 @@ pub(super) async fn meter_values(
     .bind(&filter.transaction_id)
     .bind(filter.evse_id)
     .bind(filter.evse_id)
+    .bind(filter.until.as_ref().map(timestamp))
+    .bind(filter.until.as_ref().map(timestamp))
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await?;
