@@ -190,8 +190,6 @@ pub async fn list(
     let now = Utc::now();
     let window =
         Window::of(interval, query.dates.from, query.dates.to, now).map_err(Reply::invalid)?;
-    let parties = scope::visible_parties(&caller)?;
-    let sharing = crate::sharing::Sharing::load(&ocpi).await?;
     let filter = MeterValueFilter {
         transaction_id: None,
         evse_id: None,
@@ -199,12 +197,7 @@ pub async fn list(
         until: Some(window.end()),
     };
     let mut reports = Vec::new();
-    for row in locations::visible_rows(&ocpi, &parties).await? {
-        if !sharing.allows_row(caller.partner.id, &row)
-            || !locations::build(&ocpi, &row).await?.publish
-        {
-            continue;
-        }
+    for (row, _) in locations::shared_published(&ocpi, &caller).await? {
         let mut intervals = Intervals::new(&window);
         for station in &row.stations {
             let samples = ocpi

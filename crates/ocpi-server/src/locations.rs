@@ -251,6 +251,26 @@ pub async fn visible_rows(ocpi: &Ocpi, parties: &[Party]) -> Result<Vec<Location
         .collect())
 }
 
+/// The locations the caller may see: of its parties, shared with it (B1.5), published.
+pub async fn shared_published(
+    ocpi: &Ocpi,
+    caller: &crate::auth::Caller,
+) -> Result<Vec<(LocationRow, Location)>, Reply> {
+    let parties = scope::visible_parties(caller)?;
+    let sharing = crate::sharing::Sharing::load(ocpi).await?;
+    let mut out = Vec::new();
+    for row in visible_rows(ocpi, &parties).await? {
+        if !sharing.allows_row(caller.partner.id, &row) {
+            continue;
+        }
+        let location = build(ocpi, &row).await?;
+        if location.publish {
+            out.push((row, location));
+        }
+    }
+    Ok(out)
+}
+
 /// One visible published location by id, shared with the caller (B1.5), else 404 / 2003.
 async fn visible_location(
     ocpi: &Ocpi,
@@ -311,25 +331,20 @@ pub async fn list(
 ) -> Answer {
     let version = scope::version(&version)?;
     let query = list_query(&pairs)?;
-    let parties = scope::visible_parties(&caller)?;
-    let sharing = crate::sharing::Sharing::load(&ocpi).await?;
-    let mut items = Vec::new();
-    for row in visible_rows(&ocpi, &parties).await? {
-        if !sharing.allows_row(caller.partner.id, &row) {
-            continue;
-        }
-        let location = build(&ocpi, &row).await?;
-        if location.publish {
-            items.push((
+    let items = shared_published(&ocpi, &caller)
+        .await?
+        .into_iter()
+        .map(|(row, location)| {
+            (
                 location.last_updated,
                 format!(
                     "{}/{}/{}",
                     row.party.country_code, row.party.party_id, row.id
                 ),
                 location,
-            ));
-        }
-    }
+            )
+        })
+        .collect();
     let endpoint = format!("{}/{}/cpo/locations", ocpi.base_url(), version.as_str());
     Ok(page(items, &query, ocpi.settings().max_page, &endpoint))
 }
