@@ -738,48 +738,18 @@ async fn ocpp16_core_data_transfer() {
 /// (The figures are measured with a release build: docs/benchmarks.md.)
 #[tokio::test]
 async fn load_mix_with_half_the_stations_on_ocpp16() {
-    use unicharge_sim::load::{self, Endpoint, StationCredentials};
+    use unicharge_sim::load;
     const IDS: [&str; 4] = ["LOAD16-0", "LOAD16-1", "LOAD16-2", "LOAD16-3"];
     let (csms, api) = start(&IDS).await;
-    let plan = load::LoadPlan {
-        endpoint: Endpoint {
-            ws_url: Some(csms.ws_base()),
-            wss_url: None,
-            profile: 1,
-            ca: None,
-            cert_dir: None,
-            timeout: std::time::Duration::from_secs(10),
-        },
-        stations: IDS
-            .iter()
-            .map(|id| StationCredentials {
-                id: id.to_string(),
-                password: Some(common::PASSWORD.to_string()),
-            })
-            .collect(),
-        mix: load::Mix {
-            updates_per_session: 2,
-            meter_values_every: 1,
-            authorize_percent: 50,
-            ..load::Mix::default()
-        },
-        pace: load::Pace::ClosedLoop,
-        // Closed loop for as long as it takes the 4 stations to play a few sessions each.
-        duration: std::time::Duration::from_millis(1500),
-        connect_concurrency: 4,
-        progress: None,
-        ocpp16_percent: 50,
+    let mix = load::Mix {
+        updates_per_session: 2,
+        meter_values_every: 1,
+        authorize_percent: 50,
+        ..load::Mix::default()
     };
-    // The generator runs on one thread, as `unicharge-sim load` does.
-    let report = tokio::task::spawn_blocking(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(load::run(&plan))
-    })
-    .await
-    .unwrap();
+    // Closed loop for as long as it takes the 4 stations to play a few sessions each.
+    let report =
+        common::play_load(&csms, &IDS, mix, std::time::Duration::from_millis(1500), 50).await;
     assert_eq!(report.connected, 4, "{report:?}");
     assert!(report.errors.is_empty(), "{report:?}");
     for kind in [

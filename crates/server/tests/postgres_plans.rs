@@ -22,9 +22,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection, Row};
-use unicharge_sim::load::{self, Endpoint, StationCredentials};
+use unicharge_sim::load;
 
-use common::{StationSpec, TestCsms, PASSWORD};
+use common::{StationSpec, TestCsms};
 
 const STATIONS: usize = 20;
 /// A table is multiplied up to this many rows (and at most [`MAX_COPIES`] times).
@@ -53,46 +53,16 @@ async fn start(store: &str, app: &str) -> TestCsms {
     .await
 }
 
-/// Play the realistic mix on every station for `duration` (closed loop), on one thread as
-/// `unicharge-sim load` does; every message must be answered without error.
+/// Play the realistic mix on every station for `duration` (closed loop, half on 1.6J); every
+/// message must be answered without error.
 async fn play_mix(csms: &TestCsms, duration: Duration) {
-    let plan = load::LoadPlan {
-        endpoint: Endpoint {
-            ws_url: Some(csms.ws_base()),
-            wss_url: None,
-            profile: 1,
-            ca: None,
-            cert_dir: None,
-            timeout: Duration::from_secs(10),
-        },
-        stations: ids()
-            .into_iter()
-            .map(|id| StationCredentials {
-                id: id.to_string(),
-                password: Some(PASSWORD.to_string()),
-            })
-            .collect(),
-        mix: load::Mix {
-            updates_per_session: 3,
-            meter_values_every: 1,
-            authorize_percent: 50,
-            ..load::Mix::default()
-        },
-        pace: load::Pace::ClosedLoop,
-        duration,
-        connect_concurrency: STATIONS,
-        progress: None,
-        ocpp16_percent: 50,
+    let mix = load::Mix {
+        updates_per_session: 3,
+        meter_values_every: 1,
+        authorize_percent: 50,
+        ..load::Mix::default()
     };
-    let report = tokio::task::spawn_blocking(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(load::run(&plan))
-    })
-    .await
-    .unwrap();
+    let report = common::play_load(csms, &ids(), mix, duration, 50).await;
     assert_eq!(report.connected, STATIONS, "{report:?}");
     assert!(report.errors.is_empty(), "{report:?}");
 }

@@ -412,3 +412,47 @@ pub fn execute_in_store(dir: &std::path::Path, sql: &str, param: i64) -> u64 {
     let db = rusqlite::Connection::open(sqlite).unwrap();
     db.execute(sql, [param]).unwrap() as u64
 }
+
+/// Play the load generator's mix, closed loop for `duration`, on `stations` (the test's
+/// `PASSWORD`, profile 1) against `csms`, on one thread as `unicharge-sim load` does.
+pub async fn play_load(
+    csms: &TestCsms,
+    stations: &[&str],
+    mix: unicharge_sim::load::Mix,
+    duration: Duration,
+    ocpp16_percent: u32,
+) -> unicharge_sim::load::Report {
+    use unicharge_sim::load::{self, Endpoint, StationCredentials};
+    let plan = load::LoadPlan {
+        endpoint: Endpoint {
+            ws_url: Some(csms.ws_base()),
+            wss_url: None,
+            profile: 1,
+            ca: None,
+            cert_dir: None,
+            timeout: Duration::from_secs(10),
+        },
+        stations: stations
+            .iter()
+            .map(|id| StationCredentials {
+                id: id.to_string(),
+                password: Some(PASSWORD.to_string()),
+            })
+            .collect(),
+        mix,
+        pace: load::Pace::ClosedLoop,
+        duration,
+        connect_concurrency: stations.len(),
+        progress: None,
+        ocpp16_percent,
+    };
+    tokio::task::spawn_blocking(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(load::run(&plan))
+    })
+    .await
+    .unwrap()
+}
