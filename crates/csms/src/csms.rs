@@ -162,10 +162,6 @@ impl Csms {
             Csms::from_shared(shared.clone()),
             shared.facts.subscribe(),
         )));
-        listeners.push(tokio::spawn(crate::smart_charging::site::follow_cluster(
-            Csms::from_shared(shared.clone()),
-            shared.cluster_facts.subscribe(),
-        )));
         // L01 rollout campaigns (resumes the ones a previous run left unfinished).
         listeners.push(tokio::spawn(crate::firmware::campaign::run(
             Csms::from_shared(shared.clone()),
@@ -208,6 +204,8 @@ impl Csms {
 
     /// A fact another node committed (from the cluster's transport): to the cluster view only.
     pub fn publish_from_node(&self, fact: Fact) {
+        // The phases another node's station uses, for this node's site rebalances.
+        self.shared.site_load.seen_elsewhere(&fact);
         let _ = self.shared.cluster_facts.send(fact);
     }
 

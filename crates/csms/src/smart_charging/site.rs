@@ -51,9 +51,10 @@ pub struct SiteLoadState {
     groups: std::sync::Mutex<Option<Arc<Vec<SiteGroup>>>>,
     /// numberOfPhasesUsed per ongoing transaction, as the station last reported it.
     phases: std::sync::Mutex<HashMap<(StationId, String), i64>>,
-    /// The same from every node's facts ([`follow_cluster`]): a group's stations may be held
-    /// by several nodes, and the node that rebalances must know the phases of them all.
-    phases_anywhere: std::sync::Mutex<HashMap<(StationId, String), i64>>,
+    /// The same from other nodes' facts ([`SiteLoadState::seen_elsewhere`]): a group's
+    /// stations may be held by several nodes, and the node that rebalances must know the
+    /// phases of them all.
+    phases_elsewhere: std::sync::Mutex<HashMap<(StationId, String), i64>>,
 }
 
 impl SiteLoadState {
@@ -68,7 +69,7 @@ impl SiteLoadState {
         known.insert(key, phases) != Some(phases)
     }
 
-    /// This node's own report first, else any node's.
+    /// This node's own report first, else another node's.
     fn phases_used(&self, station: &StationId, transaction_id: &str) -> Option<i64> {
         let key = (station.clone(), transaction_id.to_string());
         let own = self
@@ -78,7 +79,7 @@ impl SiteLoadState {
             .get(&key)
             .copied();
         own.or_else(|| {
-            self.phases_anywhere
+            self.phases_elsewhere
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .get(&key)
@@ -86,10 +87,11 @@ impl SiteLoadState {
         })
     }
 
-    /// A fact of any node (this one's included): keep the phases it reports.
-    fn seen_anywhere(&self, fact: &Fact) {
+    /// A fact another node committed ([`crate::Csms::publish_from_node`]): keep the phases
+    /// its transactions use, forget them when they end.
+    pub(crate) fn seen_elsewhere(&self, fact: &Fact) {
         let mut known = self
-            .phases_anywhere
+            .phases_elsewhere
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         match fact {
@@ -540,23 +542,6 @@ async fn rebalance_all(csms: &Csms) {
     }
 }
 
-/// Follows the facts of every node for the phases their transactions use (see
-/// [`SiteLoadState::phases_used`]); the rebalancing itself reacts to this node's facts only.
-pub(crate) async fn follow_cluster(csms: Csms, mut facts: tokio::sync::broadcast::Receiver<Fact>) {
-    loop {
-        match facts.recv().await {
-            Ok(fact) => csms.shared().site_load.seen_anywhere(&fact),
-            Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(
-                    missed,
-                    "site manager missed cluster facts; phases may be stale"
-                );
-            }
-            Err(RecvError::Closed) => return,
-        }
-    }
-}
-
 /// The site manager: reacts to transactions starting and ending at member stations. Started
 /// with the CSMS; `facts` is subscribed before the CSMS accepts connections.
 pub(crate) async fn run(csms: Csms, mut facts: tokio::sync::broadcast::Receiver<Fact>) {
@@ -629,13 +614,13 @@ mod tests {
         let state = SiteLoadState::default();
         let (b1, tx) = (StationId::new("B1").unwrap(), "TX-1");
         assert_eq!(state.phases_used(&b1, tx), None);
-        state.seen_anywhere(&started("B1", tx, Some(1)));
+        state.seen_elsewhere(&started("B1", tx, Some(1)));
         assert_eq!(
             state.phases_used(&b1, tx),
             Some(1),
             "from the cluster's facts"
         );
-        state.seen_anywhere(&started("B1", "TX-2", None));
+        state.seen_elsewhere(&started("B1", "TX-2", None));
         assert_eq!(state.phases_used(&b1, "TX-2"), None, "nothing reported");
         assert!(state.phases_reported(&b1, tx, 3));
         assert_eq!(
@@ -644,7 +629,7 @@ mod tests {
             "this node's own report wins"
         );
         state.transaction_ended(&b1, tx);
-        state.seen_anywhere(&Fact::TransactionEnded {
+        state.seen_elsewhere(&Fact::TransactionEnded {
             station: b1.clone(),
             transaction_id: tx.into(),
             stopped_reason: None,
