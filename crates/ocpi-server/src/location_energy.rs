@@ -143,16 +143,18 @@ impl Intervals {
         wh: Decimal,
     ) {
         let span = (t1 - t0).num_milliseconds();
-        for i in 0..window.count {
+        // Only the intervals the step touches: the one holding t0 up to the one holding t1.
+        let length = window.length.num_milliseconds();
+        let index = |t: DateTime<Utc>| (t - window.start).num_milliseconds().div_euclid(length);
+        let first = index(t0).max(0);
+        let last = index(t1).min(window.count as i64 - 1);
+        for i in first..=last {
+            let i = i as usize;
             let a = window.start + window.length * i as i32;
             let b = a + window.length;
             let share = if span == 0 {
                 // Two readings at one instant: the step belongs to the interval holding it.
-                if a <= t0 && t0 < b {
-                    wh
-                } else {
-                    continue;
-                }
+                wh
             } else {
                 let overlap = (t1.min(b) - t0.max(a)).num_milliseconds();
                 if overlap <= 0 {
