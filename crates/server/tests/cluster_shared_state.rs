@@ -381,15 +381,18 @@ impl Pair {
         numbers
     }
 
-    /// POST `body` to `path` through each node in turn, `count` times, all at once; the
+    /// POST `body(n)` to `path` through each node in turn, `count` times, all at once; the
     /// `field` of every 200 answer.
-    async fn post_at_once(&self, count: usize, path: &str, body: Value, field: &str) -> Vec<i64> {
+    async fn post_at_once(
+        &self,
+        count: usize,
+        path: &str,
+        body: impl Fn(usize) -> Value,
+        field: &str,
+    ) -> Vec<i64> {
         let updating: Vec<_> = (0..count)
             .map(|n| {
-                let mut body = body.clone();
-                if let Some(token) = body.pointer_mut("/upsert/0/idToken") {
-                    *token = json!(format!("TOK{n}"));
-                }
+                let body = body(n);
                 let request = self
                     .http
                     .post(format!("{}{path}", self.api(n % 2 == 0)))
@@ -439,7 +442,7 @@ async fn two_nodes_updating_one_local_list_never_send_one_version_twice() {
         .post_at_once(
             updates,
             "/stations/LIST01/local-list/differential",
-            json!({"upsert": [{"idToken": "", "type": "ISO14443"}]}),
+            |n| json!({"upsert": [{"idToken": format!("TOK{n}"), "type": "ISO14443"}]}),
             "versionNumber",
         )
         .await;
@@ -485,7 +488,7 @@ async fn two_nodes_requesting_reports_at_once_never_share_a_request_id() {
         .post_at_once(
             requests,
             "/stations/REPORT01/reports",
-            json!({"reportBase": "SummaryInventory"}),
+            |_| json!({"reportBase": "SummaryInventory"}),
             "requestId",
         )
         .await;
