@@ -38,6 +38,7 @@ pub mod driver_messages;
 pub mod gdpr;
 pub mod hub_client_info;
 pub mod location_energy;
+pub mod signing;
 pub mod locations;
 pub mod number;
 pub mod patch;

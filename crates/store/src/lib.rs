@@ -20,6 +20,7 @@ mod metered;
 pub mod ocpi;
 pub mod ocpi_buc;
 pub mod ocpi_reservations;
+pub mod ocpi_signing;
 mod ocpi_rows;
 pub mod personal_data;
 pub mod postgres;

@@ -81,6 +81,7 @@ pub trait OcpiStore:
     + crate::ocpi_buc::OcpiPublishedRoles
     + crate::ocpi_buc::OcpiSessionLimits
     + crate::ocpi_buc::OcpiLocationSharing
+    + crate::ocpi_signing::OcpiSigningKeys
     + OcpiSync
     + Send
     + Sync

@@ -245,3 +245,14 @@ pub(crate) fn cdr_verdict(row: &impl Columns) -> Result<CdrVerdictRow> {
         last_updated: row.required_time("last_updated")?,
     })
 }
+
+pub(crate) fn signing_key(row: &impl Columns) -> Result<crate::ocpi_signing::SigningKeyRow> {
+    Ok(crate::ocpi_signing::SigningKeyRow {
+        partner_id: row.required_int("partner_id")?,
+        source: row.required_text("source")?,
+        kid: row.required_text("kid")?,
+        public_key: row.required_text("public_key")?,
+        label: row.text("label")?,
+        added_at: row.required_time("added_at")?,
+    })
+}

@@ -26,6 +26,7 @@ mod ocpi_emsp;
 mod ocpi_hub;
 mod ocpi_outbox;
 mod ocpi_reservations;
+mod ocpi_signing;
 mod ocpi_sync;
 mod operator;
 mod parts;
