@@ -39,6 +39,31 @@ fn object<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(body: &
     );
 }
 
+/// The signed-payloads extension (B8.5, ADR 0051): a header value from a partner is checked
+/// against a body; only our key's own signature of that very body may verify, and a JWK that
+/// reads names its own thumbprint.
+fn signature(header: &str, body: &[u8]) {
+    use unicharge_ocpi::signing::{verify, Jwk, SigningKey};
+    static KEY: std::sync::OnceLock<SigningKey> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        SigningKey::from_pkcs8(&SigningKey::generate_pkcs8().unwrap()).unwrap()
+    });
+    let public = key.jwk().public_key().unwrap();
+    if let Ok(kid) = verify(Some(header), body, std::slice::from_ref(&public)) {
+        assert_eq!(kid, public.kid);
+    }
+    let ours = key.sign(body);
+    assert!(verify(Some(&ours), body, std::slice::from_ref(&public)).is_ok());
+    let mut altered = body.to_vec();
+    altered.push(b' ');
+    assert!(verify(Some(&ours), &altered, std::slice::from_ref(&public)).is_err());
+    if let Ok(jwk) = serde_json::from_str::<Jwk>(header) {
+        if let Ok(k) = jwk.public_key() {
+            assert_eq!(k.kid, jwk.kid);
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {
         return;
@@ -86,6 +111,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!(token.matches(&token.raw.clone()));
             }
             let _ = next_link(text);
+            signature(text, rest);
         }
         _ => {
             let Some(text) = text else { return };

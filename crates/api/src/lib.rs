@@ -29,6 +29,7 @@ pub mod local_list;
 pub mod log_files;
 pub mod ocpi;
 pub mod ocpi_buc;
+pub mod ocpi_signing;
 pub mod ocpi_sync;
 pub mod personal_data;
 pub mod provisioning;
@@ -284,6 +285,10 @@ impl ApiState {
         ocpi_buc::delete_limits,
         ocpi_buc::put_sharing,
         ocpi_buc::get_sharing,
+        ocpi_signing::get_keys,
+        ocpi_signing::trust_key,
+        ocpi_signing::distrust_key,
+        ocpi_signing::refresh_keys,
     ),
     components(schemas(
         stations::StationView,
@@ -371,6 +376,8 @@ impl ApiState {
         ocpi_buc::LimitsStateDoc,
         ocpi_buc::SharingBody,
         ocpi_buc::SharingDoc,
+        ocpi_signing::TrustBody,
+        ocpi_signing::SigningDoc,
         tariffs::TariffList,
         tariffs::AssignmentBody,
         tariffs::AssignmentView,
@@ -496,6 +503,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(ocpi::routes())
         .merge(ocpi_sync::routes())
         .merge(ocpi_buc::routes())
+        .merge(ocpi_signing::routes())
         .merge(accounts::routes())
         .merge(diameter::routes())
         .merge(ro::routes())

@@ -125,6 +125,8 @@ impl Access {
             "sessions" => self.sessions != SessionFeed::None,
             // Energy per location (B7.4): for the roles trusted with session data.
             unicharge_ocpi::location_energy::MODULE_ID => self.sessions != SessionFeed::None,
+            // Our public signing keys (B8.5): every role may check what we send it.
+            unicharge_ocpi::signing::MODULE_ID => true,
             _ => false,
         }
     }

@@ -34,6 +34,10 @@ impl FromRequestParts<Ocpi> for Caller {
     type Rejection = Reply;
 
     async fn from_request_parts(parts: &mut Parts, ocpi: &Ocpi) -> Result<Self, Reply> {
+        // Found already by the signing middleware (crate::signing::guard).
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)

@@ -1,5 +1,6 @@
 //! Calls to a partner's endpoints: the `Authorization: Token` header (Base64 for 2.2.x), a
-//! fresh `X-Request-ID`, the envelope read back and its status code checked.
+//! fresh `X-Request-ID`, the body signed (B8.5, [`crate::signing`]), the envelope read back and
+//! its status code checked.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -32,7 +33,7 @@ pub enum ClientError {
 }
 
 pub async fn call<T: DeserializeOwned, B: Serialize>(
-    http: &reqwest::Client,
+    ocpi: &crate::Ocpi,
     method: reqwest::Method,
     url: &str,
     token: &str,
@@ -44,7 +45,7 @@ pub async fn call<T: DeserializeOwned, B: Serialize>(
         routing: &Routing::default(),
         correlation_id: &request_id,
     };
-    call_addressed(http, method, url, token, version, body, &to).await
+    call_addressed(ocpi, method, url, token, version, body, &to).await
 }
 
 /// Who a call is from and to, and the conversation it belongs to.
@@ -57,7 +58,7 @@ pub struct Addressed<'a> {
 
 /// [`call`] with routing headers and a given correlation id; `X-Request-ID` is fresh per call.
 pub async fn call_addressed<T: DeserializeOwned, B: Serialize>(
-    http: &reqwest::Client,
+    ocpi: &crate::Ocpi,
     method: reqwest::Method,
     url: &str,
     token: &str,
@@ -66,7 +67,8 @@ pub async fn call_addressed<T: DeserializeOwned, B: Serialize>(
     to: &Addressed<'_>,
 ) -> Result<T, ClientError> {
     let request_id = crate::secrets::new_token()[..16].to_string();
-    let mut request = http
+    let mut request = ocpi
+        .http()
         .request(method, url)
         .header("Authorization", authorization_header(token, version))
         .header(transport::X_REQUEST_ID, &request_id)
@@ -75,7 +77,19 @@ pub async fn call_addressed<T: DeserializeOwned, B: Serialize>(
         request = request.header(name, value);
     }
     if let Some(body) = body {
-        request = request.json(body);
+        // Serialised here (not by `.json`) so that the signature covers the very octets sent
+        // (B8.5): every body is signed; a partner that does not check ignores the header.
+        let bytes = serde_json::to_vec(body).map_err(|e| ClientError::Malformed {
+            url: url.to_string(),
+            detail: format!("cannot write the request body: {e}"),
+        })?;
+        request = request
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(
+                unicharge_ocpi::signing::HEADER,
+                ocpi.signatures().sign(&bytes),
+            )
+            .body(bytes);
     }
     let response = request
         .send()

@@ -81,7 +81,7 @@ pub async fn discover(
     let bootstrap = Version::V2_2_1;
     let unusable = |e: ClientError| (StatusCode::UNABLE_TO_USE_CLIENT_API, e.to_string());
     let versions: Vec<VersionInfo> = call(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::GET,
         versions_url,
         token,
@@ -107,7 +107,7 @@ pub async fn discover(
         .map(|v| v.url.clone())
         .unwrap_or_default();
     let details: VersionDetails = call(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::GET,
         &url,
         token,
@@ -285,7 +285,7 @@ pub async fn register_with(
     store.save_ocpi_partner(&partner).await?;
     let ours = ours(ocpi, &partner, token_b);
     let theirs: Credentials = call(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::POST,
         &credentials_url,
         token_a,

@@ -52,6 +52,8 @@ pub mod session_limits;
 pub mod sessions;
 pub mod settings;
 pub mod sharing;
+pub mod signing;
+pub mod signing_keys;
 pub mod sweep;
 pub mod tariffs;
 pub mod tokens;
@@ -99,6 +101,8 @@ struct Inner {
     limits: session_limits::Wakeup,
     /// Session id → transaction, for the Receiver calls that name a session.
     session_index: session_index::SessionIndex,
+    /// Our signing key and the pace of partner key fetches (B8.5, [`signing`]).
+    signatures: signing::Signatures,
 }
 
 impl Ocpi {
@@ -115,6 +119,7 @@ impl Ocpi {
     ) -> anyhow::Result<Ocpi> {
         settings.check()?;
         let sealer = secrets::Sealer::load_or_create(&data_dir.join("ocpi.key"))?;
+        let signatures = signing::Signatures::load_or_create(&data_dir.join("ocpi-signing.key"))?;
         let http = reqwest::Client::builder()
             .timeout(settings.partner_timeout)
             .build()?;
@@ -142,6 +147,7 @@ impl Ocpi {
             rotating: Default::default(),
             limits: limits.clone(),
             session_index: Default::default(),
+            signatures,
         }));
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -231,6 +237,10 @@ impl Ocpi {
         &self.0.charging_profile_requests
     }
 
+    pub fn signatures(&self) -> &signing::Signatures {
+        &self.0.signatures
+    }
+
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.0.http
     }
@@ -307,6 +317,8 @@ impl Ocpi {
                 "/{version}/cpo/tokens/{country_code}/{party_id}/{token_uid}",
                 get(tokens::get).put(tokens::put).patch(tokens::patch),
             )
+            .route("/{version}/cpo/x-unicharge-signing", get(signing::keys))
+            .route("/{version}/emsp/x-unicharge-signing", get(signing::keys))
             .merge(emsp_routes())
             // Unknown paths under /ocpi get an OCPI answer; the rest of the server keeps its own.
             .fallback(reply::not_found)
@@ -314,6 +326,12 @@ impl Ocpi {
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
                 access::guard,
+            ))
+            // Outside the access guard: it finds the caller once for every layer and handler
+            // inside, and a refused signature is refused before anything else looks at it.
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                signing::guard,
             ))
             .layer(axum::middleware::from_fn(reply::echo_request_ids))
             .with_state(self.clone());

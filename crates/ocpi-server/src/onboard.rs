@@ -14,6 +14,8 @@ use crate::{full_view, rotation, Ocpi};
 /// request (or our operator's register call) until every push is written.
 pub async fn credentials_set(ocpi: &Ocpi, partner: &Partner, how: Registration) {
     rotation::record(ocpi, partner, how).await;
+    // Its version details may have changed with the credentials: its signing keys too (B8.5).
+    crate::signing::refresh_in_background(ocpi, partner);
     // Our answer (or our POST) carried our roles: the partner has them (B8.2).
     crate::roles::published(
         ocpi,

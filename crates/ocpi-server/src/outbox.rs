@@ -187,7 +187,7 @@ async fn attempt(ocpi: &Ocpi, row: &PushRow) -> Result<(), (String, Option<Statu
         correlation_id: &correlation,
     };
     client::call_addressed::<IgnoredAny, _>(
-        ocpi.http(),
+        ocpi,
         method,
         &url,
         &token,

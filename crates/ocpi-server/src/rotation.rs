@@ -144,7 +144,7 @@ pub(crate) async fn put_credentials(
     };
     store.put_ocpi_rotation(&row).await?;
     let answer: Result<Credentials, _> = call(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::PUT,
         &url,
         &token,

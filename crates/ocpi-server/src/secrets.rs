@@ -28,6 +28,21 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Create `path` readable by its owner only (0600) with `bytes`, synced; never overwrites (a
+/// key file that appeared meanwhile is an error, not something to replace).
+pub fn create_private(path: &Path, bytes: &[u8], what: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot create the {what} {}: {e}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
 /// Seals and opens the tokens we send.
 pub struct Sealer {
     key: [u8; 32],
@@ -52,15 +67,7 @@ impl Sealer {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = [0u8; 32];
                 rand::thread_rng().fill_bytes(&mut key);
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path).map_err(|e| {
-                    anyhow::anyhow!("cannot create the OCPI key file {}: {e}", path.display())
-                })?;
-                file.write_all(&key)?;
-                file.sync_all()?;
+                create_private(path, &key, "OCPI key file")?;
                 Ok(Sealer { key })
             }
             Err(e) => Err(anyhow::anyhow!(

@@ -7,6 +7,7 @@ use unicharge_ocpi::driver_messages::MODULE_ID;
 use unicharge_ocpi::gdpr::MODULE_ID as GDPR;
 use unicharge_ocpi::location_energy::MODULE_ID as LOCATION_ENERGY;
 use unicharge_ocpi::session_limits::MODULE_ID as SESSION_LIMITS;
+use unicharge_ocpi::signing::MODULE_ID as SIGNING;
 use unicharge_ocpi::types::Role;
 use unicharge_ocpi::versions::{Endpoint, InterfaceRole, ModuleId, VersionDetails, VersionInfo};
 use unicharge_ocpi::Version;
@@ -121,6 +122,18 @@ pub fn endpoints(ocpi: &Ocpi, version: &Version) -> Vec<Endpoint> {
             ),
         ]);
     }
+    // Extension (B8.5): our public signing keys; publishing it tells the partner we sign what
+    // we send and check what it signs. Once, under the first role we have.
+    let side = if settings.parties_with_role(&Role::Cpo).is_empty() {
+        "emsp"
+    } else {
+        "cpo"
+    };
+    out.push(e(
+        ModuleId::Other(SIGNING.into()),
+        InterfaceRole::Sender,
+        &format!("{side}/{SIGNING}"),
+    ));
     out
 }
 

@@ -90,7 +90,10 @@ impl Jwk {
 /// members in lexicographic order, base64url.
 pub fn thumbprint(x: &str) -> String {
     let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()))
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        canonical.as_bytes(),
+    ))
 }
 
 /// A public key a signature can be checked with.
@@ -153,11 +156,10 @@ impl SigningKey {
         let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).map_err(|e| {
             SignatureError::Malformed(format!("not an Ed25519 PKCS#8 private key: {e}"))
         })?;
-        let public: [u8; 32] = pair
-            .public_key()
-            .as_ref()
-            .try_into()
-            .map_err(|_| SignatureError::Malformed("Ed25519 public key of odd length".into()))?;
+        let public: [u8; 32] =
+            pair.public_key().as_ref().try_into().map_err(|_| {
+                SignatureError::Malformed("Ed25519 public key of odd length".into())
+            })?;
         Ok(SigningKey {
             jwk: Jwk::of(&public),
             pair,
@@ -322,7 +324,7 @@ mod tests {
             Err(SignatureError::Altered(ours.kid().to_string()))
         );
         assert_eq!(
-            verify(None, body, &[public.clone()]),
+            verify(None, body, std::slice::from_ref(&public)),
             Err(SignatureError::Missing)
         );
         assert_eq!(
@@ -338,7 +340,10 @@ mod tests {
         let body = b"{}";
         let both = format!("{}, {}", source.sign(b"{\"before\":1}"), hub.sign(body));
         let trusted = [hub.jwk().public_key().unwrap()];
-        assert_eq!(verify(Some(&both), body, &trusted), Ok(hub.kid().to_string()));
+        assert_eq!(
+            verify(Some(&both), body, &trusted),
+            Ok(hub.kid().to_string())
+        );
         // Only the source's key: its signature covers the body before the enrichment.
         let source_only = [source.jwk().public_key().unwrap()];
         assert_eq!(
@@ -355,7 +360,10 @@ mod tests {
         let mut jwk = Jwk::of(&PublicKey::from_x(x).unwrap().bytes);
         assert_eq!(jwk.kid, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
         jwk.kid = "someone-else".into();
-        assert!(matches!(jwk.public_key(), Err(SignatureError::Malformed(_))));
+        assert!(matches!(
+            jwk.public_key(),
+            Err(SignatureError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -377,11 +385,20 @@ mod tests {
     #[test]
     fn bad_headers_are_malformed_not_panics() {
         let public = key().jwk().public_key().unwrap();
-        for bad in ["x", "a.b.c", "..", "e30..AA", "eyJhbGciOiJIUzI1NiIsImtpZCI6IngifQ..AA"] {
+        for bad in [
+            "x",
+            "a.b.c",
+            "..",
+            "e30..AA",
+            "eyJhbGciOiJIUzI1NiIsImtpZCI6IngifQ..AA",
+        ] {
             let got = verify(Some(bad), b"{}", std::slice::from_ref(&public));
-            assert!(matches!(got, Err(SignatureError::Malformed(_))), "{bad}: {got:?}");
+            assert!(
+                matches!(got, Err(SignatureError::Malformed(_))),
+                "{bad}: {got:?}"
+            );
         }
-        let many = vec!["a..b"; MAX_SIGNATURES + 1].join(",");
+        let many = ["a..b"; MAX_SIGNATURES + 1].join(",");
         assert!(matches!(
             verify(Some(&many), b"{}", &[public]),
             Err(SignatureError::Malformed(_))

@@ -14,6 +14,7 @@
 //! unicharge ocpi published-roles 2            # the roles partner 2 last took from us
 //! unicharge ocpi session-limits 3 <session> --max-cost 20.00 --currency EUR   # B4.2
 //! unicharge ocpi location-sharing NL*UNI LOC1 --refuse --partner 4 --reason "owner"  # B1.5
+//! unicharge ocpi signing-keys 2 --trust <base64url key> --label "Hub"   # B8.5 enricher
 //! ```
 
 use anyhow::Context;
@@ -126,6 +127,25 @@ pub enum OcpiCommand {
         /// Why (the owner's request, a legal ground).
         #[arg(long)]
         reason: Option<String>,
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// The keys a partner's payloads are checked with (B8.5), and our own public key. With
+    /// --trust, also trust a key to sign the partner's data (an enricher such as a hub); with
+    /// --distrust, stop; with --refresh, fetch the partner's published keys now.
+    SigningKeys {
+        id: i64,
+        /// An Ed25519 public key: its 32 octets in base64url (a JWK's `x`).
+        #[arg(long, conflicts_with_all = ["distrust", "refresh"])]
+        trust: Option<String>,
+        /// Whose key it is (with --trust).
+        #[arg(long, requires = "trust")]
+        label: Option<String>,
+        /// The kid of a trusted key to remove.
+        #[arg(long, conflicts_with = "refresh")]
+        distrust: Option<String>,
+        #[arg(long)]
+        refresh: bool,
         #[command(flatten)]
         api: ApiArgs,
     },
@@ -270,6 +290,29 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
                 Some(json!({"partnerId": partner, "approved": approved, "reason": reason})),
             )
             .await
+        }
+        OcpiCommand::SigningKeys {
+            id,
+            trust,
+            label,
+            distrust,
+            refresh,
+            api,
+        } => {
+            let path = format!("ocpi/partners/{id}/signing-keys");
+            if let Some(key) = trust {
+                let body = json!({"publicKey": key, "label": label});
+                return api.send(reqwest::Method::POST, &path, Some(body)).await;
+            }
+            if let Some(kid) = distrust {
+                let gone = format!("{path}/{kid}");
+                api.send(reqwest::Method::DELETE, &gone, None).await?;
+            } else if *refresh {
+                return api
+                    .send(reqwest::Method::POST, &format!("{path}/refresh"), None)
+                    .await;
+            }
+            api.send(reqwest::Method::GET, &path, None).await
         }
         OcpiCommand::PublishedRoles { id, api } => {
             api.send(

@@ -243,6 +243,7 @@ async fn location_information(role: &str, party_id: &str, version: &str) {
         .collect();
     listed.sort();
     listed.dedup();
+    // Every role may fetch our signing keys (B8.5) to check what we send it.
     let expected: &[&str] = if role == "OTHER" {
         // B7.4's energy per location goes with the session feed.
         &[
@@ -250,9 +251,10 @@ async fn location_information(role: &str, party_id: &str, version: &str) {
             "locations",
             "sessions",
             "x-unicharge-locationenergy",
+            "x-unicharge-signing",
         ]
     } else {
-        &["credentials", "locations", "tariffs"]
+        &["credentials", "locations", "tariffs", "x-unicharge-signing"]
     };
     assert_eq!(listed, expected);
     let modules: Vec<String> = outbox(&operator, partner_id)

@@ -63,7 +63,7 @@ pub async fn send(
     let target = target(ocpi, partner_id, MODULE_ID, "CDR verdicts").await?;
     let url = format!("{}/{cdr_id}", target.url);
     client::call::<serde::de::IgnoredAny, _>(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::PUT,
         &url,
         &target.token,

@@ -191,20 +191,14 @@ async fn send(
         CLEAR => reqwest::Method::DELETE,
         _ => reqwest::Method::GET,
     };
-    let answer: ChargingProfileResponse = client::call(
-        ocpi.http(),
-        method,
-        &target,
-        &token,
-        &version,
-        body.as_ref(),
-    )
-    .await
-    .map_err(|e| {
-        tracing::warn!(partner = partner_id, request = kind, error = %e,
+    let answer: ChargingProfileResponse =
+        client::call(ocpi, method, &target, &token, &version, body.as_ref())
+            .await
+            .map_err(|e| {
+                tracing::warn!(partner = partner_id, request = kind, error = %e,
                     "OCPI charging profile request not taken");
-        OperatorError::Partner(e.to_string())
-    })?;
+                OperatorError::Partner(e.to_string())
+            })?;
     let text = serde_json::to_string(&answer).map_err(|e| OperatorError::Invalid(e.to_string()))?;
     store.ocpi_command_response(&id, &text).await?;
     tracing::info!(partner = partner_id, request = kind, id = %id, session = %session_id,

@@ -247,7 +247,7 @@ pub(super) async fn dispatch(
     let raw = serde_json::value::RawValue::from_string(request)
         .map_err(|e| OperatorError::Invalid(e.to_string()))?;
     let answer: Result<CommandResponse, _> = client::call(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::POST,
         url,
         &target.token,

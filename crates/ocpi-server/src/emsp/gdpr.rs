@@ -92,7 +92,7 @@ pub async fn personal_data(
 ) -> Result<Box<RawValue>, OperatorError> {
     let (target, url) = token_url(ocpi, partner_id, party, uid).await?;
     let data: Box<RawValue> = client::call(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::GET,
         &url,
         &target.token,
@@ -117,7 +117,7 @@ pub async fn erase(
 ) -> Result<ErasureAtCpo, OperatorError> {
     let (target, url) = token_url(ocpi, partner_id, party, uid).await?;
     let done: GdprErasure = client::call(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::DELETE,
         &url,
         &target.token,

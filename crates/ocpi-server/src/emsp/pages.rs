@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 use unicharge_ocpi::transport::{self, authorization_header};
 use unicharge_ocpi::Version;
+use unicharge_store::ocpi::Partner;
 
 use crate::reply::bounded;
 use crate::Ocpi;
@@ -70,6 +71,7 @@ fn same_origin(a: &str, b: &str) -> bool {
 
 pub(super) async fn get_page(
     ocpi: &Ocpi,
+    partner: &Partner,
     url: &str,
     token: &str,
     version: &Version,
@@ -95,6 +97,7 @@ pub(super) async fn get_page(
     let next = header(transport::LINK).and_then(|l| transport::next_link(&l).map(str::to_string));
     let total = header(transport::X_TOTAL_COUNT).and_then(|v| v.trim().parse().ok());
     let limit = header(transport::X_LIMIT).and_then(|v| v.trim().parse().ok());
+    let signature = header(unicharge_ocpi::signing::HEADER);
     let text = response
         .text()
         .await
@@ -102,6 +105,10 @@ pub(super) async fn get_page(
     if !(200..300).contains(&status) {
         return Err(format!("{url} answered HTTP {status}"));
     }
+    // A partner that signs signs its pages too: an altered page is not stored (B8.5).
+    crate::signing::check_response(ocpi, partner, signature.as_deref(), text.as_bytes())
+        .await
+        .map_err(|e| format!("{url}: page refused: {e}"))?;
     let envelope: transport::Response<Vec<Box<RawValue>>> = serde_json::from_str(&text)
         .map_err(|e| format!("{url}: not an OCPI list: {}", bounded(&e.to_string())))?;
     if !envelope.status_code.is_success() {

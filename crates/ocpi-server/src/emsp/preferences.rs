@@ -104,7 +104,7 @@ pub async fn set(
         OperatorError::Invalid("we hold no token to call the partner with (register again)".into())
     })?;
     let answer: ChargingPreferencesResponse = client::call(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::PUT,
         &format!("{url}/{session_id}/charging_preferences"),
         &token,

@@ -126,7 +126,7 @@ pub async fn set(
     limits.check().map_err(OperatorError::Invalid)?;
     let (target, url) = session_target(ocpi, partner_id, session_id).await?;
     let state: SessionLimitsState = call(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::PUT,
         &url,
         &target.token,
@@ -165,7 +165,7 @@ pub async fn read(
 ) -> Result<LimitsView, OperatorError> {
     let (target, url) = session_target(ocpi, partner_id, session_id).await?;
     let state: SessionLimitsState = call(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::GET,
         &url,
         &target.token,
@@ -181,7 +181,7 @@ pub async fn read(
 pub async fn lift(ocpi: &Ocpi, partner_id: i64, session_id: &str) -> Result<(), OperatorError> {
     let (target, url) = session_target(ocpi, partner_id, session_id).await?;
     let _: Option<serde_json::Value> = call(
-        ocpi.http(),
+        ocpi,
         reqwest::Method::DELETE,
         &url,
         &target.token,

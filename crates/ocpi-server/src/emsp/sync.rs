@@ -205,7 +205,7 @@ async fn pull_module(
     let mut url = query_url(&endpoint, 0, limit, date_from);
     let (mut objects, mut stored, mut pages) = (0i64, 0i64, 0usize);
     loop {
-        let page = get_page(ocpi, &url, &token, &version).await?;
+        let page = get_page(ocpi, partner, &url, &token, &version).await?;
         pages += 1;
         let read = page.items.len() as u64;
         for raw in &page.items {

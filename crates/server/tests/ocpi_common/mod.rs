@@ -33,6 +33,8 @@ pub struct Pushed {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as sent, octet for octet (what a signature covers).
+    pub raw: Vec<u8>,
     /// Whether we answered 200 / 1000 (false: we were "down" and answered 500).
     pub accepted: bool,
 }
@@ -64,6 +66,8 @@ struct PeerState {
     /// Answer the next N CommandResults with HTTP 500; counts those refused.
     fail_results: Arc<std::sync::atomic::AtomicUsize>,
     refused_results: Arc<std::sync::atomic::AtomicUsize>,
+    /// The JWK we publish in an `x-unicharge-signing` module (B8.5), when we sign.
+    signing_jwk: Arc<Mutex<Option<Value>>>,
 }
 
 /// A running eMSP peer.
@@ -136,7 +140,7 @@ async fn details(
         return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({})));
     }
     let base = s.base.lock().unwrap().clone();
-    (
+    let answer = (
         axum::http::StatusCode::OK,
         envelope(json!({"version": version, "endpoints": [
             {"identifier": "credentials", "role": "RECEIVER", "url": format!("{base}/{version}/credentials")},
@@ -148,7 +152,30 @@ async fn details(
             // Where a CPO PUTs ActiveChargingProfile updates (recorded as pushes).
             {"identifier": "chargingprofiles", "role": "SENDER", "url": format!("{base}/{version}/receiver/chargingprofiles")},
         ]})),
-    )
+    );
+    let mut answer = answer;
+    if s.signing_jwk.lock().unwrap().is_some() {
+        answer.1 .0["data"]["endpoints"]
+            .as_array_mut()
+            .unwrap()
+            .push(
+                json!({"identifier": "x-unicharge-signing", "role": "SENDER",
+                         "url": format!("{base}/{version}/signing")}),
+            );
+    }
+    answer
+}
+
+/// Our signing keys (B8.5), when we publish the module.
+async fn signing_keys(
+    State(s): State<PeerState>,
+    headers: HeaderMap,
+) -> (axum::http::StatusCode, Json<Value>) {
+    if !authorized(&s, &headers) {
+        return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({})));
+    }
+    let jwk = s.signing_jwk.lock().unwrap().clone();
+    (axum::http::StatusCode::OK, envelope(json!([jwk])))
 }
 
 async fn credentials(
@@ -235,6 +262,7 @@ async fn receiver(
         accepted: !failing && authorized(&s, &headers),
         headers: headers.clone(),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        raw: body.to_vec(),
     });
     if !authorized(&s, &headers) {
         return (axum::http::StatusCode::UNAUTHORIZED, Json(json!({})));
@@ -270,12 +298,14 @@ impl Peer {
             down: Arc::default(),
             fail_results: Arc::default(),
             refused_results: Arc::default(),
+            signing_jwk: Arc::default(),
         };
         let app = Router::new()
             .route("/emsp/versions", get(versions))
             .route("/emsp/{version}", get(details))
             .route("/emsp/{version}/credentials", post(credentials))
             .route("/emsp/{version}/commands/{id}", post(command_result))
+            .route("/emsp/{version}/signing", get(signing_keys))
             .route(
                 "/emsp/{version}/receiver/{module}",
                 axum::routing::any(receiver),
@@ -308,6 +338,11 @@ impl Peer {
             version: String::new(),
             last_raw: Mutex::new(String::new()),
         }
+    }
+
+    /// Publish `jwk` in an `x-unicharge-signing` module (B8.5): we sign what we send.
+    pub fn publish_signing_key(&self, jwk: Value) {
+        *self.state.signing_jwk.lock().unwrap() = Some(jwk);
     }
 
     /// Answer the next `n` CommandResults with HTTP 500.
