@@ -335,3 +335,198 @@ async fn b8_5_altered_or_untrusted_payloads_are_refused_and_signed_ones_verified
         .unwrap_or_else(|| panic!("no refusal counter in {metrics}"));
     assert!(line.ends_with(" 4"), "four payloads refused: {line}");
 }
+
+/// A man in the middle on the way to the CPO: forwards every call, and while `tamper` is set
+/// changes the location pages the CPO's Locations Sender answers (the signature header kept).
+struct Tamperer {
+    base: String,
+    target: std::sync::Arc<std::sync::Mutex<String>>,
+    tamper: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Tamperer {
+    async fn start() -> Tamperer {
+        use axum::body::Bytes;
+        use axum::extract::State;
+        use axum::http::{HeaderMap, Method as AxMethod, Uri};
+        type Shared = (
+            std::sync::Arc<std::sync::Mutex<String>>,
+            std::sync::Arc<std::sync::atomic::AtomicBool>,
+            reqwest::Client,
+        );
+        async fn forward(
+            State((target, tamper, client)): State<Shared>,
+            method: AxMethod,
+            uri: Uri,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> axum::response::Response {
+            let url = format!("{}{}", target.lock().unwrap(), uri);
+            let mut request = client.request(method.clone(), url).body(body.to_vec());
+            for (name, value) in &headers {
+                if name != "host" && name != "content-length" {
+                    request = request.header(name, value);
+                }
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let mut out = axum::http::Response::builder().status(status.as_u16());
+            for (name, value) in response.headers() {
+                if name != "content-length" && name != "transfer-encoding" {
+                    out = out.header(name, value);
+                }
+            }
+            let mut bytes = response.bytes().await.unwrap().to_vec();
+            let altering = tamper.load(std::sync::atomic::Ordering::SeqCst)
+                && method == AxMethod::GET
+                && uri.path().ends_with("/cpo/locations");
+            if altering {
+                let text = String::from_utf8(bytes).unwrap();
+                assert!(text.contains("Site LOC1"), "a page with LOC1: {text}");
+                bytes = text.replace("Site LOC1", "Site EVIL").into_bytes();
+            }
+            out.body(axum::body::Body::from(bytes)).unwrap()
+        }
+        let target = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let tamper = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let app = axum::Router::new().fallback(forward).with_state((
+            target.clone(),
+            tamper.clone(),
+            reqwest::Client::new(),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Tamperer {
+            base: format!("http://{addr}"),
+            target,
+            tamper,
+        }
+    }
+}
+
+/// The pulled-page signature's refusals counted at `csms` for `partner`.
+async fn refusals(csms: &TestCsms, partner: i64) -> u64 {
+    let metrics = reqwest::get(format!("http://{}/metrics", csms.server.http_addr.unwrap()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let name = format!("ocpi_signatures_refused_total{{partner=\"{partner}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&name))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+/// When the locations pull last completed.
+async fn locations_synced_at(op: &Operator, partner: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+    let status = op
+        .until(&format!("/ocpi/partners/{partner}/sync"), |s| {
+            s["running"] == false
+        })
+        .await;
+    status["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["module"] == "locations")
+        .and_then(|m| m["syncedAt"].as_str())
+        .map(|t| t.parse().unwrap())
+}
+
+/// B8.5 on the eMSP side, two unicharge instances: the eMSP pulls the CPO's Sender pages
+/// through a man in the middle. While it alters the location page, the eMSP refuses the page
+/// (its signature no longer verifies with the CPO's published key): the pull does not complete
+/// and the altered name is stored nowhere. Untouched, the same pull completes.
+#[tokio::test]
+async fn b8_5_emsp_refuses_a_pulled_page_altered_on_the_way() {
+    let proxy = Tamperer::start().await;
+    let public_url = format!("{}/ocpi", proxy.base);
+    let cpo = TestCsms::start_with(&[], |s| {
+        s.http.listen = Some("127.0.0.1:0".parse().unwrap());
+        s.ocpi.push_retry_initial = Duration::from_millis(5);
+        s.ocpi.push_retry_max = Duration::from_millis(20);
+        s.ocpi.public_url = Some(public_url);
+        s.ocpi.parties = vec![PartySettings::cpo("NL", "CPO", "Unicharge CPO")];
+    })
+    .await;
+    *proxy.target.lock().unwrap() = format!("http://{}", cpo.server.http_addr.unwrap());
+    let emsp = TestCsms::start_with(&[], |s| {
+        s.http.listen = Some("127.0.0.1:0".parse().unwrap());
+        s.ocpi.push_retry_initial = Duration::from_millis(5);
+        s.ocpi.push_retry_max = Duration::from_millis(20);
+        s.ocpi.parties = vec![PartySettings::emsp("NL", "EMS", "Unicharge eMSP")];
+    })
+    .await;
+    let (cpo_op, emsp_op) = (operator_of(&cpo), operator_of(&emsp));
+    cpo_op.location("NL*CPO", "LOC1", &[]).await;
+    let reg = ocpi_common::register_emsp(&cpo_op, &emsp_op).await;
+    let cpo_at_emsp = reg.cpo_at_emsp;
+    emsp_op
+        .until(&format!("/ocpi/partners/{cpo_at_emsp}/signing-keys"), |k| {
+            k["keys"].as_array().is_some_and(|keys| !keys.is_empty())
+        })
+        .await;
+    let first = locations_synced_at(&emsp_op, cpo_at_emsp).await;
+    let before = refusals(&emsp, cpo_at_emsp).await;
+
+    // Altered on the way: refused, the pull never completes.
+    proxy
+        .tamper
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let asked = chrono::Utc::now();
+    emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{cpo_at_emsp}/sync"),
+            Some(json!({"full": true})),
+        )
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while refusals(&emsp, cpo_at_emsp).await <= before {
+        assert!(std::time::Instant::now() < deadline, "the page refused");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let after = locations_synced_at(&emsp_op, cpo_at_emsp).await;
+    assert!(
+        after.is_none_or(|t| t < asked) && after == first,
+        "the tampered pull did not complete: {after:?} vs {first:?}"
+    );
+    let received = emsp_op
+        .send(
+            Method::GET,
+            &format!("/ocpi/partners/{cpo_at_emsp}/received/locations"),
+            None,
+        )
+        .await;
+    assert!(
+        !received.to_string().contains("Site EVIL"),
+        "the altered name is stored nowhere: {received}"
+    );
+
+    // The same pull, untouched: completes.
+    proxy
+        .tamper
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let asked = chrono::Utc::now();
+    emsp_op
+        .send(
+            Method::POST,
+            &format!("/ocpi/partners/{cpo_at_emsp}/sync"),
+            Some(json!({"full": true})),
+        )
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while locations_synced_at(&emsp_op, cpo_at_emsp)
+        .await
+        .is_none_or(|t| t < asked)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "untouched pull completes"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
