@@ -319,21 +319,7 @@ async fn b8_5_altered_or_untrusted_payloads_are_refused_and_signed_ones_verified
     );
 
     // Refusals are counted per partner in /metrics.
-    let metrics = reqwest::get(format!("http://{}/metrics", cpo.server.http_addr.unwrap()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let line = metrics
-        .lines()
-        .find(|l| {
-            l.starts_with(&format!(
-                "ocpi_signatures_refused_total{{partner=\"{partner_id}\"}}"
-            ))
-        })
-        .unwrap_or_else(|| panic!("no refusal counter in {metrics}"));
-    assert!(line.ends_with(" 4"), "four payloads refused: {line}");
+    assert_eq!(refusals(&cpo, partner_id).await, 4, "four payloads refused");
 }
 
 /// A man in the middle on the way to the CPO: forwards every call, and while `tamper` is set
@@ -420,6 +406,15 @@ async fn refusals(csms: &TestCsms, partner: i64) -> u64 {
         .map_or(0, |n| n.trim().parse().unwrap())
 }
 
+/// Ask for a full pull of the partner's Sender lists; returns when it was asked.
+async fn full_pull(op: &Operator, partner: i64) -> chrono::DateTime<chrono::Utc> {
+    let asked = chrono::Utc::now();
+    let path = format!("/ocpi/partners/{partner}/sync");
+    op.send(Method::POST, &path, Some(json!({"full": true})))
+        .await;
+    asked
+}
+
 /// When the locations pull last completed.
 async fn locations_synced_at(op: &Operator, partner: i64) -> Option<chrono::DateTime<chrono::Utc>> {
     let status = op
@@ -476,14 +471,7 @@ async fn b8_5_emsp_refuses_a_pulled_page_altered_on_the_way() {
     proxy
         .tamper
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let asked = chrono::Utc::now();
-    emsp_op
-        .send(
-            Method::POST,
-            &format!("/ocpi/partners/{cpo_at_emsp}/sync"),
-            Some(json!({"full": true})),
-        )
-        .await;
+    let asked = full_pull(&emsp_op, cpo_at_emsp).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while refusals(&emsp, cpo_at_emsp).await <= before {
         assert!(std::time::Instant::now() < deadline, "the page refused");
@@ -510,14 +498,7 @@ async fn b8_5_emsp_refuses_a_pulled_page_altered_on_the_way() {
     proxy
         .tamper
         .store(false, std::sync::atomic::Ordering::SeqCst);
-    let asked = chrono::Utc::now();
-    emsp_op
-        .send(
-            Method::POST,
-            &format!("/ocpi/partners/{cpo_at_emsp}/sync"),
-            Some(json!({"full": true})),
-        )
-        .await;
+    let asked = full_pull(&emsp_op, cpo_at_emsp).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while locations_synced_at(&emsp_op, cpo_at_emsp)
         .await
