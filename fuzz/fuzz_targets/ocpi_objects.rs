@@ -43,20 +43,25 @@ fn object<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(body: &
 /// against a body; only our key's own signature of that very body may verify, and a JWK that
 /// reads names its own thumbprint.
 fn signature(header: &str, body: &[u8]) {
-    use unicharge_ocpi::signing::{verify, Jwk, SigningKey};
+    use unicharge_ocpi::signing::{unknown_kids, verify, Binding, Jwk, SigningKey};
     static KEY: std::sync::OnceLock<SigningKey> = std::sync::OnceLock::new();
     let key = KEY.get_or_init(|| {
         SigningKey::from_pkcs8(&SigningKey::generate_pkcs8().unwrap()).unwrap()
     });
     let public = key.jwk().public_key().unwrap();
-    if let Ok(kid) = verify(Some(header), body, std::slice::from_ref(&public)) {
+    let keys = std::slice::from_ref(&public);
+    let at = [Binding::new("PUT", "/NL/CPO/LOC1")];
+    if let Ok(kid) = verify(Some(header), body, keys, &at) {
         assert_eq!(kid, public.kid);
     }
-    let ours = key.sign(body);
-    assert!(verify(Some(&ours), body, std::slice::from_ref(&public)).is_ok());
+    let _ = unknown_kids(Some(header), keys);
+    let ours = key.sign(body, &at[0]);
+    assert!(verify(Some(&ours), body, keys, &at).is_ok());
     let mut altered = body.to_vec();
     altered.push(b' ');
-    assert!(verify(Some(&ours), &altered, std::slice::from_ref(&public)).is_err());
+    assert!(verify(Some(&ours), &altered, keys, &at).is_err());
+    let elsewhere = [Binding::new("PUT", "/NL/CPO/LOC2")];
+    assert!(verify(Some(&ours), body, keys, &elsewhere).is_err());
     if let Ok(jwk) = serde_json::from_str::<Jwk>(header) {
         if let Ok(k) = jwk.public_key() {
             assert_eq!(k.kid, jwk.kid);

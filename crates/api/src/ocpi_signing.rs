@@ -122,13 +122,13 @@ pub async fn distrust_key(
 }
 
 /// Fetch the partner's published keys now (they are fetched after every credentials exchange
-/// and when a signature names an unknown key). 409 when the partner does not publish the module.
+/// and when a signature names an unknown key). A partner that no longer publishes the module is
+/// left without published keys and is no longer asked to sign.
 #[utoipa::path(post, path = "/api/v1/ocpi/partners/{id}/signing-keys/refresh", tag = "ocpi",
     params(("id" = i64, Path, description = "The partner's id")),
     responses(
         (status = 200, body = SigningDoc),
         (status = 404, description = "No such partner", body = crate::error::ErrorBody),
-        (status = 409, description = "The partner does not publish x-unicharge-signing", body = crate::error::ErrorBody),
         (status = 502, description = "The partner's key endpoint failed", body = crate::error::ErrorBody),
     ))]
 pub async fn refresh_keys(

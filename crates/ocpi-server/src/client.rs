@@ -69,7 +69,7 @@ pub async fn call_addressed<T: DeserializeOwned, B: Serialize>(
     let request_id = crate::secrets::new_token()[..16].to_string();
     let mut request = ocpi
         .http()
-        .request(method, url)
+        .request(method.clone(), url)
         .header("Authorization", authorization_header(token, version))
         .header(transport::X_REQUEST_ID, &request_id)
         .header(transport::X_CORRELATION_ID, to.correlation_id);
@@ -78,7 +78,12 @@ pub async fn call_addressed<T: DeserializeOwned, B: Serialize>(
     }
     if let Some(body) = body {
         // Serialised here (not by `.json`) so that the signature covers the very octets sent
-        // (B8.5): every body is signed; a partner that does not check ignores the header.
+        // (B8.5): every body is signed, bound to this method and target; a partner that does
+        // not check ignores the header.
+        let binding = unicharge_ocpi::signing::Binding::new(
+            method.as_str(),
+            crate::signing::target_of(ocpi, url).await,
+        );
         let bytes = serde_json::to_vec(body).map_err(|e| ClientError::Malformed {
             url: url.to_string(),
             detail: format!("cannot write the request body: {e}"),
@@ -87,7 +92,7 @@ pub async fn call_addressed<T: DeserializeOwned, B: Serialize>(
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(
                 unicharge_ocpi::signing::HEADER,
-                ocpi.signatures().sign(&bytes),
+                ocpi.signatures().sign(&bytes, &binding),
             )
             .body(bytes);
     }

@@ -9,7 +9,7 @@ use unicharge_store::ocpi::Partner;
 use unicharge_store::ocpi_signing::{SigningKeyRow, TRUSTED};
 
 use crate::operator::OperatorError;
-use crate::signing::{fetch_keys, partner_signs};
+use crate::signing::{fetch_keys, partner_signs, required_keys};
 use crate::Ocpi;
 
 /// A partner's signing keys as the operator sees them.
@@ -60,11 +60,10 @@ pub async fn view(ocpi: &Ocpi, partner_id: i64) -> Result<SigningView, OperatorE
             added_at: row.added_at,
         })
         .collect();
-    let signs = partner_signs(&partner);
     Ok(SigningView {
         partner_id,
-        partner_signs: signs,
-        signatures_required: signs || !keys.is_empty(),
+        partner_signs: partner_signs(&partner),
+        signatures_required: required_keys(ocpi, &partner).await?.is_some(),
         keys,
         our_key: ocpi.signatures().key().jwk().clone(),
     })
@@ -118,15 +117,11 @@ pub async fn distrust(ocpi: &Ocpi, partner_id: i64, kid: &str) -> Result<(), Ope
     }
 }
 
-/// Fetch the partner's published keys now (after it announced a new key).
+/// Fetch the partner's published keys now (after it announced a new key); a partner that no
+/// longer publishes the module is left with none, so it is no longer asked to sign (unless the
+/// operator trusts keys for it).
 pub async fn refresh(ocpi: &Ocpi, partner_id: i64) -> Result<SigningView, OperatorError> {
     let partner = partner(ocpi, partner_id).await?;
-    if !partner_signs(&partner) {
-        return Err(OperatorError::Unsupported(format!(
-            "partner {partner_id} does not publish {} in its version details",
-            unicharge_ocpi::signing::MODULE_ID
-        )));
-    }
     fetch_keys(ocpi, &partner)
         .await
         .map_err(OperatorError::Partner)?;

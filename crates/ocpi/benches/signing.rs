@@ -6,7 +6,7 @@
 //! `cargo bench -p unicharge-ocpi --bench signing -- --warm-up-time 1 --measurement-time 3`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use unicharge_ocpi::signing::{verify, SigningKey};
+use unicharge_ocpi::signing::{verify, Binding, SigningKey};
 
 fn key() -> SigningKey {
     SigningKey::from_pkcs8(&SigningKey::generate_pkcs8().unwrap()).unwrap()
@@ -28,17 +28,19 @@ fn signing(c: &mut Criterion) {
         (0..50).map(location).collect::<Vec<_>>().join(",")
     )
     .into_bytes();
+    // Where a push goes, as the signature binds it (a page's headers would add ~100 octets).
+    let at = [Binding::new("PUT", "/NL/CPO/LOC1")];
     for (name, body) in [("location", &one), ("page_of_50", &page)] {
         c.bench_function(&format!("sign_{name}"), |b| {
-            b.iter(|| ours.sign(black_box(body)))
+            b.iter(|| ours.sign(black_box(body), &at[0]))
         });
-        let signature = ours.sign(body);
+        let signature = ours.sign(body, &at[0]);
         c.bench_function(&format!("verify_{name}"), |b| {
-            b.iter(|| verify(Some(black_box(&signature)), black_box(body), &public).unwrap())
+            b.iter(|| verify(Some(black_box(&signature)), black_box(body), &public, &at).unwrap())
         });
-        let behind_hub = format!("{}, {signature}", hub.sign(body));
+        let behind_hub = format!("{}, {signature}", hub.sign(body, &at[0]));
         c.bench_function(&format!("verify_{name}_behind_a_hub"), |b| {
-            b.iter(|| verify(Some(black_box(&behind_hub)), black_box(body), &public).unwrap())
+            b.iter(|| verify(Some(black_box(&behind_hub)), black_box(body), &public, &at).unwrap())
         });
     }
     eprintln!(

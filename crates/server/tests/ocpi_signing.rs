@@ -48,25 +48,29 @@ impl Key {
         json!({"kty": "OKP", "crv": "Ed25519", "x": self.x, "kid": self.kid, "alg": "EdDSA", "use": "sig"})
     }
 
-    /// The detached compact JWS of `body`.
-    fn sign(&self, body: &[u8]) -> String {
-        let header = URL_SAFE_NO_PAD.encode(json!({"alg": "EdDSA", "kid": self.kid}).to_string());
+    /// The detached compact JWS of `body`, bound to `htm` and `target` (the path and query
+    /// after the module's endpoint URL).
+    fn sign(&self, body: &[u8], htm: &str, target: &str) -> String {
+        let header = URL_SAFE_NO_PAD.encode(
+            json!({"alg": "EdDSA", "kid": self.kid, "htm": htm, "ocpi-target": target}).to_string(),
+        );
         let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(body));
         let signature = self.pair.sign(input.as_bytes());
         format!("{header}..{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
     }
 }
 
-/// Does `jws` (detached) verify over `body` with the JWK `jwk`, and name its kid?
-fn verifies(jws: &str, body: &[u8], jwk: &Value) -> bool {
+/// The protected header of `jws` (detached) when it verifies over `body` with the JWK `jwk`
+/// and names its kid.
+fn verified(jws: &str, body: &[u8], jwk: &Value) -> Option<Value> {
     let parts: Vec<&str> = jws.split('.').collect();
     let [header, "", signature] = parts.as_slice() else {
-        return false;
+        return None;
     };
     let protected: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
     if protected["alg"] != "EdDSA" || protected["kid"] != jwk["kid"] {
-        return false;
+        return None;
     }
     let x = URL_SAFE_NO_PAD.decode(jwk["x"].as_str().unwrap()).unwrap();
     let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(body));
@@ -75,7 +79,8 @@ fn verifies(jws: &str, body: &[u8], jwk: &Value) -> bool {
             input.as_bytes(),
             &URL_SAFE_NO_PAD.decode(signature).unwrap(),
         )
-        .is_ok()
+        .ok()
+        .map(|()| protected)
 }
 
 fn operator_of(csms: &TestCsms) -> Operator {
@@ -87,10 +92,25 @@ fn operator_of(csms: &TestCsms) -> Operator {
 
 /// PUT a token to the CPO's Tokens Receiver with exactly `body` and `signature` (if any).
 async fn put_token(peer: &Peer, uid: &str, body: &[u8], signature: Option<&str>) -> (u16, Value) {
-    let url = format!("{}/NL/EMS/{uid}?type=RFID", peer.endpoint("tokens"));
+    send_token(peer, Method::PUT, uid, body, signature).await
+}
+
+/// The target a token's signature is bound to: what follows the Tokens endpoint.
+fn token_target(uid: &str) -> String {
+    format!("/NL/EMS/{uid}?type=RFID")
+}
+
+async fn send_token(
+    peer: &Peer,
+    method: Method,
+    uid: &str,
+    body: &[u8],
+    signature: Option<&str>,
+) -> (u16, Value) {
+    let url = format!("{}{}", peer.endpoint("tokens"), token_target(uid));
     let mut request = peer
         .client
-        .put(url)
+        .request(method, url)
         .header(
             "Authorization",
             format!(
@@ -183,7 +203,7 @@ async fn b8_5_altered_or_untrusted_payloads_are_refused_and_signed_ones_verified
 
     // Signed by the partner: accepted and stored.
     let original = token("SIGNED01", "VIS-ORIGINAL");
-    let signature = partner_key.sign(&original);
+    let signature = partner_key.sign(&original, "PUT", &token_target("SIGNED01"));
     let (status, answer) = put_token(&peer, "SIGNED01", &original, Some(&signature)).await;
     assert_eq!(
         (status, answer["status_code"].clone()),
@@ -205,6 +225,48 @@ async fn b8_5_altered_or_untrusted_payloads_are_refused_and_signed_ones_verified
     );
     assert_eq!(stored_visual(&peer, "SIGNED01").await, "VIS-ORIGINAL");
 
+    // A PATCH names no token in its body: its signature is bound to the token's path, so the
+    // same signed PATCH sent to another token is refused, and taken where it was meant for.
+    let other = token("SIGNED03", "VIS-3");
+    let (status, _) = put_token(
+        &peer,
+        "SIGNED03",
+        &other,
+        Some(&partner_key.sign(&other, "PUT", &token_target("SIGNED03"))),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let patch = br#"{"visual_number":"VIS-PATCHED","last_updated":"2026-12-07T11:00:00Z"}"#;
+    let for_signed01 = partner_key.sign(patch, "PATCH", &token_target("SIGNED01"));
+    let (status, answer) =
+        send_token(&peer, Method::PATCH, "SIGNED03", patch, Some(&for_signed01)).await;
+    refused(status, &answer, "a PATCH replayed to another token");
+    assert!(
+        answer["status_message"]
+            .as_str()
+            .unwrap()
+            .contains("another request"),
+        "{answer}"
+    );
+    assert_eq!(stored_visual(&peer, "SIGNED03").await, "VIS-3");
+    let (status, answer) =
+        send_token(&peer, Method::PATCH, "SIGNED01", patch, Some(&for_signed01)).await;
+    assert_eq!(
+        (status, answer["status_code"].clone()),
+        (200, json!(1000)),
+        "{answer}"
+    );
+    assert_eq!(stored_visual(&peer, "SIGNED01").await, "VIS-PATCHED");
+    let original = token("SIGNED01", "VIS-ORIGINAL");
+    let (status, _) = put_token(
+        &peer,
+        "SIGNED01",
+        &original,
+        Some(&partner_key.sign(&original, "PUT", &token_target("SIGNED01"))),
+    )
+    .await;
+    assert_eq!(status, 200);
+
     // No signature from a partner that signs: refused.
     let (status, answer) = put_token(&peer, "SIGNED02", &token("SIGNED02", "V2"), None).await;
     refused(status, &answer, "no signature");
@@ -220,7 +282,12 @@ async fn b8_5_altered_or_untrusted_payloads_are_refused_and_signed_ones_verified
     // A hub enriches the token and signs the result: refused while its key is not trusted.
     let hub = Key::new();
     let enriched = token("SIGNED01", "VIS-ENRICHED-BY-HUB");
-    let both = format!("{}, {}", partner_key.sign(&original), hub.sign(&enriched));
+    let at = token_target("SIGNED01");
+    let both = format!(
+        "{}, {}",
+        partner_key.sign(&original, "PUT", &at),
+        hub.sign(&enriched, "PUT", &at)
+    );
     let (status, answer) = put_token(&peer, "SIGNED01", &enriched, Some(&both)).await;
     refused(status, &answer, "hub not trusted");
     assert_eq!(stored_visual(&peer, "SIGNED01").await, "VIS-ORIGINAL");
@@ -263,7 +330,13 @@ async fn b8_5_altered_or_untrusted_payloads_are_refused_and_signed_ones_verified
         .error_for_status()
         .unwrap();
     let again = token("SIGNED01", "VIS-ENRICHED-AGAIN");
-    let (status, answer) = put_token(&peer, "SIGNED01", &again, Some(&hub.sign(&again))).await;
+    let (status, answer) = put_token(
+        &peer,
+        "SIGNED01",
+        &again,
+        Some(&hub.sign(&again, "PUT", &token_target("SIGNED01"))),
+    )
+    .await;
     refused(status, &answer, "trust withdrawn");
     assert_eq!(
         stored_visual(&peer, "SIGNED01").await,
@@ -297,29 +370,43 @@ async fn b8_5_altered_or_untrusted_payloads_are_refused_and_signed_ones_verified
         .await
         .unwrap();
     let jws = response.headers()[HEADER].to_str().unwrap().to_string();
+    let total = response.headers()["x-total-count"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let body = response.bytes().await.unwrap();
-    assert!(
-        verifies(&jws, &body, &cpo_jwk),
-        "the Sender's page verifies"
+    let protected = verified(&jws, &body, &cpo_jwk).expect("the Sender's page verifies");
+    assert_eq!(protected["htm"], "GET", "{protected}");
+    assert_eq!(
+        protected["ocpi-target"], "?limit=10",
+        "bound to the request: {protected}"
+    );
+    assert_eq!(
+        protected["ocpi-page"]["x-total-count"],
+        total.as_str(),
+        "{protected}"
     );
     let mut tampered = body.to_vec();
     let at = tampered.len() / 2;
     tampered[at] ^= 0x01;
     assert!(
-        !verifies(&jws, &tampered, &cpo_jwk),
+        verified(&jws, &tampered, &cpo_jwk).is_none(),
         "and one flipped bit does not"
     );
     let (_, push) = peer
         .next_push(|p| p.module == "locations" && p.method == "PUT")
         .await;
     let jws = push.header(HEADER).expect("pushes are signed");
-    assert!(
-        verifies(jws, &push.raw, &cpo_jwk),
-        "the push verifies: {push:?}"
+    let protected = verified(jws, &push.raw, &cpo_jwk).expect("the push verifies");
+    assert_eq!(protected["htm"], "PUT", "{protected}");
+    assert_eq!(
+        protected["ocpi-target"],
+        push.path.as_str(),
+        "bound to the object it is for: {protected}"
     );
 
     // Refusals are counted per partner in /metrics.
-    assert_eq!(refusals(&cpo, partner_id).await, 4, "four payloads refused");
+    assert_eq!(refusals(&cpo, partner_id).await, 5, "five payloads refused");
 }
 
 /// A man in the middle on the way to the CPO: forwards every call, and while `tamper` is set

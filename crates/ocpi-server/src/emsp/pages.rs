@@ -97,18 +97,21 @@ pub(super) async fn get_page(
     let next = header(transport::LINK).and_then(|l| transport::next_link(&l).map(str::to_string));
     let total = header(transport::X_TOTAL_COUNT).and_then(|v| v.trim().parse().ok());
     let limit = header(transport::X_LIMIT).and_then(|v| v.trim().parse().ok());
-    let signature = header(unicharge_ocpi::signing::HEADER);
-    let text = response
-        .text()
+    let headers = response.headers().clone();
+    let bytes = response
+        .bytes()
         .await
         .map_err(|e| format!("cannot read {url}: {e}"))?;
     if !(200..300).contains(&status) {
         return Err(format!("{url} answered HTTP {status}"));
     }
-    // A partner that signs signs its pages too: an altered page is not stored (B8.5).
-    crate::signing::check_response(ocpi, partner, signature.as_deref(), text.as_bytes())
+    // A partner that signs signs its pages too: an altered page is not stored (B8.5). The
+    // octets as received are checked, before any decoding.
+    crate::signing::check_response(ocpi, partner, url, &headers, &bytes)
         .await
         .map_err(|e| format!("{url}: page refused: {e}"))?;
+    let text =
+        String::from_utf8(bytes.to_vec()).map_err(|_| format!("{url}: the page is not UTF-8"))?;
     let envelope: transport::Response<Vec<Box<RawValue>>> = serde_json::from_str(&text)
         .map_err(|e| format!("{url}: not an OCPI list: {}", bounded(&e.to_string())))?;
     if !envelope.status_code.is_success() {

@@ -27,6 +27,12 @@ impl OcpiSigningKeys for PgStore {
         keys: &[SigningKeyRow],
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        // Two nodes replacing the same partner's keys at once take turns (READ COMMITTED would
+        // otherwise let both inserts through, leaving the union of the two sets).
+        sqlx::query("SELECT id FROM ocpi_partners WHERE id = $1 FOR UPDATE")
+            .bind(partner_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM ocpi_signing_keys WHERE partner_id = $1 AND source = $2")
             .bind(partner_id)
             .bind(PUBLISHED)
