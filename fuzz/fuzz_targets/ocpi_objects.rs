@@ -41,7 +41,7 @@ fn object<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(body: &
 
 /// The signed-payloads extension (B8.5, ADR 0051): a header value from a partner is checked
 /// against a body; only our key's own signature of that very body may verify, and a JWK that
-/// reads names its own thumbprint.
+/// reads is named by its thumbprint (its own kid, when it gives one, is that thumbprint).
 fn signature(header: &str, body: &[u8]) {
     use unicharge_ocpi::signing::{unknown_kids, verify, Binding, Jwk, SigningKey};
     static KEY: std::sync::OnceLock<SigningKey> = std::sync::OnceLock::new();
@@ -64,7 +64,9 @@ fn signature(header: &str, body: &[u8]) {
     assert!(verify(Some(&ours), body, keys, &elsewhere).is_err());
     if let Ok(jwk) = serde_json::from_str::<Jwk>(header) {
         if let Ok(k) = jwk.public_key() {
-            assert_eq!(k.kid, jwk.kid);
+            // The kid is optional (RFC 7517); when given it is the thumbprint.
+            assert!(jwk.kid.is_empty() || k.kid == jwk.kid);
+            assert_eq!(k.kid, unicharge_ocpi::signing::thumbprint(&k.x()));
         }
     }
 }
