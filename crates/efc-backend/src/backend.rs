@@ -129,7 +129,7 @@ impl Backend {
     async fn ledger_feedback(
         &self,
         contract: &str,
-        reference: &str,
+        reference: impl FnOnce() -> String,
         reported_status: Option<u8>,
         records: &[EfcChargeRecord],
         now: DateTime<Utc>,
@@ -138,6 +138,10 @@ impl Backend {
         let Some(contract) = self.contract(contract).await? else {
             return Ok(feedback);
         };
+        if contract.accounts.is_empty() {
+            return Ok(feedback);
+        }
+        let reference = reference();
         let mut linked = Vec::new();
         for link in &contract.accounts {
             let Some(mut account) = self.inner.store.ledger_account(&link.account).await? else {
@@ -146,7 +150,7 @@ impl Backend {
                 continue;
             };
             let (debit, standing) =
-                ledger_feedback::debit(&mut account, link, records, reference, now);
+                ledger_feedback::debit(&mut account, link, records, &reference, now);
             feedback.debits.extend(debit);
             feedback.standing = feedback.standing.max(Some(standing));
             linked.push((account, link));
@@ -237,13 +241,12 @@ impl Backend {
     }
 
     fn state(&self, obe_key: &str) -> Arc<Mutex<ObeState>> {
-        self.inner
-            .obes
-            .lock()
-            .unwrap()
-            .entry(obe_key.to_string())
-            .or_default()
-            .clone()
+        let mut obes = self.inner.obes.lock().unwrap();
+        // The key is copied only for an OBE seen for the first time, not on every report.
+        if let Some(state) = obes.get(obe_key) {
+            return state.clone();
+        }
+        obes.entry(obe_key.to_string()).or_default().clone()
     }
 
     async fn registered(&self, obe_key: &str) -> Result<Option<EfcObe>, Refusal> {
@@ -274,7 +277,7 @@ impl Backend {
     }
 
     async fn process(&self, frame: &[u8], peer: &str) -> Result<Vec<u8>, Refusal> {
-        let (report, mac_key) = match Adu::from_frame(frame)? {
+        let (report, obe_key, mac_key) = match Adu::from_frame(frame)? {
             Adu::ChargeReport(r) => {
                 let key = report_obe_key(&r);
                 if self.registered(&key).await?.is_some_and(|o| o.require_auth) {
@@ -282,7 +285,7 @@ impl Backend {
                         "OBE {key} must send AuthenticatedChargeReport"
                     )));
                 }
-                (r, None)
+                (r, key, None)
             }
             Adu::AuthenticatedChargeReport(w) => {
                 let key_ref = auth::key_ref(&w.message_authenticator)?;
@@ -301,7 +304,7 @@ impl Backend {
                         "keyDerivationID {obe_key} does not match the report's obeId"
                     )));
                 }
-                (report, Some((key, key_ref)))
+                (report, obe_key, Some((key, key_ref)))
             }
             other => {
                 return Err(Refusal::Refused(format!(
@@ -316,7 +319,7 @@ impl Backend {
                 )))
             }
         };
-        self.answer(report, frame, mac_key, peer).await
+        self.answer(report, obe_key, frame, mac_key, peer).await
     }
 
     async fn load(&self, obe_key: &str, state: &mut ObeState) -> Result<(), Refusal> {
@@ -351,14 +354,15 @@ impl Backend {
         Ok(m)
     }
 
+    /// `obe_key` is [`report_obe_key`] of `report` (the caller has it already).
     async fn answer(
         &self,
         report: ChargeReport,
+        obe_key: String,
         frame: &[u8],
         mac_key: Option<(Vec<u8>, KeyRef)>,
         peer: &str,
     ) -> Result<Vec<u8>, Refusal> {
-        let obe_key = report_obe_key(&report);
         let contract = contract_key(&report.service_provider_contract);
         let state = self.state(&obe_key);
         // One report of an OBE at a time: counter, mileage and queue stay consistent.
@@ -420,15 +424,18 @@ impl Backend {
         }
 
         let records = self.usage_records(&report, &mut violations).await?;
-        let reference = format!(
-            "efc:{obe_key}:{}@{}",
-            report
-                .charge_report_counter
-                .map_or_else(|| "-".to_string(), |c| c.to_string()),
-            now.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
-        );
+        // The debits' idempotency reference; formatted only when a contract has accounts.
+        let reference = || {
+            format!(
+                "efc:{obe_key}:{}@{}",
+                report
+                    .charge_report_counter
+                    .map_or_else(|| "-".to_string(), |c| c.to_string()),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+            )
+        };
         let feedback = self
-            .ledger_feedback(&contract, &reference, report.account_status, &records, now)
+            .ledger_feedback(&contract, reference, report.account_status, &records, now)
             .await?;
 
         // The answer: queued operator update first, then rule violations, then the ledger,
@@ -518,8 +525,11 @@ impl Backend {
         if let Some(c) = report.charge_report_counter {
             state.last_counter = Some(c);
         }
-        state.last_request = frame.to_vec();
-        state.last_response = answer.clone();
+        // Into the OBE's own buffers, reused from report to report (no allocation per report).
+        state.last_request.clear();
+        state.last_request.extend_from_slice(frame);
+        state.last_response.clear();
+        state.last_response.extend_from_slice(&answer);
         if let Some(done) = completed_update {
             state.pending.retain(|u| u.id != done);
         }

@@ -30,17 +30,47 @@ const CHARGE_RECORD_COLUMNS: &str = "report_id, usage_statement_id, fee_excl_vat
     fee_unit, period_begin, period_end, distance, distance_unit, charge_objects, no_usage,
     events, authenticated";
 
+/// The OBE's id in `efc_obe_ids` (migration 0102), given on its first report. Nodes may race
+/// to give it: `ON CONFLICT DO NOTHING` lets one insert win (the other waits for it), and the
+/// loser reads the winner's id.
+async fn obe_id(conn: &mut PgConnection, obe_key: &str) -> Result<i64> {
+    let select = "SELECT id FROM efc_obe_ids WHERE obe_key = $1";
+    if let Some(id) = sqlx::query_scalar(select)
+        .bind(obe_key)
+        .fetch_optional(&mut *conn)
+        .await?
+    {
+        return Ok(id);
+    }
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO efc_obe_ids (obe_key) VALUES ($1) ON CONFLICT (obe_key) DO NOTHING
+         RETURNING id",
+    )
+    .bind(obe_key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match inserted {
+        Some(id) => Ok(id),
+        None => Ok(sqlx::query_scalar(select)
+            .bind(obe_key)
+            .fetch_one(&mut *conn)
+            .await?),
+    }
+}
+
 /// [`crate::Write::EfcReport`]: the report, its charge records, and the queued update it
 /// delivered marked done.
 pub(super) async fn insert_report(conn: &mut PgConnection, r: &EfcReportRecord) -> Result<()> {
+    let obe_id = obe_id(conn, &r.obe_key).await?;
     let report_id: i64 = sqlx::query_scalar(
-        "INSERT INTO efc_reports (obe_key, contract_key, counter, mileage, mileage_unit,
-            account_status, time_of_report, counter_gap, violations, request, response,
-            received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        "INSERT INTO efc_reports (obe_key, obe_id, contract_key, counter, mileage,
+            mileage_unit, account_status, time_of_report, counter_gap, violations, request,
+            response, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          RETURNING id",
     )
     .bind(&r.obe_key)
+    .bind(obe_id)
     .bind(&r.contract_key)
     .bind(r.counter.map(i64::from))
     .bind(r.mileage.map(i64::from))
@@ -196,8 +226,11 @@ impl PgStore {
         obe_key: Option<&str>,
         limit: u32,
     ) -> Result<Vec<EfcReportRecord>> {
+        // Through the OBE's id: efc_reports_by_obe is keyed by it (migration 0102).
         let rows = sqlx::query(&format!(
-            "SELECT {REPORT_COLUMNS} FROM efc_reports WHERE ($1::text IS NULL OR obe_key = $1)
+            "SELECT {REPORT_COLUMNS} FROM efc_reports
+             WHERE ($1::text IS NULL
+                    OR obe_id = (SELECT id FROM efc_obe_ids WHERE obe_key = $1))
              ORDER BY id DESC LIMIT $2"
         ))
         .bind(obe_key)
@@ -230,8 +263,11 @@ impl PgStore {
         counter: u32,
     ) -> Result<Option<EfcReportRecord>> {
         let row = sqlx::query(&format!(
-            "SELECT {REPORT_COLUMNS} FROM efc_reports WHERE obe_key = $1 AND counter = $2
-               AND id >= COALESCE((SELECT id FROM efc_reports WHERE obe_key = $1
+            "WITH obe AS (SELECT id FROM efc_obe_ids WHERE obe_key = $1)
+             SELECT {REPORT_COLUMNS} FROM efc_reports
+             WHERE obe_id = (SELECT id FROM obe) AND counter = $2
+               AND id >= COALESCE((SELECT id FROM efc_reports
+                                   WHERE obe_id = (SELECT id FROM obe)
                                    ORDER BY id DESC LIMIT 1 OFFSET $3), 0)
              ORDER BY id DESC LIMIT 1"
         ))

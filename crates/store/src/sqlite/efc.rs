@@ -2,7 +2,7 @@
 //! transaction (durable before the answer leaves); reads and operator writes use the pool.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::Row;
 
@@ -18,15 +18,33 @@ fn from_json<T: serde::de::DeserializeOwned>(raw: &str, what: &str) -> Result<T>
     serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
+/// The OBE's id in `efc_obe_ids` (migration 0102), given on its first report. Runs on the
+/// writer, the only connection that inserts there, so the look-up and the insert cannot race;
+/// an id given in a transaction that rolls back is gone with it.
+fn obe_id(conn: &Connection, obe_key: &str) -> Result<i64> {
+    let known = conn
+        .prepare_cached("SELECT id FROM efc_obe_ids WHERE obe_key = ?")?
+        .query_row([obe_key], |row| row.get(0))
+        .optional()?;
+    if let Some(id) = known {
+        return Ok(id);
+    }
+    conn.prepare_cached("INSERT INTO efc_obe_ids (obe_key) VALUES (?)")?
+        .execute([obe_key])?;
+    Ok(conn.last_insert_rowid())
+}
+
 /// Insert a report, its charge records, and close the queued update it delivered.
 pub(super) fn insert_report(conn: &Connection, r: &EfcReportRecord) -> Result<()> {
+    let obe_id = obe_id(conn, &r.obe_key)?;
     conn.prepare_cached(
-        "INSERT INTO efc_reports (obe_key, contract_key, counter, mileage, mileage_unit,
+        "INSERT INTO efc_reports (obe_key, obe_id, contract_key, counter, mileage, mileage_unit,
             account_status, time_of_report, counter_gap, violations, request, response, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         r.obe_key,
+        obe_id,
         r.contract_key,
         r.counter,
         r.mileage,
@@ -151,15 +169,29 @@ pub(super) async fn reports(
     obe_key: Option<&str>,
     limit: u32,
 ) -> Result<Vec<EfcReportRecord>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {REPORT_COLUMNS} FROM efc_reports WHERE (? IS NULL OR obe_key = ?)
-         ORDER BY id DESC LIMIT ?"
-    ))
-    .bind(obe_key)
-    .bind(obe_key)
-    .bind(i64::from(limit.max(1)))
-    .fetch_all(pool)
-    .await?;
+    let limit = i64::from(limit.max(1));
+    let rows = match obe_key {
+        // Through the OBE's id: efc_reports_by_obe is keyed by it (migration 0102).
+        Some(obe_key) => {
+            sqlx::query(&format!(
+                "SELECT {REPORT_COLUMNS} FROM efc_reports
+                 WHERE obe_id = (SELECT id FROM efc_obe_ids WHERE obe_key = ?)
+                 ORDER BY id DESC LIMIT ?"
+            ))
+            .bind(obe_key)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+        None => {
+            sqlx::query(&format!(
+                "SELECT {REPORT_COLUMNS} FROM efc_reports ORDER BY id DESC LIMIT ?"
+            ))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+    };
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let mut report = report_row(row)?;
@@ -184,8 +216,10 @@ pub(super) async fn report_by_counter(
     counter: u32,
 ) -> Result<Option<EfcReportRecord>> {
     let row = sqlx::query(&format!(
-        "SELECT {REPORT_COLUMNS} FROM efc_reports WHERE obe_key = ?1 AND counter = ?2
-           AND id >= COALESCE((SELECT id FROM efc_reports WHERE obe_key = ?1
+        "WITH obe AS (SELECT id FROM efc_obe_ids WHERE obe_key = ?1)
+         SELECT {REPORT_COLUMNS} FROM efc_reports
+         WHERE obe_id = (SELECT id FROM obe) AND counter = ?2
+           AND id >= COALESCE((SELECT id FROM efc_reports WHERE obe_id = (SELECT id FROM obe)
                                ORDER BY id DESC LIMIT 1 OFFSET ?3), 0)
          ORDER BY id DESC LIMIT 1"
     ))
@@ -415,5 +449,91 @@ mod tests {
         // An old report is still found by its counter (without the index that was dropped).
         let by_counter = store.efc_report_by_counter("M:01", 5).await.unwrap();
         assert_eq!(by_counter.map(|r| r.id), Some(7));
+    }
+
+    /// Migration 0102 keys efc_reports_by_obe by an integer OBE id: reports stored before it
+    /// are found by their OBE after it (listing and counter look-up), and a new report of an
+    /// OBE that reported before gets that OBE's id, not a new one.
+    #[tokio::test]
+    async fn reports_written_before_0102_are_found_by_obe_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .unwrap()
+            .filename(&path)
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        let before = sqlx::migrate::Migrator {
+            migrations: MIGRATIONS
+                .migrations
+                .iter()
+                .filter(|m| m.version < 102)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        before.run(&pool).await.unwrap();
+        sqlx::query(
+            "INSERT INTO efc_reports (id, obe_key, contract_key, counter, violations, request,
+                response, received_at) VALUES
+              (1, 'M:01', 'K', 5, '[]', x'01', x'02', '2026-12-07 08:00:00+00:00'),
+              (2, 'M:02', 'K', 9, '[]', x'03', x'04', '2026-12-07 08:00:01+00:00'),
+              (3, 'M:01', 'K', 6, '[]', x'05', x'06', '2026-12-07 08:00:02+00:00')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let store = SqliteStore::open(&path, Durability::Normal).await.unwrap();
+        let ids = |reports: Vec<crate::efc::EfcReportRecord>| -> Vec<i64> {
+            reports.iter().map(|r| r.id).collect()
+        };
+        assert_eq!(
+            ids(store.efc_reports(Some("M:01"), 10).await.unwrap()),
+            [3, 1]
+        );
+        assert_eq!(ids(store.efc_reports(Some("M:02"), 10).await.unwrap()), [2]);
+        assert!(store
+            .efc_reports(Some("M:03"), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        let by_counter = store.efc_report_by_counter("M:01", 5).await.unwrap();
+        assert_eq!(by_counter.map(|r| r.id), Some(1));
+        assert!(store
+            .efc_report_by_counter("M:02", 5)
+            .await
+            .unwrap()
+            .is_none());
+
+        let mut report = store.efc_reports(Some("M:01"), 1).await.unwrap().remove(0);
+        report.counter = Some(7);
+        for obe_key in ["M:01", "M:03"] {
+            report.obe_key = obe_key.into();
+            store
+                .write(vec![crate::Write::EfcReport(Box::new(report.clone()))])
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            ids(store.efc_reports(Some("M:01"), 10).await.unwrap()),
+            [4, 3, 1]
+        );
+        assert_eq!(ids(store.efc_reports(Some("M:03"), 10).await.unwrap()), [5]);
+        let obe_ids: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, obe_key FROM efc_obe_ids ORDER BY id")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            obe_ids,
+            [(1, "M:01".into()), (2, "M:02".into()), (3, "M:03".into())]
+        );
     }
 }
