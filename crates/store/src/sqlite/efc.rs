@@ -356,15 +356,12 @@ mod tests {
     use super::super::{Durability, SqliteStore, MIGRATIONS};
     use crate::Store;
 
-    /// Migration 0095 moves what only the JSON copy of a charge record held into columns:
-    /// a database written before it reads back the same records after it.
-    #[tokio::test]
-    async fn charge_records_written_before_0095_read_the_same_after_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("old.sqlite");
+    /// A database at `path` with the migrations before `version` applied (as an older release
+    /// left it).
+    async fn migrated_before(version: i64, path: &std::path::Path) -> sqlx::SqlitePool {
         let options = SqliteConnectOptions::from_str("sqlite://")
             .unwrap()
-            .filename(&path)
+            .filename(path)
             .create_if_missing(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
@@ -375,13 +372,23 @@ mod tests {
             migrations: MIGRATIONS
                 .migrations
                 .iter()
-                .filter(|m| m.version < 95)
+                .filter(|m| m.version < version)
                 .cloned()
                 .collect::<Vec<_>>()
                 .into(),
             ..sqlx::migrate::Migrator::DEFAULT
         };
         before.run(&pool).await.unwrap();
+        pool
+    }
+
+    /// Migration 0095 moves what only the JSON copy of a charge record held into columns:
+    /// a database written before it reads back the same records after it.
+    #[tokio::test]
+    async fn charge_records_written_before_0095_read_the_same_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let pool = migrated_before(95, &path).await;
         sqlx::query(
             "INSERT INTO efc_reports (id, obe_key, contract_key, counter, violations, request,
                 response, received_at)
@@ -458,26 +465,7 @@ mod tests {
     async fn reports_written_before_0102_are_found_by_obe_after_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.sqlite");
-        let options = SqliteConnectOptions::from_str("sqlite://")
-            .unwrap()
-            .filename(&path)
-            .create_if_missing(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .unwrap();
-        let before = sqlx::migrate::Migrator {
-            migrations: MIGRATIONS
-                .migrations
-                .iter()
-                .filter(|m| m.version < 102)
-                .cloned()
-                .collect::<Vec<_>>()
-                .into(),
-            ..sqlx::migrate::Migrator::DEFAULT
-        };
-        before.run(&pool).await.unwrap();
+        let pool = migrated_before(102, &path).await;
         sqlx::query(
             "INSERT INTO efc_reports (id, obe_key, contract_key, counter, violations, request,
                 response, received_at) VALUES
