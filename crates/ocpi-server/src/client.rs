@@ -44,6 +44,7 @@ pub async fn call<T: DeserializeOwned, B: Serialize>(
     let to = Addressed {
         routing: &Routing::default(),
         correlation_id: &request_id,
+        partner: None,
     };
     call_addressed(ocpi, method, url, token, version, body, &to).await
 }
@@ -54,6 +55,9 @@ pub struct Addressed<'a> {
     pub routing: &'a Routing,
     /// `X-Correlation-ID`: the same on every retry of one push, so the partner can tie them.
     pub correlation_id: &'a str,
+    /// The partner called, when the caller has it at hand: the signature's target is then
+    /// found among its endpoints without reading the partner list (the outbox's every push).
+    pub partner: Option<&'a unicharge_store::ocpi::Partner>,
 }
 
 /// [`call`] with routing headers and a given correlation id; `X-Request-ID` is fresh per call.
@@ -80,10 +84,11 @@ pub async fn call_addressed<T: DeserializeOwned, B: Serialize>(
         // Serialised here (not by `.json`) so that the signature covers the very octets sent
         // (B8.5): every body is signed, bound to this method and target; a partner that does
         // not check ignores the header.
-        let binding = unicharge_ocpi::signing::Binding::new(
-            method.as_str(),
-            crate::signing::target_of(ocpi, url).await,
-        );
+        let target = match to.partner {
+            Some(partner) => crate::signing::target_at(partner, url),
+            None => crate::signing::target_of(ocpi, url).await,
+        };
+        let binding = unicharge_ocpi::signing::Binding::new(method.as_str(), target);
         let bytes = serde_json::to_vec(body).map_err(|e| ClientError::Malformed {
             url: url.to_string(),
             detail: format!("cannot write the request body: {e}"),

@@ -185,6 +185,7 @@ async fn attempt(ocpi: &Ocpi, row: &PushRow) -> Result<(), (String, Option<Statu
     let to = Addressed {
         routing: &routing,
         correlation_id: &correlation,
+        partner: Some(&partner),
     };
     client::call_addressed::<IgnoredAny, _>(
         ocpi,
