@@ -261,7 +261,15 @@ fn render(
                     counts[0] += 1;
                     "pass"
                 };
-                let names: Vec<String> = results.iter().map(|r| format!("`{}`", r.name)).collect();
+                // A test runs once per store engine (SQLite, then PostgreSQL): every run counts
+                // for the verdict above, each name is listed once.
+                let mut names: Vec<String> = Vec::new();
+                for r in results {
+                    let name = format!("`{}`", r.name);
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
                 (label.to_string(), names.join(", "))
             }
             None => {
