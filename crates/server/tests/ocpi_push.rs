@@ -377,12 +377,7 @@ async fn b5_2_session_and_cdr_pushed_with_priced_total_after_emsp_outage() {
 
     // The failures are in /metrics (Prometheus text): attempts by module and outcome, and the
     // outbox depth per partner.
-    let metrics = reqwest::get(format!("http://{}/metrics", csms.server.http_addr.unwrap()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = csms.metrics().await;
     assert!(
         metrics
             .lines()

@@ -478,14 +478,10 @@ impl Tamperer {
     }
 }
 
-/// The pulled-page signature's refusals counted at `csms` for `partner`.
+/// The payloads refused for their signature at `csms`, from `partner` (requests it sent, or
+/// pages pulled from it).
 async fn refusals(csms: &TestCsms, partner: i64) -> u64 {
-    let metrics = reqwest::get(format!("http://{}/metrics", csms.server.http_addr.unwrap()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = csms.metrics().await;
     let name = format!("ocpi_signatures_refused_total{{partner=\"{partner}\"}} ");
     metrics
         .lines()

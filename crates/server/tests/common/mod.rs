@@ -165,6 +165,12 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
 }
 
 impl TestCsms {
+    /// What `/metrics` answers now (Prometheus text); needs the HTTP listener.
+    pub async fn metrics(&self) -> String {
+        let url = format!("http://{}/metrics", self.server.http_addr.unwrap());
+        reqwest::get(url).await.unwrap().text().await.unwrap()
+    }
+
     /// Start with these stations provisioned through a bootstrap file.
     pub async fn start(stations: &[StationSpec]) -> TestCsms {
         Self::start_with(stations, |_| {}).await
