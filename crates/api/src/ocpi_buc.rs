@@ -40,7 +40,7 @@ pub(crate) fn routes() -> Router<ApiState> {
 }
 
 /// The operator's decision on sharing a location's data (B1.5).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = OcpiLocationSharingRequest)]
 pub struct SharingBody {
@@ -136,7 +136,7 @@ pub async fn get_sharing(
 }
 
 /// Our parties a partner is registered with.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = OcpiPartnerParties)]
 pub struct PartiesBody {

@@ -34,7 +34,7 @@ pub(crate) fn routes() -> Router<ApiState> {
 }
 
 /// A key the operator trusts to sign a partner's data (an enricher such as a hub).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = OcpiTrustedKeyRequest)]
 pub struct TrustBody {

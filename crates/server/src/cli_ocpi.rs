@@ -21,7 +21,16 @@ use anyhow::Context;
 use clap::Subcommand;
 use serde_json::json;
 
+use unicharge_api::ocpi_buc::{PartiesBody, SharingBody};
+use unicharge_api::ocpi_signing::TrustBody;
+
 use crate::cli::ApiArgs;
+
+/// A request body of the REST API, written from the API's own request type (so the CLI and
+/// the API cannot disagree on a field's name).
+fn to_body(body: &impl serde::Serialize) -> anyhow::Result<serde_json::Value> {
+    Ok(serde_json::to_value(body)?)
+}
 
 #[derive(Debug, Subcommand)]
 pub enum OcpiCommand {
@@ -265,7 +274,9 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
             api.send(
                 reqwest::Method::PUT,
                 &format!("ocpi/partners/{id}/parties"),
-                Some(json!({"parties": parties})),
+                Some(to_body(&PartiesBody {
+                    parties: parties.clone(),
+                })?),
             )
             .await
         }
@@ -287,7 +298,11 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
             api.send(
                 reqwest::Method::PUT,
                 &path,
-                Some(json!({"partnerId": partner, "approved": approved, "reason": reason})),
+                Some(to_body(&SharingBody {
+                    partner_id: *partner,
+                    approved,
+                    reason: reason.clone(),
+                })?),
             )
             .await
         }
@@ -301,8 +316,13 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
         } => {
             let path = format!("ocpi/partners/{id}/signing-keys");
             if let Some(key) = trust {
-                let body = json!({"publicKey": key, "label": label});
-                return api.send(reqwest::Method::POST, &path, Some(body)).await;
+                let body = TrustBody {
+                    public_key: key.clone(),
+                    label: label.clone(),
+                };
+                return api
+                    .send(reqwest::Method::POST, &path, Some(to_body(&body)?))
+                    .await;
             }
             if let Some(kid) = distrust {
                 let gone = format!("{path}/{kid}");
