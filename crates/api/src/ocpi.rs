@@ -107,7 +107,7 @@ pub(crate) fn refused(e: OperatorError) -> ApiError {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PartnerBody {
     pub name: String,
@@ -147,7 +147,7 @@ pub async fn list_partners(
     Ok(Json(op::partners(ocpi(&state)?).await.map_err(refused)?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterBody {
     /// The partner's versions endpoint.
@@ -185,7 +185,7 @@ pub async fn register(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LocationBody {
     /// The location as OCPI spells it (snake_case): address, city, country, coordinates,

@@ -76,7 +76,7 @@ pub struct RotationDoc {
     pub last_error: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = OcpiSyncRequest)]
 pub struct SyncBody {

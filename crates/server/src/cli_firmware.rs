@@ -9,6 +9,8 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use serde_json::{json, Value};
 
+use unicharge_api::campaigns::{StartCampaignBody, StationFilter};
+
 use crate::cli::ApiArgs;
 
 #[derive(Debug, Subcommand)]
@@ -18,6 +20,8 @@ pub enum FirmwareCommand {
     Campaign(CampaignCommand),
 }
 
+// Built once per process from the command line: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum CampaignCommand {
     /// Start a campaign, e.g. `firmware campaign start --name acme-2.0 --file <sha256>
@@ -53,6 +57,16 @@ pub enum CampaignCommand {
         /// Seconds an update may take to reach a final status before it counts as failed.
         #[arg(long, default_value = "3600")]
         station_timeout: u64,
+        /// When stations install once downloaded (RFC 3339, e.g. 2027-01-10T02:00:00Z); absent:
+        /// at once.
+        #[arg(long = "install-at")]
+        install_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// The station's own download retries (UpdateFirmware `retries`); absent: its default.
+        #[arg(long)]
+        retries: Option<i64>,
+        /// Seconds between the station's own download retries (`retryInterval`).
+        #[arg(long)]
+        retry_interval: Option<i64>,
         #[command(flatten)]
         api: ApiArgs,
     },
@@ -188,17 +202,11 @@ pub async fn firmware(command: &FirmwareCommand) -> anyhow::Result<()> {
             concurrency,
             max_attempts,
             station_timeout,
+            install_at,
+            retries,
+            retry_interval,
             api,
         } => {
-            let mut body = json!({
-                "name": name,
-                "file": file,
-                "location": location,
-                "signature": signature,
-                "concurrency": concurrency,
-                "maxAttempts": max_attempts,
-                "stationTimeoutSecs": station_timeout,
-            });
             if stations.is_empty()
                 && vendor.is_none()
                 && model.is_none()
@@ -206,14 +214,37 @@ pub async fn firmware(command: &FirmwareCommand) -> anyhow::Result<()> {
             {
                 bail!("choose the stations: --station ID (repeat it), or a filter on their boot data (--vendor, --model, --firmware-version)");
             }
-            if stations.is_empty() {
-                body["filter"] = json!({"vendor": vendor, "model": model,
-                    "firmwareVersion": firmware_version});
+            // The API's own request type: the CLI cannot misname a field.
+            let (stations, filter) = if stations.is_empty() {
+                let filter = StationFilter {
+                    vendor: vendor.clone(),
+                    model: model.clone(),
+                    firmware_version: firmware_version.clone(),
+                };
+                (None, Some(filter))
             } else {
-                body["stations"] = json!(stations);
-            }
+                (Some(stations.clone()), None)
+            };
+            let body = StartCampaignBody {
+                name: name.clone(),
+                location: location.clone(),
+                file: file.clone(),
+                signature: signature.clone(),
+                install_date_time: *install_at,
+                retries: *retries,
+                retry_interval: *retry_interval,
+                stations,
+                filter,
+                concurrency: Some(*concurrency),
+                max_attempts: Some(*max_attempts),
+                station_timeout_secs: Some(*station_timeout),
+            };
             let created = Client::new(api)
-                .json(Method::POST, "firmware-campaigns", Some(body))
+                .json(
+                    Method::POST,
+                    "firmware-campaigns",
+                    Some(serde_json::to_value(&body)?),
+                )
                 .await?;
             println!(
                 "campaign {} started on {} stations; follow it with `unicharge firmware campaign show {} --watch`",

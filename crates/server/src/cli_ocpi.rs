@@ -19,10 +19,14 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use serde_json::json;
 
+use rust_decimal::Decimal;
+use unicharge_api::ocpi::{LocationBody, PartnerBody, RegisterBody};
 use unicharge_api::ocpi_buc::{PartiesBody, SharingBody};
 use unicharge_api::ocpi_signing::TrustBody;
+use unicharge_api::ocpi_sync::SyncBody;
+use unicharge_ocpi_server::emsp::session_limits::LimitsBody;
+use unicharge_ocpi_server::locations::LocationData;
 
 use crate::cli::ApiArgs;
 
@@ -174,13 +178,13 @@ pub enum OcpiCommand {
         session_id: String,
         /// Most the session may cost, including VAT, e.g. 20.00 (with --currency).
         #[arg(long)]
-        max_cost: Option<String>,
+        max_cost: Option<Decimal>,
         /// The session's currency (ISO 4217).
         #[arg(long)]
         currency: Option<String>,
-        /// Most energy, kWh.
+        /// Most energy, kWh, e.g. 30.5.
         #[arg(long)]
-        max_energy: Option<String>,
+        max_energy: Option<Decimal>,
         /// Longest duration from the session's start, seconds.
         #[arg(long)]
         max_duration: Option<i64>,
@@ -210,7 +214,10 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
             api.send(
                 reqwest::Method::POST,
                 "ocpi/partners",
-                Some(json!({"name": name, "parties": parties})),
+                Some(to_body(&PartnerBody {
+                    name: name.clone(),
+                    parties: parties.clone(),
+                })?),
             )
             .await
         }
@@ -226,7 +233,10 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
             api.send(
                 reqwest::Method::POST,
                 &format!("ocpi/partners/{id}/register"),
-                Some(json!({"versionsUrl": versions_url, "token": token})),
+                Some(to_body(&RegisterBody {
+                    versions_url: versions_url.clone(),
+                    token: token.clone(),
+                })?),
             )
             .await
         }
@@ -250,7 +260,7 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
             api.send(
                 reqwest::Method::POST,
                 &format!("ocpi/partners/{id}/sync"),
-                Some(json!({"full": full})),
+                Some(to_body(&SyncBody { full: *full })?),
             )
             .await
         }
@@ -354,8 +364,14 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
             api.send(
                 reqwest::Method::PUT,
                 &format!("ocpi/partners/{id}/sessions/{session_id}/limits"),
-                Some(json!({"maxCost": max_cost, "currency": currency,
-                            "maxEnergy": max_energy, "maxDuration": max_duration})),
+                Some(to_body(&LimitsBody {
+                    max_cost: *max_cost,
+                    currency: currency.clone(),
+                    max_energy: *max_energy,
+                    max_duration: *max_duration,
+                    stop_message: Vec::new(),
+                    driver_tariff: Vec::new(),
+                })?),
             )
             .await
         }
@@ -368,12 +384,16 @@ pub async fn ocpi(command: &OcpiCommand) -> anyhow::Result<()> {
         } => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let location: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not JSON", file.display()))?;
+            // Read as the API will: a misspelt field is named here, with the file's line.
+            let location: LocationData = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not OCPI location data", file.display()))?;
             api.send(
                 reqwest::Method::PUT,
                 &format!("ocpi/locations/{party}/{id}"),
-                Some(json!({"location": location, "stations": stations})),
+                Some(to_body(&LocationBody {
+                    location,
+                    stations: stations.clone(),
+                })?),
             )
             .await
         }

@@ -196,27 +196,7 @@ async fn accounts_contracts_obes_and_updates_through_the_api() {
 
 /// Run `unicharge <args>` against the server; (success, stdout, stderr).
 async fn cli(api: &Api, args: &[&str]) -> (bool, String, String) {
-    let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    all.extend([
-        "--api-url".into(),
-        api.base.clone(),
-        "--api-key".into(),
-        api.key.clone(),
-    ]);
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_unicharge"))
-            .args(&all)
-            .env_remove("UNICHARGE_CONFIG")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::cli(&api.base, &api.key, args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -302,14 +302,37 @@ async fn campaign_by_filter_on_boot_data() {
             let _ = device::serve(&mut station, &Behaviour::default(), &counters).await;
         }));
     }
-    let (status, created) = api
-        .post(
-            "firmware-campaigns",
-            json!({"name": "to 2.0", "file": sha,
-                   "filter": {"vendor": "Acme", "model": "AC22", "firmwareVersion": "1.0"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
+    // Started the way an operator does, with the CLI (its body is the API's own request type).
+    let (ok, out, err) = common::cli(
+        &api.base,
+        &api.key,
+        &[
+            "firmware",
+            "campaign",
+            "start",
+            "--name",
+            "to 2.0",
+            "--file",
+            &sha,
+            "--vendor",
+            "Acme",
+            "--model",
+            "AC22",
+            "--firmware-version",
+            "1.0",
+            "--concurrency",
+            "10",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("started on 2 stations"), "{out}");
+    let id: i64 = out
+        .strip_prefix("campaign ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no campaign id in {out:?}"));
+    let created = campaign(&api, id).await;
     let mut chosen: Vec<&str> = created["stations"]
         .as_array()
         .unwrap()
@@ -318,7 +341,7 @@ async fn campaign_by_filter_on_boot_data() {
         .collect();
     chosen.sort();
     assert_eq!(chosen, ["FL00", "FL01"]);
-    let id = created["id"].as_i64().unwrap();
+    assert_eq!(created["name"], "to 2.0");
     let done = follow(&api, id, 10, |c| c["state"] == "Completed").await;
     assert_eq!(done["counts"]["installed"], 2, "{done}");
     // Nothing matches: refused with a message naming the fix.

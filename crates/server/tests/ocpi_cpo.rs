@@ -892,3 +892,122 @@ async fn b8_4_hub_client_info_received_from_the_hub_only() {
         .await;
     assert_eq!(got["data"]["status"], "OFFLINE", "unchanged by the eMSP");
 }
+
+/// The operator's CLI writes its OCPI request bodies from the API's own request types: a
+/// partner created by `unicharge ocpi partner-add` registers and sees the parties given, a
+/// location from a JSON file reaches the partner with its data, a misspelt field in that file is
+/// named by the CLI before anything is sent, and `unicharge ocpi register` registers with a
+/// platform that issued a token A.
+#[tokio::test]
+async fn the_cli_creates_partners_locations_and_registrations_the_api_accepts() {
+    let (csms, operator) = cpo(10).await;
+    let api_url = operator.base.trim_end_matches("/api/v1").to_string();
+    let cli = |args: Vec<String>| {
+        let (url, key) = (api_url.clone(), operator.key.clone());
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            common::cli(&url, &key, &args).await
+        }
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    // partner-add: the answer carries token A and our versions URL; the partner sees NL*UNI only.
+    let (ok, out, err) = cli(args(&[
+        "ocpi",
+        "partner-add",
+        "CLI eMSP",
+        "--party",
+        "NL*UNI",
+    ]))
+    .await;
+    assert!(ok, "{out}{err}");
+    let created: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut peer = Peer::start("NL", "CLI").await;
+    peer.register(
+        created["versionsUrl"].as_str().unwrap(),
+        created["tokenA"].as_str().unwrap(),
+        "2.2.1",
+    )
+    .await;
+    let locations = peer.endpoint("locations");
+    let (code, _, _) = peer
+        .call(Method::GET, &format!("{locations}/LOC2"), None)
+        .await;
+    assert_eq!(code, 404, "LOC2 is DE*ABC's: the CLI's --party was applied");
+
+    // location: the file's data, with the station given, is what the partner reads.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("loc9.json");
+    std::fs::write(
+        &file,
+        json!({
+            "name": "CLI Site", "address": "Oudegracht 9", "city": "Utrecht",
+            "postal_code": "3511 AB", "country": "NLD",
+            "coordinates": {"latitude": "52.090000", "longitude": "5.120000"},
+            "time_zone": "Europe/Amsterdam", "parking_type": "ON_STREET",
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (ok, out, err) = cli(args(&[
+        "ocpi",
+        "location",
+        "NL*UNI",
+        "LOC9",
+        "--file",
+        file.to_str().unwrap(),
+    ]))
+    .await;
+    assert!(ok, "{out}{err}");
+    let (code, _, loc9) = peer
+        .call(Method::GET, &format!("{locations}/LOC9"), None)
+        .await;
+    assert_eq!(code, 200, "{loc9}");
+    assert_eq!(loc9["data"]["name"], "CLI Site");
+    assert_eq!(loc9["data"]["address"], "Oudegracht 9");
+    assert_eq!(loc9["data"]["coordinates"]["longitude"], "5.120000");
+
+    // A misspelt field: the CLI names it and sends nothing.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"name": "Typo", "adress": "Oudegracht 10", "city": "Utrecht", "country": "NLD",
+            "coordinates": {"latitude": "52.0", "longitude": "5.1"}}"#,
+    )
+    .unwrap();
+    let (ok, out, err) = cli(args(&[
+        "ocpi",
+        "location",
+        "NL*UNI",
+        "LOC10",
+        "--file",
+        bad.to_str().unwrap(),
+    ]))
+    .await;
+    assert!(!ok, "{out}");
+    assert!(err.contains("adress"), "the CLI names the field: {err}");
+    let (code, _, _) = peer
+        .call(Method::GET, &format!("{locations}/LOC10"), None)
+        .await;
+    assert_eq!(code, 404, "nothing was sent");
+
+    // register: with a platform whose operator gave ours a token A.
+    let other = Peer::start("DE", "EMD").await;
+    other.issue_token_a("cli-issued-token-a-0123456789");
+    let (_, _, id) = operator.partner("Other by CLI", &["DE*ABC"]).await;
+    let (ok, out, err) = cli(args(&[
+        "ocpi",
+        "register",
+        &id.to_string(),
+        "--versions-url",
+        &format!("{}/versions", other.base),
+        "--token",
+        "cli-issued-token-a-0123456789",
+    ]))
+    .await;
+    assert!(ok, "{out}{err}");
+    let registered: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(registered["status"], "REGISTERED", "{registered}");
+    assert_eq!(registered["roles"][0], "DE*EMD EMSP");
+    drop(csms);
+}

@@ -20,7 +20,7 @@ use crate::session_limits::SENT;
 use crate::Ocpi;
 
 /// What the operator sets (camelCase, like the rest of the operator API).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitsBody {
     /// Most the session may cost, including VAT, as a decimal string or number.

@@ -462,3 +462,29 @@ pub async fn play_load(
     .await
     .unwrap()
 }
+
+/// Run the `unicharge` CLI against a running server's API, as an operator would (the built
+/// binary, `--api-url` / `--api-key`, no configuration file): (success, stdout, stderr).
+pub async fn cli(api_url: &str, api_key: &str, args: &[&str]) -> (bool, String, String) {
+    let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    all.extend([
+        "--api-url".into(),
+        api_url.into(),
+        "--api-key".into(),
+        api_key.into(),
+    ]);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_unicharge"))
+            .args(&all)
+            .env_remove("UNICHARGE_CONFIG")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
