@@ -520,11 +520,20 @@ impl<'a> Report<'a> {
                 .map_or(Status::NotImplemented, |o| Status::Ran((*o).clone()));
             blocks.entry(&case.block).or_default().push((case, status));
         }
-        let unmatched = run
-            .results
-            .iter()
-            .filter(|t| !cases.iter().any(|c| c.id.eq_ignore_ascii_case(&t.name)))
-            .collect();
+        // Sorted by path and listed once: a server suite runs once per store engine (SQLite,
+        // then PostgreSQL), and the order tests finish in changes from run to run. The row shows
+        // the worst of its runs.
+        let mut unmatched: BTreeMap<&str, &TestResult> = BTreeMap::new();
+        for t in &run.results {
+            if cases.iter().any(|c| c.id.eq_ignore_ascii_case(&t.name)) {
+                continue;
+            }
+            let slot = unmatched.entry(&t.path).or_insert(t);
+            if t.outcome.rank() > slot.outcome.rank() {
+                *slot = t;
+            }
+        }
+        let unmatched = unmatched.into_values().collect();
         Report {
             blocks,
             unmatched,
@@ -750,6 +759,19 @@ TC_I_02_CSMS\tTC_L02_CSMS\tI\tFinal total cost\tstation\tany
         let report = Report::new(&cases, &run);
         assert_eq!(report.totals(), [0, 1, 0, 5]);
         assert!(report.render(&meta()).contains("did not finish"));
+    }
+
+    #[test]
+    fn unmatched_tests_are_listed_once_sorted_with_their_worst_run() {
+        let cases = parse_cases(TSV).unwrap();
+        // Two engines' runs of the same suite, finishing in different orders.
+        let run = parse_output(
+            "running 4 tests\ntest z::later ... ok\ntest a::earlier ... ok\n\
+             test a::earlier ... FAILED\ntest z::later ... ok\ntest result: ok.\n",
+        );
+        let md = Report::new(&cases, &run).render(&meta());
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `")).collect();
+        assert_eq!(rows, ["| `a::earlier` | fail |", "| `z::later` | pass |"]);
     }
 
     #[test]

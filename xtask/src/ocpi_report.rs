@@ -262,14 +262,11 @@ fn render(
                     "pass"
                 };
                 // A test runs once per store engine (SQLite, then PostgreSQL): every run counts
-                // for the verdict above, each name is listed once.
-                let mut names: Vec<String> = Vec::new();
-                for r in results {
-                    let name = format!("`{}`", r.name);
-                    if !names.contains(&name) {
-                        names.push(name);
-                    }
-                }
+                // for the verdict above; each name is listed once, sorted (tests finish in a
+                // different order each run).
+                let names: std::collections::BTreeSet<&str> =
+                    results.iter().map(|r| r.name.as_str()).collect();
+                let names: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
                 (label.to_string(), names.join(", "))
             }
             None => {

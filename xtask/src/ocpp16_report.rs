@@ -284,10 +284,15 @@ fn status(tests: &[&TestResult]) -> &'static str {
     }
 }
 
+/// Each covering test once, sorted: a test runs once per store engine (SQLite, then
+/// PostgreSQL), and every run counts for [`status`].
 fn names(tests: &[&TestResult]) -> String {
     tests
         .iter()
-        .map(|r| format!("`{}`", r.name))
+        .map(|r| r.name.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|name| format!("`{name}`"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -379,6 +384,17 @@ fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_covering_test_is_named_once_sorted_and_every_run_counts() {
+        let run = parse_output(
+            "running 3 tests\ntest ocpp16_core_reset_b ... ok\ntest ocpp16_core_reset ... ok\n\
+             test ocpp16_core_reset ... FAILED\ntest result: ok.\n",
+        );
+        let tests: Vec<&TestResult> = run.results.iter().collect();
+        assert_eq!(names(&tests), "`ocpp16_core_reset`, `ocpp16_core_reset_b`");
+        assert_eq!(status(&tests), "fail");
+    }
 
     #[test]
     fn tests_map_to_the_message_they_are_named_after() {
