@@ -23,7 +23,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::Value;
 use unicharge_core::metering::EnergyReading;
 use unicharge_core::StationId;
 
@@ -86,8 +86,8 @@ const BACKWARDS: i64 = 2;
 
 fn code(table: &[&str], name: &str) -> Value {
     match table.iter().position(|n| *n == name) {
-        Some(i) => json!(i),
-        None => json!(name),
+        Some(i) => Value::from(i),
+        None => Value::from(name),
     }
 }
 
@@ -120,8 +120,8 @@ pub(crate) fn corrupt(message: String) -> StoreError {
 pub(crate) fn pack(m: &MeterValueRecord, energy_backwards: bool) -> Value {
     let wh = match m.wh {
         None => Value::Null,
-        Some(wh) if wh == m.value && m.multiplier == 0 => json!(1),
-        Some(wh) => json!(wh.to_string()),
+        Some(wh) if wh == m.value && m.multiplier == 0 => Value::from(1),
+        Some(wh) => Value::from(wh.to_string()),
     };
     let flags = i64::from(m.signed) * SIGNED + i64::from(energy_backwards) * BACKWARDS;
     let mut sample = vec![
@@ -129,16 +129,16 @@ pub(crate) fn pack(m: &MeterValueRecord, energy_backwards: bool) -> Value {
         code(CONTEXTS, &m.context),
         optional_code(PHASES, m.phase.as_deref()),
         optional_code(LOCATIONS, m.location.as_deref()),
-        m.unit.as_deref().map_or(Value::Null, |u| json!(u)),
-        json!(m.multiplier),
-        json!(m.value.to_string()),
+        m.unit.as_deref().map_or(Value::Null, Value::from),
+        Value::from(m.multiplier),
+        Value::from(m.value.to_string()),
         wh,
-        json!(flags),
+        Value::from(flags),
         code(SOURCES, &m.source),
-        m.signed_data.as_deref().map_or(Value::Null, |s| json!(s)),
+        m.signed_data.as_deref().map_or(Value::Null, Value::from),
     ];
     // Trailing defaults (no signed data, TransactionEvent, no flags, no wh) are left out.
-    let defaults = [Value::Null, json!(0), json!(0), Value::Null];
+    let defaults = [Value::Null, Value::from(0), Value::from(0), Value::Null];
     for default in defaults {
         if sample.last() == Some(&default) {
             sample.pop();
