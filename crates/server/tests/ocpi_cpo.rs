@@ -901,24 +901,14 @@ async fn b8_4_hub_client_info_received_from_the_hub_only() {
 #[tokio::test]
 async fn the_cli_creates_partners_locations_and_registrations_the_api_accepts() {
     let (csms, operator) = cpo(10).await;
-    let api_url = operator.base.trim_end_matches("/api/v1").to_string();
-    let cli = |args: Vec<String>| {
-        let (url, key) = (api_url.clone(), operator.key.clone());
-        async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            common::cli(&url, &key, &args).await
-        }
-    };
-    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let (api_url, key) = (operator.base.trim_end_matches("/api/v1"), &operator.key);
 
     // partner-add: the answer carries token A and our versions URL; the partner sees NL*UNI only.
-    let (ok, out, err) = cli(args(&[
-        "ocpi",
-        "partner-add",
-        "CLI eMSP",
-        "--party",
-        "NL*UNI",
-    ]))
+    let (ok, out, err) = common::cli(
+        api_url,
+        key,
+        &["ocpi", "partner-add", "CLI eMSP", "--party", "NL*UNI"],
+    )
     .await;
     assert!(ok, "{out}{err}");
     let created: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -949,14 +939,18 @@ async fn the_cli_creates_partners_locations_and_registrations_the_api_accepts() 
         .to_string(),
     )
     .unwrap();
-    let (ok, out, err) = cli(args(&[
-        "ocpi",
-        "location",
-        "NL*UNI",
-        "LOC9",
-        "--file",
-        file.to_str().unwrap(),
-    ]))
+    let (ok, out, err) = common::cli(
+        api_url,
+        key,
+        &[
+            "ocpi",
+            "location",
+            "NL*UNI",
+            "LOC9",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    )
     .await;
     assert!(ok, "{out}{err}");
     let (code, _, loc9) = peer
@@ -975,14 +969,18 @@ async fn the_cli_creates_partners_locations_and_registrations_the_api_accepts() 
             "coordinates": {"latitude": "52.0", "longitude": "5.1"}}"#,
     )
     .unwrap();
-    let (ok, out, err) = cli(args(&[
-        "ocpi",
-        "location",
-        "NL*UNI",
-        "LOC10",
-        "--file",
-        bad.to_str().unwrap(),
-    ]))
+    let (ok, out, err) = common::cli(
+        api_url,
+        key,
+        &[
+            "ocpi",
+            "location",
+            "NL*UNI",
+            "LOC10",
+            "--file",
+            bad.to_str().unwrap(),
+        ],
+    )
     .await;
     assert!(!ok, "{out}");
     assert!(err.contains("adress"), "the CLI names the field: {err}");
@@ -995,15 +993,19 @@ async fn the_cli_creates_partners_locations_and_registrations_the_api_accepts() 
     let other = Peer::start("DE", "EMD").await;
     other.issue_token_a("cli-issued-token-a-0123456789");
     let (_, _, id) = operator.partner("Other by CLI", &["DE*ABC"]).await;
-    let (ok, out, err) = cli(args(&[
-        "ocpi",
-        "register",
-        &id.to_string(),
-        "--versions-url",
-        &format!("{}/versions", other.base),
-        "--token",
-        "cli-issued-token-a-0123456789",
-    ]))
+    let (ok, out, err) = common::cli(
+        api_url,
+        key,
+        &[
+            "ocpi",
+            "register",
+            &id.to_string(),
+            "--versions-url",
+            &format!("{}/versions", other.base),
+            "--token",
+            "cli-issued-token-a-0123456789",
+        ],
+    )
     .await;
     assert!(ok, "{out}{err}");
     let registered: serde_json::Value = serde_json::from_str(&out).unwrap();
